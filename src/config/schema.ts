@@ -1,0 +1,141 @@
+/**
+ * The configuration schema: the single source of every config type in fluxgate.
+ * Every object is closed (`additionalProperties: false`) so a typo'd key is an error, not a silent default.
+ */
+import { Type as T, type Static } from '@sinclair/typebox';
+
+const closed = { additionalProperties: false } as const;
+
+/** `250ms`, `2s`, `5m`, `1h`. */
+const duration = (fallback: string) =>
+  T.String({ pattern: '^[0-9]+(ms|s|m|h)$', description: 'a duration such as 250ms, 2s, 5m', default: fallback });
+/** `512KiB`, `25MiB`, `1GiB`, or a plain byte count. */
+const size = (fallback: string) =>
+  T.String({ pattern: '^[0-9]+(B|KiB|MiB|GiB|KB|MB|GB)?$', description: 'a size such as 512KiB, 25MiB', default: fallback });
+
+/** Where a secret comes from. The value itself never appears in logs, metrics or errors. */
+export const SecretRef = T.Union(
+  [
+    T.Object({ env: T.String({ minLength: 1 }) }, closed),
+    T.Object({ file: T.String({ minLength: 1 }) }, closed),
+    T.Object({ value: T.String({ minLength: 1 }) }, closed),
+  ],
+  { description: 'one of { env: NAME }, { file: PATH }, { value: "..." }' },
+);
+export type SecretRef = Static<typeof SecretRef>;
+
+const Name = T.String({ pattern: '^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$', maxLength: 63, description: 'a lowercase name' });
+
+export const ServerConfig = T.Object(
+  {
+    address: T.String({ default: '0.0.0.0:9292', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]*):[0-9]{1,5}$', description: 'host:port' }),
+    maxBodySize: size('25MiB'),
+    tls: T.Optional(T.Object({ certFile: T.String({ minLength: 1 }), keyFile: T.String({ minLength: 1 }) }, closed)),
+    publicUrl: T.Optional(T.String({ pattern: '^https?://', description: 'an http(s) URL' })),
+    /** How long shutdown waits for in-flight patches before exiting anyway. */
+    shutdownTimeout: duration('25s'),
+  },
+  { ...closed, default: {} },
+);
+
+export const KubernetesConfig = T.Object(
+  {
+    mode: T.Union([T.Literal('auto'), T.Literal('kubeconfig'), T.Literal('in-cluster'), T.Literal('dry-run')], {
+      default: 'auto',
+    }),
+    kubeconfig: T.Optional(T.String()),
+    context: T.Optional(T.String()),
+    /** Per-request timeout towards the API server; a timeout is retried. */
+    requestTimeout: duration('10s'),
+  },
+  { ...closed, default: {} },
+);
+
+export const RetryConfig = T.Object(
+  {
+    maxAttempts: T.Integer({ minimum: 1, maximum: 100, default: 8 }),
+    initialDelay: duration('250ms'),
+    maxDelay: duration('30s'),
+  },
+  { ...closed, default: {} },
+);
+
+export const ReconcileConfig = T.Object(
+  {
+    debounce: duration('2s'),
+    concurrency: T.Integer({ minimum: 1, maximum: 1024, default: 16 }),
+    retry: RetryConfig,
+    /** Objects waiting for a patch at most; beyond it webhooks get 503 + Retry-After. */
+    maxPending: T.Integer({ minimum: 1, default: 10000 }),
+  },
+  { ...closed, default: {} },
+);
+
+export const ProviderConfig = T.Object(
+  {
+    name: Name,
+    type: T.String({ minLength: 1, description: 'a provider plugin id' }),
+    secret: T.Optional(SecretRef),
+    /** A second secret some providers use, e.g. GitLab's signing token (Standard Webhooks). */
+    signingSecret: T.Optional(SecretRef),
+    events: T.Optional(T.Array(T.String({ minLength: 1 }), { minItems: 1 })),
+    /** Accept requests without any signature (only plugins that support it, e.g. `generic`). */
+    allowUnsigned: T.Optional(T.Boolean()),
+  },
+  closed,
+);
+export type ProviderConfig = Static<typeof ProviderConfig>;
+
+export const TargetMatch = T.Object(
+  {
+    repository: T.Optional(T.String({ minLength: 1 })),
+    branches: T.Optional(T.Array(T.String({ minLength: 1 }))),
+    tags: T.Optional(T.Array(T.String({ minLength: 1 }))),
+    paths: T.Optional(T.Array(T.String({ minLength: 1 }))),
+  },
+  closed,
+);
+export type TargetMatch = Static<typeof TargetMatch>;
+
+export const ResourceSelector = T.Object(
+  {
+    kind: T.String({ minLength: 1 }),
+    apiVersion: T.Optional(T.String({ pattern: '^([a-z0-9.-]+/)?v[0-9a-z]+$' })),
+    name: T.Optional(T.String({ minLength: 1 })),
+    namespace: T.String({ minLength: 1 }),
+    matchLabels: T.Optional(T.Record(T.String(), T.String())),
+    /** Annotation to set; defaults to Flux's requestedAt (or Argo CD's refresh for Application). */
+    annotation: T.Optional(T.String({ minLength: 1 })),
+  },
+  closed,
+);
+export type ResourceSelector = Static<typeof ResourceSelector>;
+
+export const TargetConfig = T.Object(
+  {
+    name: Name,
+    providers: T.Array(T.String({ minLength: 1 }), { minItems: 1 }),
+    match: T.Optional(TargetMatch),
+    resources: T.Array(ResourceSelector, { minItems: 1 }),
+  },
+  closed,
+);
+export type TargetConfig = Static<typeof TargetConfig>;
+
+export const Config = T.Object(
+  {
+    server: ServerConfig,
+    kubernetes: KubernetesConfig,
+    reconcile: ReconcileConfig,
+    /** Directory of extra provider plugins (`*.ts` / `*.js`, one provider each). */
+    pluginsDir: T.Optional(T.String({ minLength: 1 })),
+    providers: T.Array(ProviderConfig, { minItems: 1 }),
+    targets: T.Array(TargetConfig, { default: [] }),
+  },
+  closed,
+);
+export type Config = Static<typeof Config>;
+export type ServerConfig = Static<typeof ServerConfig>;
+export type KubernetesConfig = Static<typeof KubernetesConfig>;
+export type ReconcileConfig = Static<typeof ReconcileConfig>;
+export type RetryConfig = Static<typeof RetryConfig>;

@@ -1,0 +1,125 @@
+/**
+ * Target matching: compiles a target's `match` block once at config load into a cheap predicate that runs on
+ * every webhook and, when it says no, says why in a short sentence for the status page.
+ */
+import type { TargetMatch } from '../config/schema.ts';
+import type { GitEvent } from '../plugins/plugin-api.ts';
+import { compileGlob, isGlobPattern, normalizeRepository, repositoryMatcher } from './repository-url.ts';
+
+export type MatchResult = { matched: true } | { matched: false; reason: string };
+
+/** One compiled rule: `undefined` when the event passes, else the reason it does not. */
+type Check = (event: GitEvent) => string | undefined;
+
+const MATCHED: MatchResult = { matched: true };
+
+/**
+ * Compiles `targets[].match`. Every field is optional and an omitted field accepts anything; a field given as
+ * an empty list accepts nothing of its kind. Checks run in this order and the first failure is the reason:
+ * 1. `repository` — see `repositoryMatcher`: slug, URL or glob; any of the event's spellings may match.
+ * 2. deleted refs never match: reconciling on a branch deletion is pointless.
+ * 3. `branches` / `tags` — globs (Bun.Glob: `*` stays within one `/` segment, so `release/*` matches
+ *    `release/1.2` but not `release/1/hotfix`, which needs `release/**`; the same rule as GitHub Actions branch
+ *    filters). Case-sensitive, as Git refs are. With only `branches`, tag pushes and ref-less events are ignored;
+ *    with only `tags`, branch pushes and ref-less events are ignored; with both, either kind may match; with
+ *    neither, any ref and ref-less events (e.g. registry pushes) match.
+ * 4. `paths` — globs over the push's changed paths (`apps/**`, `clusters/prod/*.yaml`); one changed path
+ *    matching one glob is enough. When the provider does not report changed paths (`changedPaths` undefined,
+ *    e.g. a host that omits or truncates file lists) the filter PASSES: a missed deployment is worse than a
+ *    spare reconcile. An empty list (a push that changed nothing) fails. A leading `/` or `./` in a pattern is
+ *    ignored and a trailing `/` means everything below it (`apps/` = `apps/**`).
+ * Throws at compile time on a malformed glob or a negated (`!`) pattern, naming the field.
+ *
+ * @example
+ * const match = compileMatch({ repository: 'my-org/infra', branches: ['main'], paths: ['apps/**'] });
+ * match({ event: 'push', repositories: ['my-org/infra'], branch: 'main', changedPaths: ['apps/a.yaml'] });
+ * // { matched: true }
+ * match({ event: 'push', repositories: ['my-org/infra'], branch: 'dev', changedPaths: ['apps/a.yaml'] });
+ * // { matched: false, reason: 'branch dev does not match [main]' }
+ */
+export function compileMatch(match: TargetMatch | undefined): (event: GitEvent) => MatchResult {
+  const checks: Check[] = [];
+  if (match?.repository !== undefined) checks.push(repositoryCheck(match.repository));
+  checks.push((event) => (event.deleted ? 'ref deleted' : undefined));
+  if (match?.branches !== undefined || match?.tags !== undefined) checks.push(refCheck(match.branches, match.tags));
+  if (match?.paths !== undefined) checks.push(pathsCheck(match.paths));
+  return (event) => {
+    for (const check of checks) {
+      const reason = check(event);
+      if (reason !== undefined) return { matched: false, reason };
+    }
+    return MATCHED;
+  };
+}
+
+function repositoryCheck(pattern: string): Check {
+  const matches = repositoryMatcher(pattern);
+  const verb = isGlobPattern(pattern) ? 'does not match' : 'is not';
+  return (event) => {
+    if (event.repositories.length === 0) return `event names no repository (want ${pattern})`;
+    return matches(event.repositories) ? undefined : `repository ${shown(event.repositories)} ${verb} ${pattern}`;
+  };
+}
+
+/** The most telling spelling for a reason: `host/path` when one is known, else the slug. Runs only on a miss. */
+function shown(repositories: readonly string[]): string {
+  const normalized = repositories.map(normalizeRepository);
+  const hosted = normalized.find((r) => r.host !== undefined && r.path !== '');
+  if (hosted) return `${hosted.host}/${hosted.path}`;
+  return normalized.find((r) => r.path !== '')?.path ?? repositories[0] ?? '';
+}
+
+function refCheck(branches: string[] | undefined, tags: string[] | undefined): Check {
+  const branchMatches = branches && anyOf(branches, 'branches');
+  const tagMatches = tags && anyOf(tags, 'tags');
+  const watching = [branches && `branches ${list(branches)}`, tags && `tags ${list(tags)}`].filter(Boolean).join(' or ');
+  return (event) => {
+    const ref = refOf(event);
+    if (ref === undefined) return `event has no branch or tag (watching ${watching})`;
+    const matches = ref.kind === 'branch' ? branchMatches : tagMatches;
+    if (matches === undefined) return `${ref.kind} ${ref.name} ignored: watching ${watching}`;
+    if (matches(ref.name)) return undefined;
+    return `${ref.kind} ${ref.name} does not match ${list(ref.kind === 'branch' ? branches ?? [] : tags ?? [])}`;
+  };
+}
+
+/** Branch or tag the event concerns; falls back to `ref` for plugins that only fill that. */
+function refOf(event: GitEvent): { kind: 'branch' | 'tag'; name: string } | undefined {
+  if (event.branch) return { kind: 'branch', name: event.branch };
+  if (event.tag) return { kind: 'tag', name: event.tag };
+  if (event.ref?.startsWith('refs/heads/')) return { kind: 'branch', name: event.ref.slice('refs/heads/'.length) };
+  if (event.ref?.startsWith('refs/tags/')) return { kind: 'tag', name: event.ref.slice('refs/tags/'.length) };
+  return undefined;
+}
+
+function pathsCheck(patterns: string[]): Check {
+  const matches = anyOf(patterns.map(pathPattern), 'paths');
+  return (event) => {
+    const changed = event.changedPaths;
+    if (changed === undefined) return undefined; // the provider does not report paths: never block a deployment
+    if (changed.length === 0) return `no paths changed (watching ${list(patterns)})`;
+    for (const path of changed) if (matches(path.startsWith('/') ? path.slice(1) : path)) return undefined;
+    return `no changed path matches ${list(patterns)}`;
+  };
+}
+
+/** Changed paths are repository-relative without a leading slash; let patterns be written either way. */
+function pathPattern(pattern: string): string {
+  const relative = pattern.replace(/^(\.?\/)+/, '');
+  return relative === '' || relative.endsWith('/') ? `${relative}**` : relative;
+}
+
+function anyOf(patterns: string[], field: string): (value: string) => boolean {
+  const globs = patterns.map((pattern, index) => {
+    try {
+      return compileGlob(pattern);
+    } catch (error) {
+      throw new Error(`match.${field}[${index}]: ${(error as Error).message}`);
+    }
+  });
+  return (value) => globs.some((glob) => glob(value));
+}
+
+function list(patterns: readonly string[]): string {
+  return `[${patterns.join(', ')}]`;
+}

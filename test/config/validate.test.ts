@@ -1,0 +1,97 @@
+import { describe, expect, test } from 'bun:test';
+import { checkRules, ConfigError, parseConfig } from '../../src/config/validate.ts';
+import { compileMatch } from '../../src/pipeline/match.ts';
+import { builtinCatalog } from '../../src/plugins/catalog.ts';
+import { defaultApiVersion } from '../../src/reconcile/kinds.ts';
+
+const context = { plugins: builtinCatalog(), defaultApiVersion, compileMatch };
+
+function check(text: string) {
+  const checked = parseConfig(text, 'fluxgate.yaml');
+  checkRules(checked, context);
+  return checked.config;
+}
+
+function problems(text: string): string[] {
+  try {
+    check(text);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message.split('\n');
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const valid = `server:
+  address: 127.0.0.1:9292
+providers:
+  - name: github
+    type: github
+    secret: { env: GITHUB_WEBHOOK_SECRET }
+targets:
+  - name: app
+    providers: [github]
+    match: { repository: org/repo, branches: [main] }
+    resources:
+      - kind: GitRepository
+        name: app
+        namespace: flux-system
+`;
+
+describe('config validation', () => {
+  test('a valid config gets every default', () => {
+    const config = check(valid);
+    expect(config.server).toMatchObject({ address: '127.0.0.1:9292', maxBodySize: '25MiB' });
+    expect(config.kubernetes.mode).toBe('auto');
+    expect(config.reconcile).toMatchObject({ debounce: '2s', concurrency: 16, retry: { maxAttempts: 8, initialDelay: '250ms', maxDelay: '30s' } });
+  });
+
+  test('a typo in a key is reported with its line and column', () => {
+    expect(problems(valid.replace('  address:', '  adress:'))).toEqual(['fluxgate.yaml:2:3 server.adress: unknown key "adress"']);
+  });
+
+  test('every problem is reported, in file order', () => {
+    const text = valid
+      .replace('type: github', 'type: github\n    secrets: { env: X }')
+      .replace('name: app\n        namespace: flux-system', 'name: app')
+      .replace('127.0.0.1:9292', '127.0.0.1:9292\n  maxBodySize: 25 megabytes');
+    expect(problems(text)).toEqual([
+      'fluxgate.yaml:3:16 server.maxBodySize: expected a size such as 512KiB, 25MiB',
+      'fluxgate.yaml:7:5 providers[0].secrets: unknown key "secrets"',
+      'fluxgate.yaml:14:9 targets[0].resources[0].namespace: "namespace" is required',
+    ]);
+  });
+
+  test('a bad secret reference names the accepted forms', () => {
+    expect(problems(valid.replace('{ env: GITHUB_WEBHOOK_SECRET }', '{ vault: x }'))).toEqual([
+      'fluxgate.yaml:6:13 providers[0].secret: expected one of { env: NAME }, { file: PATH }, { value: "..." }',
+    ]);
+  });
+
+  test('YAML syntax errors have positions', () => {
+    const [first] = problems('server:\n  address: [oops\nproviders: []\n');
+    expect(first).toMatch(/^fluxgate\.yaml:\d+:\d+ /);
+  });
+
+  test.each([
+    ['unknown provider type', valid.replace('type: github', 'type: githab'), 'fluxgate.yaml:5:11 providers[0].type: unknown provider type "githab"'],
+    ['missing secret', valid.replace('    secret: { env: GITHUB_WEBHOOK_SECRET }\n', ''), 'fluxgate.yaml:4:5 providers[0]: provider "github" needs secret'],
+    ['target names a missing provider', valid.replace('providers: [github]', 'providers: [gitlab]'), 'fluxgate.yaml:9:17 targets[0].providers[0]: no provider named "gitlab"'],
+    ['unknown kind without apiVersion', valid.replace('kind: GitRepository', 'kind: Widget'), 'fluxgate.yaml:12:15 targets[0].resources[0].kind: kind "Widget" is not a Flux or Argo CD kind'],
+    ['name and matchLabels together', valid.replace('name: app\n        namespace', 'name: app\n        matchLabels: { a: b }\n        namespace'), 'targets[0].resources[0].matchLabels: give either name or matchLabels, not both'],
+    ['bad branch glob', valid.replace('branches: [main]', 'branches: ["!dev"]'), 'targets[0].match:'],
+    ['generic without allowUnsigned', valid.replace('type: github\n    secret: { env: GITHUB_WEBHOOK_SECRET }', 'type: generic'), 'providers[0].type: type "generic" checks no signature'],
+    ['allowUnsigned on a signing provider', valid.replace('type: github', 'type: github\n    allowUnsigned: true'), 'providers[0].allowUnsigned: type "github" always verifies requests'],
+    ['maxDelay below initialDelay', `${valid}reconcile:\n  retry: { initialDelay: 5s, maxDelay: 1s }\n`, 'reconcile.retry.maxDelay: maxDelay 1s is shorter than initialDelay 5s'],
+    ['duplicate provider', valid.replace('targets:', '  - name: github\n    type: gitlab\n    secret: { value: x }\ntargets:'), 'providers[1].name: provider "github" is defined twice'],
+  ])('%s', (_name, text, expected) => {
+    expect(problems(text).join('\n')).toContain(expected);
+  });
+
+  test('generic with allowUnsigned and a custom kind with apiVersion and annotation are accepted', () => {
+    const text = valid
+      .replace('type: github\n    secret: { env: GITHUB_WEBHOOK_SECRET }', 'type: generic\n    allowUnsigned: true')
+      .replace('kind: GitRepository', 'kind: Widget\n        apiVersion: example.com/v1\n        annotation: example.com/refresh');
+    expect(check(text).targets[0]!.resources[0]!.kind).toBe('Widget');
+  });
+});
