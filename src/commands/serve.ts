@@ -1,0 +1,159 @@
+/**
+ * The composition root: loads the config, connects to Kubernetes, wires pipeline, reconcile and observers,
+ * and serves HTTP. Nothing else in fluxgate creates long-lived state.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { durationMs, sizeBytes } from '../config/units.ts';
+import { processSecretSources, resolveProviderSecrets, type SecretSources } from '../config/secrets.ts';
+import { createHttpApp, type Readiness } from '../http/app.ts';
+import { renderStatusPage } from '../http/status-page.ts';
+import { createDeliveryLog } from '../observe/delivery-log.ts';
+import { createLogger, type Logger } from '../observe/log.ts';
+import { createMetrics } from '../observe/metrics.ts';
+import { createReconcileReporter, createWebhookReporter } from '../observe/reporters.ts';
+import { compileProviders } from '../pipeline/compile.ts';
+import { createDeliveryDeduper } from '../pipeline/dedupe.ts';
+import { systemClock, type Clock } from '../reconcile/clock.ts';
+import { createDispatcher } from '../reconcile/dispatcher.ts';
+import { createDryRunClient } from '../reconcile/dry-run-client.ts';
+import { annotationFor, defaultApiVersion } from '../reconcile/kinds.ts';
+import { connectKubernetes } from '../reconcile/kube-connect.ts';
+import { createReconciler } from '../reconcile/reconciler.ts';
+import { retryPolicy } from '../reconcile/retry.ts';
+import { loadConfigFile } from './load-config.ts';
+
+export interface GatewayOptions {
+  configPath: string;
+  version: string;
+  env?: Record<string, string | undefined>;
+  secretSources?: SecretSources;
+  log?: Logger;
+  clock?: Clock;
+  random?: () => number;
+  /** Overrides server.address (tests listen on port 0). */
+  address?: string;
+}
+
+export interface Gateway {
+  url: string;
+  port: number;
+  /** Stops accepting, flushes pending reconcile requests, waits (bounded) for patches, closes the server. */
+  shutdown(): Promise<{ unfinished: number }>;
+}
+
+/** Deliveries are remembered this long to drop providers' redeliveries. */
+const dedupeWindowMs = 10 * 60_000;
+/** How long a successful API-server check counts for /readyz, so probes do not load the API server. */
+const readinessCacheMs = 2_000;
+
+function splitAddress(address: string): { hostname: string; port: number } {
+  const index = address.lastIndexOf(':');
+  const host = address.slice(0, index).replace(/^\[(.*)\]$/, '$1');
+  return { hostname: host || '0.0.0.0', port: Number(address.slice(index + 1)) };
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const log = options.log ?? createLogger();
+  const clock = options.clock ?? systemClock;
+  const env = options.env ?? process.env;
+  const loaded = await loadConfigFile(options.configPath);
+  const { config } = loaded;
+  // Relative paths in the config (secret files, TLS files, kubeconfig) are relative to the config file.
+  const baseDir = dirname(resolve(options.configPath));
+  const fromConfig = (path: string) => resolve(baseDir, path);
+  const sources = options.secretSources ?? { env, readFile: (path: string) => processSecretSources.readFile(fromConfig(path)) };
+  const secrets = resolveProviderSecrets(config, loaded.source, sources);
+
+  const kubeconfig = config.kubernetes.kubeconfig ? fromConfig(config.kubernetes.kubeconfig) : undefined;
+  const connection = await connectKubernetes({ ...config.kubernetes, kubeconfig }, env);
+  if (connection.warning) log.warn(connection.warning);
+  const dryRun = connection.mode === 'dry-run' || !connection.client;
+  const client = connection.client ?? createDryRunClient();
+  log.info('kubernetes', { mode: connection.mode, target: connection.describe });
+
+  const metrics = createMetrics(options.version);
+  const deliveries = createDeliveryLog();
+  const webhookReporter = createWebhookReporter(metrics, log, deliveries, () => clock.now());
+  const dispatcher = createDispatcher({
+    concurrency: config.reconcile.concurrency,
+    policy: retryPolicy(config.reconcile.retry, options.random),
+    clock,
+    onRetry: (job, notice) => reconcileReporter.retrying(job.label, job.kind, notice),
+  });
+  const reconcileReporter = createReconcileReporter(metrics, log, deliveries);
+  const reconciler = createReconciler({
+    client,
+    dryRun,
+    debounceMs: durationMs(config.reconcile.debounce),
+    maxPending: config.reconcile.maxPending,
+    dispatcher,
+    clock,
+    reporter: reconcileReporter,
+  });
+  const deduper = createDeliveryDeduper({ ttlMs: dedupeWindowMs, maxEntries: 100_000, now: () => clock.now() });
+  const providers = compileProviders(config, loaded.plugins, secrets, { defaultApiVersion, annotationFor });
+
+  let accepting = true;
+  let lastReady = { at: -Infinity, result: { ready: false, reason: 'not checked yet' } as Readiness };
+  async function readiness(): Promise<Readiness> {
+    if (dryRun) return { ready: true, reason: 'dry-run' };
+    if (lastReady.result.ready && clock.now() - lastReady.at < readinessCacheMs) return lastReady.result;
+    try {
+      await client.ping(AbortSignal.timeout(durationMs(config.kubernetes.requestTimeout)));
+      lastReady = { at: clock.now(), result: { ready: true } };
+    } catch (error) {
+      lastReady = { at: clock.now(), result: { ready: false, reason: `Kubernetes API: ${(error as Error).message}` } };
+    }
+    return lastReady.result;
+  }
+  const startup = await readiness();
+  if (!startup.ready) log.error('the Kubernetes API does not answer; /readyz reports 503 until it does', { reason: startup.reason });
+
+  const startedAt = new Date(clock.now()).toISOString();
+  const maxBodySize = sizeBytes(config.server.maxBodySize);
+  const app = createHttpApp({
+    providers,
+    webhook: { reconciler, seen: (key) => deduper.seen(key), reporter: webhookReporter, now: () => clock.now(), retryAfterSeconds: 5 },
+    maxBodySize,
+    metrics,
+    log,
+    deliveries,
+    accepting: () => accepting,
+    readiness,
+    statusPage: () => renderStatusPage({ version: options.version, kubernetes: `${connection.mode}: ${connection.describe}`, config, deliveries: deliveries.recent(), startedAt }),
+  });
+
+  const { hostname, port } = splitAddress(options.address ?? config.server.address);
+  const tls = config.server.tls ? { cert: readFileSync(fromConfig(config.server.tls.certFile), 'utf8'), key: readFileSync(fromConfig(config.server.tls.keyFile), 'utf8') } : undefined;
+  const server = Bun.serve({
+    hostname,
+    port,
+    // Elysia's own listen() sets reusePort, which lets a second instance bind the same port silently.
+    reusePort: false,
+    // A backstop only: the hook reader refuses oversized bodies itself, counted and logged.
+    maxRequestBodySize: maxBodySize + 1024 * 1024,
+    tls,
+    fetch: (request) => app.handle(request),
+  });
+  const url = `${tls ? 'https' : 'http'}://${hostname === '0.0.0.0' ? '127.0.0.1' : hostname}:${server.port}`;
+  log.info('fluxgate listening', { address: `${hostname}:${server.port}`, providers: [...providers.keys()], targets: config.targets.length, tls: Boolean(tls) });
+
+  let stopping: Promise<{ unfinished: number }> | undefined;
+  return {
+    url,
+    port: server.port!,
+    shutdown() {
+      stopping ??= (async () => {
+        accepting = false;
+        log.info('shutting down: flushing pending reconcile requests', { pending: reconciler.pending() });
+        const result = await reconciler.shutdown(durationMs(config.server.shutdownTimeout));
+        if (result.unfinished > 0) log.error('shutdown timed out with patches unfinished', result);
+        await server.stop(true);
+        log.info('stopped', result);
+        return result;
+      })();
+      return stopping;
+    },
+  };
+}

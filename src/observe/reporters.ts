@@ -1,0 +1,116 @@
+/**
+ * The observers behind the reporter interfaces: each pipeline and reconcile event becomes a metric, a log
+ * line and an entry in the delivery log. Nothing here is read back by the pipeline.
+ */
+import type { DeliveryInfo, GitEvent } from '../plugins/plugin-api.ts';
+import type { ProviderIdentity, WebhookReporter } from '../pipeline/webhook-reporter.ts';
+import type { PatchOutcome, ReconcileReporter, Ticket } from '../reconcile/reconciler.ts';
+import type { DeliveryLog, ObjectState } from './delivery-log.ts';
+import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
+
+const statusOutcome: Record<number, string> = { 400: 'bad_request', 401: 'unauthorized', 413: 'too_large', 503: 'unavailable' };
+
+/** Event label: only names the provider is configured for, so a sender cannot create unbounded series. */
+function eventLabel(provider: ProviderIdentity, info?: DeliveryInfo): string {
+  if (!info) return 'unknown';
+  if (info.ping) return 'ping';
+  return provider.events.has(info.event) ? info.event : 'other';
+}
+
+function summary(event?: GitEvent) {
+  if (!event) return {};
+  return { repository: event.repositories[0], ref: event.ref, commit: event.commit };
+}
+
+export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries: DeliveryLog, now: () => number): WebhookReporter {
+  const record = (provider: ProviderIdentity, status: number, outcome: 'accepted' | 'ignored' | 'rejected', info?: DeliveryInfo, reason?: string, event?: GitEvent, targets: string[] = []) =>
+    deliveries.add({
+      deliveryId: info?.deliveryId,
+      provider: provider.name,
+      type: provider.type,
+      event: info?.event,
+      receivedAt: new Date(now()).toISOString(),
+      status,
+      outcome,
+      reason,
+      targets,
+      ...summary(event),
+    });
+  return {
+    rejected(provider, status, reason, info) {
+      metrics.webhookRequests.inc([provider.name, provider.type, eventLabel(provider, info), statusOutcome[status] ?? 'error']);
+      log.warn('webhook rejected', { provider: provider.name, status, reason, event: info?.event, delivery: info?.deliveryId });
+      record(provider, status, 'rejected', info, reason);
+    },
+    ignored(provider, info, reason, event) {
+      const outcome = reason === 'duplicate delivery' ? 'duplicate' : 'ignored';
+      metrics.webhookRequests.inc([provider.name, provider.type, eventLabel(provider, info), outcome]);
+      log.info('webhook ignored', { provider: provider.name, event: info.event, delivery: info.deliveryId, reason, ...summary(event) });
+      record(provider, 200, 'ignored', info, reason, event);
+    },
+    accepted(provider, info, event, targets, acceptedAt) {
+      metrics.webhookRequests.inc([provider.name, provider.type, eventLabel(provider, info), 'accepted']);
+      log.info('webhook accepted', { provider: provider.name, event: info.event, delivery: info.deliveryId, targets, ...summary(event) });
+      return { seq: record(provider, 202, 'accepted', info, undefined, event, targets), acceptedAt };
+    },
+  };
+}
+
+const outcomeState: Record<PatchOutcome, ObjectState> = {
+  success: 'patched',
+  dry_run: 'dry-run',
+  not_found: 'not-found',
+  forbidden: 'forbidden',
+  unauthorized: 'failed',
+  failed: 'failed',
+};
+
+export function createReconcileReporter(metrics: Metrics, log: Logger, deliveries: DeliveryLog): ReconcileReporter {
+  const effect = (tickets: readonly Ticket[], object: string, state: ObjectState, detail?: string, attempts?: number) => {
+    for (const ticket of tickets) deliveries.effect(ticket.seq, { object, state, detail, attempts });
+  };
+  return {
+    queued(object, tickets) {
+      effect(tickets, object, 'pending');
+    },
+    coalesced(object, ticket) {
+      metrics.debounceCoalesced.inc();
+      effect([ticket], object, 'pending', 'coalesced into the next patch');
+    },
+    retrying(object, kind, notice) {
+      metrics.reconcileRetries.inc([kind, notice.reason]);
+      log.warn('patch failed, retrying', { object, reason: notice.reason, attempt: notice.attempt, retryInMs: notice.delayMs, error: notice.error });
+    },
+    selected(selector, names, tickets, dryRun) {
+      if (names.length === 0) {
+        const detail = dryRun ? 'label selectors are not resolved in dry-run' : 'no object matches the labels';
+        log.warn('selector matched nothing', { selector, detail });
+        effect(tickets, selector, dryRun ? 'dry-run' : 'not-found', detail);
+        return;
+      }
+      log.debug('selector resolved', { selector, objects: names });
+      effect(tickets, selector, 'patched', `selected ${names.length}: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`);
+    },
+    selectionFailed(selector, kind, error, tickets) {
+      metrics.reconcileRequests.inc([kind, 'failed']);
+      log.error('listing objects failed', { selector, error });
+      effect(tickets, selector, 'failed', error);
+    },
+    finished(report) {
+      metrics.reconcileRequests.inc([report.kind, report.outcome]);
+      if (report.outcome === 'success' || report.outcome === 'dry_run') {
+        for (const ticket of report.tickets) metrics.reconcileLatency.observe(Math.max(0, report.endedAt - ticket.acceptedAt) / 1000);
+        const message = report.outcome === 'dry_run' ? 'dry-run: reconcile request not sent' : 'reconcile requested';
+        log.info(message, { object: report.object, attempts: report.attempts, deliveries: report.tickets.length });
+      } else {
+        const fields = { object: report.object, outcome: report.outcome, attempts: report.attempts, error: report.error };
+        log.error(report.retriesExhausted ? 'patch failed after retries' : 'patch failed', fields);
+      }
+      effect(report.tickets, report.object, outcomeState[report.outcome], report.error, report.attempts);
+    },
+    pending(count) {
+      metrics.reconcilePending.set(count);
+    },
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The webhook path after HTTP: verify → describe → filter events → parse → dedupe → match → hand to reconcile.
+ * Returns the answer the SPEC's HTTP contract names; knows nothing of HTTP frameworks or Kubernetes clients.
+ */
+import { PayloadError, type WebhookRequest } from '../plugins/plugin-api.ts';
+import type { ObjectSelector, Reconciler } from '../reconcile/reconciler.ts';
+import type { ProviderRuntime } from './compile.ts';
+import type { WebhookReporter } from './webhook-reporter.ts';
+
+export interface WebhookAnswer {
+  status: number;
+  body: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+export interface WebhookDeps {
+  reconciler: Pick<Reconciler, 'submit' | 'full'>;
+  /** Records a delivery key; true when it was already seen recently. */
+  seen(key: string): boolean;
+  reporter: WebhookReporter;
+  now(): number;
+  /** Seconds a client should wait when the queue is full. */
+  retryAfterSeconds: number;
+}
+
+export function handleWebhook(provider: ProviderRuntime, request: WebhookRequest, deps: WebhookDeps): WebhookAnswer {
+  const { plugin } = provider;
+  const { reporter } = deps;
+  const verdict = plugin.verify(request, provider.secrets, new Date(deps.now()));
+  if (!verdict.ok) {
+    reporter.rejected(provider, 401, verdict.reason);
+    return { status: 401, body: { error: verdict.reason } };
+  }
+
+  const info = plugin.describe(request);
+  if (info.ping) {
+    reporter.ignored(provider, info, 'ping');
+    return { status: 200, body: { ignored: 'ping' } };
+  }
+  if (!provider.events.has(info.event)) {
+    const reason = `event "${info.event}" is not in events [${[...provider.events].join(', ')}]`;
+    reporter.ignored(provider, info, reason);
+    return { status: 200, body: { ignored: reason } };
+  }
+
+  let event;
+  try {
+    event = plugin.parse(request, info);
+  } catch (error) {
+    if (!(error instanceof PayloadError) && !(error instanceof Error && error.name === 'PayloadError')) throw error;
+    reporter.rejected(provider, 400, error.message, info);
+    return { status: 400, body: { error: error.message } };
+  }
+
+  // Checked before the delivery id is recorded, so a delivery refused here is not a "duplicate" when retried.
+  if (deps.reconciler.full()) {
+    reporter.rejected(provider, 503, 'reconcile queue is full', info);
+    return { status: 503, body: { error: 'reconcile queue is full' }, headers: { 'Retry-After': String(deps.retryAfterSeconds) } };
+  }
+  if (info.deliveryId !== undefined && deps.seen(`${provider.name}\u0000${info.deliveryId}`)) {
+    reporter.ignored(provider, info, 'duplicate delivery', event);
+    return { status: 200, body: { ignored: 'duplicate delivery' } };
+  }
+
+  const matched: string[] = [];
+  const reasons: string[] = [];
+  const selectors = new Map<string, ObjectSelector>();
+  for (const target of provider.targets) {
+    const result = target.match(event);
+    if (!result.matched) {
+      reasons.push(`${target.name}: ${result.reason}`);
+      continue;
+    }
+    matched.push(target.name);
+    // Two targets naming the same object ask for one reconcile, not two.
+    for (const selector of target.selectors) selectors.set(selector.key, selector);
+  }
+  if (matched.length === 0) {
+    const reason = provider.targets.length === 0 ? `no target uses provider ${provider.name}` : `no target matched (${reasons.join('; ')})`;
+    reporter.ignored(provider, info, reason, event);
+    return { status: 200, body: { ignored: reason } };
+  }
+
+  const ticket = reporter.accepted(provider, info, event, matched, deps.now());
+  deps.reconciler.submit(ticket, [...selectors.values()]);
+  return { status: 202, body: { delivery: info.deliveryId ?? `fluxgate-${ticket.seq}`, targets: matched.length } };
+}

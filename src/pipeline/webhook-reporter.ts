@@ -1,0 +1,19 @@
+/** What the webhook path tells the observers (metrics, logs, delivery log); implemented in observe/. */
+import type { DeliveryInfo, GitEvent } from '../plugins/plugin-api.ts';
+import type { Ticket } from '../reconcile/reconciler.ts';
+
+/** The provider as reporters see it: never its secrets. */
+export interface ProviderIdentity {
+  name: string;
+  type: string;
+  events: ReadonlySet<string>;
+}
+
+export interface WebhookReporter {
+  /** 401, 400, 413, 503: refused before anything was queued. */
+  rejected(provider: ProviderIdentity, status: number, reason: string, info?: DeliveryInfo): void;
+  /** 200 with a reason: ping, filtered event, duplicate, nothing matched. */
+  ignored(provider: ProviderIdentity, info: DeliveryInfo, reason: string, event?: GitEvent): void;
+  /** 202: returns the ticket reconcile reports against. */
+  accepted(provider: ProviderIdentity, info: DeliveryInfo, event: GitEvent, targets: string[], acceptedAt: number): Ticket;
+}

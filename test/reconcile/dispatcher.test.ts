@@ -1,0 +1,118 @@
+import { describe, expect, test } from 'bun:test';
+import { createDispatcher, type RetryNotice } from '../../src/reconcile/dispatcher.ts';
+import { KubeError } from '../../src/reconcile/kube-client.ts';
+import { manualClock, settle } from '../support/manual-clock.ts';
+
+const policy = { maxAttempts: 4, initialDelayMs: 100, maxDelayMs: 1000, random: () => 0.5 };
+
+/** A job whose attempts fail with the given errors in turn, then succeed. */
+function scriptedJob(errors: unknown[]) {
+  const attempts: number[] = [];
+  return {
+    attempts,
+    job: {
+      kind: 'GitRepository',
+      label: 'GitRepository flux-system/app',
+      attempt: async () => {
+        attempts.push(attempts.length + 1);
+        const error = errors[attempts.length - 1];
+        if (error) throw error;
+      },
+    },
+  };
+}
+
+describe('dispatcher retries', () => {
+  test('429 then 503 then success: retried with backoff, Retry-After honoured', async () => {
+    const clock = manualClock();
+    const notices: RetryNotice[] = [];
+    const dispatcher = createDispatcher({ concurrency: 2, policy, clock, onRetry: (_job, notice) => notices.push(notice) });
+    const { job, attempts } = scriptedJob([new KubeError('throttled', 'http', 429, 3000), new KubeError('unavailable', 'http', 503)]);
+    const result = dispatcher.submit(job);
+    await settle();
+    expect(attempts).toHaveLength(1);
+    expect(notices[0]).toMatchObject({ reason: 'throttled', attempt: 1, delayMs: 3000 });
+    await clock.advance(2999);
+    expect(attempts).toHaveLength(1);
+    await clock.advance(1);
+    expect(attempts).toHaveLength(2);
+    // second failure: exponential 200ms, equal jitter with random 0.5 → 150ms
+    expect(notices[1]).toMatchObject({ reason: 'server_error', attempt: 2, delayMs: 150 });
+    await clock.advance(150);
+    expect(await result).toEqual({ ok: true, attempts: 3 });
+    expect(dispatcher.size()).toBe(0);
+  });
+
+  test('404 and 403 are final after one attempt', async () => {
+    for (const [status, outcome] of [
+      [404, 'not_found'],
+      [403, 'forbidden'],
+    ] as const) {
+      const dispatcher = createDispatcher({ concurrency: 1, policy, clock: manualClock() });
+      const { job, attempts } = scriptedJob([new KubeError('no', 'http', status)]);
+      expect(await dispatcher.submit(job)).toMatchObject({ ok: false, outcome, attempts: 1, retriesExhausted: false });
+      expect(attempts).toHaveLength(1);
+    }
+  });
+
+  test('timeouts and connection errors are retried up to maxAttempts, then fail', async () => {
+    const clock = manualClock();
+    const dispatcher = createDispatcher({ concurrency: 1, policy, clock });
+    const errors = [new KubeError('t', 'timeout'), new KubeError('c', 'connection'), new KubeError('t', 'timeout'), new KubeError('c', 'connection')];
+    const { job, attempts } = scriptedJob(errors);
+    const result = dispatcher.submit(job);
+    await clock.advance(10_000);
+    expect(await result).toMatchObject({ ok: false, outcome: 'failed', attempts: 4, retriesExhausted: true, error: 'c' });
+    expect(attempts).toHaveLength(4);
+  });
+
+  test('never runs more than `concurrency` attempts at once, and a backing-off job frees its slot', async () => {
+    const clock = manualClock();
+    const dispatcher = createDispatcher({ concurrency: 3, policy, clock });
+    let running = 0;
+    let peak = 0;
+    const gates: (() => void)[] = [];
+    const jobs = Array.from({ length: 10 }, () =>
+      dispatcher.submit({
+        kind: 'Kustomization',
+        label: 'x',
+        attempt: async () => {
+          running += 1;
+          peak = Math.max(peak, running);
+          await new Promise<void>((resolve) => gates.push(resolve));
+          running -= 1;
+        },
+      }),
+    );
+    await settle();
+    expect(running).toBe(3);
+    while (gates.length > 0) {
+      gates.shift()!();
+      await settle();
+    }
+    await Promise.all(jobs);
+    expect(peak).toBe(3);
+
+    const slow = createDispatcher({ concurrency: 1, policy, clock });
+    const throttled = scriptedJob([new KubeError('busy', 'http', 429, 60_000)]);
+    const quick = scriptedJob([]);
+    void slow.submit(throttled.job);
+    await settle();
+    expect(await slow.submit(quick.job)).toEqual({ ok: true, attempts: 1 });
+  });
+
+  test('idle resolves when all jobs are done; abort ends backoffs', async () => {
+    const clock = manualClock();
+    const dispatcher = createDispatcher({ concurrency: 1, policy, clock });
+    const { job } = scriptedJob([new KubeError('busy', 'http', 503), new KubeError('busy', 'http', 503)]);
+    const result = dispatcher.submit(job);
+    let idle = false;
+    void dispatcher.idle().then(() => (idle = true));
+    await settle();
+    expect(idle).toBe(false);
+    dispatcher.abort();
+    expect(await result).toMatchObject({ ok: false, retriesExhausted: true });
+    await settle();
+    expect(idle).toBe(true);
+  });
+});

@@ -1,0 +1,47 @@
+/** Starts a real fluxgate server on loopback from a YAML config written to a temp dir. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startGateway, type Gateway } from '../../src/commands/serve.ts';
+import { memoryLogger } from '../../src/observe/log.ts';
+import type { Clock } from '../../src/reconcile/clock.ts';
+import { tempDir } from './temp-dir.ts';
+
+export interface TestGateway extends Gateway {
+  dir: string;
+  log: ReturnType<typeof memoryLogger>;
+  hook(provider: string): string;
+  stop(): Promise<void>;
+}
+
+export async function startTestGateway(options: {
+  config: string;
+  env?: Record<string, string>;
+  clock?: Clock;
+  /** Files to write next to the config (name → content). */
+  files?: Record<string, string>;
+}): Promise<TestGateway> {
+  const dir = tempDir();
+  for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(dir.path, name), content);
+  const configPath = join(dir.path, 'fluxgate.yaml');
+  writeFileSync(configPath, options.config);
+  const log = memoryLogger();
+  const gateway = await startGateway({
+    configPath,
+    version: 'test',
+    env: { HOME: dir.path, ...options.env },
+    log,
+    clock: options.clock,
+    random: () => 0.5,
+    address: '127.0.0.1:0',
+  });
+  return {
+    ...gateway,
+    dir: dir.path,
+    log,
+    hook: (provider) => `${gateway.url}/hook/${provider}`,
+    async stop() {
+      await gateway.shutdown();
+      dir.remove();
+    },
+  };
+}
