@@ -1,0 +1,306 @@
+/**
+ * The Kubernetes API client fluxgate needs, and nothing more: discovery, list by label, JSON merge patch.
+ *
+ * Why not @kubernetes/client-node's HTTP layer: under Bun its undici `Agent` is a stub, so the kubeconfig CA,
+ * insecure-skip-tls-verify and client certificates are silently ignored. Bun's own `fetch(url, { tls })` honours
+ * all of them, so this module does the HTTP itself; kube-connect.ts uses client-node only to resolve a
+ * kubeconfig into the options below.
+ */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+export interface KubeResource {
+  /** The resource name in URLs, from API discovery (e.g. `imagepolicies`). */
+  plural: string;
+  namespaced: boolean;
+}
+
+/** `http`: the API server answered with an error status; `unauthorized`: it answered 401. */
+export type KubeFailure = 'http' | 'timeout' | 'connection' | 'tls' | 'unauthorized';
+
+/** A failed Kubernetes API call. Messages never contain credentials. */
+export class KubeError extends Error {
+  override name = 'KubeError';
+  constructor(
+    message: string,
+    readonly failure: KubeFailure,
+    readonly status?: number,
+    /** From `Retry-After` (seconds or HTTP-date), when the server sent one. */
+    readonly retryAfterMs?: number,
+    /** The error code Bun reported (e.g. `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, `ECONNREFUSED`), if any. */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface KubeClient {
+  /** The API server URL, e.g. `https://127.0.0.1:6443`; for logs and the status page, never with credentials. */
+  readonly target: string;
+  /** Checks that the API server answers and accepts the credentials (GET /api, which needs authentication). */
+  ping(signal?: AbortSignal): Promise<void>;
+  /** The resource serving `kind` in `apiVersion`, from API discovery (cached per group/version). */
+  resource(apiVersion: string, kind: string): Promise<KubeResource>;
+  /** Names of the objects of `kind` in `namespace` whose labels match every entry of `matchLabels`. */
+  listNames(apiVersion: string, kind: string, namespace: string, matchLabels: Record<string, string>): Promise<string[]>;
+  /** JSON merge patch of `metadata.annotations` only, no resourceVersion precondition (what Flux's Receiver does). */
+  mergePatch(ref: ObjectRef, annotations: Record<string, string>, signal?: AbortSignal): Promise<void>;
+}
+
+export interface KubeClientOptions {
+  /** API server URL, e.g. `https://10.96.0.1:443`. A path prefix (for API proxies) is kept. */
+  server: string;
+  /** PEM bundle to trust instead of the system CAs. */
+  caPem?: string;
+  /** Client certificate and key, PEM. */
+  certPem?: string;
+  keyPem?: string;
+  /** Called before each request; may refresh a rotating token. */
+  token?: () => Promise<string | undefined>;
+  /** Accept any server certificate (kubeconfig `insecure-skip-tls-verify`). */
+  skipTlsVerify?: boolean;
+  /** Name to verify the server certificate against instead of the URL's host (kubeconfig `tls-server-name`). */
+  tlsServerName?: string;
+  /** HTTP(S) proxy URL (kubeconfig `proxy-url`). Without it Bun honours HTTPS_PROXY / NO_PROXY. */
+  proxy?: string;
+  /** Per-request timeout, including reading the response. */
+  timeoutMs: number;
+  fetch?: typeof fetch;
+}
+
+interface APIResourceList {
+  resources?: { name: string; kind: string; namespaced: boolean }[];
+}
+
+/** Error codes Bun's fetch reports for certificate problems, with what to check. */
+const TLS_HINTS: Record<string, string> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'check certificate-authority in the kubeconfig',
+  UNABLE_TO_GET_ISSUER_CERT: 'check certificate-authority in the kubeconfig',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'check certificate-authority in the kubeconfig',
+  SELF_SIGNED_CERT_IN_CHAIN: 'check certificate-authority in the kubeconfig',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the server uses a self-signed certificate; put it in certificate-authority in the kubeconfig',
+  CERT_SIGNATURE_FAILURE: 'check certificate-authority in the kubeconfig',
+  CERT_UNTRUSTED: 'check certificate-authority in the kubeconfig',
+  CERT_HAS_EXPIRED: 'the server certificate has expired (or this machine\'s clock is wrong)',
+  CERT_NOT_YET_VALID: 'the server certificate is not valid yet (or this machine\'s clock is wrong)',
+  CERT_REVOKED: 'the server certificate is revoked',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'the certificate does not name this host; check the server URL or tls-server-name in the kubeconfig',
+};
+
+/**
+ * Creates a client for one API server. Throws at once if the CA, certificate or key is not valid PEM (Bun's
+ * fetch would otherwise report a misleading "FailedToOpenSocket: Was there a typo in the url or port?").
+ *
+ * @example
+ * const kube = createKubeClient({ server: 'https://127.0.0.1:6443', caPem, token: async () => token, timeoutMs: 10_000 });
+ * await kube.mergePatch({ apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', namespace: 'flux-system', name: 'app' },
+ *   { 'reconcile.fluxcd.io/requestedAt': requestedAtValue(new Date()) });
+ */
+export function createKubeClient(options: KubeClientOptions): KubeClient {
+  const base = new URL(options.server);
+  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new Error(`Kubernetes server URL must be http(s): ${base.protocol}`);
+  base.username = '';
+  base.password = '';
+  base.search = '';
+  base.hash = '';
+  const target = base.toString().replace(/\/+$/, '');
+  validateTlsMaterial(options);
+
+  const doFetch = options.fetch ?? fetch;
+  const tls = {
+    ...(options.caPem && !options.skipTlsVerify ? { ca: options.caPem } : {}),
+    ...(options.certPem ? { cert: options.certPem } : {}),
+    ...(options.keyPem ? { key: options.keyPem } : {}),
+    ...(options.tlsServerName ? { serverName: options.tlsServerName } : {}),
+    ...(options.skipTlsVerify ? { rejectUnauthorized: false } : {}),
+  };
+  const discovery = new Map<string, Promise<APIResourceList>>();
+
+  /** One request; returns the parsed JSON body of a 2xx answer (or undefined if `wantBody` is false). */
+  async function request(method: string, path: string, init: { body?: string; contentType?: string; signal?: AbortSignal; wantBody: boolean }): Promise<any> {
+    const what = `${method} ${path}`;
+    let token: string | undefined;
+    try {
+      token = await options.token?.();
+    } catch (e) {
+      throw new KubeError(`could not obtain credentials for ${target}: ${(e as Error).message}`, 'unauthorized');
+    }
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'fluxgate' };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (init.contentType) headers['Content-Type'] = init.contentType;
+
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const signal = init.signal ? AbortSignal.any([timeout, init.signal]) : timeout;
+    try {
+      const res = await doFetch(`${target}${path}`, {
+        method, headers, body: init.body, signal, redirect: 'manual',
+        ...(base.protocol === 'https:' ? { tls } : {}),
+        ...(options.proxy ? { proxy: options.proxy } : {}),
+      } as RequestInit);
+      if (!res.ok) {
+        const text = await res.text();
+        throw httpError(what, res.status, text, res.headers.get('retry-after'));
+      }
+      if (!init.wantBody) {
+        await res.arrayBuffer(); // drain, so the connection goes back to the pool
+        return undefined;
+      }
+      const text = await res.text();
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw new KubeError(`${what} on ${target}: the answer is not JSON (is it a Kubernetes API server?)`, 'http', res.status);
+      }
+    } catch (e) {
+      if (e instanceof KubeError) throw e;
+      if (init.signal?.aborted && !timeout.aborted) throw init.signal.reason; // the caller gave up: its own reason
+      if (timeout.aborted) throw new KubeError(`no answer from ${target} within ${options.timeoutMs}ms (${what})`, 'timeout');
+      throw transportError(what, e);
+    }
+  }
+
+  function transportError(what: string, e: unknown): KubeError {
+    const err = e as { code?: unknown; message?: unknown };
+    const code = typeof err?.code === 'string' ? err.code : undefined;
+    const reason = typeof err?.message === 'string' ? err.message.replace(/ fetching "[^"]*"\..*$/s, '').replace(/\. For more information.*$/s, '') : String(e);
+    if (code && (Object.hasOwn(TLS_HINTS, code) || /CERT|SSL|TLS/.test(code))) {
+      const hint = TLS_HINTS[code] ?? 'check certificate-authority in the kubeconfig';
+      const detail = reason === code ? code : `${reason} [${code}]`;
+      return new KubeError(`certificate verify failed talking to ${target}: ${detail} (${hint})`, 'tls', undefined, undefined, code);
+    }
+    if (code === 'EPROTO') {
+      return new KubeError(
+        `TLS handshake with ${target} failed [EPROTO] (the server may require a client certificate, or may not speak TLS on this port)`,
+        'tls', undefined, undefined, code,
+      );
+    }
+    const detail = code && !reason.startsWith(code) ? `${reason} [${code}]` : reason;
+    return new KubeError(`cannot reach ${target}: ${detail} (${what})`, 'connection', undefined, undefined, code);
+  }
+
+  function httpError(what: string, status: number, text: string, retryAfter: string | null): KubeError {
+    let message = '';
+    let reason = '';
+    try {
+      const s = JSON.parse(text);
+      if (s && s.kind === 'Status') {
+        message = typeof s.message === 'string' ? s.message : '';
+        reason = typeof s.reason === 'string' ? s.reason : '';
+      }
+    } catch { /* not a Status */ }
+    if (!message) message = text.trim().slice(0, 200).replace(/\s+/g, ' ');
+    const label = reason ? `${status} ${reason}` : `${status}`;
+    const retryAfterMs = parseRetryAfter(retryAfter);
+    if (status === 401) {
+      return new KubeError(`${target} answered ${label} to ${what}: the credentials were rejected (check the token or client certificate)`, 'unauthorized', status, retryAfterMs);
+    }
+    return new KubeError(`${target} answered ${label} to ${what}${message ? `: ${message}` : ''}`, 'http', status, retryAfterMs);
+  }
+
+  function discover(groupVersion: string): Promise<APIResourceList> {
+    let pending = discovery.get(groupVersion);
+    if (!pending) {
+      const path = groupVersion.includes('/') ? `/apis/${groupVersion}` : `/api/${groupVersion}`;
+      pending = request('GET', path, { wantBody: true }).catch((e: unknown) => {
+        discovery.delete(groupVersion); // cache successes only: a later call tries again
+        if (e instanceof KubeError && e.status === 404) {
+          throw new KubeError(`${groupVersion} is not served by ${target} (is its CRD installed?)`, 'http', 404);
+        }
+        throw e;
+      });
+      discovery.set(groupVersion, pending);
+    }
+    return pending;
+  }
+
+  async function resource(apiVersion: string, kind: string): Promise<KubeResource> {
+    if (!/^([a-z0-9.-]+\/)?v[0-9a-z]+$/.test(apiVersion)) throw new KubeError(`invalid apiVersion "${apiVersion}"`, 'http', 404);
+    const list = await discover(apiVersion);
+    const found = list.resources?.find((r) => r.kind === kind && !r.name.includes('/'));
+    if (!found) throw new KubeError(`kind ${kind} not served by ${apiVersion}`, 'http', 404);
+    return { plural: found.name, namespaced: found.namespaced };
+  }
+
+  async function collectionPath(apiVersion: string, kind: string, namespace: string): Promise<string> {
+    const r = await resource(apiVersion, kind);
+    const root = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    return r.namespaced ? `${root}/namespaces/${encodeURIComponent(namespace)}/${r.plural}` : `${root}/${r.plural}`;
+  }
+
+  return {
+    target,
+    async ping(signal) {
+      await request('GET', '/api', { signal, wantBody: false });
+    },
+    resource,
+    async listNames(apiVersion, kind, namespace, matchLabels) {
+      const path = await collectionPath(apiVersion, kind, namespace);
+      const selector = labelSelector(matchLabels);
+      const names: string[] = [];
+      let next: string | undefined;
+      do {
+        const q = new URLSearchParams({ limit: '500' });
+        if (selector) q.set('labelSelector', selector);
+        if (next) q.set('continue', next);
+        const list = await request('GET', `${path}?${q}`, { wantBody: true });
+        for (const item of list?.items ?? []) if (typeof item?.metadata?.name === 'string') names.push(item.metadata.name);
+        next = typeof list?.metadata?.continue === 'string' && list.metadata.continue ? list.metadata.continue : undefined;
+      } while (next);
+      return names;
+    },
+    async mergePatch(ref, annotations, signal) {
+      const path = `${await collectionPath(ref.apiVersion, ref.kind, ref.namespace)}/${encodeURIComponent(ref.name)}`;
+      const body = JSON.stringify({ metadata: { annotations } });
+      await request('PATCH', path, { body, contentType: 'application/merge-patch+json', signal, wantBody: false });
+    },
+  };
+}
+
+/** `Retry-After` as milliseconds: delay-seconds or an HTTP-date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+
+/** An equality-based label selector (`a=b,c=d`, keys sorted); throws on keys or values Kubernetes would reject. */
+export function labelSelector(matchLabels: Record<string, string>): string {
+  return Object.keys(matchLabels)
+    .sort()
+    .map((key) => {
+      const value = matchLabels[key]!;
+      if (!LABEL_KEY.test(key)) throw new KubeError(`invalid label key "${key}" in matchLabels`, 'http', 400);
+      if (!LABEL_VALUE.test(value) || value.length > 63) throw new KubeError(`invalid label value "${value}" for ${key} in matchLabels`, 'http', 400);
+      return `${key}=${value}`;
+    })
+    .join(',');
+}
+
+function validateTlsMaterial(o: KubeClientOptions): void {
+  if (o.caPem && !o.skipTlsVerify) {
+    const certs = o.caPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+    if (!certs) throw new Error('certificate-authority is not a PEM certificate');
+    for (const pem of certs) {
+      try { new X509Certificate(pem); } catch { throw new Error('certificate-authority contains an invalid certificate'); }
+    }
+  }
+  if (!o.certPem !== !o.keyPem) throw new Error('a client certificate needs both the certificate and its key');
+  if (o.certPem && o.keyPem) {
+    let cert: X509Certificate;
+    try { cert = new X509Certificate(o.certPem); } catch { throw new Error('client-certificate is not a valid PEM certificate'); }
+    let matches: boolean;
+    try { matches = cert.checkPrivateKey(createPrivateKey(o.keyPem)); } catch { throw new Error('client-key is not a valid PEM private key'); }
+    if (!matches) throw new Error('client-key does not belong to client-certificate');
+  }
+}
