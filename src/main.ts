@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import packageJson from '../package.json' with { type: 'json' };
 import { ConfigError } from './config/validate.ts';
-import { createLogger } from './observe/log.ts';
+import { createLogger, isLogLevel } from './observe/log.ts';
 import { runSend } from './commands/send.ts';
 import { startGateway } from './commands/serve.ts';
 import { runValidate } from './commands/validate.ts';
@@ -77,7 +77,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(configPath: string): Promise<number> {
-  const log = createLogger({ level: (process.env.FLUXGATE_LOG_LEVEL as 'debug' | 'info' | undefined) ?? 'info' });
+  const level = process.env.FLUXGATE_LOG_LEVEL;
+  const log = createLogger({ level: isLogLevel(level) ? level : 'info' });
   let gateway;
   try {
     gateway = await startGateway({ configPath, version: packageJson.version, log });
@@ -93,7 +94,10 @@ async function serve(configPath: string): Promise<number> {
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       log.info('signal received', { signal });
-      void running.shutdown().then(() => resolve(0));
+      void running.shutdown().then(() => {
+        log.flush();
+        resolve(0);
+      });
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

@@ -38,6 +38,8 @@ export interface GatewayOptions {
 export interface Gateway {
   url: string;
   port: number;
+  /** Answers a request without the socket (benchmarks and in-process checks). */
+  handle(request: Request): Promise<Response>;
   /** Stops accepting, flushes pending reconcile requests, waits (bounded) for patches, closes the server. */
   shutdown(): Promise<{ unfinished: number }>;
 }
@@ -143,6 +145,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     url,
     port: server.port!,
+    handle: (request) => app.handle(request),
     shutdown() {
       stopping ??= (async () => {
         accepting = false;

@@ -194,11 +194,12 @@ export function repositoryMatcher(pattern: string): (candidates: readonly string
   const wanted = normalizeRepository(pattern);
   if (wanted.path === '') throw new Error(`invalid repository "${pattern}": it names no repository path`);
   const host = wanted.host;
+  const normalize = cachedNormalizer();
   if (isGlobPattern(pattern)) {
     const glob = compileGlob(host === undefined ? wanted.path : `${host}/${wanted.path}`);
     return (candidates) =>
       candidates.some((candidate) => {
-        const c = normalizeRepository(candidate);
+        const c = normalize(candidate);
         if (c.path === '') return false;
         if (host === undefined) return glob(c.path);
         return c.host !== undefined && glob(`${c.host}/${c.path}`);
@@ -206,7 +207,27 @@ export function repositoryMatcher(pattern: string): (candidates: readonly string
   }
   return (candidates) =>
     candidates.some((candidate) => {
-      const c = normalizeRepository(candidate);
+      const c = normalize(candidate);
       return c.path === wanted.path && (host === undefined || c.host === host);
     });
+}
+
+/** Repositories repeat from one webhook to the next; this many normalized spellings are kept per matcher. */
+const normalizeCacheSize = 512;
+
+/**
+ * normalizeRepository with a small cache, so the webhook path does not re-parse the same URLs on every push.
+ * The cache is dropped whole when full: simpler than LRU, and a burst of new names costs one re-parse each.
+ */
+function cachedNormalizer(): (input: string) => NormalizedRepository {
+  const cache = new Map<string, NormalizedRepository>();
+  return (input) => {
+    let normalized = cache.get(input);
+    if (normalized === undefined) {
+      if (cache.size >= normalizeCacheSize) cache.clear();
+      normalized = normalizeRepository(input);
+      cache.set(input, normalized);
+    }
+    return normalized;
+  };
 }

@@ -1,0 +1,177 @@
+/**
+ * Ingest benchmark: a signed ~7 KB GitHub push at concurrency 32 against fluxgate (dry-run, so Kubernetes does
+ * not limit it) and against a bare Bun.serve that reads the body and checks the HMAC, in the same run, each
+ * server pinned to one core and the load generator (wrk) to another. Prints req/s, p99 latency, the ratio,
+ * and fluxgate's idle RSS after start.
+ * usage: bun bench/ingest.ts [--duration 10] [--rounds 2]
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { builtinCatalog } from '../src/plugins/catalog.ts';
+import { tempDir } from '../test/support/temp-dir.ts';
+
+const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' }, connections: { type: 'string', default: '32' } } });
+const root = join(import.meta.dir, '..');
+const secret = 'bench-secret';
+const dir = tempDir('fluxgate-bench-');
+
+if (!Bun.which('wrk')) {
+  console.error('bench/ingest needs wrk (Debian package "wrk"): apt-get install -y wrk');
+  process.exit(2);
+}
+const cores = Number(readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? 1);
+const pin = (core: number) => (cores > 1 ? ['taskset', '-c', String(core)] : []);
+
+// A realistic push: the plugin's own sample, about 7 KB with two changed files.
+const sample = builtinCatalog().get('github')!.sample({ repository: 'your-org/your-repo', branch: 'main', changedPaths: [`apps/my-app/deployment.yaml`, `apps/my-app/kustomization.yaml`] });
+const body = Buffer.from(sample.body);
+const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+writeFileSync(join(dir.path, 'body.json'), body);
+writeFileSync(
+  join(dir.path, 'post.lua'),
+  `wrk.method = "POST"
+local f = io.open("${join(dir.path, 'body.json')}", "rb"); wrk.body = f:read("*all"); f:close()
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-GitHub-Event"] = "push"
+wrk.headers["X-Hub-Signature-256"] = "${signature}"
+local n = 0
+request = function()
+  n = n + 1
+  wrk.headers["X-GitHub-Delivery"] = "bench-" .. n
+  return wrk.format(nil, "/hook/github")
+end
+done = function(summary, latency, requests)
+  local non2xx = summary.errors.status
+  io.write(string.format("RESULT %f %f %d %d\\n", summary.requests / (summary.duration / 1e6), latency:percentile(99) / 1000, summary.requests, non2xx))
+end
+`,
+);
+
+interface Started {
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function readUntil(stream: ReadableStream<Uint8Array>, pattern: RegExp): Promise<RegExpMatchArray> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`process ended before printing ${pattern}:\n${text}`);
+    text += decoder.decode(value, { stream: true });
+    const match = text.match(pattern);
+    if (match) {
+      // Keep draining so the child never blocks on a full pipe; the rest of its output is not needed.
+      void (async () => {
+        while (!(await reader.read()).done);
+      })();
+      return match;
+    }
+  }
+}
+
+function writeConfig(port: number): string {
+  const path = join(dir.path, 'fluxgate.yaml');
+  writeFileSync(
+    path,
+  `server: { address: 127.0.0.1:${port} }
+kubernetes: { mode: dry-run }
+providers:
+  - { name: github, type: github, secret: { env: BENCH_SECRET } }
+targets:
+  - name: app
+    providers: [github]
+    match: { repository: your-org/your-repo, branches: [main] }
+    resources: [{ kind: GitRepository, name: app, namespace: flux-system }]
+`,
+);
+  return path;
+}
+
+/** A port that was free a moment ago (the OS picks it; the listener is closed again at once). */
+function freePort(): number {
+  const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  return port;
+}
+
+async function startFluxgate(): Promise<Started> {
+  const port = freePort();
+  // Logs go to /dev/null at the level a user runs with: their cost is part of what is measured.
+  const child = Bun.spawn([...pin(0), process.execPath, join(root, 'src/main.ts'), 'serve', '--config', writeConfig(port)], {
+    env: { ...process.env, BENCH_SECRET: secret, FLUXGATE_LOG_LEVEL: process.env.FLUXGATE_LOG_LEVEL ?? 'info' },
+    stdout: 'ignore',
+    stderr: 'ignore',
+  });
+  for (let attempt = 0; ; attempt += 1) {
+    const up = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    if (up) break;
+    if (attempt > 200 || child.exitCode !== null) throw new Error('fluxgate did not start');
+    await Bun.sleep(25);
+  }
+  return { port, pid: child.pid, stop: async () => void (child.kill('SIGTERM'), await child.exited) };
+}
+
+async function startBare(parse: boolean): Promise<Started> {
+  const args = [join(import.meta.dir, 'bare-server.ts'), '0', secret, ...(parse ? ['--parse'] : [])];
+  const child = Bun.spawn([...pin(0), process.execPath, ...args], { stdout: 'pipe', stderr: 'inherit' });
+  const match = await readUntil(child.stdout, /listening (\d+)/);
+  return { port: Number(match[1]), pid: child.pid, stop: async () => void (child.kill('SIGTERM'), await child.exited) };
+}
+
+function rssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+  return line ? Number(line[1]) / 1024 : NaN;
+}
+
+async function load(port: number, seconds: number): Promise<{ rps: number; p99ms: number; requests: number; non2xx: number }> {
+  const child = Bun.spawn([...pin(1), 'wrk', '-t1', `-c${values.connections}`, `-d${seconds}s`, '--latency', '-s', join(dir.path, 'post.lua'), `http://127.0.0.1:${port}`], { stdout: 'pipe', stderr: 'pipe' });
+  const output = await new Response(child.stdout).text();
+  await child.exited;
+  const match = output.match(/RESULT ([\d.]+) ([\d.]+) (\d+) (\d+)/);
+  if (!match) throw new Error(`wrk printed no result:\n${output}`);
+  return { rps: Number(match[1]), p99ms: Number(match[2]), requests: Number(match[3]), non2xx: Number(match[4]) };
+}
+
+const duration = Number(values.duration);
+type ServerName = 'bare' | 'bare+parse' | 'fluxgate';
+const results: Record<ServerName, { rps: number; p99ms: number }[]> = { bare: [], 'bare+parse': [], fluxgate: [] };
+let idleRss = NaN;
+try {
+  for (let round = 0; round < Number(values.rounds); round += 1) {
+    // Interleaved rounds, so a noisy neighbour on this shared machine hurts every server alike.
+    for (const name of ['bare', 'bare+parse', 'fluxgate'] as const) {
+      const server = name === 'fluxgate' ? await startFluxgate() : await startBare(name === 'bare+parse');
+      if (name === 'fluxgate' && round === 0) {
+        await Bun.sleep(500);
+        idleRss = rssMiB(server.pid);
+      }
+      await load(server.port, 2); // warm-up: JIT and connection set-up
+      const result = await load(server.port, duration);
+      if (result.non2xx > 0) throw new Error(`${name}: ${result.non2xx} answers were not 2xx`);
+      results[name].push(result);
+      await server.stop();
+    }
+  }
+} finally {
+  dir.remove();
+}
+
+const best = (name: ServerName) => results[name].reduce((a, b) => (b.rps > a.rps ? b : a));
+const bare = best('bare');
+const bareParse = best('bare+parse');
+const fluxgate = best('fluxgate');
+const line = (name: string, r: { rps: number; p99ms: number }) => `${name.padEnd(24)} ${r.rps.toFixed(0).padStart(9)} req/s   p99 ${r.p99ms.toFixed(2).padStart(6)} ms`;
+console.log(`ingest: ${body.length} B signed GitHub push, ${values.connections} connections, ${duration}s x ${values.rounds} rounds (best of), servers pinned to core 0, wrk to core 1`);
+console.log(line('bare Bun.serve + HMAC', bare));
+console.log(line('bare + JSON.parse', bareParse));
+console.log(line('fluxgate (dry-run)', fluxgate));
+console.log(`ratio fluxgate/bare:       ${((fluxgate.rps / bare.rps) * 100).toFixed(1)}% (target >= 75%)`);
+console.log(`ratio fluxgate/bare+parse: ${((fluxgate.rps / bareParse.rps) * 100).toFixed(1)}%`);
+console.log(`ratio bare+parse/bare:     ${((bareParse.rps / bare.rps) * 100).toFixed(1)}% (the cost of parsing the payload alone)`);
+console.log(`fluxgate idle RSS after start: ${idleRss.toFixed(1)} MiB`);
