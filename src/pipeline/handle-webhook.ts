@@ -26,13 +26,14 @@ export interface WebhookDeps {
 export function handleWebhook(provider: ProviderRuntime, request: WebhookRequest, deps: WebhookDeps): WebhookAnswer {
   const { plugin } = provider;
   const { reporter } = deps;
+  // Headers only, and cheap: what the sender claims, so even a refused delivery can be found in the logs.
+  const info = plugin.describe(request);
   const verdict = plugin.verify(request, provider.secrets, new Date(deps.now()));
   if (!verdict.ok) {
-    reporter.rejected(provider, 401, verdict.reason);
+    reporter.rejected(provider, 401, verdict.reason, info);
     return { status: 401, body: { error: verdict.reason } };
   }
 
-  const info = plugin.describe(request);
   if (info.ping) {
     reporter.ignored(provider, info, 'ping');
     return { status: 200, body: { ignored: 'ping' } };
