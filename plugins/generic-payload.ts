@@ -33,7 +33,6 @@ export interface GenericPayload {
 const ZERO_SHA = '0000000000000000000000000000000000000000';
 const COMMIT_LIST_LIMIT = 20;
 const REPOSITORY_URL_FIELDS = ['full_name', 'html_url', 'clone_url', 'ssh_url', 'git_url', 'url'] as const;
-const FILE_LIST_FIELDS = ['added', 'modified', 'removed'] as const;
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -87,24 +86,7 @@ export function createGenericPayload(host: PluginHost): GenericPayload {
     if (commits === undefined || commits === null) return undefined;
     if (!Array.isArray(commits)) throw new PayloadError('commits is not an array');
     if (commits.length === 0 || commits.length >= COMMIT_LIST_LIMIT) return undefined;
-    const found = new Set<string>();
-    for (let index = 0; index < commits.length; index++) {
-      const commit = commits[index];
-      if (!isObject(commit)) throw new PayloadError(`commits[${index}] is not an object`);
-      let listed = false;
-      for (const field of FILE_LIST_FIELDS) {
-        const list = commit[field];
-        if (list === undefined || list === null) continue;
-        if (!Array.isArray(list)) throw new PayloadError(`commits[${index}].${field} is not an array`);
-        listed = true;
-        for (const path of list) {
-          if (typeof path !== 'string') throw new PayloadError(`commits[${index}].${field} holds a non-string path`);
-          found.add(path);
-        }
-      }
-      if (!listed) return undefined;
-    }
-    return [...found];
+    return host.commitFiles(commits, 'commits');
   }
 
   return {

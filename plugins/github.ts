@@ -24,7 +24,6 @@ const OK: VerifyResult = { ok: true };
 /** Algorithm names we are willing to echo back in a reason (the header is attacker-controlled). */
 const PRINTABLE_ALGORITHM = /^[A-Za-z0-9_-]{1,16}$/;
 const REPOSITORY_URL_FIELDS = ['full_name', 'html_url', 'clone_url', 'ssh_url', 'git_url', 'url'] as const;
-const FILE_LIST_FIELDS = ['added', 'modified', 'removed'] as const;
 const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 const LETTER_P = 0x70;
 
@@ -94,40 +93,18 @@ export default function createGithubPlugin(host: PluginHost): ProviderPlugin {
     return found;
   }
 
-  /** Adds a commit's file lists to `paths`; false when the commit carries no file lists at all (then paths are unknown). */
-  function addCommitPaths(commit: unknown, paths: Set<string>, where: string): boolean {
-    if (!isObject(commit)) throw new PayloadError(`${where} is not an object`);
-    let listed = false;
-    for (const field of FILE_LIST_FIELDS) {
-      const list = commit[field];
-      if (list === undefined || list === null) continue;
-      if (!Array.isArray(list)) throw new PayloadError(`${where}.${field} is not an array`);
-      listed = true;
-      for (const path of list) {
-        if (typeof path !== 'string') throw new PayloadError(`${where}.${field} holds a non-string path`);
-        paths.add(path);
-      }
-    }
-    return listed;
-  }
-
   function changedPathsOf(payload: Json): string[] | undefined {
     const commits = payload.commits;
     if (commits !== undefined && commits !== null && !Array.isArray(commits)) throw new PayloadError('commits is not an array');
     const headCommit = payload.head_commit;
     if (headCommit !== undefined && headCommit !== null && !isObject(headCommit)) throw new PayloadError('head_commit is not an object');
     if (payload.deleted === true) return undefined;
-    const paths = new Set<string>();
     if (commits && commits.length > 0) {
       if (commits.length >= COMMIT_LIST_LIMIT) return undefined; // possibly truncated, see COMMIT_LIST_LIMIT
-      let complete = true;
-      for (let index = 0; index < commits.length; index++) {
-        if (!addCommitPaths(commits[index], paths, `commits[${index}]`)) complete = false;
-      }
-      return complete ? [...paths] : undefined;
+      return host.commitFiles(commits, 'commits');
     }
     // No commit list (tag push, new branch at an existing commit): the head commit's files are the best we have.
-    if (headCommit) return addCommitPaths(headCommit, paths, 'head_commit') ? [...paths] : undefined;
+    if (headCommit) return host.commitFiles([headCommit], 'head_commit');
     return undefined;
   }
 

@@ -30,7 +30,6 @@ const OK: VerifyResult = { ok: true };
 const UNIX_SECONDS = /^\d{1,12}$/;
 const PROJECT_URL_FIELDS = ['path_with_namespace', 'web_url', 'git_http_url', 'git_ssh_url', 'http_url', 'ssh_url'] as const;
 const REPOSITORY_URL_FIELDS = ['homepage', 'git_http_url', 'git_ssh_url', 'url'] as const;
-const FILE_LIST_FIELDS = ['added', 'modified', 'removed'] as const;
 const encoder = new TextEncoder();
 
 function isObject(value: unknown): value is Json {
@@ -137,24 +136,7 @@ export default function createGitlabPlugin(host: PluginHost): ProviderPlugin {
     // An empty list says nothing (tag pushes, some new branches); a capped list is missing commits.
     if (commits.length === 0) return undefined;
     if (typeof total === 'number' ? total > commits.length : commits.length >= COMMIT_LIST_LIMIT) return undefined;
-    const paths = new Set<string>();
-    for (let index = 0; index < commits.length; index++) {
-      const commit = commits[index];
-      if (!isObject(commit)) throw new PayloadError(`commits[${index}] is not an object`);
-      let listed = false;
-      for (const field of FILE_LIST_FIELDS) {
-        const list = commit[field];
-        if (list === undefined || list === null) continue;
-        if (!Array.isArray(list)) throw new PayloadError(`commits[${index}].${field} is not an array`);
-        listed = true;
-        for (const path of list) {
-          if (typeof path !== 'string') throw new PayloadError(`commits[${index}].${field} holds a non-string path`);
-          paths.add(path);
-        }
-      }
-      if (!listed) return undefined;
-    }
-    return [...paths];
+    return host.commitFiles(commits, 'commits');
   }
 
   function parsePush(payload: Json, event: GitEvent): void {

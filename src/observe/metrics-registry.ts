@@ -19,6 +19,11 @@ abstract class Metric<T> {
     readonly labelNames: readonly string[],
   ) {}
 
+  /** A metric without labels exists from the start (as 0), so dashboards and alerts see it before it moves. */
+  protected initUnlabelled(): void {
+    if (this.labelNames.length === 0) this.entry([]);
+  }
+
   protected entry(labels: LabelValues): Series<T> {
     const key = labels.length === 1 ? labels[0]! : labels.join('\u0000');
     let found = this.series.get(key);
@@ -45,6 +50,10 @@ abstract class Metric<T> {
 }
 
 export class Counter extends Metric<number> {
+  constructor(name: string, help: string, labelNames: readonly string[]) {
+    super(name, help, labelNames);
+    this.initUnlabelled();
+  }
   protected initial(): number {
     return 0;
   }
@@ -62,6 +71,10 @@ export class Counter extends Metric<number> {
 }
 
 export class Gauge extends Metric<number> {
+  constructor(name: string, help: string, labelNames: readonly string[]) {
+    super(name, help, labelNames);
+    this.initUnlabelled();
+  }
   protected initial(): number {
     return 0;
   }
@@ -92,6 +105,7 @@ export class Histogram extends Metric<HistogramValue> {
     readonly buckets: readonly number[],
   ) {
     super(name, help, labelNames);
+    this.initUnlabelled();
   }
   protected initial(): HistogramValue {
     return { counts: this.buckets.map(() => 0), sum: 0, count: 0 };

@@ -27,6 +27,29 @@ function json(body: Uint8Array | string): unknown {
   }
 }
 
+const fileListFields = ['added', 'modified', 'removed'] as const;
+
+function commitFiles(commits: readonly unknown[], label: string): string[] | undefined {
+  const paths = new Set<string>();
+  for (let index = 0; index < commits.length; index++) {
+    const commit = commits[index];
+    if (typeof commit !== 'object' || commit === null || Array.isArray(commit)) throw new PayloadError(`${label}[${index}] is not an object`);
+    let listed = false;
+    for (const field of fileListFields) {
+      const list = (commit as Record<string, unknown>)[field];
+      if (list === undefined || list === null) continue;
+      if (!Array.isArray(list)) throw new PayloadError(`${label}[${index}].${field} is not an array`);
+      listed = true;
+      for (const path of list) {
+        if (typeof path !== 'string') throw new PayloadError(`${label}[${index}].${field} holds a non-string path`);
+        paths.add(path);
+      }
+    }
+    if (!listed) return undefined;
+  }
+  return [...paths];
+}
+
 export const pluginHost: PluginHost = {
   hmac: (algorithm, key, data, encoding) => createHmac(algorithm, key).update(data).digest(encoding),
   safeEqual,
@@ -34,4 +57,5 @@ export const pluginHost: PluginHost = {
   PayloadError,
   text: (body) => decoder.decode(body),
   json,
+  commitFiles,
 };

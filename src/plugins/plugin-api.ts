@@ -104,6 +104,12 @@ export interface PluginHost {
   text(body: Uint8Array): string;
   /** Parses JSON, throwing PayloadError with a short reason on failure. */
   json(body: Uint8Array | string): unknown;
+  /**
+   * The union of `added`, `modified` and `removed` over `commits` (the shape GitHub, GitLab, Gitea and others
+   * share). `undefined` when a commit carries no file lists at all, since the paths are then unknown.
+   * Throws PayloadError naming `label[i].field` on wrong types.
+   */
+  commitFiles(commits: readonly unknown[], label: string): string[] | undefined;
 }
 
 export type PluginFactory = (host: PluginHost) => ProviderPlugin;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fluxgateArgs, waitForLogLine } from '../support/cli.ts';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { until } from '../support/until.ts';
 import { githubWebhook, post } from '../support/webhooks.ts';
 
 const SECRET = 'shutdown-test-secret';
@@ -42,7 +43,7 @@ targets:
   const url = `http://${listening.address}/hook/github`;
 
   expect((await post(url, githubWebhook(SECRET))).status).toBe(202);
-  for (let round = 0; round < 400 && kube.patches.length < 1; round += 1) await Bun.sleep(5);
+  await until(() => kube.patches.length >= 1, 'the leading patch');
   expect((await post(url, githubWebhook(SECRET))).status).toBe(202);
   expect(kube.patches).toHaveLength(1);
 

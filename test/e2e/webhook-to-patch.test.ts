@@ -5,8 +5,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
-import { manualClock, settle } from '../support/manual-clock.ts';
+import { manualClock } from '../support/manual-clock.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { until } from '../support/until.ts';
 import { githubWebhook, gitlabSignedWebhook, gitlabWebhook, post } from '../support/webhooks.ts';
 
 const GITHUB_SECRET = 'gh-secret-4f1c9a';
@@ -86,8 +87,13 @@ afterEach(async () => {
 
 /** Waits until `count` PATCH requests have reached the API server (they run after the 202). */
 async function patchesArrive(count: number): Promise<void> {
-  for (let round = 0; round < 400 && kube.patches.length < count; round += 1) await Bun.sleep(5);
+  await until(() => kube.patches.length >= count, `${count} PATCH requests`);
   expect(kube.patches.length).toBe(count);
+}
+
+/** Waits until the gateway has logged `count` lines with this message (the response was handled). */
+async function logged(message: string, count = 1): Promise<void> {
+  await until(() => gateway!.log.lines.filter((line) => line.msg === message).length >= count, `${count}× log "${message}"`);
 }
 
 describe('a signed GitHub push', () => {
@@ -106,7 +112,7 @@ describe('a signed GitHub push', () => {
     expect(kube.object('source.toolkit.fluxcd.io/v1', 'GitRepository', 'flux-system', 'app').metadata.annotations[REQUESTED_AT]).toBe(
       patch!.body.metadata.annotations[REQUESTED_AT],
     );
-    await settle();
+    await logged('reconcile requested');
     expect(await (await fetch(`${gateway.url}/metrics`)).text()).toContain('fluxgate_reconcile_requests_total{kind="GitRepository",outcome="success"} 1');
   });
 
@@ -135,7 +141,8 @@ describe('a signed GitHub push', () => {
     const body = (await response.json()) as { error: string };
     expect(body.error).toMatch(/signature/);
     expect(JSON.stringify(body)).not.toContain(GITHUB_SECRET);
-    await Bun.sleep(50);
+    expect(gateway.log.lines.map((line) => line.msg)).not.toContain('webhook accepted');
+    expect(await (await fetch(`${gateway.url}/metrics`)).text()).toContain('fluxgate_reconcile_pending 0');
     expect(kube.patches).toHaveLength(0);
   });
 
@@ -178,7 +185,8 @@ describe('a signed GitHub push', () => {
     expect(((await other.json()) as { ignored: string }).ignored).toContain('feature/x');
     const repo = await post(gateway.hook('github'), githubWebhook(GITHUB_SECRET, { repository: 'your-org/another' }));
     expect(((await repo.json()) as { ignored: string }).ignored).toContain('your-org/another');
-    await Bun.sleep(50);
+    expect(gateway.log.lines.filter((line) => line.msg === 'webhook ignored')).toHaveLength(3);
+    expect(gateway.log.lines.map((line) => line.msg)).not.toContain('webhook accepted');
     expect(kube.patches).toHaveLength(0);
   });
 });
@@ -229,7 +237,7 @@ describe('HTTP contract', () => {
     expect(page).toContain('GitRepository flux-system/app');
     const deliveries = (await (await fetch(`${gateway.url}/api/deliveries`)).json()) as { deliveries: { outcome: string; objects: { state: string }[] }[] };
     expect(deliveries.deliveries.map((item) => item.outcome)).toEqual(['rejected', 'rejected', 'accepted']);
-    await settle();
+    await logged('reconcile requested');
     const everything = [page, JSON.stringify(deliveries), await (await fetch(`${gateway.url}/metrics`)).text(), JSON.stringify(gateway.log.lines)].join('\n');
     for (const secret of [GITHUB_SECRET, GITLAB_TOKEN, SIGNING_TOKEN]) expect(everything).not.toContain(secret);
   });
@@ -259,14 +267,19 @@ describe('reconcile', () => {
     kube.injectFaults({ method: 'PATCH', path: '/gitrepositories/app' }, [{ status: 429, retryAfter: '1' }, { status: 503 }]);
     expect((await post(gateway.hook('github'), githubWebhook(GITHUB_SECRET))).status).toBe(202);
     await patchesArrive(1);
-    await clock.advance(1000);
+    // The backoff timer exists once the failure is handled; only then does moving the clock mean anything.
+    await logged('patch failed, retrying', 1);
+    await clock.advance(999);
+    expect(kube.patches).toHaveLength(1);
+    await clock.advance(1);
     await patchesArrive(2);
+    await logged('patch failed, retrying', 2);
     await clock.advance(2000);
     await patchesArrive(3);
+    await logged('reconcile requested');
     expect(kube.object('source.toolkit.fluxcd.io/v1', 'GitRepository', 'flux-system', 'app').metadata.annotations[REQUESTED_AT]).toBe(
       kube.patches[2]!.body.metadata.annotations[REQUESTED_AT],
     );
-    await settle();
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
     expect(metrics).toContain('fluxgate_reconcile_retries_total{kind="GitRepository",reason="throttled"} 1');
     expect(metrics).toContain('fluxgate_reconcile_retries_total{kind="GitRepository",reason="server_error"} 1');
@@ -280,9 +293,11 @@ describe('reconcile', () => {
     const { gateway } = await start(config({ resources }));
     await post(gateway.hook('github'), githubWebhook(GITHUB_SECRET));
     await patchesArrive(1);
-    await Bun.sleep(50);
+    await logged('patch failed');
     expect(kube.patches).toHaveLength(1);
-    expect(await (await fetch(`${gateway.url}/metrics`)).text()).toContain('fluxgate_reconcile_requests_total{kind="GitRepository",outcome="not_found"} 1');
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(metrics).toContain('fluxgate_reconcile_requests_total{kind="GitRepository",outcome="not_found"} 1');
+    expect(metrics).not.toContain('fluxgate_reconcile_retries_total{');
     expect(gateway.log.lines.find((line) => line.msg === 'patch failed')).toMatchObject({ object: 'GitRepository flux-system/gone', outcome: 'not_found' });
   });
 
@@ -310,7 +325,7 @@ describe('reconcile', () => {
     const { gateway, clock } = await start(config({ maxPending: 1, debounce: '1h' }));
     expect((await post(gateway.hook('github'), githubWebhook(GITHUB_SECRET))).status).toBe(202);
     await patchesArrive(1);
-    await settle();
+    await logged('reconcile requested');
     // The second push waits for the trailing patch: one object pending, which is the limit.
     expect((await post(gateway.hook('github'), githubWebhook(GITHUB_SECRET))).status).toBe(202);
     const hook = githubWebhook(GITHUB_SECRET);
@@ -320,7 +335,7 @@ describe('reconcile', () => {
     // Once the queue drains, the same delivery is accepted: the refusal did not mark it as seen.
     await clock.advance(3_600_000);
     await patchesArrive(2);
-    await settle();
+    await logged('reconcile requested', 2);
     expect((await post(gateway.hook('github'), hook)).status).toBe(202);
   });
 });
