@@ -5,6 +5,7 @@
  * token, exec/auth-provider plugins); the HTTP is Bun's fetch in kube-client.ts, because client-node's HTTP
  * layer ignores the CA, insecure-skip-tls-verify and client certificates under Bun.
  */
+import { durationMs } from '../config/units.ts';
 import { readFileSync, statSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -82,7 +83,7 @@ export async function connectKubernetes(
     saDir: deps.serviceAccountDir ?? SERVICE_ACCOUNT_DIR,
     now: deps.now ?? Date.now,
     fetch: deps.fetch,
-    timeoutMs: parseDurationMs(config.requestTimeout ?? '10s'),
+    timeoutMs: durationMs(config.requestTimeout ?? '10s'),
   };
   const home = env.HOME || undefined;
   const expand = (p: string) => (home && (p === '~' || p.startsWith('~/')) ? join(home, p.slice(1)) : p);
@@ -318,11 +319,4 @@ function userTokenFiles(raw: any): Map<string, string> {
 
 function firstLine(e: unknown): string {
   return String((e as Error)?.message ?? e).split('\n')[0]!;
-}
-
-/** `250ms`, `2s`, `5m`, `1h` → milliseconds. */
-export function parseDurationMs(d: string): number {
-  const m = /^(\d+)(ms|s|m|h)$/.exec(d.trim());
-  if (!m) throw new Error(`invalid duration "${d}" (expected e.g. 250ms, 2s, 5m)`);
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { KubernetesConfig } from '../../src/config/schema.ts';
-import { DRY_RUN_FALLBACK_WARNING, connectKubernetes, parseDurationMs, rotatingTokenFile } from '../../src/reconcile/kube-connect.ts';
+import { DRY_RUN_FALLBACK_WARNING, connectKubernetes, rotatingTokenFile } from '../../src/reconcile/kube-connect.ts';
 import { KubeError } from '../../src/reconcile/kube-client.ts';
 import { startFakeKubeApiServer, unrelatedCaPem, type FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 
@@ -346,11 +346,4 @@ describe('helpers', () => {
     await expect(rotatingTokenFile('/t', read)()).rejects.toThrow('cannot read token file /t: ENOENT');
   });
 
-  test('parseDurationMs', () => {
-    expect(parseDurationMs('250ms')).toBe(250);
-    expect(parseDurationMs('10s')).toBe(10_000);
-    expect(parseDurationMs('5m')).toBe(300_000);
-    expect(parseDurationMs('1h')).toBe(3_600_000);
-    expect(() => parseDurationMs('10')).toThrow('invalid duration');
-  });
 });
