@@ -201,7 +201,10 @@ export default function createGitlabPlugin(host: PluginHost): ProviderPlugin {
         return event;
       }
       if (info.event === 'System Hook') {
-        throw new PayloadError(`System Hook event_name ${kindField === undefined ? 'is missing' : `"${kindField.slice(0, 40)}" is not push or tag_push`}`);
+        if (kindField === undefined) throw new PayloadError('System Hook has no event_name');
+        // One system hook receives every instance event; most are not about code and are simply not for us.
+        event.ignored = `System Hook event "${kindField.slice(0, 40)}" is not a push`;
+        return event;
       }
       // Any other hook the provider's `events` let through: best effort, the project and no ref.
       event.repositories = repositoriesOf(payload);

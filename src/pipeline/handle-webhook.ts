@@ -53,6 +53,11 @@ export function handleWebhook(provider: ProviderRuntime, request: WebhookRequest
     return { status: 400, body: { error: error.message } };
   }
 
+  if (event.ignored !== undefined) {
+    reporter.ignored(provider, info, event.ignored, event);
+    return { status: 200, body: { ignored: event.ignored } };
+  }
+
   // Checked before the delivery id is recorded, so a delivery refused here is not a "duplicate" when retried.
   if (deps.reconciler.full()) {
     reporter.rejected(provider, 503, 'reconcile queue is full', info);

@@ -46,6 +46,12 @@ export interface GitEvent {
   changedPaths?: string[];
   /** True when the ref was deleted. */
   deleted?: boolean;
+  /**
+   * Set when a well-formed payload is not about code at all (a GitLab system hook for `user_create`): the
+   * delivery is answered 200 with this reason instead of 400, so the host does not count it as a failure
+   * (GitLab disables hooks that keep failing).
+   */
+  ignored?: string;
 }
 
 /** Thrown by `parse` when an authenticated payload cannot be understood; the HTTP layer answers 400. */

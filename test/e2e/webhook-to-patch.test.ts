@@ -339,3 +339,13 @@ describe('reconcile', () => {
     expect((await post(gateway.hook('github'), hook)).status).toBe(202);
   });
 });
+
+describe('GitLab system hooks', () => {
+  test('a system hook that is not about code is answered 200, not 400', async () => {
+    const { gateway } = await start(config());
+    const body = new TextEncoder().encode(JSON.stringify({ event_name: 'user_create', created_at: '2026-11-25T10:00:00Z', name: 'New User', user_id: 41 }));
+    const response = await post(gateway.hook('gitlab'), { body, headers: { 'content-type': 'application/json', 'x-gitlab-event': 'System Hook', 'x-gitlab-token': GITLAB_TOKEN } });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ignored: 'System Hook event "user_create" is not a push' });
+  });
+});

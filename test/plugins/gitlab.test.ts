@@ -230,9 +230,10 @@ describe('gitlab parse', () => {
     expect(event.repositories).toEqual(repositories);
   });
 
-  test('System Hook that is not a push is a PayloadError', () => {
+  test('System Hook that is not a push is ignored with a reason; one without event_name is a PayloadError', () => {
     const body = JSON.stringify({ event_name: 'user_create', name: 'x', email: 'x@example.com', user_id: 4 });
-    expect(() => parse(request(body, { 'X-Gitlab-Event': 'System Hook' }))).toThrow(/System Hook event_name "user_create" is not push or tag_push/);
+    expect(parse(request(body, { 'X-Gitlab-Event': 'System Hook' })).ignored).toBe('System Hook event "user_create" is not a push');
+    expect(() => parse(request('{"name":"x"}', { 'X-Gitlab-Event': 'System Hook' }))).toThrow('System Hook has no event_name');
   });
 
   test('commit list capped by GitLab (total_commits_count > commits.length): paths unknown', () => {
