@@ -96,6 +96,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const deduper = createDeliveryDeduper({ ttlMs: dedupeWindowMs, maxEntries: 100_000, now: () => clock.now() });
   const providers = compileProviders(config, loaded.plugins, secrets, { defaultApiVersion, annotationFor });
 
+  const providerEvents = new Map([...providers.values()].map((provider) => [provider.name, provider.events]));
   let accepting = true;
   let lastReady = { at: -Infinity, result: { ready: false, reason: 'not checked yet' } as Readiness };
   async function readiness(): Promise<Readiness> {
@@ -123,7 +124,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     deliveries,
     accepting: () => accepting,
     readiness,
-    statusPage: () => renderStatusPage({ version: options.version, kubernetes: `${connection.mode}: ${connection.describe}`, config, deliveries: deliveries.recent(), startedAt }),
+    statusPage: () =>
+      renderStatusPage({ version: options.version, kubernetes: `${connection.mode}: ${connection.describe}`, config, events: providerEvents, deliveries: deliveries.recent(), startedAt }),
   });
 
   const { hostname, port } = splitAddress(options.address ?? config.server.address);

@@ -7,6 +7,8 @@ export interface StatusView {
   version: string;
   kubernetes: string;
   config: Config;
+  /** Events each provider accepts (its configured list or its type's defaults). */
+  events: ReadonlyMap<string, ReadonlySet<string>>;
   deliveries: DeliveryRecord[];
   startedAt: string;
 }
@@ -27,6 +29,10 @@ function matchText(match: Config['targets'][number]['match']): string {
   return parts.length > 0 ? e(parts.join('; ')) : 'any';
 }
 
+function labelText(labels: Record<string, string> | undefined): string {
+  return `{${Object.entries(labels ?? {}).map(([key, value]) => `${key}=${value}`).join(',')}}`;
+}
+
 function effects(record: DeliveryRecord): string {
   if (record.objects.length === 0) return e(record.reason ?? '');
   const items = record.objects.map((object) => `<li>${e(object.object)}: <b>${e(object.state)}</b>${object.detail ? ` (${e(object.detail)})` : ''}</li>`);
@@ -38,13 +44,13 @@ export function renderStatusPage(view: StatusView): string {
     e(provider.name),
     e(provider.type),
     `<code>POST /hook/${e(provider.name)}</code>`,
-    e((provider.events ?? ['(type default)']).join(', ')),
+    e([...(view.events.get(provider.name) ?? [])].join(', ')),
   ]);
   const targets = view.config.targets.map((target) => [
     e(target.name),
     e(target.providers.join(', ')),
     matchText(target.match),
-    `<ul>${target.resources.map((resource) => `<li>${e(resource.kind)} ${e(resource.namespace)}/${e(resource.name ?? JSON.stringify(resource.matchLabels))}</li>`).join('')}</ul>`,
+    `<ul>${target.resources.map((resource) => `<li>${e(resource.kind)} ${e(resource.namespace)}/${e(resource.name ?? labelText(resource.matchLabels))}</li>`).join('')}</ul>`,
   ]);
   const deliveries = view.deliveries.map((record) => [
     e(record.receivedAt),

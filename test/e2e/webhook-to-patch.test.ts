@@ -349,3 +349,18 @@ describe('GitLab system hooks', () => {
     expect(await response.json()).toEqual({ ignored: 'System Hook event "user_create" is not a push' });
   });
 });
+
+describe('status page', () => {
+  test('escapes what senders control, even from refused deliveries', async () => {
+    const { gateway } = await start(config());
+    const hook = githubWebhook('wrong-secret');
+    hook.headers['x-github-event'] = '<script>alert(1)</script>';
+    hook.headers['x-github-delivery'] = '"><img src=x onerror=alert(2)>';
+    expect((await post(gateway.hook('github'), hook)).status).toBe(401);
+    const page = await (await fetch(`${gateway.url}/`)).text();
+    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page).not.toContain('<script>');
+    expect(page).not.toContain('<img');
+    expect(page).toContain('push, ping');
+  });
+});
