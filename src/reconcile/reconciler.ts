@@ -79,11 +79,46 @@ interface Waiter {
 
 export function createReconciler(options: ReconcilerOptions): Reconciler {
   const { client, dryRun, dispatcher, clock, reporter } = options;
-  const pendingCount = () => debouncer.pending() + dispatcher.size();
+  /**
+   * Objects with a patch running or backing off, and the tickets waiting for the one patch that follows it.
+   * One patch at a time per object: a retry that lands after a newer patch would put an older requestedAt
+   * back, and a throttled API server should not get a second, parallel request for the same object.
+   */
+  const inFlight = new Map<string, { followUp: Ticket[] }>();
+  let followUps = 0;
+  /** Patch and selection work not finished yet, including follow-ups not yet handed to the dispatcher. */
+  const work = createWorkTracker();
+  const pendingCount = () => debouncer.pending() + dispatcher.size() + followUps;
   const reportPending = () => reporter.pending(pendingCount());
 
-  async function patch(selector: ObjectSelector, name: string, tickets: Ticket[]): Promise<void> {
+  function patch(selector: ObjectSelector, name: string, tickets: Ticket[]): Promise<void> {
     const object = `${selector.kind} ${selector.namespace}/${name}`;
+    const key = `${selector.apiVersion}|${object}|${selector.annotation.key}`;
+    const running = inFlight.get(key);
+    if (running) {
+      if (running.followUp.length === 0) followUps += 1;
+      running.followUp.push(...tickets);
+      reporter.queued(object, tickets);
+      reportPending();
+      return Promise.resolve();
+    }
+    const entry = { followUp: [] as Ticket[] };
+    inFlight.set(key, entry);
+    return work.track(async () => {
+      let batch = tickets;
+      for (;;) {
+        await patchOnce(selector, name, object, batch);
+        if (entry.followUp.length === 0) break;
+        batch = entry.followUp;
+        entry.followUp = [];
+        followUps -= 1;
+      }
+      inFlight.delete(key);
+      reportPending();
+    });
+  }
+
+  async function patchOnce(selector: ObjectSelector, name: string, object: string, tickets: Ticket[]): Promise<void> {
     const ref = { apiVersion: selector.apiVersion, kind: selector.kind, namespace: selector.namespace, name };
     // One value per patch, kept across retries: Flux treats it as an opaque token.
     const annotations = { [selector.annotation.key]: selector.annotation.value(new Date(clock.now())) };
@@ -128,7 +163,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     fire(_key, waiters) {
       const selector = waiters[0]!.selector;
       const tickets = waiters.map((waiter) => waiter.ticket);
-      void (selector.name !== undefined ? patch(selector, selector.name, tickets) : select(selector, tickets));
+      void (selector.name !== undefined ? patch(selector, selector.name, tickets) : work.track(() => select(selector, tickets)));
     },
   });
 
@@ -147,14 +182,32 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       debouncer.flush();
       reportPending();
       const stop = new AbortController();
-      const finished = await Promise.race([dispatcher.idle().then(() => true), delay(clock, timeoutMs, stop.signal).then(() => false)]);
+      const finished = await Promise.race([work.idle().then(() => true), delay(clock, timeoutMs, stop.signal).then(() => false)]);
       stop.abort();
-      const unfinished = dispatcher.size();
-      if (!finished) {
-        dispatcher.abort();
-        await dispatcher.idle();
-      }
-      return { unfinished: finished ? 0 : unfinished };
+      if (finished) return { unfinished: 0 };
+      const unfinished = pendingCount();
+      // Out of time: give up on backoffs and in-flight requests (each is logged as failed).
+      dispatcher.abort();
+      await work.idle();
+      return { unfinished };
     },
+  };
+}
+
+/** Counts running async work and tells when none is left. */
+function createWorkTracker() {
+  let running = 0;
+  const waiters: (() => void)[] = [];
+  return {
+    async track(run: () => Promise<void>): Promise<void> {
+      running += 1;
+      try {
+        await run();
+      } finally {
+        running -= 1;
+        if (running === 0) for (const resolve of waiters.splice(0)) resolve();
+      }
+    },
+    idle: (): Promise<void> => (running === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve))),
   };
 }
