@@ -19,7 +19,9 @@ import { createDispatcher } from '../reconcile/dispatcher.ts';
 import { createDryRunClient } from '../reconcile/dry-run-client.ts';
 import { annotationFor, defaultApiVersion } from '../reconcile/kinds.ts';
 import { connectKubernetes } from '../reconcile/kube-connect.ts';
-import { createReconciler } from '../reconcile/reconciler.ts';
+import { findMissingPermissions } from '../reconcile/permission-check.ts';
+import { createReconciler, type ObjectSelector } from '../reconcile/reconciler.ts';
+import type { KubeClient } from '../reconcile/kube-client.ts';
 import { retryPolicy } from '../reconcile/retry.ts';
 import { loadConfigFile } from './load-config.ts';
 
@@ -48,6 +50,21 @@ export interface Gateway {
 const dedupeWindowMs = 10 * 60_000;
 /** How long a successful API-server check counts for /readyz, so probes do not load the API server. */
 const readinessCacheMs = 2_000;
+
+/** Logs, without delaying start-up, each permission the config needs and the credentials lack. */
+async function warnAboutPermissions(client: KubeClient, selectors: ObjectSelector[], log: Logger): Promise<void> {
+  try {
+    const missing = await findMissingPermissions(client, selectors);
+    for (const gap of missing) {
+      log.warn(`the Kubernetes credentials may not ${gap.verb} ${gap.kind} in ${gap.namespace}: reconcile requests for it will fail with 403`, {
+        affects: gap.selectors,
+      });
+    }
+    log.info('kubernetes permissions checked', { missing: missing.length });
+  } catch (error) {
+    log.debug('could not check permissions', { error: (error as Error).message });
+  }
+}
 
 function splitAddress(address: string): { hostname: string; port: number } {
   const index = address.lastIndexOf(':');
@@ -112,6 +129,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const startup = await readiness();
   if (!startup.ready) log.error('the Kubernetes API does not answer; /readyz reports 503 until it does', { reason: startup.reason });
+  else if (!dryRun) void warnAboutPermissions(client, [...providers.values()].flatMap((provider) => provider.targets.flatMap((target) => target.selectors)), log);
 
   const startedAt = new Date(clock.now()).toISOString();
   const maxBodySize = sizeBytes(config.server.maxBodySize);

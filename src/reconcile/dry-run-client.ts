@@ -46,5 +46,8 @@ export function createDryRunClient(): KubeClient {
       return []; // no cluster to select from: the caller logs that label selectors cannot be resolved in dry-run
     },
     async mergePatch() {},
+    async canI() {
+      return true;
+    },
   };
 }

@@ -51,6 +51,8 @@ export interface KubeClient {
   listNames(apiVersion: string, kind: string, namespace: string, matchLabels: Record<string, string>): Promise<string[]>;
   /** JSON merge patch of `metadata.annotations` only, no resourceVersion precondition (what Flux's Receiver does). */
   mergePatch(ref: ObjectRef, annotations: Record<string, string>, signal?: AbortSignal): Promise<void>;
+  /** Whether these credentials may `verb` the kind in the namespace (SelfSubjectAccessReview). */
+  canI(verb: 'patch' | 'list', apiVersion: string, kind: string, namespace: string): Promise<boolean>;
 }
 
 export interface KubeClientOptions {
@@ -258,6 +260,21 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
       const path = `${await collectionPath(ref.apiVersion, ref.kind, ref.namespace)}/${encodeURIComponent(ref.name)}`;
       const body = JSON.stringify({ metadata: { annotations } });
       await request('PATCH', path, { body, contentType: 'application/merge-patch+json', signal, wantBody: false });
+    },
+    async canI(verb, apiVersion, kind, namespace) {
+      const { plural } = await resource(apiVersion, kind);
+      const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+      const review = {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: { resourceAttributes: { group, resource: plural, verb, namespace } },
+      };
+      const answer = await request('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+        body: JSON.stringify(review),
+        contentType: 'application/json',
+        wantBody: true,
+      });
+      return answer?.status?.allowed === true;
     },
   };
 }

@@ -166,6 +166,8 @@ describe('a token bound only to the shipped ClusterRole', () => {
       ],
     }));
     expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200);
+    await eventually('the start-up permission check', () => gateway!.log.lines.some((l) => l.msg === 'kubernetes permissions checked'));
+    expect(gateway.log.lines.find((l) => l.msg === 'kubernetes permissions checked')).toMatchObject({ missing: 0 });
     await push(gateway);
 
     await outcomeReaches(gateway, 'GitRepository', 'success', 2);
@@ -280,6 +282,10 @@ describe('a token bound only to the shipped ClusterRole', () => {
         { kind: 'GitRepository', name: 'app', namespace: outOfScope },
       ],
     }));
+    // Start-up already says which configured object the credentials cannot patch, before any push.
+    await eventually('the start-up permission check', () => gateway!.log.lines.some((l) => l.msg === 'kubernetes permissions checked'));
+    const warnings = gateway.log.lines.filter((l) => l.level === 'warn' && l.msg.startsWith('the Kubernetes credentials may not'));
+    expect(warnings.map((l) => l.msg)).toEqual([`the Kubernetes credentials may not patch GitRepository in ${outOfScope}: reconcile requests for it will fail with 403`]);
     await push(gateway);
     await outcomeReaches(gateway, 'GitRepository', 'success', 1);
     await outcomeReaches(gateway, 'GitRepository', 'forbidden', 1);

@@ -21,6 +21,7 @@ function scriptedClient() {
     ping: async () => {},
     resource: async () => ({ plural: 'gitrepositories', namespaced: true }),
     listNames: async () => [],
+    canI: async () => true,
     mergePatch: (ref, annotations) =>
       new Promise<void>((resolve, reject) => {
         inFlight += 1;
