@@ -49,7 +49,9 @@ abstract class Metric<T> {
   }
 }
 
-export class Counter extends Metric<number> {
+/** A metric whose series each hold one number: the shared body of counters and gauges. */
+abstract class ScalarMetric extends Metric<number> {
+  protected abstract readonly type: 'counter' | 'gauge';
   constructor(name: string, help: string, labelNames: readonly string[]) {
     super(name, help, labelNames);
     this.initUnlabelled();
@@ -57,37 +59,27 @@ export class Counter extends Metric<number> {
   protected initial(): number {
     return 0;
   }
-  inc(labels: LabelValues = [], by = 1): void {
-    this.entry(labels).value += by;
-  }
   get(labels: LabelValues = []): number {
     return this.entry(labels).value;
   }
   render(): string {
-    let text = this.header('counter');
+    let text = this.header(this.type);
     for (const { labels, value } of this.series.values()) text += `${this.name}${this.labelText(labels)} ${value}\n`;
     return text;
   }
 }
 
-export class Gauge extends Metric<number> {
-  constructor(name: string, help: string, labelNames: readonly string[]) {
-    super(name, help, labelNames);
-    this.initUnlabelled();
+export class Counter extends ScalarMetric {
+  protected readonly type = 'counter';
+  inc(labels: LabelValues = [], by = 1): void {
+    this.entry(labels).value += by;
   }
-  protected initial(): number {
-    return 0;
-  }
+}
+
+export class Gauge extends ScalarMetric {
+  protected readonly type = 'gauge';
   set(value: number, labels: LabelValues = []): void {
     this.entry(labels).value = value;
-  }
-  get(labels: LabelValues = []): number {
-    return this.entry(labels).value;
-  }
-  render(): string {
-    let text = this.header('gauge');
-    for (const { labels, value } of this.series.values()) text += `${this.name}${this.labelText(labels)} ${value}\n`;
-    return text;
   }
 }
 
