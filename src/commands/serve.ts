@@ -16,7 +16,6 @@ import { compileProviders } from '../pipeline/compile.ts';
 import { createDeliveryDeduper } from '../pipeline/dedupe.ts';
 import { systemClock, type Clock } from '../reconcile/clock.ts';
 import { createDispatcher } from '../reconcile/dispatcher.ts';
-import { createDryRunClient } from '../reconcile/dry-run-client.ts';
 import { annotationFor, defaultApiVersion } from '../reconcile/kinds.ts';
 import { connectKubernetes } from '../reconcile/kube-connect.ts';
 import { findMissingPermissions } from '../reconcile/permission-check.ts';
@@ -87,8 +86,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const kubeconfig = config.kubernetes.kubeconfig ? fromConfig(config.kubernetes.kubeconfig) : undefined;
   const connection = await connectKubernetes({ ...config.kubernetes, kubeconfig }, env);
   if (connection.warning) log.warn(connection.warning);
-  const dryRun = connection.mode === 'dry-run' || !connection.client;
-  const client = connection.client ?? createDryRunClient();
+  const dryRun = connection.mode === 'dry-run';
+  const { client } = connection;
   log.info('kubernetes', { mode: connection.mode, target: connection.describe });
 
   const metrics = createMetrics(options.version);
@@ -129,7 +128,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const startup = await readiness();
   if (!startup.ready) log.error('the Kubernetes API does not answer; /readyz reports 503 until it does', { reason: startup.reason });
-  else if (!dryRun) void warnAboutPermissions(client, [...providers.values()].flatMap((provider) => provider.targets.flatMap((target) => target.selectors)), log);
+  else if (!dryRun) {
+    // Targets are shared between providers: each selector once.
+    const selectors = new Map([...providers.values()].flatMap((provider) => provider.targets.flatMap((target) => target.selectors)).map((selector) => [selector.key, selector]));
+    void warnAboutPermissions(client, [...selectors.values()], log);
+  }
 
   const startedAt = new Date(clock.now()).toISOString();
   const maxBodySize = sizeBytes(config.server.maxBodySize);

@@ -20,7 +20,7 @@ export type ResolvedMode = 'kubeconfig' | 'in-cluster' | 'dry-run';
 export interface KubeConnection {
   mode: ResolvedMode;
   /** Always set: in dry-run it is the dry-run client (target `dry-run`). */
-  client?: KubeClient;
+  client: KubeClient;
   /**
    * One line for logs and the status page, meant to follow the mode (`${mode}: ${describe}`), e.g.
    * `/home/me/.kube/config (context kind-dev) → https://127.0.0.1:6443`, `service account → https://10.96.0.1`.
