@@ -21,11 +21,12 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { stringify as toYaml } from 'yaml';
+import { createFaultQueue } from './fault-queue.ts';
+import { loopbackServerExt, withPkiDir } from './test-pki.ts';
 
 export interface RecordedPatch {
   method: string;
@@ -88,47 +89,18 @@ interface Pki {
   clientKeyPem: string;
 }
 
-async function openssl(cwd: string, args: string[]): Promise<void> {
-  const proc = Bun.spawn(['/usr/bin/openssl', ...args], { cwd, stdout: 'ignore', stderr: 'pipe' });
-  const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
-  if (code !== 0) throw new Error(`openssl ${args[0]} failed (${code}): ${stderr}`);
-}
-
-const serial = () => '0x' + randomBytes(8).toString('hex');
-
-/** A self-signed CA (EC P-256). */
-async function makeCa(dir: string, name: string, cn: string): Promise<void> {
-  await openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`]);
-  await openssl(dir, ['req', '-x509', '-new', '-key', `${name}.key`, '-sha256', '-days', '2', '-subj', `/CN=${cn}`, '-set_serial', serial(), '-out', `${name}.crt`]);
-}
-
-/** A leaf certificate signed by `ca`. */
-async function makeLeaf(dir: string, name: string, ca: string, subj: string, ext: string): Promise<void> {
-  await openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`]);
-  await openssl(dir, ['req', '-new', '-key', `${name}.key`, '-subj', subj, '-out', `${name}.csr`]);
-  writeFileSync(join(dir, `${name}.ext`), ext);
-  await openssl(dir, [
-    'x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-set_serial', serial(),
-    '-days', '2', '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.crt`,
-  ]);
-}
-
-async function generatePki(): Promise<Pki> {
-  const dir = mkdtempSync(join(tmpdir(), 'fake-kube-pki-'));
-  try {
-    await Promise.all([makeCa(dir, 'ca', 'fake-kube-ca'), makeCa(dir, 'client-ca', 'fake-kube-client-ca')]);
+function generatePki(): Promise<Pki> {
+  return withPkiDir(async (dir) => {
+    await Promise.all([dir.makeCa('ca', 'fake-kube-ca'), dir.makeCa('client-ca', 'fake-kube-client-ca')]);
     await Promise.all([
-      makeLeaf(dir, 'server', 'ca', '/CN=kube-apiserver', 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n'),
-      makeLeaf(dir, 'client', 'client-ca', '/O=fluxgate/CN=fluxgate', 'extendedKeyUsage=clientAuth\n'),
+      dir.makeLeaf('server', 'ca', '/CN=kube-apiserver', loopbackServerExt('kubernetes.default.svc')),
+      dir.makeLeaf('client', 'client-ca', '/O=fluxgate/CN=fluxgate', 'extendedKeyUsage=clientAuth\n'),
     ]);
-    const read = (f: string) => readFileSync(join(dir, f), 'utf8');
     return {
-      caPem: read('ca.crt'), serverCertPem: read('server.crt'), serverKeyPem: read('server.key'),
-      clientCaPem: read('client-ca.crt'), clientCertPem: read('client.crt'), clientKeyPem: read('client.key'),
+      caPem: dir.read('ca.crt'), serverCertPem: dir.read('server.crt'), serverKeyPem: dir.read('server.key'),
+      clientCaPem: dir.read('client-ca.crt'), clientCertPem: dir.read('client.crt'), clientKeyPem: dir.read('client.key'),
     };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 // Generated once per test process: every fake server shares the PKI (tests only need distinct servers).
@@ -136,14 +108,11 @@ let pkiOnce: Promise<Pki> | undefined;
 const pki = () => (pkiOnce ??= generatePki());
 
 /** The PEM of a CA unrelated to the fake server's: for wrong-CA tests. */
-export async function unrelatedCaPem(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'fake-kube-other-ca-'));
-  try {
-    await makeCa(dir, 'other', 'unrelated-ca');
-    return readFileSync(join(dir, 'other.crt'), 'utf8');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+export function unrelatedCaPem(): Promise<string> {
+  return withPkiDir(async (dir) => {
+    await dir.makeCa('other', 'unrelated-ca');
+    return dir.read('other.crt');
+  });
 }
 
 // ---- API surface --------------------------------------------------------------------------------------------
@@ -292,7 +261,7 @@ export async function startFakeKubeApiServer(options: { requireClientCert?: bool
   const token = options.token ?? `fake-token-${randomBytes(12).toString('hex')}`;
   const store = new Map<string, any>(); // `${group}|${plural}|${namespace}|${name}` → object
   const forbidden = new Set<string>();
-  const faultQueues: { method?: string; path?: string; faults: Fault[] }[] = [];
+  const faults = createFaultQueue<Fault>();
   const patches: RecordedPatch[] = [];
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -312,15 +281,6 @@ export async function startFakeKubeApiServer(options: { requireClientCert?: bool
   const fail = (res: ServerResponse, code: number, message: string, details?: Record<string, unknown>, headers?: Record<string, string>) =>
     send(res, code, statusBody(code, reasonFor[code] ?? 'Unknown', message, details), headers);
 
-  function takeFault(method: string, path: string): Fault | undefined {
-    for (const q of faultQueues) {
-      if (q.faults.length === 0) continue;
-      if (q.method && q.method.toUpperCase() !== method) continue;
-      if (q.path && !path.includes(q.path)) continue;
-      return q.faults.shift();
-    }
-    return undefined;
-  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
@@ -337,7 +297,7 @@ export async function startFakeKubeApiServer(options: { requireClientCert?: bool
       patches.push({ method, path: url.pathname, contentType: req.headers['content-type'] ?? null, body, authorization: req.headers.authorization ?? null, at });
     }
 
-    const fault = takeFault(method, rawPath);
+    const fault = faults.take(method, rawPath);
     if (fault?.status === 'reset') { req.socket.destroy(); return; }
     if (fault?.status === 'hang') return; // never answer; stop() closes the socket
     if (fault) {
@@ -461,7 +421,7 @@ export async function startFakeKubeApiServer(options: { requireClientCert?: bool
       const o = store.get(keyOf(byKind(apiVersion, kind), namespace, name));
       return o === undefined ? undefined : structuredClone(o);
     },
-    injectFaults(match, faults) { faultQueues.push({ ...match, faults: [...faults] }); },
+    injectFaults: (match, queued) => faults.inject(match, queued),
     forbid(kind) { forbidden.add(kind); },
     writeKubeconfig(dir, o = {}) {
       const context = o.context ?? 'fake';

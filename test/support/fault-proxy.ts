@@ -33,11 +33,9 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { stringify as toYaml } from 'yaml';
+import { createFaultQueue } from './fault-queue.ts';
+import { loopbackServerExt, withPkiDir } from './test-pki.ts';
 
 export type Fault = { status: 429; retryAfter?: string } | { status: 503; retryAfter?: string } | { slow: number } | { reset: true };
 
@@ -88,32 +86,13 @@ interface ProxyPki {
   keyPem: string;
 }
 
-async function openssl(cwd: string, args: string[]): Promise<void> {
-  const proc = Bun.spawn(['/usr/bin/openssl', ...args], { cwd, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' });
-  const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
-  if (code !== 0) throw new Error(`openssl ${args[0]} failed (${code}): ${stderr}`);
-}
-
-const serial = () => `0x${randomBytes(8).toString('hex')}`;
-
-/** A CA and a serving certificate for 127.0.0.1 / localhost signed by it (EC P-256, valid 2 days). */
-async function generatePki(): Promise<ProxyPki> {
-  const dir = mkdtempSync(join(tmpdir(), 'fault-proxy-pki-'));
-  try {
-    await openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key']);
-    await openssl(dir, ['req', '-x509', '-new', '-key', 'ca.key', '-sha256', '-days', '2', '-subj', '/CN=fault-proxy-ca', '-set_serial', serial(), '-out', 'ca.crt']);
-    await openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'server.key']);
-    await openssl(dir, ['req', '-new', '-key', 'server.key', '-subj', '/CN=fault-proxy', '-out', 'server.csr']);
-    writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-    await openssl(dir, [
-      'x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', serial(),
-      '-days', '2', '-sha256', '-extfile', 'server.ext', '-out', 'server.crt',
-    ]);
-    const read = (f: string) => readFileSync(join(dir, f), 'utf8');
-    return { caPem: read('ca.crt'), certPem: read('server.crt'), keyPem: read('server.key') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** A CA and a serving certificate for 127.0.0.1 / localhost signed by it. */
+function generatePki(): Promise<ProxyPki> {
+  return withPkiDir(async (dir) => {
+    await dir.makeCa('ca', 'fault-proxy-ca');
+    await dir.makeLeaf('server', 'ca', '/CN=fault-proxy', loopbackServerExt());
+    return { caPem: dir.read('ca.crt'), certPem: dir.read('server.crt'), keyPem: dir.read('server.key') };
+  });
 }
 
 // One PKI per test process: proxies only need to be distinct servers, not distinct CAs.
@@ -135,21 +114,12 @@ function statusBody(code: number, message: string) {
 export async function startFaultProxy(options: { upstream: string; upstreamCaPem: string }): Promise<FaultProxy> {
   const keys = await pki();
   const upstream = options.upstream.replace(/\/+$/, '');
-  const queues: { method?: string; path?: string; faults: Fault[] }[] = [];
+  const faults = createFaultQueue<Fault>();
   const requests: ProxiedRequest[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
   let stopped = false;
 
-  function takeFault(method: string, path: string): Fault | undefined {
-    for (const q of queues) {
-      if (q.faults.length === 0) continue;
-      if (q.method && q.method.toUpperCase() !== method) continue;
-      if (q.path && !path.includes(q.path)) continue;
-      return q.faults.shift();
-    }
-    return undefined;
-  }
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -240,7 +210,7 @@ export async function startFaultProxy(options: { upstream: string; upstreamCaPem
     const body = Buffer.concat(chunks);
     const method = (req.method ?? 'GET').toUpperCase();
     const path = req.url ?? '/';
-    const fault = takeFault(method, path);
+    const fault = faults.take(method, path);
     const record: ProxiedRequest = {
       method,
       path,
@@ -334,10 +304,10 @@ export async function startFaultProxy(options: { upstream: string; upstreamCaPem
     url,
     caPem: keys.caPem,
     requests,
-    injectFaults(match, faults) {
-      queues.push({ ...match, faults: [...faults] });
+    injectFaults(match, queued) {
+      faults.inject(match, queued);
     },
-    pendingFaults: () => queues.reduce((n, q) => n + q.faults.length, 0),
+    pendingFaults: () => faults.pending(),
     maxConcurrent(filter = () => true) {
       // Sweep over arrival (+1) and answer (-1) events; at equal times answers count first, so touching
       // intervals are not counted as overlapping. A request never answered counts until the end.
