@@ -58,14 +58,7 @@ export function createGenericPayload(host: PluginHost): GenericPayload {
         if (item !== '' && !found.includes(item)) found.push(item);
       }
     } else if (isObject(value)) {
-      for (const field of REPOSITORY_URL_FIELDS) {
-        const url = value[field];
-        if (typeof url === 'string') {
-          if (url !== '' && !found.includes(url)) found.push(url);
-        } else if (url !== undefined && url !== null) {
-          throw new PayloadError(`repository.${field} is not a string`);
-        }
-      }
+      host.collectUrls(value, 'repository', REPOSITORY_URL_FIELDS, found);
     } else if (value === undefined || value === null) {
       throw new PayloadError('payload has no repository');
     } else {

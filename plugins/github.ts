@@ -79,16 +79,7 @@ export default function createGithubPlugin(host: PluginHost): ProviderPlugin {
       if (required) throw new PayloadError('payload has no repository');
       return [];
     }
-    if (!isObject(repository)) throw new PayloadError('repository is not an object');
-    const found: string[] = [];
-    for (const field of REPOSITORY_URL_FIELDS) {
-      const value = repository[field];
-      if (typeof value === 'string') {
-        if (value !== '' && !found.includes(value)) found.push(value);
-      } else if (value !== undefined && value !== null) {
-        throw new PayloadError(`repository.${field} is not a string`);
-      }
-    }
+    const found = host.collectUrls(repository, 'repository', REPOSITORY_URL_FIELDS, []);
     if (required && found.length === 0) throw new PayloadError('repository has no full_name or URL');
     return found;
   }

@@ -101,23 +101,10 @@ export default function createGitlabPlugin(host: PluginHost): ProviderPlugin {
 
   function repositoriesOf(payload: Json): string[] {
     const found: string[] = [];
-    collect(payload.project, 'project', PROJECT_URL_FIELDS, found);
-    collect(payload.repository, 'repository', REPOSITORY_URL_FIELDS, found);
+    host.collectUrls(payload.project, 'project', PROJECT_URL_FIELDS, found);
+    host.collectUrls(payload.repository, 'repository', REPOSITORY_URL_FIELDS, found);
     if (found.length === 0) throw new PayloadError('payload has no project or repository');
     return found;
-  }
-
-  function collect(object: unknown, where: string, fields: readonly string[], found: string[]): void {
-    if (object === undefined || object === null) return;
-    if (!isObject(object)) throw new PayloadError(`${where} is not an object`);
-    for (const field of fields) {
-      const value = object[field];
-      if (typeof value === 'string') {
-        if (value !== '' && !found.includes(value)) found.push(value);
-      } else if (value !== undefined && value !== null) {
-        throw new PayloadError(`${where}.${field} is not a string`);
-      }
-    }
   }
 
   function optionalString(object: Json, field: string): string | undefined {

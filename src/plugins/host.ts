@@ -50,6 +50,20 @@ function commitFiles(commits: readonly unknown[], label: string): string[] | und
   return [...paths];
 }
 
+function collectUrls(object: unknown, label: string, fields: readonly string[], into: string[]): string[] {
+  if (object === undefined || object === null) return into;
+  if (typeof object !== 'object' || Array.isArray(object)) throw new PayloadError(`${label} is not an object`);
+  for (const field of fields) {
+    const value = (object as Record<string, unknown>)[field];
+    if (typeof value === 'string') {
+      if (value !== '' && !into.includes(value)) into.push(value);
+    } else if (value !== undefined && value !== null) {
+      throw new PayloadError(`${label}.${field} is not a string`);
+    }
+  }
+  return into;
+}
+
 export const pluginHost: PluginHost = {
   hmac: (algorithm, key, data, encoding) => createHmac(algorithm, key).update(data).digest(encoding),
   safeEqual,
@@ -58,4 +72,5 @@ export const pluginHost: PluginHost = {
   text: (body) => decoder.decode(body),
   json,
   commitFiles,
+  collectUrls,
 };

@@ -116,6 +116,11 @@ export interface PluginHost {
    * Throws PayloadError naming `label[i].field` on wrong types.
    */
   commitFiles(commits: readonly unknown[], label: string): string[] | undefined;
+  /**
+   * Appends to `into` the non-empty string `fields` of `object` (a payload's repository or project), each
+   * once. Nothing for `undefined`/`null`; PayloadError naming `label` or `label.field` on wrong types.
+   */
+  collectUrls(object: unknown, label: string, fields: readonly string[], into: string[]): string[];
 }
 
 export type PluginFactory = (host: PluginHost) => ProviderPlugin;
