@@ -45,8 +45,6 @@ export interface KubeClient {
   readonly target: string;
   /** Checks that the API server answers and accepts the credentials (GET /api, which needs authentication). */
   ping(signal?: AbortSignal): Promise<void>;
-  /** The resource serving `kind` in `apiVersion`, from API discovery (cached per group/version). */
-  resource(apiVersion: string, kind: string): Promise<KubeResource>;
   /** Names of the objects of `kind` in `namespace` whose labels match every entry of `matchLabels`. */
   listNames(apiVersion: string, kind: string, namespace: string, matchLabels: Record<string, string>): Promise<string[]>;
   /** JSON merge patch of `metadata.annotations` only, no resourceVersion precondition (what Flux's Receiver does). */
@@ -104,7 +102,13 @@ const TLS_HINTS: Record<string, string> = {
  * await kube.mergePatch({ apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', namespace: 'flux-system', name: 'app' },
  *   { 'reconcile.fluxcd.io/requestedAt': requestedAtValue(new Date()) });
  */
-export function createKubeClient(options: KubeClientOptions): KubeClient {
+/** The real client also exposes its discovery, which the other clients have no use for. */
+export interface DiscoveringKubeClient extends KubeClient {
+  /** The resource serving `kind` in `apiVersion`, from API discovery (cached per group/version). */
+  resource(apiVersion: string, kind: string): Promise<KubeResource>;
+}
+
+export function createKubeClient(options: KubeClientOptions): DiscoveringKubeClient {
   const base = new URL(options.server);
   if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new Error(`Kubernetes server URL must be http(s): ${base.protocol}`);
   base.username = '';

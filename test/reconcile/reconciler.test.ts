@@ -19,7 +19,6 @@ function scriptedClient() {
   const client: KubeClient = {
     target: 'test',
     ping: async () => {},
-    resource: async () => ({ plural: 'gitrepositories', namespaced: true }),
     listNames: async () => [],
     canI: async () => true,
     mergePatch: (ref, annotations) =>
