@@ -34,11 +34,6 @@ export function defaultApiVersion(kind: string): string | undefined {
   return Object.hasOwn(DEFAULT_API_VERSIONS, kind) ? DEFAULT_API_VERSIONS[kind] : undefined;
 }
 
-/** Whether fluxgate knows `kind` well enough to need neither apiVersion nor annotation in the config. */
-export function isKnownKind(kind: string): boolean {
-  return defaultApiVersion(kind) !== undefined;
-}
-
 export interface ReconcileAnnotation {
   key: string;
   value(now: Date): string;
