@@ -4,7 +4,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { durationMs, sizeBytes } from '../config/units.ts';
 import { processSecretSources, resolveProviderSecrets, type SecretSources } from '../config/secrets.ts';
 import { createHttpApp, type Readiness } from '../http/app.ts';
 import { renderStatusPage } from '../http/status-page.ts';
@@ -103,7 +102,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const reconciler = createReconciler({
     client,
     dryRun,
-    debounceMs: durationMs(config.reconcile.debounce),
+    debounceMs: config.reconcile.debounce,
     maxPending: config.reconcile.maxPending,
     dispatcher,
     clock,
@@ -119,7 +118,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (dryRun) return { ready: true, reason: 'dry-run' };
     if (lastReady.result.ready && clock.now() - lastReady.at < readinessCacheMs) return lastReady.result;
     try {
-      await client.ping(AbortSignal.timeout(durationMs(config.kubernetes.requestTimeout)));
+      await client.ping(AbortSignal.timeout(config.kubernetes.requestTimeout));
       lastReady = { at: clock.now(), result: { ready: true } };
     } catch (error) {
       lastReady = { at: clock.now(), result: { ready: false, reason: `Kubernetes API: ${(error as Error).message}` } };
@@ -135,7 +134,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   const startedAt = new Date(clock.now()).toISOString();
-  const maxBodySize = sizeBytes(config.server.maxBodySize);
+  const maxBodySize = config.server.maxBodySize;
   const app = createHttpApp({
     providers,
     webhook: { reconciler, seen: (key) => deduper.seen(key), reporter: webhookReporter, now: () => clock.now(), retryAfterSeconds: 5 },
@@ -173,7 +172,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       stopping ??= (async () => {
         accepting = false;
         log.info('shutting down: flushing pending reconcile requests', { pending: reconciler.pending() });
-        const result = await reconciler.shutdown(durationMs(config.server.shutdownTimeout));
+        const result = await reconciler.shutdown(config.server.shutdownTimeout);
         if (result.unfinished > 0) log.error('shutdown timed out with patches unfinished', result);
         await server.stop(true);
         log.info('stopped', result);

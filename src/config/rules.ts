@@ -1,7 +1,7 @@
 /** Config rules that a schema cannot express: cross references and plugin capabilities. */
 import type { ProviderPlugin } from '../plugins/plugin-api.ts';
 import type { Config } from './schema.ts';
-import { durationMs } from './units.ts';
+import { formatDuration } from './units.ts';
 
 export interface RuleContext {
   /** Provider plugins by id (built in and from pluginsDir). */
@@ -28,8 +28,8 @@ function checkServer(config: Config): RuleIssue[] {
   const port = Number(config.server.address.slice(config.server.address.lastIndexOf(':') + 1));
   if (port > 65535) issues.push({ path: ['server', 'address'], message: `port ${port} is out of range` });
   const retry = config.reconcile.retry;
-  if (durationMs(retry.maxDelay) < durationMs(retry.initialDelay)) {
-    issues.push({ path: ['reconcile', 'retry', 'maxDelay'], message: `maxDelay ${retry.maxDelay} is shorter than initialDelay ${retry.initialDelay}` });
+  if (retry.maxDelay < retry.initialDelay) {
+    issues.push({ path: ['reconcile', 'retry', 'maxDelay'], message: `maxDelay ${formatDuration(retry.maxDelay)} is shorter than initialDelay ${formatDuration(retry.initialDelay)}` });
   }
   return issues;
 }

@@ -2,16 +2,24 @@
  * The configuration schema: the single source of every config type in fluxgate.
  * Every object is closed (`additionalProperties: false`) so a typo'd key is an error, not a silent default.
  */
-import { Type as T, type Static } from '@sinclair/typebox';
+import { Type as T, type Static, type StaticDecode } from '@sinclair/typebox';
+import { durationMs, formatDuration, formatSize, sizeBytes } from './units.ts';
 
 const closed = { additionalProperties: false } as const;
 
-/** `250ms`, `2s`, `5m`, `1h`. */
+/**
+ * `250ms`, `2s`, `5m`, `1h` in the file; milliseconds once loaded. Parsed once, by the loader's decode step,
+ * so nothing downstream handles duration strings.
+ */
 const duration = (fallback: string) =>
-  T.String({ pattern: '^[0-9]+(ms|s|m|h)$', description: 'a duration such as 250ms, 2s, 5m', default: fallback });
-/** `512KiB`, `25MiB`, `1GiB`, or a plain byte count. */
+  T.Transform(T.String({ pattern: '^[0-9]+(ms|s|m|h)$', description: 'a duration such as 250ms, 2s, 5m', default: fallback }))
+    .Decode(durationMs)
+    .Encode(formatDuration);
+/** `512KiB`, `25MiB`, `1GiB`, or a plain byte count in the file; bytes once loaded. */
 const size = (fallback: string) =>
-  T.String({ pattern: '^[0-9]+(B|KiB|MiB|GiB|KB|MB|GB)?$', description: 'a size such as 512KiB, 25MiB', default: fallback });
+  T.Transform(T.String({ pattern: '^[0-9]+(B|KiB|MiB|GiB|KB|MB|GB)?$', description: 'a size such as 512KiB, 25MiB', default: fallback }))
+    .Decode(sizeBytes)
+    .Encode(formatSize);
 
 /** Where a secret comes from. The value itself never appears in logs, metrics or errors. */
 export const SecretRef = T.Union(
@@ -134,8 +142,11 @@ export const Config = T.Object(
   },
   closed,
 );
-export type Config = Static<typeof Config>;
-export type ServerConfig = Static<typeof ServerConfig>;
-export type KubernetesConfig = Static<typeof KubernetesConfig>;
-export type ReconcileConfig = Static<typeof ReconcileConfig>;
-export type RetryConfig = Static<typeof RetryConfig>;
+/** The config as loaded: durations in milliseconds, sizes in bytes. */
+export type Config = StaticDecode<typeof Config>;
+/** The config as written in the file (durations and sizes as strings). */
+export type ConfigText = Static<typeof Config>;
+export type ServerConfig = StaticDecode<typeof ServerConfig>;
+export type KubernetesConfig = StaticDecode<typeof KubernetesConfig>;
+export type ReconcileConfig = StaticDecode<typeof ReconcileConfig>;
+export type RetryConfig = StaticDecode<typeof RetryConfig>;

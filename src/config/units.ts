@@ -23,3 +23,19 @@ export function sizeBytes(text: string): number {
   if (!match) throw new Error(`not a size: "${text}" (use e.g. 512KiB, 25MiB)`);
   return Number(match[1]) * sizeUnits[match[2] ?? 'B']!;
 }
+
+/** The shortest duration string for `ms` (the inverse of durationMs, for writing a config back). */
+export function formatDuration(ms: number): string {
+  for (const [unit, factor] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= factor && ms % factor === 0) return `${ms / factor}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/** The shortest size string for `bytes` (the inverse of sizeBytes). */
+export function formatSize(bytes: number): string {
+  for (const [unit, factor] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+    if (bytes >= factor && bytes % factor === 0) return `${bytes / factor}${unit}`;
+  }
+  return String(bytes);
+}

@@ -38,7 +38,8 @@ export function parseConfig(text: string, file: string): CheckedConfig {
   const data = Value.Default(Config, structuredClone(source.data));
   const schemaIssues = schemaErrors(data, source);
   if (schemaIssues.length > 0) throw new ConfigError(file, schemaIssues);
-  return { config: data as Config, source };
+  // The shape is right: durations and sizes become numbers here, once.
+  return { config: Value.Decode(Config, data), source };
 }
 
 /** Checks the rules a schema cannot express (see rules.ts); throws ConfigError listing every problem. */

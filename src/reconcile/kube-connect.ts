@@ -5,7 +5,6 @@
  * token, exec/auth-provider plugins); the HTTP is Bun's fetch in kube-client.ts, because client-node's HTTP
  * layer ignores the CA, insecure-skip-tls-verify and client certificates under Bun.
  */
-import { durationMs } from '../config/units.ts';
 import { readFileSync, statSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -83,7 +82,7 @@ export async function connectKubernetes(
     saDir: deps.serviceAccountDir ?? SERVICE_ACCOUNT_DIR,
     now: deps.now ?? Date.now,
     fetch: deps.fetch,
-    timeoutMs: durationMs(config.requestTimeout ?? '10s'),
+    timeoutMs: config.requestTimeout,
   };
   const home = env.HOME || undefined;
   const expand = (p: string) => (home && (p === '~' || p.startsWith('~/')) ? join(home, p.slice(1)) : p);

@@ -1,6 +1,5 @@
 /** Which API-server failures are worth another attempt, and how long to wait before it. */
 import type { RetryConfig } from '../config/schema.ts';
-import { durationMs } from '../config/units.ts';
 import { KubeError } from './kube-client.ts';
 
 export interface RetryPolicy {
@@ -12,7 +11,7 @@ export interface RetryPolicy {
 }
 
 export function retryPolicy(config: RetryConfig, random: () => number = Math.random): RetryPolicy {
-  return { maxAttempts: config.maxAttempts, initialDelayMs: durationMs(config.initialDelay), maxDelayMs: durationMs(config.maxDelay), random };
+  return { maxAttempts: config.maxAttempts, initialDelayMs: config.initialDelay, maxDelayMs: config.maxDelay, random };
 }
 
 /** A Retry-After beyond this is treated as this: a webhook's reconcile should not wait for an hour. */

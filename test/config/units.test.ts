@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { durationMs, sizeBytes } from '../../src/config/units.ts';
+import { durationMs, formatDuration, formatSize, sizeBytes } from '../../src/config/units.ts';
 
 describe('units', () => {
   test.each([
@@ -20,5 +20,26 @@ describe('units', () => {
   test('malformed values are refused with the expected form', () => {
     expect(() => durationMs('10')).toThrow('use e.g. 250ms, 2s, 5m');
     expect(() => sizeBytes('25 MiB')).toThrow('use e.g. 512KiB, 25MiB');
+  });
+});
+
+describe('formatting back', () => {
+  test.each([
+    [250, '250ms'],
+    [2000, '2s'],
+    [1500, '1500ms'],
+    [300_000, '5m'],
+    [7_200_000, '2h'],
+  ])('%i ms = %s', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+    expect(durationMs(text)).toBe(ms);
+  });
+  test.each([
+    [26_214_400, '25MiB'],
+    [3 * 1024 ** 3, '3GiB'],
+    [1000, '1000'],
+  ])('%i bytes = %s', (bytes, text) => {
+    expect(formatSize(bytes)).toBe(text);
+    expect(sizeBytes(text)).toBe(bytes);
   });
 });

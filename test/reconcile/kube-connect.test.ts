@@ -14,7 +14,7 @@ import { startFakeKubeApiServer, unrelatedCaPem, type FakeKubeApiServer } from '
 
 const SOURCE = 'source.toolkit.fluxcd.io/v1';
 const ref = { apiVersion: SOURCE, kind: 'GitRepository', namespace: 'flux-system', name: 'app' };
-const cfg = (o: Partial<KubernetesConfig> = {}): KubernetesConfig => ({ mode: 'auto', requestTimeout: '3s', ...o });
+const cfg = (o: Partial<KubernetesConfig> = {}): KubernetesConfig => ({ mode: 'auto', requestTimeout: 3000, ...o });
 
 let kube: FakeKubeApiServer;
 let strict: FakeKubeApiServer; // only client certificates authenticate
@@ -262,7 +262,7 @@ describe('kubeconfig mode', () => {
 
   test('requestTimeout is the per-request timeout', async () => {
     const path = kube.writeKubeconfig(dir, { context: 'slow' });
-    const c = await connectKubernetes(cfg({ mode: 'kubeconfig', kubeconfig: path, requestTimeout: '200ms' }), {});
+    const c = await connectKubernetes(cfg({ mode: 'kubeconfig', kubeconfig: path, requestTimeout: 200 }), {});
     kube.injectFaults({ method: 'PATCH' }, [{ status: 'hang' }]);
     const e = (await c.client!.mergePatch(ref, { a: 'b' }).catch((x) => x)) as KubeError;
     expect(e.failure).toBe('timeout');
