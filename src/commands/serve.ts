@@ -13,11 +13,13 @@ import { createMetrics } from '../observe/metrics.ts';
 import { createReconcileReporter, createWebhookReporter } from '../observe/reporters.ts';
 import { compileProviders } from '../pipeline/compile.ts';
 import { createDeliveryDeduper } from '../pipeline/dedupe.ts';
+import { createTicketMinter } from '../pipeline/tickets.ts';
 import { systemClock, type Clock } from '../reconcile/clock.ts';
 import { createDispatcher } from '../reconcile/dispatcher.ts';
-import { annotationFor, defaultApiVersion } from '../reconcile/kinds.ts';
+import { annotationFor, createRequestedAtClock, defaultApiVersion } from '../reconcile/kinds.ts';
 import { connectKubernetes } from '../reconcile/kube-connect.ts';
 import { findMissingPermissions } from '../reconcile/permission-check.ts';
+import { createLabelSelection } from '../reconcile/label-selection.ts';
 import { createReconciler, type ObjectSelector } from '../reconcile/reconciler.ts';
 import type { KubeClient } from '../reconcile/kube-client.ts';
 import { retryPolicy } from '../reconcile/retry.ts';
@@ -92,22 +94,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = createMetrics(options.version);
   const deliveries = createDeliveryLog();
   const webhookReporter = createWebhookReporter(metrics, log, deliveries, () => clock.now());
+  const reconcileReporter = createReconcileReporter(metrics, log, deliveries);
   const dispatcher = createDispatcher({
     concurrency: config.reconcile.concurrency,
     policy: retryPolicy(config.reconcile.retry, options.random),
     clock,
     onRetry: (job, notice) => reconcileReporter.retrying(job.label, job.kind, notice),
   });
-  const reconcileReporter = createReconcileReporter(metrics, log, deliveries);
   const reconciler = createReconciler({
     client,
     dryRun,
     debounceMs: config.reconcile.debounce,
     maxPending: config.reconcile.maxPending,
     dispatcher,
+    selection: createLabelSelection({ client, dispatcher, clock, maxAgeMs: config.reconcile.debounce }),
     clock,
+    requestedAt: createRequestedAtClock(),
     reporter: reconcileReporter,
   });
+  const mintTicket = createTicketMinter(() => clock.now());
   const deduper = createDeliveryDeduper({ ttlMs: dedupeWindowMs, maxEntries: 100_000, now: () => clock.now() });
   const providers = compileProviders(config, loaded.plugins, secrets, { defaultApiVersion, annotationFor });
 
@@ -137,7 +142,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const maxBodySize = config.server.maxBodySize;
   const app = createHttpApp({
     providers,
-    webhook: { reconciler, seen: (key) => deduper.seen(key), reporter: webhookReporter, now: () => clock.now(), retryAfterSeconds: 5 },
+    webhook: { reconciler, seen: (key) => deduper.seen(key), mintTicket, accepting: () => accepting, reporter: webhookReporter, now: () => clock.now(), retryAfterSeconds: 5 },
     maxBodySize,
     metrics,
     log,

@@ -14,8 +14,8 @@ export interface ObjectEffect {
 }
 
 export interface DeliveryRecord {
-  /** Internal sequence number: unique even when a provider sends no delivery id. */
-  seq: number;
+  /** The ticket of an accepted delivery (its reconcile reports name it); absent for ignored and rejected ones. */
+  ticket?: number;
   deliveryId?: string;
   provider: string;
   type: string;
@@ -32,32 +32,41 @@ export interface DeliveryRecord {
 }
 
 export interface DeliveryLog {
-  add(record: Omit<DeliveryRecord, 'seq' | 'objects'>): number;
-  /** Records what a delivery caused on an object; a later state replaces an earlier one. */
-  effect(seq: number, effect: ObjectEffect): void;
+  add(record: Omit<DeliveryRecord, 'objects'>): void;
+  /** Records what the delivery with this ticket caused on an object; a later state replaces an earlier one. */
+  effect(ticket: number, effect: ObjectEffect): void;
   recent(): DeliveryRecord[];
 }
 
+/**
+ * @example
+ * const log = createDeliveryLog(100);
+ * log.add({ ticket: 7, provider: 'github', type: 'github', receivedAt, status: 202, outcome: 'accepted', targets: ['app'] });
+ * log.effect(7, { object: 'GitRepository flux-system/app', state: 'patched' });
+ */
 export function createDeliveryLog(capacity = 100): DeliveryLog {
-  const records = new Map<number, DeliveryRecord>();
-  let next = 1;
+  // Oldest first; an array shift is fine at this size (the status page shows them all anyway).
+  const records: DeliveryRecord[] = [];
+  const byTicket = new Map<number, DeliveryRecord>();
   return {
     add(record) {
-      const seq = next++;
-      records.set(seq, { ...record, seq, objects: [] });
-      // Map iteration order is insertion order, so the first key is the oldest record.
-      if (records.size > capacity) records.delete(records.keys().next().value!);
-      return seq;
+      const entry = { ...record, objects: [] };
+      records.push(entry);
+      if (entry.ticket !== undefined) byTicket.set(entry.ticket, entry);
+      if (records.length > capacity) {
+        const dropped = records.shift()!;
+        if (dropped.ticket !== undefined) byTicket.delete(dropped.ticket);
+      }
     },
-    effect(seq, effect) {
-      const record = records.get(seq);
+    effect(ticket, effect) {
+      const record = byTicket.get(ticket);
       if (!record) return;
       const existing = record.objects.find((item) => item.object === effect.object);
       if (existing) Object.assign(existing, effect);
       else record.objects.push({ ...effect });
     },
     recent() {
-      return [...records.values()].reverse();
+      return [...records].reverse();
     },
   };
 }

@@ -63,18 +63,3 @@ export function createLogger(options: { level?: LogLevel; write?: (text: string)
   };
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error'), flush };
 }
-
-/** A logger that keeps parsed lines in memory, for tests. */
-export function memoryLogger(): Logger & { lines: { level: LogLevel; msg: string; [key: string]: unknown }[] } {
-  const lines: { level: LogLevel; msg: string }[] = [];
-  const logger = createLogger({ level: 'debug', write: (text) => lines.push(...text.trimEnd().split('\n').map((line) => JSON.parse(line))) });
-  // Tests read lines right after the call that logs them.
-  const eager = { ...logger };
-  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
-    eager[level] = (message, fields) => {
-      logger[level](message, fields);
-      logger.flush();
-    };
-  }
-  return Object.assign(eager, { lines });
-}

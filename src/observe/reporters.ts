@@ -24,8 +24,9 @@ function summary(event?: GitEvent) {
 }
 
 export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries: DeliveryLog, now: () => number): WebhookReporter {
-  const record = (provider: ProviderIdentity, status: number, outcome: 'accepted' | 'ignored' | 'rejected', info?: DeliveryInfo, reason?: string, event?: GitEvent, targets: string[] = []) =>
+  const record = (provider: ProviderIdentity, status: number, outcome: 'accepted' | 'ignored' | 'rejected', info?: DeliveryInfo, reason?: string, event?: GitEvent, targets: string[] = [], ticket?: Ticket) =>
     deliveries.add({
+      ticket: ticket?.seq,
       deliveryId: info?.deliveryId,
       provider: provider.name,
       type: provider.type,
@@ -49,10 +50,10 @@ export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries:
       log.info('webhook ignored', { provider: provider.name, event: info.event, delivery: info.deliveryId, reason, ...summary(event) });
       record(provider, 200, 'ignored', info, reason, event);
     },
-    accepted(provider, info, event, targets, acceptedAt) {
+    accepted(provider, info, event, targets, ticket) {
       metrics.webhookRequests.inc([provider.name, provider.type, eventLabel(provider, info), 'accepted']);
       log.info('webhook accepted', { provider: provider.name, event: info.event, delivery: info.deliveryId, targets, ...summary(event) });
-      return { seq: record(provider, 202, 'accepted', info, undefined, event, targets), acceptedAt };
+      record(provider, 202, 'accepted', info, undefined, event, targets, ticket);
     },
   };
 }

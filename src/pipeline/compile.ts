@@ -4,6 +4,7 @@
  */
 import type { Config, ResourceSelector } from '../config/schema.ts';
 import type { ProviderPlugin, ProviderSecrets } from '../plugins/plugin-api.ts';
+import type { ReconcileAnnotation } from '../reconcile/kinds.ts';
 import type { ObjectSelector } from '../reconcile/reconciler.ts';
 import { compileMatch, type MatchResult } from './match.ts';
 import type { GitEvent } from '../plugins/plugin-api.ts';
@@ -26,7 +27,7 @@ export interface ProviderRuntime {
 /** How reconcile/ wants a selector expressed: the kind's apiVersion and annotation. */
 export interface SelectorDefaults {
   defaultApiVersion(kind: string): string | undefined;
-  annotationFor(kind: string, configured?: string): { key: string; value(now: Date): string };
+  annotationFor(kind: string, configured?: string): ReconcileAnnotation;
 }
 
 export function compileSelector(resource: ResourceSelector, defaults: SelectorDefaults): ObjectSelector {

@@ -1,9 +1,9 @@
 /**
- * The webhook path after HTTP: verify → describe → filter events → parse → dedupe → match → hand to reconcile.
+ * The webhook path after HTTP: describe → verify → filter events → parse → match → room → dedupe → hand to reconcile.
  * Returns the answer the SPEC's HTTP contract names; knows nothing of HTTP frameworks or Kubernetes clients.
  */
 import { PayloadError, type WebhookRequest } from '../plugins/plugin-api.ts';
-import type { ObjectSelector, Reconciler } from '../reconcile/reconciler.ts';
+import type { ObjectSelector, Reconciler, Ticket } from '../reconcile/reconciler.ts';
 import type { ProviderRuntime } from './compile.ts';
 import type { WebhookReporter } from './webhook-reporter.ts';
 
@@ -14,15 +14,27 @@ export interface WebhookAnswer {
 }
 
 export interface WebhookDeps {
-  reconciler: Pick<Reconciler, 'submit' | 'full'>;
+  reconciler: Pick<Reconciler, 'submit' | 'hasRoom'>;
   /** Records a delivery key; true when it was already seen recently. */
   seen(key: string): boolean;
+  /** Mints the ticket of an accepted webhook (tickets.ts). */
+  mintTicket(): Ticket;
+  /** False once shutdown has begun: checked again here, after the body was read, so no 202 can follow it. */
+  accepting(): boolean;
   reporter: WebhookReporter;
   now(): number;
-  /** Seconds a client should wait when the queue is full. */
+  /** Seconds a client should wait when the queue is full or the gateway is stopping. */
   retryAfterSeconds: number;
 }
 
+/**
+ * The decision for one webhook whose body has been read. In order: verify (401) → ping (200) → event filter
+ * (200) → parse (400) → not about code (200) → match (200 when nothing matches) → stopping or no room (503, not
+ * remembered) → duplicate (200) → accepted (202, reconcile requested).
+ *
+ * @example
+ * const answer = handleWebhook(provider, { body, headers }, deps); // { status: 202, body: { delivery: '…', targets: 1 } }
+ */
 export function handleWebhook(provider: ProviderRuntime, request: WebhookRequest, deps: WebhookDeps): WebhookAnswer {
   const { plugin } = provider;
   const { reporter } = deps;
@@ -58,16 +70,6 @@ export function handleWebhook(provider: ProviderRuntime, request: WebhookRequest
     return { status: 200, body: { ignored: event.ignored } };
   }
 
-  // Checked before the delivery id is recorded, so a delivery refused here is not a "duplicate" when retried.
-  if (deps.reconciler.full()) {
-    reporter.rejected(provider, 503, 'reconcile queue is full', info);
-    return { status: 503, body: { error: 'reconcile queue is full' }, headers: { 'Retry-After': String(deps.retryAfterSeconds) } };
-  }
-  if (info.deliveryId !== undefined && deps.seen(`${provider.name}\u0000${info.deliveryId}`)) {
-    reporter.ignored(provider, info, 'duplicate delivery', event);
-    return { status: 200, body: { ignored: 'duplicate delivery' } };
-  }
-
   const matched: string[] = [];
   const reasons: string[] = [];
   const selectors = new Map<string, ObjectSelector>();
@@ -87,7 +89,20 @@ export function handleWebhook(provider: ProviderRuntime, request: WebhookRequest
     return { status: 200, body: { ignored: reason } };
   }
 
-  const ticket = reporter.accepted(provider, info, event, matched, deps.now());
-  deps.reconciler.submit(ticket, [...selectors.values()]);
+  // Both checked before the delivery id is recorded, so a delivery refused here is not a "duplicate" when retried.
+  const wanted = [...selectors.values()];
+  const refusal = !deps.accepting() ? 'shutting down' : !deps.reconciler.hasRoom(wanted) ? 'reconcile queue is full' : undefined;
+  if (refusal !== undefined) {
+    reporter.rejected(provider, 503, refusal, info);
+    return { status: 503, body: { error: refusal }, headers: { 'Retry-After': String(deps.retryAfterSeconds) } };
+  }
+  if (info.deliveryId !== undefined && deps.seen(`${provider.name}\u0000${info.deliveryId}`)) {
+    reporter.ignored(provider, info, 'duplicate delivery', event);
+    return { status: 200, body: { ignored: 'duplicate delivery' } };
+  }
+
+  const ticket = deps.mintTicket();
+  reporter.accepted(provider, info, event, matched, ticket);
+  deps.reconciler.submit(ticket, wanted);
   return { status: 202, body: { delivery: info.deliveryId ?? `fluxgate-${ticket.seq}`, targets: matched.length } };
 }

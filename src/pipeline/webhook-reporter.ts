@@ -14,6 +14,6 @@ export interface WebhookReporter {
   rejected(provider: ProviderIdentity, status: number, reason: string, info?: DeliveryInfo): void;
   /** 200 with a reason: ping, filtered event, duplicate, nothing matched. */
   ignored(provider: ProviderIdentity, info: DeliveryInfo, reason: string, event?: GitEvent): void;
-  /** 202: returns the ticket reconcile reports against. */
-  accepted(provider: ProviderIdentity, info: DeliveryInfo, event: GitEvent, targets: string[], acceptedAt: number): Ticket;
+  /** 202: the ticket reconcile will report against. */
+  accepted(provider: ProviderIdentity, info: DeliveryInfo, event: GitEvent, targets: string[], ticket: Ticket): void;
 }

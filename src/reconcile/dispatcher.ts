@@ -1,6 +1,7 @@
 /**
- * Runs API-server jobs with bounded concurrency and retries them with backoff. A job waiting out its backoff
- * does not hold a concurrency slot, so one throttled object cannot stall the others.
+ * Runs one API-server job at a time per call, with bounded concurrency across calls and retries with backoff.
+ * A job waiting out its backoff does not hold a concurrency slot, so one throttled object cannot stall the
+ * others. It keeps no record of what is pending: the reconciler owns that.
  */
 import { delay, type Clock } from './clock.ts';
 import { backoffDelay, classifyFailure, type FinalOutcome, type RetryPolicy, type RetryReason } from './retry.ts';
@@ -27,13 +28,8 @@ export interface RetryNotice {
 }
 
 export interface Dispatcher {
-  submit(job: DispatchJob): Promise<JobResult>;
-  /** Jobs queued, running or backing off. */
-  size(): number;
-  /** Resolves once no job is queued, running or backing off. */
-  idle(): Promise<void>;
-  /** Gives up: cancels backoffs and in-flight attempts (used when shutdown runs out of time). */
-  abort(): void;
+  /** Runs `job` until it succeeds, fails for good, runs out of attempts, or `signal` gives up on it. */
+  run(job: DispatchJob, signal: AbortSignal): Promise<JobResult>;
 }
 
 export interface DispatcherOptions {
@@ -43,13 +39,15 @@ export interface DispatcherOptions {
   onRetry?(job: DispatchJob, notice: RetryNotice): void;
 }
 
+/**
+ * @example
+ * const dispatcher = createDispatcher({ concurrency: 16, policy, clock: systemClock });
+ * const result = await dispatcher.run({ kind, label, attempt: (signal) => client.mergePatch(ref, annotations, signal) }, stop.signal);
+ */
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { concurrency, policy, clock } = options;
   const waiting: (() => void)[] = [];
-  const idleWaiters: (() => void)[] = [];
-  const stop = new AbortController();
   let active = 0;
-  let total = 0;
 
   // A released slot passes straight to the next waiter, so a newcomer cannot slip in between and exceed the bound.
   const release = () => {
@@ -65,46 +63,33 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     await new Promise<void>((resolve) => waiting.push(resolve));
   };
 
-  async function run(job: DispatchJob): Promise<JobResult> {
-    for (let attempt = 1; ; attempt += 1) {
-      await acquire();
-      let failure: unknown;
-      try {
-        if (stop.signal.aborted) throw new Error('shutting down');
-        await job.attempt(stop.signal);
-        return { ok: true, attempts: attempt };
-      } catch (error) {
-        failure = error;
-      } finally {
-        release();
-      }
-      const message = failure instanceof Error ? failure.message : String(failure);
-      const verdict = classifyFailure(failure);
-      if (!verdict.retry) return { ok: false, outcome: verdict.outcome, error: message, attempts: attempt, retriesExhausted: false };
-      if (attempt >= policy.maxAttempts || stop.signal.aborted) {
-        return { ok: false, outcome: 'failed', error: message, attempts: attempt, retriesExhausted: true };
-      }
-      const delayMs = backoffDelay(policy, attempt, verdict.retryAfterMs);
-      options.onRetry?.(job, { reason: verdict.reason, attempt, delayMs, error: message });
-      await delay(clock, delayMs, stop.signal);
-      if (stop.signal.aborted) {
-        return { ok: false, outcome: 'failed', error: `${message} (given up at shutdown)`, attempts: attempt, retriesExhausted: true };
-      }
-    }
-  }
-
   return {
-    async submit(job) {
-      total += 1;
-      try {
-        return await run(job);
-      } finally {
-        total -= 1;
-        if (total === 0) for (const resolve of idleWaiters.splice(0)) resolve();
+    async run(job, signal) {
+      for (let attempt = 1; ; attempt += 1) {
+        await acquire();
+        let failure: unknown;
+        try {
+          if (signal.aborted) throw new Error('shutting down');
+          await job.attempt(signal);
+          return { ok: true, attempts: attempt };
+        } catch (error) {
+          failure = error;
+        } finally {
+          release();
+        }
+        const message = failure instanceof Error ? failure.message : String(failure);
+        const verdict = classifyFailure(failure);
+        if (!verdict.retry) return { ok: false, outcome: verdict.outcome, error: message, attempts: attempt, retriesExhausted: false };
+        if (attempt >= policy.maxAttempts || signal.aborted) {
+          return { ok: false, outcome: 'failed', error: message, attempts: attempt, retriesExhausted: true };
+        }
+        const delayMs = backoffDelay(policy, attempt, verdict.retryAfterMs);
+        options.onRetry?.(job, { reason: verdict.reason, attempt, delayMs, error: message });
+        await delay(clock, delayMs, signal);
+        if (signal.aborted) {
+          return { ok: false, outcome: 'failed', error: `${message} (given up at shutdown)`, attempts: attempt, retriesExhausted: true };
+        }
       }
     },
-    size: () => total,
-    idle: () => (total === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve))),
-    abort: () => stop.abort(),
   };
 }

@@ -36,34 +36,39 @@ export function defaultApiVersion(kind: string): string | undefined {
 
 export interface ReconcileAnnotation {
   key: string;
-  value(now: Date): string;
+  /** Set when the annotation has a fixed value (Argo CD's `refresh: normal`); otherwise each patch stamps a fresh requestedAt token. */
+  fixedValue?: string;
 }
 
 /**
- * The annotation that requests a reconcile of `kind`: Flux kinds get `reconcile.fluxcd.io/requestedAt` with a
- * fresh timestamp, Argo CD Applications `argocd.argoproj.io/refresh: normal`. A configured annotation wins; its
- * value is the requestedAt timestamp (or `normal` if it is Argo CD's refresh annotation).
+ * The annotation that requests a reconcile of `kind`: Flux kinds get `reconcile.fluxcd.io/requestedAt` (a fresh
+ * token per patch), Argo CD Applications `argocd.argoproj.io/refresh: normal`. A configured annotation wins; its
+ * value is a requestedAt token too (or `normal` if it is Argo CD's refresh annotation).
  *
- * @example annotationFor('GitRepository').value(new Date()) // '2026-11-25T10:11:12.123456789Z'
+ * @example annotationFor('GitRepository') // { key: 'reconcile.fluxcd.io/requestedAt' }
+ * @example annotationFor('Application')   // { key: 'argocd.argoproj.io/refresh', fixedValue: 'normal' }
  */
 export function annotationFor(kind: string, configuredAnnotation?: string): ReconcileAnnotation {
   const key = configuredAnnotation || (kind === 'Application' ? ARGO_REFRESH_ANNOTATION : REQUESTED_AT_ANNOTATION);
-  if (key === ARGO_REFRESH_ANNOTATION) return { key, value: () => 'normal' };
-  return { key, value: requestedAtValue };
+  return key === ARGO_REFRESH_ANNOTATION ? { key, fixedValue: 'normal' } : { key };
 }
 
 /**
- * Builds requestedAt values: RFC 3339 UTC with nanoseconds. The digits below the millisecond come from the
- * monotonic high-resolution clock, bumped when needed so that every value is later than the previous one: two
- * values never repeat, even for the same millisecond or when the wall clock steps back (Flux reconciles only
- * when the value changes).
+ * Makes a requestedAt token source: RFC 3339 UTC with nanoseconds. The digits below the millisecond come from
+ * the monotonic high-resolution clock, bumped when needed so that every value is later than the previous one of
+ * the same source: two values never repeat, even for the same millisecond or when the wall clock steps back
+ * (Flux reconciles only when the value changes). The composition root makes one per process; tests make their own.
+ *
+ * @example
+ * const requestedAt = createRequestedAtClock();
+ * requestedAt(new Date('2026-11-25T10:11:12.123Z')); // '2026-11-25T10:11:12.123456789Z'
  */
 export function createRequestedAtClock(hrtime: () => bigint = process.hrtime.bigint): (now: Date) => string {
   let lastMs = Number.NEGATIVE_INFINITY;
   let lastSub = -1;
   return (now: Date) => {
     let ms = now.getTime();
-    if (!Number.isFinite(ms)) throw new RangeError('requestedAtValue: invalid date');
+    if (!Number.isFinite(ms)) throw new RangeError('requestedAt: invalid date');
     let sub = Number(hrtime() % 1_000_000n); // 0..999999 ns within the millisecond
     // Never at or before the previous value: same millisecond → next nanosecond; a clock that stepped back → stay on the last one.
     if (ms < lastMs || (ms === lastMs && sub <= lastSub)) [ms, sub] = [lastMs, lastSub + 1];
@@ -74,9 +79,3 @@ export function createRequestedAtClock(hrtime: () => bigint = process.hrtime.big
     return `${iso.slice(0, -1)}${String(sub).padStart(6, '0')}Z`;
   };
 }
-
-/**
- * A requestedAt value for `now`, e.g. `2026-11-25T10:11:12.123456789Z`; successive calls return strictly
- * increasing values, so they never repeat.
- */
-export const requestedAtValue: (now: Date) => string = createRequestedAtClock();

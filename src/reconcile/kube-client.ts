@@ -102,13 +102,7 @@ const TLS_HINTS: Record<string, string> = {
  * await kube.mergePatch({ apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', namespace: 'flux-system', name: 'app' },
  *   { 'reconcile.fluxcd.io/requestedAt': requestedAtValue(new Date()) });
  */
-/** The real client also exposes its discovery, which the other clients have no use for. */
-export interface DiscoveringKubeClient extends KubeClient {
-  /** The resource serving `kind` in `apiVersion`, from API discovery (cached per group/version). */
-  resource(apiVersion: string, kind: string): Promise<KubeResource>;
-}
-
-export function createKubeClient(options: KubeClientOptions): DiscoveringKubeClient {
+export function createKubeClient(options: KubeClientOptions): KubeClient {
   const base = new URL(options.server);
   if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new Error(`Kubernetes server URL must be http(s): ${base.protocol}`);
   base.username = '';
@@ -225,6 +219,7 @@ export function createKubeClient(options: KubeClientOptions): DiscoveringKubeCli
     return pending;
   }
 
+  /** The resource serving `kind` in `apiVersion`, from API discovery (cached per group/version). */
   async function resource(apiVersion: string, kind: string): Promise<KubeResource> {
     if (!/^([a-z0-9.-]+\/)?v[0-9a-z]+$/.test(apiVersion)) throw new KubeError(`invalid apiVersion "${apiVersion}"`, 'http', 404);
     const list = await discover(apiVersion);
@@ -244,7 +239,6 @@ export function createKubeClient(options: KubeClientOptions): DiscoveringKubeCli
     async ping(signal) {
       await request('GET', '/api', { signal, wantBody: false });
     },
-    resource,
     async listNames(apiVersion, kind, namespace, matchLabels) {
       const path = await collectionPath(apiVersion, kind, namespace);
       const selector = labelSelector(matchLabels);

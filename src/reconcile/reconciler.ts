@@ -1,14 +1,26 @@
 /**
- * Turns accepted webhooks into reconcile requests: debounce per object (or per label selector), then one
- * merge patch per object through the dispatcher. Knows nothing of providers; reports every step.
+ * Turns accepted webhooks into reconcile requests. This file owns all reconcile state: one small state machine
+ * per object, and nothing else decides when an object is patched.
+ *
+ * Per object (apiVersion, kind, namespace, name, annotation):
+ * - idle → a request starts a patch at once (the leading edge) and opens a debounce window;
+ * - requests while the window is open or the patch is still running (retries included) wait, folded together;
+ * - when the window has closed AND the patch has finished, the waiting requests start ONE more patch (the
+ *   trailing edge), which opens a new window; with nothing waiting the object returns to idle and is forgotten.
+ * So every request is followed by a patch that starts after it, a burst costs two patches, and there is never
+ * more than one patch per object in flight (a retry landing after a newer patch would put an older requestedAt
+ * back). While shutting down there are no windows: waiting requests start as soon as the running patch ends.
+ *
+ * Label selectors are resolved to names first (label-selection.ts) and then take the same per-object path.
  */
 import { delay, type Clock } from './clock.ts';
-import { createDebouncer } from './debouncer.ts';
 import type { Dispatcher, RetryNotice } from './dispatcher.ts';
-import type { KubeClient } from './kube-client.ts';
+import type { ReconcileAnnotation } from './kinds.ts';
+import type { KubeClient, ObjectRef } from './kube-client.ts';
+import type { LabelSelection } from './label-selection.ts';
 import type { FinalOutcome } from './retry.ts';
 
-/** One accepted webhook, as far as reconcile is concerned. */
+/** One accepted webhook, as far as reconcile is concerned; minted by the pipeline. */
 export interface Ticket {
   seq: number;
   acceptedAt: number;
@@ -21,8 +33,8 @@ export interface ObjectSelector {
   namespace: string;
   name?: string;
   matchLabels?: Record<string, string>;
-  annotation: { key: string; value(now: Date): string };
-  /** Debounce key; identical selectors in different targets share it. */
+  annotation: ReconcileAnnotation;
+  /** Identity of the selector; identical selectors in different targets share it. */
   key: string;
   /** For people: `GitRepository flux-system/flux-repo` or `Kustomization flux-system/{app=my-app}`. */
   label: string;
@@ -37,7 +49,10 @@ export interface PatchReport {
   attempts: number;
   error?: string;
   retriesExhausted?: boolean;
+  /** The accepted webhooks this patch serves (at most `maxTrackedTickets`). */
   tickets: Ticket[];
+  /** Further webhooks folded into this patch beyond the tracked ones. */
+  untracked: number;
   /** When the API server acknowledged (or the attempt ended). */
   endedAt: number;
 }
@@ -54,11 +69,13 @@ export interface ReconcileReporter {
 }
 
 export interface Reconciler {
+  /** Requests a reconcile of every object the selectors name, for one accepted webhook. */
   submit(ticket: Ticket, selectors: readonly ObjectSelector[]): void;
-  /** True when no more work can be queued (the HTTP layer answers 503). */
-  full(): boolean;
+  /** Whether submitting these selectors keeps the pending objects within `maxPending` (the HTTP layer answers 503 otherwise). */
+  hasRoom(selectors: readonly ObjectSelector[]): boolean;
+  /** Objects with a patch running or waiting, plus label selectors being listed. */
   pending(): number;
-  /** Flushes every pending trailing request at once and waits (bounded) for all patches. */
+  /** Starts every waiting patch at once, keeps patching what still arrives, and waits (bounded) until nothing is left. */
   shutdown(timeoutMs: number): Promise<{ unfinished: number }>;
 }
 
@@ -68,146 +85,184 @@ export interface ReconcilerOptions {
   debounceMs: number;
   maxPending: number;
   dispatcher: Dispatcher;
+  selection: LabelSelection;
   clock: Clock;
+  /** Source of requestedAt tokens (kinds.ts createRequestedAtClock), one per process. */
+  requestedAt: (now: Date) => string;
   reporter: ReconcileReporter;
+  /** Webhooks remembered per waiting patch for reports; more are counted, not kept (bounded memory under a flood). */
+  maxTrackedTickets?: number;
 }
 
-interface Waiter {
-  ticket: Ticket;
-  selector: ObjectSelector;
+interface ObjectState {
+  key: string;
+  ref: ObjectRef;
+  label: string;
+  annotation: ReconcileAnnotation;
+  /** A patch (with its retries) is under way. */
+  running: boolean;
+  /** The debounce window's timer while it is open. */
+  window: unknown;
+  /** Webhooks the next patch serves. */
+  waiting: Ticket[];
+  untracked: number;
+  /** Counted in `busyObjects`: running or waiting. */
+  busy: boolean;
 }
 
+/**
+ * @example
+ * const reconciler = createReconciler({ client, dryRun: false, debounceMs: 2000, maxPending: 10_000, dispatcher, selection,
+ *   clock: systemClock, requestedAt: createRequestedAtClock(), reporter });
+ * if (reconciler.hasRoom(selectors)) reconciler.submit({ seq: 1, acceptedAt: Date.now() }, selectors);
+ */
 export function createReconciler(options: ReconcilerOptions): Reconciler {
-  const { client, dryRun, dispatcher, clock, reporter } = options;
-  /**
-   * Objects with a patch running or backing off, and the tickets waiting for the one patch that follows it.
-   * One patch at a time per object: a retry that lands after a newer patch would put an older requestedAt
-   * back, and a throttled API server should not get a second, parallel request for the same object.
-   */
-  const inFlight = new Map<string, { followUp: Ticket[] }>();
-  let followUps = 0;
-  /** Patch and selection work not finished yet, including follow-ups not yet handed to the dispatcher. */
-  const work = createWorkTracker();
-  const pendingCount = () => debouncer.pending() + dispatcher.size() + followUps;
-  const reportPending = () => reporter.pending(pendingCount());
+  const { client, dryRun, dispatcher, selection, clock, reporter, requestedAt } = options;
+  const maxTracked = options.maxTrackedTickets ?? 1000;
+  const objects = new Map<string, ObjectState>();
+  let busyObjects = 0;
+  let selecting = 0;
+  let draining = false;
+  /** Aborted when shutdown runs out of time: in-flight attempts and backoffs give up. */
+  const stop = new AbortController();
+  const idleWaiters: (() => void)[] = [];
 
-  function patch(selector: ObjectSelector, name: string, tickets: Ticket[]): Promise<void> {
-    const object = `${selector.kind} ${selector.namespace}/${name}`;
-    const key = `${selector.apiVersion}|${object}|${selector.annotation.key}`;
-    const running = inFlight.get(key);
-    if (running) {
-      if (running.followUp.length === 0) followUps += 1;
-      running.followUp.push(...tickets);
-      reporter.queued(object, tickets);
-      reportPending();
-      return Promise.resolve();
+  const pendingCount = () => busyObjects + selecting;
+
+  function settle(state: ObjectState): void {
+    const busy = state.running || state.waiting.length > 0;
+    if (busy !== state.busy) {
+      state.busy = busy;
+      busyObjects += busy ? 1 : -1;
+      reporter.pending(pendingCount());
     }
-    const entry = { followUp: [] as Ticket[] };
-    inFlight.set(key, entry);
-    return work.track(async () => {
-      let batch = tickets;
-      for (;;) {
-        await patchOnce(selector, name, object, batch);
-        if (entry.followUp.length === 0) break;
-        batch = entry.followUp;
-        entry.followUp = [];
-        followUps -= 1;
+  }
+
+  function checkIdle(): void {
+    if (objects.size === 0 && selecting === 0) for (const resolve of idleWaiters.splice(0)) resolve();
+  }
+
+  function stateOf(selector: ObjectSelector, name: string): ObjectState {
+    const key = objectKey(selector, name);
+    let state = objects.get(key);
+    if (!state) {
+      const ref = { apiVersion: selector.apiVersion, kind: selector.kind, namespace: selector.namespace, name };
+      state = { key, ref, label: `${selector.kind} ${selector.namespace}/${name}`, annotation: selector.annotation, running: false, window: undefined, waiting: [], untracked: 0, busy: false };
+      objects.set(key, state);
+    }
+    return state;
+  }
+
+  function request(selector: ObjectSelector, name: string, tickets: readonly Ticket[]): void {
+    const state = stateOf(selector, name);
+    if (!state.running && state.window === undefined) {
+      start(state, [...tickets], 0);
+    } else {
+      for (const ticket of tickets) {
+        if (state.waiting.length === 0) reporter.queued(state.label, [ticket]);
+        else reporter.coalesced(state.label, ticket);
+        if (state.waiting.length < maxTracked) state.waiting.push(ticket);
+        else state.untracked += 1;
       }
-      inFlight.delete(key);
-      reportPending();
-    });
-  }
-
-  async function patchOnce(selector: ObjectSelector, name: string, object: string, tickets: Ticket[]): Promise<void> {
-    const ref = { apiVersion: selector.apiVersion, kind: selector.kind, namespace: selector.namespace, name };
-    // One value per patch, kept across retries: Flux treats it as an opaque token.
-    const annotations = { [selector.annotation.key]: selector.annotation.value(new Date(clock.now())) };
-    reporter.queued(object, tickets);
-    const promise = dispatcher.submit({
-      kind: selector.kind,
-      label: object,
-      attempt: async (signal) => {
-        await client.mergePatch(ref, annotations, signal);
-      },
-    });
-    reportPending();
-    const result = await promise;
-    const base = { object, kind: selector.kind, attempts: result.attempts, tickets, endedAt: clock.now() };
-    if (result.ok) reporter.finished({ ...base, outcome: dryRun ? 'dry_run' : 'success' });
-    else reporter.finished({ ...base, outcome: result.outcome, error: result.error, retriesExhausted: result.retriesExhausted });
-    reportPending();
-  }
-
-  async function select(selector: ObjectSelector, tickets: Ticket[]): Promise<void> {
-    let names: string[] = [];
-    const result = await dispatcher.submit({
-      kind: selector.kind,
-      label: selector.label,
-      attempt: async () => {
-        names = await client.listNames(selector.apiVersion, selector.kind, selector.namespace, selector.matchLabels ?? {});
-      },
-    });
-    if (!result.ok) {
-      reporter.selectionFailed(selector.label, selector.kind, result.error, tickets);
-      reportPending();
-      return;
     }
-    reporter.selected(selector.label, names, tickets, dryRun);
-    await Promise.all(names.map((name) => patch(selector, name, tickets)));
-    reportPending();
+    settle(state);
   }
 
-  const debouncer = createDebouncer<Waiter>({
-    windowMs: options.debounceMs,
-    clock,
-    fire(_key, waiters) {
-      const selector = waiters[0]!.selector;
-      const tickets = waiters.map((waiter) => waiter.ticket);
-      void (selector.name !== undefined ? patch(selector, selector.name, tickets) : work.track(() => select(selector, tickets)));
-    },
-  });
+  function start(state: ObjectState, tickets: Ticket[], untracked: number): void {
+    state.running = true;
+    state.waiting = [];
+    state.untracked = 0;
+    if (!draining) {
+      state.window = clock.setTimer(() => {
+        state.window = undefined;
+        advance(state);
+      }, options.debounceMs);
+    }
+    // One value per patch, kept across its retries: Flux treats it as an opaque token.
+    const value = state.annotation.fixedValue ?? requestedAt(new Date(clock.now()));
+    const annotations = { [state.annotation.key]: value };
+    reporter.queued(state.label, tickets);
+    void dispatcher
+      .run({ kind: state.ref.kind, label: state.label, attempt: (signal) => client.mergePatch(state.ref, annotations, signal) }, stop.signal)
+      .then((result) => {
+        state.running = false;
+        const base = { object: state.label, kind: state.ref.kind, attempts: result.attempts, tickets, untracked, endedAt: clock.now() };
+        if (result.ok) reporter.finished({ ...base, outcome: dryRun ? 'dry_run' : 'success' });
+        else reporter.finished({ ...base, outcome: result.outcome, error: result.error, retriesExhausted: result.retriesExhausted });
+        advance(state);
+      });
+  }
+
+  /** After the window closed or the patch ended: the trailing patch, or back to idle. */
+  function advance(state: ObjectState): void {
+    if (!state.running && state.window === undefined) {
+      if (state.waiting.length > 0) start(state, state.waiting, state.untracked);
+      else objects.delete(state.key);
+    }
+    settle(state);
+    checkIdle();
+  }
+
+  async function selectThenRequest(selector: ObjectSelector, ticket: Ticket): Promise<void> {
+    selecting += 1;
+    reporter.pending(pendingCount());
+    reporter.queued(selector.label, [ticket]);
+    try {
+      const result = await selection.select(selector, stop.signal);
+      if (!result.ok) {
+        reporter.selectionFailed(selector.label, selector.kind, result.error, [ticket]);
+        return;
+      }
+      reporter.selected(selector.label, result.names, [ticket], dryRun);
+      for (const name of result.names) request(selector, name, [ticket]);
+    } finally {
+      selecting -= 1;
+      reporter.pending(pendingCount());
+      checkIdle();
+    }
+  }
 
   return {
     submit(ticket, selectors) {
       for (const selector of selectors) {
-        const outcome = debouncer.request(selector.key, { ticket, selector });
-        if (outcome === 'coalesced') reporter.coalesced(selector.label, ticket);
-        else if (outcome === 'scheduled') reporter.queued(selector.label, [ticket]);
+        if (selector.name !== undefined) request(selector, selector.name, [ticket]);
+        else void selectThenRequest(selector, ticket);
       }
-      reportPending();
     },
-    full: () => pendingCount() >= options.maxPending,
+    hasRoom(selectors) {
+      let added = 0;
+      for (const selector of selectors) {
+        // A request for an object already waiting joins its patch: it adds nothing.
+        if (selector.name === undefined || !objects.get(objectKey(selector, selector.name))?.busy) added += 1;
+      }
+      // An empty queue takes any one webhook, so a target naming more objects than maxPending still works.
+      return added === 0 || pendingCount() === 0 || pendingCount() + added <= options.maxPending;
+    },
     pending: pendingCount,
     async shutdown(timeoutMs) {
-      debouncer.flush();
-      reportPending();
-      const stop = new AbortController();
-      const finished = await Promise.race([work.idle().then(() => true), delay(clock, timeoutMs, stop.signal).then(() => false)]);
-      stop.abort();
+      draining = true;
+      for (const state of [...objects.values()]) {
+        if (state.window !== undefined) clock.clearTimer(state.window);
+        state.window = undefined;
+        advance(state);
+      }
+      const idle = () => new Promise<void>((resolve) => {
+        idleWaiters.push(resolve);
+        checkIdle();
+      });
+      const timer = new AbortController();
+      const finished = await Promise.race([idle().then(() => true), delay(clock, timeoutMs, timer.signal).then(() => false)]);
+      timer.abort();
       if (finished) return { unfinished: 0 };
       const unfinished = pendingCount();
-      // Out of time: give up on backoffs and in-flight requests (each is logged as failed).
-      dispatcher.abort();
-      await work.idle();
+      // Out of time: give up on backoffs and in-flight requests (each is reported as failed).
+      stop.abort();
+      await idle();
       return { unfinished };
     },
   };
 }
 
-/** Counts running async work and tells when none is left. */
-function createWorkTracker() {
-  let running = 0;
-  const waiters: (() => void)[] = [];
-  return {
-    async track(run: () => Promise<void>): Promise<void> {
-      running += 1;
-      try {
-        await run();
-      } finally {
-        running -= 1;
-        if (running === 0) for (const resolve of waiters.splice(0)) resolve();
-      }
-    },
-    idle: (): Promise<void> => (running === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve))),
-  };
+function objectKey(selector: ObjectSelector, name: string): string {
+  return `${selector.apiVersion}|${selector.kind}|${selector.namespace}|${name}|${selector.annotation.key}`;
 }

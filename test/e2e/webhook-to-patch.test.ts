@@ -322,13 +322,21 @@ describe('reconcile', () => {
   });
 
   test('a full queue answers 503 with Retry-After and does not remember the delivery', async () => {
-    const { gateway, clock } = await start(config({ maxPending: 1, debounce: '1h' }));
+    const other = `  - name: other
+    providers: [github]
+    match: { repository: your-org/other }
+    resources: [{ kind: GitRepository, name: other, namespace: flux-system }]`;
+    kube.addObject({ apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', namespace: 'flux-system', name: 'other' });
+    const { gateway, clock } = await start(config({ maxPending: 1, debounce: '1h', extra: other }));
     expect((await post(gateway.hook('github'), githubWebhook(GITHUB_SECRET))).status).toBe(202);
     await patchesArrive(1);
     await logged('reconcile requested');
     // The second push waits for the trailing patch: one object pending, which is the limit.
     expect((await post(gateway.hook('github'), githubWebhook(GITHUB_SECRET))).status).toBe(202);
-    const hook = githubWebhook(GITHUB_SECRET);
+    // More pushes for the same object join that patch: they add no pending object.
+    expect((await post(gateway.hook('github'), githubWebhook(GITHUB_SECRET))).status).toBe(202);
+    // A push for another object would make two.
+    const hook = githubWebhook(GITHUB_SECRET, { repository: 'your-org/other' });
     const refused = await post(gateway.hook('github'), hook);
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('5');
@@ -337,6 +345,8 @@ describe('reconcile', () => {
     await patchesArrive(2);
     await logged('reconcile requested', 2);
     expect((await post(gateway.hook('github'), hook)).status).toBe(202);
+    await patchesArrive(3);
+    expect(kube.patches.map((patch) => patch.path.split('/').at(-1))).toEqual(['app', 'app', 'other']);
   });
 });
 

@@ -3,6 +3,8 @@ import { createDispatcher, type RetryNotice } from '../../src/reconcile/dispatch
 import { KubeError } from '../../src/reconcile/kube-client.ts';
 import { manualClock, settle } from '../support/manual-clock.ts';
 
+/** A signal nobody aborts. */
+const live = new AbortController().signal;
 const policy = { maxAttempts: 4, initialDelayMs: 100, maxDelayMs: 1000, random: () => 0.5 };
 
 /** A job whose attempts fail with the given errors in turn, then succeed. */
@@ -28,7 +30,7 @@ describe('dispatcher retries', () => {
     const notices: RetryNotice[] = [];
     const dispatcher = createDispatcher({ concurrency: 2, policy, clock, onRetry: (_job, notice) => notices.push(notice) });
     const { job, attempts } = scriptedJob([new KubeError('throttled', 'http', 429, 3000), new KubeError('unavailable', 'http', 503)]);
-    const result = dispatcher.submit(job);
+    const result = dispatcher.run(job, live);
     await settle();
     expect(attempts).toHaveLength(1);
     expect(notices[0]).toMatchObject({ reason: 'throttled', attempt: 1, delayMs: 3000 });
@@ -40,7 +42,6 @@ describe('dispatcher retries', () => {
     expect(notices[1]).toMatchObject({ reason: 'server_error', attempt: 2, delayMs: 150 });
     await clock.advance(150);
     expect(await result).toEqual({ ok: true, attempts: 3 });
-    expect(dispatcher.size()).toBe(0);
   });
 
   test('404 and 403 are final after one attempt', async () => {
@@ -50,7 +51,7 @@ describe('dispatcher retries', () => {
     ] as const) {
       const dispatcher = createDispatcher({ concurrency: 1, policy, clock: manualClock() });
       const { job, attempts } = scriptedJob([new KubeError('no', 'http', status)]);
-      expect(await dispatcher.submit(job)).toMatchObject({ ok: false, outcome, attempts: 1, retriesExhausted: false });
+      expect(await dispatcher.run(job, live)).toMatchObject({ ok: false, outcome, attempts: 1, retriesExhausted: false });
       expect(attempts).toHaveLength(1);
     }
   });
@@ -60,7 +61,7 @@ describe('dispatcher retries', () => {
     const dispatcher = createDispatcher({ concurrency: 1, policy, clock });
     const errors = [new KubeError('t', 'timeout'), new KubeError('c', 'connection'), new KubeError('t', 'timeout'), new KubeError('c', 'connection')];
     const { job, attempts } = scriptedJob(errors);
-    const result = dispatcher.submit(job);
+    const result = dispatcher.run(job, live);
     await clock.advance(10_000);
     expect(await result).toMatchObject({ ok: false, outcome: 'failed', attempts: 4, retriesExhausted: true, error: 'c' });
     expect(attempts).toHaveLength(4);
@@ -73,7 +74,7 @@ describe('dispatcher retries', () => {
     let peak = 0;
     const gates: (() => void)[] = [];
     const jobs = Array.from({ length: 10 }, () =>
-      dispatcher.submit({
+      dispatcher.run({
         kind: 'Kustomization',
         label: 'x',
         attempt: async () => {
@@ -82,7 +83,7 @@ describe('dispatcher retries', () => {
           await new Promise<void>((resolve) => gates.push(resolve));
           running -= 1;
         },
-      }),
+      }, live),
     );
     await settle();
     expect(running).toBe(3);
@@ -96,23 +97,22 @@ describe('dispatcher retries', () => {
     const slow = createDispatcher({ concurrency: 1, policy, clock });
     const throttled = scriptedJob([new KubeError('busy', 'http', 429, 60_000)]);
     const quick = scriptedJob([]);
-    void slow.submit(throttled.job);
+    void slow.run(throttled.job, live);
     await settle();
-    expect(await slow.submit(quick.job)).toEqual({ ok: true, attempts: 1 });
+    expect(await slow.run(quick.job, live)).toEqual({ ok: true, attempts: 1 });
   });
 
-  test('idle resolves when all jobs are done; abort ends backoffs', async () => {
+  test('an aborted signal ends a backoff at once and stops further attempts', async () => {
     const clock = manualClock();
     const dispatcher = createDispatcher({ concurrency: 1, policy, clock });
-    const { job } = scriptedJob([new KubeError('busy', 'http', 503), new KubeError('busy', 'http', 503)]);
-    const result = dispatcher.submit(job);
-    let idle = false;
-    void dispatcher.idle().then(() => (idle = true));
+    const { job, attempts } = scriptedJob([new KubeError('busy', 'http', 503), new KubeError('busy', 'http', 503)]);
+    const stop = new AbortController();
+    const result = dispatcher.run(job, stop.signal);
     await settle();
-    expect(idle).toBe(false);
-    dispatcher.abort();
-    expect(await result).toMatchObject({ ok: false, retriesExhausted: true });
-    await settle();
-    expect(idle).toBe(true);
+    expect(attempts).toHaveLength(1);
+    stop.abort();
+    expect(await result).toMatchObject({ ok: false, retriesExhausted: true, error: 'busy (given up at shutdown)' });
+    expect(attempts).toHaveLength(1);
+    expect(await dispatcher.run(scriptedJob([]).job, stop.signal)).toMatchObject({ ok: false, error: 'shutting down' });
   });
 });

@@ -5,7 +5,6 @@ import {
   annotationFor,
   createRequestedAtClock,
   defaultApiVersion,
-  requestedAtValue,
 } from '../../src/reconcile/kinds.ts';
 
 const RFC3339_NANO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/;
@@ -37,29 +36,20 @@ describe('defaultApiVersion', () => {
 });
 
 describe('annotationFor', () => {
-  const now = new Date('2026-11-25T10:11:12.123Z');
-
-  test('Flux kinds get requestedAt with a timestamp', () => {
-    const a = annotationFor('GitRepository');
-    expect(a.key).toBe(REQUESTED_AT_ANNOTATION);
-    expect(a.key).toBe('reconcile.fluxcd.io/requestedAt');
-    expect(a.value(now)).toMatch(RFC3339_NANO_UTC);
-    expect(a.value(now).startsWith('2026-11-25T10:11:12.123')).toBe(true);
+  test('Flux kinds get requestedAt, stamped per patch', () => {
+    expect(annotationFor('GitRepository')).toEqual({ key: REQUESTED_AT_ANNOTATION });
+    expect(REQUESTED_AT_ANNOTATION).toBe('reconcile.fluxcd.io/requestedAt');
   });
 
   test('Argo CD Application gets refresh: normal', () => {
-    const a = annotationFor('Application');
-    expect(a.key).toBe(ARGO_REFRESH_ANNOTATION);
-    expect(a.key).toBe('argocd.argoproj.io/refresh');
-    expect(a.value(now)).toBe('normal');
+    expect(annotationFor('Application')).toEqual({ key: ARGO_REFRESH_ANNOTATION, fixedValue: 'normal' });
+    expect(ARGO_REFRESH_ANNOTATION).toBe('argocd.argoproj.io/refresh');
   });
 
-  test('a configured annotation wins, with the requestedAt timestamp as value', () => {
-    const a = annotationFor('Widget', 'example.com/poke');
-    expect(a.key).toBe('example.com/poke');
-    expect(a.value(now)).toMatch(RFC3339_NANO_UTC);
-    expect(annotationFor('Application', 'example.com/poke').value(now)).toMatch(RFC3339_NANO_UTC);
-    expect(annotationFor('Widget', ARGO_REFRESH_ANNOTATION).value(now)).toBe('normal');
+  test('a configured annotation wins, stamped with a requestedAt token unless it is Argo CD refresh', () => {
+    expect(annotationFor('Widget', 'example.com/poke')).toEqual({ key: 'example.com/poke' });
+    expect(annotationFor('Application', 'example.com/poke')).toEqual({ key: 'example.com/poke' });
+    expect(annotationFor('Widget', ARGO_REFRESH_ANNOTATION)).toEqual({ key: ARGO_REFRESH_ANNOTATION, fixedValue: 'normal' });
   });
 
   test('an empty configured annotation means the default', () => {
@@ -67,17 +57,24 @@ describe('annotationFor', () => {
   });
 });
 
-describe('requestedAtValue', () => {
+describe('createRequestedAtClock', () => {
   test('RFC 3339 UTC with nanoseconds, the millisecond taken from the given time', () => {
-    const v = requestedAtValue(new Date('2026-11-25T10:11:12.123Z'));
+    const v = createRequestedAtClock()(new Date('2026-11-25T10:11:12.123Z'));
     expect(v).toMatch(RFC3339_NANO_UTC);
     expect(v.slice(0, 23)).toBe('2026-11-25T10:11:12.123');
     expect(Date.parse(v)).toBe(Date.parse('2026-11-25T10:11:12.123Z'));
   });
 
+  test('each clock is its own: a clock that already stamped a later time does not affect another', () => {
+    const busy = createRequestedAtClock();
+    busy(new Date('2099-01-01T00:00:00.000Z'));
+    expect(createRequestedAtClock()(new Date('2001-02-03T04:05:06.007Z')).slice(0, 23)).toBe('2001-02-03T04:05:06.007');
+  });
+
   test('successive values for the same millisecond differ and increase', () => {
+    const requestedAt = createRequestedAtClock();
     const now = new Date('2026-01-02T03:04:05.006Z');
-    const values = Array.from({ length: 2000 }, () => requestedAtValue(now));
+    const values = Array.from({ length: 2000 }, () => requestedAt(now));
     expect(new Set(values).size).toBe(values.length);
     const sorted = [...values].sort();
     expect(sorted).toEqual(values);
@@ -102,11 +99,9 @@ describe('requestedAtValue', () => {
   });
 
   test('an invalid date is an error, not "NaN"', () => {
-    expect(() => requestedAtValue(new Date('nope'))).toThrow(RangeError);
+    expect(() => createRequestedAtClock()(new Date('nope'))).toThrow(RangeError);
   });
-});
 
-describe('requestedAtValue clock steps', () => {
   test('a wall clock that steps back still yields later values', () => {
     const clock = createRequestedAtClock(() => 42n);
     const a = clock(new Date('2026-01-02T03:04:05.010Z'));

@@ -1,46 +1,79 @@
-/** The reconciler with a scripted API client and a manual clock: ordering, coalescing and shutdown. */
+/**
+ * The per-object reconcile state machine, driven by one table of scenarios on a manual clock with a scripted
+ * API server whose answers the test releases one by one.
+ */
 import { describe, expect, test } from 'bun:test';
 import { createDispatcher } from '../../src/reconcile/dispatcher.ts';
+import { createRequestedAtClock } from '../../src/reconcile/kinds.ts';
 import { KubeError, type KubeClient, type ObjectRef } from '../../src/reconcile/kube-client.ts';
-import { createReconciler, type ObjectSelector, type PatchReport, type ReconcileReporter, type Ticket } from '../../src/reconcile/reconciler.ts';
+import { createLabelSelection } from '../../src/reconcile/label-selection.ts';
+import { createReconciler, type ObjectSelector, type PatchOutcome, type PatchReport, type ReconcileReporter, type Ticket } from '../../src/reconcile/reconciler.ts';
 import { manualClock, settle } from '../support/manual-clock.ts';
+
+const WINDOW = 2000;
 
 interface Call {
   ref: ObjectRef;
   value: string;
-  release: (error?: Error) => void;
+  at: number;
+  endedAt?: number;
+  answered: boolean;
+  answer(error?: Error): void;
 }
 
-/** A client whose patches wait until the test releases them, one by one. */
-function scriptedClient() {
+function named(name: string): ObjectSelector {
+  return {
+    apiVersion: 'source.toolkit.fluxcd.io/v1',
+    kind: 'GitRepository',
+    namespace: 'flux-system',
+    name,
+    annotation: { key: 'reconcile.fluxcd.io/requestedAt' },
+    key: `git|${name}`,
+    label: `GitRepository flux-system/${name}`,
+  };
+}
+
+const labelled: ObjectSelector = {
+  apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+  kind: 'Kustomization',
+  namespace: 'flux-system',
+  matchLabels: { app: 'web' },
+  annotation: { key: 'reconcile.fluxcd.io/requestedAt' },
+  key: 'ks|app=web',
+  label: 'Kustomization flux-system/{app=web}',
+};
+
+function setup(options: { maxPending?: number; maxTrackedTickets?: number; listed?: () => Promise<string[]> } = {}) {
+  const clock = manualClock(Date.UTC(2031, 0, 1));
   const calls: Call[] = [];
-  let inFlight = 0;
-  let maxInFlight = 0;
+  const lists: number[] = [];
   const client: KubeClient = {
     target: 'test',
     ping: async () => {},
-    listNames: async () => [],
     canI: async () => true,
+    listNames: async () => {
+      lists.push(clock.now());
+      return (options.listed ?? (async () => ['web-a', 'web-b']))();
+    },
     mergePatch: (ref, annotations) =>
       new Promise<void>((resolve, reject) => {
-        inFlight += 1;
-        maxInFlight = Math.max(maxInFlight, inFlight);
-        calls.push({
+        const call: Call = {
           ref,
           value: Object.values(annotations)[0]!,
-          release: (error) => {
-            inFlight -= 1;
+          at: clock.now(),
+          answered: false,
+          answer(error) {
+            call.answered = true;
+            call.endedAt = clock.now();
             if (error) reject(error);
             else resolve();
           },
-        });
+        };
+        calls.push(call);
       }),
   };
-  return { client, calls, maxInFlight: () => maxInFlight };
-}
-
-function recordingReporter() {
   const finished: PatchReport[] = [];
+  const pendingSeen: number[] = [];
   const reporter: ReconcileReporter = {
     queued() {},
     coalesced() {},
@@ -48,110 +81,299 @@ function recordingReporter() {
     selected() {},
     selectionFailed() {},
     finished: (report) => finished.push(report),
-    pending() {},
+    pending: (count) => pendingSeen.push(count),
   };
-  return { reporter, finished };
-}
-
-const selector: ObjectSelector = {
-  apiVersion: 'source.toolkit.fluxcd.io/v1',
-  kind: 'GitRepository',
-  namespace: 'flux-system',
-  name: 'app',
-  annotation: { key: 'reconcile.fluxcd.io/requestedAt', value: (now) => now.toISOString() },
-  key: 'app',
-  label: 'GitRepository flux-system/app',
-};
-
-function setup() {
-  const clock = manualClock();
-  const { client, calls, maxInFlight } = scriptedClient();
-  const { reporter, finished } = recordingReporter();
   const dispatcher = createDispatcher({ concurrency: 8, policy: { maxAttempts: 5, initialDelayMs: 100, maxDelayMs: 1000, random: () => 0.5 }, clock });
-  const reconciler = createReconciler({ client, dryRun: false, debounceMs: 100, maxPending: 100, dispatcher, clock, reporter });
-  const ticket = (seq: number): Ticket => ({ seq, acceptedAt: clock.now() });
-  return { clock, calls, maxInFlight, finished, reconciler, ticket };
+  const reconciler = createReconciler({
+    client,
+    dryRun: false,
+    debounceMs: WINDOW,
+    maxPending: options.maxPending ?? 100,
+    dispatcher,
+    selection: createLabelSelection({ client, dispatcher, clock, maxAgeMs: WINDOW }),
+    clock,
+    requestedAt: createRequestedAtClock(),
+    reporter,
+    maxTrackedTickets: options.maxTrackedTickets,
+  });
+  const t0 = clock.now();
+  const pushes: { ticket: Ticket; names: string[] }[] = [];
+  let seq = 0;
+  return {
+    clock,
+    calls,
+    lists,
+    finished,
+    reconciler,
+    /** Milliseconds since the start of the scenario. */
+    at: (time: number) => time - t0,
+    push(selectors: ObjectSelector[] = [named('app')]) {
+      const ticket = { seq: ++seq, acceptedAt: clock.now() };
+      pushes.push({ ticket, names: selectors.flatMap((selector) => (selector.name === undefined ? [] : [selector.name])) });
+      reconciler.submit(ticket, selectors);
+      return ticket;
+    },
+    /** Answers the oldest unanswered PATCH. */
+    async answer(error?: Error) {
+      const call = calls.find((c) => !c.answered);
+      if (!call) throw new Error('no PATCH is waiting for an answer');
+      call.answer(error);
+      await settle();
+    },
+    pushes,
+  };
 }
 
-describe('reconciler', () => {
-  test('a push during a backoff waits for the retry, then gets one newer patch: requestedAt never goes back', async () => {
-    const { clock, calls, maxInFlight, finished, reconciler, ticket } = setup();
-    reconciler.submit(ticket(1), [selector]);
-    await settle();
-    expect(calls).toHaveLength(1);
-    calls[0]!.release(new KubeError('slow down', 'http', 429, 1000));
-    await settle();
+type Harness = ReturnType<typeof setup>;
+type Step = (h: Harness) => unknown;
 
-    await clock.advance(300); // past the debounce window, inside the Retry-After
-    reconciler.submit(ticket(2), [selector]);
-    await settle();
-    expect(calls).toHaveLength(1); // no parallel patch to a throttled API server
-    expect(reconciler.pending()).toBe(2);
+const push: Step = (h) => h.push();
+const wait = (ms: number): Step => (h) => h.clock.advance(ms);
+const ok: Step = (h) => h.answer();
+const fail = (status: number, retryAfterMs?: number): Step => (h) => h.answer(new KubeError(`status ${status}`, 'http', status, retryAfterMs));
 
-    await clock.advance(700);
-    expect(calls).toHaveLength(2);
-    expect(calls[1]!.value).toBe(calls[0]!.value); // the retry keeps its value
-    calls[1]!.release();
-    await settle();
-    expect(calls).toHaveLength(3);
-    expect(Date.parse(calls[2]!.value)).toBeGreaterThan(Date.parse(calls[1]!.value));
-    calls[2]!.release();
-    await settle();
+/**
+ * Each row: steps, then the PATCHes expected (ms since the start) and the deliveries each finished patch served.
+ * Every row is also checked for the invariants: never two patches of one object at once, every ticket served by
+ * a patch that started at or after it was accepted, and nothing left pending at the end.
+ */
+const table: { name: string; steps: Step[]; patches: number[]; served: number[][]; outcomes?: PatchOutcome[] }[] = [
+  { name: 'one push: one patch at once', steps: [push, ok, wait(WINDOW)], patches: [0], served: [[1]] },
+  {
+    name: 'a burst inside the window: the leading patch, then one trailing patch at the end of the window',
+    steps: [push, ok, wait(100), push, wait(400), push, wait(1499), push, wait(1), ok, wait(WINDOW)],
+    patches: [0, 2000],
+    served: [[1], [2, 3, 4]],
+  },
+  {
+    name: 'a push after a quiet window is a new leading edge',
+    steps: [push, ok, wait(5000), push, ok, wait(WINDOW)],
+    patches: [0, 5000],
+    served: [[1], [2]],
+  },
+  {
+    name: 'a push during a backoff waits for the retry and the window: no parallel patch, requestedAt moves forward',
+    steps: [push, fail(429, 1000), wait(300), push, wait(700), ok, wait(1000), ok, wait(WINDOW)],
+    patches: [0, 1000, 2000],
+    served: [[1], [2]],
+  },
+  {
+    name: 'a patch slower than the window: the trailing patch starts when it ends',
+    steps: [push, wait(500), push, wait(2500), ok, ok, wait(WINDOW)],
+    patches: [0, 3000],
+    served: [[1], [2]],
+  },
+  {
+    name: '404 is final: reported once, not retried',
+    steps: [push, fail(404), wait(WINDOW)],
+    patches: [0],
+    served: [[1]],
+    outcomes: ['not_found'],
+  },
+  {
+    name: '503 is retried with backoff until it succeeds',
+    steps: [push, fail(503), wait(100), fail(503), wait(200), ok, wait(WINDOW)],
+    patches: [0, 75, 250], // backoff 75 ms after the first answer, 150 ms after the second (answered at 100)
+    served: [[1]],
+  },
+];
 
-    expect(maxInFlight()).toBe(1);
-    expect(finished.map((report) => [report.outcome, report.tickets.map((t) => t.seq)])).toEqual([
-      ['success', [1]],
-      ['success', [2]],
-    ]);
-    expect(reconciler.pending()).toBe(0);
-  });
-
-  test('requests arriving while a patch runs fold into one follow-up', async () => {
-    const { clock, calls, reconciler, ticket, finished } = setup();
-    reconciler.submit(ticket(1), [selector]);
-    await settle();
-    for (let seq = 2; seq <= 5; seq += 1) {
-      await clock.advance(150); // every request opens a new debounce window; the patch is still running
-      reconciler.submit(ticket(seq), [selector]);
-    }
-    await clock.advance(150);
-    expect(calls).toHaveLength(1);
-    calls[0]!.release();
-    await settle();
-    expect(calls).toHaveLength(2);
-    calls[1]!.release();
-    await settle();
-    expect(finished.map((report) => report.tickets.map((t) => t.seq))).toEqual([[1], [2, 3, 4, 5]]);
-  });
-
-  test('shutdown waits for a follow-up queued behind a running patch', async () => {
-    const { calls, reconciler, ticket } = setup();
-    reconciler.submit(ticket(1), [selector]);
-    await settle();
-    reconciler.submit(ticket(2), [selector]); // inside the window: flushed by shutdown, then queued behind patch 1
-    let done = false;
-    const stopping = reconciler.shutdown(30_000).then((result) => {
-      done = true;
-      return result;
+describe('reconciler state machine', () => {
+  for (const row of table) {
+    test(row.name, async () => {
+      const h = setup();
+      for (const step of row.steps) {
+        await step(h);
+        await settle();
+      }
+      expect(h.calls.map((call) => h.at(call.at))).toEqual(row.patches);
+      expect(h.finished.map((report) => report.tickets.map((t) => t.seq))).toEqual(row.served);
+      if (row.outcomes) expect(h.finished.map((report) => report.outcome)).toEqual(row.outcomes);
+      expectInvariants(h);
     });
+  }
+
+  test('every patch carries a new requestedAt, and a retry keeps its patch\'s value', async () => {
+    const h = setup();
+    h.push();
     await settle();
-    calls[0]!.release();
-    await settle();
-    expect(done).toBe(false);
-    expect(calls).toHaveLength(2);
-    calls[1]!.release();
-    expect(await stopping).toEqual({ unfinished: 0 });
+    await h.answer(new KubeError('busy', 'http', 503));
+    h.push();
+    await h.clock.advance(100);
+    await h.answer();
+    await h.clock.advance(WINDOW);
+    await h.answer();
+    const [first, retry, trailing] = h.calls.map((call) => call.value);
+    expect(retry).toBe(first!);
+    expect(Date.parse(trailing!)).toBeGreaterThan(Date.parse(first!));
   });
 
-  test('shutdown gives up after its timeout, reporting what was unfinished', async () => {
-    const { clock, calls, reconciler, ticket, finished } = setup();
-    reconciler.submit(ticket(1), [selector]);
+  test('objects are independent: one object backing off does not delay another', async () => {
+    const h = setup();
+    h.push([named('a'), named('b')]);
     await settle();
-    calls[0]!.release(new KubeError('slow down', 'http', 429, 60_000));
+    await h.answer(new KubeError('busy', 'http', 429, 60_000)); // a backs off for a minute
+    await h.answer(); // b done
+    await h.clock.advance(WINDOW);
+    h.push([named('b')]);
     await settle();
-    const stopping = reconciler.shutdown(5_000);
-    await clock.advance(5_000);
-    expect(await stopping).toEqual({ unfinished: 1 });
-    expect(finished[0]).toMatchObject({ outcome: 'failed', retriesExhausted: true });
+    expect(h.calls.map((call) => `${call.ref.name}@${h.at(call.at)}`)).toEqual(['a@0', 'b@0', 'b@2000']);
   });
 });
+
+describe('shutdown', () => {
+  test('starts a waiting patch at once instead of at the end of the window, and waits for it', async () => {
+    const h = setup();
+    h.push();
+    await settle();
+    await h.answer();
+    await h.clock.advance(100);
+    h.push();
+    let done = false;
+    const stopping = h.reconciler.shutdown(30_000).then((result) => ((done = true), result));
+    await settle();
+    expect(h.calls.map((call) => h.at(call.at))).toEqual([0, 100]);
+    expect(done).toBe(false);
+    await h.answer();
+    expect(await stopping).toEqual({ unfinished: 0 });
+    expectInvariants(h);
+  });
+
+  test('a push that arrives while shutting down is still patched, and shutdown waits for it', async () => {
+    const h = setup();
+    h.push();
+    await settle();
+    let done = false;
+    const stopping = h.reconciler.shutdown(30_000).then((result) => ((done = true), result));
+    await h.clock.advance(50);
+    h.push(); // the patch of push 1 is still running: this one waits for it, with no window
+    await settle();
+    await h.answer();
+    expect(h.calls.map((call) => h.at(call.at))).toEqual([0, 50]);
+    expect(done).toBe(false);
+    await h.answer();
+    expect(await stopping).toEqual({ unfinished: 0 });
+    h.push([named('late')]); // after everything finished: patched at once all the same
+    await settle();
+    expect(h.calls.at(-1)!.ref.name).toBe('late');
+    await h.answer();
+    expectInvariants(h);
+  });
+
+  test('gives up after its timeout, reporting what was unfinished', async () => {
+    const h = setup();
+    h.push();
+    await settle();
+    await h.answer(new KubeError('slow down', 'http', 429, 60_000));
+    const stopping = h.reconciler.shutdown(5_000);
+    await h.clock.advance(5_000);
+    expect(await stopping).toEqual({ unfinished: 1 });
+    expect(h.finished[0]).toMatchObject({ outcome: 'failed', retriesExhausted: true });
+  });
+});
+
+describe('room (maxPending counts objects)', () => {
+  test('a fan-out webhook counts each object it would add; joining a waiting object adds nothing', async () => {
+    const h = setup({ maxPending: 3 });
+    h.push([named('a')]);
+    await settle();
+    expect(h.reconciler.pending()).toBe(1);
+    expect(h.reconciler.hasRoom([named('b'), named('c')])).toBe(true); // 1 + 2 = 3
+    expect(h.reconciler.hasRoom([named('b'), named('c'), named('d')])).toBe(false); // 1 + 3 > 3
+    h.push([named('b'), named('c')]);
+    await settle();
+    expect(h.reconciler.pending()).toBe(3);
+    expect(h.reconciler.hasRoom([named('a')])).toBe(true); // a is running: another request joins its next patch
+    expect(h.reconciler.hasRoom([named('d')])).toBe(false);
+  });
+
+  test('an empty queue takes one webhook even when it names more objects than maxPending', () => {
+    const h = setup({ maxPending: 1 });
+    expect(h.reconciler.hasRoom([named('a'), named('b')])).toBe(true);
+  });
+});
+
+describe('label selectors', () => {
+  test('a burst lists once per window; the selected objects follow the same per-object path', async () => {
+    const h = setup();
+    h.push([labelled]);
+    await settle();
+    expect(h.lists).toHaveLength(1);
+    expect(h.calls.map((call) => call.ref.name)).toEqual(['web-a', 'web-b']);
+    await h.answer();
+    await h.answer();
+    await h.clock.advance(500);
+    h.push([labelled]);
+    h.push([labelled]);
+    await settle();
+    expect(h.lists).toHaveLength(1); // the first LIST is at most one window old
+    await h.clock.advance(1500);
+    expect(h.calls.map((call) => `${call.ref.name}@${h.at(call.at)}`)).toEqual(['web-a@0', 'web-b@0', 'web-a@2000', 'web-b@2000']);
+    await h.answer();
+    await h.answer();
+    await h.clock.advance(WINDOW);
+    h.push([labelled]);
+    await settle();
+    expect(h.lists).toHaveLength(2); // a new window: listed again
+    await h.answer();
+    await h.answer();
+    await h.clock.advance(WINDOW);
+    expectInvariants(h);
+  });
+
+  test('a label selector and a name that reach the same object share its one patch at a time', async () => {
+    const h = setup({ listed: async () => ['web-a'] });
+    const nameOfSame: ObjectSelector = { ...named('web-a'), apiVersion: labelled.apiVersion, kind: labelled.kind, key: 'ks|web-a' };
+    h.push([labelled, nameOfSame]);
+    await settle();
+    expect(h.calls).toHaveLength(1);
+    expect(h.reconciler.pending()).toBe(1);
+    await h.answer();
+    await h.clock.advance(WINDOW);
+    await h.answer();
+    expect(h.calls.map((call) => h.at(call.at))).toEqual([0, 2000]);
+    expectInvariants(h);
+  });
+
+  test('a failed LIST is reported and not cached', async () => {
+    let attempt = 0;
+    const h = setup({ listed: async () => (++attempt === 1 ? Promise.reject(new KubeError('no', 'http', 403)) : ['web-a']) });
+    h.push([labelled]);
+    await settle();
+    expect(h.calls).toHaveLength(0);
+    expect(h.reconciler.pending()).toBe(0);
+    h.push([labelled]);
+    await settle();
+    expect(h.lists).toHaveLength(2);
+    expect(h.calls).toHaveLength(1);
+    await h.answer();
+  });
+});
+
+describe('bounded memory', () => {
+  test('a flood into one waiting patch keeps at most maxTrackedTickets webhooks and counts the rest', async () => {
+    const h = setup({ maxTrackedTickets: 3 });
+    for (let i = 0; i < 6; i += 1) h.push();
+    await settle();
+    await h.answer();
+    await h.clock.advance(WINDOW);
+    await h.answer();
+    expect(h.finished.map((report) => [report.tickets.map((t) => t.seq), report.untracked])).toEqual([
+      [[1], 0],
+      [[2, 3, 4], 2],
+    ]);
+  });
+});
+
+/** Never two patches of one object at once; every push followed by a patch of each named object that starts at or after it; nothing pending. */
+function expectInvariants(h: Harness): void {
+  const byObject = new Map<string, Call[]>();
+  for (const call of h.calls) byObject.set(call.ref.name, [...(byObject.get(call.ref.name) ?? []), call]);
+  for (const calls of byObject.values()) {
+    for (let i = 1; i < calls.length; i += 1) expect(calls[i]!.at).toBeGreaterThanOrEqual(calls[i - 1]!.endedAt!);
+  }
+  for (const { ticket, names } of h.pushes) {
+    for (const name of names) expect(h.calls.some((call) => call.ref.name === name && call.at >= ticket.acceptedAt)).toBe(true);
+  }
+  expect(h.reconciler.pending()).toBe(0);
+}

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startGateway, type Gateway } from '../../src/commands/serve.ts';
-import { memoryLogger } from '../../src/observe/log.ts';
+import { memoryLogger } from './memory-logger.ts';
 import type { Clock } from '../../src/reconcile/clock.ts';
 import { tempDir } from './temp-dir.ts';
 
