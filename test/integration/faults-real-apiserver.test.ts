@@ -3,6 +3,8 @@
  * 429 + Retry-After, 503, answers slower than kubernetes.requestTimeout and TCP resets, and lets us watch the
  * PATCHes on the wire: how many, with which Content-Type and body, and how many at once.
  */
+import type { Clock } from '../../src/reconcile/clock.ts';
+import { manualClock } from '../support/manual-clock.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
 import { startTestCluster, type TestCluster } from '../support/kube-apiserver/cluster.ts';
 import { startFaultProxy, type Fault, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.ts';
@@ -33,9 +35,9 @@ afterAll(async () => {
 }, 60_000);
 
 /** A proxy in front of the cluster and a gateway talking to the cluster through it (as admin). */
-async function startThroughProxy(options: { resources: ResourceEntry[]; concurrency?: number; requestTimeout?: string; debounce?: string }) {
+async function startThroughProxy(options: { resources: ResourceEntry[]; concurrency?: number; requestTimeout?: string; debounce?: string }, clock?: Clock) {
   proxy = await startFaultProxy({ upstream: cluster.server, upstreamCaPem: cluster.caPem });
-  gateway = await startGateway(gatewayConfig({ kubeconfig: 'kubeconfig.yaml', ...options }), { 'kubeconfig.yaml': proxy.kubeconfig({ token: cluster.adminToken }) });
+  gateway = await startGateway(gatewayConfig({ kubeconfig: 'kubeconfig.yaml', ...options }), { 'kubeconfig.yaml': proxy.kubeconfig({ token: cluster.adminToken }) }, clock);
   return { proxy, gateway };
 }
 
@@ -236,14 +238,19 @@ describe('one patch at a time per object', () => {
   test('the object ends with the newest requestedAt, and a throttled object gets no parallel patch', async () => {
     const ns = await freshNamespace(cluster);
     await cluster.apply(gitRepository(ns, 'app'));
-    const { proxy, gateway } = await startThroughProxy({ debounce: '100ms', resources: [{ kind: 'GitRepository', name: 'app', namespace: ns }] });
+    const clock = manualClock(Date.now());
+    const { proxy, gateway } = await startThroughProxy({ debounce: '100ms', resources: [{ kind: 'GitRepository', name: 'app', namespace: ns }] }, clock);
     proxy.injectFaults({ method: 'PATCH', path: `/namespaces/${ns}/gitrepositories/app` }, [{ status: 429, retryAfter: '1' }]);
     await push(gateway);
-    await eventually('the first PATCH to be throttled', () => patchesOf(proxy, '/gitrepositories/app').length === 1);
-    await Bun.sleep(300); // past the 100 ms debounce window, well inside the 1 s Retry-After
-    const secondPushAt = Date.now();
+    await eventually('the first PATCH to be throttled', () => gateway.log.lines.some((line) => line.msg === 'patch failed, retrying'));
+    await clock.advance(300); // past the 100 ms debounce window, well inside the 1 s Retry-After
+    const secondPushAt = clock.now();
     await push(gateway);
-    await eventually('no reconcile request pending', async () => metricValue(await metricsText(gateway), 'fluxgate_reconcile_pending') === 0 && patchesOf(proxy, '/gitrepositories/app').length >= 2);
+    await clock.advance(700); // the retry
+    await eventually('the retried PATCH', () => patchesOf(proxy, '/gitrepositories/app').length === 2);
+    await eventually('the retry acknowledged', () => gateway.log.lines.some((line) => line.msg === 'reconcile requested'));
+    await clock.advance(100); // the trailing patch for the second push
+    await eventually('no reconcile request pending', async () => metricValue(await metricsText(gateway), 'fluxgate_reconcile_pending') === 0 && patchesOf(proxy, '/gitrepositories/app').length >= 3);
     const final = (await annotationsOf(cluster, GIT_REPOSITORY, ns, 'app'))[REQUESTED_AT]!;
     expect(Date.parse(final)).toBeGreaterThanOrEqual(secondPushAt - 1);
     expect(proxy.maxConcurrent((r) => r.method === 'PATCH')).toBe(1);

@@ -3,6 +3,7 @@
  * the Flux and Argo CD CRDs), objects read back from it. The API server itself enforces what a fake could get
  * wrong: the patch Content-Type (anything but a patch type is 415), TLS verification, authentication.
  */
+import { manualClock } from '../support/manual-clock.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
 import { startTestCluster, type TestCluster } from '../support/kube-apiserver/cluster.ts';
 import { unrelatedCaPem } from '../support/fake-kube-apiserver.ts';
@@ -35,10 +36,11 @@ describe('a signed push against a real API server', () => {
   test('patches the GitRepository with a fresh requestedAt, and a push after the debounce window patches again', async () => {
     const ns = await freshNamespace(cluster);
     await cluster.apply(gitRepository(ns, 'app', { annotations: { 'example.com/owner': 'team-a' } }));
-    gateway = await startGateway(gatewayConfig({ kubeconfig: adminKubeconfig, debounce: '100ms', resources: [{ kind: 'GitRepository', name: 'app', namespace: ns }] }));
+    const clock = manualClock(Date.now());
+    gateway = await startGateway(gatewayConfig({ kubeconfig: adminKubeconfig, debounce: '100ms', resources: [{ kind: 'GitRepository', name: 'app', namespace: ns }] }), undefined, clock);
     expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200);
 
-    const firstPushAt = Date.now();
+    const firstPushAt = clock.now();
     await push(gateway);
     const first = await eventually('requestedAt on the GitRepository', async () => (await annotationsOf(cluster, GIT_REPOSITORY, ns, 'app'))[REQUESTED_AT]);
     expect(first).toMatch(RFC3339_NANO);
@@ -51,8 +53,8 @@ describe('a signed push against a real API server', () => {
     await outcomeReaches(gateway, 'GitRepository', 'success', 1);
     expect(gateway.log.lines.find((l) => l.msg === 'reconcile requested')).toMatchObject({ object: `GitRepository ${ns}/app`, attempts: 1 });
 
-    // Let the 100 ms debounce window close (waiting, not asserting), then push again.
-    await Bun.sleep(Math.max(0, firstPushAt + 250 - Date.now()));
+    // Close the 100 ms debounce window, then push again.
+    await clock.advance(100);
     await push(gateway);
     const second = await eventually('a new requestedAt value', async () => {
       const value = (await annotationsOf(cluster, GIT_REPOSITORY, ns, 'app'))[REQUESTED_AT];

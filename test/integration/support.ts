@@ -2,6 +2,7 @@
  * Shared helpers for the integration tests against a real kube-apiserver (test/support/kube-apiserver):
  * gateway configs, namespaces per test, bounded polling, and metric/log lookups.
  */
+import type { Clock } from '../../src/reconcile/clock.ts';
 import { expect } from 'bun:test';
 import { randomBytes } from 'node:crypto';
 import { stringify as toYaml } from 'yaml';
@@ -83,9 +84,9 @@ export function gatewayConfig(options: {
   });
 }
 
-/** Starts a gateway from a config built by gatewayConfig (plus extra files, e.g. a kubeconfig). */
-export function startGateway(config: string, files?: Record<string, string>): Promise<TestGateway> {
-  return startTestGateway({ config, env: { GITHUB_WEBHOOK_SECRET: GITHUB_SECRET }, files });
+/** Starts a gateway from a config built by gatewayConfig (plus extra files, e.g. a kubeconfig); `clock` drives its windows and backoffs. */
+export function startGateway(config: string, files?: Record<string, string>, clock?: Clock): Promise<TestGateway> {
+  return startTestGateway({ config, env: { GITHUB_WEBHOOK_SECRET: GITHUB_SECRET }, files, clock });
 }
 
 /** Sends one signed GitHub push for your-org/your-repo@main and expects it accepted (202). */
