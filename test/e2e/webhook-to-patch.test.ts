@@ -8,7 +8,7 @@ import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { manualClock } from '../support/manual-clock.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { until } from '../support/until.ts';
-import { githubWebhook, gitlabSignedWebhook, gitlabWebhook, post } from '../support/webhooks.ts';
+import { deliveryBody, githubWebhook, gitlabSignedWebhook, gitlabWebhook, post } from '../support/webhooks.ts';
 
 const GITHUB_SECRET = 'gh-secret-4f1c9a';
 const GITLAB_TOKEN = 'gl-token-77b2e0';
@@ -146,10 +146,11 @@ describe('a signed GitHub push', () => {
     expect(kube.patches).toHaveLength(0);
   });
 
-  test('a missing signature header gets 401 naming the header', async () => {
+  test('a delivery without signature headers gets 401 naming the header', async () => {
     const { gateway } = await start(config());
     const hook = githubWebhook(GITHUB_SECRET);
     delete hook.headers['x-hub-signature-256'];
+    delete hook.headers['x-hub-signature'];
     const response = await post(gateway.hook('github'), hook);
     expect(response.status).toBe(401);
     expect(((await response.json()) as { error: string }).error).toContain('X-Hub-Signature');
@@ -343,7 +344,7 @@ describe('reconcile', () => {
 describe('GitLab system hooks', () => {
   test('a system hook that is not about code is answered 200, not 400', async () => {
     const { gateway } = await start(config());
-    const body = new TextEncoder().encode(JSON.stringify({ event_name: 'user_create', created_at: '2026-11-25T10:00:00Z', name: 'New User', user_id: 41 }));
+    const body = deliveryBody('gitlab/system-hook-user-create.json');
     const response = await post(gateway.hook('gitlab'), { body, headers: { 'content-type': 'application/json', 'x-gitlab-event': 'System Hook', 'x-gitlab-token': GITLAB_TOKEN } });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ ignored: 'System Hook event "user_create" is not a push' });
