@@ -108,7 +108,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     clock,
     reporter: reconcileReporter,
   });
-  const deduper = createDeliveryDeduper({ ttlMs: dedupeWindowMs, maxEntries: 100_000, now: () => clock.now() });
+  const deduper = createDeliveryDeduper({ ttlMs: dedupeWindowMs, maxEntriesPerProvider: 100_000, now: () => clock.now() });
   const providers = compileProviders(config, loaded.plugins, secrets, { defaultApiVersion, annotationFor });
 
   const providerEvents = new Map([...providers.values()].map((provider) => [provider.name, provider.events]));
@@ -137,7 +137,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const maxBodySize = config.server.maxBodySize;
   const app = createHttpApp({
     providers,
-    webhook: { reconciler, seen: (key) => deduper.seen(key), reporter: webhookReporter, now: () => clock.now(), retryAfterSeconds: 5 },
+    webhook: { reconciler, seen: (provider, id) => deduper.seen(provider, id), reporter: webhookReporter, now: () => clock.now(), retryAfterSeconds: 5 },
     maxBodySize,
     metrics,
     log,

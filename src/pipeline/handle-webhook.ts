@@ -15,8 +15,8 @@ export interface WebhookAnswer {
 
 export interface WebhookDeps {
   reconciler: Pick<Reconciler, 'submit' | 'full'>;
-  /** Records a delivery key; true when it was already seen recently. */
-  seen(key: string): boolean;
+  /** Records a provider's delivery id; true when it was already seen recently. */
+  seen(provider: string, deliveryId: string): boolean;
   reporter: WebhookReporter;
   now(): number;
   /** Seconds a client should wait when the queue is full. */
@@ -63,7 +63,7 @@ export function handleWebhook(provider: ProviderRuntime, request: WebhookRequest
     reporter.rejected(provider, 503, 'reconcile queue is full', info);
     return { status: 503, body: { error: 'reconcile queue is full' }, headers: { 'Retry-After': String(deps.retryAfterSeconds) } };
   }
-  if (info.deliveryId !== undefined && deps.seen(`${provider.name}\u0000${info.deliveryId}`)) {
+  if (info.deliveryId !== undefined && deps.seen(provider.name, info.deliveryId)) {
     reporter.ignored(provider, info, 'duplicate delivery', event);
     return { status: 200, body: { ignored: 'duplicate delivery' } };
   }
