@@ -27,12 +27,14 @@ export function handleWebhook(provider: ProviderRuntime, request: WebhookRequest
   const { plugin } = provider;
   const { reporter } = deps;
   // Headers only, and cheap: what the sender claims, so even a refused delivery can be found in the logs.
-  const info = plugin.describe(request);
+  const described = plugin.describe(request);
   const verdict = plugin.verify(request, provider.secrets, new Date(deps.now()));
   if (!verdict.ok) {
-    reporter.rejected(provider, 401, verdict.reason, info);
+    reporter.rejected(provider, 401, verdict.reason, described);
     return { status: 401, body: { error: verdict.reason } };
   }
+  // A delivery id the signature covers wins over the header-described one, for dedupe and in the record.
+  const info = verdict.deliveryId === undefined ? described : { ...described, deliveryId: verdict.deliveryId };
 
   if (info.ping) {
     reporter.ignored(provider, info, 'ping');

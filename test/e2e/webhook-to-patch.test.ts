@@ -260,6 +260,22 @@ describe('GitLab', () => {
     expect(stale.status).toBe(401);
     expect(((await stale.json()) as { error: string }).error).toMatch(/timestamp/);
   });
+
+  test('a signed delivery replayed within the window with a fresh Idempotency-Key is a duplicate of the signed webhook-id', async () => {
+    const { gateway, clock } = await start(config());
+    const id = 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W';
+    const hook = gitlabSignedWebhook(SIGNING_TOKEN, Math.floor(clock.now() / 1000), { deliveryId: id });
+    const first = await post(gateway.hook('gitlab'), hook);
+    expect({ status: first.status, body: await first.json() }).toEqual({ status: 202, body: { delivery: id, targets: 1 } });
+    await patchesArrive(1);
+    await clock.advance(4 * 60_000); // the signature is still fresh
+    // The id headers are not signed: a replay can change them, but not webhook-id.
+    const replay = await post(gateway.hook('gitlab'), { body: hook.body, headers: { ...hook.headers, 'idempotency-key': crypto.randomUUID(), 'x-gitlab-webhook-uuid': crypto.randomUUID() } });
+    expect({ status: replay.status, body: await replay.json() }).toEqual({ status: 200, body: { ignored: 'duplicate delivery' } });
+    const { deliveries } = (await (await fetch(`${gateway.url}/api/deliveries`)).json()) as { deliveries: { deliveryId: string; outcome: string }[] };
+    expect(deliveries.map((delivery) => [delivery.deliveryId, delivery.outcome])).toEqual([[id, 'ignored'], [id, 'accepted']]);
+    expect(kube.patches).toHaveLength(1);
+  });
 });
 
 describe('reconcile', () => {

@@ -120,6 +120,13 @@ describe('gitlab verify: Standard Webhooks signing token', () => {
     });
   }
 
+  test('a verified signature returns the webhook-id it covers; the unsigned Idempotency-Key plays no part', () => {
+    const headers = { ...signed(NOW_SECONDS), 'Idempotency-Key': 'replayed-with-a-fresh-key' };
+    expect(plugin.verify(request(body, headers), { signingSecret: SIGNING_SECRET }, NOW)).toEqual({ ok: true, deliveryId: id });
+    // A token covers no id: the pipeline keeps the one describe() read.
+    expect(plugin.verify(request(body, { 'X-Gitlab-Token': TOKEN }), { secret: TOKEN }, NOW)).toEqual({ ok: true });
+  });
+
   test('a body changed after signing does not verify', () => {
     const result = plugin.verify(request(body.replace('"refs/heads/master"', '"refs/heads/mastir"'), signed(NOW_SECONDS)), { signingSecret: SIGNING_SECRET }, NOW);
     expect(result).toEqual({ ok: false, reason: 'signature does not match' });
@@ -314,7 +321,7 @@ describe('gitlab: deliveries as test/support builds them', () => {
   test('a signed tag push verifies with the independently computed signature', () => {
     const hook = gitlabSignedWebhook(SIGNING_SECRET, NOW_SECONDS, { tag: 'v2.0.0', deliveryId: 'idem-8' });
     const req = request(hook.body, hook.headers);
-    expect(plugin.verify(req, { signingSecret: SIGNING_SECRET }, NOW).ok).toBe(true);
+    expect(plugin.verify(req, { signingSecret: SIGNING_SECRET }, NOW)).toEqual({ ok: true, deliveryId: 'idem-8' });
     expect(parse(req)).toMatchObject({ event: 'Tag Push Hook', tag: 'v2.0.0' });
   });
 });
