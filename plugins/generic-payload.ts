@@ -5,12 +5,12 @@
  * Body (JSON object):
  * ```jsonc
  * {
- *   "repository": "your-org/your-repo",   // required: a slug or URL (https, ssh, scp-style), or an array of them
+ *   "repository": "your-org/your-repo",   // required: a slug or URL (https, ssh, scp-style), or an array of them (at most 32)
  *   "ref": "refs/heads/main",             // optional full ref; refs/heads/* sets branch, refs/tags/* sets tag
  *   "branch": "main",                     // optional, instead of ref (must agree with ref if both are given)
  *   "tag": "v1.2.0",                      // optional, instead of ref (not together with branch)
  *   "commit": "3f2a9c0…",                 // optional commit SHA or digest
- *   "paths": ["apps/web/deploy.yaml"],    // optional changed paths; omitted = unknown, so path filters pass
+ *   "paths": ["apps/web/deploy.yaml"],    // optional changed paths; omitted or over 1000 = unknown, so path filters pass
  *   "deleted": false                      // optional, true when the ref was deleted
  * }
  * ```
@@ -33,6 +33,7 @@ export interface GenericPayload {
 const ZERO_SHA = '0000000000000000000000000000000000000000';
 const COMMIT_LIST_LIMIT = 20;
 const REPOSITORY_URL_FIELDS = ['full_name', 'html_url', 'clone_url', 'ssh_url', 'git_url', 'url'] as const;
+const URL_FIELD = ['url'] as const;
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -55,7 +56,8 @@ export function createGenericPayload(host: PluginHost): GenericPayload {
     } else if (Array.isArray(value)) {
       for (const item of value) {
         if (typeof item !== 'string') throw new PayloadError('repository array holds a non-string');
-        if (item !== '' && !found.includes(item)) found.push(item);
+        // Through the host's collector: it drops repeats in constant time and refuses a list over its cap.
+        host.collectUrls({ url: item }, 'repository', URL_FIELD, found);
       }
     } else if (isObject(value)) {
       host.collectUrls(value, 'repository', REPOSITORY_URL_FIELDS, found);
@@ -73,7 +75,8 @@ export function createGenericPayload(host: PluginHost): GenericPayload {
     if (paths !== undefined && paths !== null) {
       if (!Array.isArray(paths)) throw new PayloadError('paths is not an array');
       for (const path of paths) if (typeof path !== 'string') throw new PayloadError('paths holds a non-string');
-      return paths as string[];
+      // Read as one commit's file list, so the host's cap on changed paths applies (beyond it: unknown).
+      return host.commitFiles([{ modified: paths }], 'paths');
     }
     const commits = payload.commits;
     if (commits === undefined || commits === null) return undefined;

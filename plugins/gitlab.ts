@@ -16,7 +16,9 @@
  * Delivery id: `Idempotency-Key` (stable across GitLab's retries), else `webhook-id` (the same value), else
  * `X-Gitlab-Webhook-UUID` (new per request). `X-Gitlab-Event-UUID` is deliberately NOT used: it is a
  * recursion-detection id shared by every hook a single event chain triggers, so deduplicating on it would drop
- * distinct deliveries.
+ * distinct deliveries. Those headers are not signed; when a Standard Webhooks signature verifies, `verify`
+ * returns the `webhook-id` it covers, and that id is the one deduplicated on, so a replay within the 5-minute
+ * window with a fresh `Idempotency-Key` is still a duplicate.
  */
 import type { DeliveryInfo, GitEvent, PluginHost, ProviderPlugin, ProviderSecrets, SampleOptions, VerifyResult, WebhookRequest } from '../src/plugins/plugin-api.ts';
 
@@ -94,7 +96,8 @@ export default function createGitlabPlugin(host: PluginHost): ProviderPlugin {
     for (const entry of signatures.split(' ')) {
       if (!entry.startsWith('v1,')) continue; // empty entries, other versions (v1a = asymmetric) are skipped
       sawVersion1 = true;
-      if (host.safeEqual(entry.slice(3), expected)) return OK;
+      // The signature covers webhook-id: the one delivery id a replay cannot change.
+      if (host.safeEqual(entry.slice(3), expected)) return { ok: true, deliveryId: id };
     }
     return fail(sawVersion1 ? 'signature does not match' : 'webhook-signature has no v1 signature');
   }

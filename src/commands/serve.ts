@@ -113,7 +113,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     reporter: reconcileReporter,
   });
   const mintTicket = createTicketMinter(() => clock.now());
-  const deduper = createDeliveryDeduper({ ttlMs: dedupeWindowMs, maxEntries: 100_000, now: () => clock.now() });
+  const deduper = createDeliveryDeduper({ ttlMs: dedupeWindowMs, maxEntriesPerProvider: 100_000, now: () => clock.now() });
   const providers = compileProviders(config, loaded.plugins, secrets, { defaultApiVersion, annotationFor });
 
   const providerEvents = new Map([...providers.values()].map((provider) => [provider.name, provider.events]));
@@ -142,7 +142,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const maxBodySize = config.server.maxBodySize;
   const app = createHttpApp({
     providers,
-    webhook: { reconciler, seen: (key) => deduper.seen(key), mintTicket, accepting: () => accepting, reporter: webhookReporter, now: () => clock.now(), retryAfterSeconds: 5 },
+    webhook: { reconciler, seen: (provider, id) => deduper.seen(provider, id), mintTicket, accepting: () => accepting, reporter: webhookReporter, now: () => clock.now(), retryAfterSeconds: 5 },
     maxBodySize,
     metrics,
     log,

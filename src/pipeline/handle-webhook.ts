@@ -15,8 +15,8 @@ export interface WebhookAnswer {
 
 export interface WebhookDeps {
   reconciler: Pick<Reconciler, 'submit' | 'hasRoom'>;
-  /** Records a delivery key; true when it was already seen recently. */
-  seen(key: string): boolean;
+  /** Records a provider's delivery id; true when it was already seen recently. */
+  seen(provider: string, deliveryId: string): boolean;
   /** Mints the ticket of an accepted webhook (tickets.ts). */
   mintTicket(): Ticket;
   /** False once shutdown has begun: checked again here, after the body was read, so no 202 can follow it. */
@@ -39,12 +39,14 @@ export function handleWebhook(provider: ProviderRuntime, request: WebhookRequest
   const { plugin } = provider;
   const { reporter } = deps;
   // Headers only, and cheap: what the sender claims, so even a refused delivery can be found in the logs.
-  const info = plugin.describe(request);
+  const described = plugin.describe(request);
   const verdict = plugin.verify(request, provider.secrets, new Date(deps.now()));
   if (!verdict.ok) {
-    reporter.rejected(provider, 401, verdict.reason, info);
+    reporter.rejected(provider, 401, verdict.reason, described);
     return { status: 401, body: { error: verdict.reason } };
   }
+  // A delivery id the signature covers wins over the header-described one, for dedupe and in the record.
+  const info = verdict.deliveryId === undefined ? described : { ...described, deliveryId: verdict.deliveryId };
 
   if (info.ping) {
     reporter.ignored(provider, info, 'ping');
@@ -96,7 +98,7 @@ export function handleWebhook(provider: ProviderRuntime, request: WebhookRequest
     reporter.rejected(provider, 503, refusal, info);
     return { status: 503, body: { error: refusal }, headers: { 'Retry-After': String(deps.retryAfterSeconds) } };
   }
-  if (info.deliveryId !== undefined && deps.seen(`${provider.name}\u0000${info.deliveryId}`)) {
+  if (info.deliveryId !== undefined && deps.seen(provider.name, info.deliveryId)) {
     reporter.ignored(provider, info, 'duplicate delivery', event);
     return { status: 200, body: { ignored: 'duplicate delivery' } };
   }

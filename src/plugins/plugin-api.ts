@@ -18,7 +18,16 @@ export interface ProviderSecrets {
   signingSecret?: string;
 }
 
-export type VerifyResult = { ok: true } | { ok: false; reason: string };
+/**
+ * What `verify` concluded. On success, `deliveryId` is the delivery id the signature itself covers (Standard
+ * Webhooks' `webhook-id`), when there is one: the pipeline dedupes and records on it rather than on the id
+ * `describe` read from unsigned headers, so a replay with a fresh unsigned id is still a duplicate.
+ *
+ * @example
+ * return { ok: true, deliveryId: headers.get('webhook-id')! }; // signed over "{id}.{timestamp}.{body}"
+ * return { ok: false, reason: 'signature does not match' };      // never the expected value
+ */
+export type VerifyResult = { ok: true; deliveryId?: string } | { ok: false; reason: string };
 
 /** What the headers (and, where needed, the body) say about a delivery before it is parsed. */
 export interface DeliveryInfo {

@@ -8,7 +8,7 @@ import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { manualClock } from '../support/manual-clock.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { until } from '../support/until.ts';
-import { githubWebhook, gitlabSignedWebhook, gitlabWebhook, post } from '../support/webhooks.ts';
+import { deliveryBody, githubWebhook, gitlabSignedWebhook, gitlabWebhook, post } from '../support/webhooks.ts';
 
 const GITHUB_SECRET = 'gh-secret-4f1c9a';
 const GITLAB_TOKEN = 'gl-token-77b2e0';
@@ -146,10 +146,11 @@ describe('a signed GitHub push', () => {
     expect(kube.patches).toHaveLength(0);
   });
 
-  test('a missing signature header gets 401 naming the header', async () => {
+  test('a delivery without signature headers gets 401 naming the header', async () => {
     const { gateway } = await start(config());
     const hook = githubWebhook(GITHUB_SECRET);
     delete hook.headers['x-hub-signature-256'];
+    delete hook.headers['x-hub-signature'];
     const response = await post(gateway.hook('github'), hook);
     expect(response.status).toBe(401);
     expect(((await response.json()) as { error: string }).error).toContain('X-Hub-Signature');
@@ -259,6 +260,22 @@ describe('GitLab', () => {
     expect(stale.status).toBe(401);
     expect(((await stale.json()) as { error: string }).error).toMatch(/timestamp/);
   });
+
+  test('a signed delivery replayed within the window with a fresh Idempotency-Key is a duplicate of the signed webhook-id', async () => {
+    const { gateway, clock } = await start(config());
+    const id = 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W';
+    const hook = gitlabSignedWebhook(SIGNING_TOKEN, Math.floor(clock.now() / 1000), { deliveryId: id });
+    const first = await post(gateway.hook('gitlab'), hook);
+    expect({ status: first.status, body: await first.json() }).toEqual({ status: 202, body: { delivery: id, targets: 1 } });
+    await patchesArrive(1);
+    await clock.advance(4 * 60_000); // the signature is still fresh
+    // The id headers are not signed: a replay can change them, but not webhook-id.
+    const replay = await post(gateway.hook('gitlab'), { body: hook.body, headers: { ...hook.headers, 'idempotency-key': crypto.randomUUID(), 'x-gitlab-webhook-uuid': crypto.randomUUID() } });
+    expect({ status: replay.status, body: await replay.json() }).toEqual({ status: 200, body: { ignored: 'duplicate delivery' } });
+    const { deliveries } = (await (await fetch(`${gateway.url}/api/deliveries`)).json()) as { deliveries: { deliveryId: string; outcome: string }[] };
+    expect(deliveries.map((delivery) => [delivery.deliveryId, delivery.outcome])).toEqual([[id, 'ignored'], [id, 'accepted']]);
+    expect(kube.patches).toHaveLength(1);
+  });
 });
 
 describe('reconcile', () => {
@@ -353,7 +370,7 @@ describe('reconcile', () => {
 describe('GitLab system hooks', () => {
   test('a system hook that is not about code is answered 200, not 400', async () => {
     const { gateway } = await start(config());
-    const body = new TextEncoder().encode(JSON.stringify({ event_name: 'user_create', created_at: '2026-11-25T10:00:00Z', name: 'New User', user_id: 41 }));
+    const body = deliveryBody('gitlab/system-hook-user-create.json');
     const response = await post(gateway.hook('gitlab'), { body, headers: { 'content-type': 'application/json', 'x-gitlab-event': 'System Hook', 'x-gitlab-token': GITLAB_TOKEN } });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ ignored: 'System Hook event "user_create" is not a push' });

@@ -11,7 +11,7 @@ function selector(name: string): ObjectSelector {
 }
 
 interface Script {
-  verify?: { ok: true } | { ok: false; reason: string };
+  verify?: { ok: true; deliveryId?: string } | { ok: false; reason: string };
   info?: Partial<DeliveryInfo>;
   parse?: () => GitEvent;
   targets?: CompiledTarget[];
@@ -46,7 +46,7 @@ function run(script: Script) {
   };
   const deps: WebhookDeps = {
     reconciler: { submit: (ticket, selectors) => submitted.push({ ticket, selectors }), hasRoom: () => script.room ?? true },
-    seen: (key) => (seenKeys.push(key), script.duplicate ?? false),
+    seen: (provider, id) => (seenKeys.push(`${provider}\u0000${id}`), script.duplicate ?? false),
     mintTicket: () => ({ seq: 41, acceptedAt: 1000 }),
     accepting: () => script.accepting ?? true,
     reporter,
@@ -122,6 +122,12 @@ describe('handleWebhook', () => {
     expect(r.submitted).toHaveLength(1);
     expect(r.submitted[0]!.ticket).toEqual({ seq: 41, acceptedAt: 1000 });
     expect(r.submitted[0]!.selectors.map((s) => s.key)).toEqual(['x', 'y']);
+  });
+
+  test('a delivery id the signature covers wins over the header-described one', () => {
+    const r = run({ verify: { ok: true, deliveryId: 'signed-7' } });
+    expect(r.seenKeys).toEqual(['hub\u0000signed-7']);
+    expect(r.answer.body).toEqual({ delivery: 'signed-7', targets: 1 });
   });
 
   test('accepted without a delivery id: named by its ticket, and dedupe is not consulted', () => {

@@ -1,17 +1,25 @@
 import { describe, expect, test } from 'bun:test';
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import createGithubPlugin from '../../plugins/github.ts';
 import { pluginHost } from '../../src/plugins/host.ts';
 import { PayloadError, type WebhookRequest } from '../../src/plugins/plugin-api.ts';
+import { deliveryBody, githubWebhook } from '../support/webhooks.ts';
 
 const plugin = createGithubPlugin(pluginHost);
 const SECRET = 'It’s a Secret to Everybody';
 const NOW = new Date('2025-11-04T09:00:00Z');
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const DELIVERY = 'b1c2d3e4-0000-11f0-8000-0123456789ab';
 
+/** A published example (octokit/webhooks), as text. */
 function fixture(name: string): string {
-  return readFileSync(new URL(`../fixtures/github/${name}`, import.meta.url), 'utf8');
+  return decoder.decode(deliveryBody(`github/${name}`));
+}
+
+/** A published example, parsed, for tests that build an edge case from it. */
+function payloadOf(name: string): Record<string, any> {
+  return JSON.parse(fixture(name));
 }
 
 function request(body: string | Uint8Array, headers: Record<string, string>): WebhookRequest {
@@ -23,7 +31,7 @@ function hmacHex(algorithm: 'sha1' | 'sha256', key: string, body: string | Uint8
 }
 
 function delivery(name: string, event = 'push', extra: Record<string, string> = {}): WebhookRequest {
-  return request(fixture(name), { 'Content-Type': 'application/json', 'X-GitHub-Event': event, 'X-GitHub-Delivery': 'b1c2d3e4-0000-11f0-8000-0123456789ab', ...extra });
+  return request(fixture(name), { 'Content-Type': 'application/json', 'X-GitHub-Event': event, 'X-GitHub-Delivery': DELIVERY, ...extra });
 }
 
 function parse(req: WebhookRequest) {
@@ -31,7 +39,7 @@ function parse(req: WebhookRequest) {
 }
 
 describe('github verify', () => {
-  const body = fixture('push-branch.json');
+  const body = fixture('push-new-branch.json');
   const sha256 = `sha256=${hmacHex('sha256', SECRET, body)}`;
   const sha1 = `sha1=${hmacHex('sha1', SECRET, body)}`;
   const cases: { name: string; headers: Record<string, string>; secret?: string; ok: boolean; reason?: RegExp }[] = [
@@ -64,7 +72,7 @@ describe('github verify', () => {
   }
 
   test('a body changed by one byte does not verify', () => {
-    const tampered = body.replace('"refs/heads/main"', '"refs/heads/mair"');
+    const tampered = body.replace('"refs/heads/master"', '"refs/heads/mastir"');
     expect(plugin.verify(request(tampered, { 'X-Hub-Signature-256': sha256 }), { secret: SECRET }, NOW).ok).toBe(false);
   });
 
@@ -79,7 +87,7 @@ describe('github verify', () => {
 
 describe('github describe', () => {
   test('event, delivery id and ping', () => {
-    expect(plugin.describe(delivery('push-branch.json'))).toEqual({ event: 'push', deliveryId: 'b1c2d3e4-0000-11f0-8000-0123456789ab', ping: false });
+    expect(plugin.describe(delivery('push-new-branch.json'))).toEqual({ event: 'push', deliveryId: DELIVERY, ping: false });
     expect(plugin.describe(delivery('ping.json', 'ping')).ping).toBe(true);
     const bare = plugin.describe(request('{}', {}));
     expect(bare.event).toBe('');
@@ -89,46 +97,48 @@ describe('github describe', () => {
 });
 
 describe('github parse', () => {
-  test('push to a branch with commits and file lists', () => {
-    const event = parse(delivery('push-branch.json'));
-    expect(event.event).toBe('push');
-    expect(event.deliveryId).toBe('b1c2d3e4-0000-11f0-8000-0123456789ab');
-    expect(event.repositories).toEqual([
-      'acme-platform/fleet-infra',
-      'https://github.com/acme-platform/fleet-infra',
-      'https://github.com/acme-platform/fleet-infra.git',
-      'git@github.com:acme-platform/fleet-infra.git',
-      'git://github.com/acme-platform/fleet-infra.git',
-    ]);
-    expect(event.ref).toBe('refs/heads/main');
-    expect(event.branch).toBe('main');
-    expect(event.tag).toBeUndefined();
-    expect(event.commit).toBe('d4c2b1a09f8e7d6c5b4a3928172635445362718a');
-    expect(event.deleted).toBe(false);
-    expect([...event.changedPaths!].sort()).toEqual([
-      'apps/base/kustomization.yaml',
-      'apps/base/redis/deployment.yaml',
-      'apps/base/redis/service.yaml',
-      'apps/staging/kustomization.yaml',
-      'apps/staging/podinfo/kustomization.yaml',
-      'apps/staging/podinfo/values.yaml',
-      'infrastructure/controllers/ingress-nginx.yaml',
-    ]);
+  test('push of a new branch with its commit and file lists', () => {
+    const event = parse(delivery('push-new-branch.json'));
+    expect(event).toEqual({
+      event: 'push',
+      deliveryId: DELIVERY,
+      repositories: [
+        'Codertocat/Hello-World',
+        'https://github.com/Codertocat/Hello-World',
+        'https://github.com/Codertocat/Hello-World.git',
+        'git@github.com:Codertocat/Hello-World.git',
+        'git://github.com/Codertocat/Hello-World.git',
+      ],
+      ref: 'refs/heads/master',
+      branch: 'master',
+      commit: '6113728f27ae82c7b1a177c8d03f9e96e0adf246',
+      deleted: false,
+      changedPaths: ['README.md'],
+    });
   });
 
-  test('annotated tag push: tag, the commit (not the tag object) and head_commit files', () => {
-    const event = parse(delivery('push-tag.json'));
-    expect(event.ref).toBe('refs/tags/v2025.11.1');
-    expect(event.tag).toBe('v2025.11.1');
+  test('tag deleted', () => {
+    const event = parse(delivery('push-tag-deleted.json'));
+    expect(event).toMatchObject({ ref: 'refs/tags/simple-tag', tag: 'simple-tag', deleted: true });
     expect(event.branch).toBeUndefined();
-    expect(event.commit).toBe('5e4d3c2b1a0f9e8d7c6b5a49382716059483726a');
-    expect(event.changedPaths).toEqual(['clusters/production/flux-system/gotk-sync.yaml', 'clusters/production/apps.yaml']);
+    expect(event.commit).toBeUndefined();
+    expect(event.changedPaths).toBeUndefined();
   });
 
-  test('branch delete', () => {
-    const event = parse(delivery('push-delete.json'));
-    expect(event.branch).toBe('feature/canary-podinfo');
-    expect(event.deleted).toBe(true);
+  test('annotated tag push: the commit is head_commit.id, not the tag object in `after`; head_commit files', () => {
+    // What GitHub sends for a new annotated tag: no commit list, `after` is the tag object, head_commit the commit.
+    const payload = payloadOf('push-new-branch.json');
+    Object.assign(payload, { ref: 'refs/tags/v1.0.0', after: '9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c', commits: [], base_ref: 'refs/heads/master' });
+    const event = parse(request(JSON.stringify(payload), { 'X-GitHub-Event': 'push' }));
+    expect(event).toMatchObject({ ref: 'refs/tags/v1.0.0', tag: 'v1.0.0', commit: '6113728f27ae82c7b1a177c8d03f9e96e0adf246', changedPaths: ['README.md'] });
+    expect(event.branch).toBeUndefined();
+  });
+
+  test('branch deleted: `deleted` or an all-zero `after`', () => {
+    const payload = payloadOf('push-new-branch.json');
+    Object.assign(payload, { before: payload.after, after: '0000000000000000000000000000000000000000', deleted: true, created: false, commits: [], head_commit: null });
+    const event = parse(request(JSON.stringify(payload), { 'X-GitHub-Event': 'push' }));
+    expect(event).toMatchObject({ branch: 'master', deleted: true });
     expect(event.commit).toBeUndefined();
     expect(event.changedPaths).toBeUndefined();
   });
@@ -136,16 +146,18 @@ describe('github parse', () => {
   test('ping parses without a ref', () => {
     const event = parse(delivery('ping.json', 'ping'));
     expect(event.ref).toBeUndefined();
-    expect(event.repositories).toContain('acme-platform/fleet-infra');
+    expect(event.repositories).toContain('Octocoders/Hello-World');
   });
 
   test('ping from an organization hook (no repository) still parses', () => {
-    const event = parse(request('{"zen":"Speak like a human.","hook_id":1,"organization":{"login":"acme"}}', { 'X-GitHub-Event': 'ping' }));
+    const payload = payloadOf('ping.json');
+    delete payload.repository;
+    const event = parse(request(JSON.stringify(payload), { 'X-GitHub-Event': 'ping' }));
     expect(event.repositories).toEqual([]);
   });
 
   const withCommits = (count: number) => {
-    const payload = JSON.parse(fixture('push-branch.json'));
+    const payload = payloadOf('push-new-branch.json');
     const template = payload.commits[0];
     payload.commits = Array.from({ length: count }, (_, index) => ({ ...template, id: index.toString(16).padStart(40, '0'), added: [`apps/file-${index}.yaml`], modified: [], removed: [] }));
     return request(JSON.stringify(payload), { 'X-GitHub-Event': 'push' });
@@ -161,7 +173,7 @@ describe('github parse', () => {
   });
 
   test('commits without file lists give unknown paths, not an empty set', () => {
-    const payload = JSON.parse(fixture('push-branch.json'));
+    const payload = payloadOf('push-new-branch.json');
     for (const commit of payload.commits) {
       delete commit.added;
       delete commit.modified;
@@ -171,7 +183,7 @@ describe('github parse', () => {
   });
 
   test('form-encoded body: signature over the form bytes, payload decoded', () => {
-    const json = fixture('push-branch.json');
+    const json = fixture('push-new-branch.json');
     const form = `payload=${encodeURIComponent(json)}`;
     const headers = {
       'Content-Type': 'application/x-www-form-urlencoded',
@@ -184,7 +196,7 @@ describe('github parse', () => {
     expect(plugin.verify(request(form, { ...headers, 'X-Hub-Signature-256': `sha256=${hmacHex('sha256', SECRET, json)}` }), { secret: SECRET }, NOW).ok).toBe(false);
     const event = parse(req);
     expect(event).toEqual(parse(request(json, { 'Content-Type': 'application/json', 'X-GitHub-Event': 'push' })));
-    expect(event.branch).toBe('main');
+    expect(event.branch).toBe('master');
   });
 
   test('form body with "+" for spaces and no Content-Type is sniffed', () => {
@@ -230,6 +242,27 @@ describe('github parse', () => {
     expect(deleted).toMatchObject({ ref: 'refs/heads/old', branch: 'old', deleted: true });
     const release = plugin.parse(request(JSON.stringify({ action: 'published', release: { tag_name: 'v3.0.0' }, repository }), {}), { event: 'release' });
     expect(release.tag).toBe('v3.0.0');
+  });
+});
+
+describe('github: deliveries as test/support builds them', () => {
+  test('a push with the repository and branch rewritten, signed independently, verifies and parses', () => {
+    const hook = githubWebhook(SECRET, { repository: 'acme/fleet', branch: 'main', deliveryId: 'redelivery-1' });
+    const req = request(hook.body, hook.headers);
+    expect(plugin.verify(req, { secret: SECRET }, NOW)).toEqual({ ok: true });
+    expect(parse(req)).toMatchObject({
+      deliveryId: 'redelivery-1',
+      repositories: ['acme/fleet', 'https://github.com/acme/fleet', 'https://github.com/acme/fleet.git', 'git@github.com:acme/fleet.git', 'git://github.com/acme/fleet.git'],
+      branch: 'main',
+      commit: '6113728f27ae82c7b1a177c8d03f9e96e0adf246',
+    });
+  });
+
+  test('a ping', () => {
+    const hook = githubWebhook(SECRET, { event: 'ping' });
+    const req = request(hook.body, hook.headers);
+    expect(plugin.describe(req).ping).toBe(true);
+    expect(plugin.verify(req, { secret: SECRET }, NOW).ok).toBe(true);
   });
 });
 

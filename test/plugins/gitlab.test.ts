@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'bun:test';
 import { createHmac, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import createGitlabPlugin from '../../plugins/gitlab.ts';
 import { pluginHost } from '../../src/plugins/host.ts';
 import { PayloadError, type PluginHost, type WebhookRequest } from '../../src/plugins/plugin-api.ts';
+import { deliveryBody, gitlabSignedWebhook, gitlabWebhook } from '../support/webhooks.ts';
 
 const plugin = createGitlabPlugin(pluginHost);
 const TOKEN = 'glwht-7c1f0b2e-token';
@@ -13,8 +13,9 @@ const NOW = new Date('2025-11-04T10:06:03Z');
 const NOW_SECONDS = Math.floor(NOW.getTime() / 1000);
 const encoder = new TextEncoder();
 
+/** A documented example (GitLab docs), as text. */
 function fixture(name: string): string {
-  return readFileSync(new URL(`../fixtures/gitlab/${name}`, import.meta.url), 'utf8');
+  return new TextDecoder().decode(deliveryBody(`gitlab/${name}`));
 }
 
 function request(body: string | Uint8Array, headers: Record<string, string>): WebhookRequest {
@@ -119,8 +120,15 @@ describe('gitlab verify: Standard Webhooks signing token', () => {
     });
   }
 
+  test('a verified signature returns the webhook-id it covers; the unsigned Idempotency-Key plays no part', () => {
+    const headers = { ...signed(NOW_SECONDS), 'Idempotency-Key': 'replayed-with-a-fresh-key' };
+    expect(plugin.verify(request(body, headers), { signingSecret: SIGNING_SECRET }, NOW)).toEqual({ ok: true, deliveryId: id });
+    // A token covers no id: the pipeline keeps the one describe() read.
+    expect(plugin.verify(request(body, { 'X-Gitlab-Token': TOKEN }), { secret: TOKEN }, NOW)).toEqual({ ok: true });
+  });
+
   test('a body changed after signing does not verify', () => {
-    const result = plugin.verify(request(body.replace('"main"', '"mair"'), signed(NOW_SECONDS)), { signingSecret: SIGNING_SECRET }, NOW);
+    const result = plugin.verify(request(body.replace('"refs/heads/master"', '"refs/heads/mastir"'), signed(NOW_SECONDS)), { signingSecret: SIGNING_SECRET }, NOW);
     expect(result).toEqual({ ok: false, reason: 'signature does not match' });
   });
 
@@ -193,52 +201,62 @@ describe('gitlab describe', () => {
 });
 
 describe('gitlab parse', () => {
-  const repositories = [
-    'infra/flux/fleet-config',
-    'https://gitlab.example.com/infra/flux/fleet-config',
-    'https://gitlab.example.com/infra/flux/fleet-config.git',
-    'git@gitlab.example.com:infra/flux/fleet-config.git',
-  ];
+  const diaspora = ['mike/diaspora', 'http://example.com/mike/diaspora', 'http://example.com/mike/diaspora.git', 'git@example.com:mike/diaspora.git'];
 
-  test('Push Hook', () => {
+  test('Push Hook: GitLab listed 2 of 4 commits, so the changed paths are unknown', () => {
     const event = parse(delivery('push-hook.json', 'Push Hook'));
-    expect(event.event).toBe('Push Hook');
-    expect(event.deliveryId).toBe('idem-0001');
-    expect(event.repositories).toEqual(repositories);
-    expect(event).toMatchObject({ ref: 'refs/heads/main', branch: 'main', commit: 'e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4', deleted: false });
-    expect(event.tag).toBeUndefined();
-    expect([...event.changedPaths!].sort()).toEqual([
-      'clusters/edge-eu/podinfo/values.yaml',
-      'clusters/edge-us/.gitkeep',
-      'clusters/edge-us/apps.yaml',
-      'clusters/edge-us/flux-system/kustomization.yaml',
+    expect(event).toEqual({
+      event: 'Push Hook',
+      deliveryId: 'idem-0001',
+      repositories: diaspora,
+      ref: 'refs/heads/master',
+      branch: 'master',
+      commit: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7',
+      deleted: false,
+      changedPaths: undefined,
+    });
+  });
+
+  test('Push Hook listing every commit: the union of their files', () => {
+    const payload = JSON.parse(fixture('push-hook.json'));
+    payload.total_commits_count = payload.commits.length;
+    const event = parse(request(JSON.stringify(payload), { 'X-Gitlab-Event': 'Push Hook' }));
+    expect(event.changedPaths).toEqual(['CHANGELOG', 'app/controller/application.rb']);
+  });
+
+  test('Tag Push Hook', () => {
+    const event = parse(delivery('tag-push-hook.json', 'Tag Push Hook'));
+    expect(event).toMatchObject({ ref: 'refs/tags/v1.0.0', tag: 'v1.0.0', commit: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7', deleted: false });
+    expect(event.branch).toBeUndefined();
+    expect(event.changedPaths).toBeUndefined();
+    expect(event.repositories).toEqual([
+      'jsmith/example',
+      'http://example.com/jsmith/example',
+      'http://example.com/jsmith/example.git',
+      'git@example.com:jsmith/example.git',
+      'ssh://git@example.com/jsmith/example.git',
     ]);
   });
 
-  test('Tag Push Hook: the commit is checkout_sha, not the tag object', () => {
-    const event = parse(delivery('tag-push-hook.json', 'Tag Push Hook'));
-    expect(event).toMatchObject({ ref: 'refs/tags/edge-2025.11.4', tag: 'edge-2025.11.4', commit: 'e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4', deleted: false });
+  test('System Hook push: same shape; its commits carry no file lists, so paths are unknown', () => {
+    const event = parse(delivery('system-hook-push.json', 'System Hook'));
+    expect(event).toMatchObject({ event: 'System Hook', ref: 'refs/heads/master', branch: 'master', commit: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7', repositories: diaspora });
     expect(event.changedPaths).toBeUndefined();
-    expect(event.repositories).toEqual(repositories);
   });
 
-  test('System Hook push has the same shape', () => {
-    const event = parse(delivery('system-hook-push.json', 'System Hook'));
-    expect(event.event).toBe('System Hook');
-    expect(event).toMatchObject({ ref: 'refs/heads/main', branch: 'main', commit: 'e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4' });
-    expect(event.changedPaths).toHaveLength(4);
-    expect(event.repositories).toEqual(repositories);
+  test('System Hook tag push of an annotated tag: the commit is checkout_sha, not the tag object', () => {
+    const event = parse(delivery('system-hook-tag-push.json', 'System Hook'));
+    expect(event).toMatchObject({ tag: 'v1.0.0', commit: '5937ac0a7beb003549fc5fd26fc247adbce4a52e' });
   });
 
   test('System Hook that is not a push is ignored with a reason; one without event_name is a PayloadError', () => {
-    const body = JSON.stringify({ event_name: 'user_create', name: 'x', email: 'x@example.com', user_id: 4 });
-    expect(parse(request(body, { 'X-Gitlab-Event': 'System Hook' })).ignored).toBe('System Hook event "user_create" is not a push');
+    expect(parse(delivery('system-hook-user-create.json', 'System Hook')).ignored).toBe('System Hook event "user_create" is not a push');
     expect(() => parse(request('{"name":"x"}', { 'X-Gitlab-Event': 'System Hook' }))).toThrow('System Hook has no event_name');
   });
 
   test('commit list capped by GitLab (total_commits_count > commits.length): paths unknown', () => {
     const payload = JSON.parse(fixture('push-hook.json'));
-    payload.commits = Array.from({ length: 20 }, (_, index) => ({ ...payload.commits[0], id: index.toString(16).padStart(40, '0'), modified: [`f${index}`] }));
+    payload.commits = Array.from({ length: 20 }, (_, index) => ({ ...payload.commits[0], id: index.toString(16).padStart(40, '0'), added: [], modified: [`f${index}`] }));
     payload.total_commits_count = 57;
     expect(parse(request(JSON.stringify(payload), { 'X-Gitlab-Event': 'Push Hook' })).changedPaths).toBeUndefined();
     payload.total_commits_count = 20;
@@ -261,7 +279,7 @@ describe('gitlab parse', () => {
   test('project only (no repository object) is enough', () => {
     const payload = JSON.parse(fixture('push-hook.json'));
     delete payload.repository;
-    expect(parse(request(JSON.stringify(payload), { 'X-Gitlab-Event': 'Push Hook' })).repositories).toEqual(repositories);
+    expect(parse(request(JSON.stringify(payload), { 'X-Gitlab-Event': 'Push Hook' })).repositories).toEqual(diaspora);
   });
 
   const bad: [string, string, RegExp][] = [
@@ -285,6 +303,27 @@ describe('gitlab parse', () => {
       expect((caught as Error).message).toMatch(reason);
     });
   }
+});
+
+describe('gitlab: deliveries as test/support builds them', () => {
+  test('a token push with the repository and branch rewritten parses', () => {
+    const hook = gitlabWebhook(TOKEN, { repository: 'platform/fleet', branch: 'main', deliveryId: 'idem-7' });
+    const req = request(hook.body, hook.headers);
+    expect(plugin.verify(req, { secret: TOKEN }, NOW)).toEqual({ ok: true });
+    expect(parse(req)).toMatchObject({
+      event: 'Push Hook',
+      deliveryId: 'idem-7',
+      branch: 'main',
+      repositories: ['platform/fleet', 'http://example.com/platform/fleet', 'http://example.com/platform/fleet.git', 'git@example.com:platform/fleet.git'],
+    });
+  });
+
+  test('a signed tag push verifies with the independently computed signature', () => {
+    const hook = gitlabSignedWebhook(SIGNING_SECRET, NOW_SECONDS, { tag: 'v2.0.0', deliveryId: 'idem-8' });
+    const req = request(hook.body, hook.headers);
+    expect(plugin.verify(req, { signingSecret: SIGNING_SECRET }, NOW)).toEqual({ ok: true, deliveryId: 'idem-8' });
+    expect(parse(req)).toMatchObject({ event: 'Tag Push Hook', tag: 'v2.0.0' });
+  });
 });
 
 describe('gitlab sample', () => {

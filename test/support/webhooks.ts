@@ -1,45 +1,128 @@
 /**
- * Signed webhook requests built the way the Git hosts build them. Signatures are computed here with
- * node:crypto, independently of the plugins under test.
+ * Webhook deliveries for tests, built from real published example payloads (`test/fixtures/`, whose README says
+ * where each came from) and signed here with node:crypto, independently of the plugins under test. A test
+ * changes only what it needs — repository, ref, delivery id — and `deliveryBody` is the one place a fixture is
+ * rewritten. Header names are lowercase, so a test can replace or delete one by name.
  */
 import { createHmac, randomUUID } from 'node:crypto';
-import { builtinCatalog } from '../../src/plugins/catalog.ts';
-import type { SampleOptions } from '../../src/plugins/plugin-api.ts';
+import { readFileSync } from 'node:fs';
 
 export interface OutgoingWebhook {
   body: Uint8Array;
   headers: Record<string, string>;
 }
 
-const catalog = builtinCatalog();
-
-function sample(type: string, options: SampleOptions): OutgoingWebhook {
-  const plugin = catalog.get(type);
-  if (!plugin) throw new Error(`no plugin ${type}`);
-  return plugin.sample({ deliveryId: randomUUID(), ...options });
+/** What a test may change in a published payload; everything else stays as published. */
+export interface Rewrite {
+  /**
+   * A repository path (`org/repo`, `group/sub/project`) put in place of the fixture's own one wherever it appears:
+   * `full_name` / `path_with_namespace` and every URL field (web, clone, SSH, API). The host stays.
+   */
+  repository?: string;
+  /** `ref` becomes `refs/heads/<branch>`. */
+  branch?: string;
+  /** `ref` becomes `refs/tags/<tag>` (wins over `branch`). */
+  tag?: string;
 }
 
-/** A GitHub push (or other event), signed with X-Hub-Signature-256 like GitHub does. */
-export function githubWebhook(secret: string, options: SampleOptions = {}): OutgoingWebhook {
-  const hook = sample('github', { repository: 'your-org/your-repo', branch: 'main', ...options });
-  const signature = `sha256=${createHmac('sha256', secret).update(hook.body).digest('hex')}`;
-  return { body: hook.body, headers: { ...hook.headers, 'x-hub-signature-256': signature } };
+export interface DeliveryOptions extends Rewrite {
+  /** The delivery id header (random by default). */
+  deliveryId?: string;
 }
 
-/** A GitLab Push Hook with the X-Gitlab-Token header. */
-export function gitlabWebhook(token: string, options: SampleOptions = {}): OutgoingWebhook {
-  const hook = sample('gitlab', { repository: 'your-org/your-repo', branch: 'main', ...options });
-  return { body: hook.body, headers: { ...hook.headers, 'x-gitlab-token': token } };
+const SAFE_REPOSITORY = /^[\w.-]+(?:\/[\w.-]+)+$/;
+
+/** A fixture's exact published bytes, e.g. `fixtureBytes('github/ping.json')`. */
+export function fixtureBytes(name: string): Uint8Array {
+  return readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 }
 
-/** A GitLab webhook signed with a signing token (Standard Webhooks). */
-export function gitlabSignedWebhook(signingToken: string, nowSeconds: number, options: SampleOptions = {}): OutgoingWebhook {
-  const hook = sample('gitlab', { repository: 'your-org/your-repo', branch: 'main', ...options });
-  const id = hook.headers['Idempotency-Key'] ?? hook.headers['idempotency-key'] ?? randomUUID();
+/**
+ * The body of a fixture with `rewrite` applied: the exact published bytes when there is nothing to rewrite,
+ * else the same payload with the repository path replaced as text and `ref` set, serialized compactly as the
+ * hosts send it.
+ *
+ * @example
+ * deliveryBody('github/push-new-branch.json', { repository: 'your-org/your-repo', branch: 'main' });
+ */
+export function deliveryBody(name: string, rewrite: Rewrite = {}): Uint8Array {
+  const bytes = fixtureBytes(name);
+  if (rewrite.repository === undefined && rewrite.branch === undefined && rewrite.tag === undefined) return bytes;
+  let text = new TextDecoder().decode(bytes);
+  if (rewrite.repository !== undefined) {
+    if (!SAFE_REPOSITORY.test(rewrite.repository)) throw new Error(`not a repository path: ${rewrite.repository}`);
+    const payload = JSON.parse(text) as { repository?: { full_name?: string }; project?: { path_with_namespace?: string } };
+    const own = payload.repository?.full_name ?? payload.project?.path_with_namespace;
+    if (own === undefined) throw new Error(`${name} names no repository to rewrite`);
+    text = text.replaceAll(own, rewrite.repository);
+  }
+  const payload = JSON.parse(text) as Record<string, unknown>;
+  if (rewrite.tag !== undefined) payload.ref = `refs/tags/${rewrite.tag}`;
+  else if (rewrite.branch !== undefined) payload.ref = `refs/heads/${rewrite.branch}`;
+  return new TextEncoder().encode(JSON.stringify(payload));
+}
+
+/** Where e2e targets point: the repository and branch every helper below defaults to. */
+const defaults = { repository: 'your-org/your-repo', branch: 'main' };
+
+/**
+ * A GitHub delivery from octokit's published examples: a push (`push-new-branch.json`) or, with
+ * `event: 'ping'`, the ping sent when a hook is created; signed with X-Hub-Signature-256 and -1 as GitHub does.
+ */
+export function githubWebhook(secret: string, options: DeliveryOptions & { event?: 'push' | 'ping' } = {}): OutgoingWebhook {
+  const { event = 'push', deliveryId = randomUUID(), ...rewrite } = options;
+  const body =
+    event === 'ping'
+      ? deliveryBody('github/ping.json', { repository: rewrite.repository ?? defaults.repository })
+      : deliveryBody('github/push-new-branch.json', { ...defaults, ...rewrite });
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'GitHub-Hookshot/044aadd',
+      'x-github-event': event,
+      'x-github-delivery': deliveryId,
+      'x-github-hook-id': '109948940',
+      'x-github-hook-installation-target-type': 'repository',
+      'x-github-hook-installation-target-id': '186853002',
+      'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
+      'x-hub-signature': `sha1=${createHmac('sha1', secret).update(body).digest('hex')}`,
+    },
+  };
+}
+
+/** A GitLab Push Hook (or, with `tag`, Tag Push Hook) from GitLab's documented examples, without authentication. */
+function gitlabDelivery(options: DeliveryOptions): OutgoingWebhook & { deliveryId: string } {
+  const { deliveryId = randomUUID(), ...rewrite } = options;
+  const tagged = rewrite.tag !== undefined;
+  const body = deliveryBody(tagged ? 'gitlab/tag-push-hook.json' : 'gitlab/push-hook.json', { ...defaults, ...rewrite });
+  return {
+    body,
+    deliveryId,
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'GitLab/17.5.0',
+      'x-gitlab-event': tagged ? 'Tag Push Hook' : 'Push Hook',
+      'x-gitlab-instance': 'http://example.com',
+      'x-gitlab-webhook-uuid': randomUUID(),
+      'x-gitlab-event-uuid': randomUUID(),
+      'idempotency-key': deliveryId,
+    },
+  };
+}
+
+/** A GitLab push authenticated with the X-Gitlab-Token header. */
+export function gitlabWebhook(token: string, options: DeliveryOptions = {}): OutgoingWebhook {
+  const { body, headers } = gitlabDelivery(options);
+  return { body, headers: { ...headers, 'x-gitlab-token': token } };
+}
+
+/** A GitLab push signed with a signing token (Standard Webhooks over `{id}.{timestamp}.{body}`), id = Idempotency-Key. */
+export function gitlabSignedWebhook(signingToken: string, nowSeconds: number, options: DeliveryOptions = {}): OutgoingWebhook {
+  const { body, headers, deliveryId } = gitlabDelivery(options);
   const key = Buffer.from(signingToken.replace(/^whsec_/, ''), 'base64');
-  const signed = Buffer.concat([Buffer.from(`${id}.${nowSeconds}.`), hook.body]);
-  const signature = createHmac('sha256', key).update(signed).digest('base64');
-  return { body: hook.body, headers: { ...hook.headers, 'webhook-id': id, 'webhook-timestamp': String(nowSeconds), 'webhook-signature': `v1,${signature}` } };
+  const signature = createHmac('sha256', key).update(Buffer.concat([Buffer.from(`${deliveryId}.${nowSeconds}.`), body])).digest('base64');
+  return { body, headers: { ...headers, 'webhook-id': deliveryId, 'webhook-timestamp': String(nowSeconds), 'webhook-signature': `v1,${signature}` } };
 }
 
 export function post(url: string, hook: OutgoingWebhook): Promise<Response> {
