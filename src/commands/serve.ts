@@ -46,8 +46,11 @@ export interface Gateway {
   shutdown(): Promise<{ unfinished: number }>;
 }
 
-/** Deliveries are remembered this long to drop providers' redeliveries. */
-const dedupeWindowMs = 10 * 60_000;
+/**
+ * Deliveries are remembered this long to drop providers' redeliveries. Longer than the 10 minutes a
+ * timestamp-signed delivery (Standard Webhooks, ±5 minutes) stays acceptable, so no replay outlives its record.
+ */
+const dedupeWindowMs = 11 * 60_000;
 /** How long a successful API-server check counts for /readyz, so probes do not load the API server. */
 const readinessCacheMs = 2_000;
 

@@ -1,6 +1,6 @@
 /**
  * Delivery de-duplication: Git hosts retry deliveries (and users click "redeliver"); a delivery id seen within
- * the ttl (10 minutes in production) is answered "duplicate delivery" instead of reconciling twice.
+ * the ttl (11 minutes in production) is answered "duplicate delivery" instead of reconciling twice.
  */
 import { LRUCache } from 'lru-cache';
 
@@ -31,7 +31,7 @@ export interface DeliveryDeduper {
  * @example
  * const deduper = createDeliveryDeduper({ ttlMs: 600_000, maxEntriesPerProvider: 100_000, now: Date.now });
  * deduper.seen('github', '72d3162e'); // false — first time
- * deduper.seen('github', '72d3162e'); // true  — duplicate within 10 minutes
+ * deduper.seen('github', '72d3162e'); // true  — duplicate within the ttl
  * deduper.seen('gitlab', '72d3162e'); // false — another provider's ids are separate
  */
 export function createDeliveryDeduper(options: DeliveryDeduperOptions): DeliveryDeduper {
