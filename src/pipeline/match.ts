@@ -4,7 +4,8 @@
  */
 import type { TargetMatch } from '../config/schema.ts';
 import type { GitEvent } from '../plugins/plugin-api.ts';
-import { compileGlob, isGlobPattern, normalizeRepository, repositoryMatcher } from './repository-url.ts';
+import { compileGlob, isGlobPattern } from '../provider-kit/glob.ts';
+import { normalizeRepository, repositoryMatcher } from './repository-url.ts';
 
 export type MatchResult = { matched: true } | { matched: false; reason: string };
 

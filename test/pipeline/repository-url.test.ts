@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import { compileGlob, isGlobPattern, normalizeRepository, repositoryMatcher } from '../../src/pipeline/repository-url.ts';
+import { compileGlob, isGlobPattern } from '../../src/provider-kit/glob.ts';
+import { normalizeRepository, repositoryMatcher } from '../../src/pipeline/repository-url.ts';
 
 describe('normalizeRepository', () => {
   const cases: [input: string, host: string | undefined, path: string][] = [

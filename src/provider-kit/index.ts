@@ -1,0 +1,107 @@
+/**
+ * The provider kit: everything a provider file needs besides its own wire format, written once and tested once.
+ * Every provider — built in or loaded from `pluginsDir` — receives it as the argument of its factory, so provider
+ * files import nothing but types. Read this file and `src/pipeline/provider.ts` (the contract), and a new host is
+ * one short file.
+ */
+import { Type } from '@sinclair/typebox';
+import { PayloadError, type Ignored } from '../pipeline/provider.ts';
+import { safeEqual } from './compare.ts';
+import { basicAuth, bearerToken } from './credentials.ts';
+import { changedPaths, isZeroId, ref, refOf, ZERO_SHA } from './git.ts';
+import { compileGlob } from './glob.ts';
+import { hmac, signHmacHeader, verifyHmacHeader } from './hmac.ts';
+import { oidcVerifier } from './oidc.ts';
+import { formField, json, payloadLimits, read, repositoryNames, text } from './payload.ts';
+import { signStandardWebhook, STANDARD_WEBHOOKS_TOLERANCE_SECONDS, standardWebhooksKey, verifyStandardWebhook } from './standard-webhooks.ts';
+
+export type { HmacAlgorithm, HmacSignature } from './hmac.ts';
+export type { OidcOptions, OidcVerifier } from './oidc.ts';
+export type { PayloadReader } from './payload.ts';
+
+export interface ProviderKit {
+  // --- authentication -----------------------------------------------------------------------------------------
+  /** Constant-time string comparison (only the length may leak). */
+  safeEqual: typeof safeEqual;
+  /** Hex or base64 HMAC (sha1, sha256, sha512). */
+  hmac: typeof hmac;
+  /**
+   * Body signatures in a header, `<algorithm>=<hex>` or bare hex:
+   * `verify(request, { header, algorithms, prefixed }, secret, data?)` → VerifyResult naming what was wrong;
+   * `sign(signature, secret, body)` → the header value.
+   */
+  hmacHeader: { verify: typeof verifyHmacHeader; sign: typeof signHmacHeader };
+  /**
+   * Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`, ±5 minutes): `key(secret)`
+   * decodes a `whsec_` secret (throws when malformed; call it in `prepare`), `verify` returns the signed
+   * `webhook-id` as the delivery id, `sign` makes the three headers.
+   */
+  standardWebhooks: { key: typeof standardWebhooksKey; verify: typeof verifyStandardWebhook; sign: typeof signStandardWebhook; toleranceSeconds: number };
+  /** `Authorization: Basic …` → user and password. */
+  basicAuth: typeof basicAuth;
+  /** `Authorization: Bearer …` → the token. */
+  bearerToken: typeof bearerToken;
+  /** An OIDC ID-token verifier (discovery, cached and rotating JWKS, iss/aud/exp) for one configured provider. */
+  oidc: typeof oidcVerifier;
+
+  // --- payloads -----------------------------------------------------------------------------------------------
+  /** Thrown by `parse` for an authenticated but malformed payload; answered 400 with its message. */
+  PayloadError: typeof PayloadError;
+  /** Caps on repositories, commits, changed paths and events per delivery (see payload.ts). */
+  limits: typeof payloadLimits;
+  /** JSON of a body; PayloadError when it is not JSON. */
+  json: typeof json;
+  /** UTF-8 text of a body. */
+  text: typeof text;
+  /** One field of a form-encoded body (`payload=`). */
+  formField: typeof formField;
+  /** A typed reader over a JSON object whose errors name the field: `read(json(body)).object('repository').string('full_name')`. */
+  read: typeof read;
+  /** Distinct repository spellings gathered from a payload, capped at `limits.repositories`. */
+  repositoryNames: typeof repositoryNames;
+  /** The answer of `parse` for a well-formed payload that is not about code or images (200 with the reason). */
+  ignore(reason: string): Ignored;
+
+  // --- Git ------------------------------------------------------------------------------------------------------
+  /** The all-zero object id of a deleted (or new) ref. */
+  ZERO_SHA: string;
+  isZeroId: typeof isZeroId;
+  /** `refs/heads/x` → `{ ref, branch: 'x' }`, `refs/tags/v1` → `{ ref, tag: 'v1' }`. */
+  ref: typeof ref;
+  /** A short branch or tag name → the same as `ref` of its full ref. */
+  refOf: typeof refOf;
+  /** Changed paths of a push from its commits' file lists, with the truncation rules in one place. */
+  changedPaths: typeof changedPaths;
+
+  // --- options ----------------------------------------------------------------------------------------------------
+  /** TypeBox's builder, for a provider's `options` schema (checked with file:line:col like the rest of the config). */
+  Type: typeof Type;
+  /** Compiles a glob as the config writes them (`org/*`, `release/**`); throws on a malformed one. */
+  glob: typeof compileGlob;
+}
+
+/** The kit handed to every provider factory. It holds no state: verifiers with caches are made per provider, in `prepare`. */
+export const providerKit: ProviderKit = {
+  safeEqual,
+  hmac,
+  hmacHeader: { verify: verifyHmacHeader, sign: signHmacHeader },
+  standardWebhooks: { key: standardWebhooksKey, verify: verifyStandardWebhook, sign: signStandardWebhook, toleranceSeconds: STANDARD_WEBHOOKS_TOLERANCE_SECONDS },
+  basicAuth,
+  bearerToken,
+  oidc: oidcVerifier,
+  PayloadError,
+  limits: payloadLimits,
+  json,
+  text,
+  formField,
+  read,
+  repositoryNames,
+  ignore: (reason) => ({ ignored: reason }),
+  ZERO_SHA,
+  isZeroId,
+  ref,
+  refOf,
+  changedPaths,
+  Type,
+  glob: compileGlob,
+};
