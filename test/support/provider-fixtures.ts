@@ -1,0 +1,52 @@
+/**
+ * Real published deliveries from `test/fixtures/<provider>/` as requests a codec can verify and parse, and the
+ * provider kit the codecs receive. A `NAME.headers.json` beside `NAME.json` holds the headers the host sends;
+ * placeholders in it (`<uuid>`, `<computed>`, `<…>`) are filled from `fill`, a fresh UUID for `<uuid>`, or the
+ * header is left out (a signature the test computes itself).
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ProviderCodec, ProviderFactory, ProviderSecrets, WebhookRequest } from '../../src/pipeline/provider.ts';
+import { providerKit } from '../../src/provider-kit/index.ts';
+
+const fixtures = join(import.meta.dir, '..', 'fixtures');
+
+export interface FixtureRequest extends WebhookRequest {
+  /** The body as text (for rewriting in a test). */
+  text: string;
+}
+
+/**
+ * @example
+ * const push = fixture('bitbucket', 'push-multi-ref');
+ * push.headers.set('X-Hub-Signature', `sha256=${hmacHex(secret, push.body)}`);
+ */
+export function fixture(provider: string, name: string, fill: Record<string, string> = {}): FixtureRequest {
+  const bytes = readFileSync(join(fixtures, provider, `${name}.json`));
+  const headers = new Headers();
+  const headerFile = join(fixtures, provider, `${name}.headers.json`);
+  if (existsSync(headerFile)) {
+    for (const [key, value] of Object.entries(JSON.parse(readFileSync(headerFile, 'utf8')) as Record<string, string>)) {
+      const filled = fill[key] ?? (value === '<uuid>' ? randomUUID() : value.startsWith('<') && value.endsWith('>') ? undefined : value);
+      if (filled !== undefined) headers.set(key, filled);
+    }
+  }
+  for (const [key, value] of Object.entries(fill)) if (!headers.has(key)) headers.set(key, value);
+  return { body: new Uint8Array(bytes), headers, text: bytes.toString('utf8') };
+}
+
+/** A request with another body (a fixture edited by the test) and the same headers. */
+export function withBody(request: WebhookRequest, text: string): WebhookRequest {
+  return { body: new TextEncoder().encode(text), headers: new Headers(request.headers) };
+}
+
+/** The codec a provider file's factory makes, with the kit every provider receives. */
+export function codecOf<Key>(factory: ProviderFactory): ProviderCodec<Key> {
+  return factory(providerKit) as ProviderCodec<Key>;
+}
+
+/** The key `verify` gets for these secrets and options, as the pipeline prepares it once per provider. */
+export function keyOf<Key>(codec: ProviderCodec<Key>, secrets: ProviderSecrets, options: unknown = {}): Key {
+  return codec.prepare ? codec.prepare(secrets, options) : (secrets as Key);
+}
