@@ -114,8 +114,14 @@ export interface ProviderCodec<Key = ProviderSecrets> {
   id: string;
   /** Events accepted when the provider config lists none. */
   defaultEvents: readonly string[];
-  /** Secret fields this type reads. Empty: it authenticates nothing, and needs `allowUnsigned: true`. */
+  /**
+   * Secret fields this type reads. A provider of such a type needs one of them configured, or `allowUnsigned: true`
+   * — then its deliveries are not verified at all (`verify` is never called) and the route is the only secret.
+   * Empty: the type checks no secret; it is unsigned (needs `allowUnsigned: true`) unless `keyless`.
+   */
   secretFields: readonly SecretField[];
+  /** True for types that verify with public keys their `options` name (OIDC issuers): no secret, never unsigned. */
+  keyless?: boolean;
   /** Schema of `providers[].options` for this type (built with `kit.Type`); absent: the type takes none. */
   options?: TSchema;
   /**
