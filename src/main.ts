@@ -6,11 +6,11 @@ import { ConfigError } from './config/validate.ts';
 import { createLogger, isLogLevel } from './observe/log.ts';
 import { runSend } from './commands/send.ts';
 import { startGateway } from './commands/serve.ts';
-import { runValidate } from './commands/validate.ts';
+import { reportConfigError, runValidate } from './commands/validate.ts';
 
 const usage = `usage:
-  fluxgate [serve] [--config FILE]
-  fluxgate validate --config FILE
+  fluxgate [serve] [--config FILE] [--dry-run]
+  fluxgate validate [FILE | --config FILE] [--dry-run | --file-only]
   fluxgate send --provider-type T --secret S [--signing-secret S] [--event E] [--repository R] [--branch B | --tag T] URL
   fluxgate version
 The config path defaults to $FLUXGATE_CONFIG, else ./fluxgate.yaml.`;
@@ -33,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
       repository: { type: 'string' },
       branch: { type: 'string' },
       tag: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'file-only': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -46,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
       out(`fluxgate ${packageJson.version}`);
       return 0;
     case 'validate':
-      return runValidate(configPath, out, err);
+      return runValidate({ path: positionals[0] ?? configPath, env: process.env, dryRun: values['dry-run'], fileOnly: values['file-only'] }, out, err);
     case 'send': {
       const url = positionals[0];
       if (!url || !values['provider-type']) {
@@ -69,22 +71,22 @@ async function main(argv: string[]): Promise<number> {
       );
     }
     case 'serve':
-      return serve(configPath);
+      return serve(configPath, values['dry-run']);
     default:
       err(`unknown command "${command}"\n${usage}`);
       return 2;
   }
 }
 
-async function serve(configPath: string): Promise<number> {
+async function serve(configPath: string, dryRun: boolean | undefined): Promise<number> {
   const level = process.env.FLUXGATE_LOG_LEVEL;
   const log = createLogger({ level: isLogLevel(level) ? level : 'info' });
   let gateway;
   try {
-    gateway = await startGateway({ configPath, version: packageJson.version, log });
+    gateway = await startGateway({ configPath, version: packageJson.version, log, dryRun });
   } catch (error) {
     if (error instanceof ConfigError) {
-      err(error.message);
+      reportConfigError(error, err);
       return 1;
     }
     err(`fluxgate: ${(error as Error).message}`);

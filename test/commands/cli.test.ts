@@ -9,10 +9,10 @@ afterAll(() => dir.remove());
 
 describe('fluxgate validate', () => {
   test('accepts config.example.yaml', async () => {
-    const result = await runFluxgate(['validate', '--config', 'config.example.yaml']);
+    const result = await runFluxgate(['validate', '--config', 'config.example.yaml'], { GITHUB_WEBHOOK_SECRET: 'b1f0c9d2e7a4', GITLAB_WEBHOOK_TOKEN: '5e8d2a7c1f93' });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('ok (2 providers, 1 targets)');
+    expect(result.stdout).toContain('ok (2 providers, 1 target;');
   });
 
   test('a typo\'d key is reported with file, line and column, and exits 1', async () => {
