@@ -53,6 +53,10 @@ export function secretOrigin(ref: SecretRef): { name: string; fix: string } {
 /**
  * Every provider's secrets, by provider name, and a problem for each secret that is missing or that `check`
  * refuses (check returns a sentence that must not contain the value).
+ *
+ * @example
+ * const { secrets, problems } = resolveProviderSecrets(config, { env: process.env, readFile }, (value) =>
+ *   value === 'change-me' ? 'holds a placeholder' : undefined);
  */
 export function resolveProviderSecrets(
   config: Config,

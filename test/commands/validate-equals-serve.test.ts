@@ -132,6 +132,11 @@ const cases: Record<string, Case> = {
     env: SECRET,
     problems: (t) => [`${at(t, 'kubeconfig\n')} kubernetes.mode: kubernetes.mode is kubeconfig but no kubeconfig file was found (looked at: $dir/.kube/config)`],
   },
+  'mode in-cluster outside a pod': {
+    config: BASE.replace('  mode: dry-run', '  mode: in-cluster'),
+    env: SECRET,
+    problems: (t) => [`${at(t, 'in-cluster')} kubernetes.mode: kubernetes.mode is in-cluster but KUBERNETES_SERVICE_HOST is not set (is fluxgate running in a pod?)`],
+  },
   'a kubeconfig naming a certificate file that does not exist': {
     config: BASE.replace('  mode: dry-run', '  kubeconfig: kube.yaml'),
     files: { 'kube.yaml': kubeconfig({ cluster: { 'certificate-authority': 'ca.crt' } }) },
