@@ -57,6 +57,19 @@ function signingKey(secret: string): Uint8Array | string | null {
   return key;
 }
 
+/**
+ * Why a configured signing token could never verify a delivery, or undefined. GitLab shows it as `whsec_` and
+ * the base64 of 32 random bytes; Standard Webhooks allows keys of 24 to 64 bytes.
+ */
+function signingSecretProblem(secret: string): string | undefined {
+  if (!secret.startsWith('whsec_')) return 'a GitLab signing token starts with whsec_ (copy it whole, as GitLab shows it)';
+  const encoded = secret.slice(6);
+  const key = /^[A-Za-z0-9+/]+={0,2}$/.test(encoded) ? signingKey(secret) : null;
+  if (key === null) return 'a GitLab signing token is whsec_ followed by base64, and the rest of this one is not base64';
+  if (key.length < 24 || key.length > 64) return `a GitLab signing token is whsec_ followed by the base64 of 24 to 64 bytes (GitLab's have 32), and this one has ${key.length}`;
+  return undefined;
+}
+
 export default function createGitlabPlugin(host: PluginHost): ProviderPlugin {
   const { PayloadError } = host;
   // One-entry cache: the signing token of a provider does not change between requests.
@@ -151,6 +164,10 @@ export default function createGitlabPlugin(host: PluginHost): ProviderPlugin {
     id: 'gitlab',
     defaultEvents: ['Push Hook', 'Tag Push Hook', 'System Hook'],
     secretFields: ['secret', 'signingSecret'],
+
+    checkSecret(field, value) {
+      return field === 'signingSecret' ? signingSecretProblem(value) : undefined;
+    },
 
     verify(request, secrets: ProviderSecrets, now) {
       const { secret, signingSecret } = secrets;

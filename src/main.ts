@@ -1,93 +1,69 @@
 #!/usr/bin/env bun
-/** fluxgate command line: serve (default), validate, send, version. */
-import { parseArgs } from 'node:util';
+/**
+ * fluxgate command line: serve (the default), validate, send, version. Exit codes: 0 ok, 1 a config problem
+ * or a failed run, 2 a usage problem. Each command is imported when it runs, so `validate`, `send` and
+ * `version` do not load the HTTP server.
+ */
+import { existsSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
-import { ConfigError } from './config/validate.ts';
-import { createLogger, isLogLevel } from './observe/log.ts';
-import { runSend } from './commands/send.ts';
-import { startGateway } from './commands/serve.ts';
-import { runValidate } from './commands/validate.ts';
+import { chooseConfigPath } from './commands/config-path.ts';
+import type { LogLevel } from './observe/log.ts';
 
-const usage = `usage:
-  fluxgate [serve] [--config FILE]
-  fluxgate validate --config FILE
-  fluxgate send --provider-type T --secret S [--signing-secret S] [--event E] [--repository R] [--branch B | --tag T] URL
-  fluxgate version
-The config path defaults to $FLUXGATE_CONFIG, else ./fluxgate.yaml.`;
+const EXIT_USAGE = 2;
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+/** A first argument that belongs to the root command; any other option means `serve`. */
+const ROOT_OPTIONS = new Set(['-h', '--help', '-V', '--version']);
 
-const out = (line: string) => process.stdout.write(`${line}\n`);
-const err = (line: string) => process.stderr.write(`${line}\n`);
-
-async function main(argv: string[]): Promise<number> {
-  const command = argv[0] && !argv[0].startsWith('-') ? argv[0] : 'serve';
-  const rest = command === argv[0] ? argv.slice(1) : argv;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      'provider-type': { type: 'string' },
-      secret: { type: 'string' },
-      'signing-secret': { type: 'string' },
-      event: { type: 'string' },
-      repository: { type: 'string' },
-      branch: { type: 'string' },
-      tag: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help || command === 'help') {
-    out(usage);
-    return 0;
-  }
-  const configPath = values.config ?? process.env.FLUXGATE_CONFIG ?? 'fluxgate.yaml';
-  switch (command) {
-    case 'version':
-      out(`fluxgate ${packageJson.version}`);
-      return 0;
-    case 'validate':
-      return runValidate(configPath, out, err);
-    case 'send': {
-      const url = positionals[0];
-      if (!url || !values['provider-type']) {
-        err(usage);
-        return 2;
-      }
-      return runSend(
-        {
-          url,
-          providerType: values['provider-type'],
-          secret: values.secret,
-          signingSecret: values['signing-secret'],
-          event: values.event,
-          repository: values.repository,
-          branch: values.branch,
-          tag: values.tag,
-        },
-        out,
-        err,
-      );
-    }
-    case 'serve':
-      return serve(configPath);
-    default:
-      err(`unknown command "${command}"\n${usage}`);
-      return 2;
-  }
+interface Io {
+  out(line: string): void;
+  err(line: string): void;
+  env: Record<string, string | undefined>;
 }
 
-async function serve(configPath: string): Promise<number> {
-  const level = process.env.FLUXGATE_LOG_LEVEL;
-  const log = createLogger({ level: isLogLevel(level) ? level : 'info' });
+interface ServeFlags {
+  config?: string;
+  dryRun?: boolean;
+  fileOnly?: boolean;
+}
+
+/** The level FLUXGATE_LOG_LEVEL asks for (unset or empty: info), or the usage error it is. */
+function logLevel(env: Io['env']): LogLevel | { error: string } {
+  const value = env.FLUXGATE_LOG_LEVEL;
+  if (value === undefined || value === '') return 'info';
+  if ((LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel;
+  return { error: `FLUXGATE_LOG_LEVEL=${JSON.stringify(value.slice(0, 40))} is not a log level: use one of ${LOG_LEVELS.join(', ')}` };
+}
+
+/** The config file for serve/validate, or a usage error (printed with the command's help) when there is none. */
+function configPath(command: Command, given: string | undefined, env: Io['env']): string {
+  const chosen = chooseConfigPath(given, env, existsSync);
+  if ('missing' in chosen) command.error(`error: ${chosen.missing}`, { exitCode: EXIT_USAGE });
+  return (chosen as { path: string }).path;
+}
+
+function checkLogLevel(command: Command, env: Io['env']): LogLevel {
+  const level = logLevel(env);
+  if (typeof level !== 'string') command.error(`error: ${level.error}`, { exitCode: EXIT_USAGE });
+  return level as LogLevel;
+}
+
+async function serve(flags: ServeFlags, command: Command, io: Io): Promise<number> {
+  const level = checkLogLevel(command, io.env);
+  const path = configPath(command, flags.config, io.env);
+  const [{ startGateway }, { reportConfigError }, { ConfigError }, { createLogger }] = await Promise.all([
+    import('./commands/serve.ts'),
+    import('./commands/validate.ts'),
+    import('./config/validate.ts'),
+    import('./observe/log.ts'),
+  ]);
+  const log = createLogger({ level });
   let gateway;
   try {
-    gateway = await startGateway({ configPath, version: packageJson.version, log });
+    gateway = await startGateway({ configPath: path, version: packageJson.version, log, env: io.env, dryRun: flags.dryRun });
   } catch (error) {
-    if (error instanceof ConfigError) {
-      err(error.message);
-      return 1;
-    }
-    err(`fluxgate: ${(error as Error).message}`);
+    if (error instanceof ConfigError) reportConfigError(error, io.err);
+    else io.err(`fluxgate: ${(error as Error).message}`);
     return 1;
   }
   const running = gateway;
@@ -104,10 +80,97 @@ async function serve(configPath: string): Promise<number> {
   });
 }
 
-main(process.argv.slice(2)).then(
+async function validate(file: string | undefined, flags: ServeFlags, command: Command, io: Io): Promise<number> {
+  checkLogLevel(command, io.env);
+  if (file && flags.config && file !== flags.config) command.error('error: give the config file once: as FILE or as --config FILE', { exitCode: EXIT_USAGE });
+  const path = configPath(command, file ?? flags.config, io.env);
+  const { runValidate } = await import('./commands/validate.ts');
+  return runValidate({ path, env: io.env, dryRun: flags.dryRun, fileOnly: flags.fileOnly }, io.out, io.err);
+}
+
+interface SendFlags {
+  providerType?: string;
+  secret?: string;
+  signingSecret?: string;
+  event?: string;
+  repository?: string;
+  branch?: string;
+  tag?: string;
+}
+
+async function send(url: string | undefined, flags: SendFlags, command: Command, io: Io): Promise<number> {
+  const { runSend, sendArgumentsProblem } = await import('./commands/send.ts');
+  const options = { ...flags, url };
+  const problem = sendArgumentsProblem(options);
+  if (problem !== undefined) command.error(`error: ${problem}`, { exitCode: EXIT_USAGE });
+  return runSend({ ...options, url: url!, providerType: flags.providerType! }, io.out, io.err);
+}
+
+/** The command tree; `setExit` receives the exit code of the command that ran. */
+function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const version = `fluxgate ${packageJson.version}`;
+  const configOption = () => new Option('-c, --config <file>', 'config file (default: $FLUXGATE_CONFIG, else ./fluxgate.yaml)');
+  const root = new Command('fluxgate')
+    .description('Webhook gateway for GitOps: verified Git host and registry webhooks become Flux reconcile requests.')
+    .version(version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show this help')
+    .configureOutput({ writeOut: (text) => io.out(text.replace(/\n$/, '')), writeErr: (text) => io.err(text.replace(/\n$/, '')) })
+    .showHelpAfterError()
+    .exitOverride();
+  // Subcommands inherit the output, help-after-error and exit settings; each also answers -V and -h.
+  const command = (name: string, description: string) => root.command(name).description(description).version(version, '-V, --version', 'print the version');
+
+  command('serve', 'verify webhooks and request reconciles (the default command)')
+    .addOption(configOption())
+    .option('--dry-run', 'log reconcile requests instead of sending them, whatever kubernetes.mode says')
+    .action(async (flags: ServeFlags, self: Command) => setExit(await serve(flags, self, io)));
+
+  command('validate', 'check a config as serve would, without the network')
+    .argument('[FILE]', 'config file (default: --config, $FLUXGATE_CONFIG, else ./fluxgate.yaml)')
+    .addOption(configOption())
+    .option('--dry-run', 'check it as serve --dry-run would run it')
+    .addOption(new Option('--file-only', 'check the file alone, not the secrets, TLS files and kubeconfig it names (e.g. in CI)').conflicts('dryRun'))
+    .action(async (file: string | undefined, flags: ServeFlags, self: Command) => setExit(await validate(file, flags, self, io)));
+
+  command('send', 'post a signed sample webhook, as the provider would, to test a route end to end')
+    .argument('[URL]', 'the hook, e.g. http://127.0.0.1:9292/hook/github')
+    .option('--provider-type <type>', 'the provider type to imitate: github, gitlab, generic-hmac, generic')
+    .option('--secret <secret>', 'the provider secret to sign with (GitHub secret, GitLab token, …)')
+    .option('--signing-secret <secret>', 'GitLab signing token (whsec_…)')
+    .option('--event <name>', "the event (default: the type's push event)")
+    .option('--repository <repository>', 'org/repo or a clone URL')
+    .addOption(new Option('--branch <branch>', 'a push to this branch (default: main)').conflicts('tag'))
+    .addOption(new Option('--tag <tag>', 'a push of this tag').conflicts('branch'))
+    .action(async (url: string | undefined, flags: SendFlags, self: Command) => setExit(await send(url, flags, self, io)));
+
+  command('version', 'print the version').action(() => {
+    io.out(version);
+    setExit(0);
+  });
+  return root;
+}
+
+/** Runs the command line `argv` (without the executable and script) and resolves to the exit code. */
+async function main(argv: string[], io: Io): Promise<number> {
+  const args = argv.length === 0 || (argv[0]!.startsWith('-') && !ROOT_OPTIONS.has(argv[0]!)) ? ['serve', ...argv] : argv;
+  let exitCode = 0;
+  try {
+    await buildProgram(io, (code) => (exitCode = code)).parseAsync(args, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    throw error;
+  }
+  return exitCode;
+}
+
+main(process.argv.slice(2), {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+  env: process.env,
+}).then(
   (code) => process.exit(code),
   (error) => {
-    err(`fluxgate: ${error instanceof Error ? error.message : String(error)}`);
+    process.stderr.write(`fluxgate: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   },
 );

@@ -1,32 +1,174 @@
-/** Reads a config file and checks it against the schema, the rules and the available plugins. */
-import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { checkRules, ConfigError, parseConfig, type CheckedConfig } from '../config/validate.ts';
+/**
+ * The config loader `serve` and `validate` share, so that a file `validate` accepts is a file `serve` starts
+ * with: size, YAML, schema, rules and plugins, then everything outside the file that needs no network —
+ * secrets (resolved, placeholders refused unless nothing reaches a cluster, each plugin's own format check),
+ * TLS certificate and key, and how Kubernetes will be reached (kubeconfig parsed, context resolved; no exec
+ * plugin run). Every problem is reported at once as `file:line:col path: message`.
+ */
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { MAX_CONFIG_BYTES } from '../config/limits.ts';
+import { isPlaceholderSecret } from '../config/placeholder-secrets.ts';
+import { checkConfigRules, type RuleIssue } from '../config/rules.ts';
+import { resolveProviderSecrets, secretOrigin } from '../config/secrets.ts';
+import type { SecretRef } from '../config/schema.ts';
+import { loadTlsFiles, type TlsPem } from '../config/tls-files.ts';
+import { ConfigError, parseConfig, type CheckedConfig } from '../config/validate.ts';
+import { formatPath } from '../config/yaml-source.ts';
 import { compileMatch } from '../pipeline/match.ts';
-import { loadCatalog } from '../plugins/catalog.ts';
-import type { ProviderPlugin } from '../plugins/plugin-api.ts';
+import { builtinCatalog, loadCatalog } from '../plugins/catalog.ts';
+import type { ProviderPlugin, ProviderSecrets } from '../plugins/plugin-api.ts';
 import { defaultApiVersion } from '../reconcile/kinds.ts';
+import { KubeSetupError, resolveKubernetes, type KubeTarget } from '../reconcile/kube-target.ts';
 
-export interface LoadedConfig extends CheckedConfig {
+export interface LoadOptions {
+  /** The config file. */
+  path: string;
+  /** Secrets' `env:` and Kubernetes discovery (`KUBECONFIG`, `HOME`, `KUBERNETES_SERVICE_HOST`) read this. */
+  env: Record<string, string | undefined>;
+  /** `--dry-run`: nothing is sent to Kubernetes, whatever `kubernetes.mode` says. */
+  dryRun?: boolean;
+  /**
+   * `validate --file-only`: check the file alone (size, YAML, schema, rules, plugins), not the secrets, TLS
+   * files and kubeconfig it names — for a config checked away from where it runs (CI, another machine).
+   */
+  fileOnly?: boolean;
+  /** Reads secret and TLS files (default: the file system). */
+  readFile?: (path: string) => string;
+  /** Where a pod's service account is mounted (tests). */
+  serviceAccountDir?: string;
+}
+
+/** What the file alone says (validate --file-only). */
+export interface LoadedFile extends CheckedConfig {
   plugins: Map<string, ProviderPlugin>;
 }
 
-export async function loadConfigFile(path: string): Promise<LoadedConfig> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(path, [{ line: 1, col: 1, path: '', message: `cannot read config: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }]);
-  }
-  const checked = parseConfig(text, path);
+export interface LoadedConfig extends LoadedFile {
+  /** Each provider's resolved secrets, by provider name. */
+  secrets: Map<string, ProviderSecrets>;
+  /** How Kubernetes will be reached (connect with connectResolved). */
+  kube: KubeTarget;
+  /** `server.tls` as PEM, checked to be a certificate and its key. */
+  tls?: TlsPem;
+}
+
+/**
+ * Loads and checks a config file completely, without touching the network; throws ConfigError listing
+ * every problem.
+ *
+ * @example
+ * const loaded = await loadConfigFile({ path: 'fluxgate.yaml', env: process.env });
+ * console.log(loaded.kube.mode, loaded.config.providers.length);
+ */
+export async function loadConfigFile(options: LoadOptions & { fileOnly?: false }): Promise<LoadedConfig>;
+export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile | LoadedConfig>;
+export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile | LoadedConfig> {
+  const { path, env } = options;
+  const checked = parseConfig(readConfigText(path), path);
+  const { config, source } = checked;
+  const readFile = options.readFile ?? ((file: string) => readFileSync(file, 'utf8'));
+  // Relative paths in the config (secret files, TLS files, kubeconfig, pluginsDir) are relative to the file.
+  const baseDir = dirname(resolve(path));
+  const fromConfig = (file: string) => resolve(baseDir, file);
+  const problems: RuleIssue[] = [];
+
   // pluginsDir is itself config, so plugins are loaded between the schema check and the rules that name types.
   let plugins: Map<string, ProviderPlugin>;
   try {
-    plugins = await loadCatalog(checked.config.pluginsDir, dirname(path));
+    plugins = await loadCatalog(config.pluginsDir, baseDir);
   } catch (error) {
-    const at = checked.source.locate(['pluginsDir']);
-    throw new ConfigError(path, [{ ...at, path: 'pluginsDir', message: (error as Error).message }]);
+    problems.push({ path: ['pluginsDir'], message: (error as Error).message });
+    plugins = builtinCatalog();
   }
-  checkRules(checked, { plugins, defaultApiVersion, compileMatch });
-  return { ...checked, plugins };
+  problems.push(...checkConfigRules(config, { plugins, defaultApiVersion, compileMatch }));
+  const located = () => problems.map(({ path: at, message, atKey }) => ({ ...source.locate(at, atKey), path: formatPath(at), message }));
+  if (options.fileOnly) {
+    if (problems.length > 0) throw new ConfigError(path, located());
+    return { ...checked, plugins };
+  }
+
+  let kube: KubeTarget | undefined;
+  try {
+    const kubeconfig = config.kubernetes.kubeconfig;
+    kube = await resolveKubernetes(
+      {
+        ...config.kubernetes,
+        mode: options.dryRun ? 'dry-run' : config.kubernetes.mode,
+        // `~/…` is the user's home (resolveKubernetes expands it), anything else is relative to the config.
+        kubeconfig: kubeconfig && !kubeconfig.startsWith('~') ? fromConfig(kubeconfig) : kubeconfig,
+      },
+      env,
+      { serviceAccountDir: options.serviceAccountDir },
+    );
+  } catch (error) {
+    if (!(error instanceof KubeSetupError)) throw error;
+    problems.push({ path: ['kubernetes', error.field], message: error.message });
+  }
+
+  // Placeholder secrets are public: only acceptable when nothing would be sent to a cluster.
+  const sendsNothing = kube?.mode === 'dry-run';
+  const { secrets, problems: secretProblems } = resolveProviderSecrets(config, { env, readFile: (file) => readFile(fromConfig(file)) }, (value, ref, index, field) => {
+    if (!sendsNothing && isPlaceholderSecret(value)) return placeholderMessage(ref, kube, config.kubernetes.mode);
+    return secretFormatProblem(plugins.get(config.providers[index]!.type), field, value);
+  });
+  problems.push(...secretProblems);
+
+  let tls: TlsPem | undefined;
+  if (config.server.tls) {
+    const loaded = loadTlsFiles(config.server.tls, fromConfig, readFile);
+    problems.push(...loaded.problems);
+    tls = loaded.pem;
+  }
+
+  if (problems.length > 0 || kube === undefined) {
+    throw new ConfigError(path, located());
+  }
+  return { ...checked, plugins, secrets, kube, tls };
+}
+
+/** A plugin's own check of a secret's format. A check that throws, or whose sentence quotes the secret, is not repeated. */
+function secretFormatProblem(plugin: ProviderPlugin | undefined, field: keyof ProviderSecrets, value: string): string | undefined {
+  if (!plugin?.checkSecret) return undefined;
+  let problem: unknown;
+  try {
+    problem = plugin.checkSecret(field, value);
+  } catch {
+    return `type "${plugin.id}" failed while checking ${field}`;
+  }
+  if (typeof problem !== 'string') return undefined;
+  return problem.includes(value) ? `type "${plugin.id}" refuses ${field} (its reason is not shown because it quotes the secret)` : problem;
+}
+
+function placeholderMessage(ref: SecretRef, kube: KubeTarget | undefined, mode: string): string {
+  const origin = secretOrigin(ref);
+  const reaches = kube ? `kubernetes ${kube.mode}: ${kube.describe}` : `kubernetes.mode ${mode}`;
+  return `${origin.name} holds a placeholder, not a secret, and fluxgate would send reconcile requests (${reaches}): ${origin.fix}, or try fluxgate without a cluster: fluxgate serve --dry-run`;
+}
+
+/** The config text, refused before it is parsed when it is larger than MAX_CONFIG_BYTES (read bounded, so a pipe works too). */
+function readConfigText(path: string): string {
+  const refuse = (message: string) => new ConfigError(path, [{ line: 1, col: 1, path: '', message }]);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw refuse(`cannot read config: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  try {
+    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    for (let read = -1; read !== 0 && length < buffer.length; length += read) {
+      read = readSync(fd, buffer, length, buffer.length - length, null);
+    }
+    if (length > MAX_CONFIG_BYTES) {
+      throw refuse(`the config is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB, the most fluxgate reads (10,000 targets are about 2.4 MB); split what generates it, or use fewer, broader targets (matchLabels, globs)`);
+    }
+    return buffer.toString('utf8', 0, length);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw refuse(`cannot read config: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -2,9 +2,6 @@
  * The composition root: loads the config, connects to Kubernetes, wires pipeline, reconcile and observers,
  * and serves HTTP. Nothing else in fluxgate creates long-lived state.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { processSecretSources, resolveProviderSecrets, type SecretSources } from '../config/secrets.ts';
 import { createHttpApp, type Readiness } from '../http/app.ts';
 import { renderStatusPage } from '../http/status-page.ts';
 import { createDeliveryLog } from '../observe/delivery-log.ts';
@@ -17,7 +14,7 @@ import { createTicketMinter } from '../pipeline/tickets.ts';
 import { systemClock, type Clock } from '../reconcile/clock.ts';
 import { createDispatcher } from '../reconcile/dispatcher.ts';
 import { annotationFor, createRequestedAtClock, defaultApiVersion } from '../reconcile/kinds.ts';
-import { connectKubernetes } from '../reconcile/kube-connect.ts';
+import { connectResolved } from '../reconcile/kube-connect.ts';
 import { findMissingPermissions } from '../reconcile/permission-check.ts';
 import { createLabelSelection } from '../reconcile/label-selection.ts';
 import { createReconciler, type ObjectSelector } from '../reconcile/reconciler.ts';
@@ -29,7 +26,8 @@ export interface GatewayOptions {
   configPath: string;
   version: string;
   env?: Record<string, string | undefined>;
-  secretSources?: SecretSources;
+  /** `serve --dry-run`: nothing is sent to Kubernetes, whatever `kubernetes.mode` says. */
+  dryRun?: boolean;
   log?: Logger;
   clock?: Clock;
   random?: () => number;
@@ -79,16 +77,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? createLogger();
   const clock = options.clock ?? systemClock;
   const env = options.env ?? process.env;
-  const loaded = await loadConfigFile(options.configPath);
-  const { config } = loaded;
-  // Relative paths in the config (secret files, TLS files, kubeconfig) are relative to the config file.
-  const baseDir = dirname(resolve(options.configPath));
-  const fromConfig = (path: string) => resolve(baseDir, path);
-  const sources = options.secretSources ?? { env, readFile: (path: string) => processSecretSources.readFile(fromConfig(path)) };
-  const secrets = resolveProviderSecrets(config, loaded.source, sources);
-
-  const kubeconfig = config.kubernetes.kubeconfig ? fromConfig(config.kubernetes.kubeconfig) : undefined;
-  const connection = await connectKubernetes({ ...config.kubernetes, kubeconfig }, env);
+  // The same loader as `validate`: secrets, TLS files and the Kubernetes target are checked before anything starts.
+  const loaded = await loadConfigFile({ path: options.configPath, env, dryRun: options.dryRun });
+  const { config, secrets } = loaded;
+  const connection = await connectResolved(loaded.kube, { timeoutMs: config.kubernetes.requestTimeout });
   if (connection.warning) log.warn(connection.warning);
   const dryRun = connection.mode === 'dry-run';
   const { client } = connection;
@@ -157,7 +149,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   const { hostname, port } = splitAddress(options.address ?? config.server.address);
-  const tls = config.server.tls ? { cert: readFileSync(fromConfig(config.server.tls.certFile), 'utf8'), key: readFileSync(fromConfig(config.server.tls.keyFile), 'utf8') } : undefined;
+  const tls = loaded.tls;
   const server = Bun.serve({
     hostname,
     port,

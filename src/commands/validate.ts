@@ -1,16 +1,32 @@
-/** `fluxgate validate --config FILE`: every problem as `file:line:col message`; exit 1 if there is any. */
-import { ConfigError } from '../config/validate.ts';
-import { loadConfigFile } from './load-config.ts';
+/**
+ * `fluxgate validate [FILE]`: loads the config exactly as `serve` does, minus the network, and prints every
+ * problem as `file:line:col path: message` (exit 1), or what serve would run (exit 0).
+ */
+import { ConfigError, plural } from '../config/validate.ts';
+import { loadConfigFile, type LoadOptions } from './load-config.ts';
 
-export async function runValidate(configPath: string, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+export async function runValidate(options: LoadOptions, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   try {
-    const { config } = await loadConfigFile(configPath);
-    out(`${configPath}: ok (${config.providers.length} providers, ${config.targets.length} targets)`);
+    const loaded = await loadConfigFile(options);
+    const providers = loaded.config.providers.length;
+    const targets = loaded.config.targets.length;
+    const counts = `${providers} ${plural(providers, 'provider')}, ${targets} ${plural(targets, 'target')}`;
+    if (!('kube' in loaded)) {
+      out(`${options.path}: ok (${counts}; secrets, TLS files and Kubernetes not checked)`);
+      return 0;
+    }
+    out(`${options.path}: ok (${counts}; kubernetes ${loaded.kube.mode}: ${loaded.kube.describe})`);
+    if (loaded.kube.warning) out(`note: ${loaded.kube.warning}`);
     return 0;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    err(error.message);
-    err(`${error.issues.length} problem${error.issues.length === 1 ? '' : 's'} in ${configPath}`);
+    reportConfigError(error, err);
     return 1;
   }
+}
+
+/** The problems of a config, then how many there are: what `validate` and `serve` both print. */
+export function reportConfigError(error: ConfigError, err: (line: string) => void): void {
+  err(error.message);
+  err(`${error.count} ${plural(error.count, 'problem')} in ${error.file}`);
 }

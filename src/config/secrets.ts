@@ -4,9 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ProviderSecrets } from '../plugins/plugin-api.ts';
+import type { RuleIssue } from './rules.ts';
 import type { Config, SecretRef } from './schema.ts';
-import { ConfigError } from './validate.ts';
-import { formatPath, type ConfigIssue, type YamlSource } from './yaml-source.ts';
 
 export interface SecretSources {
   env: Record<string, string | undefined>;
@@ -38,24 +37,50 @@ export function resolveSecret(ref: SecretRef, sources: SecretSources): string {
   return value;
 }
 
-/** Every provider's secrets, by provider name; throws ConfigError with positions for every missing one. */
-export function resolveProviderSecrets(config: Config, source: YamlSource, sources: SecretSources): Map<string, ProviderSecrets> {
-  const issues: ConfigIssue[] = [];
-  const result = new Map<string, ProviderSecrets>();
+/**
+ * Where a secret comes from and what the operator should change there, for messages (never the value).
+ *
+ * @example
+ * secretOrigin({ env: 'GITHUB_WEBHOOK_SECRET' });
+ * // { name: 'environment variable GITHUB_WEBHOOK_SECRET', fix: 'set GITHUB_WEBHOOK_SECRET to the real secret' }
+ */
+export function secretOrigin(ref: SecretRef): { name: string; fix: string } {
+  if ('env' in ref) return { name: `environment variable ${ref.env}`, fix: `set ${ref.env} to the real secret` };
+  if ('file' in ref) return { name: `secret file ${ref.file}`, fix: `put the real secret in ${ref.file}` };
+  return { name: 'the value written in the config', fix: 'use { env: NAME } or { file: PATH } holding the real secret' };
+}
+
+/**
+ * Every provider's secrets, by provider name, and a problem for each secret that is missing or that `check`
+ * refuses (check returns a sentence that must not contain the value).
+ *
+ * @example
+ * const { secrets, problems } = resolveProviderSecrets(config, { env: process.env, readFile }, (value) =>
+ *   value === 'change-me' ? 'holds a placeholder' : undefined);
+ */
+export function resolveProviderSecrets(
+  config: Config,
+  sources: SecretSources,
+  check: (value: string, ref: SecretRef, providerIndex: number, field: keyof ProviderSecrets) => string | undefined = () => undefined,
+): { secrets: Map<string, ProviderSecrets>; problems: RuleIssue[] } {
+  const problems: RuleIssue[] = [];
+  const secrets = new Map<string, ProviderSecrets>();
   config.providers.forEach((provider, index) => {
-    const secrets: ProviderSecrets = {};
+    const resolved: ProviderSecrets = {};
     for (const field of ['secret', 'signingSecret'] as const) {
       const ref = provider[field];
       if (!ref) continue;
+      const path = ['providers', index, field];
       try {
-        secrets[field] = resolveSecret(ref, sources);
+        resolved[field] = resolveSecret(ref, sources);
       } catch (error) {
-        const path = ['providers', index, field];
-        issues.push({ ...source.locate(path), path: formatPath(path), message: (error as Error).message });
+        problems.push({ path, message: (error as Error).message });
+        continue;
       }
+      const refused = check(resolved[field], ref, index, field);
+      if (refused !== undefined) problems.push({ path, message: refused });
     }
-    result.set(provider.name, secrets);
+    secrets.set(provider.name, resolved);
   });
-  if (issues.length > 0) throw new ConfigError(source.file, issues);
-  return result;
+  return { secrets, problems };
 }

@@ -94,6 +94,17 @@ export interface ProviderPlugin {
   supportsUnsigned?: boolean;
   /** Which secret fields the plugin uses; at least one of them must be configured unless unsigned is allowed. */
   secretFields: (keyof ProviderSecrets)[];
+  /**
+   * Optional: checks the format of a resolved secret when the config is loaded (by `validate` and `serve`), so
+   * a secret that could never verify a request is refused at start instead of answering every delivery 401.
+   * Returns a sentence saying what is wrong, which must never contain the value, or `undefined` when it is fine.
+   *
+   * @example
+   * checkSecret(field, value) {
+   *   return field === 'signingSecret' && !value.startsWith('whsec_') ? 'a signing token starts with whsec_' : undefined;
+   * }
+   */
+  checkSecret?(field: keyof ProviderSecrets, value: string): string | undefined;
   /** Checks signature or token over the exact bytes. Must compare in constant time and never echo a secret. */
   verify(request: WebhookRequest, secrets: ProviderSecrets, now: Date): VerifyResult;
   /** Reads event name, delivery id and ping-ness, cheaply, before the body is parsed. */

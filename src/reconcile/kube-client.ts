@@ -100,7 +100,7 @@ const TLS_HINTS: Record<string, string> = {
  * @example
  * const kube = createKubeClient({ server: 'https://127.0.0.1:6443', caPem, token: async () => token, timeoutMs: 10_000 });
  * await kube.mergePatch({ apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', namespace: 'flux-system', name: 'app' },
- *   { 'reconcile.fluxcd.io/requestedAt': requestedAtValue(new Date()) });
+ *   { 'reconcile.fluxcd.io/requestedAt': requestedAt(new Date()) });
  */
 export function createKubeClient(options: KubeClientOptions): KubeClient {
   const base = new URL(options.server);

@@ -47,8 +47,26 @@ describe('config validation', () => {
     expect(config.reconcile).toMatchObject({ debounce: 2000, concurrency: 16, retry: { maxAttempts: 8, initialDelay: 250, maxDelay: 30_000 } });
   });
 
-  test('a typo in a key is reported with its line and column', () => {
-    expect(problems(valid.replace('  address:', '  adress:'))).toEqual(['fluxgate.yaml:2:3 server.adress: unknown key "adress"']);
+  test('a typo in a key is reported with its line and column, and the key meant', () => {
+    expect(problems(valid.replace('  address:', '  adress:'))).toEqual(['fluxgate.yaml:2:3 server.adress: unknown key "adress" (did you mean "address"?)']);
+  });
+
+  test.each([
+    ['a transposition', valid.replace('    secret:', '    secert:'), 'providers[0].secert: unknown key "secert" (did you mean "secret"?)'],
+    ['another case', valid.replace('    secret:', '    Secret:'), 'providers[0].Secret: unknown key "Secret" (did you mean "secret"?)'],
+    ['a key of a nested object', valid.replace('branches:', 'branchs:'), 'targets[0].match.branchs: unknown key "branchs" (did you mean "branches"?)'],
+    ['a key of a secret reference', valid.replace('{ env: GITHUB', '{ evn: GITHUB'), 'providers[0].secret: expected one of { env: NAME }, { file: PATH }, { value: "..." } (did you mean "env"?)'],
+    ['a value of a fixed set', `${valid}kubernetes:\n  mode: dryrun\n`, 'kubernetes.mode: expected one of "auto", "kubeconfig", "in-cluster", "dry-run" (did you mean "dry-run"?)'],
+  ])('did you mean: %s', (_name, text, expected) => {
+    expect(problems(text)).toEqual([expect.stringContaining(expected)]);
+  });
+
+  test.each([
+    ['nothing close', valid.replace('    secret:', '    password:'), 'providers[0].password: unknown key "password"'],
+    ['a key of another object', valid.replace('  address:', '  secret:'), 'server.secret: unknown key "secret"'],
+    ['a far secret source', valid.replace('{ env: GITHUB', '{ vault: GITHUB'), 'providers[0].secret: expected one of { env: NAME }, { file: PATH }, { value: "..." }'],
+  ])('no suggestion: %s', (_name, text, expected) => {
+    expect(problems(text)).toEqual([expect.stringMatching(new RegExp(`${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`))]);
   });
 
   test('every problem is reported, in file order', () => {
@@ -58,7 +76,7 @@ describe('config validation', () => {
       .replace('127.0.0.1:9292', '127.0.0.1:9292\n  maxBodySize: 25 megabytes');
     expect(problems(text)).toEqual([
       'fluxgate.yaml:3:16 server.maxBodySize: expected a size such as 512KiB, 25MiB',
-      'fluxgate.yaml:7:5 providers[0].secrets: unknown key "secrets"',
+      'fluxgate.yaml:7:5 providers[0].secrets: unknown key "secrets" (did you mean "secret"?)',
       'fluxgate.yaml:14:9 targets[0].resources[0].namespace: "namespace" is required',
     ]);
   });

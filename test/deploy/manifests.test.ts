@@ -14,7 +14,8 @@ describe('deploy/', () => {
     const dir = tempDir();
     const path = join(dir.path, 'fluxgate.yaml');
     writeFileSync(path, configMap.data['fluxgate.yaml']);
-    const result = await runFluxgate(['validate', '--config', path]);
+    // Its secrets and service account exist only in the pod: check the file itself.
+    const result = await runFluxgate(['validate', '--file-only', path]);
     dir.remove();
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);

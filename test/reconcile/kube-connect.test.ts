@@ -3,12 +3,13 @@
  * files (CA, token, client certificate, exec plugin, contexts) against the fake API server over HTTPS.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { KubernetesConfig } from '../../src/config/schema.ts';
-import { DRY_RUN_FALLBACK_WARNING, connectKubernetes, rotatingTokenFile } from '../../src/reconcile/kube-connect.ts';
+import { connectKubernetes, connectResolved, rotatingTokenFile } from '../../src/reconcile/kube-connect.ts';
+import { DRY_RUN_FALLBACK_WARNING, KubeSetupError, resolveKubernetes } from '../../src/reconcile/kube-target.ts';
 import { KubeError } from '../../src/reconcile/kube-client.ts';
 import { startFakeKubeApiServer, unrelatedCaPem, type FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 
@@ -318,6 +319,69 @@ describe('dry-run mode', () => {
     expect(await k.canI('patch', 'source.toolkit.fluxcd.io/v1', 'GitRepository', 'flux-system')).toBe(true);
     expect(await k.listNames('kustomize.toolkit.fluxcd.io/v1', 'Kustomization', 'flux-system', { app: 'x' })).toEqual([]);
     await k.mergePatch(ref, { a: 'b' });
+  });
+});
+
+describe('resolving without the network (what validate checks)', () => {
+  /** The KubeSetupError that resolving throws. */
+  const problem = (config: Partial<KubernetesConfig>, env: Record<string, string> = {}) =>
+    resolveKubernetes(cfg(config), env, { serviceAccountDir: noSa }).then(
+      () => {
+        throw new Error('expected a KubeSetupError');
+      },
+      (error: unknown) => {
+        expect(error).toBeInstanceOf(KubeSetupError);
+        return { field: (error as KubeSetupError).field, message: (error as KubeSetupError).message };
+      },
+    );
+
+  test('an exec credential plugin is not run until connecting', async () => {
+    const d = subdir('exec-deferred');
+    const marker = join(d, 'plugin-ran');
+    const credential = JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: kube.token } });
+    const path = join(d, 'config');
+    writeFileSync(path, toYaml({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'exec',
+      clusters: [{ name: 'c', cluster: { server: kube.url, 'certificate-authority-data': Buffer.from(kube.caPem).toString('base64') } }],
+      users: [{ name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: '/bin/sh', args: ['-c', `touch '${marker}'; echo '${credential}'`], interactiveMode: 'Never' } } }],
+      contexts: [{ name: 'exec', context: { cluster: 'c', user: 'u' } }],
+    }));
+    const target = await resolveKubernetes(cfg({ mode: 'kubeconfig', kubeconfig: path }), {});
+    expect(target).toMatchObject({ mode: 'kubeconfig', describe: `${path} (context exec) → ${kube.url}` });
+    expect(existsSync(marker)).toBe(false);
+    const connection = await connectResolved(target, { timeoutMs: 3000 });
+    await connection.client.ping();
+    expect(existsSync(marker)).toBe(true);
+  });
+
+  test('each problem names the config key that led to it', async () => {
+    const good = multiContextKubeconfig(join(dir, 'fields.yaml'), [{ name: 'one' }], 'one');
+    expect(await problem({ kubeconfig: join(dir, 'absent.yaml') })).toMatchObject({ field: 'kubeconfig' });
+    expect(await problem({ mode: 'kubeconfig' }, { HOME: subdir('fields-home') })).toMatchObject({ field: 'mode' });
+    expect(await problem({ kubeconfig: good, context: 'two' })).toMatchObject({ field: 'context' });
+    expect(await problem({ mode: 'in-cluster' })).toMatchObject({ field: 'mode' });
+    // A broken kubeconfig found by looking (not named in the config) is the mode's doing.
+    const home = subdir('broken-home');
+    mkdirSync(join(home, '.kube'));
+    writeFileSync(join(home, '.kube', 'config'), '- not\n- a kubeconfig\n');
+    expect(await problem({}, { HOME: home })).toEqual({ field: 'mode', message: `kubeconfig ${join(home, '.kube', 'config')} is not a kubeconfig (expected a YAML mapping with clusters, users and contexts)` });
+  });
+
+  test.each([
+    ['certificate-authority', { cluster: { 'certificate-authority': 'ca.crt' } }, 'ca.crt'],
+    ['client-certificate', { user: { 'client-certificate': 'client.crt', 'client-key-data': 'eA==' } }, 'client.crt'],
+    ['client-key', { user: { 'client-certificate-data': 'eA==', 'client-key': 'client.key' } }, 'client.key'],
+    ['token-file', { user: { 'token-file': 'token' } }, 'token'],
+  ])('a missing %s file is found before connecting', async (key, parts: { cluster?: object; user?: object }, file) => {
+    const d = subdir(`missing-${key}`);
+    const path = join(d, 'config');
+    writeFileSync(path, toYaml({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'x',
+      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1', ...parts.cluster } }],
+      users: [{ name: 'u', user: parts.user ?? { token: 't' } }],
+      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+    }));
+    expect(await problem({ kubeconfig: path })).toEqual({ field: 'kubeconfig', message: `kubeconfig ${path}, context x: ${key} ${join(d, file)} not found` });
   });
 });
 

@@ -1,0 +1,80 @@
+/**
+ * README's quick start, as `npm start` runs it (config.example.yaml, placeholder secrets `change-me`), on a
+ * machine without a cluster and on one with a kubeconfig. The example is copied to listen on port 0.
+ */
+import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import packageJson from '../../package.json' with { type: 'json' };
+import { runIsolated, startIsolatedServe } from '../support/isolated-cli.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+// Each test starts fluxgate processes; on a busy machine that takes longer than bun's default 5 s.
+setDefaultTimeout(30_000);
+
+const root = join(import.meta.dir, '..', '..');
+const example = readFileSync(join(root, 'config.example.yaml'), 'utf8');
+const placeholders = { GITHUB_WEBHOOK_SECRET: 'change-me', GITLAB_WEBHOOK_TOKEN: 'change-me' };
+const scratch = tempDir();
+afterAll(() => scratch.remove());
+
+function machine(name: string, withKubeconfig: boolean): string {
+  const home = join(scratch.path, name);
+  mkdirSync(join(home, '.kube'), { recursive: true });
+  if (withKubeconfig) {
+    writeFileSync(join(home, '.kube', 'config'), [
+      'apiVersion: v1', 'kind: Config', 'current-context: prod',
+      'clusters: [{ name: prod, cluster: { server: "https://10.0.0.1:6443" } }]',
+      'users: [{ name: admin, user: { token: prod-token-9e1d } }]',
+      'contexts: [{ name: prod, context: { cluster: prod, user: admin } }]', '',
+    ].join('\n'));
+  }
+  writeFileSync(join(home, 'fluxgate.yaml'), example.replace('address: 127.0.0.1:9292', 'address: 127.0.0.1:0'));
+  return home;
+}
+
+describe('quick start', () => {
+  test('npm start runs config.example.yaml with placeholder secrets on loopback', () => {
+    expect(packageJson.scripts.start).toContain('--config config.example.yaml');
+    expect(packageJson.scripts.start).toContain('GITHUB_WEBHOOK_SECRET=${GITHUB_WEBHOOK_SECRET:-change-me}');
+    expect(example).toContain('  address: 127.0.0.1:9292\n');
+  });
+
+  test('with no cluster it serves in dry-run, and the README\'s send gets 202', async () => {
+    const home = machine('no-cluster', false);
+    const serve = await startIsolatedServe(['--config', 'fluxgate.yaml'], { cwd: home, env: placeholders });
+    try {
+      const sent = await runIsolated(
+        ['send', '--provider-type', 'github', '--secret', 'change-me', '--repository', 'your-org/your-repo', '--branch', 'main', `${serve.url}/hook/github`],
+        { cwd: home },
+      );
+      expect(sent.stdout).toStartWith('202 Accepted\n{"delivery":');
+      expect(sent.code).toBe(0);
+      expect(serve.lines.join('\n')).toContain('running in dry-run, reconcile requests are logged, not sent');
+    } finally {
+      expect(await serve.stop()).toBe(0);
+    }
+  });
+
+  test('with a kubeconfig it refuses to start, says what to set, and never echoes a secret', async () => {
+    const home = machine('with-kubeconfig', true);
+    const result = await runIsolated(['serve', '--config', 'fluxgate.yaml'], { cwd: home, env: placeholders, guardMs: 20_000 });
+    expect(result.code).toBe(1);
+    const kubeconfig = `${join(home, '.kube', 'config')} (context prod) → https://10.0.0.1:6443`;
+    expect(result.stderr.split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^fluxgate\\.yaml:\\d+:\\d+ providers\\[0\\]\\.secret: environment variable GITHUB_WEBHOOK_SECRET holds a placeholder, not a secret, and fluxgate would send reconcile requests \\(kubernetes kubeconfig: ${kubeconfig.replace(/[.()]/g, '\\$&')}\\): set GITHUB_WEBHOOK_SECRET to the real secret, or try fluxgate without a cluster: fluxgate serve --dry-run$`)),
+      expect.stringContaining('providers[1].secret: environment variable GITLAB_WEBHOOK_TOKEN holds a placeholder'),
+      '2 problems in fluxgate.yaml',
+      '',
+    ]);
+    expect(result.stderr).not.toContain('change-me');
+    expect(result.stderr).not.toContain('prod-token-9e1d');
+  });
+
+  test('with a kubeconfig, --dry-run serves without touching the cluster', async () => {
+    const home = machine('dry-run-flag', true);
+    const serve = await startIsolatedServe(['--config', 'fluxgate.yaml', '--dry-run'], { cwd: home, env: placeholders });
+    expect(serve.lines.map((line) => JSON.parse(line)).find((line) => line.msg === 'kubernetes')).toMatchObject({ mode: 'dry-run' });
+    expect(await serve.stop()).toBe(0);
+  });
+});
