@@ -132,7 +132,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const app = createHttpApp({
     providers,
     webhook: { reconciler, seen: (key) => deduper.seen(key), reporter: webhookReporter, now: () => clock.now(), retryAfterSeconds: 5 },
-    maxBodySize: config.server.maxBodySize,
+    limits: config.server,
+    timers: clock,
     metrics,
     log,
     deliveries,

@@ -37,7 +37,12 @@ const Name = T.String({ pattern: '^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$', maxLength:
 export const ServerConfig = T.Object(
   {
     address: T.String({ default: '0.0.0.0:9292', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]*):[0-9]{1,5}$', description: 'host:port' }),
-    maxBodySize: size('25MiB'),
+    /** Larger bodies get 413. 4 MiB: about three times the largest push GitHub sends (2048 commits, ~1.3 MB). */
+    maxBodySize: size('4MiB'),
+    /** Bytes of request bodies being read at once, over all requests; beyond it 503 + Retry-After. */
+    maxBodyBytesInFlight: size('32MiB'),
+    /** A body must have arrived this long after its headers; else 408 and the connection is closed. */
+    bodyTimeout: duration('10s'),
     tls: T.Optional(T.Object({ certFile: T.String({ minLength: 1 }), keyFile: T.String({ minLength: 1 }) }, closed)),
     publicUrl: T.Optional(T.String({ pattern: '^https?://', description: 'an http(s) URL' })),
     /** How long shutdown waits for in-flight patches before exiting anyway. */

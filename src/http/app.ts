@@ -1,14 +1,15 @@
 /**
- * The HTTP surface: routes requests, bounds their bodies, hands webhook bodies to the pipeline and renders its
- * answers. The decisions about a webhook stay in `pipeline/handle-webhook.ts`; what this layer needs arrives
- * in `HttpDeps`.
+ * The HTTP surface: routes requests, bounds what their bodies may cost, hands webhook bodies to the pipeline
+ * and renders its answers. The decisions about a webhook stay in
+ * `pipeline/handle-webhook.ts`; what this layer needs arrives in `HttpDeps`.
  */
 import type { ProviderRuntime } from '../pipeline/compile.ts';
 import { handleWebhook, type WebhookAnswer, type WebhookDeps } from '../pipeline/handle-webhook.ts';
 import type { DeliveryLog } from '../observe/delivery-log.ts';
 import type { Logger } from '../observe/log.ts';
 import type { Metrics } from '../observe/metrics.ts';
-import { readLimitedBody } from './read-body.ts';
+import { createBodyBudget, type BodyBudget } from './body-budget.ts';
+import { readBody, type BodyRefusal, type Timers } from './read-body.ts';
 import { hasBody, requestPath } from './route.ts';
 
 export interface Readiness {
@@ -16,10 +17,19 @@ export interface Readiness {
   reason?: string;
 }
 
+/** The `server:` limits this layer enforces (sizes in bytes, durations in milliseconds). */
+export interface HttpLimits {
+  maxBodySize: number;
+  maxBodyBytesInFlight: number;
+  bodyTimeout: number;
+}
+
 export interface HttpDeps {
   providers: ReadonlyMap<string, ProviderRuntime>;
   webhook: WebhookDeps;
-  maxBodySize: number;
+  limits: HttpLimits;
+  /** Runs the body deadline. */
+  timers: Timers;
   metrics: Metrics;
   log: Logger;
   deliveries: DeliveryLog;
@@ -52,13 +62,37 @@ function answer(result: WebhookAnswer): Response {
   return json(result.status, result.body, result.headers);
 }
 
+/** Gauges of what the limits bound, evaluated when /metrics is scraped. */
+function limitMetrics(budget: BodyBudget) {
+  const gauge = (name: string, help: string, value: number) => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${value}\n`;
+  return {
+    render: () => gauge('fluxgate_http_body_bytes_in_flight', 'Bytes of request bodies being read (bounded by server.maxBodyBytesInFlight).', budget.inUse()),
+  };
+}
+
 /**
  * @example
  * const app = createHttpApp(deps);
  * Bun.serve({ fetch: (request) => app.handle(request) });
  */
 export function createHttpApp(deps: HttpDeps): HttpApp {
-  const { providers, metrics, log, maxBodySize } = deps;
+  const { providers, metrics, limits, log } = deps;
+  // A body larger than the whole budget could never be read; such a body is refused as too large.
+  const maxBodySize = Math.min(limits.maxBodySize, limits.maxBodyBytesInFlight);
+  if (maxBodySize < limits.maxBodySize) {
+    log.warn('server.maxBodyBytesInFlight is smaller than server.maxBodySize: bodies above it are refused with 413', { maxBodySize, maxBodyBytesInFlight: limits.maxBodyBytesInFlight });
+  }
+  const budget = createBodyBudget(limits.maxBodyBytesInFlight);
+  metrics.registry.register(limitMetrics(budget));
+  const retryAfter = { 'retry-after': String(deps.webhook.retryAfterSeconds) };
+
+  const bodyRefusals: Record<BodyRefusal, { status: number; reason: string; headers?: Record<string, string> }> = {
+    'too-large': { status: 413, reason: `body larger than ${maxBodySize} bytes` },
+    'over-budget': { status: 503, reason: 'too many request bodies being read', headers: retryAfter },
+    timeout: { status: 408, reason: `body not received within ${limits.bodyTimeout} ms` },
+    // Nobody is left to read this answer; it is counted as a malformed request.
+    aborted: { status: 400, reason: 'connection closed before the body was complete' },
+  };
 
   async function hook(request: Request, name: string): Promise<Response> {
     const provider = providers.get(name);
@@ -68,13 +102,14 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     try {
       if (!deps.accepting()) {
         deps.webhook.reporter.rejected(provider, 503, 'shutting down');
-        return refuse(request, 503, { error: 'shutting down' }, { 'retry-after': '5' });
+        return refuse(request, 503, { error: 'shutting down' }, retryAfter);
       }
-      const read = await readLimitedBody(request, maxBodySize);
+      const read = await readBody(request, { maxBytes: maxBodySize, budget, timeoutMs: limits.bodyTimeout, timers: deps.timers });
       if (!read.ok) {
-        deps.webhook.reporter.rejected(provider, 413, `body larger than ${maxBodySize} bytes`);
+        const refusal = bodyRefusals[read.refusal];
+        deps.webhook.reporter.rejected(provider, refusal.status, refusal.reason);
         // Closing tells the sender to stop sending the rest of the body.
-        return json(413, { error: `body larger than ${maxBodySize} bytes` }, { connection: 'close' });
+        return json(refusal.status, { error: refusal.reason }, { ...refusal.headers, connection: 'close' });
       }
       return answer(handleWebhook(provider, { body: read.body, headers: request.headers }, deps.webhook));
     } finally {

@@ -27,3 +27,9 @@ export function hasBody(request: Request): boolean {
   const length = request.headers.get('content-length');
   return length !== null && length !== '0';
 }
+
+/** A declared Content-Length, or undefined when there is none (chunked) or it is not a plain number. */
+export function declaredLength(request: Request): number | undefined {
+  const length = request.headers.get('content-length');
+  return length !== null && /^[0-9]+$/.test(length) ? Number(length) : undefined;
+}

@@ -34,3 +34,15 @@ export function sample(metrics: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
+/**
+ * Polls /metrics until `series` reads `value`: the gateway reads bodies and closes connections on its own
+ * schedule. Gives up after 5 s, naming the last value read.
+ */
+export async function waitForSample(url: string, series: string, value: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  let last: number | undefined;
+  while ((last = sample(await (await fetch(`${url}/metrics`)).text(), series)) !== value) {
+    if (Date.now() > deadline) throw new Error(`expected ${series} ${value}, last read ${last}`);
+    await Bun.sleep(5);
+  }
+}
