@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { processSecretSources, resolveProviderSecrets, type SecretSources } from '../config/secrets.ts';
 import { createHttpApp, type Readiness } from '../http/app.ts';
+import { fitRequestCap } from '../http/fd-limit.ts';
 import { listen } from '../http/listen.ts';
 import { renderStatusPage } from '../http/status-page.ts';
 import { createDeliveryLog } from '../observe/delivery-log.ts';
@@ -129,10 +130,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   const startedAt = new Date(clock.now()).toISOString();
+  const maxConcurrentRequests = fitRequestCap(config.server.maxConcurrentRequests, log);
   const app = createHttpApp({
     providers,
     webhook: { reconciler, seen: (key) => deduper.seen(key), reporter: webhookReporter, now: () => clock.now(), retryAfterSeconds: 5 },
-    limits: config.server,
+    limits: { ...config.server, maxConcurrentRequests },
     timers: clock,
     metrics,
     log,
@@ -144,7 +146,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   const tls = config.server.tls ? { cert: readFileSync(fromConfig(config.server.tls.certFile), 'utf8'), key: readFileSync(fromConfig(config.server.tls.keyFile), 'utf8') } : undefined;
-  const server = listen({ address: options.address ?? config.server.address, tls, handle: app.handle });
+  const server = listen({ address: options.address ?? config.server.address, tls, idleTimeoutMs: config.server.idleTimeout, handle: app.handle });
   log.info('fluxgate listening', { address: server.address, providers: [...providers.keys()], targets: config.targets.length, tls: Boolean(tls) });
 
   let stopping: Promise<{ unfinished: number }> | undefined;

@@ -43,6 +43,12 @@ export const ServerConfig = T.Object(
     maxBodyBytesInFlight: size('32MiB'),
     /** A body must have arrived this long after its headers; else 408 and the connection is closed. */
     bodyTimeout: duration('10s'),
+    /** Requests waiting for a body or a readiness check at once; beyond it 503 + Retry-After. */
+    maxConcurrentRequests: T.Integer({ minimum: 1, default: 512 }),
+    /** Keep-alive connections idle this long are closed (whole seconds, 1s to 255s: Bun's range). */
+    idleTimeout: T.Transform(T.String({ pattern: '^([1-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])s$', description: 'whole seconds from 1s to 255s', default: '10s' }))
+      .Decode(durationMs)
+      .Encode(formatDuration),
     tls: T.Optional(T.Object({ certFile: T.String({ minLength: 1 }), keyFile: T.String({ minLength: 1 }) }, closed)),
     publicUrl: T.Optional(T.String({ pattern: '^https?://', description: 'an http(s) URL' })),
     /** How long shutdown waits for in-flight patches before exiting anyway. */

@@ -1,6 +1,6 @@
 /**
- * The HTTP surface: routes requests, bounds what their bodies may cost, hands webhook bodies to the pipeline
- * and renders its answers. The decisions about a webhook stay in
+ * The HTTP surface: routes requests, bounds what they may cost (bodies, waiting requests), hands webhook
+ * bodies to the pipeline and renders its answers. The decisions about a webhook stay in
  * `pipeline/handle-webhook.ts`; what this layer needs arrives in `HttpDeps`.
  */
 import type { ProviderRuntime } from '../pipeline/compile.ts';
@@ -10,6 +10,7 @@ import type { Logger } from '../observe/log.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import { createBodyBudget, type BodyBudget } from './body-budget.ts';
 import { readBody, type BodyRefusal, type Timers } from './read-body.ts';
+import { createRequestGate, type RequestGate } from './request-gate.ts';
 import { hasBody, requestPath } from './route.ts';
 
 export interface Readiness {
@@ -22,6 +23,7 @@ export interface HttpLimits {
   maxBodySize: number;
   maxBodyBytesInFlight: number;
   bodyTimeout: number;
+  maxConcurrentRequests: number;
 }
 
 export interface HttpDeps {
@@ -63,10 +65,12 @@ function answer(result: WebhookAnswer): Response {
 }
 
 /** Gauges of what the limits bound, evaluated when /metrics is scraped. */
-function limitMetrics(budget: BodyBudget) {
+function limitMetrics(budget: BodyBudget, gate: RequestGate) {
   const gauge = (name: string, help: string, value: number) => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${value}\n`;
   return {
-    render: () => gauge('fluxgate_http_body_bytes_in_flight', 'Bytes of request bodies being read (bounded by server.maxBodyBytesInFlight).', budget.inUse()),
+    render: () =>
+      gauge('fluxgate_http_body_bytes_in_flight', 'Bytes of request bodies being read (bounded by server.maxBodyBytesInFlight).', budget.inUse()) +
+      gauge('fluxgate_http_requests_in_flight', 'Requests waiting for a body or a readiness check (bounded by server.maxConcurrentRequests).', gate.inFlight()),
   };
 }
 
@@ -83,7 +87,8 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     log.warn('server.maxBodyBytesInFlight is smaller than server.maxBodySize: bodies above it are refused with 413', { maxBodySize, maxBodyBytesInFlight: limits.maxBodyBytesInFlight });
   }
   const budget = createBodyBudget(limits.maxBodyBytesInFlight);
-  metrics.registry.register(limitMetrics(budget));
+  const gate = createRequestGate(limits.maxConcurrentRequests);
+  metrics.registry.register(limitMetrics(budget, gate));
   const retryAfter = { 'retry-after': String(deps.webhook.retryAfterSeconds) };
 
   const bodyRefusals: Record<BodyRefusal, { status: number; reason: string; headers?: Record<string, string> }> = {
@@ -99,6 +104,10 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     if (!provider) return refuse(request, 404, { error: `no provider named "${name}"` });
     if (request.method !== 'POST') return refuse(request, 405, { error: 'use POST' }, { allow: 'POST' });
     const started = performance.now();
+    if (!gate.enter()) {
+      deps.webhook.reporter.rejected(provider, 503, 'too many requests in flight');
+      return refuse(request, 503, { error: 'too many requests in flight' }, retryAfter);
+    }
     try {
       if (!deps.accepting()) {
         deps.webhook.reporter.rejected(provider, 503, 'shutting down');
@@ -113,17 +122,24 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
       }
       return answer(handleWebhook(provider, { body: read.body, headers: request.headers }, deps.webhook));
     } finally {
+      gate.leave();
       metrics.webhookDuration.observe((performance.now() - started) / 1000, [provider.name]);
     }
   }
 
   async function readyz(): Promise<Response> {
     if (!deps.accepting()) return json(503, { ready: false, reason: 'shutting down' });
-    const readiness = await deps.readiness();
-    return json(readiness.ready ? 200 : 503, readiness);
+    // A readiness check may wait for the API server: it counts against the cap like a hook.
+    if (!gate.enter()) return json(503, { ready: false, reason: 'too many requests in flight' }, retryAfter);
+    try {
+      const readiness = await deps.readiness();
+      return json(readiness.ready ? 200 : 503, readiness);
+    } finally {
+      gate.leave();
+    }
   }
 
-  /** Pages read no body. */
+  /** Pages read no body. All but /readyz answer on the spot, so they are never refused by the cap. */
   const pages = new Map<string, () => Response | Promise<Response>>([
     ['/healthz', () => json(200, { status: 'ok' })],
     ['/readyz', readyz],

@@ -4,6 +4,8 @@ export interface ListenOptions {
   /** `host:port`; `[v6]:port` for IPv6; port 0 picks a free port. */
   address: string;
   tls?: { cert: string; key: string };
+  /** Whole seconds from 1 to 255 (Bun's range), in milliseconds. */
+  idleTimeoutMs: number;
   handle(request: Request): Promise<Response>;
 }
 
@@ -32,7 +34,7 @@ function splitAddress(address: string): { hostname: string; port: number } {
 
 /**
  * @example
- * const server = listen({ address: '127.0.0.1:0', handle: app.handle });
+ * const server = listen({ address: '127.0.0.1:0', idleTimeoutMs: 10_000, handle: app.handle });
  * await fetch(`${server.url}/healthz`);
  * await server.stop();
  */
@@ -44,6 +46,10 @@ export function listen(options: ListenOptions): Listener {
     // Bun's default (and Elysia's listen()) sets SO_REUSEPORT, which lets a second instance bind the same port silently.
     reusePort: false,
     maxRequestBodySize: bunBodyLimit,
+    // Closes keep-alive connections idle this long. Bun also closes a connection whose request is not complete
+    // within about this time (it checks every 4 s), and one that has not sent a whole first request within
+    // about 10 s whatever this is set to.
+    idleTimeout: Math.round(options.idleTimeoutMs / 1000),
     tls: options.tls,
     fetch: (request) => options.handle(request),
   });

@@ -46,6 +46,8 @@ describe('config validation', () => {
       maxBodySize: 4 * 1024 * 1024,
       maxBodyBytesInFlight: 32 * 1024 * 1024,
       bodyTimeout: 10_000,
+      maxConcurrentRequests: 512,
+      idleTimeout: 10_000,
       shutdownTimeout: 25_000,
     });
     expect(config.kubernetes).toMatchObject({ mode: 'auto', requestTimeout: 10_000 });
