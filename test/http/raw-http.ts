@@ -13,6 +13,8 @@ export interface RawResponse {
 
 export interface RawConnection {
   write(data: string | Uint8Array): void;
+  /** Writes and waits until the data is handed to the kernel; false once the connection is closed. */
+  send(data: string | Uint8Array): Promise<boolean>;
   /** The first complete response on this connection. */
   response(): Promise<RawResponse>;
   /** True once the server has closed its side of the connection. */
@@ -60,6 +62,11 @@ export function rawConnect(port: number): Promise<RawConnection> {
         write: (data) => {
           if (!socket.destroyed) socket.write(data);
         },
+        send: (data) =>
+          new Promise((done) => {
+            if (socket.destroyed || isClosed) return done(false);
+            socket.write(data, (error) => done(!error));
+          }),
         response: () =>
           new Promise((done, fail) => {
             const check = () => {
