@@ -37,7 +37,10 @@ export function requestCap(configured: number, limit: FileLimit | undefined): nu
   return Math.max(1, Math.min(configured, Math.floor(limit.soft / 2)));
 }
 
-/** Logs the limit once and returns the cap to enforce; warns when the limit lowers the configured cap. */
+/**
+ * Logs the limit once and returns the cap to enforce; warns when the limit lowers the configured cap.
+ * @example const maxConcurrentRequests = fitRequestCap(config.server.maxConcurrentRequests, log);
+ */
 export function fitRequestCap(configured: number, log: Logger, limit = openFileLimit()): number {
   const cap = requestCap(configured, limit);
   if (!limit) return cap;

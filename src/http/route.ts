@@ -28,7 +28,10 @@ export function hasBody(request: Request): boolean {
   return length !== null && length !== '0';
 }
 
-/** A declared Content-Length, or undefined when there is none (chunked) or it is not a plain number. */
+/**
+ * A declared Content-Length, or undefined when there is none (chunked) or it is not a plain number.
+ * @example declaredLength(new Request('http://gw/hook/github', { method: 'POST', headers: { 'content-length': '2' }, body: '{}' })) // 2
+ */
 export function declaredLength(request: Request): number | undefined {
   const length = request.headers.get('content-length');
   return length !== null && /^[0-9]+$/.test(length) ? Number(length) : undefined;
