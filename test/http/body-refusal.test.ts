@@ -58,7 +58,9 @@ test('a body on a hook that cannot take it (unknown provider, wrong method) is n
 test('a GET without a body keeps the connection open for the next request', async () => {
   const connection = await rawConnect(gateway.port);
   connection.write(head('GET /healthz HTTP/1.1', { Host: 'gw' }));
-  expect((await connection.response()).status).toBe(200);
+  const response = await connection.response();
+  expect(response.status).toBe(200);
+  expect(response.headers.connection).not.toBe('close');
   expect(connection.closed()).toBe(false);
   connection.destroy();
 });
