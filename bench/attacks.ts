@@ -79,12 +79,16 @@ targets:
 }
 
 async function startGateway(prefix: string[] = []): Promise<Gateway & { stop(): Promise<void> }> {
-  const child = Bun.spawn([...prefix, process.execPath, mainScript, 'serve', '--config', writeConfig()], {
+  // setpriv (util-linux, like prlimit) ends the gateway with this script, however this script ends.
+  const child = Bun.spawn(['setpriv', '--pdeathsig', 'TERM', '--', ...prefix, process.execPath, mainScript, 'serve', '--config', writeConfig()], {
     env: { ...process.env, FLUXGATE_LOG_LEVEL: 'info' },
     stdout: 'ignore',
     stderr: 'pipe',
   });
-  const listening = await waitForLogLine(child.stderr, (line) => line.msg === 'fluxgate listening');
+  const listening = await waitForLogLine(child.stderr, (line) => line.msg === 'fluxgate listening').catch((error) => {
+    child.kill();
+    throw error;
+  });
   // Keep reading stderr so the child never blocks on a full pipe.
   void (async () => {
     const reader = child.stderr.getReader();
