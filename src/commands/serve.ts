@@ -3,6 +3,8 @@
  * and serves HTTP. Nothing else in fluxgate creates long-lived state.
  */
 import { createHttpApp, type Readiness } from '../http/app.ts';
+import { fitRequestCap } from '../http/fd-limit.ts';
+import { listen } from '../http/listen.ts';
 import { renderStatusPage } from '../http/status-page.ts';
 import { createDeliveryLog } from '../observe/delivery-log.ts';
 import { createLogger, type Logger } from '../observe/log.ts';
@@ -67,12 +69,6 @@ async function warnAboutPermissions(client: KubeClient, selectors: ObjectSelecto
   }
 }
 
-function splitAddress(address: string): { hostname: string; port: number } {
-  const index = address.lastIndexOf(':');
-  const host = address.slice(0, index).replace(/^\[(.*)\]$/, '$1');
-  return { hostname: host || '0.0.0.0', port: Number(address.slice(index + 1)) };
-}
-
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? createLogger();
   const clock = options.clock ?? systemClock;
@@ -134,11 +130,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   const startedAt = new Date(clock.now()).toISOString();
-  const maxBodySize = config.server.maxBodySize;
+  const maxConcurrentRequests = fitRequestCap(config.server.maxConcurrentRequests, log);
   const app = createHttpApp({
     providers,
     webhook: { reconciler, seen: (provider, id) => deduper.seen(provider, id), mintTicket, accepting: () => accepting, reporter: webhookReporter, now: () => clock.now(), retryAfterSeconds: 5 },
-    maxBodySize,
+    limits: { ...config.server, maxConcurrentRequests },
+    timers: clock,
     metrics,
     log,
     deliveries,
@@ -148,25 +145,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       renderStatusPage({ version: options.version, kubernetes: `${connection.mode}: ${connection.describe}`, config, events: providerEvents, deliveries: deliveries.recent(), startedAt }),
   });
 
-  const { hostname, port } = splitAddress(options.address ?? config.server.address);
   const tls = loaded.tls;
-  const server = Bun.serve({
-    hostname,
-    port,
-    // Elysia's own listen() sets reusePort, which lets a second instance bind the same port silently.
-    reusePort: false,
-    // A backstop only: the hook reader refuses oversized bodies itself, counted and logged.
-    maxRequestBodySize: maxBodySize + 1024 * 1024,
-    tls,
-    fetch: (request) => app.handle(request),
-  });
-  const url = `${tls ? 'https' : 'http'}://${hostname === '0.0.0.0' ? '127.0.0.1' : hostname}:${server.port}`;
-  log.info('fluxgate listening', { address: `${hostname}:${server.port}`, providers: [...providers.keys()], targets: config.targets.length, tls: Boolean(tls) });
+  const server = listen({ address: options.address ?? config.server.address, tls, idleTimeoutMs: config.server.idleTimeout, handle: app.handle });
+  log.info('fluxgate listening', { address: server.address, providers: [...providers.keys()], targets: config.targets.length, tls: Boolean(tls) });
 
   let stopping: Promise<{ unfinished: number }> | undefined;
   return {
-    url,
-    port: server.port!,
+    url: server.url,
+    port: server.port,
     handle: (request) => app.handle(request),
     shutdown() {
       stopping ??= (async () => {
@@ -174,7 +160,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         log.info('shutting down: flushing pending reconcile requests', { pending: reconciler.pending() });
         const result = await reconciler.shutdown(config.server.shutdownTimeout);
         if (result.unfinished > 0) log.error('shutdown timed out with patches unfinished', result);
-        await server.stop(true);
+        await server.stop();
         log.info('stopped', result);
         return result;
       })();

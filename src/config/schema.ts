@@ -37,7 +37,18 @@ const Name = T.String({ pattern: '^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$', maxLength:
 export const ServerConfig = T.Object(
   {
     address: T.String({ default: '0.0.0.0:9292', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]*):[0-9]{1,5}$', description: 'host:port' }),
-    maxBodySize: size('25MiB'),
+    /** Larger bodies get 413. 4 MiB: about three times the largest push GitHub sends (2048 commits, ~1.3 MB). */
+    maxBodySize: size('4MiB'),
+    /** Bytes of request bodies being read at once, over all requests; beyond it 503 + Retry-After. */
+    maxBodyBytesInFlight: size('32MiB'),
+    /** A body must have arrived this long after its headers; else 408 and the connection is closed. */
+    bodyTimeout: duration('10s'),
+    /** Requests waiting for a body or a readiness check at once; beyond it 503 + Retry-After. */
+    maxConcurrentRequests: T.Integer({ minimum: 1, default: 512 }),
+    /** Keep-alive connections idle this long are closed (whole seconds, 1s to 255s: Bun's range). */
+    idleTimeout: T.Transform(T.String({ pattern: '^([1-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])s$', description: 'whole seconds from 1s to 255s', default: '10s' }))
+      .Decode(durationMs)
+      .Encode(formatDuration),
     tls: T.Optional(T.Object({ certFile: T.String({ minLength: 1 }), keyFile: T.String({ minLength: 1 }) }, closed)),
     publicUrl: T.Optional(T.String({ pattern: '^https?://', description: 'an http(s) URL' })),
     /** How long shutdown waits for in-flight patches before exiting anyway. */

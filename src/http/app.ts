@@ -1,24 +1,37 @@
 /**
- * The HTTP surface: adapts requests to the pipeline and renders answers. Holds no state of its own; what it
- * needs arrives in `HttpDeps`.
+ * The HTTP surface: routes requests, bounds what they may cost (bodies, waiting requests), hands webhook
+ * bodies to the pipeline and renders its answers. The decisions about a webhook stay in
+ * `pipeline/handle-webhook.ts`; what this layer needs arrives in `HttpDeps`.
  */
-import { Elysia } from 'elysia';
 import type { ProviderRuntime } from '../pipeline/compile.ts';
 import { handleWebhook, type WebhookAnswer, type WebhookDeps } from '../pipeline/handle-webhook.ts';
 import type { DeliveryLog } from '../observe/delivery-log.ts';
 import type { Logger } from '../observe/log.ts';
 import type { Metrics } from '../observe/metrics.ts';
-import { readLimitedBody } from './read-body.ts';
+import { createBodyBudget, type BodyBudget } from './body-budget.ts';
+import { readBody, type BodyRefusal, type Timers } from './read-body.ts';
+import { createRequestGate, type RequestGate } from './request-gate.ts';
+import { hasBody, requestPath } from './route.ts';
 
 export interface Readiness {
   ready: boolean;
   reason?: string;
 }
 
+/** The `server:` limits this layer enforces (sizes in bytes, durations in milliseconds). */
+export interface HttpLimits {
+  maxBodySize: number;
+  maxBodyBytesInFlight: number;
+  bodyTimeout: number;
+  maxConcurrentRequests: number;
+}
+
 export interface HttpDeps {
   providers: ReadonlyMap<string, ProviderRuntime>;
   webhook: WebhookDeps;
-  maxBodySize: number;
+  limits: HttpLimits;
+  /** Runs the body deadline. */
+  timers: Timers;
   metrics: Metrics;
   log: Logger;
   deliveries: DeliveryLog;
@@ -28,57 +41,132 @@ export interface HttpDeps {
   statusPage(): string;
 }
 
+export interface HttpApp {
+  /** Answers one request; never throws. */
+  handle(request: Request): Promise<Response>;
+}
+
 const jsonHeaders = { 'content-type': 'application/json' };
 
 function json(status: number, body: unknown, headers?: Record<string, string>): Response {
   return new Response(JSON.stringify(body), { status, headers: headers ? { ...jsonHeaders, ...headers } : jsonHeaders });
 }
 
+/**
+ * An answer given without reading the request's body. `Connection: close` makes Bun close the connection
+ * after the answer instead of reading the rest of the body to reuse it, so the sender is stopped at once.
+ */
+function refuse(request: Request, status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return json(status, body, hasBody(request) ? { ...headers, connection: 'close' } : headers);
+}
+
 function answer(result: WebhookAnswer): Response {
   return json(result.status, result.body, result.headers);
 }
 
-export function createHttpApp(deps: HttpDeps) {
-  const { providers, metrics } = deps;
+/** Gauges of what the limits bound, evaluated when /metrics is scraped. */
+function limitMetrics(budget: BodyBudget, gate: RequestGate) {
+  const gauge = (name: string, help: string, value: number) => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${value}\n`;
+  return {
+    render: () =>
+      gauge('fluxgate_http_body_bytes_in_flight', 'Bytes of request bodies being read (bounded by server.maxBodyBytesInFlight).', budget.inUse()) +
+      gauge('fluxgate_http_requests_in_flight', 'Requests waiting for a body or a readiness check (bounded by server.maxConcurrentRequests).', gate.inFlight()),
+  };
+}
+
+/**
+ * @example
+ * const app = createHttpApp(deps);
+ * Bun.serve({ fetch: (request) => app.handle(request) });
+ */
+export function createHttpApp(deps: HttpDeps): HttpApp {
+  const { providers, metrics, limits, log } = deps;
+  // A body larger than the whole budget could never be read; such a body is refused as too large.
+  const maxBodySize = Math.min(limits.maxBodySize, limits.maxBodyBytesInFlight);
+  if (maxBodySize < limits.maxBodySize) {
+    log.warn('server.maxBodyBytesInFlight is smaller than server.maxBodySize: bodies above it are refused with 413', { maxBodySize, maxBodyBytesInFlight: limits.maxBodyBytesInFlight });
+  }
+  const budget = createBodyBudget(limits.maxBodyBytesInFlight);
+  const gate = createRequestGate(limits.maxConcurrentRequests);
+  metrics.registry.register(limitMetrics(budget, gate));
+  const retryAfter = { 'retry-after': String(deps.webhook.retryAfterSeconds) };
+
+  const bodyRefusals: Record<BodyRefusal, { status: number; reason: string; headers?: Record<string, string> }> = {
+    'too-large': { status: 413, reason: `body larger than ${maxBodySize} bytes` },
+    'over-budget': { status: 503, reason: 'too many request bodies being read', headers: retryAfter },
+    timeout: { status: 408, reason: `body not received within ${limits.bodyTimeout} ms` },
+    // Nobody is left to read this answer; it is counted as a malformed request.
+    aborted: { status: 400, reason: 'connection closed before the body was complete' },
+  };
 
   async function hook(request: Request, name: string): Promise<Response> {
     const provider = providers.get(name);
-    if (!provider) return json(404, { error: `no provider named "${name}"` });
-    if (request.method !== 'POST') return json(405, { error: 'use POST' }, { allow: 'POST' });
+    if (!provider) return refuse(request, 404, { error: `no provider named "${name}"` });
+    if (request.method !== 'POST') return refuse(request, 405, { error: 'use POST' }, { allow: 'POST' });
     const started = performance.now();
+    if (!gate.enter()) {
+      deps.webhook.reporter.rejected(provider, 503, 'too many requests in flight');
+      return refuse(request, 503, { error: 'too many requests in flight' }, retryAfter);
+    }
     try {
       if (!deps.accepting()) {
         deps.webhook.reporter.rejected(provider, 503, 'shutting down');
-        return json(503, { error: 'shutting down' }, { 'retry-after': '5' });
+        return refuse(request, 503, { error: 'shutting down' }, retryAfter);
       }
-      const read = await readLimitedBody(request, deps.maxBodySize);
+      const read = await readBody(request, { maxBytes: maxBodySize, budget, timeoutMs: limits.bodyTimeout, timers: deps.timers });
       if (!read.ok) {
-        deps.webhook.reporter.rejected(provider, 413, `body larger than ${deps.maxBodySize} bytes`);
-        // Closing tells the sender to stop streaming the rest of an oversized body.
-        return json(413, { error: `body larger than ${deps.maxBodySize} bytes` }, { connection: 'close' });
+        const refusal = bodyRefusals[read.refusal];
+        deps.webhook.reporter.rejected(provider, refusal.status, refusal.reason);
+        // Closing tells the sender to stop sending the rest of the body.
+        return json(refusal.status, { error: refusal.reason }, { ...refusal.headers, connection: 'close' });
       }
       return answer(handleWebhook(provider, { body: read.body, headers: request.headers }, deps.webhook));
     } finally {
+      gate.leave();
       metrics.webhookDuration.observe((performance.now() - started) / 1000, [provider.name]);
     }
   }
 
-  return new Elysia()
-    .all('/hook/:provider', ({ request, params }) => hook(request, params.provider), { parse: 'none' })
-    .get('/healthz', () => json(200, { status: 'ok' }))
-    .get('/readyz', async () => {
-      if (!deps.accepting()) return json(503, { ready: false, reason: 'shutting down' });
+  async function readyz(): Promise<Response> {
+    if (!deps.accepting()) return json(503, { ready: false, reason: 'shutting down' });
+    // A readiness check may wait for the API server: it counts against the cap like a hook.
+    if (!gate.enter()) return json(503, { ready: false, reason: 'too many requests in flight' }, retryAfter);
+    try {
       const readiness = await deps.readiness();
       return json(readiness.ready ? 200 : 503, readiness);
-    })
-    .get('/metrics', () => new Response(metrics.registry.render(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } }))
-    .get('/api/deliveries', () => json(200, { deliveries: deps.deliveries.recent() }))
-    .get('/', () => new Response(deps.statusPage(), { headers: { 'content-type': 'text/html; charset=utf-8' } }))
-    .onError(({ code, error, request }) => {
-      if (code === 'NOT_FOUND') return json(404, { error: 'not found' });
-      deps.log.error('request failed', { path: new URL(request.url).pathname, error: error instanceof Error ? error.message : String(error) });
-      return json(500, { error: 'internal error' });
-    });
-}
+    } finally {
+      gate.leave();
+    }
+  }
 
-export type HttpApp = ReturnType<typeof createHttpApp>;
+  /** Pages read no body. All but /readyz answer on the spot, so they are never refused by the cap. */
+  const pages = new Map<string, () => Response | Promise<Response>>([
+    ['/healthz', () => json(200, { status: 'ok' })],
+    ['/readyz', readyz],
+    ['/metrics', () => new Response(metrics.registry.render(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } })],
+    ['/api/deliveries', () => json(200, { deliveries: deps.deliveries.recent() })],
+    ['/', () => new Response(deps.statusPage(), { headers: { 'content-type': 'text/html; charset=utf-8' } })],
+  ]);
+
+  async function route(request: Request): Promise<Response> {
+    const path = requestPath(request);
+    if (path.startsWith('/hook/')) return hook(request, path.slice('/hook/'.length));
+    // Only hooks read a body: any other body is refused before a byte of it is read.
+    if (hasBody(request)) return refuse(request, 413, { error: 'this route takes no body' });
+    const page = pages.get(path);
+    if (!page) return json(404, { error: 'not found' });
+    if (request.method !== 'GET' && request.method !== 'HEAD') return json(405, { error: 'use GET' }, { allow: 'GET, HEAD' });
+    return page();
+  }
+
+  return {
+    async handle(request) {
+      try {
+        return await route(request);
+      } catch (error) {
+        log.error('request failed', { path: requestPath(request), error: error instanceof Error ? error.message : String(error) });
+        return refuse(request, 500, { error: 'internal error' });
+      }
+    },
+  };
+}

@@ -41,7 +41,15 @@ targets:
 describe('config validation', () => {
   test('a valid config gets every default', () => {
     const config = check(valid);
-    expect(config.server).toMatchObject({ address: '127.0.0.1:9292', maxBodySize: 25 * 1024 * 1024, shutdownTimeout: 25_000 });
+    expect(config.server).toMatchObject({
+      address: '127.0.0.1:9292',
+      maxBodySize: 4 * 1024 * 1024,
+      maxBodyBytesInFlight: 32 * 1024 * 1024,
+      bodyTimeout: 10_000,
+      maxConcurrentRequests: 512,
+      idleTimeout: 10_000,
+      shutdownTimeout: 25_000,
+    });
     expect(config.kubernetes).toMatchObject({ mode: 'auto', requestTimeout: 10_000 });
     // Durations and sizes arrive parsed: milliseconds and bytes.
     expect(config.reconcile).toMatchObject({ debounce: 2000, concurrency: 16, retry: { maxAttempts: 8, initialDelay: 250, maxDelay: 30_000 } });
