@@ -9,7 +9,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { builtinCatalog } from '../src/plugins/catalog.ts';
+import { deliveryBody } from '../test/support/webhooks.ts';
 import { tempDir } from '../test/support/temp-dir.ts';
 
 const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' }, connections: { type: 'string', default: '32' } } });
@@ -24,9 +24,8 @@ if (!Bun.which('wrk')) {
 const cores = Number(readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? 1);
 const pin = (core: number) => (cores > 1 ? ['taskset', '-c', String(core)] : []);
 
-// A realistic push: the plugin's own sample, about 7 KB with two changed files.
-const sample = builtinCatalog().get('github')!.sample({ repository: 'your-org/your-repo', branch: 'main', changedPaths: [`apps/my-app/deployment.yaml`, `apps/my-app/kustomization.yaml`] });
-const body = Buffer.from(sample.body);
+// A real push as GitHub publishes it (octokit's example, 8.7 KB), for the benchmark's repository and branch.
+const body = Buffer.from(deliveryBody('github/push-new-branch.json', { repository: 'your-org/your-repo', branch: 'main' }));
 const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 writeFileSync(join(dir.path, 'body.json'), body);
 writeFileSync(

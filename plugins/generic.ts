@@ -1,24 +1,18 @@
 /**
- * `generic`: unsigned deliveries. `verify` accepts everything; the config layer only allows this plugin for a
- * provider with `allowUnsigned: true`, where the unguessable route name (`/hook/<name>`) is the only secret.
- * Prefer `generic-hmac` wherever the sender can sign. Payload shape and headers: see `generic-payload.ts`.
+ * `generic`: fluxgate's own payload (see src/provider-kit/generic-payload.ts) with no signature: a provider of this
+ * type needs `allowUnsigned: true`, and the unguessable route is then its only secret. Prefer `generic-hmac`
+ * wherever the sender can sign. `X-Event` names the event (default `push`); `X-Delivery`, else `X-Request-Id`, is
+ * the delivery id.
  */
-import type { PluginHost, ProviderPlugin, VerifyResult } from '../src/plugins/plugin-api.ts';
-import { createGenericPayload } from './generic-payload.ts';
+import type { ProviderFactory } from '../src/pipeline/provider.ts';
 
-const OK: VerifyResult = { ok: true };
-
-export default function createGenericPlugin(host: PluginHost): ProviderPlugin {
-  const payload = createGenericPayload(host);
-  return {
-    id: 'generic',
-    defaultEvents: ['push'],
-    supportsUnsigned: true,
-    secretFields: [],
-    verify: () => OK,
-    describe: payload.describe,
-    parse: payload.parse,
-    sample: payload.sample,
-    sign: () => ({}),
-  };
-}
+const generic: ProviderFactory = (kit) => ({
+  id: 'generic',
+  defaultEvents: ['push'],
+  secretFields: [],
+  describe: (headers) => ({ event: headers.get('x-event') || 'push', deliveryId: headers.get('x-delivery') || headers.get('x-request-id') || undefined }),
+  verify: () => ({ ok: true }),
+  parse: (request, info) => ({ events: [kit.genericEvent(kit.json(request.body), info.event ?? 'push')] }),
+  sign: () => ({}),
+});
+export default generic;

@@ -1,8 +1,8 @@
-/** The provider plugins compiled into fluxgate. Runtime plugins from `pluginsDir` come on top of these. */
-import type { PluginFactory } from '../src/plugins/plugin-api.ts';
-import createGenericPlugin from './generic.ts';
-import createGenericHmacPlugin from './generic-hmac.ts';
-import createGithubPlugin from './github.ts';
-import createGitlabPlugin from './gitlab.ts';
+/** The providers compiled into fluxgate, handed to the catalog by the composition root. Runtime ones from `pluginsDir` come on top. */
+import type { ProviderFactory } from '../src/pipeline/provider.ts';
+import generic from './generic.ts';
+import genericHmac from './generic-hmac.ts';
+import github from './github.ts';
+import gitlab from './gitlab.ts';
 
-export const builtinPlugins: PluginFactory[] = [createGithubPlugin, createGitlabPlugin, createGenericHmacPlugin, createGenericPlugin];
+export const builtinProviders: readonly ProviderFactory[] = [github, gitlab, genericHmac, generic];

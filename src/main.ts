@@ -60,7 +60,7 @@ async function serve(flags: ServeFlags, command: Command, io: Io): Promise<numbe
   const log = createLogger({ level });
   let gateway;
   try {
-    gateway = await startGateway({ configPath: path, version: packageJson.version, log, env: io.env, dryRun: flags.dryRun });
+    gateway = await startGateway({ configPath: path, builtins: await builtins(), version: packageJson.version, log, env: io.env, dryRun: flags.dryRun });
   } catch (error) {
     if (error instanceof ConfigError) reportConfigError(error, io.err);
     else io.err(`fluxgate: ${(error as Error).message}`);
@@ -85,25 +85,39 @@ async function validate(file: string | undefined, flags: ServeFlags, command: Co
   if (file && flags.config && file !== flags.config) command.error('error: give the config file once: as FILE or as --config FILE', { exitCode: EXIT_USAGE });
   const path = configPath(command, file ?? flags.config, io.env);
   const { runValidate } = await import('./commands/validate.ts');
-  return runValidate({ path, env: io.env, dryRun: flags.dryRun, fileOnly: flags.fileOnly }, io.out, io.err);
+  return runValidate({ path, builtins: await builtins(), env: io.env, dryRun: flags.dryRun, fileOnly: flags.fileOnly }, io.out, io.err);
 }
 
 interface SendFlags {
   providerType?: string;
   secret?: string;
   signingSecret?: string;
+  bearerToken?: string;
+  option?: string[];
   event?: string;
   repository?: string;
   branch?: string;
   tag?: string;
+  image?: string;
+}
+
+/** The providers compiled in (plugins/index.ts): the composition root hands them to the commands. */
+async function builtins() {
+  return (await import('../plugins/index.ts')).builtinProviders;
 }
 
 async function send(url: string | undefined, flags: SendFlags, command: Command, io: Io): Promise<number> {
-  const { runSend, sendArgumentsProblem } = await import('./commands/send.ts');
+  const [{ runSend, sendArgumentsProblem }, { builtinCatalog }, { providerKit }, { samples }] = await Promise.all([
+    import('./commands/send.ts'),
+    import('./pipeline/catalog.ts'),
+    import('./provider-kit/index.ts'),
+    import('../samples/index.ts'),
+  ]);
+  const deps = { catalog: builtinCatalog(await builtins(), providerKit), samples };
   const options = { ...flags, url };
-  const problem = sendArgumentsProblem(options);
+  const problem = sendArgumentsProblem(options, deps);
   if (problem !== undefined) command.error(`error: ${problem}`, { exitCode: EXIT_USAGE });
-  return runSend({ ...options, url: url!, providerType: flags.providerType! }, io.out, io.err);
+  return runSend({ ...options, url: url!, providerType: flags.providerType! }, deps, io.out, io.err);
 }
 
 /** The command tree; `setExit` receives the exit code of the command that ran. */
@@ -134,13 +148,16 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   command('send', 'post a signed sample webhook, as the provider would, to test a route end to end')
     .argument('[URL]', 'the hook, e.g. http://127.0.0.1:9292/hook/github')
-    .option('--provider-type <type>', 'the provider type to imitate: github, gitlab, generic-hmac, generic')
+    .option('--provider-type <type>', 'the provider type to imitate (github, gitlab, bitbucket, harbor, …)')
     .option('--secret <secret>', 'the provider secret to sign with (GitHub secret, GitLab token, …)')
     .option('--signing-secret <secret>', 'GitLab signing token (whsec_…)')
+    .option('--bearer-token <token>', 'OIDC types (gcr, generic-oidc): the ID token to send')
+    .option('--option <key=value>', "one of the provider's options its signature depends on (repeatable)", (value: string, all: string[] = []) => [...all, value])
     .option('--event <name>', "the event (default: the type's push event)")
     .option('--repository <repository>', 'org/repo or a clone URL')
+    .option('--image <name>', 'registry types: the image pushed (default: the repository)')
     .addOption(new Option('--branch <branch>', 'a push to this branch (default: main)').conflicts('tag'))
-    .addOption(new Option('--tag <tag>', 'a push of this tag').conflicts('branch'))
+    .addOption(new Option('--tag <tag>', 'a push of this tag (registry types: the image tag)').conflicts('branch'))
     .action(async (url: string | undefined, flags: SendFlags, self: Command) => setExit(await send(url, flags, self, io)));
 
   command('version', 'print the version').action(() => {

@@ -15,15 +15,20 @@ import type { SecretRef } from '../config/schema.ts';
 import { loadTlsFiles, type TlsPem } from '../config/tls-files.ts';
 import { ConfigError, parseConfig, type CheckedConfig } from '../config/validate.ts';
 import { formatPath } from '../config/yaml-source.ts';
+import { optionsOf } from '../config/provider-rules.ts';
+import { builtinCatalog, loadCatalog, type Catalog } from '../pipeline/catalog.ts';
+import type { PreparedProvider } from '../pipeline/compile.ts';
 import { compileMatch } from '../pipeline/match.ts';
-import { builtinCatalog, loadCatalog } from '../plugins/catalog.ts';
-import type { ProviderPlugin, ProviderSecrets } from '../plugins/plugin-api.ts';
+import { ConfigProblem, type ProviderFactory, type ProviderSecrets } from '../pipeline/provider.ts';
+import { providerKit } from '../provider-kit/index.ts';
 import { defaultApiVersion } from '../reconcile/kinds.ts';
 import { KubeSetupError, resolveKubernetes, type KubeTarget } from '../reconcile/kube-target.ts';
 
 export interface LoadOptions {
   /** The config file. */
   path: string;
+  /** The providers compiled into fluxgate (plugins/index.ts), handed in by the command. */
+  builtins: readonly ProviderFactory[];
   /** Secrets' `env:` and Kubernetes discovery (`KUBECONFIG`, `HOME`, `KUBERNETES_SERVICE_HOST`) read this. */
   env: Record<string, string | undefined>;
   /** `--dry-run`: nothing is sent to Kubernetes, whatever `kubernetes.mode` says. */
@@ -41,12 +46,15 @@ export interface LoadOptions {
 
 /** What the file alone says (validate --file-only). */
 export interface LoadedFile extends CheckedConfig {
-  plugins: Map<string, ProviderPlugin>;
+  /** Provider types: the built-ins and pluginsDir's. */
+  catalog: Catalog;
 }
 
 export interface LoadedConfig extends LoadedFile {
   /** Each provider's resolved secrets, by provider name. */
   secrets: Map<string, ProviderSecrets>;
+  /** Each provider's codec, options and the key its type prepared from the secrets, by provider name. */
+  providers: Map<string, PreparedProvider>;
   /** How Kubernetes will be reached (connect with connectResolved). */
   kube: KubeTarget;
   /** `server.tls` as PEM, checked to be a certificate and its key. */
@@ -74,18 +82,18 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
   const problems: RuleIssue[] = [];
 
   // pluginsDir is itself config, so plugins are loaded between the schema check and the rules that name types.
-  let plugins: Map<string, ProviderPlugin>;
+  let catalog: Catalog;
   try {
-    plugins = await loadCatalog(config.pluginsDir, baseDir);
+    catalog = await loadCatalog(options.builtins, providerKit, config.pluginsDir, baseDir);
   } catch (error) {
     problems.push({ path: ['pluginsDir'], message: (error as Error).message });
-    plugins = builtinCatalog();
+    catalog = builtinCatalog(options.builtins, providerKit);
   }
-  problems.push(...checkConfigRules(config, { plugins, defaultApiVersion, compileMatch }));
+  problems.push(...checkConfigRules(config, { providers: catalog, defaultApiVersion, compileMatch }));
   const located = () => problems.map(({ path: at, message, atKey }) => ({ ...source.locate(at, atKey), path: formatPath(at), message }));
   if (options.fileOnly) {
     if (problems.length > 0) throw new ConfigError(path, located());
-    return { ...checked, plugins };
+    return { ...checked, catalog };
   }
 
   let kube: KubeTarget | undefined;
@@ -110,9 +118,11 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
   const sendsNothing = kube?.mode === 'dry-run';
   const { secrets, problems: secretProblems } = resolveProviderSecrets(config, { env, readFile: (file) => readFile(fromConfig(file)) }, (value, ref, index, field) => {
     if (!sendsNothing && isPlaceholderSecret(value)) return placeholderMessage(ref, kube, config.kubernetes.mode);
-    return secretFormatProblem(plugins.get(config.providers[index]!.type), field, value);
+    return undefined;
   });
   problems.push(...secretProblems);
+  // Every provider of a known type is prepared with the secrets that resolved, so its problems join the others.
+  const providers = prepareProviders(config, catalog, secrets, problems);
 
   let tls: TlsPem | undefined;
   if (config.server.tls) {
@@ -124,20 +134,36 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
   if (problems.length > 0 || kube === undefined) {
     throw new ConfigError(path, located());
   }
-  return { ...checked, plugins, secrets, kube, tls };
+  return { ...checked, catalog, secrets, providers, kube, tls };
 }
 
-/** A plugin's own check of a secret's format. A check that throws, or whose sentence quotes the secret, is not repeated. */
-function secretFormatProblem(plugin: ProviderPlugin | undefined, field: keyof ProviderSecrets, value: string): string | undefined {
-  if (!plugin?.checkSecret) return undefined;
-  let problem: unknown;
-  try {
-    problem = plugin.checkSecret(field, value);
-  } catch {
-    return `type "${plugin.id}" failed while checking ${field}`;
-  }
-  if (typeof problem !== 'string') return undefined;
-  return problem.includes(value) ? `type "${plugin.id}" refuses ${field} (its reason is not shown because it quotes the secret)` : problem;
+/**
+ * Runs each type's `prepare` on its provider's secrets and options, once; a value the type cannot use is a
+ * problem at its field (the message never quotes a secret: one that does is replaced).
+ */
+function prepareProviders(config: LoadedFile['config'], catalog: Catalog, secrets: Map<string, ProviderSecrets>, problems: RuleIssue[]): Map<string, PreparedProvider> {
+  const prepared = new Map<string, PreparedProvider>();
+  // A field with a problem already (an unset variable) is not reported twice.
+  const reported = new Set(problems.map((problem) => formatPath(problem.path)));
+  config.providers.forEach((provider, index) => {
+    const codec = catalog.get(provider.type);
+    if (!codec) return;
+    const resolved = secrets.get(provider.name) ?? {};
+    const options = optionsOf(codec, provider.options);
+    const verifies = codec.keyless === true || Object.values(resolved).some((value) => value !== undefined);
+    try {
+      const key = codec.prepare ? codec.prepare(resolved, options) : resolved;
+      prepared.set(provider.name, { codec, options, key, verifies });
+    } catch (error) {
+      const field = error instanceof ConfigProblem ? error.field : (codec.secretFields.find((name) => resolved[name] !== undefined) ?? 'options');
+      const message = error instanceof Error ? error.message : String(error);
+      const quotesSecret = Object.values(resolved).some((value) => value !== undefined && message.includes(value));
+      const path = ['providers', index, ...field.split('.')];
+      if (reported.has(formatPath(path))) return;
+      problems.push({ path, message: quotesSecret ? `type "${codec.id}" refuses ${field} (its reason is not shown because it quotes the secret)` : message });
+    }
+  });
+  return prepared;
 }
 
 function placeholderMessage(ref: SecretRef, kube: KubeTarget | undefined, mode: string): string {

@@ -1,76 +1,116 @@
 /**
- * `fluxgate send`: builds a realistic sample event for a provider type, signs it as the provider would, and
- * posts it, so a user can test a route end to end without pushing to Git.
+ * `fluxgate send`: builds a small, realistic delivery for a provider type (its sample), authenticates it as the
+ * host would (the type's own `sign`, or a bearer token for OIDC types), and posts it, so a user can test a route
+ * end to end without pushing to Git or a registry.
  */
-import { randomUUID } from 'node:crypto';
-import { builtinCatalog } from '../plugins/catalog.ts';
-import type { ProviderPlugin, ProviderSecrets } from '../plugins/plugin-api.ts';
+import { createHash, randomUUID } from 'node:crypto';
+import { Value } from '@sinclair/typebox/value';
+import type { Catalog } from '../pipeline/catalog.ts';
+import type { ProviderCodec, ProviderSecrets } from '../pipeline/provider.ts';
+import type { Sample, SampleInput } from './sample.ts';
 
 export interface SendOptions {
   url: string;
   providerType: string;
   secret?: string;
   signingSecret?: string;
+  /** For OIDC types: the ID token to send as `Authorization: Bearer`. */
+  bearerToken?: string;
+  /** The provider's options (`key=value`), where its signature depends on them (a header name, a user). */
+  option?: string[];
   event?: string;
   repository?: string;
   branch?: string;
   tag?: string;
+  /** Registry types: the image pushed. */
+  image?: string;
+}
+
+export interface SendDeps {
+  catalog: Catalog;
+  samples: Readonly<Record<string, Sample>>;
+  now?: () => Date;
 }
 
 const FLAGS: Record<keyof ProviderSecrets, string> = { secret: '--secret S', signingSecret: '--signing-secret S' };
+
+function optionsOf(codec: ProviderCodec<unknown>, pairs: readonly string[] = []): unknown {
+  const given = Object.fromEntries(pairs.map((pair) => [pair.slice(0, Math.max(0, pair.indexOf('='))), pair.slice(pair.indexOf('=') + 1)]));
+  return codec.options ? Value.Default(codec.options, given) : given;
+}
 
 /**
  * What is wrong with `send`'s arguments, as one sentence naming every missing argument, or undefined.
  *
  * @example
- * sendArgumentsProblem({}); // 'missing --provider-type T and URL'
- * sendArgumentsProblem({ providerType: 'github', url: 'http://127.0.0.1:9292/hook/github' });
+ * sendArgumentsProblem({}, deps); // 'missing --provider-type T and URL'
+ * sendArgumentsProblem({ providerType: 'github', url: 'http://127.0.0.1:9292/hook/github' }, deps);
  * // 'missing --secret S (type github signs with it)'
  */
-export function sendArgumentsProblem(options: Partial<SendOptions>, catalog: ReadonlyMap<string, ProviderPlugin> = builtinCatalog()): string | undefined {
+export function sendArgumentsProblem(options: Partial<SendOptions>, deps: SendDeps): string | undefined {
   const missing: string[] = [];
   if (!options.providerType) missing.push('--provider-type T');
   if (!options.url) missing.push('URL');
-  const plugin = options.providerType ? catalog.get(options.providerType) : undefined;
-  if (options.providerType && !plugin) {
-    const unknown = `unknown provider type "${options.providerType}" (known: ${[...catalog.keys()].join(', ')})`;
+  const codec = options.providerType ? deps.catalog.get(options.providerType) : undefined;
+  if (options.providerType && (!codec || !deps.samples[options.providerType])) {
+    const known = [...deps.catalog.keys()].filter((type) => deps.samples[type] !== undefined);
+    const unknown = `${codec ? 'no sample delivery for' : 'unknown'} provider type "${options.providerType}" (known: ${known.join(', ')})`;
     return missing.length > 0 ? `${unknown}; missing ${missing.join(' and ')}` : unknown;
   }
-  if (plugin && !plugin.supportsUnsigned && !plugin.secretFields.some((field) => options[field])) {
-    missing.push(`${plugin.secretFields.map((field) => FLAGS[field]).join(' or ')} (type ${plugin.id} signs with ${plugin.secretFields.length > 1 ? 'one of them' : 'it'})`);
+  if (codec?.keyless && !options.bearerToken) missing.push(`--bearer-token T (type ${codec.id} is authenticated by an ID token from its issuer)`);
+  else if (codec && codec.secretFields.length > 0 && !codec.secretFields.some((field) => options[field])) {
+    missing.push(`${codec.secretFields.map((field) => FLAGS[field]).join(' or ')} (type ${codec.id} signs with ${codec.secretFields.length > 1 ? 'one of them' : 'it'})`);
   }
   if (missing.length > 0) return `missing ${missing.slice(0, -1).join(', ')}${missing.length > 1 ? ' and ' : ''}${missing[missing.length - 1]}`;
-  for (const field of plugin?.secretFields ?? []) {
-    const value = options[field];
-    const problem = value === undefined ? undefined : plugin?.checkSecret?.(field, value);
-    if (problem !== undefined) return `${FLAGS[field].split(' ')[0]}: ${problem}`;
+  if (codec?.prepare && !codec.keyless) {
+    try {
+      codec.prepare({ secret: options.secret, signingSecret: options.signingSecret }, optionsOf(codec, options.option));
+    } catch (error) {
+      const field = (error as { field?: string }).field;
+      return `${field && field in FLAGS ? FLAGS[field as keyof ProviderSecrets].split(' ')[0] : 'options'}: ${(error as Error).message}`;
+    }
   }
   return undefined;
 }
 
-export async function runSend(options: SendOptions, out: (line: string) => void, err: (line: string) => void): Promise<number> {
-  const problem = sendArgumentsProblem(options);
-  const plugin = builtinCatalog().get(options.providerType);
-  if (problem !== undefined || !plugin) {
+/** `org/repo` or a URL → the slug and the host (when a URL names one). */
+function repositoryOf(value: string | undefined): SampleInput['repository'] {
+  const text = (value ?? 'example-org/example-app').trim();
+  const url = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?([^/:]+)(?::\d+)?\/(.+)$/i.exec(text) ?? /^(?:[^@/]+@)?([^/:]+):(.+)$/.exec(text);
+  const slug = (url ? url[2]! : text).replace(/\.git$/, '').replace(/^\/+|\/+$/g, '');
+  return url ? { slug, host: url[1]! } : { slug };
+}
+
+export function sampleInput(options: SendOptions, now: Date, deliveryId: string): SampleInput {
+  const repository = repositoryOf(options.repository);
+  const ref = options.tag !== undefined ? { ref: `refs/tags/${options.tag}`, tag: options.tag } : { ref: `refs/heads/${options.branch ?? 'main'}`, branch: options.branch ?? 'main' };
+  const seed = `${repository.slug}|${ref.ref}|${now.getTime()}`;
+  const commit = createHash('sha1').update(seed).digest('hex');
+  const digest = `sha256:${createHash('sha256').update(seed).digest('hex')}`;
+  return { event: options.event, repository, ref, commit, image: { name: options.image ?? repository.slug, tag: options.tag ?? 'latest', digest }, deliveryId, now };
+}
+
+export async function runSend(options: SendOptions, deps: SendDeps, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+  const problem = sendArgumentsProblem(options, deps);
+  const codec = deps.catalog.get(options.providerType);
+  const sample = deps.samples[options.providerType];
+  if (problem !== undefined || !codec || !sample) {
     err(`error: ${problem}`);
     return 2;
   }
-  // One delivery id for both: GitLab's signed webhook-id must equal its Idempotency-Key.
-  const deliveryId = randomUUID();
-  let sample: { body: Uint8Array; headers: Record<string, string> };
-  let headers: Record<string, string>;
-  try {
-    sample = plugin.sample({ event: options.event, repository: options.repository, branch: options.branch, tag: options.tag, deliveryId });
-    const secrets: ProviderSecrets = { secret: options.secret, signingSecret: options.signingSecret };
-    headers = { ...sample.headers, ...plugin.sign(sample.body, secrets, { now: new Date(), deliveryId }) };
-  } catch (error) {
-    // e.g. an event the provider has no sample for: a usage problem, not a failed delivery.
-    err(`error: ${(error as Error).message}`);
-    return 2;
-  }
+  // One delivery id for the body, the headers and a signature that covers it (GitLab's webhook-id = Idempotency-Key).
+  const now = deps.now?.() ?? new Date();
+  const input = sampleInput(options, now, randomUUID());
+  const body = new TextEncoder().encode(JSON.stringify(sample.body(input)));
+  const secrets: ProviderSecrets = { secret: options.secret, signingSecret: options.signingSecret };
+  const signed = codec.keyless
+    ? { Authorization: `Bearer ${options.bearerToken}` }
+    : codec.secretFields.some((field) => secrets[field])
+      ? codec.sign(body, secrets, { now, deliveryId: input.deliveryId, options: optionsOf(codec, options.option) })
+      : {};
   let response: Response;
   try {
-    response = await fetch(options.url, { method: 'POST', headers, body: sample.body });
+    response = await fetch(options.url, { method: 'POST', headers: { ...sample.headers(input), ...signed }, body });
   } catch (error) {
     err(`cannot reach ${options.url}: ${(error as Error).message}`);
     return 1;

@@ -10,7 +10,7 @@ import { createDeliveryLog } from '../observe/delivery-log.ts';
 import { createLogger, type Logger } from '../observe/log.ts';
 import { createMetrics } from '../observe/metrics.ts';
 import { createReconcileReporter, createWebhookReporter } from '../observe/reporters.ts';
-import { compileProviders } from '../pipeline/compile.ts';
+import { addressBlocks, compileProviders } from '../pipeline/compile.ts';
 import { createDeliveryDeduper } from '../pipeline/dedupe.ts';
 import { createTicketMinter } from '../pipeline/tickets.ts';
 import { systemClock, type Clock } from '../reconcile/clock.ts';
@@ -22,10 +22,13 @@ import { createLabelSelection } from '../reconcile/label-selection.ts';
 import { createReconciler, type ObjectSelector } from '../reconcile/reconciler.ts';
 import type { KubeClient } from '../reconcile/kube-client.ts';
 import { retryPolicy } from '../reconcile/retry.ts';
+import type { ProviderFactory } from '../pipeline/provider.ts';
 import { loadConfigFile } from './load-config.ts';
 
 export interface GatewayOptions {
   configPath: string;
+  /** The providers compiled into fluxgate (plugins/index.ts). */
+  builtins: readonly ProviderFactory[];
   version: string;
   env?: Record<string, string | undefined>;
   /** `serve --dry-run`: nothing is sent to Kubernetes, whatever `kubernetes.mode` says. */
@@ -74,8 +77,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   const env = options.env ?? process.env;
   // The same loader as `validate`: secrets, TLS files and the Kubernetes target are checked before anything starts.
-  const loaded = await loadConfigFile({ path: options.configPath, env, dryRun: options.dryRun });
-  const { config, secrets } = loaded;
+  const loaded = await loadConfigFile({ path: options.configPath, builtins: options.builtins, env, dryRun: options.dryRun });
+  const { config } = loaded;
   const connection = await connectResolved(loaded.kube, { timeoutMs: config.kubernetes.requestTimeout });
   if (connection.warning) log.warn(connection.warning);
   const dryRun = connection.mode === 'dry-run';
@@ -105,7 +108,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const mintTicket = createTicketMinter(() => clock.now());
   const deduper = createDeliveryDeduper({ ttlMs: dedupeWindowMs, maxEntriesPerProvider: 100_000, now: () => clock.now() });
-  const providers = compileProviders(config, loaded.plugins, secrets, { defaultApiVersion, annotationFor });
+  const providers = compileProviders(config, loaded.providers, { defaultApiVersion, annotationFor });
 
   const providerEvents = new Map([...providers.values()].map((provider) => [provider.name, provider.events]));
   let accepting = true;
@@ -132,7 +135,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const startedAt = new Date(clock.now()).toISOString();
   const maxConcurrentRequests = fitRequestCap(config.server.maxConcurrentRequests, log);
   const app = createHttpApp({
-    providers,
+    providers: new Map([...providers.values()].map((provider) => [provider.route, provider])),
+    ...(config.server.trustedProxies ? { trustedProxies: addressBlocks(config.server.trustedProxies) } : {}),
     webhook: { reconciler, seen: (provider, id) => deduper.seen(provider, id), mintTicket, accepting: () => accepting, reporter: webhookReporter, now: () => clock.now(), retryAfterSeconds: 5 },
     limits: { ...config.server, maxConcurrentRequests },
     timers: clock,

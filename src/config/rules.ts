@@ -1,11 +1,12 @@
 /** Config rules that a schema cannot express: cross references and plugin capabilities. */
-import type { ProviderPlugin } from '../plugins/plugin-api.ts';
+import type { Catalog } from '../pipeline/catalog.ts';
+import { checkProviders, isAddressBlock } from './provider-rules.ts';
 import type { Config } from './schema.ts';
 import { formatDuration } from './units.ts';
 
 export interface RuleContext {
-  /** Provider plugins by id (built in and from pluginsDir). */
-  plugins: ReadonlyMap<string, ProviderPlugin>;
+  /** Provider types by id (built in and from pluginsDir). */
+  providers: Catalog;
   /** The apiVersion fluxgate assumes for a well-known kind, if any. */
   defaultApiVersion(kind: string): string | undefined;
   /** Compiles a target's match block; throws with a message naming the bad pattern. */
@@ -20,50 +21,20 @@ export interface RuleIssue {
 }
 
 export function checkConfigRules(config: Config, context: RuleContext): RuleIssue[] {
-  return [...checkServer(config), ...checkProviders(config, context), ...checkTargets(config, context)];
+  return [...checkServer(config), ...checkProviders(config, context.providers), ...checkTargets(config, context)];
 }
 
 function checkServer(config: Config): RuleIssue[] {
   const issues: RuleIssue[] = [];
   const port = Number(config.server.address.slice(config.server.address.lastIndexOf(':') + 1));
   if (port > 65535) issues.push({ path: ['server', 'address'], message: `port ${port} is out of range` });
+  config.server.trustedProxies?.forEach((block, index) => {
+    if (!isAddressBlock(block)) issues.push({ path: ['server', 'trustedProxies', index], message: `"${block}" is not an IP address or CIDR block (e.g. 10.0.0.0/8)` });
+  });
   const retry = config.reconcile.retry;
   if (retry.maxDelay < retry.initialDelay) {
     issues.push({ path: ['reconcile', 'retry', 'maxDelay'], message: `maxDelay ${formatDuration(retry.maxDelay)} is shorter than initialDelay ${formatDuration(retry.initialDelay)}` });
   }
-  return issues;
-}
-
-function checkProviders(config: Config, context: RuleContext): RuleIssue[] {
-  const issues: RuleIssue[] = [];
-  const names = new Set<string>();
-  config.providers.forEach((provider, index) => {
-    const at = (...rest: (string | number)[]) => ['providers', index, ...rest];
-    if (names.has(provider.name)) issues.push({ path: at('name'), message: `provider "${provider.name}" is defined twice` });
-    names.add(provider.name);
-    const plugin = context.plugins.get(provider.type);
-    if (!plugin) {
-      const known = [...context.plugins.keys()].join(', ');
-      issues.push({ path: at('type'), message: `unknown provider type "${provider.type}" (known: ${known})` });
-      return;
-    }
-    if (plugin.supportsUnsigned) {
-      if (provider.allowUnsigned !== true) {
-        issues.push({ path: at('type'), message: `type "${plugin.id}" checks no signature: set allowUnsigned: true to accept unsigned requests (the route name is then the only secret)` });
-      }
-    } else if (provider.allowUnsigned !== undefined) {
-      issues.push({ path: at('allowUnsigned'), atKey: true, message: `type "${plugin.id}" always verifies requests; remove allowUnsigned` });
-    }
-    for (const field of ['secret', 'signingSecret'] as const) {
-      if (provider[field] && !plugin.secretFields.includes(field)) {
-        issues.push({ path: at(field), atKey: true, message: `type "${plugin.id}" does not use ${field}` });
-      }
-    }
-    const configured = plugin.secretFields.some((field) => provider[field] !== undefined);
-    if (plugin.secretFields.length > 0 && !configured && !plugin.supportsUnsigned) {
-      issues.push({ path: at(), message: `provider "${provider.name}" needs ${plugin.secretFields.join(' or ')} ({ env: NAME }, { file: PATH } or { value: "..." })` });
-    }
-  });
   return issues;
 }
 

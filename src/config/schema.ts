@@ -46,6 +46,8 @@ export const ServerConfig = T.Object(
     /** Requests waiting for a body or a readiness check at once; beyond it 503 + Retry-After. */
     maxConcurrentRequests: T.Integer({ minimum: 1, default: 512 }),
     /** Keep-alive connections idle this long are closed (whole seconds, 1s to 255s: Bun's range). */
+    /** Proxies (CIDRs or IPs) whose `X-Forwarded-For` is believed when a provider restricts `allowedSources`. */
+    trustedProxies: T.Optional(T.Array(T.String({ minLength: 1 }), { minItems: 1 })),
     idleTimeout: T.Transform(T.String({ pattern: '^([1-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])s$', description: 'whole seconds from 1s to 255s', default: '10s' }))
       .Decode(durationMs)
       .Encode(formatDuration),
@@ -98,8 +100,17 @@ export const ProviderConfig = T.Object(
     /** A second secret some providers use, e.g. GitLab's signing token (Standard Webhooks). */
     signingSecret: T.Optional(SecretRef),
     events: T.Optional(T.Array(T.String({ minLength: 1 }), { minItems: 1 })),
-    /** Accept requests without any signature (only plugins that support it, e.g. `generic`). */
+    /**
+     * Accept requests without verifying them: with no secret configured, the route is the only secret. Required
+     * for types that check no signature (`generic`, `dockerhub`, `quay`).
+     */
     allowUnsigned: T.Optional(T.Boolean()),
+    /** Settings of this provider's type (e.g. OIDC issuers, a header name); checked against the type's own schema. */
+    options: T.Optional(T.Unknown()),
+    /** The route, instead of `/hook/<name>` (e.g. a Flux Receiver's `/hook/<sha256>`), so a hook can move without touching the host. */
+    path: T.Optional(T.String({ pattern: '^/hook/[A-Za-z0-9._~-]{1,128}$', description: 'a path /hook/<letters, digits, . _ ~ ->' })),
+    /** Addresses (CIDRs or single IPs) the provider accepts requests from; others get 401. */
+    allowedSources: T.Optional(T.Array(T.String({ minLength: 1 }), { minItems: 1 })),
   },
   closed,
 );
@@ -111,6 +122,8 @@ export const TargetMatch = T.Object(
     branches: T.Optional(T.Array(T.String({ minLength: 1 }))),
     tags: T.Optional(T.Array(T.String({ minLength: 1 }))),
     paths: T.Optional(T.Array(T.String({ minLength: 1 }))),
+    /** Registry events: globs over normalized image names (`ghcr.io/org/app`, `docker.io/library/nginx` = `nginx`). */
+    images: T.Optional(T.Array(T.String({ minLength: 1 }))),
   },
   closed,
 );

@@ -3,7 +3,7 @@
  * never the value.
  */
 import { readFileSync } from 'node:fs';
-import type { ProviderSecrets } from '../plugins/plugin-api.ts';
+import type { ProviderSecrets } from '../pipeline/provider.ts';
 import type { RuleIssue } from './rules.ts';
 import type { Config, SecretRef } from './schema.ts';
 

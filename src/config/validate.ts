@@ -6,7 +6,7 @@
 import { Value } from '@sinclair/typebox/value';
 import { MAX_REPORTED_PROBLEMS } from './limits.ts';
 import { Config } from './schema.ts';
-import { closestName } from './suggest.ts';
+import { schemaProblems } from './schema-problems.ts';
 import { formatPath, parseYamlSource, type ConfigIssue, type YamlSource } from './yaml-source.ts';
 import { checkConfigRules, type RuleContext } from './rules.ts';
 
@@ -77,56 +77,16 @@ export function checkRules({ config, source }: CheckedConfig, context: RuleConte
   if (issues.length > 0) throw new ConfigError(source.file, issues);
 }
 
-interface SchemaNode {
-  description?: string;
-  anyOf?: SchemaNode[];
-  const?: unknown;
-  properties?: Record<string, unknown>;
-}
-
 function schemaErrors(data: unknown, source: YamlSource): { issues: ConfigIssue[]; unlisted: number } {
   const issues: ConfigIssue[] = [];
-  const seen = new Set<string>();
   let unlisted = 0;
-  for (const error of Value.Errors(Config, data)) {
-    // TypeBox reports a missing key twice (required, then wrong type): keep the first per path.
-    if (seen.has(error.path)) continue;
-    seen.add(error.path);
+  for (const problem of schemaProblems(Config, data)) {
     // Locating costs a walk of the parent mapping: only the problems that will be listed are located.
     if (issues.length >= MAX_REPORTED_PROBLEMS) {
       unlisted++;
       continue;
     }
-    const segments = error.path.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
-    const missing = error.value === undefined;
-    const unknownKey = error.message === 'Unexpected property';
-    const location = missing ? source.locate(segments.slice(0, -1)) : source.locate(segments, unknownKey);
-    issues.push({ ...location, path: formatPath(segments), message: describeError(error.message, error.schema as SchemaNode, error.value, missing, unknownKey, segments) });
+    issues.push({ ...source.locate(problem.at, problem.atKey), path: formatPath(problem.path), message: problem.message });
   }
   return { issues, unlisted };
-}
-
-function describeError(message: string, schema: SchemaNode, value: unknown, missing: boolean, unknownKey: boolean, segments: string[]): string {
-  const key = segments[segments.length - 1]!;
-  if (unknownKey) return `unknown key "${key}"${didYouMean(key, Object.keys(schema.properties ?? {}))}`;
-  if (missing) return `"${key}" is required`;
-  if (schema.description) return `expected ${schema.description}${unionKeyHint(schema, value)}`;
-  if (message.startsWith('Expected union value') && Array.isArray(schema.anyOf)) {
-    const options = schema.anyOf.map((option) => JSON.stringify(option.const)).join(', ');
-    return `expected one of ${options}${typeof value === 'string' ? didYouMean(value, schema.anyOf.map((option) => String(option.const))) : ''}`;
-  }
-  return message.charAt(0).toLowerCase() + message.slice(1);
-}
-
-function didYouMean(word: string, candidates: string[]): string {
-  const match = closestName(word, candidates);
-  return match === undefined ? '' : ` (did you mean "${match}"?)`;
-}
-
-/** For a union of objects (a secret reference): the allowed key nearest to a key none of them allows. */
-function unionKeyHint(schema: SchemaNode, value: unknown): string {
-  if (!Array.isArray(schema.anyOf) || value === null || typeof value !== 'object' || Array.isArray(value)) return '';
-  const allowed = schema.anyOf.flatMap((option) => Object.keys(option.properties ?? {}));
-  const stray = Object.keys(value).find((key) => !allowed.includes(key));
-  return stray === undefined ? '' : didYouMean(stray, allowed);
 }

@@ -4,6 +4,7 @@
  * `pipeline/handle-webhook.ts`; what this layer needs arrives in `HttpDeps`.
  */
 import type { ProviderRuntime } from '../pipeline/compile.ts';
+import type { BlockList } from 'node:net';
 import { handleWebhook, type WebhookAnswer, type WebhookDeps } from '../pipeline/handle-webhook.ts';
 import type { DeliveryLog } from '../observe/delivery-log.ts';
 import type { Logger } from '../observe/log.ts';
@@ -11,6 +12,7 @@ import type { Metrics } from '../observe/metrics.ts';
 import { createBodyBudget, type BodyBudget } from './body-budget.ts';
 import { readBody, type BodyRefusal, type Timers } from './read-body.ts';
 import { createRequestGate, type RequestGate } from './request-gate.ts';
+import { clientAddress } from './client-address.ts';
 import { hasBody, requestPath } from './route.ts';
 
 export interface Readiness {
@@ -27,7 +29,10 @@ export interface HttpLimits {
 }
 
 export interface HttpDeps {
+  /** Providers by route (`/hook/<name>` or their configured `path`). */
   providers: ReadonlyMap<string, ProviderRuntime>;
+  /** Proxies whose `X-Forwarded-For` is believed, for providers' `allowedSources`. */
+  trustedProxies?: BlockList;
   webhook: WebhookDeps;
   limits: HttpLimits;
   /** Runs the body deadline. */
@@ -42,8 +47,8 @@ export interface HttpDeps {
 }
 
 export interface HttpApp {
-  /** Answers one request; never throws. */
-  handle(request: Request): Promise<Response>;
+  /** Answers one request (`peer`: the TCP peer's address, when known); never throws. */
+  handle(request: Request, peer?: string): Promise<Response>;
 }
 
 const jsonHeaders = { 'content-type': 'application/json' };
@@ -99,9 +104,9 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     aborted: { status: 400, reason: 'connection closed before the body was complete' },
   };
 
-  async function hook(request: Request, name: string): Promise<Response> {
-    const provider = providers.get(name);
-    if (!provider) return refuse(request, 404, { error: `no provider named "${name}"` });
+  async function hook(request: Request, path: string, peer: string | undefined): Promise<Response> {
+    const provider = providers.get(path);
+    if (!provider) return refuse(request, 404, { error: `no provider at ${path.slice(0, 140)}` });
     if (request.method !== 'POST') return refuse(request, 405, { error: 'use POST' }, { allow: 'POST' });
     const started = performance.now();
     if (!gate.enter()) {
@@ -120,7 +125,8 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
         // Closing tells the sender to stop sending the rest of the body.
         return json(refusal.status, { error: refusal.reason }, { ...refusal.headers, connection: 'close' });
       }
-      return answer(handleWebhook(provider, { body: read.body, headers: request.headers }, deps.webhook));
+      const source = clientAddress(peer, request.headers.get('x-forwarded-for'), deps.trustedProxies);
+      return answer(await handleWebhook(provider, { body: read.body, headers: request.headers, source }, deps.webhook));
     } finally {
       gate.leave();
       metrics.webhookDuration.observe((performance.now() - started) / 1000, [provider.name]);
@@ -148,9 +154,9 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     ['/', () => new Response(deps.statusPage(), { headers: { 'content-type': 'text/html; charset=utf-8' } })],
   ]);
 
-  async function route(request: Request): Promise<Response> {
+  async function route(request: Request, peer: string | undefined): Promise<Response> {
     const path = requestPath(request);
-    if (path.startsWith('/hook/')) return hook(request, path.slice('/hook/'.length));
+    if (path.startsWith('/hook/')) return hook(request, path, peer);
     // Only hooks read a body: any other body is refused before a byte of it is read.
     if (hasBody(request)) return refuse(request, 413, { error: 'this route takes no body' });
     const page = pages.get(path);
@@ -160,9 +166,9 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   }
 
   return {
-    async handle(request) {
+    async handle(request, peer) {
       try {
-        return await route(request);
+        return await route(request, peer);
       } catch (error) {
         log.error('request failed', { path: requestPath(request), error: error instanceof Error ? error.message : String(error) });
         return refuse(request, 500, { error: 'internal error' });

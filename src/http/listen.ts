@@ -6,7 +6,8 @@ export interface ListenOptions {
   tls?: { cert: string; key: string };
   /** Whole seconds from 1 to 255 (Bun's range), in milliseconds. */
   idleTimeoutMs: number;
-  handle(request: Request): Promise<Response>;
+  /** `peer` is the address of the TCP peer (the client, or a proxy in front of it). */
+  handle(request: Request, peer: string | undefined): Promise<Response>;
 }
 
 export interface Listener {
@@ -51,7 +52,7 @@ export function listen(options: ListenOptions): Listener {
     // about 10 s whatever this is set to.
     idleTimeout: Math.round(options.idleTimeoutMs / 1000),
     tls: options.tls,
-    fetch: (request) => options.handle(request),
+    fetch: (request, server) => options.handle(request, server.requestIP(request)?.address),
   });
   const bound = server.port!;
   const shownHost = hostname === '0.0.0.0' ? '127.0.0.1' : hostname.includes(':') ? `[${hostname}]` : hostname;

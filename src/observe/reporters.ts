@@ -2,7 +2,7 @@
  * The observers behind the reporter interfaces: each pipeline and reconcile event becomes a metric, a log
  * line and an entry in the delivery log. Nothing here is read back by the pipeline.
  */
-import type { DeliveryInfo, GitEvent } from '../plugins/plugin-api.ts';
+import type { DeliveryInfo, Event } from '../pipeline/provider.ts';
 import type { ProviderIdentity, WebhookReporter } from '../pipeline/webhook-reporter.ts';
 import type { PatchOutcome, ReconcileReporter, Ticket } from '../reconcile/reconciler.ts';
 import type { DeliveryLog, ObjectState } from './delivery-log.ts';
@@ -15,16 +15,16 @@ const statusOutcome: Record<number, string> = { 400: 'bad_request', 401: 'unauth
 function eventLabel(provider: ProviderIdentity, info?: DeliveryInfo): string {
   if (!info) return 'unknown';
   if (info.ping) return 'ping';
-  return provider.events.has(info.event) ? info.event : 'other';
+  return info.event !== undefined && provider.events.has(info.event) ? info.event : 'other';
 }
 
-function summary(event?: GitEvent) {
+function summary(event?: Event) {
   if (!event) return {};
-  return { repository: event.repositories[0], ref: event.ref, commit: event.commit };
+  return { repository: event.repositories[0] ?? event.image?.name, ref: event.ref ?? event.tag, commit: event.commit };
 }
 
 export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries: DeliveryLog, now: () => number): WebhookReporter {
-  const record = (provider: ProviderIdentity, status: number, outcome: 'accepted' | 'ignored' | 'rejected', info?: DeliveryInfo, reason?: string, event?: GitEvent, targets: string[] = [], ticket?: Ticket) =>
+  const record = (provider: ProviderIdentity, status: number, outcome: 'accepted' | 'ignored' | 'rejected', info?: DeliveryInfo, reason?: string, event?: Event, targets: string[] = [], ticket?: Ticket) =>
     deliveries.add({
       ticket: ticket?.seq,
       deliveryId: info?.deliveryId,

@@ -1,27 +1,52 @@
 /**
- * Compiles the checked config into what the webhook path needs, once at start-up: per provider its plugin,
- * secrets, accepted events and the targets that listen to it, each with a compiled matcher and selectors.
+ * Compiles the checked config into what the webhook path needs, once at start-up: per provider its codec, the
+ * key `prepare` made, accepted events, route, allowed sources and the targets that listen to it, each with a
+ * compiled matcher and selectors.
  */
+import { BlockList, isIPv6 } from 'node:net';
 import type { Config, ResourceSelector } from '../config/schema.ts';
-import type { ProviderPlugin, ProviderSecrets } from '../plugins/plugin-api.ts';
 import type { ReconcileAnnotation } from '../reconcile/kinds.ts';
 import type { ObjectSelector } from '../reconcile/reconciler.ts';
 import { compileMatch, type MatchResult } from './match.ts';
-import type { GitEvent } from '../plugins/plugin-api.ts';
+import type { Event, ProviderCodec } from './provider.ts';
 
 export interface CompiledTarget {
   name: string;
-  match: (event: GitEvent) => MatchResult;
+  match: (event: Event) => MatchResult;
   selectors: ObjectSelector[];
 }
 
-export interface ProviderRuntime {
+/** What `prepare` made of one configured provider (the config loader calls it, once). */
+export interface PreparedProvider {
+  codec: ProviderCodec<unknown>;
+  /** The type's options with defaults applied. */
+  options: unknown;
+  key: unknown;
+  /** False for an `allowUnsigned` provider without a secret: its deliveries are not verified. */
+  verifies: boolean;
+}
+
+export interface ProviderRuntime extends PreparedProvider {
   name: string;
   type: string;
-  plugin: ProviderPlugin;
-  secrets: ProviderSecrets;
+  /** `/hook/<name>` or the configured `path`. */
+  route: string;
   events: ReadonlySet<string>;
+  /** Addresses allowed to send, when the provider restricts them. */
+  allowedSources?: BlockList;
   targets: CompiledTarget[];
+}
+
+/** A BlockList of the configured addresses and CIDRs (already checked by the config rules). */
+export function addressBlocks(blocks: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const block of blocks) {
+    const [address = '', bits] = block.split('/');
+    const family = isIPv6(address) ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(address, family);
+    else list.addSubnet(address, Number(bits), family);
+  }
+  return list;
 }
 
 /** How reconcile/ wants a selector expressed: the kind's apiVersion and annotation. */
@@ -51,25 +76,21 @@ export function compileSelector(resource: ResourceSelector, defaults: SelectorDe
   };
 }
 
-export function compileProviders(
-  config: Config,
-  plugins: ReadonlyMap<string, ProviderPlugin>,
-  secrets: ReadonlyMap<string, ProviderSecrets>,
-  defaults: SelectorDefaults,
-): Map<string, ProviderRuntime> {
+export function compileProviders(config: Config, prepared: ReadonlyMap<string, PreparedProvider>, defaults: SelectorDefaults): Map<string, ProviderRuntime> {
   const targets = config.targets.map((target) => ({
     providers: new Set(target.providers),
     compiled: { name: target.name, match: compileMatch(target.match), selectors: target.resources.map((resource) => compileSelector(resource, defaults)) },
   }));
   const runtimes = new Map<string, ProviderRuntime>();
   for (const provider of config.providers) {
-    const plugin = plugins.get(provider.type)!;
+    const ready = prepared.get(provider.name)!;
     runtimes.set(provider.name, {
+      ...ready,
       name: provider.name,
       type: provider.type,
-      plugin,
-      secrets: secrets.get(provider.name) ?? {},
-      events: new Set(provider.events ?? plugin.defaultEvents),
+      route: provider.path ?? `/hook/${provider.name}`,
+      events: new Set(provider.events ?? ready.codec.defaultEvents),
+      ...(provider.allowedSources ? { allowedSources: addressBlocks(provider.allowedSources) } : {}),
       targets: targets.filter((target) => target.providers.has(provider.name)).map((target) => target.compiled),
     });
   }

@@ -1,16 +1,25 @@
 /**
- * The webhook path after HTTP: describe → verify → filter events → parse → match → room → dedupe → hand to reconcile.
- * Returns the answer the SPEC's HTTP contract names; knows nothing of HTTP frameworks or Kubernetes clients.
+ * The webhook path after HTTP: source → describe → verify → filter events → parse → match → room → dedupe → hand
+ * to reconcile. Returns the answer the SPEC's HTTP contract names; knows nothing of HTTP frameworks or Kubernetes.
+ * Synchronous for the usual HMAC providers; a provider whose verification needs I/O (OIDC) makes it a promise.
  */
-import { PayloadError, type WebhookRequest } from '../plugins/plugin-api.ts';
-import type { ObjectSelector, Reconciler, Ticket } from '../reconcile/reconciler.ts';
+import { isIPv6, type BlockList } from 'node:net';
+import type { Reconciler, ObjectSelector, Ticket } from '../reconcile/reconciler.ts';
 import type { ProviderRuntime } from './compile.ts';
+import { matchTargets } from './match-targets.ts';
+import { PayloadError, type DeliveryInfo, type Event, type VerifiedInfo, type VerifyResult, type WebhookRequest } from './provider.ts';
 import type { WebhookReporter } from './webhook-reporter.ts';
 
 export interface WebhookAnswer {
   status: number;
   body: Record<string, unknown>;
   headers?: Record<string, string>;
+}
+
+/** A delivery as HTTP hands it over: the exact bytes, the headers, and the sender's address when known. */
+export interface IncomingWebhook extends WebhookRequest {
+  /** The client's IP address (after trusted proxies), for `allowedSources`. */
+  source?: string;
 }
 
 export interface WebhookDeps {
@@ -23,88 +32,89 @@ export interface WebhookDeps {
   accepting(): boolean;
   reporter: WebhookReporter;
   now(): number;
-  /** Seconds a client should wait when the queue is full or the gateway is stopping. */
+  /** Seconds a client should wait when the queue is full, the gateway is stopping or an issuer is unreachable. */
   retryAfterSeconds: number;
 }
 
 /**
- * The decision for one webhook whose body has been read. In order: verify (401) → ping (200) → event filter
- * (200) → parse (400) → not about code (200) → match (200 when nothing matches) → stopping or no room (503, not
- * remembered) → duplicate (200) → accepted (202, reconcile requested).
+ * The decision for one webhook whose body has been read. In order: a source not allowed (401) → bad
+ * authentication (401; 503 when the failure is not the sender's) → ping (200) → event filter (200) → parse (400)
+ * → not about code (200) → match (200 when nothing matches) → stopping or no room (503, not remembered) →
+ * duplicate (200) → accepted (202, reconcile requested).
  *
  * @example
- * const answer = handleWebhook(provider, { body, headers }, deps); // { status: 202, body: { delivery: '…', targets: 1 } }
+ * const answer = await handleWebhook(provider, { body, headers, source: '192.0.2.7' }, deps); // { status: 202, body: { delivery: '…', targets: 1 } }
  */
-export function handleWebhook(provider: ProviderRuntime, request: WebhookRequest, deps: WebhookDeps): WebhookAnswer {
-  const { plugin } = provider;
-  const { reporter } = deps;
+export function handleWebhook(provider: ProviderRuntime, request: IncomingWebhook, deps: WebhookDeps): WebhookAnswer | Promise<WebhookAnswer> {
   // Headers only, and cheap: what the sender claims, so even a refused delivery can be found in the logs.
-  const described = plugin.describe(request);
-  const verdict = plugin.verify(request, provider.secrets, new Date(deps.now()));
-  if (!verdict.ok) {
-    reporter.rejected(provider, 401, verdict.reason, described);
-    return { status: 401, body: { error: verdict.reason } };
+  const described = provider.codec.describe(request.headers);
+  if (provider.allowedSources && !(request.source !== undefined && allowed(provider.allowedSources, request.source))) {
+    return refuse(provider, deps, described, 401, 'requests from this address are not allowed for this provider');
   }
-  // A delivery id the signature covers wins over the header-described one, for dedupe and in the record.
-  const info = verdict.deliveryId === undefined ? described : { ...described, deliveryId: verdict.deliveryId };
+  if (!provider.verifies) return afterVerify(provider, request, deps, described, { ok: true });
+  const verdict = provider.codec.verify(request, provider.key, new Date(deps.now()));
+  return verdict instanceof Promise ? verdict.then((result) => afterVerify(provider, request, deps, described, result)) : afterVerify(provider, request, deps, described, verdict);
+}
 
-  if (info.ping) {
-    reporter.ignored(provider, info, 'ping');
-    return { status: 200, body: { ignored: 'ping' } };
-  }
-  if (!provider.events.has(info.event)) {
-    const reason = `event "${info.event}" is not in events [${[...provider.events].join(', ')}]`;
-    reporter.ignored(provider, info, reason);
-    return { status: 200, body: { ignored: reason } };
-  }
-
-  let event;
+/** Whether the sender's address is in the provider's blocks; an IPv4 client seen on an IPv6 socket counts as IPv4. */
+function allowed(blocks: BlockList, source: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(source);
   try {
-    event = plugin.parse(request, info);
+    return mapped ? blocks.check(mapped[1]!, 'ipv4') : blocks.check(source, isIPv6(source) ? 'ipv6' : 'ipv4');
+  } catch {
+    return false; // not an address at all
+  }
+}
+
+function refuse(provider: ProviderRuntime, deps: WebhookDeps, info: DeliveryInfo, status: 400 | 401 | 503, reason: string): WebhookAnswer {
+  deps.reporter.rejected(provider, status, reason, info);
+  if (status === 503) return { status, body: { error: reason }, headers: { 'Retry-After': String(deps.retryAfterSeconds) } };
+  return { status, body: { error: reason } };
+}
+
+function ignore(provider: ProviderRuntime, deps: WebhookDeps, info: DeliveryInfo, reason: string, event?: Event): WebhookAnswer {
+  deps.reporter.ignored(provider, info, reason, event);
+  return { status: 200, body: { ignored: reason } };
+}
+
+function notListened(provider: ProviderRuntime, event: string): string {
+  return `event "${event}" is not in events [${[...provider.events].join(', ')}]`;
+}
+
+function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: WebhookDeps, described: DeliveryInfo, verdict: VerifyResult): WebhookAnswer {
+  if (!verdict.ok) return refuse(provider, deps, described, verdict.retryable ? 503 : 401, verdict.reason);
+  // A delivery id the credential covers wins over the header-described one, for dedupe and in the record.
+  let info: VerifiedInfo = { ...described, ...(verdict.deliveryId !== undefined ? { deliveryId: verdict.deliveryId } : {}), ...(verdict.claims ? { claims: verdict.claims } : {}) };
+
+  if (info.ping) return ignore(provider, deps, info, 'ping');
+  if (info.event !== undefined && !provider.events.has(info.event)) return ignore(provider, deps, info, notListened(provider, info.event));
+
+  let parsed;
+  try {
+    parsed = provider.codec.parse(request, info, provider.key);
   } catch (error) {
     if (!(error instanceof PayloadError) && !(error instanceof Error && error.name === 'PayloadError')) throw error;
-    reporter.rejected(provider, 400, error.message, info);
-    return { status: 400, body: { error: error.message } };
+    return refuse(provider, deps, info, 400, error.message);
   }
+  if ('ignored' in parsed) return ignore(provider, deps, info, parsed.ignored);
+  if (info.deliveryId === undefined && parsed.deliveryId !== undefined) info = { ...info, deliveryId: parsed.deliveryId };
+  if (parsed.events.length === 0) return ignore(provider, deps, info, 'the delivery reports no change');
+  // Events only the body names are filtered now, each by its own name.
+  const events = info.event !== undefined ? parsed.events : parsed.events.filter((event) => provider.events.has(event.event));
+  if (info.event === undefined) info = { ...info, event: (events[0] ?? parsed.events[0]!).event };
+  if (events.length === 0) return ignore(provider, deps, info, notListened(provider, info.event!), parsed.events[0]);
 
-  if (event.ignored !== undefined) {
-    reporter.ignored(provider, info, event.ignored, event);
-    return { status: 200, body: { ignored: event.ignored } };
-  }
-
-  const matched: string[] = [];
-  const reasons: string[] = [];
-  const selectors = new Map<string, ObjectSelector>();
-  for (const target of provider.targets) {
-    const result = target.match(event);
-    if (!result.matched) {
-      reasons.push(`${target.name}: ${result.reason}`);
-      continue;
-    }
-    matched.push(target.name);
-    // Two targets naming the same object ask for one reconcile, not two.
-    for (const selector of target.selectors) selectors.set(selector.key, selector);
-  }
-  if (matched.length === 0) {
-    const reason = provider.targets.length === 0 ? `no target uses provider ${provider.name}` : `no target matched (${reasons.join('; ')})`;
-    reporter.ignored(provider, info, reason, event);
-    return { status: 200, body: { ignored: reason } };
-  }
+  const match = matchTargets(provider, events);
+  if (match.targets.length === 0) return ignore(provider, deps, info, match.reason, events[0]);
 
   // Both checked before the delivery id is recorded, so a delivery refused here is not a "duplicate" when retried.
-  const wanted = [...selectors.values()];
+  const wanted: ObjectSelector[] = match.selectors;
   const refusal = !deps.accepting() ? 'shutting down' : !deps.reconciler.hasRoom(wanted) ? 'reconcile queue is full' : undefined;
-  if (refusal !== undefined) {
-    reporter.rejected(provider, 503, refusal, info);
-    return { status: 503, body: { error: refusal }, headers: { 'Retry-After': String(deps.retryAfterSeconds) } };
-  }
-  if (info.deliveryId !== undefined && deps.seen(provider.name, info.deliveryId)) {
-    reporter.ignored(provider, info, 'duplicate delivery', event);
-    return { status: 200, body: { ignored: 'duplicate delivery' } };
-  }
+  if (refusal !== undefined) return refuse(provider, deps, info, 503, refusal);
+  if (info.deliveryId !== undefined && deps.seen(provider.name, info.deliveryId)) return ignore(provider, deps, info, 'duplicate delivery', match.event);
 
   const ticket = deps.mintTicket();
-  reporter.accepted(provider, info, event, matched, ticket);
+  deps.reporter.accepted(provider, info, match.event, match.targets, ticket);
   deps.reconciler.submit(ticket, wanted);
-  return { status: 202, body: { delivery: info.deliveryId ?? `fluxgate-${ticket.seq}`, targets: matched.length } };
+  return { status: 202, body: { delivery: info.deliveryId ?? `fluxgate-${ticket.seq}`, targets: match.targets.length } };
 }

@@ -3,14 +3,15 @@
  * every webhook and, when it says no, says why in a short sentence for the status page.
  */
 import type { TargetMatch } from '../config/schema.ts';
-import type { GitEvent } from '../plugins/plugin-api.ts';
+import type { Event } from './provider.ts';
+import { imageMatcher, normalizeImage } from './image-ref.ts';
 import { compileGlob, isGlobPattern } from '../provider-kit/glob.ts';
 import { normalizeRepository, repositoryMatcher } from './repository-url.ts';
 
 export type MatchResult = { matched: true } | { matched: false; reason: string };
 
 /** One compiled rule: `undefined` when the event passes, else the reason it does not. */
-type Check = (event: GitEvent) => string | undefined;
+type Check = (event: Event) => string | undefined;
 
 const MATCHED: MatchResult = { matched: true };
 
@@ -38,10 +39,11 @@ const MATCHED: MatchResult = { matched: true };
  * match({ event: 'push', repositories: ['my-org/infra'], branch: 'dev', changedPaths: ['apps/a.yaml'] });
  * // { matched: false, reason: 'branch dev does not match [main]' }
  */
-export function compileMatch(match: TargetMatch | undefined): (event: GitEvent) => MatchResult {
+export function compileMatch(match: TargetMatch | undefined): (event: Event) => MatchResult {
   const checks: Check[] = [];
   if (match?.repository !== undefined) checks.push(repositoryCheck(match.repository));
-  checks.push((event) => (event.deleted ? 'ref deleted' : undefined));
+  if (match?.images !== undefined) checks.push(imagesCheck(match.images));
+  checks.push((event) => (event.deleted ? (event.image ? 'image deleted' : 'ref deleted') : undefined));
   if (match?.branches !== undefined || match?.tags !== undefined) checks.push(refCheck(match.branches, match.tags));
   if (match?.paths !== undefined) checks.push(pathsCheck(match.paths));
   return (event) => {
@@ -50,6 +52,21 @@ export function compileMatch(match: TargetMatch | undefined): (event: GitEvent) 
       if (reason !== undefined) return { matched: false, reason };
     }
     return MATCHED;
+  };
+}
+
+function imagesCheck(patterns: string[]): Check {
+  const matchers = patterns.map((pattern, index) => {
+    try {
+      return imageMatcher(pattern);
+    } catch (error) {
+      throw new Error(`match.images[${index}]: ${(error as Error).message}`);
+    }
+  });
+  return (event) => {
+    if (event.image === undefined) return `event names no image (want ${list(patterns)})`;
+    const name = event.image.name;
+    return matchers.some((matches) => matches(name)) ? undefined : `image ${normalizeImage(name)} does not match ${list(patterns)}`;
   };
 }
 
@@ -85,7 +102,7 @@ function refCheck(branches: string[] | undefined, tags: string[] | undefined): C
 }
 
 /** Branch or tag the event concerns; falls back to `ref` for plugins that only fill that. */
-function refOf(event: GitEvent): { kind: 'branch' | 'tag'; name: string } | undefined {
+function refOf(event: Event): { kind: 'branch' | 'tag'; name: string } | undefined {
   if (event.branch) return { kind: 'branch', name: event.branch };
   if (event.tag) return { kind: 'tag', name: event.tag };
   if (event.ref?.startsWith('refs/heads/')) return { kind: 'branch', name: event.ref.slice('refs/heads/'.length) };

@@ -20,7 +20,7 @@
  *   verify: (request, secrets) => kit.hmacHeader.verify(request, signature, secrets.secret!),
  *   parse(request, info) {
  *     const payload = kit.read(kit.json(request.body));
- *     return [{ event: info.event ?? 'push', repositories: payload.strings('repository'), ...kit.ref(payload.string('ref')) }];
+ *     return { events: [{ event: info.event ?? 'push', repositories: payload.strings('repository'), ...kit.ref(payload.string('ref')) }] };
  *   },
  *   sign: (body, secrets) => ({ 'X-Acme-Signature': kit.hmacHeader.sign(signature, secrets.secret!, body) }),
  * });
@@ -94,9 +94,16 @@ export interface Event {
   image?: ImageEvent;
 }
 
+/** What a delivery reports. */
+export interface Parsed {
+  events: Event[];
+  /** The delivery id, when only the body carries it (Azure DevOps, ACR, Pub/Sub); used for dedupe like the header's. */
+  deliveryId?: string;
+}
+
 /**
- * Set instead of events when a well-formed, authenticated payload is not about code or images (a GitLab system
- * hook for `user_create`): answered 200 with this reason instead of 400, so the host does not count a failure.
+ * Returned instead when a well-formed, authenticated payload is not about code or images (a GitLab system hook
+ * for `user_create`): answered 200 with this reason instead of 400, so the host does not count a failure.
  */
 export interface Ignored {
   ignored: string;
@@ -106,6 +113,8 @@ export interface SignOptions {
   /** Time for timestamped signatures (Standard Webhooks). */
   now: Date;
   deliveryId: string;
+  /** The provider's `options` (validated, defaults applied), e.g. the header or user name it authenticates with. */
+  options: unknown;
 }
 
 /** One host's wire format. `Key` is what `prepare` makes of the configured secrets and options. */
@@ -125,10 +134,10 @@ export interface ProviderCodec<Key = ProviderSecrets> {
   /** Schema of `providers[].options` for this type (built with `kit.Type`); absent: the type takes none. */
   options?: TSchema;
   /**
-   * Turns the configured secrets and options into what `verify` needs, once per configured provider (a decoded
-   * signing key, an OIDC verifier with its key cache). Throws an Error whose message names the problem — never
-   * the value — for a malformed secret; the config loader reports it at the secret's line. Absent: `verify`
-   * receives the secrets as they are.
+   * Turns the configured secrets and options into what `verify` (and `parse`) need, once per configured provider
+   * (a decoded signing key, an OIDC verifier with its key cache). For a value it cannot use it throws
+   * `kit.problem(field, message)` — never quoting a secret; the config loader reports it at that field. Absent:
+   * `verify` receives the secrets as they are.
    */
   prepare?(secrets: ProviderSecrets, options: unknown): Key;
   /** Reads the event, delivery id and ping-ness from the headers alone. Cheap; runs before verification. */
@@ -138,9 +147,15 @@ export interface ProviderCodec<Key = ProviderSecrets> {
    * where verification needs I/O (fetching an issuer's keys); the usual HMAC check stays synchronous.
    */
   verify(request: WebhookRequest, key: Key, now: Date): VerifyResult | Promise<VerifyResult>;
-  /** Reads an authenticated payload into events; throws `kit.PayloadError` when it is malformed (answered 400). */
-  parse(request: WebhookRequest, info: VerifiedInfo): Event[] | Ignored;
-  /** The headers that authenticate `body`, exactly as the host would send them (`fluxgate send`, tests). */
+  /**
+   * Reads an authenticated payload into events; throws `kit.PayloadError` when it is malformed (answered 400).
+   * `key` is what `prepare` made (its options, e.g. a registry host the payload does not name).
+   */
+  parse(request: WebhookRequest, info: VerifiedInfo, key: Key): Parsed | Ignored;
+  /**
+   * The headers that authenticate `body`, exactly as the host would send them (`fluxgate send`, tests). Called
+   * only with the secrets the type reads (never for an unsigned provider).
+   */
   sign(body: Uint8Array, secrets: ProviderSecrets, options: SignOptions): Record<string, string>;
 }
 
@@ -155,4 +170,19 @@ export type ProviderFactory = (kit: ProviderKit) => ProviderCodec<any>;
 /** Thrown by `parse` when an authenticated payload cannot be understood; the HTTP answer is 400 with its message. */
 export class PayloadError extends Error {
   override name = 'PayloadError';
+}
+
+/**
+ * Thrown by `prepare` for a configured value it cannot use (`kit.problem(field, message)`): reported at that
+ * field of the provider (`signingSecret`, `options.audience`) as `file:line:col`. The message never holds a secret.
+ */
+export class ConfigProblem extends Error {
+  override name = 'ConfigProblem';
+  constructor(
+    /** The provider's field: `secret`, `signingSecret`, or a dotted path under `options`. */
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }

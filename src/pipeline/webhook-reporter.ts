@@ -1,5 +1,5 @@
 /** What the webhook path tells the observers (metrics, logs, delivery log); implemented in observe/. */
-import type { DeliveryInfo, GitEvent } from '../plugins/plugin-api.ts';
+import type { DeliveryInfo, Event } from './provider.ts';
 import type { Ticket } from '../reconcile/reconciler.ts';
 
 /** The provider as reporters see it: never its secrets. */
@@ -13,7 +13,7 @@ export interface WebhookReporter {
   /** 401, 400, 413, 503: refused before anything was queued. */
   rejected(provider: ProviderIdentity, status: number, reason: string, info?: DeliveryInfo): void;
   /** 200 with a reason: ping, filtered event, duplicate, nothing matched. */
-  ignored(provider: ProviderIdentity, info: DeliveryInfo, reason: string, event?: GitEvent): void;
+  ignored(provider: ProviderIdentity, info: DeliveryInfo, reason: string, event?: Event): void;
   /** 202: the ticket reconcile will report against. */
-  accepted(provider: ProviderIdentity, info: DeliveryInfo, event: GitEvent, targets: string[], ticket: Ticket): void;
+  accepted(provider: ProviderIdentity, info: DeliveryInfo, event: Event, targets: string[], ticket: Ticket): void;
 }

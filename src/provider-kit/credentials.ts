@@ -13,6 +13,11 @@ export function basicAuth(header: string | null): { username: string; password: 
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+/** The `Authorization` value for Basic credentials. */
+export function basicAuthHeader(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
 /** The token of a `Bearer` `Authorization` header; undefined when it is not one. */
 export function bearerToken(header: string | null): string | undefined {
   const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;

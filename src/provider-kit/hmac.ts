@@ -57,3 +57,14 @@ export function signHmacHeader(signature: HmacSignature, secret: string, data: U
   const digest = hmac(algorithm, secret, data, 'hex');
   return signature.prefixed ? `${algorithm}=${digest}` : digest;
 }
+
+/**
+ * A shared token sent verbatim in a header (Harbor's `Authorization`, ACR's custom header, GitLab's
+ * `X-Gitlab-Token`), compared in constant time.
+ */
+export function verifyHeaderToken(request: WebhookRequest, header: string, secret: string | undefined): VerifyResult {
+  if (!secret) return fail('no secret configured for this provider');
+  const given = request.headers.get(header);
+  if (given === null || given === '') return fail(`missing ${header} header`);
+  return safeEqual(given, secret) ? OK : fail(`${header} header does not match`);
+}

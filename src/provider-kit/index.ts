@@ -5,14 +5,17 @@
  * one short file.
  */
 import { Type } from '@sinclair/typebox';
-import { PayloadError, type Ignored } from '../pipeline/provider.ts';
+import { ConfigProblem, PayloadError, type Ignored } from '../pipeline/provider.ts';
 import { safeEqual } from './compare.ts';
-import { basicAuth, bearerToken } from './credentials.ts';
+import { basicAuth, basicAuthHeader, bearerToken } from './credentials.ts';
+import { genericEvent } from './generic-payload.ts';
 import { changedPaths, isZeroId, ref, refOf, ZERO_SHA } from './git.ts';
 import { compileGlob } from './glob.ts';
-import { hmac, signHmacHeader, verifyHmacHeader } from './hmac.ts';
+import { hmac, signHmacHeader, verifyHeaderToken, verifyHmacHeader } from './hmac.ts';
+import { imageEvent, isDigest, isTag } from './images.ts';
 import { oidcVerifier } from './oidc.ts';
 import { formField, json, payloadLimits, read, repositoryNames, text } from './payload.ts';
+import { printable } from './verdict.ts';
 import { signStandardWebhook, STANDARD_WEBHOOKS_TOLERANCE_SECONDS, standardWebhooksKey, verifyStandardWebhook } from './standard-webhooks.ts';
 
 export type { HmacAlgorithm, HmacSignature } from './hmac.ts';
@@ -31,14 +34,17 @@ export interface ProviderKit {
    * `sign(signature, secret, body)` → the header value.
    */
   hmacHeader: { verify: typeof verifyHmacHeader; sign: typeof signHmacHeader };
+  /** `headerToken(request, header, secret)`: a shared token sent verbatim in a header, compared in constant time. */
+  headerToken: typeof verifyHeaderToken;
   /**
    * Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`, ±5 minutes): `key(secret)`
    * decodes a `whsec_` secret (throws when malformed; call it in `prepare`), `verify` returns the signed
    * `webhook-id` as the delivery id, `sign` makes the three headers.
    */
   standardWebhooks: { key: typeof standardWebhooksKey; verify: typeof verifyStandardWebhook; sign: typeof signStandardWebhook; toleranceSeconds: number };
-  /** `Authorization: Basic …` → user and password. */
+  /** `Authorization: Basic …` → user and password; `basicAuthHeader(user, password)` makes one. */
   basicAuth: typeof basicAuth;
+  basicAuthHeader: typeof basicAuthHeader;
   /** `Authorization: Bearer …` → the token. */
   bearerToken: typeof bearerToken;
   /** An OIDC ID-token verifier (discovery, cached and rotating JWKS, iss/aud/exp) for one configured provider. */
@@ -72,12 +78,24 @@ export interface ProviderKit {
   refOf: typeof refOf;
   /** Changed paths of a push from its commits' file lists, with the truncation rules in one place. */
   changedPaths: typeof changedPaths;
+  /** The event of fluxgate's own generic payload (`{ repository, ref | branch | tag, commit, paths }`, see generic-payload.ts). */
+  genericEvent: typeof genericEvent;
+
+  // --- registries -------------------------------------------------------------------------------------------------
+  /** The event of one pushed (or deleted) image, with its tag and digest also as `tag` and `commit`. */
+  imageEvent: typeof imageEvent;
+  /** What OCI allows a tag and a digest to look like. */
+  oci: { isTag: typeof isTag; isDigest: typeof isDigest };
 
   // --- options ----------------------------------------------------------------------------------------------------
   /** TypeBox's builder, for a provider's `options` schema (checked with file:line:col like the rest of the config). */
   Type: typeof Type;
+  /** The error `prepare` throws for a configured value it cannot use, reported at `field` (`signingSecret`, `options.audience`). */
+  problem(field: string, message: string): Error;
   /** Compiles a glob as the config writes them (`org/*`, `release/**`); throws on a malformed one. */
   glob: typeof compileGlob;
+  /** A sender-controlled value if it is short and plain enough to show in a reason, else undefined. */
+  printable: typeof printable;
 }
 
 /** The kit handed to every provider factory. It holds no state: verifiers with caches are made per provider, in `prepare`. */
@@ -85,8 +103,10 @@ export const providerKit: ProviderKit = {
   safeEqual,
   hmac,
   hmacHeader: { verify: verifyHmacHeader, sign: signHmacHeader },
+  headerToken: verifyHeaderToken,
   standardWebhooks: { key: standardWebhooksKey, verify: verifyStandardWebhook, sign: signStandardWebhook, toleranceSeconds: STANDARD_WEBHOOKS_TOLERANCE_SECONDS },
   basicAuth,
+  basicAuthHeader,
   bearerToken,
   oidc: oidcVerifier,
   PayloadError,
@@ -102,6 +122,11 @@ export const providerKit: ProviderKit = {
   ref,
   refOf,
   changedPaths,
+  genericEvent,
+  imageEvent,
+  oci: { isTag, isDigest },
   Type,
+  problem: (field, message) => new ConfigProblem(field, message),
   glob: compileGlob,
+  printable,
 };

@@ -7,7 +7,8 @@
  * Only asymmetric algorithms are accepted, so neither `alg: none` nor an HMAC "signed" with a public key passes.
  */
 import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import type { VerifyResult } from '../pipeline/provider.ts';
+import type { VerifyResult, WebhookRequest } from '../pipeline/provider.ts';
+import { bearerToken } from './credentials.ts';
 import { fail, printable } from './verdict.ts';
 
 export interface OidcOptions {
@@ -32,6 +33,8 @@ export interface OidcOptions {
 export interface OidcVerifier {
   /** Verifies `token` at `now`; a success carries the claims, and `jti` as the delivery id when present. */
   verify(token: string, now: Date): Promise<VerifyResult>;
+  /** The same for the request's `Authorization: Bearer` token (refused when there is none). */
+  verifyRequest(request: WebhookRequest, now: Date): Promise<VerifyResult>;
 }
 
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
@@ -74,37 +77,43 @@ export function oidcVerifier(options: OidcOptions): OidcVerifier {
     return entry.keys;
   }
 
+  async function verify(token: string, now: Date): Promise<VerifyResult> {
+    let issuer: unknown;
+    try {
+      issuer = decodeJwt(token).iss;
+    } catch {
+      return fail('bearer token is not a JWT');
+    }
+    if (typeof issuer !== 'string' || !options.issuers.includes(issuer)) {
+      const shown = typeof issuer === 'string' ? printable(issuer, /^https:\/\/[A-Za-z0-9.:/_-]{1,120}$/) : undefined;
+      return fail(shown ? `token issuer ${shown} is not trusted` : 'token issuer is not trusted');
+    }
+    let keys: JWTVerifyGetKey;
+    try {
+      keys = await keysOf(issuer, now.getTime());
+    } catch (error) {
+      return { ok: false, reason: `cannot fetch the keys of issuer ${issuer}: ${(error as Error).message}`, retryable: true };
+    }
+    try {
+      const { payload } = await jwtVerify(token, keys, {
+        issuer,
+        audience,
+        algorithms: ALGORITHMS,
+        currentDate: now,
+        clockTolerance: options.clockToleranceSeconds ?? 30,
+        requiredClaims: ['exp'],
+      });
+      return { ok: true, claims: payload, ...(typeof payload.jti === 'string' && payload.jti ? { deliveryId: payload.jti } : {}) };
+    } catch (error) {
+      return reasonFor(error, issuer);
+    }
+  }
+
   return {
-    async verify(token, now) {
-      let issuer: unknown;
-      try {
-        issuer = decodeJwt(token).iss;
-      } catch {
-        return fail('bearer token is not a JWT');
-      }
-      if (typeof issuer !== 'string' || !options.issuers.includes(issuer)) {
-        const shown = typeof issuer === 'string' ? printable(issuer, /^https:\/\/[A-Za-z0-9.:/_-]{1,120}$/) : undefined;
-        return fail(shown ? `token issuer ${shown} is not trusted` : 'token issuer is not trusted');
-      }
-      let keys: JWTVerifyGetKey;
-      try {
-        keys = await keysOf(issuer, now.getTime());
-      } catch (error) {
-        return { ok: false, reason: `cannot fetch the keys of issuer ${issuer}: ${(error as Error).message}`, retryable: true };
-      }
-      try {
-        const { payload } = await jwtVerify(token, keys, {
-          issuer,
-          audience,
-          algorithms: ALGORITHMS,
-          currentDate: now,
-          clockTolerance: options.clockToleranceSeconds ?? 30,
-          requiredClaims: ['exp'],
-        });
-        return { ok: true, claims: payload, ...(typeof payload.jti === 'string' && payload.jti ? { deliveryId: payload.jti } : {}) };
-      } catch (error) {
-        return reasonFor(error, issuer);
-      }
+    verify,
+    verifyRequest(request, now) {
+      const token = bearerToken(request.headers.get('authorization'));
+      return token === undefined ? Promise.resolve(fail('missing Authorization: Bearer token')) : verify(token, now);
     },
   };
 }
@@ -116,7 +125,8 @@ function reasonFor(error: unknown, issuer: string): VerifyResult {
   if (error instanceof errors.JWSSignatureVerificationFailed) return fail('token signature does not match');
   if (error instanceof errors.JWKSNoMatchingKey) return fail(`no key of issuer ${issuer} matches the token`);
   if (error instanceof errors.JWKSTimeout) return { ok: false, reason: `the keys of issuer ${issuer} did not arrive in time`, retryable: true };
-  if (error instanceof errors.JOSEError && /fetch|network|ECONN/i.test(error.message)) {
+  // Any failure to get the key set (an answer other than 200, no answer) is the issuer's, not the sender's.
+  if (error instanceof errors.JOSEError && /fetch|network|ECONN|JSON Web Key Set/i.test(error.message)) {
     return { ok: false, reason: `cannot fetch the keys of issuer ${issuer}`, retryable: true };
   }
   if (error instanceof errors.JOSEError) return fail('token is malformed');

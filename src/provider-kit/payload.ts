@@ -53,8 +53,11 @@ export interface PayloadReader {
   optionalNumber(field: string): number | undefined;
   object(field: string): PayloadReader;
   optionalObject(field: string): PayloadReader | undefined;
-  /** An array field (missing or null = empty); more than `max` entries is a PayloadError. */
-  list(field: string, max: number): readonly unknown[];
+  /**
+   * An array field (missing or null = empty), as is; with `max`, more entries is a PayloadError. Lists the kit
+   * reads with caps of its own (commits for `changedPaths`) need none: a long one means "unknown", not 400.
+   */
+  list(field: string, max?: number): readonly unknown[];
   /** An array of objects (missing or null = empty), each as a reader; more than `max` is a PayloadError. */
   objects(field: string, max: number): PayloadReader[];
   /** The non-empty strings among `fields` (missing or null fields skipped), e.g. a repository's URL spellings. */
@@ -86,7 +89,7 @@ export function read(value: unknown, path = ''): PayloadReader {
     if (typeof found !== type) throw new PayloadError(`${at(path, field)} is not a ${type}`);
     return found;
   };
-  const array = (field: string, max: number): readonly unknown[] => {
+  const array = (field: string, max = Number.POSITIVE_INFINITY): readonly unknown[] => {
     const found = object[field];
     if (found === undefined || found === null) return [];
     if (!Array.isArray(found)) throw new PayloadError(`${at(path, field)} is not an array`);
@@ -132,16 +135,15 @@ export function read(value: unknown, path = ''): PayloadReader {
  * names.add(...payload.object('repository').strings('full_name', 'clone_url'));
  * names.list(); // ['org/app', 'https://github.com/org/app.git']
  */
-export function repositoryNames(label: string): { add(...values: string[]): void; list(): string[] } {
+export function repositoryNames(label: string): { add(...values: string[]): void; addAll(values: Iterable<string>): void; list(): string[] } {
   const seen = new Set<string>();
-  return {
-    add(...values) {
-      for (const value of values) {
-        if (value === '' || seen.has(value)) continue;
-        if (seen.size >= payloadLimits.repositories) throw new PayloadError(`${label} names more than ${payloadLimits.repositories} repositories (the limit)`);
-        seen.add(value);
-      }
-    },
-    list: () => [...seen],
+  // Not `add(...list)` for a payload's list: a spread of a million arguments overflows the stack.
+  const addAll = (values: Iterable<string>) => {
+    for (const value of values) {
+      if (value === '' || seen.has(value)) continue;
+      if (seen.size >= payloadLimits.repositories) throw new PayloadError(`${label} names more than ${payloadLimits.repositories} repositories (the limit)`);
+      seen.add(value);
+    }
   };
+  return { add: (...values) => addAll(values), addAll, list: () => [...seen] };
 }

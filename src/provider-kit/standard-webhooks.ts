@@ -4,7 +4,7 @@
  * "{id}.{timestamp}.{body}">`, possibly several space-separated entries during a key rotation (one match is
  * enough). The key is the base64 after `whsec_`.
  */
-import type { VerifyResult, WebhookRequest } from '../pipeline/provider.ts';
+import { ConfigProblem, type VerifyResult, type WebhookRequest } from '../pipeline/provider.ts';
 import { safeEqual } from './compare.ts';
 import { hmac } from './hmac.ts';
 import { fail } from './verdict.ts';
@@ -16,16 +16,17 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const encoder = new TextEncoder();
 
 /**
- * The HMAC key of a `whsec_…` secret. Throws, without echoing the secret, when it is not `whsec_` followed by the
- * base64 of 24 to 64 bytes (the range the specification sets).
+ * The HMAC key of a `whsec_…` secret configured as `field`. Throws a ConfigProblem for that field, without
+ * echoing the secret, when it is not `whsec_` followed by the base64 of 24 to 64 bytes (the specification's range).
  *
  * @example standardWebhooksKey('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw') // Uint8Array(24)
  */
-export function standardWebhooksKey(secret: string): Uint8Array {
-  const encoded = secret.startsWith('whsec_') ? secret.slice(6) : undefined;
-  if (encoded === undefined || !BASE64.test(encoded)) throw new Error('is not a signing secret: expected whsec_ followed by base64');
+export function standardWebhooksKey(secret: string, field = 'secret'): Uint8Array {
+  if (!secret.startsWith('whsec_')) throw new ConfigProblem(field, 'a signing secret starts with whsec_ (copy it whole, as the sender shows it)');
+  const encoded = secret.slice(6);
+  if (!BASE64.test(encoded)) throw new ConfigProblem(field, 'a signing secret is whsec_ followed by base64, and the rest of this one is not base64');
   const key = Uint8Array.from(Buffer.from(encoded, 'base64'));
-  if (key.length < 24 || key.length > 64) throw new Error(`is not a signing secret: its key is ${key.length} bytes, expected 24 to 64`);
+  if (key.length < 24 || key.length > 64) throw new ConfigProblem(field, `a signing secret is whsec_ followed by the base64 of 24 to 64 bytes, and this one has ${key.length}`);
   return key;
 }
 

@@ -2,6 +2,7 @@
  * Every full config shown in README.md (a ```yaml block with `providers:`) loads with the real loader, given the
  * environment variables it names, so the documentation cannot drift from what fluxgate accepts.
  */
+import { builtinProviders } from '../../plugins/index.ts';
 import { afterAll, expect, test } from 'bun:test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,6 +36,6 @@ test.each(configs.map((text, index) => [index + 1, text]))('README config %i loa
   const path = join(dir.path, `readme-${index}.yaml`);
   writeFileSync(path, text as string);
   // HOME without a kubeconfig: `kubernetes.mode: auto` resolves to dry-run, as on a machine with no cluster.
-  const loaded = await loadConfigFile({ path, env: { HOME: dir.path, ...environmentFor(text as string) } });
+  const loaded = await loadConfigFile({ path, builtins: builtinProviders, env: { HOME: dir.path, ...environmentFor(text as string) } });
   expect(loaded.config.providers.length).toBeGreaterThan(0);
 });

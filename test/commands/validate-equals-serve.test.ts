@@ -171,7 +171,7 @@ const cases: Record<string, Case> = {
     env: { ...SECRET, GITLAB_SIGNING_TOKEN: 'whsec_c2hvcnQ=' },
     never: ['c2hvcnQ'],
     problems: (t) => [
-      `${at(t, '{ env: GITLAB')} providers[1].signingSecret: a GitLab signing token is whsec_ followed by the base64 of 24 to 64 bytes (GitLab's have 32), and this one has 5`,
+      `${at(t, '{ env: GITLAB')} providers[1].signingSecret: a signing secret is whsec_ followed by the base64 of 24 to 64 bytes, and this one has 5`,
     ],
   },
   'every problem at once, in file order': {
@@ -188,7 +188,7 @@ const cases: Record<string, Case> = {
       `${at(t, '{ env: GITHUB')} providers[0].secret: environment variable GITHUB_WEBHOOK_SECRET is not set`,
       // The Kubernetes target is unknown (its kubeconfig is missing): placeholders are refused.
       `${at(t, '{ file: gitlab')} providers[1].secret: secret file gitlab-token holds a placeholder, not a secret, and fluxgate would send reconcile requests (kubernetes.mode auto): put the real secret in gitlab-token, or try fluxgate without a cluster: fluxgate serve --dry-run`,
-      `${at(t, '{ value: "whsec')} providers[1].signingSecret: a GitLab signing token is whsec_ followed by base64, and the rest of this one is not base64`,
+      `${at(t, '{ value: "whsec')} providers[1].signingSecret: a signing secret is whsec_ followed by base64, and the rest of this one is not base64`,
       `${at(t, 'bitbucket')} targets[0].providers[1]: no provider named "bitbucket"`,
     ],
   },

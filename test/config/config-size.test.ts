@@ -1,4 +1,5 @@
 /** The config file's size is checked before it is parsed; a large but realistic config still loads. */
+import { builtinProviders } from '../../plugins/index.ts';
 import { afterAll, describe, expect, test } from 'bun:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,7 +35,7 @@ describe('config size', () => {
     expect(text.length).toBeLessThan(MAX_CONFIG_BYTES);
     const path = join(dir.path, 'ten-thousand.yaml');
     writeFileSync(path, text);
-    const loaded = await loadConfigFile({ path, env });
+    const loaded = await loadConfigFile({ path, builtins: builtinProviders, env });
     expect(loaded.config.targets).toHaveLength(10_000);
   }, 60_000);
 
@@ -42,7 +43,7 @@ describe('config size', () => {
     // Not YAML at all: parsing it would report a syntax error, so the size message proves nothing was parsed.
     const path = join(dir.path, 'huge.yaml');
     writeFileSync(path, `${'['.repeat(MAX_CONFIG_BYTES)}]`);
-    const error = await loadConfigFile({ path, env }).catch((caught) => caught);
+    const error = await loadConfigFile({ path, builtins: builtinProviders, env }).catch((caught) => caught);
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toBe(`${path}:1:1 the config is larger than 4 MiB, the most fluxgate reads (10,000 targets are about 2.4 MB); split what generates it, or use fewer, broader targets (matchLabels, globs)`);
   });
@@ -51,7 +52,7 @@ describe('config size', () => {
     const path = join(dir.path, 'at-limit.yaml');
     const text = `${HEADER}targets: []\n`;
     writeFileSync(path, `${text}${'#'.repeat(MAX_CONFIG_BYTES - text.length - 1)}\n`);
-    expect((await loadConfigFile({ path, env })).config.targets).toEqual([]);
+    expect((await loadConfigFile({ path, builtins: builtinProviders, env })).config.targets).toEqual([]);
   });
 });
 

@@ -1,10 +1,12 @@
 import { describe, expect, test } from 'bun:test';
 import { checkRules, ConfigError, parseConfig } from '../../src/config/validate.ts';
 import { compileMatch } from '../../src/pipeline/match.ts';
-import { builtinCatalog } from '../../src/plugins/catalog.ts';
+import { builtinProviders } from '../../plugins/index.ts';
+import { builtinCatalog } from '../../src/pipeline/catalog.ts';
+import { providerKit } from '../../src/provider-kit/index.ts';
 import { defaultApiVersion } from '../../src/reconcile/kinds.ts';
 
-const context = { plugins: builtinCatalog(), defaultApiVersion, compileMatch };
+const context = { providers: builtinCatalog(builtinProviders, providerKit), defaultApiVersion, compileMatch };
 
 function check(text: string) {
   const checked = parseConfig(text, 'fluxgate.yaml');
@@ -108,7 +110,7 @@ describe('config validation', () => {
     ['name and matchLabels together', valid.replace('name: app\n        namespace', 'name: app\n        matchLabels: { a: b }\n        namespace'), 'targets[0].resources[0].matchLabels: give either name or matchLabels, not both'],
     ['bad branch glob', valid.replace('branches: [main]', 'branches: ["!dev"]'), 'targets[0].match:'],
     ['generic without allowUnsigned', valid.replace('type: github\n    secret: { env: GITHUB_WEBHOOK_SECRET }', 'type: generic'), 'providers[0].type: type "generic" checks no signature'],
-    ['allowUnsigned on a signing provider', valid.replace('type: github', 'type: github\n    allowUnsigned: true'), 'providers[0].allowUnsigned: type "github" always verifies requests'],
+    ['allowUnsigned on a signing provider', valid.replace('type: github', 'type: github\n    allowUnsigned: true'), 'providers[0].allowUnsigned: allowUnsigned has no effect when a secret is configured: remove one of them'],
     ['maxDelay below initialDelay', `${valid}reconcile:\n  retry: { initialDelay: 5s, maxDelay: 1s }\n`, 'reconcile.retry.maxDelay: maxDelay 1s is shorter than initialDelay 5s'],
     ['duplicate provider', valid.replace('targets:', '  - name: github\n    type: gitlab\n    secret: { value: x }\ntargets:'), 'providers[1].name: provider "github" is defined twice'],
   ])('%s', (_name, text, expected) => {

@@ -1,9 +1,9 @@
-/** The webhook decision table, one row per answer, with a scripted plugin and recording collaborators. */
+/** The webhook decision table, one row per answer, with a scripted provider codec and recording collaborators. */
 import { describe, expect, test } from 'bun:test';
-import type { CompiledTarget, ProviderRuntime } from '../../src/pipeline/compile.ts';
+import { addressBlocks, type CompiledTarget, type ProviderRuntime } from '../../src/pipeline/compile.ts';
 import { handleWebhook, type WebhookDeps } from '../../src/pipeline/handle-webhook.ts';
 import type { WebhookReporter } from '../../src/pipeline/webhook-reporter.ts';
-import { PayloadError, type DeliveryInfo, type GitEvent, type ProviderPlugin } from '../../src/plugins/plugin-api.ts';
+import { PayloadError, type DeliveryInfo, type Event, type Ignored, type Parsed, type ProviderCodec, type VerifyResult } from '../../src/pipeline/provider.ts';
 import type { ObjectSelector, Ticket } from '../../src/reconcile/reconciler.ts';
 
 function selector(name: string): ObjectSelector {
@@ -11,38 +11,56 @@ function selector(name: string): ObjectSelector {
 }
 
 interface Script {
-  verify?: { ok: true; deliveryId?: string } | { ok: false; reason: string };
+  verify?: VerifyResult | Promise<VerifyResult>;
+  /** False for an allowUnsigned provider: verify must not be called at all. */
+  verifies?: boolean;
   info?: Partial<DeliveryInfo>;
-  parse?: () => GitEvent;
+  parse?: () => Parsed | Ignored;
   targets?: CompiledTarget[];
+  events?: string[];
+  allowedSources?: string[];
+  source?: string;
   accepting?: boolean;
   room?: boolean;
   duplicate?: boolean;
 }
 
-const push: GitEvent = { event: 'push', repositories: ['org/app'], branch: 'main', ref: 'refs/heads/main' };
+const push: Event = { event: 'push', repositories: ['org/app'], branch: 'main', ref: 'refs/heads/main' };
 const matching = (name: string, selectors: ObjectSelector[]): CompiledTarget => ({ name, match: () => ({ matched: true }), selectors });
 const missing = (name: string, reason: string): CompiledTarget => ({ name, match: () => ({ matched: false, reason }), selectors: [selector(name)] });
 
-function run(script: Script) {
+async function run(script: Script) {
   const calls: string[] = [];
   const submitted: { ticket: Ticket; selectors: readonly ObjectSelector[] }[] = [];
   const seenKeys: string[] = [];
-  const plugin: ProviderPlugin = {
+  const codec: ProviderCodec<unknown> = {
     id: 'scripted',
     defaultEvents: ['push'],
     secretFields: ['secret'],
     describe: () => ({ event: 'push', deliveryId: 'd-1', ...script.info }),
-    verify: () => script.verify ?? { ok: true },
-    parse: script.parse ?? (() => push),
-    sample: () => ({ body: new Uint8Array(), headers: {} }),
+    verify: () => {
+      calls.push('verify');
+      return script.verify ?? { ok: true };
+    },
+    parse: script.parse ?? (() => ({ events: [push] })),
     sign: () => ({}),
   };
-  const provider: ProviderRuntime = { name: 'hub', type: 'scripted', plugin, secrets: { secret: 's' }, events: new Set(['push']), targets: script.targets ?? [matching('app', [selector('app')])] };
+  const provider: ProviderRuntime = {
+    name: 'hub',
+    type: 'scripted',
+    route: '/hook/hub',
+    codec,
+    options: undefined,
+    key: {},
+    verifies: script.verifies ?? true,
+    events: new Set(script.events ?? ['push']),
+    ...(script.allowedSources ? { allowedSources: addressBlocks(script.allowedSources) } : {}),
+    targets: script.targets ?? [matching('app', [selector('app')])],
+  };
   const reporter: WebhookReporter = {
     rejected: (_p, status, reason) => calls.push(`rejected ${status} ${reason}`),
     ignored: (_p, _i, reason) => calls.push(`ignored ${reason}`),
-    accepted: (_p, _i, _e, targets, ticket) => calls.push(`accepted ${targets.join(',')} #${ticket.seq}`),
+    accepted: (_p, info, event, targets, ticket) => calls.push(`accepted ${targets.join(',')} #${ticket.seq} ${info.event} ${event.ref ?? event.image?.name}`),
   };
   const deps: WebhookDeps = {
     reconciler: { submit: (ticket, selectors) => submitted.push({ ticket, selectors }), hasRoom: () => script.room ?? true },
@@ -53,54 +71,97 @@ function run(script: Script) {
     now: () => 1000,
     retryAfterSeconds: 7,
   };
-  const answer = handleWebhook(provider, { body: new Uint8Array(), headers: new Headers() }, deps);
-  return { answer, calls, submitted, seenKeys };
+  const answer = await handleWebhook(provider, { body: new Uint8Array(), headers: new Headers(), source: script.source }, deps);
+  return { answer, calls: calls.filter((call) => call !== 'verify'), verified: calls.includes('verify'), submitted, seenKeys };
 }
 
 describe('handleWebhook', () => {
-  test('bad authentication: 401 with the reason, nothing else happens', () => {
-    const r = run({ verify: { ok: false, reason: 'signature does not match' } });
+  test('bad authentication: 401 with the reason, nothing else happens', async () => {
+    const r = await run({ verify: { ok: false, reason: 'signature does not match' } });
     expect(r.answer).toEqual({ status: 401, body: { error: 'signature does not match' } });
     expect(r.calls).toEqual(['rejected 401 signature does not match']);
     expect(r.submitted).toEqual([]);
     expect(r.seenKeys).toEqual([]);
   });
 
-  test('a ping is answered 200 and never reaches matching', () => {
-    const r = run({ info: { event: 'ping', ping: true } });
+  test('a failure that is not the sender\'s (an issuer out of reach): 503 with Retry-After, so the sender retries', async () => {
+    const r = await run({ verify: { ok: false, reason: 'cannot fetch the keys of issuer x', retryable: true } });
+    expect(r.answer).toEqual({ status: 503, body: { error: 'cannot fetch the keys of issuer x' }, headers: { 'Retry-After': '7' } });
+  });
+
+  test('verification that needs I/O (a promise) is awaited, with the same outcomes', async () => {
+    expect((await run({ verify: Promise.resolve({ ok: true }) })).answer.status).toBe(202);
+    expect((await run({ verify: Promise.resolve({ ok: false, reason: 'token has expired' }) })).answer).toEqual({ status: 401, body: { error: 'token has expired' } });
+  });
+
+  test('an unsigned provider (allowUnsigned, no secret) is never verified', async () => {
+    const r = await run({ verifies: false, verify: { ok: false, reason: 'would refuse' } });
+    expect(r.verified).toBe(false);
+    expect(r.answer.status).toBe(202);
+  });
+
+  test('allowedSources: another address, or none known, is refused 401 before verification', async () => {
+    const blocks = ['192.0.2.0/24', '2001:db8::/32'];
+    for (const source of ['198.51.100.7', undefined, 'not-an-address']) {
+      const r = await run({ allowedSources: blocks, source });
+      expect(r.answer).toEqual({ status: 401, body: { error: 'requests from this address are not allowed for this provider' } });
+      expect(r.verified).toBe(false);
+    }
+    for (const source of ['192.0.2.9', '::ffff:192.0.2.9', '2001:db8::1']) expect((await run({ allowedSources: blocks, source })).answer.status).toBe(202);
+  });
+
+  test('a ping is answered 200 and never reaches matching', async () => {
+    const r = await run({ info: { event: 'ping', ping: true } });
     expect(r.answer).toEqual({ status: 200, body: { ignored: 'ping' } });
   });
 
-  test('an event the provider does not listen to: 200 naming the events it does', () => {
-    const r = run({ info: { event: 'issues' } });
+  test('an event the provider does not listen to: 200 naming the events it does', async () => {
+    const r = await run({ info: { event: 'issues' } });
     expect(r.answer).toEqual({ status: 200, body: { ignored: 'event "issues" is not in events [push]' } });
   });
 
-  test('a malformed payload: 400 with the parser\'s reason; other errors are not swallowed', () => {
-    const r = run({ parse: () => { throw new PayloadError('ref is not a string'); } });
+  test('events only the body names are filtered after parsing, each by its own name', async () => {
+    const body = (...names: string[]) => () => ({ events: names.map((name) => ({ ...push, event: name, ref: `refs/heads/${name}` })) });
+    const none = await run({ info: { event: undefined }, events: ['git.push'], parse: body('git.pullrequest.created') });
+    expect(none.answer).toEqual({ status: 200, body: { ignored: 'event "git.pullrequest.created" is not in events [git.push]' } });
+    const some = await run({ info: { event: undefined }, events: ['git.push'], parse: body('other', 'git.push') });
+    expect(some.answer.status).toBe(202);
+    expect(some.calls).toEqual(['accepted app #41 git.push refs/heads/git.push']);
+  });
+
+  test('a malformed payload: 400 with the parser\'s reason; other errors are not swallowed', async () => {
+    const r = await run({ parse: () => { throw new PayloadError('ref is not a string'); } });
     expect(r.answer).toEqual({ status: 400, body: { error: 'ref is not a string' } });
     expect(r.calls).toEqual(['rejected 400 ref is not a string']);
-    expect(() => run({ parse: () => { throw new TypeError('bug'); } })).toThrow('bug');
+    expect(run({ parse: () => { throw new TypeError('bug'); } })).rejects.toThrow('bug');
   });
 
-  test('a payload that is not about code: 200 with the plugin\'s reason', () => {
-    const r = run({ parse: () => ({ ...push, ignored: 'System Hook event "user_create" is not a push' }) });
-    expect(r.answer.body).toEqual({ ignored: 'System Hook event "user_create" is not a push' });
+  test('a payload that is not about code: 200 with the provider\'s reason; no events at all likewise', async () => {
+    expect((await run({ parse: () => ({ ignored: 'System Hook event "user_create" is not a push' }) })).answer.body).toEqual({ ignored: 'System Hook event "user_create" is not a push' });
+    expect((await run({ parse: () => ({ events: [] }) })).answer.body).toEqual({ ignored: 'the delivery reports no change' });
   });
 
-  test('no target for the provider, or none matching: 200 with every reason, nothing recorded as seen', () => {
-    expect(run({ targets: [] }).answer.body).toEqual({ ignored: 'no target uses provider hub' });
-    const r = run({ targets: [missing('a', 'branch dev does not match [main]'), missing('b', 'repository org/x is not org/y')] });
+  test('no target for the provider, or none matching: 200 with every reason, nothing recorded as seen', async () => {
+    expect((await run({ targets: [] })).answer.body).toEqual({ ignored: 'no target uses provider hub' });
+    const r = await run({ targets: [missing('a', 'branch dev does not match [main]'), missing('b', 'repository org/x is not org/y')] });
     expect(r.answer).toEqual({ status: 200, body: { ignored: 'no target matched (a: branch dev does not match [main]; b: repository org/x is not org/y)' } });
     expect(r.seenKeys).toEqual([]);
   });
 
-  test('shutting down or no room: 503 with Retry-After, and the delivery is not recorded as seen', () => {
+  test('a multi-ref delivery: a target matches when any of its events does', async () => {
+    const byRef: CompiledTarget = { name: 'release', match: (event) => (event.branch === 'release' ? { matched: true } : { matched: false, reason: `branch ${event.branch} does not match [release]` }), selectors: [selector('rel')] };
+    const events = () => ({ events: [{ ...push, branch: 'main' }, { ...push, branch: 'release', ref: 'refs/heads/release' }] });
+    const r = await run({ targets: [byRef], parse: events });
+    expect(r.answer.status).toBe(202);
+    expect(r.calls).toEqual(['accepted release #41 push refs/heads/release']);
+  });
+
+  test('shutting down or no room: 503 with Retry-After, and the delivery is not recorded as seen', async () => {
     for (const [script, reason] of [
       [{ accepting: false }, 'shutting down'],
       [{ room: false }, 'reconcile queue is full'],
     ] as const) {
-      const r = run(script);
+      const r = await run(script);
       expect(r.answer).toEqual({ status: 503, body: { error: reason }, headers: { 'Retry-After': '7' } });
       expect(r.calls).toEqual([`rejected 503 ${reason}`]);
       expect(r.seenKeys).toEqual([]);
@@ -108,30 +169,36 @@ describe('handleWebhook', () => {
     }
   });
 
-  test('a delivery id seen before: 200 duplicate, nothing submitted', () => {
-    const r = run({ duplicate: true });
+  test('a delivery id seen before: 200 duplicate, nothing submitted', async () => {
+    const r = await run({ duplicate: true });
     expect(r.answer).toEqual({ status: 200, body: { ignored: 'duplicate delivery' } });
     expect(r.seenKeys).toEqual(['hub\u0000d-1']);
     expect(r.submitted).toEqual([]);
   });
 
-  test('accepted: 202, one ticket, each object once even when two targets name it', () => {
-    const r = run({ targets: [matching('a', [selector('x'), selector('y')]), missing('b', 'no'), matching('c', [selector('y')])] });
+  test('accepted: 202, one ticket, each object once even when two targets name it', async () => {
+    const r = await run({ targets: [matching('a', [selector('x'), selector('y')]), missing('b', 'no'), matching('c', [selector('y')])] });
     expect(r.answer).toEqual({ status: 202, body: { delivery: 'd-1', targets: 2 } });
-    expect(r.calls).toEqual(['accepted a,c #41']);
+    expect(r.calls).toEqual(['accepted a,c #41 push refs/heads/main']);
     expect(r.submitted).toHaveLength(1);
     expect(r.submitted[0]!.ticket).toEqual({ seq: 41, acceptedAt: 1000 });
     expect(r.submitted[0]!.selectors.map((s) => s.key)).toEqual(['x', 'y']);
   });
 
-  test('a delivery id the signature covers wins over the header-described one', () => {
-    const r = run({ verify: { ok: true, deliveryId: 'signed-7' } });
+  test('a delivery id the credential covers wins over the header-described one', async () => {
+    const r = await run({ verify: { ok: true, deliveryId: 'signed-7' } });
     expect(r.seenKeys).toEqual(['hub\u0000signed-7']);
     expect(r.answer.body).toEqual({ delivery: 'signed-7', targets: 1 });
   });
 
-  test('accepted without a delivery id: named by its ticket, and dedupe is not consulted', () => {
-    const r = run({ info: { deliveryId: undefined } });
+  test('a delivery id only the body carries is used when the headers have none', async () => {
+    const r = await run({ info: { deliveryId: undefined }, parse: () => ({ events: [push], deliveryId: 'body-3' }) });
+    expect(r.seenKeys).toEqual(['hub\u0000body-3']);
+    expect((await run({ parse: () => ({ events: [push], deliveryId: 'body-3' }) })).seenKeys).toEqual(['hub\u0000d-1']);
+  });
+
+  test('accepted without a delivery id: named by its ticket, and dedupe is not consulted', async () => {
+    const r = await run({ info: { deliveryId: undefined } });
     expect(r.answer.body).toEqual({ delivery: 'fluxgate-41', targets: 1 });
     expect(r.seenKeys).toEqual([]);
   });

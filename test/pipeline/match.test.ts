@@ -1,15 +1,14 @@
 import { describe, expect, test } from 'bun:test';
 import type { TargetMatch } from '../../src/config/schema.ts';
-import type { GitEvent } from '../../src/plugins/plugin-api.ts';
+import type { Event } from '../../src/pipeline/provider.ts';
 import { compileMatch } from '../../src/pipeline/match.ts';
 
 const REPOS = ['https://github.com/your-org/your-repo', 'git@github.com:your-org/your-repo.git', 'your-org/your-repo'];
 
 /** A GitHub-like push to main of your-org/your-repo that changed one file under apps/. */
-function push(overrides: Partial<GitEvent> = {}): GitEvent {
+function push(overrides: Partial<Event> = {}): Event {
   return {
     event: 'push',
-    deliveryId: 'd-1',
     repositories: REPOS,
     ref: 'refs/heads/main',
     branch: 'main',
@@ -19,11 +18,11 @@ function push(overrides: Partial<GitEvent> = {}): GitEvent {
   };
 }
 
-function tagPush(tag: string, overrides: Partial<GitEvent> = {}): GitEvent {
+function tagPush(tag: string, overrides: Partial<Event> = {}): Event {
   return push({ ref: `refs/tags/${tag}`, branch: undefined, tag, ...overrides });
 }
 
-type Case = [name: string, match: TargetMatch | undefined, event: GitEvent, reason: string | null];
+type Case = [name: string, match: TargetMatch | undefined, event: Event, reason: string | null];
 
 const cases: Case[] = [
   // nothing configured

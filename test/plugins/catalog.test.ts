@@ -1,59 +1,63 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCatalog } from '../../src/plugins/catalog.ts';
+import { builtinProviders } from '../../plugins/index.ts';
+import { loadCatalog } from '../../src/pipeline/catalog.ts';
+import { providerKit } from '../../src/provider-kit/index.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const dir = tempDir();
 afterAll(() => dir.remove());
 
-// A runtime plugin as a user writes it: no package imports, everything through `host`.
+// A runtime provider as a user writes it: no imports at all, everything through the kit.
 const pluginSource = `
-export default function createAcmePlugin(host) {
-  return {
-    id: 'acme',
-    defaultEvents: ['push'],
-    secretFields: ['secret'],
-    verify(request, secrets) {
-      const given = request.headers.get('x-acme-signature') ?? '';
-      return host.safeEqual(given, host.hmac('sha256', secrets.secret ?? '', request.body, 'hex')) ? { ok: true } : { ok: false, reason: 'bad acme signature' };
-    },
-    describe: (request) => ({ event: 'push', deliveryId: request.headers.get('x-acme-id') ?? undefined }),
-    parse(request, info) {
-      const payload = host.json(request.body);
-      return { event: info.event, repositories: [payload.repo], ref: payload.ref, branch: payload.ref.replace('refs/heads/', '') };
-    },
-    sample: () => ({ body: new TextEncoder().encode('{"repo":"acme/app","ref":"refs/heads/main"}'), headers: {} }),
-    sign: (body, secrets) => ({ 'x-acme-signature': host.hmac('sha256', secrets.secret ?? '', body, 'hex') }),
-  };
-}
+const SIGNATURE = { header: 'X-Acme-Signature', algorithms: ['sha256'], prefixed: false };
+export default (kit) => ({
+  id: 'acme',
+  defaultEvents: ['push'],
+  secretFields: ['secret'],
+  describe: (headers) => ({ event: 'push', deliveryId: headers.get('x-acme-id') ?? undefined }),
+  verify: (request, { secret }) => kit.hmacHeader.verify(request, SIGNATURE, secret),
+  parse(request, info) {
+    const payload = kit.read(kit.json(request.body));
+    return { events: [{ event: info.event, repositories: [payload.string('repo')], ...kit.ref(payload.string('ref')) }] };
+  },
+  sign: (body, { secret }) => ({ [SIGNATURE.header]: kit.hmacHeader.sign(SIGNATURE, secret, body) }),
+});
 `;
 
-describe('plugin catalog', () => {
-  test('holds the built-in plugins', async () => {
-    const catalog = await loadCatalog(undefined, dir.path);
-    expect([...catalog.keys()].sort()).toEqual(['generic', 'generic-hmac', 'github', 'gitlab']);
+describe('provider catalog', () => {
+  test('holds the built-in providers it is handed', async () => {
+    const catalog = await loadCatalog(builtinProviders, providerKit, undefined, dir.path);
+    expect([...catalog.keys()].sort()).toEqual(builtinProviders.map((factory) => factory(providerKit).id).sort());
   });
 
-  test('loads a plugin from pluginsDir, relative to the config directory, and it works', async () => {
+  test('loads a provider from pluginsDir, relative to the config directory, with the same kit, and it works', async () => {
     writeFileSync(join(dir.path, 'acme.js'), pluginSource);
-    const catalog = await loadCatalog('.', dir.path);
+    const catalog = await loadCatalog(builtinProviders, providerKit, '.', dir.path);
     const acme = catalog.get('acme')!;
-    const { body } = acme.sample({});
-    const headers = new Headers(acme.sign(body, { secret: 's3cret' }));
+    const body = new TextEncoder().encode('{"repo":"acme/app","ref":"refs/heads/main"}');
+    const headers = new Headers(acme.sign(body, { secret: 's3cret' }, { now: new Date(), deliveryId: 'd', options: undefined }));
     expect(acme.verify({ body, headers }, { secret: 's3cret' }, new Date())).toEqual({ ok: true });
-    expect(acme.verify({ body, headers }, { secret: 'other' }, new Date())).toEqual({ ok: false, reason: 'bad acme signature' });
-    expect(acme.parse({ body, headers }, acme.describe({ body, headers })).branch).toBe('main');
+    expect(acme.verify({ body, headers }, { secret: 'other' }, new Date())).toEqual({ ok: false, reason: 'signature does not match' });
+    expect(acme.parse({ body, headers }, acme.describe(headers), {})).toEqual({ events: [{ event: 'push', repositories: ['acme/app'], ref: 'refs/heads/main', branch: 'main' }] });
   });
 
-  test('a plugin id that clashes with a built-in one is refused', async () => {
+  test('a provider type that clashes with a built-in one is refused', async () => {
     const clash = tempDir();
     writeFileSync(join(clash.path, 'github.js'), pluginSource.replace("id: 'acme'", "id: 'github'"));
-    await expect(loadCatalog(clash.path, '/')).rejects.toThrow('plugin id "github" is already taken');
+    await expect(loadCatalog(builtinProviders, providerKit, clash.path, '/')).rejects.toThrow('provider type "github" is already taken');
     clash.remove();
   });
 
+  test('a file that is not a provider is named', async () => {
+    const wrong = tempDir();
+    writeFileSync(join(wrong.path, 'half.js'), 'export default () => ({ id: "half", verify() {} });');
+    await expect(loadCatalog(builtinProviders, providerKit, wrong.path, '/')).rejects.toThrow(/half\.js: the default export must be \(kit\) => ProviderCodec/);
+    wrong.remove();
+  });
+
   test('a missing pluginsDir is a clear error', async () => {
-    await expect(loadCatalog('no-such-dir', dir.path)).rejects.toThrow(/pluginsDir .*no-such-dir: ENOENT/);
+    await expect(loadCatalog(builtinProviders, providerKit, 'no-such-dir', dir.path)).rejects.toThrow(/pluginsDir .*no-such-dir: ENOENT/);
   });
 });

@@ -4,20 +4,22 @@
  * cap: the changed paths are unknown, so path filters pass.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import createGenericPlugin from '../../plugins/generic.ts';
-import createGithubPlugin from '../../plugins/github.ts';
-import createGitlabPlugin from '../../plugins/gitlab.ts';
-import { payloadLimits, pluginHost } from '../../src/plugins/host.ts';
-import { PayloadError, type ProviderPlugin } from '../../src/plugins/plugin-api.ts';
+import genericFactory from '../../plugins/generic.ts';
+import githubFactory from '../../plugins/github.ts';
+import gitlabFactory from '../../plugins/gitlab.ts';
+import { PayloadError } from '../../src/pipeline/provider.ts';
+import { changedPaths } from '../../src/provider-kit/git.ts';
+import { payloadLimits, repositoryNames as collector } from '../../src/provider-kit/payload.ts';
+import { drive, type DrivenCodec } from '../support/codec-adapter.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { deliveryBody, post } from '../support/webhooks.ts';
 
 const { repositories: MAX_REPOSITORIES, commits: MAX_COMMITS, changedPaths: MAX_PATHS } = payloadLimits;
-const generic = createGenericPlugin(pluginHost);
-const github = createGithubPlugin(pluginHost);
-const gitlab = createGitlabPlugin(pluginHost);
+const generic = drive(genericFactory);
+const github = drive(githubFactory);
+const gitlab = drive(gitlabFactory);
 
-function parse(plugin: ProviderPlugin, payload: unknown, event: string) {
+function parse(plugin: DrivenCodec, payload: unknown, event: string) {
   const request = { body: new TextEncoder().encode(JSON.stringify(payload)), headers: new Headers() };
   return plugin.parse(request, { event });
 }
@@ -48,11 +50,12 @@ describe('repository lists', () => {
     expect(parse(generic, { repository: Array.from({ length: 60_000 }, () => 'org/repo') }, 'push').repositories).toEqual(['org/repo']);
   });
 
-  test('the host collector refuses to grow a list past the limit, whoever fills it', () => {
-    const full = repositoryNames(MAX_REPOSITORIES);
-    expect(pluginHost.collectUrls({ url: full[0] }, 'project', ['url'], [...full])).toHaveLength(MAX_REPOSITORIES);
-    expect(parseError(() => pluginHost.collectUrls({ url: 'org/one-more' }, 'project', ['url'], [...full]))).toContain(`more than ${MAX_REPOSITORIES}`);
-    expect(parseError(() => pluginHost.collectUrls({}, 'project', ['url'], repositoryNames(MAX_REPOSITORIES + 1)))).toContain(`more than ${MAX_REPOSITORIES}`);
+  test('the kit collector refuses to grow a list past the limit, whoever fills it', () => {
+    const names = collector('project');
+    names.add(...repositoryNames(MAX_REPOSITORIES));
+    names.add(repositoryNames(1)[0]!); // a repeat costs nothing
+    expect(names.list()).toHaveLength(MAX_REPOSITORIES);
+    expect(parseError(() => names.add('org/one-more'))).toContain(`more than ${MAX_REPOSITORIES}`);
   });
 });
 
@@ -96,10 +99,10 @@ describe('commit lists', () => {
   const commits = (count: number) => Array.from({ length: count }, (_, index) => ({ id: String(index), added: [`f-${index}`], modified: [], removed: [] }));
 
   test(`host: ${MAX_COMMITS} commits are read, one more makes the paths unknown`, () => {
-    expect(pluginHost.commitFiles(commits(MAX_COMMITS), 'commits')).toHaveLength(MAX_COMMITS);
-    expect(pluginHost.commitFiles(commits(MAX_COMMITS + 1), 'commits')).toBeUndefined();
+    expect(changedPathsOf(commits(MAX_COMMITS), 'commits')).toHaveLength(MAX_COMMITS);
+    expect(changedPathsOf(commits(MAX_COMMITS + 1), 'commits')).toBeUndefined();
     // Not read at all: a malformed entry beyond the cap is not even looked at.
-    expect(pluginHost.commitFiles([...commits(MAX_COMMITS), 'not a commit'], 'commits')).toBeUndefined();
+    expect(changedPathsOf([...commits(MAX_COMMITS), 'not a commit'], 'commits')).toBeUndefined();
   });
 
   test('gitlab: a commit list as long as total_commits_count but over the limit gives unknown paths', () => {
@@ -148,3 +151,8 @@ targets:
     expect(beyond.status).toBe(202);
   });
 });
+
+/** The kit's commit-list reader with no truncation signal from the host. */
+function changedPathsOf(commits: unknown[], label: string) {
+  return changedPaths(commits, { label, complete: true });
+}

@@ -80,3 +80,18 @@ describe('oidcVerifier', () => {
     }
   });
 });
+
+describe('verifyRequest', () => {
+  test('reads the bearer token of the request', async () => {
+    const oidc = verifier();
+    const request = (authorization?: string) => ({ body: new Uint8Array(), headers: new Headers(authorization ? { authorization } : {}) });
+    expect((await oidc.verifyRequest(request(`Bearer ${await issuer.token(claims)}`), now)).ok).toBe(true);
+    expect(await oidc.verifyRequest(request(), now)).toEqual({ ok: false, reason: 'missing Authorization: Bearer token' });
+    expect(await oidc.verifyRequest(request('Basic abc'), now)).toEqual({ ok: false, reason: 'missing Authorization: Bearer token' });
+  });
+
+  test('a key set URL that answers an error is retryable too', async () => {
+    const oidc = oidcVerifier({ issuers: [issuer.issuer], audience: 'fluxgate', jwksUris: { [issuer.issuer]: `${issuer.issuer}/no-such-keys` } });
+    expect(await oidc.verify(await issuer.token(claims), now)).toMatchObject({ ok: false, retryable: true });
+  });
+});

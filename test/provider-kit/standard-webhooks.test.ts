@@ -17,11 +17,11 @@ describe('standardWebhooksKey', () => {
     expect(Buffer.from(standardWebhooksKey(secret))).toEqual(rawKey);
   });
   test.each([
-    ['no prefix', 'c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0', 'expected whsec_ followed by base64'],
-    ['not base64', 'whsec_not base64!', 'expected whsec_ followed by base64'],
-    ['too short', `whsec_${Buffer.from('short').toString('base64')}`, 'its key is 5 bytes, expected 24 to 64'],
+    ['no prefix', 'c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0', 'a signing secret starts with whsec_ (copy it whole, as the sender shows it)'],
+    ['not base64', 'whsec_not base64!', 'a signing secret is whsec_ followed by base64, and the rest of this one is not base64'],
+    ['too short', `whsec_${Buffer.from('short').toString('base64')}`, 'a signing secret is whsec_ followed by the base64 of 24 to 64 bytes, and this one has 5'],
   ])('%s is refused without echoing it', (_name, value, message) => {
-    expect(() => standardWebhooksKey(value)).toThrow(message);
+    expect(() => standardWebhooksKey(value, 'signingSecret')).toThrow(message);
     try {
       standardWebhooksKey(value);
     } catch (error) {

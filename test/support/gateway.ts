@@ -1,4 +1,5 @@
 /** Starts a real fluxgate server on loopback from a YAML config written to a temp dir. */
+import { builtinProviders } from '../../plugins/index.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startGateway, type Gateway } from '../../src/commands/serve.ts';
@@ -26,6 +27,7 @@ export async function startTestGateway(options: {
   writeFileSync(configPath, options.config);
   const log = memoryLogger();
   const gateway = await startGateway({
+    builtins: builtinProviders,
     configPath,
     version: 'test',
     env: { HOME: dir.path, ...options.env },
