@@ -1,0 +1,76 @@
+/**
+ * `gitea`: Gitea and Forgejo (Forgejo sends Gitea's headers and payloads, plus `X-Forgejo-*` twins).
+ *
+ * - verify: bare hex HMAC-SHA256 in `X-Forgejo-Signature`, else `X-Gitea-Signature`, else `X-Hub-Signature-256`
+ *   (`sha256=<hex>`) — the same digest under three names; the first present one is checked. A form-encoded hook
+ *   (`payload=…`) signs the JSON inside the form, not the form bytes. Without a secret on the hook these headers
+ *   are sent empty.
+ * - describe: `X-Forgejo-Event`/`X-Gitea-Event` (`push`, `create`, `delete`…), `X-Forgejo-Delivery`/`X-Gitea-Delivery`.
+ * - parse: `push` (every ref, tags included, gets its own delivery), `create` and `delete` (short `ref` + `ref_type`).
+ *   Gitea lists at most FEED_MAX_COMMIT_NUM commits (default 5) and says how many there were in `total_commits`.
+ */
+import type { ProviderCodec, ProviderFactory, WebhookRequest } from '../src/pipeline/provider.ts';
+
+const SIGNATURES = [
+  { header: 'X-Forgejo-Signature', algorithms: ['sha256'], prefixed: false },
+  { header: 'X-Gitea-Signature', algorithms: ['sha256'], prefixed: false },
+  { header: 'X-Hub-Signature-256', algorithms: ['sha256'], prefixed: true },
+] as const;
+/** Gitea's default FEED_MAX_COMMIT_NUM, for versions that do not send `total_commits`. */
+const DEFAULT_COMMIT_CAP = 5;
+const FORM = 'application/x-www-form-urlencoded';
+const encoder = new TextEncoder();
+
+const gitea: ProviderFactory = (kit) => {
+  /** The signed JSON: the body, or the `payload` field of a form-encoded body. */
+  const jsonOf = (request: WebhookRequest): Uint8Array =>
+    request.headers.get('content-type')?.toLowerCase().startsWith(FORM) ? encoder.encode(kit.formField(request.body, 'payload')) : request.body;
+  return {
+    id: 'gitea',
+    defaultEvents: ['push'],
+    secretFields: ['secret'],
+    describe: (headers) => ({
+      event: headers.get('x-forgejo-event') ?? headers.get('x-gitea-event') ?? '',
+      deliveryId: headers.get('x-forgejo-delivery') ?? headers.get('x-gitea-delivery') ?? undefined,
+    }),
+    verify(request, secrets) {
+      const signature = SIGNATURES.find((candidate) => request.headers.has(candidate.header));
+      if (!signature) return { ok: false, reason: 'missing X-Gitea-Signature header (nor X-Forgejo-Signature or X-Hub-Signature-256)' };
+      if (request.headers.get(signature.header) === '') return { ok: false, reason: `${signature.header} is empty: the webhook has no secret set on the Gitea side` };
+      let data: Uint8Array;
+      try {
+        data = jsonOf(request);
+      } catch {
+        return { ok: false, reason: 'form-encoded body has no payload field' };
+      }
+      return kit.hmacHeader.verify(request, signature, secrets.secret, data);
+    },
+    parse(request, info) {
+      const payload = kit.read(kit.json(jsonOf(request)));
+      const names = kit.repositoryNames('repository');
+      names.add(...payload.object('repository').strings('full_name', 'html_url', 'clone_url', 'ssh_url'));
+      const event = { event: info.event ?? 'push', repositories: names.list() };
+      if (info.event === 'create' || info.event === 'delete') {
+        const kind = payload.string('ref_type');
+        if (kind !== 'branch' && kind !== 'tag') throw new kit.PayloadError('ref_type is neither branch nor tag');
+        const ref = kit.refOf(kind, payload.string('ref'));
+        return [info.event === 'delete' ? { ...event, ...ref, deleted: true } : { ...event, ...ref, commit: payload.optionalString('sha') }];
+      }
+      if (info.event !== 'push') return kit.ignore(`${info.event ?? 'an unnamed'} event is not about a ref`);
+      const after = payload.string('after');
+      if (kit.isZeroId(after)) return [{ ...event, ...kit.ref(payload.string('ref')), deleted: true }];
+      const commits = payload.list('commits', Infinity); // any length: changedPaths reads at most limits.commits
+      const total = payload.optionalNumber('total_commits');
+      // A new branch lists history, not a change: its changed paths are unknown.
+      const complete = !kit.isZeroId(payload.optionalString('before')) && (total === undefined ? commits.length < DEFAULT_COMMIT_CAP : commits.length >= total);
+      return [{ ...event, ...kit.ref(payload.string('ref')), commit: after, changedPaths: kit.changedPaths(commits, { label: 'commits', complete }) }];
+    },
+    sign(body, secrets): Record<string, string> {
+      const secret = secrets.secret;
+      if (!secret) return {};
+      const hex = kit.hmac('sha256', secret, body, 'hex');
+      return { 'X-Gitea-Signature': hex, 'X-Gogs-Signature': hex, 'X-Hub-Signature': `sha1=${kit.hmac('sha1', secret, body, 'hex')}`, 'X-Hub-Signature-256': `sha256=${hex}` };
+    },
+  } satisfies ProviderCodec;
+};
+export default gitea;
