@@ -1,0 +1,74 @@
+/**
+ * Harbor webhooks (project → Webhooks), in either payload format.
+ *
+ * - verify: Harbor signs nothing; it sends the policy's "Auth Header" verbatim as `Authorization`, which must equal
+ *   the configured `secret` (as Flux's and Argo CD's Harbor receivers check). The header authenticates the sender,
+ *   not the bytes.
+ * - describe: no header names the event; the body does (`type`), so events are named in `parse`.
+ * - parse: Default format `{type, event_data}`, or CloudEvents structured mode `{specversion, type, data}` whose
+ *   `harbor.artifact.*` types are named like the Default ones, so one `events:` list serves both formats. One event
+ *   per `event_data.resources[]` entry. A resource pushed by digest (replication) has its digest as `tag`: no tag.
+ */
+import type { ProviderFactory } from '../src/pipeline/provider.ts';
+
+/** Harbor's event types about artifacts, and the CloudEvents types Harbor maps them to. */
+const EVENTS: Record<string, string> = {
+  PUSH_ARTIFACT: 'PUSH_ARTIFACT',
+  DELETE_ARTIFACT: 'DELETE_ARTIFACT',
+  'harbor.artifact.pushed': 'PUSH_ARTIFACT',
+  'harbor.artifact.deleted': 'DELETE_ARTIFACT',
+};
+/** A tag as the OCI distribution spec allows it; anything else in `tag` is a digest reference. */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** An event type short and plain enough to repeat in a reason. */
+const PLAIN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/** `<registry host>/<repo_full_name>:tag` or `…@digest` (Harbor's `resource_url`) without the reference. */
+function withoutReference(url: string): string {
+  const at = url.indexOf('@');
+  if (at >= 0) return url.slice(0, at);
+  const colon = url.lastIndexOf(':');
+  return colon > url.lastIndexOf('/') ? url.slice(0, colon) : url;
+}
+
+const harbor: ProviderFactory = (kit) => ({
+  id: 'harbor',
+  defaultEvents: ['PUSH_ARTIFACT'],
+  secretFields: ['secret'],
+  describe: () => ({}),
+  verify(request, secrets) {
+    if (!secrets.secret) return { ok: false, reason: 'no secret configured for this provider' };
+    const given = request.headers.get('authorization');
+    if (given === null) return { ok: false, reason: 'missing Authorization header' };
+    return kit.safeEqual(given, secrets.secret) ? { ok: true } : { ok: false, reason: 'Authorization header does not match' };
+  },
+  parse(request) {
+    const payload = kit.read(kit.json(request.body));
+    const cloudEvent = payload.has('specversion');
+    const type = payload.string('type');
+    const event = EVENTS[type];
+    if (event === undefined) return kit.ignore(`Harbor event ${PLAIN.test(type) ? type : '(unnamed)'} is not about a pushed or deleted artifact`);
+    const data = payload.object(cloudEvent ? 'data' : 'event_data');
+    const fullName = data.object('repository').string('repo_full_name');
+    const resources = data.objects('resources', kit.limits.events);
+    if (resources.length === 0) return kit.ignore(`${event} names no artifact`);
+    return resources.map((resource) => {
+      const digest = resource.optionalString('digest');
+      const given = resource.optionalString('tag');
+      const tag = given !== undefined && TAG.test(given) ? given : undefined;
+      const url = withoutReference(resource.optionalString('resource_url') ?? '');
+      const name = url.endsWith(`/${fullName}`) ? url : fullName;
+      return {
+        event,
+        repositories: [],
+        image: { name, ...(tag && { tag }), ...(digest && { digest }) },
+        ...(tag && { tag }),
+        ...(digest && { commit: digest }),
+        ...(event === 'DELETE_ARTIFACT' && { deleted: true }),
+      };
+    });
+  },
+  sign: (_body, secrets): Record<string, string> => (secrets.secret ? { Authorization: secrets.secret } : {}),
+});
+
+export default harbor;

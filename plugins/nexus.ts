@@ -1,0 +1,55 @@
+/**
+ * Sonatype Nexus Repository 3 repository webhooks (Capabilities → "Webhook: Repository"), for docker repositories.
+ *
+ * - verify: `X-Nexus-Webhook-Signature` is the lowercase hex HMAC-SHA1 of the body with the capability's "Secret
+ *   Key" (sent only when one is set). Nexus serialises the payload compactly ("hashed without whitespace") and sends
+ *   exactly the bytes it signed, so the raw body is verified as received, like Flux does; nothing is re-serialised.
+ * - describe: `X-Nexus-Webhook-ID` is the event (`rm:repository:asset`, `rm:repository:component`),
+ *   `X-Nexus-Webhook-Delivery` the delivery id (a UUID per request).
+ * - parse: a created or updated docker manifest asset (`v2/<image>/manifests/<tag or digest>`) or docker component
+ *   (`name` = image, `version` = tag) is one event. Other formats, blobs, deletions and purges are ignored (200).
+ *   Nexus does not say under which host clients pull, so image names carry no registry host.
+ */
+import type { ProviderFactory } from '../src/pipeline/provider.ts';
+
+const signature = { header: 'X-Nexus-Webhook-Signature', algorithms: ['sha1'], prefixed: false } as const;
+/** The payload field in which each event names its item. */
+const ITEMS: Record<string, 'asset' | 'component'> = { 'rm:repository:asset': 'asset', 'rm:repository:component': 'component' };
+/** An asset path of a docker manifest; Nexus's newer stores prefix paths with `/`. */
+const MANIFEST = /^\/?v2\/(.+)\/manifests\/([^/]+)$/;
+
+const nexus: ProviderFactory = (kit) => ({
+  id: 'nexus',
+  defaultEvents: ['rm:repository:asset', 'rm:repository:component'],
+  secretFields: ['secret'],
+  describe: (headers) => ({
+    event: headers.get('x-nexus-webhook-id') ?? '',
+    deliveryId: headers.get('x-nexus-webhook-delivery') || undefined,
+  }),
+  verify: (request, secrets) => kit.hmacHeader.verify(request, signature, secrets.secret),
+  parse(request, info) {
+    const event = info.event ?? '';
+    const kind = ITEMS[event];
+    if (kind === undefined) return kit.ignore('not a repository asset or component event');
+    const payload = kit.read(kit.json(request.body));
+    const action = payload.string('action');
+    // DELETED and PURGED publish nothing; an image that is gone cannot be reconciled to.
+    if (action !== 'CREATED' && action !== 'UPDATED') return kit.ignore(`${kind} was not created or updated`);
+    const item = payload.object(kind);
+    if (item.optionalString('format') !== 'docker') return kit.ignore(`${kind} is not in a docker repository`);
+    let name = item.string('name');
+    let reference = item.optionalString('version');
+    if (kind === 'asset') {
+      const manifest = MANIFEST.exec(name);
+      if (!manifest) return kit.ignore('asset is not an image manifest');
+      [name, reference] = [manifest[1]!, manifest[2]!];
+    }
+    // A tag cannot contain `:`; a digest always does (`sha256:…`).
+    const digest = reference?.includes(':') ? reference : undefined;
+    const tag = digest === undefined ? reference : undefined;
+    return [{ event, repositories: [], image: { name, ...(tag && { tag }), ...(digest && { digest }) }, ...(tag && { tag }), ...(digest && { commit: digest }) }];
+  },
+  sign: (body, secrets): Record<string, string> => (secrets.secret ? { 'X-Nexus-Webhook-Signature': kit.hmacHeader.sign(signature, secrets.secret, body) } : {}),
+});
+
+export default nexus;

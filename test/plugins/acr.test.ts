@@ -1,0 +1,154 @@
+/** Azure Container Registry: a custom header as configured, Microsoft's documented push and a recorded one. */
+import { describe, expect, test } from 'bun:test';
+import { Value } from '@sinclair/typebox/value';
+import acrFactory from '../../plugins/acr.ts';
+import { PayloadError, type WebhookRequest } from '../../src/pipeline/provider.ts';
+import { codecOf, fixture, keyOf, withBody } from '../support/provider-fixtures.ts';
+
+const acr = codecOf<unknown>(acrFactory);
+const SECRET = 'Bearer 7c0e4f2a91d84b6f';
+const NOW = new Date('2026-03-01T12:00:00Z');
+const DIGEST = 'sha256:f5233545e43561214ca4891fd1157e1c3c563316ed8e237750d59bde73361e77';
+const EVENT_ID = '52ba983c-67d6-11e8-8c71-4a0006ae5a20';
+const defaultKey = keyOf(acr, { secret: SECRET });
+
+const parse = (request: WebhookRequest) => acr.parse(request, acr.describe(request.headers));
+/** A fixture with its JSON edited by `edit` (the smallest change that makes the case). */
+function edited(name: string, edit: (payload: any) => void): WebhookRequest {
+  const request = fixture('acr', name);
+  const payload = JSON.parse(request.text);
+  edit(payload);
+  return withBody(request, JSON.stringify(payload));
+}
+function payloadError(request: WebhookRequest): string {
+  try {
+    parse(request);
+  } catch (error) {
+    expect(error).toBeInstanceOf(PayloadError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a PayloadError');
+}
+
+describe('acr options', () => {
+  test.each<[string, unknown, boolean]>([
+    ['none: valid', {}, true],
+    ['a custom header: valid', { header: 'X-Fluxgate-Token' }, true],
+    ['a header name with a space: rejected', { header: 'X Token' }, false],
+    ['a header name with a colon: rejected', { header: 'X-Token:' }, false],
+    ['an empty header name: rejected', { header: '' }, false],
+    ['a header name that is not a string: rejected', { header: 7 }, false],
+    ['an unknown option: rejected', { headers: 'X-Token' }, false],
+  ])('%s', (_name, options, valid) => {
+    expect(Value.Check(acr.options!, options)).toBe(valid);
+  });
+
+  test('header defaults to Authorization, in the schema and in prepare', () => {
+    expect(Value.Default(acr.options!, {})).toEqual({ header: 'Authorization' });
+    expect(keyOf(acr, { secret: SECRET })).toEqual({ header: 'Authorization', secret: SECRET });
+    expect(keyOf(acr, { secret: SECRET }, { header: 'X-Fluxgate-Token' })).toEqual({ header: 'X-Fluxgate-Token', secret: SECRET });
+  });
+});
+
+describe('acr verify: the configured custom header equals the secret', () => {
+  test('accepted, and the body id is the delivery id (no header carries one)', () => {
+    expect(acr.verify(fixture('acr', 'push-valid-digest', { Authorization: SECRET }), defaultKey, NOW)).toEqual({ ok: true, deliveryId: EVENT_ID });
+    expect(acr.verify(fixture('acr', 'push', { Authorization: SECRET }), defaultKey, NOW)).toEqual({ ok: true, deliveryId: 'cb8c3971-9adc-488b-xxxx-43cbb4974ff5' });
+  });
+
+  test('a header named in options', () => {
+    const key = keyOf(acr, { secret: SECRET }, { header: 'X-Fluxgate-Token' });
+    expect(acr.verify(fixture('acr', 'push-valid-digest', { 'x-fluxgate-token': SECRET }), key, NOW)).toEqual({ ok: true, deliveryId: EVENT_ID });
+    expect(acr.verify(fixture('acr', 'push-valid-digest', { Authorization: SECRET }), key, NOW)).toEqual({ ok: false, reason: 'missing X-Fluxgate-Token header' });
+  });
+
+  test('what sign makes (the default header) verifies', () => {
+    const request = fixture('acr', 'push-valid-digest');
+    const headers = acr.sign(request.body, { secret: SECRET }, { now: NOW, deliveryId: 'd-1' });
+    expect(headers).toEqual({ Authorization: SECRET });
+    for (const [name, value] of Object.entries(headers)) request.headers.set(name, value);
+    expect(acr.verify(request, defaultKey, NOW)).toEqual({ ok: true, deliveryId: EVENT_ID });
+  });
+
+  test.each([
+    ['missing header', undefined, 'missing Authorization header'],
+    ['another value', 'Bearer 0000000000000000', 'Authorization header does not match'],
+    ['the token without its scheme', SECRET.replace('Bearer ', ''), 'Authorization header does not match'],
+  ])('%s is refused', (_name, value, reason) => {
+    const request = fixture('acr', 'push-valid-digest', value === undefined ? {} : { Authorization: value });
+    expect(acr.verify(request, defaultKey, NOW)).toEqual({ ok: false, reason });
+  });
+
+  test('no configured secret refuses', () => {
+    expect(acr.verify(fixture('acr', 'push', { Authorization: SECRET }), keyOf(acr, {}), NOW)).toEqual({ ok: false, reason: 'no secret configured for this provider' });
+  });
+
+  test('the header authenticates the sender, not the bytes; a body without a short id gives no delivery id', () => {
+    const request = fixture('acr', 'push-valid-digest', { Authorization: SECRET });
+    expect(acr.verify(withBody(request, request.text.replace(EVENT_ID, 'another-id')), defaultKey, NOW)).toEqual({ ok: true, deliveryId: 'another-id' });
+    const withoutId = edited('push-valid-digest', (payload) => delete payload.id);
+    withoutId.headers.set('Authorization', SECRET);
+    expect(acr.verify(withoutId, defaultKey, NOW)).toEqual({ ok: true });
+    expect(acr.verify(withBody(request, 'not json'), defaultKey, NOW)).toEqual({ ok: true });
+    expect(acr.verify(withBody(request, request.text.replace(EVENT_ID, 'x'.repeat(129))), defaultKey, NOW)).toEqual({ ok: true });
+    expect(acr.verify(withBody(request, request.text.replace(EVENT_ID, 'x'.repeat(128))), defaultKey, NOW)).toEqual({ ok: true, deliveryId: 'x'.repeat(128) });
+  });
+});
+
+describe('acr describe', () => {
+  test('no header names the event or the delivery: the body does', () => {
+    expect(acr.describe(fixture('acr', 'push', { Authorization: SECRET }).headers)).toEqual({});
+    expect(acr.defaultEvents).toEqual(['push', 'chart_push']);
+  });
+});
+
+describe('acr parse', () => {
+  test('a recorded push: the image under the registry host, its tag and digest', () => {
+    expect(parse(fixture('acr', 'push-valid-digest'))).toEqual([
+      { event: 'push', repositories: [], image: { name: 'myregistry.azurecr.io/hello-world', tag: 'v1', digest: DIGEST }, tag: 'v1', commit: DIGEST },
+    ]);
+  });
+
+  test("the documented push: Microsoft masked the digest, which is then left out (the tag still matches)", () => {
+    expect(parse(fixture('acr', 'push'))).toEqual([{ event: 'push', repositories: [], image: { name: 'myregistry.azurecr.io/hello-world', tag: 'v1' }, tag: 'v1' }]);
+  });
+
+  test('a delete (no tag, as documented) is a deletion', () => {
+    // Built from push-valid-digest.json: the action and the absent tag of the documented delete payload.
+    const request = edited('push-valid-digest', (payload) => ((payload.action = 'delete'), delete payload.target.tag));
+    expect(parse(request)).toEqual([
+      { event: 'delete', repositories: [], image: { name: 'myregistry.azurecr.io/hello-world', digest: DIGEST }, commit: DIGEST, deleted: true },
+    ]);
+  });
+
+  test('a chart push has no request, so no registry host', () => {
+    // Built from push-valid-digest.json: the action, the chart's tag, and no `request`, as documented for chart_push.
+    const request = edited('push-valid-digest', (payload) => ((payload.action = 'chart_push'), (payload.target.tag = 'wordpress-5.4.0.tgz'), delete payload.request));
+    expect(parse(request)).toEqual([
+      { event: 'chart_push', repositories: [], image: { name: 'hello-world', tag: 'wordpress-5.4.0.tgz', digest: DIGEST }, tag: 'wordpress-5.4.0.tgz', commit: DIGEST },
+    ]);
+    expect(parse(edited('push-valid-digest', (payload) => ((payload.action = 'chart_delete'), delete payload.request)))).toEqual([expect.objectContaining({ event: 'chart_delete', deleted: true })]);
+  });
+
+  test.each([
+    ['quarantine', 'ACR action quarantine is not a push or delete'],
+    ['<script>', 'ACR action (unnamed) is not a push or delete'],
+  ])('action %s is ignored (200)', (action, ignored) => {
+    expect(parse(edited('push-valid-digest', (payload) => (payload.action = action)))).toEqual({ ignored });
+  });
+
+  test.each<[string, (payload: any) => void, string]>([
+    ['no action', (payload) => delete payload.action, 'action is missing'],
+    ['no target', (payload) => delete payload.target, 'target is missing'],
+    ['no repository', (payload) => delete payload.target.repository, 'target.repository is missing'],
+    ['a tag of the wrong type', (payload) => (payload.target.tag = 1), 'target.tag is not a string'],
+    ['request not an object', (payload) => (payload.request = 'myregistry.azurecr.io'), 'request is not an object'],
+    ['a host of the wrong type', (payload) => (payload.request.host = true), 'request.host is not a string'],
+  ])('PayloadError naming the field: %s', (_name, edit, message) => {
+    expect(payloadError(edited('push-valid-digest', edit))).toBe(message);
+  });
+
+  test('PayloadError for a body that is not JSON', () => {
+    expect(payloadError(withBody(fixture('acr', 'push'), 'not json'))).toStartWith('payload is not valid JSON');
+  });
+});
