@@ -17,8 +17,6 @@ interface AcrKey {
 }
 const MAX_ID = 128;
 const ACTIONS = new Set(['push', 'delete', 'chart_push', 'chart_delete']);
-/** A digest as the OCI image spec registers them; ACR's documentation masks its example with `xxxx`. */
-const DIGEST = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 
 const acr: ProviderFactory = (kit) => {
   const options = kit.Type.Object(
@@ -36,20 +34,7 @@ const acr: ProviderFactory = (kit) => {
     options,
     prepare: (secrets, given): AcrKey => ({ header: (given as { header?: string } | undefined)?.header ?? 'Authorization', secret: secrets.secret }),
     describe: () => ({}),
-    verify(request, key: AcrKey) {
-      if (!key.secret) return { ok: false, reason: 'no secret configured for this provider' };
-      const given = request.headers.get(key.header);
-      if (given === null) return { ok: false, reason: `missing ${key.header} header` };
-      if (!kit.safeEqual(given, key.secret)) return { ok: false, reason: `${key.header} header does not match` };
-      let id: unknown;
-      try {
-        id = (JSON.parse(kit.text(request.body)) as { id?: unknown }).id;
-      } catch {
-        // Not JSON: parse answers 400 for it.
-      }
-      // ACR's ids are UUIDs; a longer one is not used, so a body cannot make dedupe keys or log lines long.
-      return typeof id === 'string' && id !== '' && id.length <= MAX_ID ? { ok: true, deliveryId: id } : { ok: true };
-    },
+    verify: (request, key: AcrKey) => kit.headerToken(request, key.header, key.secret),
     parse(request) {
       const payload = kit.read(kit.json(request.body));
       const action = payload.string('action');
@@ -60,17 +45,12 @@ const acr: ProviderFactory = (kit) => {
       const name = host ? `${host}/${repository}` : repository;
       const tag = target.optionalString('tag');
       const given = target.optionalString('digest');
-      const digest = given !== undefined && DIGEST.test(given) ? given : undefined;
-      return [{
-        event: action,
-        repositories: [],
-        image: { name, ...(tag && { tag }), ...(digest && { digest }) },
-        ...(tag && { tag }),
-        ...(digest && { commit: digest }),
-        ...(action.endsWith('delete') && { deleted: true }),
-      }];
+      const digest = given !== undefined && kit.oci.isDigest(given) ? given : undefined;
+      // ACR's ids are UUIDs; a longer one is not used, so a body cannot make dedupe keys or log lines long.
+      const id = payload.optionalString('id');
+      return { events: [kit.imageEvent(action, { name, tag, digest }, action.endsWith('delete'))], ...(id && id.length <= MAX_ID ? { deliveryId: id } : {}) };
     },
-    sign: (_body, secrets): Record<string, string> => (secrets.secret ? { Authorization: secrets.secret } : {}),
+    sign: (_body, { secret }, { options }) => ({ [(options as { header?: string } | undefined)?.header ?? 'Authorization']: secret! }),
   };
 };
 

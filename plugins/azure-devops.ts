@@ -26,15 +26,6 @@ interface Key {
 const azureDevops: ProviderFactory = (kit): ProviderCodec<Key> => {
   const { Type } = kit;
 
-  function deliveryIdOf(body: Uint8Array): string | undefined {
-    try {
-      const id = kit.read(kit.json(body)).optionalString('id');
-      return id !== undefined && DELIVERY_ID.test(id) ? id : undefined;
-    } catch {
-      return undefined; // malformed: parse answers 400 with the reason
-    }
-  }
-
   return {
     id: 'azure-devops',
     defaultEvents: [PUSH],
@@ -54,7 +45,7 @@ const azureDevops: ProviderFactory = (kit): ProviderCodec<Key> => {
       const password = kit.safeEqual(credentials.password, key.password);
       const username = key.username === undefined || kit.safeEqual(credentials.username, key.username);
       if (!(password && username)) return { ok: false, reason: 'Basic credentials do not match' };
-      return { ok: true, deliveryId: deliveryIdOf(request.body) };
+      return { ok: true };
     },
     parse(request) {
       const payload = kit.read(kit.json(request.body));
@@ -66,14 +57,16 @@ const azureDevops: ProviderFactory = (kit): ProviderCodec<Key> => {
       const repositories = names.list();
       const updates = resource.objects('refUpdates', kit.limits.events);
       if (updates.length === 0) return kit.ignore('push lists no refUpdates');
-      return updates.map((update) => {
+      const events = updates.map((update) => {
         const ref = kit.ref(update.string('name'));
         const commit = update.string('newObjectId');
         return kit.isZeroId(commit) ? { event: PUSH, repositories, ...ref, deleted: true } : { event: PUSH, repositories, ...ref, commit };
       });
+      // The delivery id is in the body only; the credentials prove the sender, as they do for the rest of it.
+      const id = payload.optionalString('id');
+      return { events, ...(id !== undefined && DELIVERY_ID.test(id) ? { deliveryId: id } : {}) };
     },
-    // The user name is in the provider's options, which signing does not receive: any name passes when none is set.
-    sign: (_body, secrets): Record<string, string> => (secrets.secret ? { Authorization: `Basic ${Buffer.from(`fluxgate:${secrets.secret}`).toString('base64')}` } : {}),
+    sign: (_body, { secret }, { options }) => ({ Authorization: kit.basicAuthHeader((options as { username?: string } | undefined)?.username ?? 'fluxgate', secret!) }),
   };
 };
 

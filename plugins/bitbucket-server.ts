@@ -41,14 +41,15 @@ const bitbucketServer: ProviderFactory = (kit): ProviderCodec => {
       if (changes.length === 0) return kit.ignore('push lists no changes');
       // `toHash` of an annotated tag is the tag object; `toCommit` (newer servers) is its commit, for a one-ref push.
       const peeled = changes.length === 1 ? payload.optionalObject('toCommit')?.optionalString('id') : undefined;
-      return changes.map((change): Event => {
+      const events = changes.map((change): Event => {
         const ref = kit.ref(change.object('ref').string('id'));
         const to = change.string('toHash');
         if (change.string('type') === 'DELETE' || kit.isZeroId(to)) return { event: PUSH, repositories, ...ref, deleted: true };
         return { event: PUSH, repositories, ...ref, commit: peeled ?? to };
       });
+      return { events };
     },
-    sign: (body, secrets): Record<string, string> => (secrets.secret ? { 'X-Hub-Signature': kit.hmacHeader.sign(signature, secrets.secret, body) } : {}),
+    sign: (body, { secret }) => ({ 'X-Hub-Signature': kit.hmacHeader.sign(signature, secret!, body) }),
   };
 };
 

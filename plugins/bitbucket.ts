@@ -29,7 +29,7 @@ const bitbucket: ProviderFactory = (kit): ProviderCodec => ({
     const repositories = names.list();
     const changes = payload.object('push').objects('changes', kit.limits.events);
     if (changes.length === 0) return kit.ignore('push lists no changes');
-    return changes.map((change): Event => {
+    const events = changes.map((change): Event => {
       const after = change.optionalObject('new');
       const named = after ?? change.optionalObject('old');
       if (named === undefined) throw new kit.PayloadError(`${change.path} has neither new nor old`);
@@ -40,8 +40,9 @@ const bitbucket: ProviderFactory = (kit): ProviderCodec => ({
       if (after === undefined) return { event: PUSH, repositories, ...ref, deleted: true };
       return { event: PUSH, repositories, ...ref, commit: after.object('target').string('hash') };
     });
+    return { events };
   },
-  sign: (body, secrets): Record<string, string> => (secrets.secret ? { 'X-Hub-Signature': kit.hmacHeader.sign(signature, secrets.secret, body) } : {}),
+  sign: (body, { secret }) => ({ 'X-Hub-Signature': kit.hmacHeader.sign(signature, secret!, body) }),
 });
 
 export default bitbucket;

@@ -51,9 +51,9 @@ const cdevents: ProviderFactory = (kit) => ({
     const event = eventName(type);
     if (event !== MERGED) return kit.ignore(`CDEvent ${PLAIN.test(event) ? `${event} ` : ''}is not a merged change`);
     const repository = cdevent.object('subject').object('content').optionalObject('repository');
-    return [{ event, repositories: repository ? repositoriesOf(repository) : [] }];
+    return { events: [{ event, repositories: repository ? repositoriesOf(repository) : [] }] };
   },
-  sign: (body, secrets): Record<string, string> => (secrets.secret ? { 'X-Signature': kit.hmacHeader.sign(SIGNATURE, secrets.secret, body) } : {}),
+  sign: (body, { secret }) => ({ 'X-Signature': kit.hmacHeader.sign(SIGNATURE, secret!, body) }),
 }) satisfies ProviderCodec;
 
 /** `{ id: 'org/repo', source: 'https://git.example' }` → `org/repo`, `https://git.example/org/repo`. */

@@ -20,7 +20,7 @@ const dockerhub: ProviderFactory = (kit) => ({
     const payload = kit.read(kit.json(request.body));
     const name = payload.object('repository').string('repo_name');
     const tag = payload.optionalObject('push_data')?.optionalString('tag');
-    return [{ event: 'push', repositories: [], image: { name, ...(tag && { tag }) }, ...(tag && { tag }) }];
+    return { events: [kit.imageEvent('push', { name, tag })] };
   },
   sign: () => ({}),
 });

@@ -103,7 +103,7 @@ const gcr: ProviderFactory = (kit) => {
       if (name === undefined) throw new kit.PayloadError('message.data has neither digest nor tag');
       if (digest && tag && digest.name !== tag.name) throw new kit.PayloadError('message.data.digest and message.data.tag name different images');
       const image = { name, ...(tag && { tag: tag.value }), ...(digest && { digest: digest.value }) };
-      return [{ event: action, repositories: [], image, ...(tag && { tag: tag.value }), ...(digest && { commit: digest.value }), ...(action === 'DELETE' && { deleted: true }) }];
+      return { events: [{ event: action, repositories: [], image, ...(tag && { tag: tag.value }), ...(digest && { commit: digest.value }), ...(action === 'DELETE' && { deleted: true }) }] };
     },
 
     sign: () => ({}),

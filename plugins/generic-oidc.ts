@@ -133,7 +133,7 @@ const genericOidc: ProviderFactory = (kit) => {
       const ref = tokenRef(token) ?? (body && bodyRef(body));
       const commit = body?.optionalString('commit') ?? token.optionalString('sha');
       const changedPaths = pathsOf(body);
-      return [{ event: info.event ?? 'push', repositories, ...ref, ...(commit && { commit }), ...(changedPaths && { changedPaths }) }];
+      return { events: [{ event: info.event ?? 'push', repositories, ...ref, ...(commit && { commit }), ...(changedPaths && { changedPaths }) }] };
     },
 
     sign: () => ({}),

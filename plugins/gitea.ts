@@ -54,16 +54,16 @@ const gitea: ProviderFactory = (kit) => {
         const kind = payload.string('ref_type');
         if (kind !== 'branch' && kind !== 'tag') throw new kit.PayloadError('ref_type is neither branch nor tag');
         const ref = kit.refOf(kind, payload.string('ref'));
-        return [info.event === 'delete' ? { ...event, ...ref, deleted: true } : { ...event, ...ref, commit: payload.optionalString('sha') }];
+        return { events: [info.event === 'delete' ? { ...event, ...ref, deleted: true } : { ...event, ...ref, commit: payload.optionalString('sha') }] };
       }
       if (info.event !== 'push') return kit.ignore(`${info.event ?? 'an unnamed'} event is not about a ref`);
       const after = payload.string('after');
-      if (kit.isZeroId(after)) return [{ ...event, ...kit.ref(payload.string('ref')), deleted: true }];
+      if (kit.isZeroId(after)) return { events: [{ ...event, ...kit.ref(payload.string('ref')), deleted: true }] };
       const commits = payload.list('commits', Infinity); // any length: changedPaths reads at most limits.commits
       const total = payload.optionalNumber('total_commits');
       // A new branch lists history, not a change: its changed paths are unknown.
       const complete = !kit.isZeroId(payload.optionalString('before')) && (total === undefined ? commits.length < DEFAULT_COMMIT_CAP : commits.length >= total);
-      return [{ ...event, ...kit.ref(payload.string('ref')), commit: after, changedPaths: kit.changedPaths(commits, { label: 'commits', complete }) }];
+      return { events: [{ ...event, ...kit.ref(payload.string('ref')), commit: after, changedPaths: kit.changedPaths(commits, { label: 'commits', complete }) }] };
     },
     sign(body, secrets): Record<string, string> {
       const secret = secrets.secret;

@@ -44,17 +44,17 @@ const gogs: ProviderFactory = (kit) => {
         const kind = payload.string('ref_type');
         if (kind !== 'branch' && kind !== 'tag') throw new kit.PayloadError('ref_type is neither branch nor tag');
         const ref = kit.refOf(kind, payload.string('ref'));
-        if (info.event === 'delete') return [{ ...event, ...ref, deleted: true }];
+        if (info.event === 'delete') return { events: [{ ...event, ...ref, deleted: true }] };
         if (kind === 'branch') return kit.ignore('branch created: its push delivery carries the change');
-        return [{ ...event, ...ref, commit: payload.optionalString('sha') }];
+        return { events: [{ ...event, ...ref, commit: payload.optionalString('sha') }] };
       }
       if (info.event !== 'push') return kit.ignore(`${info.event ?? 'an unnamed'} event is not about a ref`);
       const after = payload.string('after');
-      if (kit.isZeroId(after)) return [{ ...event, ...kit.ref(payload.string('ref')), deleted: true }];
+      if (kit.isZeroId(after)) return { events: [{ ...event, ...kit.ref(payload.string('ref')), deleted: true }] };
       const commits = payload.list('commits', Infinity); // any length: changedPaths reads at most limits.commits
       // A new branch lists history, not a change: its changed paths are unknown.
       const complete = !kit.isZeroId(payload.optionalString('before')) && commits.length < COMMIT_CAP;
-      return [{ ...event, ...kit.ref(payload.string('ref')), commit: after, changedPaths: kit.changedPaths(commits, { label: 'commits', complete }) }];
+      return { events: [{ ...event, ...kit.ref(payload.string('ref')), commit: after, changedPaths: kit.changedPaths(commits, { label: 'commits', complete }) }] };
     },
     sign: (body, secrets): Record<string, string> => (secrets.secret ? { 'X-Gogs-Signature': kit.hmacHeader.sign(SIGNATURE, secrets.secret, body) } : {}),
   } satisfies ProviderCodec;

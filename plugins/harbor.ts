@@ -18,8 +18,6 @@ const EVENTS: Record<string, string> = {
   'harbor.artifact.pushed': 'PUSH_ARTIFACT',
   'harbor.artifact.deleted': 'DELETE_ARTIFACT',
 };
-/** A tag as the OCI distribution spec allows it; anything else in `tag` is a digest reference. */
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 /** An event type short and plain enough to repeat in a reason. */
 const PLAIN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -36,12 +34,7 @@ const harbor: ProviderFactory = (kit) => ({
   defaultEvents: ['PUSH_ARTIFACT'],
   secretFields: ['secret'],
   describe: () => ({}),
-  verify(request, secrets) {
-    if (!secrets.secret) return { ok: false, reason: 'no secret configured for this provider' };
-    const given = request.headers.get('authorization');
-    if (given === null) return { ok: false, reason: 'missing Authorization header' };
-    return kit.safeEqual(given, secrets.secret) ? { ok: true } : { ok: false, reason: 'Authorization header does not match' };
-  },
+  verify: (request, { secret }) => kit.headerToken(request, 'Authorization', secret),
   parse(request) {
     const payload = kit.read(kit.json(request.body));
     const cloudEvent = payload.has('specversion');
@@ -52,23 +45,17 @@ const harbor: ProviderFactory = (kit) => ({
     const fullName = data.object('repository').string('repo_full_name');
     const resources = data.objects('resources', kit.limits.events);
     if (resources.length === 0) return kit.ignore(`${event} names no artifact`);
-    return resources.map((resource) => {
+    const events = resources.map((resource) => {
       const digest = resource.optionalString('digest');
       const given = resource.optionalString('tag');
-      const tag = given !== undefined && TAG.test(given) ? given : undefined;
+      const tag = given !== undefined && kit.oci.isTag(given) ? given : undefined;
       const url = withoutReference(resource.optionalString('resource_url') ?? '');
       const name = url.endsWith(`/${fullName}`) ? url : fullName;
-      return {
-        event,
-        repositories: [],
-        image: { name, ...(tag && { tag }), ...(digest && { digest }) },
-        ...(tag && { tag }),
-        ...(digest && { commit: digest }),
-        ...(event === 'DELETE_ARTIFACT' && { deleted: true }),
-      };
+      return kit.imageEvent(event, { name, tag, digest }, event === 'DELETE_ARTIFACT');
     });
+    return { events };
   },
-  sign: (_body, secrets): Record<string, string> => (secrets.secret ? { Authorization: secrets.secret } : {}),
+  sign: (_body, { secret }) => ({ Authorization: secret! }),
 });
 
 export default harbor;

@@ -8,7 +8,8 @@
  *   `X-Nexus-Webhook-Delivery` the delivery id (a UUID per request).
  * - parse: a created or updated docker manifest asset (`v2/<image>/manifests/<tag or digest>`) or docker component
  *   (`name` = image, `version` = tag) is one event. Other formats, blobs, deletions and purges are ignored (200).
- *   Nexus does not say under which host clients pull, so image names carry no registry host.
+ *   Nexus does not say under which host clients pull: `options.registry` (e.g. `nexus.example.com:8082`) prefixes
+ *   image names with it; without it they carry no registry host.
  */
 import type { ProviderFactory } from '../src/pipeline/provider.ts';
 
@@ -18,16 +19,26 @@ const ITEMS: Record<string, 'asset' | 'component'> = { 'rm:repository:asset': 'a
 /** An asset path of a docker manifest; Nexus's newer stores prefix paths with `/`. */
 const MANIFEST = /^\/?v2\/(.+)\/manifests\/([^/]+)$/;
 
+interface Key {
+  secret?: string;
+  registry?: string;
+}
+
 const nexus: ProviderFactory = (kit) => ({
   id: 'nexus',
   defaultEvents: ['rm:repository:asset', 'rm:repository:component'],
   secretFields: ['secret'],
+  options: kit.Type.Object(
+    { registry: kit.Type.Optional(kit.Type.String({ pattern: '^[A-Za-z0-9.-]+(:[0-9]{1,5})?$', description: 'the host (and port) clients pull these images from' })) },
+    { additionalProperties: false, default: {} },
+  ),
+  prepare: ({ secret }, options): Key => ({ secret, registry: (options as { registry?: string }).registry }),
   describe: (headers) => ({
     event: headers.get('x-nexus-webhook-id') ?? '',
     deliveryId: headers.get('x-nexus-webhook-delivery') || undefined,
   }),
-  verify: (request, secrets) => kit.hmacHeader.verify(request, signature, secrets.secret),
-  parse(request, info) {
+  verify: (request, key: Key) => kit.hmacHeader.verify(request, signature, key.secret),
+  parse(request, info, key: Key) {
     const event = info.event ?? '';
     const kind = ITEMS[event];
     if (kind === undefined) return kit.ignore('not a repository asset or component event');
@@ -47,9 +58,9 @@ const nexus: ProviderFactory = (kit) => ({
     // A tag cannot contain `:`; a digest always does (`sha256:…`).
     const digest = reference?.includes(':') ? reference : undefined;
     const tag = digest === undefined ? reference : undefined;
-    return [{ event, repositories: [], image: { name, ...(tag && { tag }), ...(digest && { digest }) }, ...(tag && { tag }), ...(digest && { commit: digest }) }];
+    return { events: [kit.imageEvent(event, { name: key.registry ? `${key.registry}/${name}` : name, tag, digest })] };
   },
-  sign: (body, secrets): Record<string, string> => (secrets.secret ? { 'X-Nexus-Webhook-Signature': kit.hmacHeader.sign(signature, secrets.secret, body) } : {}),
+  sign: (body, { secret }) => ({ 'X-Nexus-Webhook-Signature': kit.hmacHeader.sign(signature, secret!, body) }),
 });
 
 export default nexus;

@@ -26,8 +26,8 @@ const quay: ProviderFactory = (kit) => ({
       return tag;
     });
     // A push that updated no tag (by digest) still says the image changed.
-    if (tags.length === 0) return [{ event: 'repo_push', repositories: [], image: { name } }];
-    return tags.map((tag) => ({ event: 'repo_push', repositories: [], image: { name, tag }, tag }));
+    if (tags.length === 0) return { events: [kit.imageEvent('repo_push', { name })] };
+    return { events: tags.map((tag) => kit.imageEvent('repo_push', { name, tag })) };
   },
   sign: () => ({}),
 });

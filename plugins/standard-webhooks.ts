@@ -76,8 +76,8 @@ const standardWebhooks: ProviderFactory = (kit) => {
       const ref = full !== undefined ? kit.ref(full) : branch !== undefined ? kit.refOf('branch', branch) : tag !== undefined ? kit.refOf('tag', tag) : {};
       const commit = text(payload, options.commit);
       const event = { event: text(payload, options.event) ?? options.eventName ?? 'push', repositories, ...ref };
-      if (kit.isZeroId(commit)) return [{ ...event, deleted: true }];
-      return [{ ...event, commit, changedPaths: changed(payload, options.paths) }];
+      if (kit.isZeroId(commit)) return { events: [{ ...event, deleted: true }] };
+      return { events: [{ ...event, commit, changedPaths: changed(payload, options.paths) }] };
     },
     sign: (body, secrets, { now, deliveryId }): Record<string, string> =>
       secrets.secret ? kit.standardWebhooks.sign(body, kit.standardWebhooks.key(secrets.secret), deliveryId, now) : {},
