@@ -1,0 +1,19 @@
+/** A Nexus Repository 3 asset webhook for a docker manifest, as Nexus sends it (compact JSON), slim. */
+import type { Sample } from '../src/commands/sample.ts';
+import { imageOf } from './registry.ts';
+
+const nexus: Sample = {
+  headers: (input) => ({ 'Content-Type': 'application/json; charset=UTF-8', 'X-Nexus-Webhook-ID': input.event ?? 'rm:repository:asset', 'X-Nexus-Webhook-Delivery': input.deliveryId }),
+  body(input) {
+    const image = imageOf(input, '');
+    return {
+      timestamp: input.now.toISOString(),
+      nodeId: '7FFA7361-6ED33978-36997BD4-47095CC4-331356BE',
+      initiator: 'fluxgate-send/127.0.0.1',
+      repositoryName: 'docker-hosted',
+      action: 'CREATED',
+      asset: { id: 'ZG9ja2VyLWhvc3RlZDo2NDhkZWQ0OWUxMmI5M2M', assetId: 'ZG9ja2VyLWhvc3RlZDo2NDhkZWQ0OWUxMmI5M2M', format: 'docker', name: `v2/${image.path}/manifests/${image.tag}` },
+    };
+  },
+};
+export default nexus;

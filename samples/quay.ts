@@ -1,0 +1,13 @@
+/** A Quay `repo_push` notification as Quay sends it, slim. */
+import type { Sample } from '../src/commands/sample.ts';
+import { imageOf } from './registry.ts';
+
+const quay: Sample = {
+  headers: () => ({ 'Content-Type': 'application/json' }),
+  body(input) {
+    const image = imageOf(input, 'quay.io');
+    const [namespace = 'org', name = image.path] = image.path.split('/');
+    return { name, repository: image.path, namespace, docker_url: `${image.registry}/${image.path}`, homepage: `https://${image.registry}/repository/${image.path}`, updated_tags: [image.tag] };
+  },
+};
+export default quay;
