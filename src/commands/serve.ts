@@ -128,7 +128,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (!startup.ready) log.error('the Kubernetes API does not answer; /readyz reports 503 until it does', { reason: startup.reason });
   else if (!dryRun) {
     // Targets are shared between providers: each selector once.
-    const selectors = new Map([...providers.values()].flatMap((provider) => provider.targets.flatMap((target) => target.selectors)).map((selector) => [selector.key, selector]));
+    const selectors = new Map([...providers.values()].flatMap((provider) => provider.targets.all.flatMap((target) => target.selectors)).map((selector) => [selector.key, selector]));
     void warnAboutPermissions(client, [...selectors.values()], log);
   }
 

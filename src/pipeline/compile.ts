@@ -9,11 +9,14 @@ import type { ReconcileAnnotation } from '../reconcile/kinds.ts';
 import type { ObjectSelector } from '../reconcile/reconciler.ts';
 import { compileMatch, type MatchResult } from './match.ts';
 import type { Event, ProviderCodec } from './provider.ts';
+import { indexKeysOf, indexTargets, type TargetIndex } from './target-index.ts';
 
 export interface CompiledTarget {
   name: string;
   match: (event: Event) => MatchResult;
   selectors: ObjectSelector[];
+  /** Where the target index files it (target-index.ts); none: every delivery evaluates it. */
+  keys: readonly string[];
 }
 
 /** What `prepare` made of one configured provider (the config loader calls it, once). */
@@ -34,7 +37,8 @@ export interface ProviderRuntime extends PreparedProvider {
   events: ReadonlySet<string>;
   /** Addresses allowed to send, when the provider restricts them. */
   allowedSources?: BlockList;
-  targets: CompiledTarget[];
+  /** The targets that listen to this provider, indexed by repository and image. */
+  targets: TargetIndex<CompiledTarget>;
 }
 
 /** A BlockList of the configured addresses and CIDRs (already checked by the config rules). */
@@ -79,7 +83,7 @@ export function compileSelector(resource: ResourceSelector, defaults: SelectorDe
 export function compileProviders(config: Config, prepared: ReadonlyMap<string, PreparedProvider>, defaults: SelectorDefaults): Map<string, ProviderRuntime> {
   const targets = config.targets.map((target) => ({
     providers: new Set(target.providers),
-    compiled: { name: target.name, match: compileMatch(target.match), selectors: target.resources.map((resource) => compileSelector(resource, defaults)) },
+    compiled: { name: target.name, match: compileMatch(target.match), selectors: target.resources.map((resource) => compileSelector(resource, defaults)), keys: indexKeysOf(target.match) },
   }));
   const runtimes = new Map<string, ProviderRuntime>();
   for (const provider of config.providers) {
@@ -91,7 +95,10 @@ export function compileProviders(config: Config, prepared: ReadonlyMap<string, P
       route: provider.path ?? `/hook/${provider.name}`,
       events: new Set(provider.events ?? ready.codec.defaultEvents),
       ...(provider.allowedSources ? { allowedSources: addressBlocks(provider.allowedSources) } : {}),
-      targets: targets.filter((target) => target.providers.has(provider.name)).map((target) => target.compiled),
+      targets: indexTargets(
+        targets.filter((target) => target.providers.has(provider.name)).map((target) => target.compiled),
+        (target) => target.keys,
+      ),
     });
   }
   return runtimes;

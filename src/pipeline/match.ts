@@ -80,7 +80,7 @@ function repositoryCheck(pattern: string): Check {
 }
 
 /** The most telling spelling for a reason: `host/path` when one is known, else the slug. Runs only on a miss. */
-function shown(repositories: readonly string[]): string {
+export function shown(repositories: readonly string[]): string {
   const normalized = repositories.map(normalizeRepository);
   const hosted = normalized.find((r) => r.host !== undefined && r.path !== '');
   if (hosted) return `${hosted.host}/${hosted.path}`;

@@ -2,6 +2,7 @@
 import { describe, expect, test } from 'bun:test';
 import { addressBlocks, type CompiledTarget, type ProviderRuntime } from '../../src/pipeline/compile.ts';
 import { handleWebhook, type WebhookDeps } from '../../src/pipeline/handle-webhook.ts';
+import { indexTargets } from '../../src/pipeline/target-index.ts';
 import type { WebhookReporter } from '../../src/pipeline/webhook-reporter.ts';
 import { PayloadError, type DeliveryInfo, type Event, type Ignored, type Parsed, type ProviderCodec, type VerifyResult } from '../../src/pipeline/provider.ts';
 import type { ObjectSelector, Ticket } from '../../src/reconcile/reconciler.ts';
@@ -26,8 +27,8 @@ interface Script {
 }
 
 const push: Event = { event: 'push', repositories: ['org/app'], branch: 'main', ref: 'refs/heads/main' };
-const matching = (name: string, selectors: ObjectSelector[]): CompiledTarget => ({ name, match: () => ({ matched: true }), selectors });
-const missing = (name: string, reason: string): CompiledTarget => ({ name, match: () => ({ matched: false, reason }), selectors: [selector(name)] });
+const matching = (name: string, selectors: ObjectSelector[]): CompiledTarget => ({ name, match: () => ({ matched: true }), selectors, keys: [] });
+const missing = (name: string, reason: string): CompiledTarget => ({ name, match: () => ({ matched: false, reason }), selectors: [selector(name)], keys: [] });
 
 async function run(script: Script) {
   const calls: string[] = [];
@@ -55,7 +56,7 @@ async function run(script: Script) {
     verifies: script.verifies ?? true,
     events: new Set(script.events ?? ['push']),
     ...(script.allowedSources ? { allowedSources: addressBlocks(script.allowedSources) } : {}),
-    targets: script.targets ?? [matching('app', [selector('app')])],
+    targets: indexTargets(script.targets ?? [matching('app', [selector('app')])], (target) => target.keys),
   };
   const reporter: WebhookReporter = {
     rejected: (_p, status, reason) => calls.push(`rejected ${status} ${reason}`),
@@ -149,7 +150,7 @@ describe('handleWebhook', () => {
   });
 
   test('a multi-ref delivery: a target matches when any of its events does', async () => {
-    const byRef: CompiledTarget = { name: 'release', match: (event) => (event.branch === 'release' ? { matched: true } : { matched: false, reason: `branch ${event.branch} does not match [release]` }), selectors: [selector('rel')] };
+    const byRef: CompiledTarget = { name: 'release', match: (event) => (event.branch === 'release' ? { matched: true } : { matched: false, reason: `branch ${event.branch} does not match [release]` }), selectors: [selector('rel')], keys: [] };
     const events = () => ({ events: [{ ...push, branch: 'main' }, { ...push, branch: 'release', ref: 'refs/heads/release' }] });
     const r = await run({ targets: [byRef], parse: events });
     expect(r.answer.status).toBe(202);
