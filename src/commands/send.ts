@@ -5,6 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
+import { closestName } from '../config/suggest.ts';
 import type { Catalog } from '../pipeline/catalog.ts';
 import type { ProviderCodec, ProviderSecrets } from '../pipeline/provider.ts';
 import type { Sample, SampleInput } from './sample.ts';
@@ -54,7 +55,8 @@ export function sendArgumentsProblem(options: Partial<SendOptions>, deps: SendDe
   const codec = options.providerType ? deps.catalog.get(options.providerType) : undefined;
   if (options.providerType && (!codec || !deps.samples[options.providerType])) {
     const known = [...deps.catalog.keys()].filter((type) => deps.samples[type] !== undefined);
-    const unknown = `${codec ? 'no sample delivery for' : 'unknown'} provider type "${options.providerType}" (known: ${known.join(', ')})`;
+    const near = closestName(options.providerType, known);
+    const unknown = `${codec ? 'no sample delivery for' : 'unknown'} provider type "${options.providerType}" (${near ? `did you mean "${near}"? ` : ''}known: ${known.join(', ')})`;
     return missing.length > 0 ? `${unknown}; missing ${missing.join(' and ')}` : unknown;
   }
   if (codec?.keyless && !options.bearerToken) missing.push(`--bearer-token T (type ${codec.id} is authenticated by an ID token from its issuer)`);

@@ -139,7 +139,7 @@ describe('fluxgate send', () => {
     [['http://127.0.0.1:1/hook/github'], 'missing --provider-type T'],
     [['--provider-type', 'github'], 'missing URL and --secret S (type github signs with it)'],
     [['--provider-type', 'gitlab', 'http://127.0.0.1:1/hook/gitlab'], 'missing --secret S or --signing-secret S (type gitlab signs with one of them)'],
-    [['--provider-type', 'githab', 'http://127.0.0.1:1/'], 'unknown provider type "githab" (known: github, gitlab, generic-hmac, generic)'],
+    [['--provider-type', 'githab', 'http://127.0.0.1:1/'], 'unknown provider type "githab" (did you mean "github"? known: github, gitlab, bitbucket,'],
     [['--provider-type', 'gitlab', '--signing-secret', 'not-a-token', 'http://127.0.0.1:1/'], '--signing-secret: a signing secret starts with whsec_'],
     [['--provider-type', 'github', '--secret', 's3', '--branch', 'main', '--tag', 'v1', 'http://127.0.0.1:1/'], "option '--branch <branch>' cannot be used with option '--tag <tag>'"],
   ])('%p: %s (exit 2, nothing sent)', async (args, message) => {
