@@ -9,6 +9,7 @@ import type { ProviderCodec } from '../pipeline/provider.ts';
 import type { RuleIssue } from './rules.ts';
 import type { Config, ProviderConfig } from './schema.ts';
 import { schemaProblems } from './schema-problems.ts';
+import { closestName } from './suggest.ts';
 
 const SECRET_FIELDS = ['secret', 'signingSecret'] as const;
 
@@ -49,7 +50,8 @@ export function checkProviders(config: Config, catalog: ReadonlyMap<string, Prov
 
     const codec = catalog.get(provider.type);
     if (!codec) {
-      issues.push({ path: at('type'), message: `unknown provider type "${provider.type}" (known: ${[...catalog.keys()].join(', ')})` });
+      const near = closestName(provider.type, catalog.keys());
+      issues.push({ path: at('type'), message: `unknown provider type "${provider.type}" (${near ? `did you mean "${near}"? ` : ''}known: ${[...catalog.keys()].join(', ')})` });
       return;
     }
     issues.push(...checkSecrets(provider, codec, at));

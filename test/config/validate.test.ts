@@ -103,7 +103,7 @@ describe('config validation', () => {
   });
 
   test.each([
-    ['unknown provider type', valid.replace('type: github', 'type: githab'), 'fluxgate.yaml:5:11 providers[0].type: unknown provider type "githab"'],
+    ['unknown provider type', valid.replace('type: github', 'type: githab'), 'fluxgate.yaml:5:11 providers[0].type: unknown provider type "githab" (did you mean "github"?'],
     ['missing secret', valid.replace('    secret: { env: GITHUB_WEBHOOK_SECRET }\n', ''), 'fluxgate.yaml:4:5 providers[0]: provider "github" needs secret'],
     ['target names a missing provider', valid.replace('providers: [github]', 'providers: [gitlab]'), 'fluxgate.yaml:9:17 targets[0].providers[0]: no provider named "gitlab"'],
     ['unknown kind without apiVersion', valid.replace('kind: GitRepository', 'kind: Widget'), 'fluxgate.yaml:12:15 targets[0].resources[0].kind: kind "Widget" is not a Flux or Argo CD kind'],
