@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import github from '../../plugins/github.ts';
 import { PayloadError, type WebhookRequest } from '../../src/pipeline/provider.ts';
 import { drive } from '../support/codec-adapter.ts';
+import { fixture as fixture_ } from '../support/provider-fixtures.ts';
 import { deliveryBody, githubWebhook } from '../support/webhooks.ts';
 
 const plugin = drive(github);
@@ -262,5 +263,35 @@ describe('github: deliveries as test/support builds them', () => {
     const req = request(hook.body, hook.headers);
     expect(plugin.describe(req).ping).toBe(true);
     expect(plugin.verify(req, { secret: SECRET }, NOW).ok).toBe(true);
+  });
+});
+
+describe('github packages (GHCR container images)', () => {
+  // GitHub's published examples: a container published to ghcr.io (`package`, and the older `registry_package`).
+  test.each(['package-published', 'registry-package-published'])('%s: one image event with its digest', (name) => {
+    const req = fixture_('github-packages', name);
+    const event = parse(req);
+    expect(event).toEqual({
+      event: req.headers.get('x-github-event')!,
+      repositories: [],
+      image: { name: 'ghcr.io/Codertocat/hello-world', digest: 'sha256:6c62fb45fe66bfb1ea9a66abc38f6a0cc974292b' },
+      commit: 'sha256:6c62fb45fe66bfb1ea9a66abc38f6a0cc974292b',
+    });
+  });
+
+  test('a tag, when the version has one, is the event tag too (targets\' tags filters apply)', () => {
+    const req = fixture_('github-packages', 'package-published');
+    const payload = JSON.parse(req.text);
+    payload.package.package_version.container_metadata.tag.name = 'v1.2.0';
+    expect(parse(request(JSON.stringify(payload), { 'X-GitHub-Event': 'package' }))).toMatchObject({ image: { tag: 'v1.2.0' }, tag: 'v1.2.0' });
+  });
+
+  test('a package that is not a container, or an action other than a publish, is ignored', () => {
+    const payload = JSON.parse(fixture_('github-packages', 'package-published').text);
+    delete payload.package.package_version.container_metadata;
+    expect(parse(request(JSON.stringify(payload), { 'X-GitHub-Event': 'package' }))).toMatchObject({ ignored: 'the package is not a container image' });
+    const deleted = JSON.parse(fixture_('github-packages', 'package-published').text);
+    deleted.action = 'deleted';
+    expect(parse(request(JSON.stringify(deleted), { 'X-GitHub-Event': 'package' }))).toMatchObject({ ignored: 'package action "deleted" is not a publish' });
   });
 });
