@@ -3,7 +3,9 @@
  * not limit it) and against a bare Bun.serve that reads the body and checks the HMAC, in the same run, each
  * server pinned to one core and the load generator (wrk) to another. Prints req/s, p99 latency, the ratio,
  * and fluxgate's idle RSS after start.
- * usage: bun bench/ingest.ts [--duration 10] [--rounds 2]
+ * With `--baseline DIR`, the fluxgate of another checkout (e.g. a worktree of an earlier commit) runs in the same
+ * rounds too, so a change is measured against what it replaces on the same machine at the same time.
+ * usage: bun bench/ingest.ts [--duration 10] [--rounds 2] [--baseline DIR]
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +14,9 @@ import { parseArgs } from 'node:util';
 import { deliveryBody } from '../test/support/webhooks.ts';
 import { tempDir } from '../test/support/temp-dir.ts';
 
-const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' }, connections: { type: 'string', default: '32' } } });
+const { values } = parseArgs({
+  options: { duration: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' }, connections: { type: 'string', default: '32' }, baseline: { type: 'string' } },
+});
 const root = join(import.meta.dir, '..');
 const secret = 'bench-secret';
 const dir = tempDir('fluxgate-bench-');
@@ -99,10 +103,10 @@ function freePort(): number {
   return port;
 }
 
-async function startFluxgate(): Promise<Started> {
+async function startFluxgate(checkout = root): Promise<Started> {
   const port = freePort();
   // Logs go to /dev/null at the level a user runs with: their cost is part of what is measured.
-  const child = Bun.spawn([...pin(0), process.execPath, join(root, 'src/main.ts'), 'serve', '--config', writeConfig(port)], {
+  const child = Bun.spawn([...pin(0), process.execPath, join(checkout, 'src/main.ts'), 'serve', '--config', writeConfig(port)], {
     env: { ...process.env, BENCH_SECRET: secret, FLUXGATE_LOG_LEVEL: process.env.FLUXGATE_LOG_LEVEL ?? 'info' },
     stdout: 'ignore',
     stderr: 'ignore',
@@ -138,14 +142,15 @@ async function load(port: number, seconds: number): Promise<{ rps: number; p99ms
 }
 
 const duration = Number(values.duration);
-type ServerName = 'bare' | 'bare+parse' | 'fluxgate';
-const results: Record<ServerName, { rps: number; p99ms: number }[]> = { bare: [], 'bare+parse': [], fluxgate: [] };
+type ServerName = 'bare' | 'bare+parse' | 'fluxgate' | 'baseline';
+const results: Record<ServerName, { rps: number; p99ms: number }[]> = { bare: [], 'bare+parse': [], fluxgate: [], baseline: [] };
+const servers: ServerName[] = ['bare', 'bare+parse', 'fluxgate', ...(values.baseline ? (['baseline'] as const) : [])];
 let idleRss = NaN;
 try {
   for (let round = 0; round < Number(values.rounds); round += 1) {
     // Interleaved rounds, so a noisy neighbour on this shared machine hurts every server alike.
-    for (const name of ['bare', 'bare+parse', 'fluxgate'] as const) {
-      const server = name === 'fluxgate' ? await startFluxgate() : await startBare(name === 'bare+parse');
+    for (const name of servers) {
+      const server = name === 'fluxgate' ? await startFluxgate() : name === 'baseline' ? await startFluxgate(values.baseline) : await startBare(name === 'bare+parse');
       if (name === 'fluxgate' && round === 0) {
         await Bun.sleep(500);
         idleRss = rssMiB(server.pid);
@@ -174,3 +179,8 @@ console.log(`ratio fluxgate/bare:       ${((fluxgate.rps / bare.rps) * 100).toFi
 console.log(`ratio fluxgate/bare+parse: ${((fluxgate.rps / bareParse.rps) * 100).toFixed(1)}%`);
 console.log(`ratio bare+parse/bare:     ${((bareParse.rps / bare.rps) * 100).toFixed(1)}% (the cost of parsing the payload alone)`);
 console.log(`fluxgate idle RSS after start: ${idleRss.toFixed(1)} MiB`);
+if (values.baseline) {
+  const baseline = best('baseline');
+  console.log(line(`baseline (${values.baseline})`.slice(0, 24), baseline));
+  console.log(`ratio fluxgate/baseline:   ${((fluxgate.rps / baseline.rps) * 100).toFixed(1)}%`);
+}
