@@ -15,7 +15,6 @@ interface AcrKey {
   header: string;
   secret?: string;
 }
-const MAX_ID = 128;
 const ACTIONS = new Set(['push', 'delete', 'chart_push', 'chart_delete']);
 
 const acr: ProviderFactory = (kit) => {
@@ -46,9 +45,10 @@ const acr: ProviderFactory = (kit) => {
       const tag = target.optionalString('tag');
       const given = target.optionalString('digest');
       const digest = given !== undefined && kit.oci.isDigest(given) ? given : undefined;
-      // ACR's ids are UUIDs; a longer one is not used, so a body cannot make dedupe keys or log lines long.
+      // ACR's ids are UUIDs; an odd or long one is not used, so a body cannot make dedupe keys or log lines long.
       const id = payload.optionalString('id');
-      return { events: [kit.imageEvent(action, { name, tag, digest }, action.endsWith('delete'))], ...(id && id.length <= MAX_ID ? { deliveryId: id } : {}) };
+      const deliveryId = id === undefined ? undefined : kit.printable(id);
+      return { events: [kit.imageEvent(action, { name, tag, digest }, action.endsWith('delete'))], ...(deliveryId && { deliveryId }) };
     },
     sign: (_body, { secret }, { options }) => ({ [(options as { header?: string } | undefined)?.header ?? 'Authorization']: secret! }),
   };

@@ -51,7 +51,9 @@ const cdevents: ProviderFactory = (kit) => ({
     const event = eventName(type);
     if (event !== MERGED) return kit.ignore(`CDEvent ${PLAIN.test(event) ? `${event} ` : ''}is not a merged change`);
     const repository = cdevent.object('subject').object('content').optionalObject('repository');
-    return { events: [{ event, repositories: repository ? repositoriesOf(repository) : [] }] };
+    // In structured mode only the body carries the id (binary mode's ce-id header is describe's).
+    const deliveryId = structured ? kit.printable(body.string('id')) : undefined;
+    return { events: [{ event, repositories: repository ? repositoriesOf(repository) : [] }], ...(deliveryId && { deliveryId }) };
   },
   sign: (body, { secret }) => ({ 'X-Signature': kit.hmacHeader.sign(SIGNATURE, secret!, body) }),
 }) satisfies ProviderCodec;

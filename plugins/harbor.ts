@@ -53,7 +53,10 @@ const harbor: ProviderFactory = (kit) => ({
       const name = url.endsWith(`/${fullName}`) ? url : fullName;
       return kit.imageEvent(event, { name, tag, digest }, event === 'DELETE_ARTIFACT');
     });
-    return { events };
+    // CloudEvents carry an id (a UUID per event, the same when Harbor retries); the Default format has none.
+    const id = cloudEvent ? payload.optionalString('id') : undefined;
+    const deliveryId = id === undefined ? undefined : kit.printable(id);
+    return { events, ...(deliveryId && { deliveryId }) };
   },
   sign: (_body, { secret }) => ({ Authorization: secret! }),
 });
