@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { Value } from '@sinclair/typebox/value';
 import genericOidc from '../../plugins/generic-oidc.ts';
-import type { Event, Ignored, Parsed, VerifiedInfo, WebhookRequest } from '../../src/pipeline/provider.ts';
+import { ConfigProblem, type Event, type Ignored, type Parsed, type VerifiedInfo, type WebhookRequest } from '../../src/pipeline/provider.ts';
 import { payloadLimits } from '../../src/provider-kit/payload.ts';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.ts';
 import { codecOf, fixture, keyOf } from '../support/provider-fixtures.ts';
@@ -200,7 +200,16 @@ describe('generic-oidc parse: the repository and ref the token names', () => {
       { event: 'push', repositories: ['org/app', 'https://git.example.com/org/app.git'], ref: 'refs/tags/v2', tag: 'v2', commit: 'example-sha' },
     ] });
     expect(parse(anonymous, JSON.stringify({ repository: 'org/app', branch: 'main' }))).toMatchObject({ events: [{ ref: 'refs/heads/main', branch: 'main' }] });
-    expect(parse(anonymous, JSON.stringify({ repository: 'org/app', ref: 'refs/heads/x', branch: 'ignored' }))).toMatchObject({ events: [{ ref: 'refs/heads/x', branch: 'x' }] });
+    expect(parse(anonymous, JSON.stringify({ repository: 'org/app', ref: 'refs/heads/x', branch: 'x' }))).toMatchObject({ events: [{ ref: 'refs/heads/x', branch: 'x' }] });
+  });
+
+  test('the body is read as the generic payload (kit.genericEvent): its own rules hold', () => {
+    // A GitHub-style repository object, and `deleted`, as the generic type reads them.
+    const object = JSON.stringify({ repository: { full_name: 'org/app', clone_url: 'https://git.example.com/org/app.git' }, branch: 'main', deleted: true });
+    expect(parse(anonymous, object)).toEqual({ events: [{ event: 'push', repositories: ['org/app', 'https://git.example.com/org/app.git'], ref: 'refs/heads/main', branch: 'main', deleted: true }] });
+    expect(payloadError(() => parse(anonymous, JSON.stringify({ repository: 'org/app', ref: 'refs/heads/x', branch: 'y' })))).toBe('branch and ref disagree');
+    // What the token names is not checked against the body: it replaces it.
+    expect(parse(GITHUB, JSON.stringify({ ref: 'refs/heads/x', branch: 'y' }))).toMatchObject({ events: [{ ref: 'refs/heads/main', branch: 'main' }] });
   });
 
   test('changed paths beyond the cap are unknown (path filters then pass)', () => {
@@ -221,14 +230,15 @@ describe('generic-oidc parse: the repository and ref the token names', () => {
     ['paths not an array', () => parse(GITHUB, '{"paths":"apps/a.yaml"}'), 'paths is not an array'],
     ['paths holding a number', () => parse(GITHUB, '{"paths":["a",1]}'), 'paths holds a non-string'],
     ['commit not a string', () => parse(GITHUB, '{"commit":1}'), 'commit is not a string'],
-    ['repository of the wrong type', () => parse(anonymous, '{"repository":{"name":"x"}}'), 'repository is not a string or an array'],
-    ['repository list holding a number', () => parse(anonymous, '{"repository":["org/a",1]}'), 'repository holds a non-string'],
+    ['repository of the wrong type', () => parse(anonymous, '{"repository":7}'), 'repository is not a string, array or object'],
+    ['a repository object without a name or URL', () => parse(anonymous, '{"repository":{"name":"x"}}'), 'repository is empty'],
+    ['repository list holding a number', () => parse(anonymous, '{"repository":["org/a",1]}'), 'repository array holds a non-string'],
     [
       'more repositories than the cap',
       () => parse(anonymous, JSON.stringify({ repository: Array.from({ length: payloadLimits.repositories + 1 }, (_, index) => `org/r${index}`) })),
       `repository names more than ${payloadLimits.repositories} repositories (the limit)`,
     ],
-    ['a short ref', () => parse(anonymous, '{"repository":"org/a","ref":"main"}'), 'ref must be a full ref such as refs/heads/main (or use branch or tag)'],
+    ['a short ref', () => parse(anonymous, '{"repository":"org/a","ref":"main"}'), 'ref must be a full ref such as refs/heads/main (or use branch/tag)'],
   ])('%s: PayloadError', (_name, run, message) => {
     expect(payloadError(run)).toStartWith(message);
   });
@@ -252,8 +262,15 @@ describe('generic-oidc options and sign', () => {
     expect(Value.Check(schema, value)).toBe(ok);
   });
 
-  test('a malformed glob is refused when the provider is prepared, naming the claim', () => {
-    expect(() => keyOf(codec, {}, { ...valid, claims: { ref: 'refs/heads/{main' } })).toThrow('claims.ref: invalid pattern "refs/heads/{main": unclosed "{"');
+  test('a malformed glob is refused when the provider is prepared, at options.claims.<claim>', () => {
+    let problem: unknown;
+    try {
+      keyOf(codec, {}, { ...valid, claims: { ref: 'refs/heads/{main' } });
+    } catch (error) {
+      problem = error;
+    }
+    expect(problem).toBeInstanceOf(ConfigProblem);
+    expect(problem).toMatchObject({ field: 'options.claims.ref', message: 'invalid pattern "refs/heads/{main": unclosed "{"' });
   });
 
   test('sign: nothing to sign with (the CI system holds the keys)', () => {
