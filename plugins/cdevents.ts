@@ -24,8 +24,6 @@ const STRUCTURED = 'application/cloudevents+json';
 
 /** The event name users list: the CloudEvents type without its version (a header: long ones are left alone). */
 const eventName = (type: string): string => (type.length <= 200 ? type.replace(VERSION, '') : type);
-/** Event names shown in a reason: the type comes from the sender. */
-const PLAIN = /^[\w.-]{1,200}$/;
 
 const cdevents: ProviderFactory = (kit) => ({
   id: 'cdevents',
@@ -49,7 +47,7 @@ const cdevents: ProviderFactory = (kit) => ({
       if (value !== null && value !== context.string(field)) throw new kit.PayloadError(`${structured ? '' : 'ce-'}${field} and context.${field} disagree`);
     }
     const event = eventName(type);
-    if (event !== MERGED) return kit.ignore(`CDEvent ${PLAIN.test(event) ? `${event} ` : ''}is not a merged change`);
+    if (event !== MERGED) return kit.ignore(`CDEvent ${kit.printable(event) ? `${event} ` : ''}is not a merged change`);
     const repository = cdevent.object('subject').object('content').optionalObject('repository');
     // In structured mode only the body carries the id (binary mode's ce-id header is describe's).
     const deliveryId = structured ? kit.printable(body.string('id')) : undefined;

@@ -18,8 +18,6 @@ const EVENTS: Record<string, string> = {
   'harbor.artifact.pushed': 'PUSH_ARTIFACT',
   'harbor.artifact.deleted': 'DELETE_ARTIFACT',
 };
-/** An event type short and plain enough to repeat in a reason. */
-const PLAIN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /** `<registry host>/<repo_full_name>:tag` or `…@digest` (Harbor's `resource_url`) without the reference. */
 function withoutReference(url: string): string {
@@ -40,7 +38,7 @@ const harbor: ProviderFactory = (kit) => ({
     const cloudEvent = payload.has('specversion');
     const type = payload.string('type');
     const event = EVENTS[type];
-    if (event === undefined) return kit.ignore(`Harbor event ${PLAIN.test(type) ? type : '(unnamed)'} is not about a pushed or deleted artifact`);
+    if (event === undefined) return kit.ignore(`Harbor event ${kit.printable(type) ?? '(unnamed)'} is not about a pushed or deleted artifact`);
     const data = payload.object(cloudEvent ? 'data' : 'event_data');
     const fullName = data.object('repository').string('repo_full_name');
     const resources = data.objects('resources', kit.limits.events);
@@ -54,8 +52,7 @@ const harbor: ProviderFactory = (kit) => ({
       return kit.imageEvent(event, { name, tag, digest }, event === 'DELETE_ARTIFACT');
     });
     // CloudEvents carry an id (a UUID per event, the same when Harbor retries); the Default format has none.
-    const id = cloudEvent ? payload.optionalString('id') : undefined;
-    const deliveryId = id === undefined ? undefined : kit.printable(id);
+    const deliveryId = cloudEvent ? kit.printable(payload.optionalString('id') ?? '') : undefined;
     return { events, ...(deliveryId && { deliveryId }) };
   },
   sign: (_body, { secret }) => ({ Authorization: secret! }),

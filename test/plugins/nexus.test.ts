@@ -148,6 +148,14 @@ describe('nexus parse', () => {
     });
   });
 
+  test('a reference that is neither a tag nor a digest names the image alone', () => {
+    // Built from asset-created.json: the manifest path's reference replaced by a truncated digest.
+    const request = edited('asset-created', (payload) => (payload.asset.name = 'v2/hello-world/manifests/sha256:c88e8e35'));
+    expect(parse(request)).toEqual({ events: [{ event: ASSET, repositories: [], image: { name: 'hello-world' } }] });
+    const component = edited('asset-created', (payload) => ((payload.component = { format: 'docker', name: 'hello-world', version: '-v1' }), delete payload.asset), COMPONENT);
+    expect(parse(component)).toEqual({ events: [{ event: COMPONENT, repositories: [], image: { name: 'hello-world' } }] });
+  });
+
   test('asset paths with a leading slash (newer Nexus stores) and nested image names', () => {
     const request = edited('asset-created', (payload) => (payload.asset.name = '/v2/platform/api/manifests/1.4.2'));
     expect(parse(request)).toEqual({ events: [{ event: ASSET, repositories: [], image: { name: 'platform/api', tag: '1.4.2' }, tag: '1.4.2' }] });
