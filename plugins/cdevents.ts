@@ -3,7 +3,7 @@
  *
  * - Binary mode: the CloudEvents context in `ce-type`, `ce-id`, `ce-source`… headers, the CDEvent as the body.
  *   Structured mode (`Content-Type: application/cloudevents+json`): the same attributes and the CDEvent (`data`)
- *   in one JSON body; then only the body names the event, and there is no delivery id to deduplicate on.
+ *   in one JSON body; then only the body names the event and the delivery id (the envelope's `id`).
  * - Event names drop the version (`dev.cdevents.change.merged.0.3.0` → `dev.cdevents.change.merged`), so `events`
  *   survive spec upgrades. Only a merged change is a code change; other CDEvents are answered 200 (ignored).
  * - verify (when a secret is set; else `allowUnsigned: true`, as Flux's receiver checks nothing): `X-Signature:

@@ -19,13 +19,6 @@ const EVENTS: Record<string, string> = {
   'harbor.artifact.deleted': 'DELETE_ARTIFACT',
 };
 
-/** `<registry host>/<repo_full_name>:tag` or `…@digest` (Harbor's `resource_url`) without the reference. */
-function withoutReference(url: string): string {
-  const at = url.indexOf('@');
-  if (at >= 0) return url.slice(0, at);
-  const colon = url.lastIndexOf(':');
-  return colon > url.lastIndexOf('/') ? url.slice(0, colon) : url;
-}
 
 const harbor: ProviderFactory = (kit) => ({
   id: 'harbor',
@@ -47,7 +40,8 @@ const harbor: ProviderFactory = (kit) => ({
       const digest = resource.optionalString('digest');
       const given = resource.optionalString('tag');
       const tag = given !== undefined && kit.oci.isTag(given) ? given : undefined;
-      const url = withoutReference(resource.optionalString('resource_url') ?? '');
+      // `<registry host>/<repo_full_name>:tag` or `…@digest` without the reference (a `:port` is followed by `/`).
+      const url = (resource.optionalString('resource_url') ?? '').replace(/[:@][^/]*$/, '');
       const name = url.endsWith(`/${fullName}`) ? url : fullName;
       return kit.imageEvent(event, { name, tag, digest }, event === 'DELETE_ARTIFACT');
     });
