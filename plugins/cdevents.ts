@@ -31,7 +31,7 @@ const cdevents: ProviderFactory = (kit) => ({
   secretFields: ['secret'],
   describe(headers) {
     const type = headers.get('ce-type');
-    return type === null ? {} : { event: eventName(type), deliveryId: headers.get('ce-id') ?? undefined };
+    return type === null ? {} : { event: eventName(type), deliveryId: headers.get('ce-id') || undefined };
   },
   verify: (request, secrets) => kit.hmacHeader.verify(request, SIGNATURE, secrets.secret),
   parse(request) {

@@ -31,7 +31,7 @@ const gitea: ProviderFactory = (kit) => {
     secretFields: ['secret'],
     describe: (headers) => ({
       event: headers.get('x-forgejo-event') ?? headers.get('x-gitea-event') ?? '',
-      deliveryId: headers.get('x-forgejo-delivery') ?? headers.get('x-gitea-delivery') ?? undefined,
+      deliveryId: headers.get('x-forgejo-delivery') || headers.get('x-gitea-delivery') || undefined,
     }),
     verify(request, secrets) {
       const signature = SIGNATURES.find((candidate) => request.headers.has(candidate.header));

@@ -24,7 +24,7 @@ const gogs: ProviderFactory = (kit) => {
     id: 'gogs',
     defaultEvents: ['push', 'create'],
     secretFields: ['secret'],
-    describe: (headers) => ({ event: headers.get('x-gogs-event') ?? '', deliveryId: headers.get('x-gogs-delivery') ?? undefined }),
+    describe: (headers) => ({ event: headers.get('x-gogs-event') ?? '', deliveryId: headers.get('x-gogs-delivery') || undefined }),
     verify(request, secrets) {
       if (request.headers.get(SIGNATURE.header) === '') return { ok: false, reason: 'X-Gogs-Signature is empty: the webhook has no secret set on the Gogs side' };
       let data: Uint8Array;

@@ -52,7 +52,7 @@ const standardWebhooks: ProviderFactory = (kit) => {
       { additionalProperties: false },
     ),
     prepare: (secrets, options) => ({ signing: secrets.secret === undefined ? undefined : kit.standardWebhooks.key(secrets.secret), options: options as Options }),
-    describe: (headers) => ({ deliveryId: headers.get('webhook-id') ?? undefined }),
+    describe: (headers) => ({ deliveryId: headers.get('webhook-id') || undefined }),
     verify: (request, key, now) => (key.signing ? kit.standardWebhooks.verify(request, key.signing, now) : { ok: false, reason: 'no secret configured for this provider' }),
     parse(request, _info, { options }) {
       const payload = kit.json(request.body);

@@ -47,6 +47,10 @@ function structured(name: string, edit: (envelope: any) => void = () => {}): Web
 }
 
 describe('cdevents describe', () => {
+  test('an empty ce-id is no delivery id (else every such delivery would be a duplicate of the first)', () => {
+    expect(codec.describe(new Headers({ 'ce-type': 'dev.cdevents.change.merged.0.3.0', 'ce-id': '' }))).toEqual({ event: MERGED, deliveryId: undefined });
+  });
+
   test.each([
     ['change-merged', 'dev.cdevents.change.merged.0.3.0'],
     ['change-merged-spec-0.4.1', 'dev.cdevents.change.merged.0.2.0'],

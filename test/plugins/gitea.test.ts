@@ -95,6 +95,11 @@ describe('gitea verify', () => {
 });
 
 describe('gitea describe', () => {
+  test('an empty delivery header is no delivery id (else every such delivery would be a duplicate of the first)', () => {
+    expect(codec.describe(new Headers({ 'X-Gitea-Event': 'push', 'X-Gitea-Delivery': '' }))).toEqual({ event: 'push', deliveryId: undefined });
+    expect(codec.describe(new Headers({ 'X-Forgejo-Event': 'push', 'X-Forgejo-Delivery': '', 'X-Gitea-Delivery': DELIVERY }))).toEqual({ event: 'push', deliveryId: DELIVERY });
+  });
+
   test.each<[string, string, string]>([
     ['gitea', 'push', 'push'],
     ['gitea', 'push-new-branch', 'push'],

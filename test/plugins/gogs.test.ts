@@ -68,6 +68,10 @@ describe('gogs verify', () => {
 });
 
 describe('gogs describe', () => {
+  test('an empty delivery header is no delivery id (else every such delivery would be a duplicate of the first)', () => {
+    expect(codec.describe(new Headers({ 'X-Gogs-Event': 'push', 'X-Gogs-Delivery': '' }))).toEqual({ event: 'push', deliveryId: undefined });
+  });
+
   test.each([
     ['push', 'push'],
     ['create-tag', 'create'],

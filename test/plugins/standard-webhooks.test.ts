@@ -137,6 +137,10 @@ describe('standard-webhooks verify', () => {
 });
 
 describe('standard-webhooks describe and parse', () => {
+  test('describe: an empty webhook-id is no delivery id (an unsigned provider would dedupe on it)', () => {
+    expect(codec.describe(new Headers({ 'webhook-id': '' }))).toEqual({ deliveryId: undefined });
+  });
+
   test('describe: webhook-id is the delivery id; only the payload can name the event', () => {
     expect(codec.describe(vectorRequest().headers)).toEqual({ deliveryId: VECTOR.id });
   });
