@@ -3,7 +3,7 @@
  *
  * - Binary mode: the CloudEvents context in `ce-type`, `ce-id`, `ce-source`… headers, the CDEvent as the body.
  *   Structured mode (`Content-Type: application/cloudevents+json`): the same attributes and the CDEvent (`data`)
- *   in one JSON body; then only the body names the event, and there is no delivery id to deduplicate on.
+ *   in one JSON body; then only the body names the event and the delivery id (the envelope's `id`).
  * - Event names drop the version (`dev.cdevents.change.merged.0.3.0` → `dev.cdevents.change.merged`), so `events`
  *   survive spec upgrades. Only a merged change is a code change; other CDEvents are answered 200 (ignored).
  * - verify (when a secret is set; else `allowUnsigned: true`, as Flux's receiver checks nothing): `X-Signature:
@@ -24,8 +24,6 @@ const STRUCTURED = 'application/cloudevents+json';
 
 /** The event name users list: the CloudEvents type without its version (a header: long ones are left alone). */
 const eventName = (type: string): string => (type.length <= 200 ? type.replace(VERSION, '') : type);
-/** Event names shown in a reason: the type comes from the sender. */
-const PLAIN = /^[\w.-]{1,200}$/;
 
 const cdevents: ProviderFactory = (kit) => ({
   id: 'cdevents',
@@ -33,7 +31,7 @@ const cdevents: ProviderFactory = (kit) => ({
   secretFields: ['secret'],
   describe(headers) {
     const type = headers.get('ce-type');
-    return type === null ? {} : { event: eventName(type), deliveryId: headers.get('ce-id') ?? undefined };
+    return type === null ? {} : { event: eventName(type), deliveryId: headers.get('ce-id') || undefined };
   },
   verify: (request, secrets) => kit.hmacHeader.verify(request, SIGNATURE, secrets.secret),
   parse(request) {
@@ -49,9 +47,11 @@ const cdevents: ProviderFactory = (kit) => ({
       if (value !== null && value !== context.string(field)) throw new kit.PayloadError(`${structured ? '' : 'ce-'}${field} and context.${field} disagree`);
     }
     const event = eventName(type);
-    if (event !== MERGED) return kit.ignore(`CDEvent ${PLAIN.test(event) ? `${event} ` : ''}is not a merged change`);
+    if (event !== MERGED) return kit.ignore(`CDEvent ${kit.printable(event) ? `${event} ` : ''}is not a merged change`);
     const repository = cdevent.object('subject').object('content').optionalObject('repository');
-    return { events: [{ event, repositories: repository ? repositoriesOf(repository) : [] }] };
+    // In structured mode only the body carries the id (binary mode's ce-id header is describe's).
+    const deliveryId = structured ? kit.printable(body.string('id')) : undefined;
+    return { events: [{ event, repositories: repository ? repositoriesOf(repository) : [] }], ...(deliveryId && { deliveryId }) };
   },
   sign: (body, { secret }) => ({ 'X-Signature': kit.hmacHeader.sign(SIGNATURE, secret!, body) }),
 }) satisfies ProviderCodec;

@@ -21,22 +21,6 @@ const PLAIN_EMAIL = /^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}$/;
 interface Options { audience: string; serviceAccount: string; issuer?: string; jwksUri?: string }
 interface Key { oidc: OidcVerifier; serviceAccount: string }
 
-/** JSON.parse that answers undefined instead of throwing (the caller decides what a bad value means). */
-function jsonOr(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The envelope's `message.messageId` (or `message_id`) when it is a usable id; parse reports a bad body. */
-function messageIdOf(body: Uint8Array): string | undefined {
-  const message = (jsonOr(new TextDecoder().decode(body)) as { message?: { messageId?: unknown; message_id?: unknown } } | null)?.message;
-  const id = message?.messageId ?? message?.message_id;
-  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
-}
-
 const gcr: ProviderFactory = (kit) => {
   /** `message.data.<field>`, a full reference (`…/app@sha256:…`, `…/app:1.1`) → the image name and the digest or tag. */
   function reference(data: PayloadReader, field: 'digest' | 'tag'): { name: string; value: string } | undefined {
@@ -61,7 +45,6 @@ const gcr: ProviderFactory = (kit) => {
       },
       { additionalProperties: false },
     ),
-
     prepare(_secrets, options): Key {
       const { audience, serviceAccount, issuer = GOOGLE_ISSUER, jwksUri } = options as Options;
       // Google's tokens may spell the issuer without its scheme (Google's own verifiers accept both).
@@ -70,42 +53,41 @@ const gcr: ProviderFactory = (kit) => {
       const jwksUris = keys === undefined ? undefined : Object.fromEntries(issuers.map((name) => [name, keys]));
       return { oidc: kit.oidc({ issuers, audience, jwksUris }), serviceAccount };
     },
-
     describe: () => ({}),
-
     async verify(request, key: Key, now): Promise<VerifyResult> {
-      const token = kit.bearerToken(request.headers.get('authorization'));
-      if (token === undefined) return { ok: false, reason: 'missing Authorization: Bearer token' };
-      const verdict = await key.oidc.verify(token, now);
+      const verdict = await key.oidc.verifyRequest(request, now);
       if (!verdict.ok) return verdict;
       const email = verdict.claims?.email;
       if (email !== key.serviceAccount) {
-        const shown = typeof email === 'string' && PLAIN_EMAIL.test(email) ? ` ${email}` : '';
-        return { ok: false, reason: `token email${shown} is not the configured service account` };
+        const shown = typeof email === 'string' ? kit.printable(email, PLAIN_EMAIL) : undefined;
+        return { ok: false, reason: `token email${shown ? ` ${shown}` : ''} is not the configured service account` };
       }
       if (verdict.claims?.email_verified !== true) return { ok: false, reason: 'token email is not verified' };
-      const deliveryId = messageIdOf(request.body) ?? verdict.deliveryId;
-      return deliveryId === undefined ? verdict : { ...verdict, deliveryId };
+      // A push token is minted for the subscription and lives an hour: even a `jti` would not name one message.
+      return { ok: true, claims: verdict.claims };
     },
-
     parse(request) {
-      const encoded = kit.read(kit.json(request.body)).object('message').string('data');
+      const message = kit.read(kit.json(request.body)).object('message');
+      // Pub/Sub keeps the message id when it redelivers; the envelope spells it both ways.
+      const deliveryId = kit.printable(message.optionalString('messageId') ?? message.optionalString('message_id') ?? '');
+      const encoded = message.string('data');
       if (!BASE64.test(encoded)) throw new kit.PayloadError('message.data is not base64');
-      const data = jsonOr(Buffer.from(encoded, 'base64').toString('utf8'));
+      let data: unknown;
+      try {
+        data = kit.json(Buffer.from(encoded, 'base64'));
+      } catch {
+        // Another publisher's message on the topic (plain text): not ours to refuse, as Pub/Sub would redeliver it.
+      }
       if (typeof (data as { action?: unknown } | null)?.action !== 'string') return kit.ignore('message.data is not an Artifact Registry notification');
       const notification = kit.read(data, 'message.data');
       const action = notification.string('action');
-      if (action !== 'INSERT' && action !== 'DELETE') return kit.ignore(`action ${/^[A-Z_]{1,32}$/.test(action) ? `${action} ` : ''}is not INSERT or DELETE`);
-
-      const digest = reference(notification, 'digest');
-      const tag = reference(notification, 'tag');
+      if (action !== 'INSERT' && action !== 'DELETE') return kit.ignore(`action ${kit.printable(action, /^[A-Z_]{1,32}$/) ? `${action} ` : ''}is not INSERT or DELETE`);
+      const [digest, tag] = [reference(notification, 'digest'), reference(notification, 'tag')];
       const name = digest?.name ?? tag?.name;
       if (name === undefined) throw new kit.PayloadError('message.data has neither digest nor tag');
       if (digest && tag && digest.name !== tag.name) throw new kit.PayloadError('message.data.digest and message.data.tag name different images');
-      const image = { name, ...(tag && { tag: tag.value }), ...(digest && { digest: digest.value }) };
-      return { events: [{ event: action, repositories: [], image, ...(tag && { tag: tag.value }), ...(digest && { commit: digest.value }), ...(action === 'DELETE' && { deleted: true }) }] };
+      return { events: [kit.imageEvent(action, { name, tag: tag?.value, digest: digest?.value }, action === 'DELETE')], ...(deliveryId && { deliveryId }) };
     },
-
     sign: () => ({}),
   };
 };

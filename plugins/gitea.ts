@@ -31,7 +31,7 @@ const gitea: ProviderFactory = (kit) => {
     secretFields: ['secret'],
     describe: (headers) => ({
       event: headers.get('x-forgejo-event') ?? headers.get('x-gitea-event') ?? '',
-      deliveryId: headers.get('x-forgejo-delivery') ?? headers.get('x-gitea-delivery') ?? undefined,
+      deliveryId: headers.get('x-forgejo-delivery') || headers.get('x-gitea-delivery') || undefined,
     }),
     verify(request, secrets) {
       const signature = SIGNATURES.find((candidate) => request.headers.has(candidate.header));
@@ -59,17 +59,15 @@ const gitea: ProviderFactory = (kit) => {
       if (info.event !== 'push') return kit.ignore(`${info.event ?? 'an unnamed'} event is not about a ref`);
       const after = payload.string('after');
       if (kit.isZeroId(after)) return { events: [{ ...event, ...kit.ref(payload.string('ref')), deleted: true }] };
-      const commits = payload.list('commits', Infinity); // any length: changedPaths reads at most limits.commits
+      const commits = payload.list('commits'); // any length: changedPaths reads at most limits.commits
       const total = payload.optionalNumber('total_commits');
       // A new branch lists history, not a change: its changed paths are unknown.
       const complete = !kit.isZeroId(payload.optionalString('before')) && (total === undefined ? commits.length < DEFAULT_COMMIT_CAP : commits.length >= total);
       return { events: [{ ...event, ...kit.ref(payload.string('ref')), commit: after, changedPaths: kit.changedPaths(commits, { label: 'commits', complete }) }] };
     },
-    sign(body, secrets): Record<string, string> {
-      const secret = secrets.secret;
-      if (!secret) return {};
-      const hex = kit.hmac('sha256', secret, body, 'hex');
-      return { 'X-Gitea-Signature': hex, 'X-Gogs-Signature': hex, 'X-Hub-Signature': `sha1=${kit.hmac('sha1', secret, body, 'hex')}`, 'X-Hub-Signature-256': `sha256=${hex}` };
+    sign(body, { secret }) {
+      const hex = kit.hmac('sha256', secret!, body, 'hex');
+      return { 'X-Gitea-Signature': hex, 'X-Gogs-Signature': hex, 'X-Hub-Signature': `sha1=${kit.hmac('sha1', secret!, body, 'hex')}`, 'X-Hub-Signature-256': `sha256=${hex}` };
     },
   } satisfies ProviderCodec;
 };

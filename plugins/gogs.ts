@@ -24,7 +24,7 @@ const gogs: ProviderFactory = (kit) => {
     id: 'gogs',
     defaultEvents: ['push', 'create'],
     secretFields: ['secret'],
-    describe: (headers) => ({ event: headers.get('x-gogs-event') ?? '', deliveryId: headers.get('x-gogs-delivery') ?? undefined }),
+    describe: (headers) => ({ event: headers.get('x-gogs-event') ?? '', deliveryId: headers.get('x-gogs-delivery') || undefined }),
     verify(request, secrets) {
       if (request.headers.get(SIGNATURE.header) === '') return { ok: false, reason: 'X-Gogs-Signature is empty: the webhook has no secret set on the Gogs side' };
       let data: Uint8Array;
@@ -51,12 +51,12 @@ const gogs: ProviderFactory = (kit) => {
       if (info.event !== 'push') return kit.ignore(`${info.event ?? 'an unnamed'} event is not about a ref`);
       const after = payload.string('after');
       if (kit.isZeroId(after)) return { events: [{ ...event, ...kit.ref(payload.string('ref')), deleted: true }] };
-      const commits = payload.list('commits', Infinity); // any length: changedPaths reads at most limits.commits
+      const commits = payload.list('commits'); // any length: changedPaths reads at most limits.commits
       // A new branch lists history, not a change: its changed paths are unknown.
       const complete = !kit.isZeroId(payload.optionalString('before')) && commits.length < COMMIT_CAP;
       return { events: [{ ...event, ...kit.ref(payload.string('ref')), commit: after, changedPaths: kit.changedPaths(commits, { label: 'commits', complete }) }] };
     },
-    sign: (body, secrets): Record<string, string> => (secrets.secret ? { 'X-Gogs-Signature': kit.hmacHeader.sign(SIGNATURE, secrets.secret, body) } : {}),
+    sign: (body, { secret }) => ({ 'X-Gogs-Signature': kit.hmacHeader.sign(SIGNATURE, secret!, body) }),
   } satisfies ProviderCodec;
 };
 export default gogs;

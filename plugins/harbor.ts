@@ -18,16 +18,7 @@ const EVENTS: Record<string, string> = {
   'harbor.artifact.pushed': 'PUSH_ARTIFACT',
   'harbor.artifact.deleted': 'DELETE_ARTIFACT',
 };
-/** An event type short and plain enough to repeat in a reason. */
-const PLAIN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
-/** `<registry host>/<repo_full_name>:tag` or `…@digest` (Harbor's `resource_url`) without the reference. */
-function withoutReference(url: string): string {
-  const at = url.indexOf('@');
-  if (at >= 0) return url.slice(0, at);
-  const colon = url.lastIndexOf(':');
-  return colon > url.lastIndexOf('/') ? url.slice(0, colon) : url;
-}
 
 const harbor: ProviderFactory = (kit) => ({
   id: 'harbor',
@@ -40,7 +31,7 @@ const harbor: ProviderFactory = (kit) => ({
     const cloudEvent = payload.has('specversion');
     const type = payload.string('type');
     const event = EVENTS[type];
-    if (event === undefined) return kit.ignore(`Harbor event ${PLAIN.test(type) ? type : '(unnamed)'} is not about a pushed or deleted artifact`);
+    if (event === undefined) return kit.ignore(`Harbor event ${kit.printable(type) ?? '(unnamed)'} is not about a pushed or deleted artifact`);
     const data = payload.object(cloudEvent ? 'data' : 'event_data');
     const fullName = data.object('repository').string('repo_full_name');
     const resources = data.objects('resources', kit.limits.events);
@@ -49,11 +40,14 @@ const harbor: ProviderFactory = (kit) => ({
       const digest = resource.optionalString('digest');
       const given = resource.optionalString('tag');
       const tag = given !== undefined && kit.oci.isTag(given) ? given : undefined;
-      const url = withoutReference(resource.optionalString('resource_url') ?? '');
+      // `<registry host>/<repo_full_name>:tag` or `…@digest` without the reference (a `:port` is followed by `/`).
+      const url = (resource.optionalString('resource_url') ?? '').replace(/[:@][^/]*$/, '');
       const name = url.endsWith(`/${fullName}`) ? url : fullName;
       return kit.imageEvent(event, { name, tag, digest }, event === 'DELETE_ARTIFACT');
     });
-    return { events };
+    // CloudEvents carry an id (a UUID per event, the same when Harbor retries); the Default format has none.
+    const deliveryId = cloudEvent ? kit.printable(payload.optionalString('id') ?? '') : undefined;
+    return { events, ...(deliveryId && { deliveryId }) };
   },
   sign: (_body, { secret }) => ({ Authorization: secret! }),
 });

@@ -55,9 +55,9 @@ const nexus: ProviderFactory = (kit) => ({
       if (!manifest) return kit.ignore('asset is not an image manifest');
       [name, reference] = [manifest[1]!, manifest[2]!];
     }
-    // A tag cannot contain `:`; a digest always does (`sha256:…`).
-    const digest = reference?.includes(':') ? reference : undefined;
-    const tag = digest === undefined ? reference : undefined;
+    // A manifest is addressed by a tag or by a digest; anything else names the image alone.
+    const digest = reference !== undefined && kit.oci.isDigest(reference) ? reference : undefined;
+    const tag = reference !== undefined && kit.oci.isTag(reference) ? reference : undefined;
     return { events: [kit.imageEvent(event, { name: key.registry ? `${key.registry}/${name}` : name, tag, digest })] };
   },
   sign: (body, { secret }) => ({ 'X-Nexus-Webhook-Signature': kit.hmacHeader.sign(signature, secret!, body) }),

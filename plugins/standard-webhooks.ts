@@ -9,8 +9,6 @@
  * of changed paths), and the event name: the string at `event` if set and present, else `eventName` (`push`).
  * A payload with nothing at the repository paths is not about code: 200 (ignored), so other event types the
  * sender posts to the same endpoint never count as failures.
- *
- * `parse` needs these options: it takes the prepared key as a third argument (see the report on the contract).
  */
 import type { ProviderCodec, ProviderFactory } from '../src/pipeline/provider.ts';
 
@@ -54,18 +52,15 @@ const standardWebhooks: ProviderFactory = (kit) => {
       { additionalProperties: false },
     ),
     prepare: (secrets, options) => ({ signing: secrets.secret === undefined ? undefined : kit.standardWebhooks.key(secrets.secret), options: options as Options }),
-    describe: (headers) => ({ deliveryId: headers.get('webhook-id') ?? undefined }),
+    describe: (headers) => ({ deliveryId: headers.get('webhook-id') || undefined }),
     verify: (request, key, now) => (key.signing ? kit.standardWebhooks.verify(request, key.signing, now) : { ok: false, reason: 'no secret configured for this provider' }),
-    parse(request, _info, key?: Key) {
-      if (!key) throw new Error('standard-webhooks: parse needs the prepared key (the provider options)');
-      const { options } = key;
+    parse(request, _info, { options }) {
       const payload = kit.json(request.body);
       const fields = typeof options.repository === 'string' ? [options.repository] : options.repository;
       const names = kit.repositoryNames(fields.join(', '));
       for (const field of fields) {
         const value = at(payload, field);
-        // One name at a time: spreading a million-entry list into a call overflows the stack.
-        if (value !== undefined) for (const name of strings(value, field)) names.add(name);
+        if (value !== undefined) names.addAll(strings(value, field)); // never a spread: a payload list may hold a million
       }
       const repositories = names.list();
       if (repositories.length === 0) return kit.ignore(`payload names no repository at ${fields.join(', ')}`);
@@ -79,8 +74,7 @@ const standardWebhooks: ProviderFactory = (kit) => {
       if (kit.isZeroId(commit)) return { events: [{ ...event, deleted: true }] };
       return { events: [{ ...event, commit, changedPaths: changed(payload, options.paths) }] };
     },
-    sign: (body, secrets, { now, deliveryId }): Record<string, string> =>
-      secrets.secret ? kit.standardWebhooks.sign(body, kit.standardWebhooks.key(secrets.secret), deliveryId, now) : {},
+    sign: (body, { secret }, { now, deliveryId }) => kit.standardWebhooks.sign(body, kit.standardWebhooks.key(secret!), deliveryId, now),
   } satisfies ProviderCodec<Key>;
 
   /** The changed paths at `field`: a list of strings; beyond the kit's cap, unknown. */

@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'bun:test';
 import { Value } from '@sinclair/typebox/value';
 import acrFactory from '../../plugins/acr.ts';
-import { PayloadError, type WebhookRequest } from '../../src/pipeline/provider.ts';
+import { PayloadError, type Parsed, type WebhookRequest } from '../../src/pipeline/provider.ts';
 import { codecOf, fixture, keyOf, withBody } from '../support/provider-fixtures.ts';
 
 const acr = codecOf<unknown>(acrFactory);
@@ -12,7 +12,7 @@ const DIGEST = 'sha256:f5233545e43561214ca4891fd1157e1c3c563316ed8e237750d59bde7
 const EVENT_ID = '52ba983c-67d6-11e8-8c71-4a0006ae5a20';
 const defaultKey = keyOf(acr, { secret: SECRET });
 
-const parse = (request: WebhookRequest) => acr.parse(request, acr.describe(request.headers));
+const parse = (request: WebhookRequest) => acr.parse(request, acr.describe(request.headers), defaultKey);
 /** A fixture with its JSON edited by `edit` (the smallest change that makes the case). */
 function edited(name: string, edit: (payload: any) => void): WebhookRequest {
   const request = fixture('acr', name);
@@ -51,23 +51,26 @@ describe('acr options', () => {
 });
 
 describe('acr verify: the configured custom header equals the secret', () => {
-  test('accepted, and the body id is the delivery id (no header carries one)', () => {
-    expect(acr.verify(fixture('acr', 'push-valid-digest', { Authorization: SECRET }), defaultKey, NOW)).toEqual({ ok: true, deliveryId: EVENT_ID });
-    expect(acr.verify(fixture('acr', 'push', { Authorization: SECRET }), defaultKey, NOW)).toEqual({ ok: true, deliveryId: 'cb8c3971-9adc-488b-xxxx-43cbb4974ff5' });
+  test('accepted; verify names no delivery id (the body\'s is parse\'s)', () => {
+    expect(acr.verify(fixture('acr', 'push-valid-digest', { Authorization: SECRET }), defaultKey, NOW)).toEqual({ ok: true });
+    expect(acr.verify(fixture('acr', 'push', { Authorization: SECRET }), defaultKey, NOW)).toEqual({ ok: true });
   });
 
   test('a header named in options', () => {
     const key = keyOf(acr, { secret: SECRET }, { header: 'X-Fluxgate-Token' });
-    expect(acr.verify(fixture('acr', 'push-valid-digest', { 'x-fluxgate-token': SECRET }), key, NOW)).toEqual({ ok: true, deliveryId: EVENT_ID });
+    expect(acr.verify(fixture('acr', 'push-valid-digest', { 'x-fluxgate-token': SECRET }), key, NOW)).toEqual({ ok: true });
     expect(acr.verify(fixture('acr', 'push-valid-digest', { Authorization: SECRET }), key, NOW)).toEqual({ ok: false, reason: 'missing X-Fluxgate-Token header' });
   });
 
-  test('what sign makes (the default header) verifies', () => {
+  test('what sign makes verifies: the default header, or the one options name', () => {
     const request = fixture('acr', 'push-valid-digest');
-    const headers = acr.sign(request.body, { secret: SECRET }, { now: NOW, deliveryId: 'd-1' });
+    const headers = acr.sign(request.body, { secret: SECRET }, { now: NOW, deliveryId: 'd-1', options: { header: 'Authorization' } });
     expect(headers).toEqual({ Authorization: SECRET });
     for (const [name, value] of Object.entries(headers)) request.headers.set(name, value);
-    expect(acr.verify(request, defaultKey, NOW)).toEqual({ ok: true, deliveryId: EVENT_ID });
+    expect(acr.verify(request, defaultKey, NOW)).toEqual({ ok: true });
+    const custom = acr.sign(request.body, { secret: SECRET }, { now: NOW, deliveryId: 'd-1', options: { header: 'X-Fluxgate-Token' } });
+    expect(custom).toEqual({ 'X-Fluxgate-Token': SECRET });
+    expect(acr.verify(fixture('acr', 'push-valid-digest', custom), keyOf(acr, { secret: SECRET }, { header: 'X-Fluxgate-Token' }), NOW)).toEqual({ ok: true });
   });
 
   test.each([
@@ -83,15 +86,10 @@ describe('acr verify: the configured custom header equals the secret', () => {
     expect(acr.verify(fixture('acr', 'push', { Authorization: SECRET }), keyOf(acr, {}), NOW)).toEqual({ ok: false, reason: 'no secret configured for this provider' });
   });
 
-  test('the header authenticates the sender, not the bytes; a body without a short id gives no delivery id', () => {
+  test('the header authenticates the sender, not the bytes: verify never reads the body', () => {
     const request = fixture('acr', 'push-valid-digest', { Authorization: SECRET });
-    expect(acr.verify(withBody(request, request.text.replace(EVENT_ID, 'another-id')), defaultKey, NOW)).toEqual({ ok: true, deliveryId: 'another-id' });
-    const withoutId = edited('push-valid-digest', (payload) => delete payload.id);
-    withoutId.headers.set('Authorization', SECRET);
-    expect(acr.verify(withoutId, defaultKey, NOW)).toEqual({ ok: true });
+    expect(acr.verify(withBody(request, request.text.replace(EVENT_ID, 'another-id')), defaultKey, NOW)).toEqual({ ok: true });
     expect(acr.verify(withBody(request, 'not json'), defaultKey, NOW)).toEqual({ ok: true });
-    expect(acr.verify(withBody(request, request.text.replace(EVENT_ID, 'x'.repeat(129))), defaultKey, NOW)).toEqual({ ok: true });
-    expect(acr.verify(withBody(request, request.text.replace(EVENT_ID, 'x'.repeat(128))), defaultKey, NOW)).toEqual({ ok: true, deliveryId: 'x'.repeat(128) });
   });
 });
 
@@ -103,31 +101,46 @@ describe('acr describe', () => {
 });
 
 describe('acr parse', () => {
-  test('a recorded push: the image under the registry host, its tag and digest', () => {
-    expect(parse(fixture('acr', 'push-valid-digest'))).toEqual([
-      { event: 'push', repositories: [], image: { name: 'myregistry.azurecr.io/hello-world', tag: 'v1', digest: DIGEST }, tag: 'v1', commit: DIGEST },
-    ]);
+  test('a recorded push: the image under the registry host, its tag and digest; the body id is the delivery id', () => {
+    expect(parse(fixture('acr', 'push-valid-digest'))).toEqual({
+      events: [{ event: 'push', repositories: [], image: { name: 'myregistry.azurecr.io/hello-world', tag: 'v1', digest: DIGEST }, tag: 'v1', commit: DIGEST }],
+      deliveryId: EVENT_ID,
+    });
   });
 
   test("the documented push: Microsoft masked the digest, which is then left out (the tag still matches)", () => {
-    expect(parse(fixture('acr', 'push'))).toEqual([{ event: 'push', repositories: [], image: { name: 'myregistry.azurecr.io/hello-world', tag: 'v1' }, tag: 'v1' }]);
+    expect(parse(fixture('acr', 'push'))).toEqual({
+      events: [{ event: 'push', repositories: [], image: { name: 'myregistry.azurecr.io/hello-world', tag: 'v1' }, tag: 'v1' }],
+      deliveryId: 'cb8c3971-9adc-488b-xxxx-43cbb4974ff5',
+    });
+  });
+
+  test('the body id is the delivery id only when it is short and plain, or there is none', () => {
+    const deliveryIdOf = (edit: (payload: any) => void) => (parse(edited('push-valid-digest', edit)) as Parsed).deliveryId;
+    expect(deliveryIdOf((payload) => (payload.id = 'another-id'))).toBe('another-id');
+    expect(deliveryIdOf((payload) => (payload.id = 'x'.repeat(64)))).toBe('x'.repeat(64));
+    expect(deliveryIdOf((payload) => (payload.id = 'x'.repeat(65)))).toBeUndefined();
+    expect(deliveryIdOf((payload) => (payload.id = 'an id with spaces'))).toBeUndefined();
+    expect(deliveryIdOf((payload) => delete payload.id)).toBeUndefined();
   });
 
   test('a delete (no tag, as documented) is a deletion', () => {
     // Built from push-valid-digest.json: the action and the absent tag of the documented delete payload.
     const request = edited('push-valid-digest', (payload) => ((payload.action = 'delete'), delete payload.target.tag));
-    expect(parse(request)).toEqual([
-      { event: 'delete', repositories: [], image: { name: 'myregistry.azurecr.io/hello-world', digest: DIGEST }, commit: DIGEST, deleted: true },
-    ]);
+    expect(parse(request)).toEqual({
+      events: [{ event: 'delete', repositories: [], image: { name: 'myregistry.azurecr.io/hello-world', digest: DIGEST }, commit: DIGEST, deleted: true }],
+      deliveryId: EVENT_ID,
+    });
   });
 
   test('a chart push has no request, so no registry host', () => {
     // Built from push-valid-digest.json: the action, the chart's tag, and no `request`, as documented for chart_push.
     const request = edited('push-valid-digest', (payload) => ((payload.action = 'chart_push'), (payload.target.tag = 'wordpress-5.4.0.tgz'), delete payload.request));
-    expect(parse(request)).toEqual([
-      { event: 'chart_push', repositories: [], image: { name: 'hello-world', tag: 'wordpress-5.4.0.tgz', digest: DIGEST }, tag: 'wordpress-5.4.0.tgz', commit: DIGEST },
-    ]);
-    expect(parse(edited('push-valid-digest', (payload) => ((payload.action = 'chart_delete'), delete payload.request)))).toEqual([expect.objectContaining({ event: 'chart_delete', deleted: true })]);
+    expect(parse(request)).toEqual({
+      events: [{ event: 'chart_push', repositories: [], image: { name: 'hello-world', tag: 'wordpress-5.4.0.tgz', digest: DIGEST }, tag: 'wordpress-5.4.0.tgz', commit: DIGEST }],
+      deliveryId: EVENT_ID,
+    });
+    expect(parse(edited('push-valid-digest', (payload) => ((payload.action = 'chart_delete'), delete payload.request)))).toEqual({ events: [expect.objectContaining({ event: 'chart_delete', deleted: true })], deliveryId: EVENT_ID });
   });
 
   test.each([

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { Value } from '@sinclair/typebox/value';
-import { PayloadError, type WebhookRequest } from '../../src/pipeline/provider.ts';
+import { PayloadError, type Parsed, type WebhookRequest } from '../../src/pipeline/provider.ts';
 import { payloadLimits } from '../../src/provider-kit/payload.ts';
 import { repositoryMatcher } from '../../src/pipeline/repository-url.ts';
 import azureDevops from '../../plugins/azure-devops.ts';
@@ -58,23 +58,25 @@ describe('azure-devops verify (HTTP Basic credentials of the service hook)', () 
   const key = keyOf(codec, { secret }, {});
   const keyWithUser = keyOf(codec, { secret }, { username: 'azure' });
 
-  test('accepts the password with any user name when none is configured, and returns the event id', () => {
-    expect(codec.verify(withAuth('push', basic('anyone', secret)), key, now)).toEqual({ ok: true, deliveryId: ids.push });
-    expect(codec.verify(withAuth('push-new-branch', basic('', secret)), key, now)).toEqual({ ok: true, deliveryId: ids['push-new-branch'] });
+  test('accepts the password with any user name when none is configured', () => {
+    expect(codec.verify(withAuth('push', basic('anyone', secret)), key, now)).toEqual({ ok: true });
+    expect(codec.verify(withAuth('push-new-branch', basic('', secret)), key, now)).toEqual({ ok: true });
   });
 
   test('with options.username, the user name must match as well', () => {
-    expect(codec.verify(withAuth('push', basic('azure', secret)), keyWithUser, now)).toEqual({ ok: true, deliveryId: ids.push });
+    expect(codec.verify(withAuth('push', basic('azure', secret)), keyWithUser, now)).toEqual({ ok: true });
     expect(codec.verify(withAuth('push', basic('someone', secret)), keyWithUser, now)).toEqual({ ok: false, reason: 'Basic credentials do not match' });
   });
 
-  test('accepts what sign makes; sign without a secret makes no header', () => {
+  test('accepts what sign makes, with the configured user name or else "fluxgate"', () => {
     const push = fixture('azure-devops', 'push');
-    const headers = codec.sign(push.body, { secret }, { now, deliveryId: 'd' });
+    const headers = codec.sign(push.body, { secret }, { now, deliveryId: 'd', options: {} });
     expect(headers).toEqual({ Authorization: basic('fluxgate', secret) });
     for (const [name, value] of Object.entries(headers)) push.headers.set(name, value);
-    expect(codec.verify(push, key, now)).toEqual({ ok: true, deliveryId: ids.push });
-    expect(codec.sign(push.body, {}, { now, deliveryId: 'd' })).toEqual({});
+    expect(codec.verify(push, key, now)).toEqual({ ok: true });
+    const withUser = fixture('azure-devops', 'push', codec.sign(push.body, { secret }, { now, deliveryId: 'd', options: { username: 'azure' } }));
+    expect(withUser.headers.get('authorization')).toBe(basic('azure', secret));
+    expect(codec.verify(withUser, keyWithUser, now)).toEqual({ ok: true });
   });
 
   test.each<[string, () => WebhookRequest, Key, string]>([
@@ -96,24 +98,13 @@ describe('azure-devops verify (HTTP Basic credentials of the service hook)', () 
   test('a tampered body is NOT detected: Basic credentials authenticate the sender, not the bytes', () => {
     const push = withAuth('push', basic('anyone', secret));
     const tampered = withBody(push, push.text.replace('refs/heads/master', 'refs/heads/other'));
-    expect(codec.verify(tampered, key, now)).toEqual({ ok: true, deliveryId: ids.push });
+    expect(codec.verify(tampered, key, now)).toEqual({ ok: true });
   });
 
-  test('the body id is kept for dedupe only when it is short and plain; a body that is not JSON has none', () => {
-    const auth = basic('anyone', secret);
-    const long = edited('push', (p) => (p.id = 'a'.repeat(65)));
-    long.headers.set('Authorization', auth);
-    expect(codec.verify(long, key, now)).toEqual({ ok: true, deliveryId: undefined });
-    const odd = edited('push', (p) => (p.id = 'id with spaces'));
-    odd.headers.set('Authorization', auth);
-    expect(codec.verify(odd, key, now)).toEqual({ ok: true, deliveryId: undefined });
-    const notJson = withBody(withAuth('push', auth), '{"id":');
-    expect(codec.verify(notJson, key, now)).toEqual({ ok: true, deliveryId: undefined });
-  });
-
-  test('refused credentials never read the body', () => {
-    const request = withBody(withAuth('push', basic('anyone', 'guess')), '{"id":"09b0b950-47fa-4f45-8b65-5a22686314f8"}');
-    expect(codec.verify(request, key, now)).toEqual({ ok: false, reason: 'Basic credentials do not match' });
+  test('verify never reads the body (the delivery id is parse\'s): one that is not JSON passes the same', () => {
+    expect(codec.verify(withBody(withAuth('push', basic('anyone', secret)), '{"id":'), key, now)).toEqual({ ok: true });
+    const refused = withBody(withAuth('push', basic('anyone', 'guess')), '{"id":"09b0b950-47fa-4f45-8b65-5a22686314f8"}');
+    expect(codec.verify(refused, key, now)).toEqual({ ok: false, reason: 'Basic credentials do not match' });
   });
 });
 
@@ -124,45 +115,59 @@ describe('azure-devops describe', () => {
 });
 
 describe('azure-devops parse', () => {
-  const parse = (request: WebhookRequest) => codec.parse(request, {});
-  const alexTest = ['https://dev.azure.com/alexander0053/alex-test/_git/alex-test'];
+  const parse = (request: WebhookRequest) => codec.parse(request, {}, keyOf(codec, { secret }, {}));
+  const myRepo = ['https://dev.azure.com/my-org/my-project/_git/my-repo'];
 
   test('a branch update', () => {
-    expect(parse(fixture('azure-devops', 'push'))).toEqual([
-      { event: 'git.push', repositories: alexTest, ref: 'refs/heads/master', branch: 'master', commit: '298a79aa1552799a70718a0ee914d153d5a1a76b' },
-    ]);
+    expect(parse(fixture('azure-devops', 'push'))).toEqual({
+      events: [{ event: 'git.push', repositories: myRepo, ref: 'refs/heads/master', branch: 'master', commit: '298a79aa1552799a70718a0ee914d153d5a1a76b' }],
+      deliveryId: ids.push,
+    });
   });
 
   test('a new branch', () => {
-    expect(parse(fixture('azure-devops', 'push-new-branch'))).toEqual([
-      {
+    expect(parse(fixture('azure-devops', 'push-new-branch'))).toEqual({
+      deliveryId: ids['push-new-branch'],
+      events: [{
         event: 'git.push',
         repositories: ['https://dev.azure.com/dependabot/Core/_git/dependabot'],
         ref: 'refs/heads/dependabot/npm_and_yarn/webpack-merge-5.7.3',
         branch: 'dependabot/npm_and_yarn/webpack-merge-5.7.3',
         commit: 'aaf58235f187b26d98a1ad66b6d094501f311afe',
-      },
-    ]);
+      }],
+    });
   });
 
   // No published git.push has a tag, a deletion or several refUpdates: each is the real `push` with the
   // smallest edit that makes it one.
   test('a tag push (built from push: the ref renamed)', () => {
     const request = edited('push', (p) => (p.resource.refUpdates[0].name = 'refs/tags/v1.0.0'));
-    expect(parse(request)).toEqual([{ event: 'git.push', repositories: alexTest, ref: 'refs/tags/v1.0.0', tag: 'v1.0.0', commit: '298a79aa1552799a70718a0ee914d153d5a1a76b' }]);
+    expect(parse(request)).toEqual({ events: [{ event: 'git.push', repositories: myRepo, ref: 'refs/tags/v1.0.0', tag: 'v1.0.0', commit: '298a79aa1552799a70718a0ee914d153d5a1a76b' }], deliveryId: ids.push });
   });
 
   test('a deleted branch (built from push: newObjectId all zeros)', () => {
     const request = edited('push', (p) => (p.resource.refUpdates[0].newObjectId = '0000000000000000000000000000000000000000'));
-    expect(parse(request)).toEqual([{ event: 'git.push', repositories: alexTest, ref: 'refs/heads/master', branch: 'master', deleted: true }]);
+    expect(parse(request)).toEqual({ events: [{ event: 'git.push', repositories: myRepo, ref: 'refs/heads/master', branch: 'master', deleted: true }], deliveryId: ids.push });
   });
 
   test('several refUpdates are several events (built from push: a tag update added)', () => {
     const request = edited('push', (p) => p.resource.refUpdates.push({ ...p.resource.refUpdates[0], name: 'refs/tags/v1.0.0' }));
-    expect(parse(request)).toEqual([
-      { event: 'git.push', repositories: alexTest, ref: 'refs/heads/master', branch: 'master', commit: '298a79aa1552799a70718a0ee914d153d5a1a76b' },
-      { event: 'git.push', repositories: alexTest, ref: 'refs/tags/v1.0.0', tag: 'v1.0.0', commit: '298a79aa1552799a70718a0ee914d153d5a1a76b' },
-    ]);
+    expect(parse(request)).toEqual({
+      events: [
+        { event: 'git.push', repositories: myRepo, ref: 'refs/heads/master', branch: 'master', commit: '298a79aa1552799a70718a0ee914d153d5a1a76b' },
+        { event: 'git.push', repositories: myRepo, ref: 'refs/tags/v1.0.0', tag: 'v1.0.0', commit: '298a79aa1552799a70718a0ee914d153d5a1a76b' },
+      ],
+      deliveryId: ids.push,
+    });
+  });
+
+  test('the body id is the delivery id only when it is short and plain, or there is none', () => {
+    const deliveryIdOf = (edit: (payload: any) => void) => (parse(edited('push', edit)) as Parsed).deliveryId;
+    expect(deliveryIdOf((p) => (p.id = 'a'.repeat(64)))).toBe('a'.repeat(64));
+    expect(deliveryIdOf((p) => (p.id = 'a'.repeat(65)))).toBeUndefined();
+    expect(deliveryIdOf((p) => (p.id = 'id with spaces'))).toBeUndefined();
+    expect(deliveryIdOf((p) => delete p.id)).toBeUndefined();
+    expect(payloadError(() => deliveryIdOf((p) => (p.id = 7)))).toBe('id is not a string');
   });
 
   test('other event types are ignored, and so is a push without refUpdates', () => {
@@ -188,24 +193,24 @@ describe('azure-devops parse', () => {
 
   test(`${payloadLimits.events} refUpdates are ${payloadLimits.events} events; one more is refused`, () => {
     const updates = (count: number) => edited('push', (p) => (p.resource.refUpdates = Array.from({ length: count }, () => p.resource.refUpdates[0])));
-    expect(parse(updates(payloadLimits.events))).toHaveLength(payloadLimits.events);
+    expect((parse(updates(payloadLimits.events)) as Parsed).events).toHaveLength(payloadLimits.events);
     expect(payloadError(() => parse(updates(payloadLimits.events + 1)))).toBe(`resource.refUpdates has more than ${payloadLimits.events} entries (the limit)`);
   });
 });
 
 describe('azure-devops repositories match the URLs a GitRepository uses', () => {
-  const [event] = codec.parse(fixture('azure-devops', 'push'), {}) as { repositories: string[] }[];
+  const [event] = (codec.parse(fixture('azure-devops', 'push'), {}, keyOf(codec, { secret }, {})) as Parsed).events;
   test.each([
-    'https://dev.azure.com/alexander0053/alex-test/_git/alex-test',
-    'https://alexander0053@dev.azure.com/alexander0053/alex-test/_git/alex-test',
-    'ssh://git@ssh.dev.azure.com/v3/alexander0053/alex-test/alex-test',
-    'https://alexander0053.visualstudio.com/alex-test/_git/alex-test',
-    'alexander0053/alex-test/alex-test',
+    'https://dev.azure.com/my-org/my-project/_git/my-repo',
+    'https://my-org@dev.azure.com/my-org/my-project/_git/my-repo',
+    'ssh://git@ssh.dev.azure.com/v3/my-org/my-project/my-repo',
+    'https://my-org.visualstudio.com/my-project/_git/my-repo',
+    'my-org/my-project/my-repo',
   ])('%s', (pattern) => {
     expect(repositoryMatcher(pattern)(event!.repositories)).toBe(true);
   });
 
   test('not another repository of the project', () => {
-    expect(repositoryMatcher('https://dev.azure.com/alexander0053/alex-test/_git/other')(event!.repositories)).toBe(false);
+    expect(repositoryMatcher('https://dev.azure.com/my-org/my-project/_git/other')(event!.repositories)).toBe(false);
   });
 });

@@ -12,7 +12,7 @@ const EVENT_ID = '271069a8-fc18-44f1-b38f-9d70a1695819';
 const REPOSITORIES = ['TestRepo/TestOrg', 'https://example.org/TestRepo/TestOrg'];
 const hex = (algorithm: string, data: string | Uint8Array, key = SECRET) => createHmac(algorithm, key).update(data).digest('hex');
 
-const parse = (request: WebhookRequest) => codec.parse(request, codec.describe(request.headers));
+const parse = (request: WebhookRequest) => codec.parse(request, codec.describe(request.headers), { secret: SECRET });
 
 /** A conformance example with an edited CDEvent; its `ce-*` headers follow the edit, as a producer would send them. */
 function edited(name: string, edit: (cdevent: any) => void): WebhookRequest {
@@ -47,6 +47,10 @@ function structured(name: string, edit: (envelope: any) => void = () => {}): Web
 }
 
 describe('cdevents describe', () => {
+  test('an empty ce-id is no delivery id (else every such delivery would be a duplicate of the first)', () => {
+    expect(codec.describe(new Headers({ 'ce-type': 'dev.cdevents.change.merged.0.3.0', 'ce-id': '' }))).toEqual({ event: MERGED, deliveryId: undefined });
+  });
+
   test.each([
     ['change-merged', 'dev.cdevents.change.merged.0.3.0'],
     ['change-merged-spec-0.4.1', 'dev.cdevents.change.merged.0.2.0'],
@@ -95,21 +99,26 @@ describe('cdevents verify (X-Signature, as generic-hmac)', () => {
     expect(codec.verify(req, { secret: SECRET }, NOW)).toEqual({ ok: false, reason });
   });
 
-  test('sign makes the header verify accepts; no secret, no header', () => {
-    const headers = codec.sign(body, { secret: SECRET }, { now: NOW, deliveryId: EVENT_ID });
+  test('sign makes the header verify accepts', () => {
+    const headers = codec.sign(body, { secret: SECRET }, { now: NOW, deliveryId: EVENT_ID, options: {} });
     expect(headers).toEqual({ 'X-Signature': `sha256=${hex('sha256', body)}` });
     expect(codec.verify({ body, headers: new Headers(headers) }, { secret: SECRET }, NOW)).toEqual({ ok: true });
-    expect(codec.sign(body, {}, { now: NOW, deliveryId: EVENT_ID })).toEqual({});
   });
 });
 
 describe('cdevents parse', () => {
   test.each(['change-merged', 'change-merged-spec-0.4.1'])('conformance example %s: the repository, by id and by source/id', (name) => {
-    expect(parse(fixture('cdevents', name))).toEqual([{ event: MERGED, repositories: REPOSITORIES }]);
+    expect(parse(fixture('cdevents', name))).toEqual({ events: [{ event: MERGED, repositories: REPOSITORIES }] });
   });
 
-  test('structured mode reads the same event from the envelope', () => {
-    expect(parse(structured('change-merged'))).toEqual([{ event: MERGED, repositories: REPOSITORIES }]);
+  test('structured mode reads the same event from the envelope, and its id is the delivery id', () => {
+    expect(parse(structured('change-merged'))).toEqual({ events: [{ event: MERGED, repositories: REPOSITORIES }], deliveryId: EVENT_ID });
+  });
+
+  test('structured mode: an id too long or odd to keep is no delivery id (the delivery is still read)', () => {
+    const odd = (id: string) => structured('change-merged', (e) => (e.id = e.data.context.id = id));
+    expect(parse(odd('x'.repeat(300)))).toEqual({ events: [{ event: MERGED, repositories: REPOSITORIES }] });
+    expect(parse(odd('an id with spaces'))).toEqual({ events: [{ event: MERGED, repositories: REPOSITORIES }] });
   });
 
   test('other CDEvents are answered 200 (ignored): only a merged change changes code', () => {
@@ -120,13 +129,13 @@ describe('cdevents parse', () => {
   });
 
   test('a repository source that is a path, not a host: the id alone', () => {
-    expect(parse(edited('change-merged', (e) => (e.subject.content.repository.source = '/event/source/123')))).toEqual([{ event: MERGED, repositories: ['TestRepo/TestOrg'] }]);
-    expect(parse(edited('change-merged', (e) => delete e.subject.content.repository.source))).toEqual([{ event: MERGED, repositories: ['TestRepo/TestOrg'] }]);
-    expect(parse(edited('change-merged', (e) => (e.subject.content.repository.source = 'my-git.example/')))).toEqual([{ event: MERGED, repositories: ['TestRepo/TestOrg', 'my-git.example/TestRepo/TestOrg'] }]);
+    expect(parse(edited('change-merged', (e) => (e.subject.content.repository.source = '/event/source/123')))).toEqual({ events: [{ event: MERGED, repositories: ['TestRepo/TestOrg'] }] });
+    expect(parse(edited('change-merged', (e) => delete e.subject.content.repository.source))).toEqual({ events: [{ event: MERGED, repositories: ['TestRepo/TestOrg'] }] });
+    expect(parse(edited('change-merged', (e) => (e.subject.content.repository.source = 'my-git.example/')))).toEqual({ events: [{ event: MERGED, repositories: ['TestRepo/TestOrg', 'my-git.example/TestRepo/TestOrg'] }] });
   });
 
   test('a merged change that names no repository (the schema allows it): no repository, only unfiltered targets match', () => {
-    expect(parse(edited('change-merged', (e) => delete e.subject.content.repository))).toEqual([{ event: MERGED, repositories: [] }]);
+    expect(parse(edited('change-merged', (e) => delete e.subject.content.repository))).toEqual({ events: [{ event: MERGED, repositories: [] }] });
   });
 
   // The signature covers the body, not the ce-* headers: a replay must not be able to rename the event or its id.

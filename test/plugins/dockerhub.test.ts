@@ -7,7 +7,7 @@ import { codecOf, fixture, withBody } from '../support/provider-fixtures.ts';
 const dockerhub = codecOf(dockerhubFactory);
 const NOW = new Date('2026-03-01T12:00:00Z');
 
-const parse = (request: WebhookRequest) => dockerhub.parse(request, dockerhub.describe(request.headers));
+const parse = (request: WebhookRequest) => dockerhub.parse(request, dockerhub.describe(request.headers), {});
 /** A fixture with its JSON edited by `edit` (the smallest change that makes the case). */
 function edited(name: string, edit: (payload: any) => void): WebhookRequest {
   const request = fixture('dockerhub', name);
@@ -29,7 +29,7 @@ describe('dockerhub authentication', () => {
   test('unsigned: no secret field, so a provider needs allowUnsigned: true and verify is never called', () => {
     expect(dockerhub.secretFields).toEqual([]);
     expect(dockerhub.keyless).toBeUndefined();
-    expect(dockerhub.sign(fixture('dockerhub', 'push').body, {}, { now: NOW, deliveryId: 'd-1' })).toEqual({});
+    expect(dockerhub.sign(fixture('dockerhub', 'push').body, {}, { now: NOW, deliveryId: 'd-1', options: {} })).toEqual({});
   });
 
   test('verify, if it were ever reached, claims nothing', () => {
@@ -46,21 +46,21 @@ describe('dockerhub describe', () => {
 
 describe('dockerhub parse', () => {
   test('the documented push: repo_name and push_data.tag, no digest', () => {
-    expect(parse(fixture('dockerhub', 'push'))).toEqual([
+    expect(parse(fixture('dockerhub', 'push'))).toEqual({ events: [
       { event: 'push', repositories: [], image: { name: 'svendowideit/testhook', tag: 'latest' }, tag: 'latest' },
-    ]);
+    ] });
   });
 
   test('the old format has no push_data.tag: the image alone', () => {
-    expect(parse(fixture('dockerhub', 'push-legacy-no-tag'))).toEqual([
+    expect(parse(fixture('dockerhub', 'push-legacy-no-tag'))).toEqual({ events: [
       { event: 'push', repositories: [], image: { name: 'csanchez/jenkins-swarm-slave' } },
-    ]);
+    ] });
   });
 
   test('an empty tag is no tag', () => {
-    expect(parse(edited('push', (payload) => (payload.push_data.tag = '')))).toEqual([
+    expect(parse(edited('push', (payload) => (payload.push_data.tag = '')))).toEqual({ events: [
       { event: 'push', repositories: [], image: { name: 'svendowideit/testhook' } },
-    ]);
+    ] });
   });
 
   test.each<[string, (payload: any) => void, string]>([

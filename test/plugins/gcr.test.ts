@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { Value } from '@sinclair/typebox/value';
 import gcr from '../../plugins/gcr.ts';
-import type { Event, Ignored, WebhookRequest } from '../../src/pipeline/provider.ts';
+import type { Ignored, Parsed, WebhookRequest } from '../../src/pipeline/provider.ts';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.ts';
 import { codecOf, fixture, keyOf, withBody } from '../support/provider-fixtures.ts';
 
@@ -41,7 +41,7 @@ const options = () => ({ audience: GOOGLE_CLAIMS.aud, serviceAccount: GOOGLE_CLA
 const key = (extra: Record<string, unknown> = {}) => keyOf(codec, {}, { ...options(), ...extra });
 const signed = async (name: string, claims: Record<string, unknown> = {}) =>
   fixture('gcr', name, { Authorization: `Bearer ${await issuer.token({ ...GOOGLE_CLAIMS, ...claims })}` });
-const parse = (request: WebhookRequest) => codec.parse(request, codec.describe(request.headers));
+const parse = (request: WebhookRequest) => codec.parse(request, codec.describe(request.headers), key());
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** The push fixture with its `message` edited (the smallest change that makes the case). */
@@ -61,23 +61,19 @@ function notification(name: string, edit: (data: Record<string, unknown>) => voi
 }
 
 describe('gcr verify: the Google-signed ID token of the push', () => {
-  test("Google's published claim set: accepted, the message id is the delivery id", async () => {
+  test("Google's published claim set: accepted, with its claims", async () => {
     const verdict = await codec.verify(await signed('push-insert-tag'), key(), NOW);
-    expect(verdict).toMatchObject({ ok: true, deliveryId: MESSAGE_ID, claims: { email: GOOGLE_CLAIMS.email } });
+    expect(verdict).toMatchObject({ ok: true, claims: { email: GOOGLE_CLAIMS.email } });
   });
 
   test('the issuer spelled without its scheme (accounts.google.com) is accepted too', async () => {
-    const verdict = await codec.verify(await signed('push-insert-tag', { iss: 'accounts.google.com' }), key(), NOW);
-    expect(verdict).toMatchObject({ ok: true, deliveryId: MESSAGE_ID });
+    expect(await codec.verify(await signed('push-insert-tag', { iss: 'accounts.google.com' }), key(), NOW)).toMatchObject({ ok: true });
   });
 
-  test('message_id serves when messageId is absent; without either the token decides', async () => {
-    const snake = envelope('push-insert-tag', (message) => delete message.messageId);
-    snake.headers.set('Authorization', `Bearer ${await issuer.token(GOOGLE_CLAIMS)}`);
-    expect(await codec.verify(snake, key(), NOW)).toMatchObject({ ok: true, deliveryId: MESSAGE_ID });
-    const none = envelope('push-insert-tag', (message) => (delete message.messageId, delete message.message_id));
-    none.headers.set('Authorization', `Bearer ${await issuer.token({ ...GOOGLE_CLAIMS, jti: 'token-id' })}`);
-    expect(await codec.verify(none, key(), NOW)).toMatchObject({ ok: true, deliveryId: 'token-id' });
+  test("the token names no delivery: a jti would not be one (a push token lives an hour), the message id is (parse's)", async () => {
+    const verdict = await codec.verify(await signed('push-insert-tag', { jti: 'token-id' }), key(), NOW);
+    expect(verdict).toMatchObject({ ok: true, claims: { jti: 'token-id' } });
+    expect(verdict).not.toHaveProperty('deliveryId');
   });
 
   test.each<[string, () => Promise<WebhookRequest>, string]>([
@@ -120,11 +116,9 @@ describe('gcr verify: the Google-signed ID token of the push', () => {
     expect(await codec.verify(await signed('push-insert-tag'), key({ jwksUri }), NOW)).toMatchObject({ ok: false, retryable: true });
   });
 
-  // Known kit gap (src/provider-kit/oidc.ts reasonFor): jose's "Expected 200 OK from the JSON Web Key Set HTTP
-  // response" is not recognised as a fetch failure, so a key URL answering 503 becomes 401 "token is malformed".
-  // gcr always fetches keys from a key URL (Google's), so a googleapis.com outage would be answered and counted
-  // as bad authentication instead of 503 + Retry-After. `test.failing` until the kit maps it to `retryable`.
-  test.failing('keys answered with 503 are a retryable failure, not a 401', async () => {
+  // gcr always fetches keys from a key URL (Google's): a googleapis.com outage must be answered 503 + Retry-After,
+  // not counted as bad authentication.
+  test('keys answered with 503 are a retryable failure, not a 401', async () => {
     const request = await signed('push-insert-tag');
     issuer.setDown(true);
     try {
@@ -137,7 +131,7 @@ describe('gcr verify: the Google-signed ID token of the push', () => {
   test('an overridden issuer is found by discovery, and only as configured', async () => {
     const local = key({ issuer: issuer.issuer, jwksUri: undefined });
     const own = await signed('push-insert-tag', { iss: issuer.issuer });
-    expect(await codec.verify(own, local, NOW)).toMatchObject({ ok: true, deliveryId: MESSAGE_ID });
+    expect(await codec.verify(own, local, NOW)).toMatchObject({ ok: true, claims: { iss: issuer.issuer } });
     const google = await signed('push-insert-tag');
     expect(await codec.verify(google, local, NOW)).toEqual({ ok: false, reason: 'token issuer https://accounts.google.com is not trusted' });
   });
@@ -150,10 +144,10 @@ describe('gcr describe', () => {
 });
 
 describe('gcr parse', () => {
-  test.each<[string, Event[] | Ignored]>([
-    ['push-insert-digest', [{ event: 'INSERT', repositories: [], image: { name: IMAGE, digest: DIGEST }, commit: DIGEST }]],
-    ['push-insert-tag', [{ event: 'INSERT', repositories: [], image: { name: IMAGE, tag: '1.1', digest: DIGEST }, tag: '1.1', commit: DIGEST }]],
-    ['push-delete-tag', [{ event: 'DELETE', repositories: [], image: { name: IMAGE, tag: '1.1' }, tag: '1.1', deleted: true }]],
+  test.each<[string, Parsed | Ignored]>([
+    ['push-insert-digest', { events: [{ event: 'INSERT', repositories: [], image: { name: IMAGE, digest: DIGEST }, commit: DIGEST }], deliveryId: MESSAGE_ID }],
+    ['push-insert-tag', { events: [{ event: 'INSERT', repositories: [], image: { name: IMAGE, tag: '1.1', digest: DIGEST }, tag: '1.1', commit: DIGEST }], deliveryId: MESSAGE_ID }],
+    ['push-delete-tag', { events: [{ event: 'DELETE', repositories: [], image: { name: IMAGE, tag: '1.1' }, tag: '1.1', deleted: true }], deliveryId: MESSAGE_ID }],
     // The documented envelope carries "Hello Cloud Pub/Sub! …": another publisher's message on the topic.
     ['pubsub-push-envelope', { ignored: 'message.data is not an Artifact Registry notification' }],
   ])('%s', (name, expected) => {
@@ -165,7 +159,16 @@ describe('gcr parse', () => {
       data.digest = 'registry.example.com:5000/team/app@sha256:abc';
       data.tag = 'registry.example.com:5000/team/app:2.0';
     });
-    expect(parse(request)).toMatchObject([{ image: { name: 'registry.example.com:5000/team/app', tag: '2.0', digest: 'sha256:abc' } }]);
+    expect(parse(request)).toMatchObject({ events: [{ image: { name: 'registry.example.com:5000/team/app', tag: '2.0', digest: 'sha256:abc' } }] });
+  });
+
+  test('the delivery id is message.messageId, else message_id, kept only when short and plain', () => {
+    const deliveryIdOf = (edit: (message: Record<string, unknown>) => void) => (parse(envelope('push-insert-tag', edit)) as Parsed).deliveryId;
+    expect(deliveryIdOf((message) => delete message.messageId)).toBe(MESSAGE_ID);
+    expect(deliveryIdOf((message) => (message.messageId = '1'.repeat(64)))).toBe('1'.repeat(64));
+    expect(deliveryIdOf((message) => (message.messageId = '1'.repeat(65)))).toBeUndefined();
+    expect(deliveryIdOf((message) => (message.messageId = 'not plain!'))).toBeUndefined();
+    expect(deliveryIdOf((message) => (delete message.messageId, delete message.message_id))).toBeUndefined();
   });
 
   test.each<[string, (data: Record<string, unknown>) => void, string]>([
@@ -223,7 +226,7 @@ describe('gcr options and sign', () => {
   });
 
   test('sign: nothing to sign with (Google holds the keys)', () => {
-    expect(codec.sign(new Uint8Array(), {}, { now: NOW, deliveryId: 'x' })).toEqual({});
+    expect(codec.sign(new Uint8Array(), {}, { now: NOW, deliveryId: 'x', options: options() })).toEqual({});
     expect(codec).toMatchObject({ keyless: true, secretFields: [], defaultEvents: ['INSERT'] });
   });
 });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { Value } from '@sinclair/typebox/value';
 import genericOidc from '../../plugins/generic-oidc.ts';
-import type { Event, VerifiedInfo, WebhookRequest } from '../../src/pipeline/provider.ts';
+import { ConfigProblem, type Event, type Ignored, type Parsed, type VerifiedInfo, type WebhookRequest } from '../../src/pipeline/provider.ts';
 import { payloadLimits } from '../../src/provider-kit/payload.ts';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.ts';
 import { codecOf, fixture, keyOf } from '../support/provider-fixtures.ts';
@@ -38,8 +38,8 @@ async function request(claims: Claims, body = '', headers: Record<string, string
   return { body: new TextEncoder().encode(body), headers: new Headers({ Authorization: `Bearer ${token}`, ...headers }) };
 }
 /** parse as the pipeline calls it: with what verify returned (claims verbatim from the fixtures). */
-const parse = (claims: Claims | undefined, body = '', event = 'push'): ReturnType<typeof codec.parse> =>
-  codec.parse({ body: new TextEncoder().encode(body), headers: new Headers() }, { event, ...(claims && { claims }) } as VerifiedInfo);
+const parse = (claims: Claims | undefined, body = '', event = 'push'): Parsed | Ignored =>
+  codec.parse({ body: new TextEncoder().encode(body), headers: new Headers() }, { event, ...(claims && { claims }) } as VerifiedInfo, key());
 function payloadError(run: () => unknown): string {
   try {
     run();
@@ -120,59 +120,61 @@ describe('generic-oidc describe', () => {
 });
 
 describe('generic-oidc parse: the repository and ref the token names', () => {
-  test.each<[string, Claims, Event[]]>([
+  test.each<[string, Claims, Parsed]>([
     [
       'github-actions',
       GITHUB,
-      [{ event: 'push', repositories: ['octo-org/octo-repo', 'https://github.com/octo-org/octo-repo'], ref: 'refs/heads/main', branch: 'main', commit: 'example-sha' }],
+      { events: [{ event: 'push', repositories: ['octo-org/octo-repo', 'https://github.com/octo-org/octo-repo'], ref: 'refs/heads/main', branch: 'main', commit: 'example-sha' }] },
     ],
     [
       'github-actions-ghes (the web host comes from the issuer https://HOSTNAME/_services/token)',
       GHES,
-      [{ event: 'push', repositories: ['octo-org/octo-repo', 'https://hostname/octo-org/octo-repo'], ref: 'refs/heads/main', branch: 'main', commit: 'example-sha' }],
+      { events: [{ event: 'push', repositories: ['octo-org/octo-repo', 'https://hostname/octo-org/octo-repo'], ref: 'refs/heads/main', branch: 'main', commit: 'example-sha' }] },
     ],
     [
       'gitlab-ci (short ref with ref_path; the project URL from the instance issuer)',
       GITLAB,
-      [
-        {
-          event: 'push',
-          repositories: ['my-group/my-project', 'https://gitlab.example.com/my-group/my-project'],
-          ref: 'refs/heads/feature-branch-1',
-          branch: 'feature-branch-1',
-          commit: '714a629c0b401fdce83e847fc9589983fc6f46bc',
-        },
-      ],
+      {
+        events: [
+          {
+            event: 'push',
+            repositories: ['my-group/my-project', 'https://gitlab.example.com/my-group/my-project'],
+            ref: 'refs/heads/feature-branch-1',
+            branch: 'feature-branch-1',
+            commit: '714a629c0b401fdce83e847fc9589983fc6f46bc',
+          },
+        ],
+      },
     ],
     [
       // Not published: a GitLab tag pipeline, from the branch example by the smallest edit (ref, ref_type, ref_path).
       'gitlab-ci for a tag',
       { ...GITLAB, ref: 'v1.2.0', ref_type: 'tag', ref_path: 'refs/tags/v1.2.0' },
-      [expect.objectContaining({ ref: 'refs/tags/v1.2.0', tag: 'v1.2.0' }) as unknown as Event],
+      { events: [expect.objectContaining({ ref: 'refs/tags/v1.2.0', tag: 'v1.2.0' }) as unknown as Event] },
     ],
     [
       // Older GitLab versions sent no ref_path: ref + ref_type.
       'gitlab-ci without ref_path',
       { ...GITLAB, ref_path: undefined },
-      [expect.objectContaining({ ref: 'refs/heads/feature-branch-1', branch: 'feature-branch-1' }) as unknown as Event],
+      { events: [expect.objectContaining({ ref: 'refs/heads/feature-branch-1', branch: 'feature-branch-1' }) as unknown as Event] },
     ],
     [
       // A GitHub Enterprise Cloud issuer with the enterprise's slug in its path is still github.com.
       'github-actions with an enterprise issuer',
       { ...GITHUB, iss: 'https://token.actions.githubusercontent.com/avocado-corp' },
-      [expect.objectContaining({ repositories: ['octo-org/octo-repo', 'https://github.com/octo-org/octo-repo'] }) as unknown as Event],
+      { events: [expect.objectContaining({ repositories: ['octo-org/octo-repo', 'https://github.com/octo-org/octo-repo'] }) as unknown as Event] },
     ],
   ])('%s', (_name, claims, expected) => {
     expect(parse(claims)).toEqual(expected);
   });
 
   test('the event name comes from describe', () => {
-    expect(parse(GITHUB, '', 'deploy')).toMatchObject([{ event: 'deploy' }]);
+    expect(parse(GITHUB, '', 'deploy')).toMatchObject({ events: [{ event: 'deploy' }] });
   });
 
   test('a body adds changed paths and may give the commit the job made', () => {
     const body = JSON.stringify({ commit: '3f2a9c0', paths: ['apps/web/deploy.yaml', 'apps/web/deploy.yaml', 'apps/api/kustomization.yaml'] });
-    expect(parse(GITHUB, body)).toEqual([
+    expect(parse(GITHUB, body)).toEqual({ events: [
       {
         event: 'push',
         repositories: ['octo-org/octo-repo', 'https://github.com/octo-org/octo-repo'],
@@ -181,31 +183,40 @@ describe('generic-oidc parse: the repository and ref the token names', () => {
         commit: '3f2a9c0',
         changedPaths: ['apps/web/deploy.yaml', 'apps/api/kustomization.yaml'],
       },
-    ]);
+    ] });
   });
 
   test('a body cannot point the token at another repository or ref: what the token names wins', () => {
     const body = JSON.stringify({ repository: 'evil-org/prod-infra', ref: 'refs/heads/prod', branch: 'prod' });
-    expect(parse(GITHUB, body)).toMatchObject([{ repositories: ['octo-org/octo-repo', 'https://github.com/octo-org/octo-repo'], ref: 'refs/heads/main', branch: 'main' }]);
-    expect(parse(GITLAB, body)).toMatchObject([{ repositories: ['my-group/my-project', 'https://gitlab.example.com/my-group/my-project'], branch: 'feature-branch-1' }]);
+    expect(parse(GITHUB, body)).toMatchObject({ events: [{ repositories: ['octo-org/octo-repo', 'https://github.com/octo-org/octo-repo'], ref: 'refs/heads/main', branch: 'main' }] });
+    expect(parse(GITLAB, body)).toMatchObject({ events: [{ repositories: ['my-group/my-project', 'https://gitlab.example.com/my-group/my-project'], branch: 'feature-branch-1' }] });
   });
 
   // A token naming no repository (another issuer): the GitHub example with repository and ref removed.
   const anonymous = { ...GITHUB, repository: undefined, ref: undefined, ref_type: undefined };
 
   test('a token that names no repository: the body says which (the claim conditions admitted the caller)', () => {
-    expect(parse(anonymous, JSON.stringify({ repository: ['org/app', 'https://git.example.com/org/app.git'], tag: 'v2' }))).toEqual([
+    expect(parse(anonymous, JSON.stringify({ repository: ['org/app', 'https://git.example.com/org/app.git'], tag: 'v2' }))).toEqual({ events: [
       { event: 'push', repositories: ['org/app', 'https://git.example.com/org/app.git'], ref: 'refs/tags/v2', tag: 'v2', commit: 'example-sha' },
-    ]);
-    expect(parse(anonymous, JSON.stringify({ repository: 'org/app', branch: 'main' }))).toMatchObject([{ ref: 'refs/heads/main', branch: 'main' }]);
-    expect(parse(anonymous, JSON.stringify({ repository: 'org/app', ref: 'refs/heads/x', branch: 'ignored' }))).toMatchObject([{ ref: 'refs/heads/x', branch: 'x' }]);
+    ] });
+    expect(parse(anonymous, JSON.stringify({ repository: 'org/app', branch: 'main' }))).toMatchObject({ events: [{ ref: 'refs/heads/main', branch: 'main' }] });
+    expect(parse(anonymous, JSON.stringify({ repository: 'org/app', ref: 'refs/heads/x', branch: 'x' }))).toMatchObject({ events: [{ ref: 'refs/heads/x', branch: 'x' }] });
+  });
+
+  test('the body is read as the generic payload (kit.genericEvent): its own rules hold', () => {
+    // A GitHub-style repository object, and `deleted`, as the generic type reads them.
+    const object = JSON.stringify({ repository: { full_name: 'org/app', clone_url: 'https://git.example.com/org/app.git' }, branch: 'main', deleted: true });
+    expect(parse(anonymous, object)).toEqual({ events: [{ event: 'push', repositories: ['org/app', 'https://git.example.com/org/app.git'], ref: 'refs/heads/main', branch: 'main', deleted: true }] });
+    expect(payloadError(() => parse(anonymous, JSON.stringify({ repository: 'org/app', ref: 'refs/heads/x', branch: 'y' })))).toBe('branch and ref disagree');
+    // What the token names is not checked against the body: it replaces it.
+    expect(parse(GITHUB, JSON.stringify({ ref: 'refs/heads/x', branch: 'y' }))).toMatchObject({ events: [{ ref: 'refs/heads/main', branch: 'main' }] });
   });
 
   test('changed paths beyond the cap are unknown (path filters then pass)', () => {
     const paths = Array.from({ length: payloadLimits.changedPaths + 1 }, (_, index) => `p${index}`);
-    const [event] = parse(GITHUB, JSON.stringify({ paths })) as Event[];
+    const [event] = (parse(GITHUB, JSON.stringify({ paths })) as Parsed).events;
     expect(event!.changedPaths).toBeUndefined();
-    const [atCap] = parse(GITHUB, JSON.stringify({ paths: paths.slice(1) })) as Event[];
+    const [atCap] = (parse(GITHUB, JSON.stringify({ paths: paths.slice(1) })) as Parsed).events;
     expect(atCap!.changedPaths).toHaveLength(payloadLimits.changedPaths);
   });
 
@@ -219,14 +230,15 @@ describe('generic-oidc parse: the repository and ref the token names', () => {
     ['paths not an array', () => parse(GITHUB, '{"paths":"apps/a.yaml"}'), 'paths is not an array'],
     ['paths holding a number', () => parse(GITHUB, '{"paths":["a",1]}'), 'paths holds a non-string'],
     ['commit not a string', () => parse(GITHUB, '{"commit":1}'), 'commit is not a string'],
-    ['repository of the wrong type', () => parse(anonymous, '{"repository":{"name":"x"}}'), 'repository is not a string or an array'],
-    ['repository list holding a number', () => parse(anonymous, '{"repository":["org/a",1]}'), 'repository holds a non-string'],
+    ['repository of the wrong type', () => parse(anonymous, '{"repository":7}'), 'repository is not a string, array or object'],
+    ['a repository object without a name or URL', () => parse(anonymous, '{"repository":{"name":"x"}}'), 'repository is empty'],
+    ['repository list holding a number', () => parse(anonymous, '{"repository":["org/a",1]}'), 'repository array holds a non-string'],
     [
       'more repositories than the cap',
       () => parse(anonymous, JSON.stringify({ repository: Array.from({ length: payloadLimits.repositories + 1 }, (_, index) => `org/r${index}`) })),
       `repository names more than ${payloadLimits.repositories} repositories (the limit)`,
     ],
-    ['a short ref', () => parse(anonymous, '{"repository":"org/a","ref":"main"}'), 'ref must be a full ref such as refs/heads/main (or use branch or tag)'],
+    ['a short ref', () => parse(anonymous, '{"repository":"org/a","ref":"main"}'), 'ref must be a full ref such as refs/heads/main (or use branch/tag)'],
   ])('%s: PayloadError', (_name, run, message) => {
     expect(payloadError(run)).toStartWith(message);
   });
@@ -250,12 +262,19 @@ describe('generic-oidc options and sign', () => {
     expect(Value.Check(schema, value)).toBe(ok);
   });
 
-  test('a malformed glob is refused when the provider is prepared, naming the claim', () => {
-    expect(() => keyOf(codec, {}, { ...valid, claims: { ref: 'refs/heads/{main' } })).toThrow('claims.ref: invalid pattern "refs/heads/{main": unclosed "{"');
+  test('a malformed glob is refused when the provider is prepared, at options.claims.<claim>', () => {
+    let problem: unknown;
+    try {
+      keyOf(codec, {}, { ...valid, claims: { ref: 'refs/heads/{main' } });
+    } catch (error) {
+      problem = error;
+    }
+    expect(problem).toBeInstanceOf(ConfigProblem);
+    expect(problem).toMatchObject({ field: 'options.claims.ref', message: 'invalid pattern "refs/heads/{main": unclosed "{"' });
   });
 
   test('sign: nothing to sign with (the CI system holds the keys)', () => {
-    expect(codec.sign(new Uint8Array(), {}, { now: NOW, deliveryId: 'x' })).toEqual({});
+    expect(codec.sign(new Uint8Array(), {}, { now: NOW, deliveryId: 'x', options: valid })).toEqual({});
     expect(codec).toMatchObject({ keyless: true, secretFields: [], defaultEvents: ['push'] });
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { createHmac } from 'node:crypto';
 import gitea from '../../plugins/gitea.ts';
-import { PayloadError, type ProviderSecrets, type WebhookRequest } from '../../src/pipeline/provider.ts';
+import { PayloadError, type Parsed, type ProviderSecrets, type WebhookRequest } from '../../src/pipeline/provider.ts';
 import { payloadLimits } from '../../src/provider-kit/payload.ts';
 import { codecOf, fixture, withBody } from '../support/provider-fixtures.ts';
 
@@ -32,7 +32,7 @@ function edited(name: string, edit: (payload: any) => void, event?: string): Web
   return request;
 }
 
-const parse = (request: WebhookRequest) => codec.parse(request, codec.describe(request.headers));
+const parse = (request: WebhookRequest) => codec.parse(request, codec.describe(request.headers), { secret: SECRET });
 
 /** The same JSON as a form-encoded hook sends it: `payload=<url-encoded JSON>`, signed over the JSON. */
 function formOf(request: WebhookRequest & { text: string }): WebhookRequest {
@@ -83,7 +83,7 @@ describe('gitea verify', () => {
 
   test('sign makes the headers Gitea sends, which verify accepts', () => {
     const request = fixture('gitea', 'push');
-    const headers = codec.sign(request.body, { secret: SECRET }, { now: NOW, deliveryId: DELIVERY });
+    const headers = codec.sign(request.body, { secret: SECRET }, { now: NOW, deliveryId: DELIVERY, options: {} });
     expect(headers).toEqual({
       'X-Gitea-Signature': hex('sha256', request.body),
       'X-Gogs-Signature': hex('sha256', request.body),
@@ -95,6 +95,11 @@ describe('gitea verify', () => {
 });
 
 describe('gitea describe', () => {
+  test('an empty delivery header is no delivery id (else every such delivery would be a duplicate of the first)', () => {
+    expect(codec.describe(new Headers({ 'X-Gitea-Event': 'push', 'X-Gitea-Delivery': '' }))).toEqual({ event: 'push', deliveryId: undefined });
+    expect(codec.describe(new Headers({ 'X-Forgejo-Event': 'push', 'X-Forgejo-Delivery': '', 'X-Gitea-Delivery': DELIVERY }))).toEqual({ event: 'push', deliveryId: DELIVERY });
+  });
+
   test.each<[string, string, string]>([
     ['gitea', 'push', 'push'],
     ['gitea', 'push-new-branch', 'push'],
@@ -116,9 +121,9 @@ describe('gitea parse: the published deliveries', () => {
   const example = ['example/example', 'http://localhost:3000/example/example', 'http://localhost:3000/example/example.git', 'git@localhost:example/example.git'];
 
   test('push of 3 commits (total_commits 3): branch, head commit, the union of their file lists', () => {
-    expect(parse(signed('gitea', 'push'))).toEqual([
+    expect(parse(signed('gitea', 'push'))).toEqual({ events: [
       { event: 'push', repositories: local, ref: 'refs/heads/main', branch: 'main', commit: '29be01c073851cf0db0c6a466e396b725a670453', changedPaths: ['aaa', 'aa'] },
-    ]);
+    ] });
   });
 
   test('the same push from a form-encoded hook', () => {
@@ -126,7 +131,7 @@ describe('gitea parse: the published deliveries', () => {
   });
 
   test('a new branch from an existing commit (Codeberg): no commits listed, paths unknown', () => {
-    expect(parse(signed('gitea', 'push-new-branch'))).toEqual([
+    expect(parse(signed('gitea', 'push-new-branch'))).toEqual({ events: [
       {
         event: 'push',
         repositories: ['meisam/woodpecktester', 'https://codeberg.org/meisam/woodpecktester', 'https://codeberg.org/meisam/woodpecktester.git', 'git@codeberg.org:meisam/woodpecktester.git'],
@@ -135,21 +140,21 @@ describe('gitea parse: the published deliveries', () => {
         commit: '28c3613ae62640216bea5e7dc71aa65356e4298b',
         changedPaths: undefined,
       },
-    ]);
+    ] });
   });
 
   test('the first push of a branch (before all zeros): its commits are history, so paths are unknown', () => {
-    expect(parse(signed('gitea', 'push-first-branch'))).toEqual([
+    expect(parse(signed('gitea', 'push-first-branch'))).toEqual({ events: [
       { event: 'push', repositories: example, ref: 'refs/heads/master', branch: 'master', commit: '67b56589a45103f891bdee7c0546e5d40bc02001', changedPaths: undefined },
-    ]);
+    ] });
   });
 
   test('a branch deletion (delete event): deleted, never matches', () => {
-    expect(parse(signed('gitea', 'delete-branch'))).toEqual([{ event: 'delete', repositories: example, ref: 'refs/heads/example3', branch: 'example3', deleted: true }]);
+    expect(parse(signed('gitea', 'delete-branch'))).toEqual({ events: [{ event: 'delete', repositories: example, ref: 'refs/heads/example3', branch: 'example3', deleted: true }] });
   });
 
   test('Forgejo documentation push: commits without file lists, paths unknown', () => {
-    expect(parse(signed('forgejo', 'push'))).toEqual([
+    expect(parse(signed('forgejo', 'push'))).toEqual({ events: [
       {
         event: 'push',
         repositories: ['forgejo/webhooks', 'http://localhost:3000/forgejo/webhooks', 'http://localhost:3000/forgejo/webhooks.git', 'ssh://forgejo@localhost:2222/forgejo/webhooks.git'],
@@ -158,37 +163,37 @@ describe('gitea parse: the published deliveries', () => {
         commit: 'bffeb74224043ba2feb48d137756c8a9331c449a',
         changedPaths: undefined,
       },
-    ]);
+    ] });
   });
 });
 
 describe('gitea parse: cases no published delivery shows, built from push.json / delete-branch.json', () => {
   test('a tag push (Gitea sends push for tags: before all zeros, no commits)', () => {
     const request = edited('push', (p) => Object.assign(p, { ref: 'refs/tags/v1.2.0', before: ZERO, commits: [], total_commits: 0 }));
-    expect(parse(request)).toMatchObject([{ event: 'push', ref: 'refs/tags/v1.2.0', tag: 'v1.2.0', commit: '29be01c073851cf0db0c6a466e396b725a670453', changedPaths: undefined }]);
+    expect(parse(request)).toMatchObject({ events: [{ event: 'push', ref: 'refs/tags/v1.2.0', tag: 'v1.2.0', commit: '29be01c073851cf0db0c6a466e396b725a670453', changedPaths: undefined }] });
   });
 
   test('a ref deleted by a push (after all zeros): deleted, no commit', () => {
-    const [event] = parse(edited('push', (p) => Object.assign(p, { ref: 'refs/tags/v1.2.0', after: ZERO }))) as any[];
+    const [event] = (parse(edited('push', (p) => Object.assign(p, { ref: 'refs/tags/v1.2.0', after: ZERO }))) as Parsed).events;
     expect(event).toEqual({ event: 'push', repositories: expect.any(Array), ref: 'refs/tags/v1.2.0', tag: 'v1.2.0', deleted: true });
   });
 
   test('a truncated commit list (total_commits above the listed ones): paths unknown', () => {
-    expect(parse(edited('push', (p) => (p.total_commits = 7)))).toMatchObject([{ changedPaths: undefined }]);
+    expect(parse(edited('push', (p) => (p.total_commits = 7)))).toMatchObject({ events: [{ changedPaths: undefined }] });
   });
 
   test('without total_commits (older Gitea), fewer than 5 commits are complete and 5 may be cut', () => {
-    expect(parse(edited('push', (p) => delete p.total_commits))).toMatchObject([{ changedPaths: ['aaa', 'aa'] }]);
+    expect(parse(edited('push', (p) => delete p.total_commits))).toMatchObject({ events: [{ changedPaths: ['aaa', 'aa'] }] });
     const five = edited('push', (p) => {
       delete p.total_commits;
       p.commits = [...p.commits, p.commits[0], p.commits[0]];
     });
-    expect(parse(five)).toMatchObject([{ changedPaths: undefined }]);
+    expect(parse(five)).toMatchObject({ events: [{ changedPaths: undefined }] });
   });
 
   test('a create event names the ref and its commit', () => {
     const request = edited('delete-branch', (p) => Object.assign(p, { ref: 'v2.0.0', ref_type: 'tag', sha: '67b56589a45103f891bdee7c0546e5d40bc02001' }), 'create');
-    expect(parse(request)).toMatchObject([{ event: 'create', ref: 'refs/tags/v2.0.0', tag: 'v2.0.0', commit: '67b56589a45103f891bdee7c0546e5d40bc02001' }]);
+    expect(parse(request)).toMatchObject({ events: [{ event: 'create', ref: 'refs/tags/v2.0.0', tag: 'v2.0.0', commit: '67b56589a45103f891bdee7c0546e5d40bc02001' }] });
   });
 
   test('an event that is not about a ref is ignored (200), not refused', () => {
@@ -219,15 +224,15 @@ describe('gitea parse: caps', () => {
 
   test(`${payloadLimits.commits} commits are read, one more makes the paths unknown (never a 400)`, () => {
     const at = edited('push', (p) => Object.assign(p, { commits: Array.from({ length: payloadLimits.commits }, (_, i) => commit(i, [`f${i}`])), total_commits: payloadLimits.commits }));
-    expect((parse(at) as any[])[0].changedPaths).toHaveLength(payloadLimits.commits);
+    expect((parse(at) as Parsed).events[0]!.changedPaths).toHaveLength(payloadLimits.commits);
     const over = edited('push', (p) => Object.assign(p, { commits: Array.from({ length: payloadLimits.commits + 1 }, (_, i) => commit(i, [`f${i}`])), total_commits: payloadLimits.commits + 1 }));
-    expect(parse(over)).toMatchObject([{ changedPaths: undefined }]);
+    expect(parse(over)).toMatchObject({ events: [{ changedPaths: undefined }] });
   });
 
   test(`${payloadLimits.changedPaths} changed paths are read, one more makes them unknown`, () => {
     const paths = (n: number) => Array.from({ length: n }, (_, i) => `apps/${i}.yaml`);
-    expect((parse(edited('push', (p) => Object.assign(p, { commits: [commit(0, paths(payloadLimits.changedPaths))], total_commits: 1 }))) as any[])[0].changedPaths).toHaveLength(payloadLimits.changedPaths);
-    expect(parse(edited('push', (p) => Object.assign(p, { commits: [commit(0, paths(payloadLimits.changedPaths + 1))], total_commits: 1 })))).toMatchObject([{ changedPaths: undefined }]);
+    expect((parse(edited('push', (p) => Object.assign(p, { commits: [commit(0, paths(payloadLimits.changedPaths))], total_commits: 1 }))) as Parsed).events[0]!.changedPaths).toHaveLength(payloadLimits.changedPaths);
+    expect(parse(edited('push', (p) => Object.assign(p, { commits: [commit(0, paths(payloadLimits.changedPaths + 1))], total_commits: 1 })))).toMatchObject({ events: [{ changedPaths: undefined }] });
   });
 
   test('takes no options', () => {

@@ -29,7 +29,7 @@ function edited(name: string, edit: (payload: any) => void): WebhookRequest {
   return request;
 }
 
-const parse = (request: WebhookRequest) => codec.parse(request, codec.describe(request.headers));
+const parse = (request: WebhookRequest) => codec.parse(request, codec.describe(request.headers), { secret: SECRET });
 
 describe('gogs verify', () => {
   test('accepts the bare hex HMAC-SHA256 of the body in X-Gogs-Signature', () => {
@@ -61,13 +61,17 @@ describe('gogs verify', () => {
 
   test('sign makes the header verify accepts', () => {
     const { body } = fixture('gogs', 'push');
-    const headers = codec.sign(body, { secret: SECRET }, { now: NOW, deliveryId: DELIVERY });
+    const headers = codec.sign(body, { secret: SECRET }, { now: NOW, deliveryId: DELIVERY, options: {} });
     expect(headers).toEqual({ 'X-Gogs-Signature': hex(body) });
     expect(codec.verify({ body, headers: new Headers(headers) }, { secret: SECRET }, NOW)).toEqual({ ok: true });
   });
 });
 
 describe('gogs describe', () => {
+  test('an empty delivery header is no delivery id (else every such delivery would be a duplicate of the first)', () => {
+    expect(codec.describe(new Headers({ 'X-Gogs-Event': 'push', 'X-Gogs-Delivery': '' }))).toEqual({ event: 'push', deliveryId: undefined });
+  });
+
   test.each([
     ['push', 'push'],
     ['create-tag', 'create'],
@@ -84,7 +88,7 @@ describe('gogs describe', () => {
 
 describe('gogs parse: the published deliveries', () => {
   test('push (Gogs documentation, 2017): commits without file lists, paths unknown', () => {
-    expect(parse(signed('push'))).toEqual([
+    expect(parse(signed('push'))).toEqual({ events: [
       {
         event: 'push',
         repositories: ['unknwon/webhooks', 'http://localhost:3000/unknwon/webhooks', 'http://localhost:3000/unknwon/webhooks.git', 'ssh://unknwon@localhost:2222/unknwon/webhooks.git'],
@@ -93,15 +97,15 @@ describe('gogs parse: the published deliveries', () => {
         commit: 'bffeb74224043ba2feb48d137756c8a9331c449a',
         changedPaths: undefined,
       },
-    ]);
+    ] });
   });
 
-  test('a tag push is a create event with the tagged commit', () => {
-    expect(parse(signed('create-tag'))).toEqual([{ event: 'create', repositories: HELLO_WORLD, ref: 'refs/tags/v1.0.0', tag: 'v1.0.0', commit: '599d25c67b05717269f50ac082b34f176d085179' }]);
+  test('a tag push is a create event; this copy names no commit (no sha field)', () => {
+    expect(parse(signed('create-tag'))).toEqual({ events: [{ event: 'create', repositories: HELLO_WORLD, ref: 'refs/tags/v1.0.0', tag: 'v1.0.0' }] });
   });
 
   test('a branch deletion: deleted, never matches', () => {
-    expect(parse(signed('delete-branch'))).toEqual([{ event: 'delete', repositories: HELLO_WORLD, ref: 'refs/heads/feature', branch: 'feature', deleted: true }]);
+    expect(parse(signed('delete-branch'))).toEqual({ events: [{ event: 'delete', repositories: HELLO_WORLD, ref: 'refs/heads/feature', branch: 'feature', deleted: true }] });
   });
 });
 
@@ -110,7 +114,7 @@ describe('gogs parse: cases no published delivery shows, built from the fixtures
   const withFiles = (p: any) => Object.assign(p.commits[0], { added: ['apps/web.yaml'], removed: [], modified: ['README.md'] });
 
   test('a push whose commits list their files: the changed paths', () => {
-    expect(parse(edited('push', withFiles))).toMatchObject([{ changedPaths: ['apps/web.yaml', 'README.md'] }]);
+    expect(parse(edited('push', withFiles))).toMatchObject({ events: [{ changedPaths: ['apps/web.yaml', 'README.md'] }] });
   });
 
   test('5 commits (Gogs cuts the list at FEED_MAX_COMMIT_NUM, 5 by default, without a total): paths unknown', () => {
@@ -118,7 +122,7 @@ describe('gogs parse: cases no published delivery shows, built from the fixtures
       withFiles(p);
       p.commits = Array.from({ length: 5 }, () => p.commits[0]);
     });
-    expect(parse(five)).toMatchObject([{ changedPaths: undefined }]);
+    expect(parse(five)).toMatchObject({ events: [{ changedPaths: undefined }] });
   });
 
   test('the first push of a new branch (before all zeros): its commits are history, paths unknown', () => {
@@ -126,7 +130,12 @@ describe('gogs parse: cases no published delivery shows, built from the fixtures
       withFiles(p);
       p.before = ZERO;
     });
-    expect(parse(request)).toMatchObject([{ changedPaths: undefined }]);
+    expect(parse(request)).toMatchObject({ events: [{ changedPaths: undefined }] });
+  });
+
+  test('a create event with sha (as go-scm\'s testdata/ copy of the same delivery has it): the tagged commit', () => {
+    const request = edited('create-tag', (p) => (p.sha = '599d25c67b05717269f50ac082b34f176d085179'));
+    expect(parse(request)).toEqual({ events: [{ event: 'create', repositories: HELLO_WORLD, ref: 'refs/tags/v1.0.0', tag: 'v1.0.0', commit: '599d25c67b05717269f50ac082b34f176d085179' }] });
   });
 
   test('a branch created: ignored, its push delivery carries the change', () => {
@@ -136,11 +145,11 @@ describe('gogs parse: cases no published delivery shows, built from the fixtures
 
   test('a tag deletion: deleted', () => {
     const request = edited('delete-branch', (p) => Object.assign(p, { ref: 'v1.0.0', ref_type: 'tag' }));
-    expect(parse(request)).toEqual([{ event: 'delete', repositories: HELLO_WORLD, ref: 'refs/tags/v1.0.0', tag: 'v1.0.0', deleted: true }]);
+    expect(parse(request)).toEqual({ events: [{ event: 'delete', repositories: HELLO_WORLD, ref: 'refs/tags/v1.0.0', tag: 'v1.0.0', deleted: true }] });
   });
 
   test('a push with after all zeros (a deletion spelled as a push): deleted', () => {
-    expect(parse(edited('push', (p) => (p.after = ZERO)))).toMatchObject([{ ref: 'refs/heads/develop', deleted: true }]);
+    expect(parse(edited('push', (p) => (p.after = ZERO)))).toMatchObject({ events: [{ ref: 'refs/heads/develop', deleted: true }] });
   });
 
   test('another event (e.g. release) is ignored, not refused', () => {
@@ -164,6 +173,6 @@ describe('gogs parse: malformed payloads and caps', () => {
 
   test(`more than ${payloadLimits.commits} commits never make a 400: paths unknown`, () => {
     const long = edited('push', (p) => (p.commits = Array.from({ length: 10_000 }, () => p.commits[0])));
-    expect(parse(long)).toMatchObject([{ changedPaths: undefined }]);
+    expect(parse(long)).toMatchObject({ events: [{ changedPaths: undefined }] });
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'bun:test';
 import harborFactory from '../../plugins/harbor.ts';
 import { PayloadError, type WebhookRequest } from '../../src/pipeline/provider.ts';
 import { payloadLimits } from '../../src/provider-kit/payload.ts';
-import { codecOf, fixture, withBody } from '../support/provider-fixtures.ts';
+import { codecOf, eventsOf, fixture, withBody } from '../support/provider-fixtures.ts';
 
 const harbor = codecOf(harborFactory);
 const SECRET = 'Basic cm9ib3QkZmx1eGdhdGU6ZDRmM2E5YjEyYzA3';
@@ -12,7 +12,7 @@ const PUSHED = 'sha256:8a9e9863dbb6e10edb5adfe917c00da84e1700fa76e7ed02476aa6e6f
 const REPLICATED = 'sha256:954b378c375d852eb3c63ab88978f640b4348b01c1b3456a024a81536dafbbf4';
 
 const signed = (name: string) => fixture('harbor', name, { Authorization: SECRET });
-const parse = (request: WebhookRequest) => harbor.parse(request, harbor.describe(request.headers));
+const parse = (request: WebhookRequest) => harbor.parse(request, harbor.describe(request.headers), { secret: SECRET });
 /** A fixture with its JSON edited by `edit` (the smallest change that makes the case). */
 function edited(name: string, edit: (payload: any) => void): WebhookRequest {
   const request = signed(name);
@@ -39,7 +39,7 @@ describe('harbor verify: the Authorization header equals the secret', () => {
 
   test('what sign makes is what verify accepts: the header verbatim', () => {
     const request = fixture('harbor', 'push-artifact');
-    const headers = harbor.sign(request.body, { secret: SECRET }, { now: NOW, deliveryId: 'd-1' });
+    const headers = harbor.sign(request.body, { secret: SECRET }, { now: NOW, deliveryId: 'd-1', options: {} });
     expect(headers).toEqual({ Authorization: SECRET });
     for (const [key, value] of Object.entries(headers)) request.headers.set(key, value);
     expect(harbor.verify(request, { secret: SECRET }, NOW)).toEqual({ ok: true });
@@ -77,7 +77,7 @@ describe('harbor describe', () => {
 
 describe('harbor parse', () => {
   test('Default format, tag pushed by a user: the image with its registry host, tag and digest', () => {
-    expect(parse(signed('push-artifact'))).toEqual([
+    expect(parse(signed('push-artifact'))).toEqual({ events: [
       {
         event: 'PUSH_ARTIFACT',
         repositories: [],
@@ -85,17 +85,22 @@ describe('harbor parse', () => {
         tag: 'latest',
         commit: PUSHED,
       },
-    ]);
+    ] });
   });
 
   test('Default format, pushed by replication: the "tag" is the digest, so the event has no tag', () => {
-    expect(parse(signed('push-artifact-replicated'))).toEqual([
+    expect(parse(signed('push-artifact-replicated'))).toEqual({ events: [
       { event: 'PUSH_ARTIFACT', repositories: [], image: { name: 'localhost/harbor/alpine', digest: REPLICATED }, commit: REPLICATED },
-    ]);
+    ] });
   });
 
-  test('CloudEvents format: harbor.artifact.pushed is named PUSH_ARTIFACT, like the Default format', () => {
-    expect(parse(signed('artifact-pushed-cloudevents'))).toEqual(parse(signed('push-artifact-replicated')));
+  test('CloudEvents format: harbor.artifact.pushed is named PUSH_ARTIFACT, like the Default format; its id is the delivery id', () => {
+    expect(parse(signed('artifact-pushed-cloudevents'))).toEqual({ ...parse(signed('push-artifact-replicated')), deliveryId: '66e18103-09c1-41f6-982f-37df223f3eeb' });
+  });
+
+  test('a CloudEvents id too long or odd to keep is no delivery id (the delivery is still read)', () => {
+    expect(parse(edited('artifact-pushed-cloudevents', (payload) => (payload.id = 'x'.repeat(65))))).toEqual(parse(signed('push-artifact-replicated')));
+    expect(parse(edited('artifact-pushed-cloudevents', (payload) => (payload.id = '<b>id</b>')))).toEqual(parse(signed('push-artifact-replicated')));
   });
 
   test('several resources are several events', () => {
@@ -104,16 +109,16 @@ describe('harbor parse', () => {
       const [first] = payload.event_data.resources;
       payload.event_data.resources.push({ ...first, tag: 'bookworm', resource_url: 'hub.harbor.com/test-webhook/debian:bookworm' });
     });
-    const events = parse(request) as { tag?: string; image?: { name: string } }[];
+    const events = eventsOf(parse(request));
     expect(events.map((event) => event.tag)).toEqual(['latest', 'bookworm']);
     expect(new Set(events.map((event) => event.image?.name))).toEqual(new Set(['hub.harbor.com/test-webhook/debian']));
   });
 
   test('DELETE_ARTIFACT and harbor.artifact.deleted are deletions (they never match)', () => {
     const deleted = parse(edited('push-artifact', (payload) => (payload.type = 'DELETE_ARTIFACT')));
-    expect(deleted).toEqual([expect.objectContaining({ event: 'DELETE_ARTIFACT', tag: 'latest', deleted: true })]);
+    expect(deleted).toEqual({ events: [expect.objectContaining({ event: 'DELETE_ARTIFACT', tag: 'latest', deleted: true })] });
     const cloudDeleted = parse(edited('artifact-pushed-cloudevents', (payload) => (payload.type = 'harbor.artifact.deleted')));
-    expect(cloudDeleted).toEqual([expect.objectContaining({ event: 'DELETE_ARTIFACT', commit: REPLICATED, deleted: true })]);
+    expect(cloudDeleted).toEqual({ events: [expect.objectContaining({ event: 'DELETE_ARTIFACT', commit: REPLICATED, deleted: true })], deliveryId: '66e18103-09c1-41f6-982f-37df223f3eeb' });
   });
 
   test.each([
@@ -139,7 +144,7 @@ describe('harbor parse', () => {
       if (url === undefined) delete payload.event_data.resources[0].resource_url;
       else payload.event_data.resources[0].resource_url = url;
     });
-    expect(parse(request)).toEqual([expect.objectContaining({ image: { name: expected, tag: 'latest', digest: PUSHED } })]);
+    expect(parse(request)).toEqual({ events: [expect.objectContaining({ image: { name: expected, tag: 'latest', digest: PUSHED } })] });
   });
 
   test.each<[string, (payload: any) => void, string]>([
@@ -169,7 +174,7 @@ describe('harbor parse', () => {
         const [first] = payload.event_data.resources;
         payload.event_data.resources = Array.from({ length: count }, (_, index) => ({ ...first, tag: `v${index}` }));
       });
-    expect(parse(withResources(payloadLimits.events))).toHaveLength(payloadLimits.events);
+    expect(eventsOf(parse(withResources(payloadLimits.events)))).toHaveLength(payloadLimits.events);
     expect(payloadError(withResources(payloadLimits.events + 1))).toBe(`event_data.resources has more than ${payloadLimits.events} entries (the limit)`);
   });
 });

@@ -1,9 +1,10 @@
 /** Nexus Repository 3: HMAC-SHA1 of the body, docker manifest assets recorded from NXRM 3. */
 import { describe, expect, test } from 'bun:test';
 import { createHmac } from 'node:crypto';
+import { Value } from '@sinclair/typebox/value';
 import nexusFactory from '../../plugins/nexus.ts';
 import { PayloadError, type WebhookRequest } from '../../src/pipeline/provider.ts';
-import { codecOf, fixture, withBody } from '../support/provider-fixtures.ts';
+import { codecOf, fixture, keyOf, withBody } from '../support/provider-fixtures.ts';
 
 const nexus = codecOf(nexusFactory);
 const SECRET = 'nexus-webhook-key-3f1c';
@@ -19,7 +20,7 @@ const signedFixture = (name: string) => {
   request.headers.set('X-Nexus-Webhook-Signature', sha1(request.body));
   return request;
 };
-const parse = (request: WebhookRequest) => nexus.parse(request, nexus.describe(request.headers));
+const parse = (request: WebhookRequest, options: object = {}) => nexus.parse(request, nexus.describe(request.headers), keyOf(nexus, { secret: SECRET }, options));
 /** A fixture with its JSON edited by `edit` (the smallest change that makes the case), and another event header. */
 function edited(name: string, edit: (payload: any) => void, event = ASSET): WebhookRequest {
   const request = fixture('nexus', name);
@@ -59,7 +60,7 @@ describe('nexus verify: X-Nexus-Webhook-Signature', () => {
 
   test('sign makes what Nexus sends, and verify accepts it', () => {
     const request = fixture('nexus', 'asset-updated');
-    const headers = nexus.sign(request.body, { secret: SECRET }, { now: NOW, deliveryId: 'd-1' });
+    const headers = nexus.sign(request.body, { secret: SECRET }, { now: NOW, deliveryId: 'd-1', options: {} });
     expect(headers).toEqual({ 'X-Nexus-Webhook-Signature': sha1(request.body) });
     request.headers.set('X-Nexus-Webhook-Signature', headers['X-Nexus-Webhook-Signature']!);
     expect(nexus.verify(request, { secret: SECRET }, NOW)).toEqual({ ok: true });
@@ -89,6 +90,25 @@ describe('nexus verify: X-Nexus-Webhook-Signature', () => {
   });
 });
 
+describe('nexus options', () => {
+  test.each<[string, unknown, boolean]>([
+    ['none', {}, true],
+    ['a registry host', { registry: 'nexus.example.com' }, true],
+    ['a registry host and port', { registry: 'nexus.example.com:8082' }, true],
+    ['a URL instead of a host', { registry: 'https://nexus.example.com' }, false],
+    ['a host with a path', { registry: 'nexus.example.com/docker' }, false],
+    ['a port of six digits', { registry: 'nexus.example.com:808200' }, false],
+    ['an empty registry', { registry: '' }, false],
+    ['an unknown key', { host: 'nexus.example.com' }, false],
+  ])('%s', (_name, options, valid) => {
+    expect(Value.Check(nexus.options!, options)).toBe(valid);
+  });
+
+  test('the default is no options', () => {
+    expect(Value.Default(nexus.options!, undefined)).toEqual({});
+  });
+});
+
 describe('nexus describe', () => {
   test('X-Nexus-Webhook-Id is the event, X-Nexus-Webhook-Delivery the delivery id', () => {
     for (const name of ['asset-created', 'asset-updated', 'asset-updated-digest']) {
@@ -108,20 +128,37 @@ describe('nexus describe', () => {
 
 describe('nexus parse', () => {
   test('a manifest created under a tag: the image and the tag', () => {
-    const expected = [{ event: ASSET, repositories: [], image: { name: 'hello-world', tag: 'v1' }, tag: 'v1' }];
+    const expected = { events: [{ event: ASSET, repositories: [], image: { name: 'hello-world', tag: 'v1' }, tag: 'v1' }] };
     expect(parse(signedFixture('asset-created'))).toEqual(expected);
     expect(parse(signedFixture('asset-updated'))).toEqual(expected);
   });
 
   test('a manifest addressed by digest: the digest, no tag', () => {
-    expect(parse(signedFixture('asset-updated-digest'))).toEqual([
+    expect(parse(signedFixture('asset-updated-digest'))).toEqual({ events: [
       { event: ASSET, repositories: [], image: { name: 'hello-world', digest: DIGEST }, commit: DIGEST },
-    ]);
+    ] });
+  });
+
+  test('options.registry: image names carry the host clients pull from', () => {
+    expect(parse(signedFixture('asset-created'), { registry: 'nexus.example.com:8082' })).toEqual({
+      events: [{ event: ASSET, repositories: [], image: { name: 'nexus.example.com:8082/hello-world', tag: 'v1' }, tag: 'v1' }],
+    });
+    expect(parse(signedFixture('asset-updated-digest'), { registry: 'nexus.example.com' })).toEqual({
+      events: [{ event: ASSET, repositories: [], image: { name: 'nexus.example.com/hello-world', digest: DIGEST }, commit: DIGEST }],
+    });
+  });
+
+  test('a reference that is neither a tag nor a digest names the image alone', () => {
+    // Built from asset-created.json: the manifest path's reference replaced by a truncated digest.
+    const request = edited('asset-created', (payload) => (payload.asset.name = 'v2/hello-world/manifests/sha256:c88e8e35'));
+    expect(parse(request)).toEqual({ events: [{ event: ASSET, repositories: [], image: { name: 'hello-world' } }] });
+    const component = edited('asset-created', (payload) => ((payload.component = { format: 'docker', name: 'hello-world', version: '-v1' }), delete payload.asset), COMPONENT);
+    expect(parse(component)).toEqual({ events: [{ event: COMPONENT, repositories: [], image: { name: 'hello-world' } }] });
   });
 
   test('asset paths with a leading slash (newer Nexus stores) and nested image names', () => {
     const request = edited('asset-created', (payload) => (payload.asset.name = '/v2/platform/api/manifests/1.4.2'));
-    expect(parse(request)).toEqual([{ event: ASSET, repositories: [], image: { name: 'platform/api', tag: '1.4.2' }, tag: '1.4.2' }]);
+    expect(parse(request)).toEqual({ events: [{ event: ASSET, repositories: [], image: { name: 'platform/api', tag: '1.4.2' }, tag: '1.4.2' }] });
   });
 
   test('a component event: name is the image, version the tag', () => {
@@ -135,7 +172,7 @@ describe('nexus parse', () => {
       },
       COMPONENT,
     );
-    expect(parse(request)).toEqual([{ event: COMPONENT, repositories: [], image: { name: 'hello-world', tag: 'v1' }, tag: 'v1' }]);
+    expect(parse(request)).toEqual({ events: [{ event: COMPONENT, repositories: [], image: { name: 'hello-world', tag: 'v1' }, tag: 'v1' }] });
   });
 
   test.each<[string, (payload: any) => void, string, string]>([

@@ -1,14 +1,14 @@
 /** Quay: unsigned Repository Push notifications, from the Red Hat Quay and quay.io documentation. */
 import { describe, expect, test } from 'bun:test';
 import quayFactory from '../../plugins/quay.ts';
-import { PayloadError, type WebhookRequest } from '../../src/pipeline/provider.ts';
+import { PayloadError, type Parsed, type WebhookRequest } from '../../src/pipeline/provider.ts';
 import { payloadLimits } from '../../src/provider-kit/payload.ts';
 import { codecOf, fixture, withBody } from '../support/provider-fixtures.ts';
 
 const quay = codecOf(quayFactory);
 const NOW = new Date('2026-03-01T12:00:00Z');
 
-const parse = (request: WebhookRequest) => quay.parse(request, quay.describe(request.headers));
+const parse = (request: WebhookRequest) => quay.parse(request, quay.describe(request.headers), {});
 /** A fixture with its JSON edited by `edit` (the smallest change that makes the case). */
 function edited(name: string, edit: (payload: any) => void): WebhookRequest {
   const request = fixture('quay', name);
@@ -29,7 +29,7 @@ function payloadError(request: WebhookRequest): string {
 describe('quay authentication', () => {
   test('unsigned: no secret field, so a provider needs allowUnsigned: true and verify is never called', () => {
     expect(quay.secretFields).toEqual([]);
-    expect(quay.sign(fixture('quay', 'push').body, {}, { now: NOW, deliveryId: 'd-1' })).toEqual({});
+    expect(quay.sign(fixture('quay', 'push').body, {}, { now: NOW, deliveryId: 'd-1', options: {} })).toEqual({});
     expect(quay.verify(fixture('quay', 'push'), {}, NOW)).toEqual({ ok: false, reason: 'Quay sends no credential to verify; this type needs allowUnsigned: true' });
   });
 });
@@ -43,34 +43,34 @@ describe('quay describe', () => {
 
 describe('quay parse', () => {
   test('each documented push: docker_url (with the registry host) and its tag', () => {
-    expect(parse(fixture('quay', 'push'))).toEqual([{ event: 'repo_push', repositories: [], image: { name: 'quay.io/dgangaia/test', tag: 'latest' }, tag: 'latest' }]);
-    expect(parse(fixture('quay', 'push-quayio'))).toEqual([
+    expect(parse(fixture('quay', 'push'))).toEqual({ events: [{ event: 'repo_push', repositories: [], image: { name: 'quay.io/dgangaia/test', tag: 'latest' }, tag: 'latest' }] });
+    expect(parse(fixture('quay', 'push-quayio'))).toEqual({ events: [
       { event: 'repo_push', repositories: [], image: { name: 'quay.io/mynamespace/repository', tag: 'latest' }, tag: 'latest' },
-    ]);
+    ] });
   });
 
   test('the body as Quay sends it (json.dumps on one line) parses the same as the documented text', () => {
     const request = fixture('quay', 'push');
-    expect(parse(withBody(request, JSON.stringify(JSON.parse(request.text))))).toEqual(parse(request) as never);
+    expect(parse(withBody(request, JSON.stringify(JSON.parse(request.text))))).toEqual(parse(request));
   });
 
   test('several updated tags are several events', () => {
     // Built from push.json: two tags, as Quay's own sample data lists them.
     const events = parse(edited('push', (payload) => (payload.updated_tags = ['latest', 'foo'])));
-    expect(events).toEqual([
+    expect(events).toEqual({ events: [
       { event: 'repo_push', repositories: [], image: { name: 'quay.io/dgangaia/test', tag: 'latest' }, tag: 'latest' },
       { event: 'repo_push', repositories: [], image: { name: 'quay.io/dgangaia/test', tag: 'foo' }, tag: 'foo' },
-    ]);
+    ] });
   });
 
   test('no docker_url: the repository (namespace/name)', () => {
-    expect(parse(edited('push', (payload) => delete payload.docker_url))).toEqual([
+    expect(parse(edited('push', (payload) => delete payload.docker_url))).toEqual({ events: [
       { event: 'repo_push', repositories: [], image: { name: 'dgangaia/test', tag: 'latest' }, tag: 'latest' },
-    ]);
+    ] });
   });
 
   test('a push that updated no tag still names the image', () => {
-    expect(parse(edited('push', (payload) => (payload.updated_tags = [])))).toEqual([{ event: 'repo_push', repositories: [], image: { name: 'quay.io/dgangaia/test' } }]);
+    expect(parse(edited('push', (payload) => (payload.updated_tags = [])))).toEqual({ events: [{ event: 'repo_push', repositories: [], image: { name: 'quay.io/dgangaia/test' } }] });
   });
 
   test('another notification to the same URL (no updated_tags: a build, a vulnerability) is ignored', () => {
@@ -90,7 +90,7 @@ describe('quay parse', () => {
 
   test(`updated_tags is capped at ${payloadLimits.events} events`, () => {
     const tags = (count: number) => edited('push', (payload) => (payload.updated_tags = Array.from({ length: count }, (_, index) => `v${index}`)));
-    expect(parse(tags(payloadLimits.events))).toHaveLength(payloadLimits.events);
+    expect((parse(tags(payloadLimits.events)) as Parsed).events).toHaveLength(payloadLimits.events);
     expect(payloadError(tags(payloadLimits.events + 1))).toBe(`updated_tags has more than ${payloadLimits.events} entries (the limit)`);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { createHmac } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import standardWebhooks from '../../plugins/standard-webhooks.ts';
-import { PayloadError, type Event, type Ignored, type WebhookRequest } from '../../src/pipeline/provider.ts';
+import { ConfigProblem, PayloadError, type Ignored, type Parsed, type WebhookRequest } from '../../src/pipeline/provider.ts';
 import { payloadLimits } from '../../src/provider-kit/payload.ts';
 import { codecOf, fixture, keyOf, withBody } from '../support/provider-fixtures.ts';
 
@@ -43,9 +43,8 @@ function push(now = AT_VECTOR): WebhookRequest & { text: string } {
 }
 
 /** Parses with the provider options, as the pipeline does with the prepared key. */
-function parse(request: WebhookRequest, options: object = OPTIONS): Event[] | Ignored {
-  const key = keyOf(codec, { secret: VECTOR.secret }, options);
-  return (codec.parse as (r: WebhookRequest, i: object, k: Key) => Event[] | Ignored)(request, codec.describe(request.headers), key);
+function parse(request: WebhookRequest, options: object = OPTIONS): Parsed | Ignored {
+  return codec.parse(request, codec.describe(request.headers), keyOf(codec, { secret: VECTOR.secret }, options));
 }
 
 /** The push fixture's payload with an edit (the edit is the test's; the rest is the fixture). */
@@ -84,15 +83,20 @@ describe('standard-webhooks prepare', () => {
     expect(keyOf(codec, { secret: VECTOR.secret }, OPTIONS)).toEqual({ signing: Uint8Array.from(Buffer.from('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'base64')), options: OPTIONS });
   });
 
-  test.each(['MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'whsec_short', 'whsec_not base64!'])('refuses %s without echoing it', (secret) => {
-    let message = '';
+  test.each([
+    ['MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'a signing secret starts with whsec_ (copy it whole, as the sender shows it)'],
+    ['whsec_short', 'a signing secret is whsec_ followed by the base64 of 24 to 64 bytes, and this one has 3'],
+    ['whsec_not base64!', 'a signing secret is whsec_ followed by base64, and the rest of this one is not base64'],
+  ])('refuses %s at the secret field, without echoing it', (secret, message) => {
+    let problem: unknown;
     try {
       keyOf(codec, { secret }, OPTIONS);
     } catch (error) {
-      message = (error as Error).message;
+      problem = error;
     }
-    expect(message).toStartWith('is not a signing secret');
-    expect(message).not.toContain(secret);
+    expect(problem).toBeInstanceOf(ConfigProblem);
+    expect(problem).toMatchObject({ field: 'secret', message });
+    expect((problem as Error).message).not.toContain(secret.slice('whsec_'.length));
   });
 
   test('no secret (allowUnsigned): options only', () => {
@@ -127,18 +131,22 @@ describe('standard-webhooks verify', () => {
   });
 
   test('sign makes the three headers, as the specification signs them', () => {
-    const headers = codec.sign(encoder.encode(VECTOR.body), { secret: VECTOR.secret }, { now: AT_VECTOR, deliveryId: VECTOR.id });
+    const headers = codec.sign(encoder.encode(VECTOR.body), { secret: VECTOR.secret }, { now: AT_VECTOR, deliveryId: VECTOR.id, options: OPTIONS });
     expect(headers).toEqual({ 'webhook-id': VECTOR.id, 'webhook-timestamp': String(VECTOR.timestamp), 'webhook-signature': VECTOR.signature });
   });
 });
 
 describe('standard-webhooks describe and parse', () => {
+  test('describe: an empty webhook-id is no delivery id (an unsigned provider would dedupe on it)', () => {
+    expect(codec.describe(new Headers({ 'webhook-id': '' }))).toEqual({ deliveryId: undefined });
+  });
+
   test('describe: webhook-id is the delivery id; only the payload can name the event', () => {
     expect(codec.describe(vectorRequest().headers)).toEqual({ deliveryId: VECTOR.id });
   });
 
   test('the push fixture, read through the options', () => {
-    expect(parse(push())).toEqual([
+    expect(parse(push())).toEqual({ events: [
       {
         event: 'git.push',
         repositories: ['http://127.0.0.1:3000/Test-CI/multi-line-secrets.git'],
@@ -147,42 +155,38 @@ describe('standard-webhooks describe and parse', () => {
         commit: '29be01c073851cf0db0c6a466e396b725a670453',
         changedPaths: ['aaa', 'aa'],
       },
-    ]);
+    ] });
   });
 
   test('the event name: the path when set and present, else eventName, else push', () => {
-    expect(parse(push(), { repository: 'data.repository' })).toMatchObject([{ event: 'push' }]);
-    expect(parse(push(), { repository: 'data.repository', eventName: 'deploy' })).toMatchObject([{ event: 'deploy' }]);
-    expect(parse(push(), { repository: 'data.repository', event: 'data.kind', eventName: 'deploy' })).toMatchObject([{ event: 'deploy' }]);
+    expect(parse(push(), { repository: 'data.repository' })).toMatchObject({ events: [{ event: 'push' }] });
+    expect(parse(push(), { repository: 'data.repository', eventName: 'deploy' })).toMatchObject({ events: [{ event: 'deploy' }] });
+    expect(parse(push(), { repository: 'data.repository', event: 'data.kind', eventName: 'deploy' })).toMatchObject({ events: [{ event: 'deploy' }] });
   });
 
   test('branch and tag paths for senders that send short names (built: data.branch / data.tag instead of data.ref)', () => {
     const branch = edited((p) => Object.assign(p.data, { ref: undefined, branch: 'release/1.2' }));
-    expect(parse(branch, { ...OPTIONS, branch: 'data.branch', tag: 'data.tag' })).toMatchObject([{ ref: 'refs/heads/release/1.2', branch: 'release/1.2' }]);
+    expect(parse(branch, { ...OPTIONS, branch: 'data.branch', tag: 'data.tag' })).toMatchObject({ events: [{ ref: 'refs/heads/release/1.2', branch: 'release/1.2' }] });
     const tag = edited((p) => Object.assign(p.data, { ref: undefined, tag: 'v1.2.0' }));
-    expect(parse(tag, { ...OPTIONS, branch: 'data.branch', tag: 'data.tag' })).toMatchObject([{ ref: 'refs/tags/v1.2.0', tag: 'v1.2.0' }]);
+    expect(parse(tag, { ...OPTIONS, branch: 'data.branch', tag: 'data.tag' })).toMatchObject({ events: [{ ref: 'refs/tags/v1.2.0', tag: 'v1.2.0' }] });
   });
 
   test('a commit of all zeros is a deletion (built from the fixture)', () => {
-    expect(parse(edited((p) => (p.data.commit = ZERO)))).toEqual([{ event: 'git.push', repositories: ['http://127.0.0.1:3000/Test-CI/multi-line-secrets.git'], ref: 'refs/heads/main', branch: 'main', deleted: true }]);
+    expect(parse(edited((p) => (p.data.commit = ZERO)))).toEqual({ events: [{ event: 'git.push', repositories: ['http://127.0.0.1:3000/Test-CI/multi-line-secrets.git'], ref: 'refs/heads/main', branch: 'main', deleted: true }] });
   });
 
   test('repositories: a list at one path, several paths, a list index', () => {
     const list = edited((p) => (p.data.repository = ['Test-CI/multi-line-secrets', p.data.repository, 'Test-CI/multi-line-secrets']));
-    expect(parse(list)).toMatchObject([{ repositories: ['Test-CI/multi-line-secrets', 'http://127.0.0.1:3000/Test-CI/multi-line-secrets.git'] }]);
+    expect(parse(list)).toMatchObject({ events: [{ repositories: ['Test-CI/multi-line-secrets', 'http://127.0.0.1:3000/Test-CI/multi-line-secrets.git'] }] });
     const two = edited((p) => (p.data.mirror = 'https://mirror.example/Test-CI/multi-line-secrets'));
-    expect(parse(two, { ...OPTIONS, repository: ['data.repository', 'data.mirror', 'data.absent'] })).toMatchObject([{ repositories: ['http://127.0.0.1:3000/Test-CI/multi-line-secrets.git', 'https://mirror.example/Test-CI/multi-line-secrets'] }]);
-    expect(parse(list, { ...OPTIONS, repository: 'data.repository.1' })).toMatchObject([{ repositories: ['http://127.0.0.1:3000/Test-CI/multi-line-secrets.git'] }]);
+    expect(parse(two, { ...OPTIONS, repository: ['data.repository', 'data.mirror', 'data.absent'] })).toMatchObject({ events: [{ repositories: ['http://127.0.0.1:3000/Test-CI/multi-line-secrets.git', 'https://mirror.example/Test-CI/multi-line-secrets'] }] });
+    expect(parse(list, { ...OPTIONS, repository: 'data.repository.1' })).toMatchObject({ events: [{ repositories: ['http://127.0.0.1:3000/Test-CI/multi-line-secrets.git'] }] });
   });
 
   test('nothing at the repository paths: not about code, answered 200 (other event types share the endpoint)', () => {
     expect(parse(vectorRequest(), { repository: 'data.repository' })).toEqual({ ignored: 'payload names no repository at data.repository' });
     expect(parse(push(), { repository: 'constructor' })).toEqual({ ignored: 'payload names no repository at constructor' });
     expect(parse(edited((p) => (p.data.repository = null)))).toEqual({ ignored: 'payload names no repository at data.repository' });
-  });
-
-  test('parse without the prepared key is a wiring error, not a 400', () => {
-    expect(() => codec.parse(push(), {})).toThrow('standard-webhooks: parse needs the prepared key (the provider options)');
   });
 });
 
@@ -201,7 +205,7 @@ describe('standard-webhooks parse: malformed payloads and caps', () => {
 
   test(`more than ${payloadLimits.repositories} distinct repositories is a 400`, () => {
     const names = (n: number) => Array.from({ length: n }, (_, i) => `org/repo-${i}`);
-    expect(parse(edited((p) => (p.data.repository = names(payloadLimits.repositories))))).toMatchObject([{ repositories: names(payloadLimits.repositories) }]);
+    expect(parse(edited((p) => (p.data.repository = names(payloadLimits.repositories))))).toMatchObject({ events: [{ repositories: names(payloadLimits.repositories) }] });
     expect(() => parse(edited((p) => (p.data.repository = names(payloadLimits.repositories + 1))))).toThrow(
       new PayloadError(`data.repository names more than ${payloadLimits.repositories} repositories (the limit)`),
     );
@@ -211,12 +215,12 @@ describe('standard-webhooks parse: malformed payloads and caps', () => {
   // cost one linear pass and repeats collapse. (Distinct names stop at the cap: the test above.)
   test('a million-entry repository list (8 MB) is read in one pass, repeats collapsed', () => {
     const huge = withBody(push(), `{"type":"git.push","data":{"repository":[${'"org/app",'.repeat(999_999)}"org/app"]}}`);
-    expect(parse(huge, { repository: 'data.repository' })).toEqual([{ event: 'push', repositories: ['org/app'], commit: undefined, changedPaths: undefined }]);
+    expect(parse(huge, { repository: 'data.repository' })).toEqual({ events: [{ event: 'push', repositories: ['org/app'], commit: undefined, changedPaths: undefined }] });
   }, 30_000);
 
   test(`${payloadLimits.changedPaths} changed paths are read, more are unknown (path filters pass)`, () => {
     const paths = (n: number) => Array.from({ length: n }, (_, i) => `apps/${i}.yaml`);
-    expect((parse(edited((p) => (p.data.paths = paths(payloadLimits.changedPaths)))) as Event[])[0]!.changedPaths).toHaveLength(payloadLimits.changedPaths);
-    expect(parse(edited((p) => (p.data.paths = paths(payloadLimits.changedPaths + 1))))).toMatchObject([{ changedPaths: undefined }]);
+    expect((parse(edited((p) => (p.data.paths = paths(payloadLimits.changedPaths)))) as Parsed).events[0]!.changedPaths).toHaveLength(payloadLimits.changedPaths);
+    expect(parse(edited((p) => (p.data.paths = paths(payloadLimits.changedPaths + 1))))).toMatchObject({ events: [{ changedPaths: undefined }] });
   });
 });

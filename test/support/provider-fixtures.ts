@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ProviderCodec, ProviderFactory, ProviderSecrets, WebhookRequest } from '../../src/pipeline/provider.ts';
+import type { Event, Ignored, Parsed, ProviderCodec, ProviderFactory, ProviderSecrets, WebhookRequest } from '../../src/pipeline/provider.ts';
 import { providerKit } from '../../src/provider-kit/index.ts';
 
 const fixtures = join(import.meta.dir, '..', 'fixtures');
@@ -44,6 +44,12 @@ export function withBody(request: WebhookRequest, text: string): WebhookRequest 
 /** The codec a provider file's factory makes, with the kit every provider receives. */
 export function codecOf<Key>(factory: ProviderFactory): ProviderCodec<Key> {
   return factory(providerKit) as ProviderCodec<Key>;
+}
+
+/** The events of what `parse` returned; throws (failing the test) when the delivery was ignored instead. */
+export function eventsOf(result: Parsed | Ignored): Event[] {
+  if ('ignored' in result) throw new Error(`ignored: ${result.ignored}`);
+  return result.events;
 }
 
 /** The key `verify` gets for these secrets and options, as the pipeline prepares it once per provider. */
