@@ -9,7 +9,7 @@
  * - parse: `push` (every ref, tags included, gets its own delivery), `create` and `delete` (short `ref` + `ref_type`).
  *   Gitea lists at most FEED_MAX_COMMIT_NUM commits (default 5) and says how many there were in `total_commits`.
  */
-import type { ProviderCodec, ProviderFactory, WebhookRequest } from '../src/pipeline/provider.ts';
+import type { ProviderCodec, ProviderFactory } from '../src/pipeline/provider.ts';
 
 const SIGNATURES = [
   { header: 'X-Forgejo-Signature', algorithms: ['sha256'], prefixed: false },
@@ -18,14 +18,8 @@ const SIGNATURES = [
 ] as const;
 /** Gitea's default FEED_MAX_COMMIT_NUM, for versions that do not send `total_commits`. */
 const DEFAULT_COMMIT_CAP = 5;
-const FORM = 'application/x-www-form-urlencoded';
-const encoder = new TextEncoder();
-
-const gitea: ProviderFactory = (kit) => {
-  /** The signed JSON: the body, or the `payload` field of a form-encoded body. */
-  const jsonOf = (request: WebhookRequest): Uint8Array =>
-    request.headers.get('content-type')?.toLowerCase().startsWith(FORM) ? encoder.encode(kit.formField(request.body, 'payload')) : request.body;
-  return {
+const gitea: ProviderFactory = (kit) =>
+  ({
     id: 'gitea',
     defaultEvents: ['push'],
     secretFields: ['secret'],
@@ -37,23 +31,15 @@ const gitea: ProviderFactory = (kit) => {
       const signature = SIGNATURES.find((candidate) => request.headers.has(candidate.header));
       if (!signature) return { ok: false, reason: 'missing X-Gitea-Signature header (nor X-Forgejo-Signature or X-Hub-Signature-256)' };
       if (request.headers.get(signature.header) === '') return { ok: false, reason: `${signature.header} is empty: the webhook has no secret set on the Gitea side` };
-      let data: Uint8Array;
-      try {
-        data = jsonOf(request);
-      } catch {
-        return { ok: false, reason: 'form-encoded body has no payload field' };
-      }
-      return kit.hmacHeader.verify(request, signature, secrets.secret, data);
+      return kit.hmacHeader.verify(request, signature, secrets.secret, kit.signedJson);
     },
     parse(request, info) {
-      const payload = kit.read(kit.json(jsonOf(request)));
+      const payload = kit.read(kit.json(kit.signedJson(request)));
       const names = kit.repositoryNames('repository');
       names.add(...payload.object('repository').strings('full_name', 'html_url', 'clone_url', 'ssh_url'));
       const event = { event: info.event ?? 'push', repositories: names.list() };
       if (info.event === 'create' || info.event === 'delete') {
-        const kind = payload.string('ref_type');
-        if (kind !== 'branch' && kind !== 'tag') throw new kit.PayloadError('ref_type is neither branch nor tag');
-        const ref = kit.refOf(kind, payload.string('ref'));
+        const ref = kit.typedRef(payload);
         return { events: [info.event === 'delete' ? { ...event, ...ref, deleted: true } : { ...event, ...ref, commit: payload.optionalString('sha') }] };
       }
       if (info.event !== 'push') return kit.ignore(`${info.event ?? 'an unnamed'} event is not about a ref`);
@@ -69,6 +55,5 @@ const gitea: ProviderFactory = (kit) => {
       const hex = kit.hmac('sha256', secret!, body, 'hex');
       return { 'X-Gitea-Signature': hex, 'X-Gogs-Signature': hex, 'X-Hub-Signature': `sha1=${kit.hmac('sha1', secret!, body, 'hex')}`, 'X-Hub-Signature-256': `sha256=${hex}` };
     },
-  } satisfies ProviderCodec;
-};
+  }) satisfies ProviderCodec;
 export default gitea;

@@ -8,42 +8,29 @@
  *   it); a tag push sends only `create` (`ref_type: tag`, `sha`); deleting a branch or tag sends only `delete`.
  *   Gogs lists at most FEED_MAX_COMMIT_NUM commits (default 5) and does not say how many there were.
  */
-import type { ProviderCodec, ProviderFactory, WebhookRequest } from '../src/pipeline/provider.ts';
+import type { ProviderCodec, ProviderFactory } from '../src/pipeline/provider.ts';
 
 const SIGNATURE = { header: 'X-Gogs-Signature', algorithms: ['sha256'], prefixed: false } as const;
 /** Gogs' default FEED_MAX_COMMIT_NUM: a list this long may have been cut. */
 const COMMIT_CAP = 5;
-const FORM = 'application/x-www-form-urlencoded';
-const encoder = new TextEncoder();
-
-const gogs: ProviderFactory = (kit) => {
-  /** The signed JSON: the body, or the `payload` field of a form-encoded body. */
-  const jsonOf = (request: WebhookRequest): Uint8Array =>
-    request.headers.get('content-type')?.toLowerCase().startsWith(FORM) ? encoder.encode(kit.formField(request.body, 'payload')) : request.body;
-  return {
+const gogs: ProviderFactory = (kit) =>
+  ({
     id: 'gogs',
     defaultEvents: ['push', 'create'],
     secretFields: ['secret'],
     describe: (headers) => ({ event: headers.get('x-gogs-event') ?? '', deliveryId: headers.get('x-gogs-delivery') || undefined }),
     verify(request, secrets) {
       if (request.headers.get(SIGNATURE.header) === '') return { ok: false, reason: 'X-Gogs-Signature is empty: the webhook has no secret set on the Gogs side' };
-      let data: Uint8Array;
-      try {
-        data = jsonOf(request);
-      } catch {
-        return { ok: false, reason: 'form-encoded body has no payload field' };
-      }
-      return kit.hmacHeader.verify(request, SIGNATURE, secrets.secret, data);
+      return kit.hmacHeader.verify(request, SIGNATURE, secrets.secret, kit.signedJson);
     },
     parse(request, info) {
-      const payload = kit.read(kit.json(jsonOf(request)));
+      const payload = kit.read(kit.json(kit.signedJson(request)));
       const names = kit.repositoryNames('repository');
       names.add(...payload.object('repository').strings('full_name', 'html_url', 'clone_url', 'ssh_url'));
       const event = { event: info.event ?? 'push', repositories: names.list() };
       if (info.event === 'create' || info.event === 'delete') {
-        const kind = payload.string('ref_type');
-        if (kind !== 'branch' && kind !== 'tag') throw new kit.PayloadError('ref_type is neither branch nor tag');
-        const ref = kit.refOf(kind, payload.string('ref'));
+        const ref = kit.typedRef(payload);
+        const kind = ref.branch !== undefined ? 'branch' : 'tag';
         if (info.event === 'delete') return { events: [{ ...event, ...ref, deleted: true }] };
         if (kind === 'branch') return kit.ignore('branch created: its push delivery carries the change');
         return { events: [{ ...event, ...ref, commit: payload.optionalString('sha') }] };
@@ -57,6 +44,5 @@ const gogs: ProviderFactory = (kit) => {
       return { events: [{ ...event, ...kit.ref(payload.string('ref')), commit: after, changedPaths: kit.changedPaths(commits, { label: 'commits', complete }) }] };
     },
     sign: (body, { secret }) => ({ 'X-Gogs-Signature': kit.hmacHeader.sign(SIGNATURE, secret!, body) }),
-  } satisfies ProviderCodec;
-};
+  }) satisfies ProviderCodec;
 export default gogs;

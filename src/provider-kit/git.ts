@@ -1,6 +1,6 @@
 /** Git facts every Git host's payload needs: refs, the all-zero id of a deleted ref, changed paths. */
 import { PayloadError } from '../pipeline/provider.ts';
-import { payloadLimits } from './payload.ts';
+import { payloadLimits, type PayloadReader } from './payload.ts';
 
 /** The object id Git hosts send as `after` (or `before`) for a deleted (or new) ref. */
 export const ZERO_SHA = '0000000000000000000000000000000000000000';
@@ -24,6 +24,16 @@ export function ref(full: string): { ref: string; branch?: string; tag?: string 
 /** The full ref of a short branch or tag name (hosts that send `main` with a separate type). */
 export function refOf(kind: 'branch' | 'tag', name: string): { ref: string; branch?: string; tag?: string } {
   return ref(`${kind === 'branch' ? 'refs/heads/' : 'refs/tags/'}${name}`);
+}
+
+/**
+ * The ref of a `create` or `delete` payload (GitHub, Gitea, Gogs): the short `ref` and its `ref_type`.
+ * @example typedRef(read({ ref: 'v1.0.0', ref_type: 'tag' })) // { ref: 'refs/tags/v1.0.0', tag: 'v1.0.0' }
+ */
+export function typedRef(payload: PayloadReader): { ref: string; branch?: string; tag?: string } {
+  const kind = payload.string('ref_type');
+  if (kind !== 'branch' && kind !== 'tag') throw new PayloadError(`${payload.path ? `${payload.path}.` : ''}ref_type is neither branch nor tag`);
+  return refOf(kind, payload.string('ref'));
 }
 
 const FILE_LISTS = ['added', 'modified', 'removed'] as const;

@@ -1,6 +1,6 @@
 /** HMAC signatures in a header: `<algorithm>=<hex>` (GitHub, Bitbucket) or bare hex (Gitea, Gogs, Nexus). */
 import { createHmac } from 'node:crypto';
-import type { VerifyResult, WebhookRequest } from '../pipeline/provider.ts';
+import { PayloadError, type VerifyResult, type WebhookRequest } from '../pipeline/provider.ts';
 import { safeEqual } from './compare.ts';
 import { fail, OK, printable } from './verdict.ts';
 
@@ -30,10 +30,22 @@ export function hmac(algorithm: HmacAlgorithm, key: string | Uint8Array, data: U
  *
  * @example verifyHmacHeader(request, { header: 'X-Hub-Signature-256', algorithms: ['sha256'], prefixed: true }, secret)
  */
-export function verifyHmacHeader(request: WebhookRequest, signature: HmacSignature, secret: string | undefined, data: Uint8Array = request.body): VerifyResult {
+export function verifyHmacHeader(
+  request: WebhookRequest,
+  signature: HmacSignature,
+  secret: string | undefined,
+  data: Uint8Array | ((request: WebhookRequest) => Uint8Array) = request.body,
+): VerifyResult {
   if (!secret) return fail('no secret configured for this provider');
   const value = request.headers.get(signature.header);
   if (!value) return fail(`missing ${signature.header} header`);
+  let signed: Uint8Array;
+  try {
+    signed = typeof data === 'function' ? data(request) : data;
+  } catch (error) {
+    if (error instanceof PayloadError) return fail(error.message); // e.g. a form without the signed field
+    throw error;
+  }
   let algorithm = signature.algorithms[0]!;
   let given = value;
   if (signature.prefixed) {
@@ -48,7 +60,7 @@ export function verifyHmacHeader(request: WebhookRequest, signature: HmacSignatu
     algorithm = known;
     given = value.slice(separator + 1);
   }
-  return safeEqual(given.trim().toLowerCase(), hmac(algorithm, secret, data, 'hex')) ? OK : fail('signature does not match');
+  return safeEqual(given.trim().toLowerCase(), hmac(algorithm, secret, signed, 'hex')) ? OK : fail('signature does not match');
 }
 
 /** The header value that signs `data` the way `signature` describes (with its first algorithm). */

@@ -9,12 +9,12 @@ import { ConfigProblem, PayloadError, type Ignored } from '../pipeline/provider.
 import { safeEqual } from './compare.ts';
 import { basicAuth, basicAuthHeader, bearerToken } from './credentials.ts';
 import { genericEvent } from './generic-payload.ts';
-import { changedPaths, isZeroId, ref, refOf, ZERO_SHA } from './git.ts';
+import { changedPaths, isZeroId, ref, refOf, typedRef, ZERO_SHA } from './git.ts';
 import { compileGlob } from './glob.ts';
 import { hmac, signHmacHeader, verifyHeaderToken, verifyHmacHeader } from './hmac.ts';
 import { imageEvent, isDigest, isTag } from './images.ts';
 import { oidcVerifier } from './oidc.ts';
-import { formField, json, payloadLimits, read, repositoryNames, text } from './payload.ts';
+import { formField, json, payloadLimits, read, repositoryNames, signedJson, text } from './payload.ts';
 import { printable } from './verdict.ts';
 import { signStandardWebhook, STANDARD_WEBHOOKS_TOLERANCE_SECONDS, standardWebhooksKey, verifyStandardWebhook } from './standard-webhooks.ts';
 
@@ -61,6 +61,8 @@ export interface ProviderKit {
   text: typeof text;
   /** One field of a form-encoded body (`payload=`). */
   formField: typeof formField;
+  /** The JSON a Gitea-style hook signs: the body, or a form body's `payload` field. */
+  signedJson: typeof signedJson;
   /** A typed reader over a JSON object whose errors name the field: `read(json(body)).object('repository').string('full_name')`. */
   read: typeof read;
   /** Distinct repository spellings gathered from a payload, capped at `limits.repositories`. */
@@ -76,6 +78,8 @@ export interface ProviderKit {
   ref: typeof ref;
   /** A short branch or tag name → the same as `ref` of its full ref. */
   refOf: typeof refOf;
+  /** A `create`/`delete` payload's short `ref` + `ref_type` → the same as `ref` of its full ref. */
+  typedRef: typeof typedRef;
   /** Changed paths of a push from its commits' file lists, with the truncation rules in one place. */
   changedPaths: typeof changedPaths;
   /** The event of fluxgate's own generic payload (`{ repository, ref | branch | tag, commit, paths }`, see generic-payload.ts). */
@@ -114,6 +118,7 @@ export const providerKit: ProviderKit = {
   json,
   text,
   formField,
+  signedJson,
   read,
   repositoryNames,
   ignore: (reason) => ({ ignored: reason }),
@@ -121,6 +126,7 @@ export const providerKit: ProviderKit = {
   isZeroId,
   ref,
   refOf,
+  typedRef,
   changedPaths,
   genericEvent,
   imageEvent,

@@ -3,7 +3,7 @@
  * is not an object`), so a 400 tells the sender exactly what was wrong. Every list a payload can make long is read
  * in one pass and against a cap (`payloadLimits`).
  */
-import { PayloadError } from '../pipeline/provider.ts';
+import { PayloadError, type WebhookRequest } from '../pipeline/provider.ts';
 
 /**
  * Caps on what one payload may make long. Each list is read in one linear pass, and the caps also bound what
@@ -38,6 +38,20 @@ export function formField(body: Uint8Array, name: string): string {
   const value = new URLSearchParams(decoder.decode(body)).get(name);
   if (value === null) throw new PayloadError(`form-encoded body has no ${name} field`);
   return value;
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+const encoder = new TextEncoder();
+
+/**
+ * The JSON a Gitea, Forgejo or Gogs hook signs: the body, or — when the hook posts a form — its `payload` field
+ * (these hosts sign that JSON, not the form bytes). PayloadError when a form has no `payload`.
+ *
+ * @example kit.hmacHeader.verify(request, signature, secret, kit.signedJson)
+ */
+export function signedJson(request: WebhookRequest): Uint8Array {
+  const form = request.headers.get('content-type')?.toLowerCase().startsWith(FORM) ?? false;
+  return form ? encoder.encode(formField(request.body, 'payload')) : request.body;
 }
 
 /** A JSON object being read, with the path that reached it for error messages. */
