@@ -93,6 +93,7 @@ interface SendFlags {
   secret?: string;
   signingSecret?: string;
   bearerToken?: string;
+  unsigned?: boolean;
   option?: string[];
   event?: string;
   repository?: string;
@@ -152,6 +153,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--secret <secret>', 'the provider secret to sign with (GitHub secret, GitLab token, …)')
     .option('--signing-secret <secret>', 'GitLab signing token (whsec_…)')
     .option('--bearer-token <token>', 'OIDC types (gcr, generic-oidc): the ID token to send')
+    .option('--unsigned', 'send no credential (a provider with allowUnsigned: true)')
     .option('--option <key=value>', "one of the provider's options its signature depends on (repeatable)", (value: string, all: string[] = []) => [...all, value])
     .option('--event <name>', "the event (default: the type's push event)")
     .option('--repository <repository>', 'org/repo or a clone URL')

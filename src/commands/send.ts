@@ -17,6 +17,8 @@ export interface SendOptions {
   signingSecret?: string;
   /** For OIDC types: the ID token to send as `Authorization: Bearer`. */
   bearerToken?: string;
+  /** Send no credential (a provider with `allowUnsigned: true`). */
+  unsigned?: boolean;
   /** The provider's options (`key=value`), where its signature depends on them (a header name, a user). */
   option?: string[];
   event?: string;
@@ -60,8 +62,8 @@ export function sendArgumentsProblem(options: Partial<SendOptions>, deps: SendDe
     return missing.length > 0 ? `${unknown}; missing ${missing.join(' and ')}` : unknown;
   }
   if (codec?.keyless && !options.bearerToken) missing.push(`--bearer-token T (type ${codec.id} is authenticated by an ID token from its issuer)`);
-  else if (codec && codec.secretFields.length > 0 && !codec.secretFields.some((field) => options[field])) {
-    missing.push(`${codec.secretFields.map((field) => FLAGS[field]).join(' or ')} (type ${codec.id} signs with ${codec.secretFields.length > 1 ? 'one of them' : 'it'})`);
+  else if (codec && !codec.keyless && !options.unsigned && codec.secretFields.length > 0 && !codec.secretFields.some((field) => options[field])) {
+    missing.push(`${codec.secretFields.map((field) => FLAGS[field]).join(' or ')} (type ${codec.id} signs with ${codec.secretFields.length > 1 ? 'one of them' : 'it'}), or --unsigned`);
   }
   if (missing.length > 0) return `missing ${missing.slice(0, -1).join(', ')}${missing.length > 1 ? ' and ' : ''}${missing[missing.length - 1]}`;
   if (codec?.prepare && !codec.keyless) {
@@ -107,7 +109,7 @@ export async function runSend(options: SendOptions, deps: SendDeps, out: (line: 
   const secrets: ProviderSecrets = { secret: options.secret, signingSecret: options.signingSecret };
   const signed = codec.keyless
     ? { Authorization: `Bearer ${options.bearerToken}` }
-    : codec.secretFields.some((field) => secrets[field])
+    : !options.unsigned && codec.secretFields.some((field) => secrets[field])
       ? codec.sign(body, secrets, { now, deliveryId: input.deliveryId, options: optionsOf(codec, options.option) })
       : {};
   let response: Response;

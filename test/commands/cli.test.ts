@@ -137,7 +137,7 @@ describe('fluxgate send', () => {
   test.each([
     [[], 'missing --provider-type T and URL'],
     [['http://127.0.0.1:1/hook/github'], 'missing --provider-type T'],
-    [['--provider-type', 'github'], 'missing URL and --secret S (type github signs with it)'],
+    [['--provider-type', 'github'], 'missing URL and --secret S (type github signs with it), or --unsigned'],
     [['--provider-type', 'gitlab', 'http://127.0.0.1:1/hook/gitlab'], 'missing --secret S or --signing-secret S (type gitlab signs with one of them)'],
     [['--provider-type', 'githab', 'http://127.0.0.1:1/'], 'unknown provider type "githab" (did you mean "github"? known: github, gitlab, bitbucket,'],
     [['--provider-type', 'gitlab', '--signing-secret', 'not-a-token', 'http://127.0.0.1:1/'], '--signing-secret: a signing secret starts with whsec_'],
