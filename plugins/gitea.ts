@@ -16,6 +16,7 @@ const SIGNATURES = [
   { header: 'X-Gitea-Signature', algorithms: ['sha256'], prefixed: false },
   { header: 'X-Hub-Signature-256', algorithms: ['sha256'], prefixed: true },
 ] as const;
+const REPOSITORY_FIELDS = ['full_name', 'html_url', 'clone_url', 'ssh_url'];
 /** Gitea's default FEED_MAX_COMMIT_NUM, for versions that do not send `total_commits`. */
 const DEFAULT_COMMIT_CAP = 5;
 const gitea: ProviderFactory = (kit) =>
@@ -35,13 +36,8 @@ const gitea: ProviderFactory = (kit) =>
     },
     parse(request, info) {
       const payload = kit.read(kit.json(kit.signedJson(request)));
-      const names = kit.repositoryNames('repository');
-      names.add(...payload.object('repository').strings('full_name', 'html_url', 'clone_url', 'ssh_url'));
-      const event = { event: info.event ?? 'push', repositories: names.list() };
-      if (info.event === 'create' || info.event === 'delete') {
-        const ref = kit.typedRef(payload);
-        return { events: [info.event === 'delete' ? { ...event, ...ref, deleted: true } : { ...event, ...ref, commit: payload.optionalString('sha') }] };
-      }
+      const event = { event: info.event ?? 'push', repositories: kit.repositorySpellings(payload.object('repository'), ...REPOSITORY_FIELDS) };
+      if (info.event === 'create' || info.event === 'delete') return { events: [kit.createOrDelete(payload, event)] };
       if (info.event !== 'push') return kit.ignore(`${info.event ?? 'an unnamed'} event is not about a ref`);
       const after = payload.string('after');
       if (kit.isZeroId(after)) return { events: [{ ...event, ...kit.ref(payload.string('ref')), deleted: true }] };

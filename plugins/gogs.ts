@@ -11,6 +11,7 @@
 import type { ProviderCodec, ProviderFactory } from '../src/pipeline/provider.ts';
 
 const SIGNATURE = { header: 'X-Gogs-Signature', algorithms: ['sha256'], prefixed: false } as const;
+const REPOSITORY_FIELDS = ['full_name', 'html_url', 'clone_url', 'ssh_url'];
 /** Gogs' default FEED_MAX_COMMIT_NUM: a list this long may have been cut. */
 const COMMIT_CAP = 5;
 const gogs: ProviderFactory = (kit) =>
@@ -25,15 +26,11 @@ const gogs: ProviderFactory = (kit) =>
     },
     parse(request, info) {
       const payload = kit.read(kit.json(kit.signedJson(request)));
-      const names = kit.repositoryNames('repository');
-      names.add(...payload.object('repository').strings('full_name', 'html_url', 'clone_url', 'ssh_url'));
-      const event = { event: info.event ?? 'push', repositories: names.list() };
+      const event = { event: info.event ?? 'push', repositories: kit.repositorySpellings(payload.object('repository'), ...REPOSITORY_FIELDS) };
       if (info.event === 'create' || info.event === 'delete') {
-        const ref = kit.typedRef(payload);
-        const kind = ref.branch !== undefined ? 'branch' : 'tag';
-        if (info.event === 'delete') return { events: [{ ...event, ...ref, deleted: true }] };
-        if (kind === 'branch') return kit.ignore('branch created: its push delivery carries the change');
-        return { events: [{ ...event, ...ref, commit: payload.optionalString('sha') }] };
+        const change = kit.createOrDelete(payload, event);
+        // A new branch's push delivery carries the change; a tag arrives only as this `create`.
+        return change.branch !== undefined && !change.deleted ? kit.ignore('branch created: its push delivery carries the change') : { events: [change] };
       }
       if (info.event !== 'push') return kit.ignore(`${info.event ?? 'an unnamed'} event is not about a ref`);
       const after = payload.string('after');

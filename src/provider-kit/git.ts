@@ -1,5 +1,5 @@
 /** Git facts every Git host's payload needs: refs, the all-zero id of a deleted ref, changed paths. */
-import { PayloadError } from '../pipeline/provider.ts';
+import { PayloadError, type Event } from '../pipeline/provider.ts';
 import { payloadLimits, type PayloadReader } from './payload.ts';
 
 /** The object id Git hosts send as `after` (or `before`) for a deleted (or new) ref. */
@@ -34,6 +34,17 @@ export function typedRef(payload: PayloadReader): { ref: string; branch?: string
   const kind = payload.string('ref_type');
   if (kind !== 'branch' && kind !== 'tag') throw new PayloadError(`${payload.path ? `${payload.path}.` : ''}ref_type is neither branch nor tag`);
   return refOf(kind, payload.string('ref'));
+}
+
+/**
+ * The event of a `create` or `delete` payload (GitHub, Gitea, Gogs): its ref, deleted, or at `sha` when created.
+ * @example createOrDelete(payload, { event: 'create', repositories }) // { …, ref: 'refs/tags/v1', tag: 'v1', commit: '…' }
+ */
+export function createOrDelete(payload: PayloadReader, event: { event: string; repositories: string[] }): Event {
+  const ref = typedRef(payload);
+  if (event.event === 'delete') return { ...event, ...ref, deleted: true };
+  const commit = payload.optionalString('sha');
+  return { ...event, ...ref, ...(commit !== undefined ? { commit } : {}) };
 }
 
 const FILE_LISTS = ['added', 'modified', 'removed'] as const;

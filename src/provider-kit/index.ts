@@ -9,12 +9,12 @@ import { ConfigProblem, PayloadError, type Ignored } from '../pipeline/provider.
 import { safeEqual } from './compare.ts';
 import { basicAuth, basicAuthHeader, bearerToken } from './credentials.ts';
 import { genericEvent } from './generic-payload.ts';
-import { changedPaths, isZeroId, ref, refOf, typedRef, ZERO_SHA } from './git.ts';
+import { changedPaths, createOrDelete, isZeroId, ref, refOf, typedRef, ZERO_SHA } from './git.ts';
 import { compileGlob } from './glob.ts';
 import { hmac, signHmacHeader, verifyHeaderToken, verifyHmacHeader } from './hmac.ts';
 import { imageEvent, isDigest, isTag } from './images.ts';
 import { oidcVerifier } from './oidc.ts';
-import { formField, json, payloadLimits, read, repositoryNames, signedJson, text } from './payload.ts';
+import { formField, json, payloadLimits, read, repositoryNames, repositorySpellings, signedJson, text } from './payload.ts';
 import { printable } from './verdict.ts';
 import { signStandardWebhook, STANDARD_WEBHOOKS_TOLERANCE_SECONDS, standardWebhooksKey, verifyStandardWebhook } from './standard-webhooks.ts';
 
@@ -67,6 +67,8 @@ export interface ProviderKit {
   read: typeof read;
   /** Distinct repository spellings gathered from a payload, capped at `limits.repositories`. */
   repositoryNames: typeof repositoryNames;
+  /** The spellings a repository object gives in the named fields (`full_name`, `clone_url`, …), distinct and capped. */
+  repositorySpellings: typeof repositorySpellings;
   /** The answer of `parse` for a well-formed payload that is not about code or images (200 with the reason). */
   ignore(reason: string): Ignored;
 
@@ -80,6 +82,8 @@ export interface ProviderKit {
   refOf: typeof refOf;
   /** A `create`/`delete` payload's short `ref` + `ref_type` → the same as `ref` of its full ref. */
   typedRef: typeof typedRef;
+  /** The event of a `create`/`delete` payload: its ref, `deleted` for a delete, else at `sha`. */
+  createOrDelete: typeof createOrDelete;
   /** Changed paths of a push from its commits' file lists, with the truncation rules in one place. */
   changedPaths: typeof changedPaths;
   /** The event of fluxgate's own generic payload (`{ repository, ref | branch | tag, commit, paths }`, see generic-payload.ts). */
@@ -121,12 +125,14 @@ export const providerKit: ProviderKit = {
   signedJson,
   read,
   repositoryNames,
+  repositorySpellings,
   ignore: (reason) => ({ ignored: reason }),
   ZERO_SHA,
   isZeroId,
   ref,
   refOf,
   typedRef,
+  createOrDelete,
   changedPaths,
   genericEvent,
   imageEvent,

@@ -141,6 +141,18 @@ export function read(value: unknown, path = ''): PayloadReader {
 }
 
 /**
+ * The spellings a payload's repository object gives in `fields` (its name and URLs), distinct and capped: what
+ * a target's `match.repository` is compared with.
+ *
+ * @example repositorySpellings(payload.object('repository'), 'full_name', 'html_url', 'clone_url', 'ssh_url')
+ */
+export function repositorySpellings(repository: PayloadReader, ...fields: string[]): string[] {
+  const names = repositoryNames(repository.path || 'repository');
+  names.addAll(repository.strings(...fields));
+  return names.list();
+}
+
+/**
  * A repository's spellings, gathered from several places of a payload: distinct, in order, and at most
  * `payloadLimits.repositories` (beyond: PayloadError). Adding is O(1) (a Set), whatever the payload holds.
  *

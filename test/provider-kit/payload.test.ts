@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import { changedPaths, isZeroId, ref, refOf } from '../../src/provider-kit/git.ts';
-import { formField, json, payloadLimits, read, repositoryNames } from '../../src/provider-kit/payload.ts';
+import { changedPaths, createOrDelete, isZeroId, ref, refOf, typedRef } from '../../src/provider-kit/git.ts';
+import { formField, json, payloadLimits, read, repositoryNames, repositorySpellings, signedJson } from '../../src/provider-kit/payload.ts';
 import { basicAuth, bearerToken } from '../../src/provider-kit/credentials.ts';
 
 const error = (run: () => unknown): string => {
@@ -92,5 +92,26 @@ describe('credentials', () => {
     expect(basicAuth(null)).toBeUndefined();
     expect(bearerToken('Bearer abc.def.ghi')).toBe('abc.def.ghi');
     expect(bearerToken('Basic abc')).toBeUndefined();
+  });
+});
+
+describe('GitHub-shaped payloads (GitHub, Gitea, Forgejo, Gogs)', () => {
+  test('repositorySpellings: the named fields, distinct, capped', () => {
+    const repository = read({ repository: { full_name: 'org/app', html_url: 'https://h/org/app', clone_url: 'https://h/org/app.git', ssh_url: null, id: 3 } }).object('repository');
+    expect(repositorySpellings(repository, 'full_name', 'html_url', 'clone_url', 'ssh_url', 'full_name')).toEqual(['org/app', 'https://h/org/app', 'https://h/org/app.git']);
+  });
+
+  test('createOrDelete and typedRef', () => {
+    const base = { event: 'create', repositories: ['org/app'] };
+    expect(createOrDelete(read({ ref: 'v1', ref_type: 'tag', sha: 'abc' }), base)).toEqual({ ...base, ref: 'refs/tags/v1', tag: 'v1', commit: 'abc' });
+    expect(createOrDelete(read({ ref: 'old', ref_type: 'branch' }), { ...base, event: 'delete' })).toEqual({ event: 'delete', repositories: ['org/app'], ref: 'refs/heads/old', branch: 'old', deleted: true });
+    expect(error(() => typedRef(read({ ref: 'x', ref_type: 'repository' })))).toBe('ref_type is neither branch nor tag');
+  });
+
+  test('signedJson: the body, or the payload field of a form body', () => {
+    const json = new TextEncoder().encode('{"a":1}');
+    expect(signedJson({ body: json, headers: new Headers({ 'content-type': 'application/json' }) })).toBe(json);
+    const form = { body: new TextEncoder().encode('payload=%7B%22a%22%3A1%7D'), headers: new Headers({ 'content-type': 'application/x-www-form-urlencoded' }) };
+    expect(new TextDecoder().decode(signedJson(form))).toBe('{"a":1}');
   });
 });
