@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test';
+import { TargetConfig } from '../../src/config/schema.ts';
 import { checkRules, ConfigError, parseConfig } from '../../src/config/validate.ts';
 import { compileMatch } from '../../src/pipeline/match.ts';
 import { builtinProviders } from '../../plugins/index.ts';
@@ -122,5 +123,28 @@ describe('config validation', () => {
       .replace('type: github\n    secret: { env: GITHUB_WEBHOOK_SECRET }', 'type: generic\n    allowUnsigned: true')
       .replace('kind: GitRepository', 'kind: Widget\n        apiVersion: example.com/v1\n        annotation: example.com/refresh');
     expect(check(text).targets[0]!.resources[0]!.kind).toBe('Widget');
+  });
+});
+
+describe('the loader\'s shortcut for large configs', () => {
+  // parseConfig walks only the non-target sections for defaults and transforms; that is right only while the
+  // target schema has none of either. A default or a transform added there must fail this test first.
+  test('targets carry no defaults and no transforms', () => {
+    const found: string[] = [];
+    const walk = (schema: unknown, path: string) => {
+      if (schema === null || typeof schema !== 'object') return;
+      const node = schema as Record<string | symbol, unknown>;
+      if ('default' in node) found.push(`${path}: default`);
+      if (Object.getOwnPropertySymbols(node).some((symbol) => String(symbol).includes('TypeBox.Transform'))) found.push(`${path}: transform`);
+      for (const [key, value] of Object.entries(node)) walk(value, `${path}.${key}`);
+    };
+    walk(TargetConfig, 'targets[]');
+    expect(found).toEqual([]);
+  });
+
+  test('a large config is read by the fast reader and still located when a problem needs a position', () => {
+    const targets = Array.from({ length: 2000 }, (_, i) => `  - name: t${i}\n    providers: [github]\n    match: { repository: org/r${i}, branches: ['release/*'] }\n    resources: [{ kind: GitRepository, name: r${i}, namespace: flux-system }]`).join('\n');
+    const text = valid.replace(/targets:[\s\S]*$/, `targets:\n${targets}\n  - name: broken\n    providers: [github]\n    resources: [{ kind: GitRepository, name: x }]\n`);
+    expect(problems(text)).toEqual([`fluxgate.yaml:${text.split('\n').length - 1}:17 targets[2000].resources[0].namespace: "namespace" is required`]);
   });
 });
