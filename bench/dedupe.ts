@@ -28,7 +28,7 @@ const { values } = parseArgs({
 });
 const fillIds = Number(values.ids);
 /** Production's capacity per provider, and the point where the cache has been full for a while. */
-const capacity = 100_000;
+const capacity = 10_000;
 const fullAt = 1.5 * capacity;
 const sample = Number(values.sample);
 const connections = Number(values.connections);

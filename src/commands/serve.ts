@@ -107,7 +107,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     reporter: reconcileReporter,
   });
   const mintTicket = createTicketMinter(() => clock.now());
-  const deduper = createDeliveryDeduper({ ttlMs: dedupeWindowMs, maxEntriesPerProvider: 100_000, now: () => clock.now() });
+  // lru-cache allocates its whole capacity on first use (about 12 MiB for 100,000 ids): 10,000 per provider is
+  // 1.3 MiB and still 15 distinct deliveries a second for the whole window. Dedupe only spares benign
+  // redeliveries (a GitHub delivery id is not signed): losing an id under a flood costs one spare reconcile.
+  const deduper = createDeliveryDeduper({ ttlMs: dedupeWindowMs, maxEntriesPerProvider: 10_000, now: () => clock.now() });
   const providers = compileProviders(config, loaded.providers, { defaultApiVersion, annotationFor });
 
   const providerEvents = new Map([...providers.values()].map((provider) => [provider.name, provider.events]));

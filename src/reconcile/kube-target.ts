@@ -7,7 +7,6 @@ import { readFileSync, statSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Cluster, KubeConfig, User } from '@kubernetes/client-node';
-import { LineCounter, parseDocument } from 'yaml';
 import type { KubernetesConfig } from '../config/schema.ts';
 
 /** What resolving reads from the machine; injectable for tests. */
@@ -245,8 +244,12 @@ async function fromKubeconfig(path: string, context: string | undefined, field: 
   };
 }
 
-/** Parses with the `yaml` package first for an error with line and column and no snippet of the file. */
+/**
+ * Parses with the `yaml` package first for an error with line and column and no snippet of the file. Loaded here,
+ * when a kubeconfig is read, not by every run (a dry-run gateway never needs it).
+ */
 function parseKubeconfigYaml(path: string, text: string): any {
+  const { LineCounter, parseDocument } = require('yaml') as typeof import('yaml');
   const lines = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: false, lineCounter: lines });
   const err = doc.errors[0];
