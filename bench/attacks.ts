@@ -26,6 +26,8 @@ const maxBody = 4 * MiB;
 
 interface Gateway {
   port: number;
+  /** The admin listener (/metrics, /healthz, …). */
+  adminPort: number;
   pid: number;
   /** Exit code once the process has ended (a crash, unless the scenario stopped it). */
   exitCode(): number | null;
@@ -65,7 +67,7 @@ function writeConfig(): string {
   const path = join(dir.path, 'fluxgate.yaml');
   writeFileSync(
     path,
-    `server: { address: 127.0.0.1:0 }
+    `server: { address: 127.0.0.1:0, adminAddress: 127.0.0.1:0 }
 kubernetes: { mode: dry-run }
 providers:
   - { name: github, type: github, secret: { value: attack-bench-secret } }
@@ -94,9 +96,10 @@ async function startGateway(prefix: string[] = []): Promise<Gateway & { stop(): 
     const reader = child.stderr.getReader();
     while (!(await reader.read()).done);
   })().catch(() => {});
-  const port = Number(String(listening.address).split(':').at(-1));
+  const portOf = (address: unknown) => Number(String(address).split(':').at(-1));
   return {
-    port,
+    port: portOf(listening.address),
+    adminPort: portOf(listening.admin),
     pid: child.pid,
     exitCode: () => child.exitCode,
     async stop() {
@@ -152,8 +155,8 @@ async function bodyToPages(gateway: Gateway): Promise<Outcome> {
   const answers: Record<string, number> = {};
   const taken: string[] = [];
   const chunk = Buffer.concat([Buffer.from(`${(MiB).toString(16)}\r\n`), Buffer.alloc(MiB, 0x20), Buffer.from('\r\n')]);
-  for (const path of ['/healthz', '/metrics']) {
-    const connection = await rawConnect(gateway.port);
+  for (const [path, port] of [['/healthz', gateway.port], ['/metrics', gateway.adminPort]] as const) {
+    const connection = await rawConnect(port);
     connection.write(head(`POST ${path} HTTP/1.1`, { Host: host, 'Transfer-Encoding': 'chunked' }));
     let sent = 0;
     while (sent < 1024 && (await connection.send(chunk))) sent += 1;
@@ -173,7 +176,7 @@ async function hugeDeclared(gateway: Gateway): Promise<Outcome> {
   await Bun.sleep(50);
   const closed = connection.closed();
   connection.destroy();
-  const metrics = await (await fetch(`http://127.0.0.1:${gateway.port}/metrics`)).text();
+  const metrics = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
   const counted = /outcome="too_large"\} 1/.test(metrics);
   return { requests: 1, answers, note: `connection closed: ${closed}; counted as too_large: ${counted}` };
 }

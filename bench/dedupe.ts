@@ -109,7 +109,7 @@ async function overHttp(): Promise<Rates> {
   const config = join(dir.path, 'fluxgate.yaml');
   writeFileSync(
     config,
-    `server: { address: 127.0.0.1:${port} }
+    `server: { address: 127.0.0.1:${port}, adminAddress: 127.0.0.1:0 }
 kubernetes: { mode: dry-run }
 providers:
   - { name: ci, type: generic, allowUnsigned: true }

@@ -81,7 +81,7 @@ function writeConfig(port: number): string {
   const path = join(dir.path, 'fluxgate.yaml');
   writeFileSync(
     path,
-  `server: { address: 127.0.0.1:${port} }
+  `server: { address: 127.0.0.1:${port}, adminAddress: 127.0.0.1:0 }
 kubernetes: { mode: dry-run }
 providers:
   - { name: github, type: github, secret: { env: BENCH_SECRET } }

@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { MAX_CONFIG_BYTES } from '../config/limits.ts';
 import { isPlaceholderSecret } from '../config/placeholder-secrets.ts';
 import { checkConfigRules, type RuleIssue } from '../config/rules.ts';
-import { resolveProviderSecrets, secretOrigin } from '../config/secrets.ts';
+import { resolveAdminToken, resolveProviderSecrets, secretOrigin } from '../config/secrets.ts';
 import type { SecretRef } from '../config/schema.ts';
 import { loadTlsFiles, type TlsPem } from '../config/tls-files.ts';
 import { ConfigError, parseConfig, type CheckedConfig } from '../config/validate.ts';
@@ -59,6 +59,8 @@ export interface LoadedConfig extends LoadedFile {
   kube: KubeTarget;
   /** `server.tls` as PEM, checked to be a certificate and its key. */
   tls?: TlsPem;
+  /** `admin.token`, resolved, when one is configured. */
+  adminToken?: string;
 }
 
 /**
@@ -121,6 +123,9 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
     return undefined;
   });
   problems.push(...secretProblems);
+  // The admin token guards the status page and the API: a placeholder there is as public as anywhere.
+  const admin = resolveAdminToken(config, { env, readFile: (file) => readFile(fromConfig(file)) }, (value, ref) => (isPlaceholderSecret(value) ? placeholderMessage(ref, kube, config.kubernetes.mode) : undefined));
+  problems.push(...admin.problems);
   // Every provider of a known type is prepared with the secrets that resolved, so its problems join the others.
   const providers = prepareProviders(config, catalog, secrets, problems);
 
@@ -134,7 +139,7 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
   if (problems.length > 0 || kube === undefined) {
     throw new ConfigError(path, located());
   }
-  return { ...checked, catalog, secrets, providers, kube, tls };
+  return { ...checked, catalog, secrets, providers, kube, tls, adminToken: admin.token };
 }
 
 /**

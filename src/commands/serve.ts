@@ -2,7 +2,7 @@
  * The composition root: loads the config, connects to Kubernetes, wires pipeline, reconcile and observers,
  * and serves HTTP. Nothing else in fluxgate creates long-lived state.
  */
-import { createHttpApp, type Readiness } from '../http/app.ts';
+import { createHttpApps, type Readiness } from '../http/app.ts';
 import { fitRequestCap } from '../http/fd-limit.ts';
 import { listen } from '../http/listen.ts';
 import { renderStatusPage } from '../http/status-page.ts';
@@ -38,13 +38,20 @@ export interface GatewayOptions {
   random?: () => number;
   /** Overrides server.address (tests listen on port 0). */
   address?: string;
+  /** Overrides server.adminAddress (tests listen on port 0). */
+  adminAddress?: string;
 }
 
 export interface Gateway {
+  /** The webhook listener: `/hook/*` and `/healthz`. */
   url: string;
   port: number;
-  /** Answers a request without the socket (benchmarks and in-process checks). */
+  /** The admin listener: the status page, `/api/*`, `/metrics` and the probes. */
+  adminUrl: string;
+  /** Answers a webhook request without the socket (benchmarks and in-process checks). */
   handle(request: Request): Promise<Response>;
+  /** Answers an admin request without the socket (metrics after shutdown has closed the listeners). */
+  handleAdmin(request: Request): Promise<Response>;
   /** Stops accepting, flushes pending reconcile requests, waits (bounded) for patches, closes the server. */
   shutdown(): Promise<{ unfinished: number }>;
 }
@@ -137,7 +144,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const startedAt = new Date(clock.now()).toISOString();
   const maxConcurrentRequests = fitRequestCap(config.server.maxConcurrentRequests, log);
-  const app = createHttpApp({
+  const apps = createHttpApps({
     providers: new Map([...providers.values()].map((provider) => [provider.route, provider])),
     ...(config.server.trustedProxies ? { trustedProxies: addressBlocks(config.server.trustedProxies) } : {}),
     webhook: { reconciler, seen: (provider, id) => deduper.seen(provider, id), mintTicket, accepting: () => accepting, reporter: webhookReporter, now: () => clock.now(), retryAfterSeconds: 5 },
@@ -150,24 +157,36 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     readiness,
     statusPage: () =>
       renderStatusPage({ version: options.version, kubernetes: `${connection.mode}: ${connection.describe}`, config, events: providerEvents, deliveries: deliveries.recent(), startedAt }),
+    admin: { token: loaded.adminToken, statusPage: config.admin.statusPage },
   });
 
   const tls = loaded.tls;
-  const server = listen({ address: options.address ?? config.server.address, tls, idleTimeoutMs: config.server.idleTimeout, handle: app.handle });
-  log.info('fluxgate listening', { address: server.address, providers: [...providers.keys()], targets: config.targets.length, tls: Boolean(tls) });
+  const server = listen({ role: 'server.address', address: options.address ?? config.server.address, tls, idleTimeoutMs: config.server.idleTimeout, handle: apps.webhook.handle });
+  // The admin surface speaks plain HTTP: it listens on loopback unless opened on purpose (e.g. for Prometheus in a pod).
+  let admin;
+  try {
+    admin = listen({ role: 'server.adminAddress', address: options.adminAddress ?? config.server.adminAddress, idleTimeoutMs: config.server.idleTimeout, handle: apps.admin.handle });
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  log.info('fluxgate listening', { address: server.address, admin: admin.address, providers: [...providers.keys()], targets: config.targets.length, tls: Boolean(tls) });
 
   let stopping: Promise<{ unfinished: number }> | undefined;
   return {
     url: server.url,
     port: server.port,
-    handle: (request) => app.handle(request),
+    adminUrl: admin.url,
+    handle: (request) => apps.webhook.handle(request),
+    handleAdmin: (request) => apps.admin.handle(request),
     shutdown() {
       stopping ??= (async () => {
         accepting = false;
         log.info('shutting down: flushing pending reconcile requests', { pending: reconciler.pending() });
         const result = await reconciler.shutdown(config.server.shutdownTimeout);
         if (result.unfinished > 0) log.error('shutdown timed out with patches unfinished', result);
-        await server.stop();
+        // The admin listener stays up until the patches are done, so /metrics can watch the drain.
+        await Promise.all([server.stop(), admin.stop()]);
         log.info('stopped', result);
         return result;
       })();

@@ -26,8 +26,14 @@ export function checkConfigRules(config: Config, context: RuleContext): RuleIssu
 
 function checkServer(config: Config): RuleIssue[] {
   const issues: RuleIssue[] = [];
-  const port = Number(config.server.address.slice(config.server.address.lastIndexOf(':') + 1));
-  if (port > 65535) issues.push({ path: ['server', 'address'], message: `port ${port} is out of range` });
+  const portOf = (address: string) => Number(address.slice(address.lastIndexOf(':') + 1));
+  for (const key of ['address', 'adminAddress'] as const) {
+    const port = portOf(config.server[key]);
+    if (port > 65535) issues.push({ path: ['server', key], message: `port ${port} is out of range` });
+  }
+  if (config.server.adminAddress === config.server.address && portOf(config.server.address) !== 0) {
+    issues.push({ path: ['server', 'adminAddress'], message: 'the admin listener needs its own address: the webhook port answers only /hook/* and /healthz' });
+  }
   config.server.trustedProxies?.forEach((block, index) => {
     if (!isAddressBlock(block)) issues.push({ path: ['server', 'trustedProxies', index], message: `"${block}" is not an IP address or CIDR block (e.g. 10.0.0.0/8)` });
   });

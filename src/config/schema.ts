@@ -37,6 +37,8 @@ const Name = T.String({ pattern: '^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$', maxLength:
 export const ServerConfig = T.Object(
   {
     address: T.String({ default: '0.0.0.0:9292', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]*):[0-9]{1,5}$', description: 'host:port' }),
+    /** The admin listener: status page, /api, /metrics and probes. Loopback unless opened on purpose. */
+    adminAddress: T.String({ default: '127.0.0.1:9293', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]*):[0-9]{1,5}$', description: 'host:port' }),
     /** Larger bodies get 413. 4 MiB: about three times the largest push GitHub sends (2048 commits, ~1.3 MB). */
     maxBodySize: size('4MiB'),
     /** Bytes of request bodies being read at once, over all requests; beyond it 503 + Retry-After. */
@@ -154,9 +156,21 @@ export const TargetConfig = T.Object(
 );
 export type TargetConfig = Static<typeof TargetConfig>;
 
+/** The admin listener's page and API. */
+export const AdminConfig = T.Object(
+  {
+    /** A bearer token the status page and /api/* require (not /metrics or the probes). */
+    token: T.Optional(SecretRef),
+    /** The status page at `/`; false turns it off (404). */
+    statusPage: T.Boolean({ default: true }),
+  },
+  { ...closed, default: {} },
+);
+
 export const Config = T.Object(
   {
     server: ServerConfig,
+    admin: AdminConfig,
     kubernetes: KubernetesConfig,
     reconcile: ReconcileConfig,
     /** Directory of extra provider plugins (`*.ts` / `*.js`, one provider each). */

@@ -51,6 +51,23 @@ export function secretOrigin(ref: SecretRef): { name: string; fix: string } {
 }
 
 /**
+ * The admin token (`admin.token`), or undefined when none is configured; a problem when it cannot be read or
+ * `check` refuses it.
+ */
+export function resolveAdminToken(config: Config, sources: SecretSources, check: (value: string, ref: SecretRef) => string | undefined): { token?: string; problems: RuleIssue[] } {
+  const ref = config.admin.token;
+  if (!ref) return { problems: [] };
+  const path = ['admin', 'token'];
+  try {
+    const token = resolveSecret(ref, sources);
+    const refused = check(token, ref);
+    return refused === undefined ? { token, problems: [] } : { problems: [{ path, message: refused }] };
+  } catch (error) {
+    return { problems: [{ path, message: (error as Error).message }] };
+  }
+}
+
+/**
  * Every provider's secrets, by provider name, and a problem for each secret that is missing or that `check`
  * refuses (check returns a sentence that must not contain the value).
  *

@@ -12,6 +12,7 @@ import type { Metrics } from '../observe/metrics.ts';
 import { createBodyBudget, type BodyBudget } from './body-budget.ts';
 import { readBody, type BodyRefusal, type Timers } from './read-body.ts';
 import { createRequestGate, type RequestGate } from './request-gate.ts';
+import { safeEqual } from '../provider-kit/compare.ts';
 import { clientAddress } from './client-address.ts';
 import { hasBody, requestPath } from './route.ts';
 
@@ -44,11 +45,21 @@ export interface HttpDeps {
   accepting(): boolean;
   readiness(): Promise<Readiness>;
   statusPage(): string;
+  /** The admin listener's page: a bearer token it and /api/* require, and whether there is a page at all. */
+  admin: { token?: string; statusPage: boolean };
 }
 
 export interface HttpApp {
   /** Answers one request (`peer`: the TCP peer's address, when known); never throws. */
   handle(request: Request, peer?: string): Promise<Response>;
+}
+
+/** The two listeners' apps: webhooks (public) and the admin surface (loopback unless opened on purpose). */
+export interface HttpApps {
+  /** `POST /hook/*` and `GET /healthz` (for load balancers); nothing else. */
+  webhook: HttpApp;
+  /** `/`, `/api/deliveries`, `/metrics`, `/healthz`, `/readyz`. */
+  admin: HttpApp;
 }
 
 const jsonHeaders = { 'content-type': 'application/json' };
@@ -81,10 +92,10 @@ function limitMetrics(budget: BodyBudget, gate: RequestGate) {
 
 /**
  * @example
- * const app = createHttpApp(deps);
- * Bun.serve({ fetch: (request) => app.handle(request) });
+ * const apps = createHttpApps(deps);
+ * Bun.serve({ fetch: (request) => apps.webhook.handle(request) });
  */
-export function createHttpApp(deps: HttpDeps): HttpApp {
+export function createHttpApps(deps: HttpDeps): HttpApps {
   const { providers, metrics, limits, log } = deps;
   // A body larger than the whole budget could never be read; such a body is refused as too large.
   const maxBodySize = Math.min(limits.maxBodySize, limits.maxBodyBytesInFlight);
@@ -145,34 +156,47 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     }
   }
 
-  /** Pages read no body. All but /readyz answer on the spot, so they are never refused by the cap. */
-  const pages = new Map<string, () => Response | Promise<Response>>([
-    ['/healthz', () => json(200, { status: 'ok' })],
+  const healthz = () => json(200, { status: 'ok' });
+  /** The status page and the API may want the admin token; the metrics and the probes never do. */
+  const guarded = (page: () => Response) => (request: Request) => {
+    const token = deps.admin.token;
+    if (token === undefined) return page();
+    const given = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '')?.[1];
+    if (given === undefined) return json(401, { error: 'this page needs the admin token (Authorization: Bearer …)' }, { 'www-authenticate': 'Bearer' });
+    return safeEqual(given, token) ? page() : json(401, { error: 'the admin token does not match' }, { 'www-authenticate': 'Bearer' });
+  };
+
+  /** Admin pages read no body. All but /readyz answer on the spot, so they are never refused by the cap. */
+  const pages = new Map<string, (request: Request) => Response | Promise<Response>>([
+    ['/healthz', healthz],
     ['/readyz', readyz],
     ['/metrics', () => new Response(metrics.registry.render(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } })],
-    ['/api/deliveries', () => json(200, { deliveries: deps.deliveries.recent() })],
-    ['/', () => new Response(deps.statusPage(), { headers: { 'content-type': 'text/html; charset=utf-8' } })],
+    ['/api/deliveries', guarded(() => json(200, { deliveries: deps.deliveries.recent() }))],
+    ...(deps.admin.statusPage ? [['/', guarded(() => new Response(deps.statusPage(), { headers: { 'content-type': 'text/html; charset=utf-8' } }))] as const] : []),
   ]);
 
-  async function route(request: Request, peer: string | undefined): Promise<Response> {
-    const path = requestPath(request);
-    if (path.startsWith('/hook/')) return hook(request, path, peer);
-    // Only hooks read a body: any other body is refused before a byte of it is read.
+  /** Only hooks read a body: any other body is refused before a byte of it is read. */
+  function page(request: Request, path: string, table: ReadonlyMap<string, (request: Request) => Response | Promise<Response>>): Response | Promise<Response> {
     if (hasBody(request)) return refuse(request, 413, { error: 'this route takes no body' });
-    const page = pages.get(path);
-    if (!page) return json(404, { error: 'not found' });
+    const answer = table.get(path);
+    if (!answer) return json(404, { error: 'not found' });
     if (request.method !== 'GET' && request.method !== 'HEAD') return json(405, { error: 'use GET' }, { allow: 'GET, HEAD' });
-    return page();
+    return answer(request);
   }
 
-  return {
+  const publicPages = new Map([['/healthz', healthz]]);
+  const surface = (route: (request: Request, path: string, peer: string | undefined) => Response | Promise<Response>): HttpApp => ({
     async handle(request, peer) {
       try {
-        return await route(request, peer);
+        return await route(request, requestPath(request), peer);
       } catch (error) {
-        log.error('request failed', { path: requestPath(request), error: error instanceof Error ? error.message : String(error) });
+        log.error('request failed', { path: requestPath(request).slice(0, 140), error: error instanceof Error ? error.message : String(error) });
         return refuse(request, 500, { error: 'internal error' });
       }
     },
+  });
+  return {
+    webhook: surface((request, path, peer) => (path.startsWith('/hook/') ? hook(request, path, peer) : page(request, path, publicPages))),
+    admin: surface((request, path) => page(request, path, pages)),
   };
 }

@@ -1,6 +1,8 @@
 /** Creates the HTTP(S) server that feeds requests to the app: the Bun.serve options and why each is set. */
 
 export interface ListenOptions {
+  /** Which listener this is, for the error when the address cannot be bound (`server.address`). */
+  role: string;
   /** `host:port`; `[v6]:port` for IPv6; port 0 picks a free port. */
   address: string;
   tls?: { cert: string; key: string };
@@ -35,13 +37,30 @@ function splitAddress(address: string): { hostname: string; port: number } {
 
 /**
  * @example
- * const server = listen({ address: '127.0.0.1:0', idleTimeoutMs: 10_000, handle: app.handle });
+ * const server = listen({ role: 'server.address', address: '127.0.0.1:0', idleTimeoutMs: 10_000, handle: app.handle });
  * await fetch(`${server.url}/healthz`);
  * await server.stop();
  */
 export function listen(options: ListenOptions): Listener {
   const { hostname, port } = splitAddress(options.address);
-  const server = Bun.serve({
+  let server;
+  try {
+    server = serve(options, hostname, port);
+  } catch (error) {
+    throw new Error(`cannot listen on ${options.address} (${options.role}): ${(error as Error).message}`);
+  }
+  const bound = server.port!;
+  const shownHost = hostname === '0.0.0.0' ? '127.0.0.1' : hostname.includes(':') ? `[${hostname}]` : hostname;
+  return {
+    url: `${options.tls ? 'https' : 'http'}://${shownHost}:${bound}`,
+    address: `${hostname}:${bound}`,
+    port: bound,
+    stop: () => server.stop(true),
+  };
+}
+
+function serve(options: ListenOptions, hostname: string, port: number) {
+  return Bun.serve({
     hostname,
     port,
     // Bun's default (and Elysia's listen()) sets SO_REUSEPORT, which lets a second instance bind the same port silently.
@@ -54,12 +73,4 @@ export function listen(options: ListenOptions): Listener {
     tls: options.tls,
     fetch: (request, server) => options.handle(request, server.requestIP(request)?.address),
   });
-  const bound = server.port!;
-  const shownHost = hostname === '0.0.0.0' ? '127.0.0.1' : hostname.includes(':') ? `[${hostname}]` : hostname;
-  return {
-    url: `${options.tls ? 'https' : 'http'}://${shownHost}:${bound}`,
-    address: `${hostname}:${bound}`,
-    port: bound,
-    stop: () => server.stop(true),
-  };
 }

@@ -29,7 +29,7 @@ function machine(name: string, withKubeconfig: boolean): string {
       'contexts: [{ name: prod, context: { cluster: prod, user: admin } }]', '',
     ].join('\n'));
   }
-  writeFileSync(join(home, 'fluxgate.yaml'), example.replace('address: 127.0.0.1:9292', 'address: 127.0.0.1:0'));
+  writeFileSync(join(home, 'fluxgate.yaml'), example.replace('address: 127.0.0.1:9292', 'address: 127.0.0.1:0').replace('adminAddress: 127.0.0.1:9293', 'adminAddress: 127.0.0.1:0'));
   return home;
 }
 

@@ -29,6 +29,7 @@ beforeAll(async () => {
 
 const BASE = `server:
   address: 127.0.0.1:0
+  adminAddress: 127.0.0.1:0
 kubernetes:
   mode: dry-run
 providers:
@@ -165,6 +166,25 @@ const cases: Record<string, Case> = {
     problems: (t) => [
       `${at(t, '{ file:')} providers[0].secret: secret file github-secret holds a placeholder, not a secret, and fluxgate would send reconcile requests (kubernetes kubeconfig: $dir/kube.yaml (context test) → https://127.0.0.1:1): put the real secret in github-secret, or try fluxgate without a cluster: fluxgate serve --dry-run`,
     ],
+  },
+  'the admin listener on the webhook address': {
+    config: BASE.replace('  address: 127.0.0.1:0\n  adminAddress: 127.0.0.1:0\n', '  address: 0.0.0.0:9292\n  adminAddress: 0.0.0.0:9292\n'),
+    env: SECRET,
+    problems: (t) => [`${at(t, '0.0.0.0:9292\nkube')} server.adminAddress: the admin listener needs its own address: the webhook port answers only /hook/* and /healthz`],
+  },
+  'a placeholder admin token while a kubeconfig is in reach': {
+    config: `${BASE.replace('  mode: dry-run', '  kubeconfig: kube.yaml')}admin:\n  token: { env: ADMIN_TOKEN }\n`,
+    files: { 'kube.yaml': kubeconfig() },
+    env: { ...SECRET, ADMIN_TOKEN: 'changeme' },
+    never: ['changeme'],
+    problems: (t) => [
+      `${at(t, '{ env: ADMIN')} admin.token: environment variable ADMIN_TOKEN holds a placeholder, not a secret, and fluxgate would send reconcile requests (kubernetes kubeconfig: $dir/kube.yaml (context test) → https://127.0.0.1:1): set ADMIN_TOKEN to the real secret, or try fluxgate without a cluster: fluxgate serve --dry-run`,
+    ],
+  },
+  'an admin token file that does not exist': {
+    config: `${BASE}admin:\n  token: { file: admin-token }\n`,
+    env: SECRET,
+    problems: (t) => [`${at(t, '{ file: admin')} admin.token: cannot read secret file admin-token: ENOENT`],
   },
   'a malformed GitLab signing token': {
     config: BASE.replace('targets:', '  - name: gitlab\n    type: gitlab\n    signingSecret: { env: GITLAB_SIGNING_TOKEN }\ntargets:'),

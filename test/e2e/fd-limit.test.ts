@@ -29,11 +29,11 @@ function hardLimit(): number {
 }
 
 /** Starts `fluxgate serve` under `prlimit --nofile=<nofile>`; returns its address and parsed log lines. */
-async function serveUnder(nofile: string): Promise<{ url: string; port: number; logged: () => Record<string, unknown>[] }> {
+async function serveUnder(nofile: string): Promise<{ url: string; adminUrl: string; port: number; logged: () => Record<string, unknown>[] }> {
   const configPath = join(dir.path, 'fluxgate.yaml');
   writeFileSync(
     configPath,
-    `server: { address: 127.0.0.1:0 }
+    `server: { address: 127.0.0.1:0, adminAddress: 127.0.0.1:0 }
 kubernetes: { mode: dry-run }
 providers:
   - { name: github, type: github, secret: { value: fd-limit-test-secret } }
@@ -55,14 +55,14 @@ providers:
         return [];
       }
     });
-  return { url: `http://127.0.0.1:${port}`, port, logged };
+  return { url: `http://127.0.0.1:${port}`, adminUrl: `http://${String(listening.admin)}`, port, logged };
 }
 
 test('soft limit 64 under a higher hard limit: it serves with the hard limit, logged once', async () => {
   const hard = Math.min(4096, hardLimit());
   expect(hard).toBeGreaterThan(64);
   const gateway = await serveUnder(`64:${hard}`);
-  expect(await (await fetch(`${gateway.url}/metrics`)).text()).toContain(`process_max_fds ${hard}\n`);
+  expect(await (await fetch(`${gateway.adminUrl}/metrics`)).text()).toContain(`process_max_fds ${hard}\n`);
   expect(gateway.logged().filter((line) => line.msg === 'open file limit')).toEqual([expect.objectContaining({ soft: hard, hard, maxConcurrentRequests: 512 })]);
   expect(gateway.logged().filter((line) => line.level === 'warn')).toEqual([]);
 });
@@ -75,7 +75,7 @@ test('hard limit 64: waiting requests are capped at 32 with a warning; the 33rd 
     open.push(connection);
     connection.write(head('POST /hook/github HTTP/1.1', { Host: 'gw', 'X-GitHub-Event': 'push', 'Content-Length': 100 }) + '{"ref":');
   }
-  await waitForSample(gateway.url, 'fluxgate_http_requests_in_flight', 32);
+  await waitForSample(gateway.adminUrl, 'fluxgate_http_requests_in_flight', 32);
   const refused = await fetch(`${gateway.url}/hook/github`, { method: 'POST', headers: { 'x-github-event': 'push' }, body: '{}' });
   expect(refused.status).toBe(503);
   expect(refused.headers.get('retry-after')).toMatch(/^[1-9][0-9]*$/);

@@ -19,7 +19,7 @@ beforeAll(async () => {
   cpSync(join(root, 'docs', 'examples', 'acme.ts'), join(work.path, 'plugins-acme.ts'));
   writeFileSync(
     join(work.path, 'fluxgate.yaml'),
-    `server: { address: 127.0.0.1:0 }
+    `server: { address: 127.0.0.1:0, adminAddress: 127.0.0.1:0 }
 kubernetes: { mode: dry-run }
 pluginsDir: .
 providers:

@@ -28,7 +28,7 @@ test('SIGTERM flushes the pending trailing patch before exiting 0', async () => 
   const configPath = join(dir.path, 'fluxgate.yaml');
   writeFileSync(
     configPath,
-    `server: { address: 127.0.0.1:0 }
+    `server: { address: 127.0.0.1:0, adminAddress: 127.0.0.1:0 }
 kubernetes: { mode: kubeconfig, kubeconfig: ${kubeconfig} }
 reconcile: { debounce: 1h }
 providers:
@@ -60,7 +60,7 @@ test('a webhook whose body completes after shutdown began is refused with 503, n
   const clock = manualClock(Date.now());
   const kubeconfig = kube.writeKubeconfig(dir.path);
   const gateway = await startTestGateway({
-    config: `server: { address: 127.0.0.1:0, shutdownTimeout: 30s }
+    config: `server: { address: 127.0.0.1:0, adminAddress: 127.0.0.1:0, shutdownTimeout: 30s }
 kubernetes: { mode: kubeconfig, kubeconfig: ${kubeconfig} }
 reconcile: { debounce: 1h }
 providers:

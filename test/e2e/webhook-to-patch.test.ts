@@ -113,7 +113,7 @@ describe('a signed GitHub push', () => {
       patch!.body.metadata.annotations[REQUESTED_AT],
     );
     await logged('reconcile requested');
-    expect(await (await fetch(`${gateway.url}/metrics`)).text()).toContain('fluxgate_reconcile_requests_total{kind="GitRepository",outcome="success"} 1');
+    expect(await (await fetch(`${gateway.adminUrl}/metrics`)).text()).toContain('fluxgate_reconcile_requests_total{kind="GitRepository",outcome="success"} 1');
   });
 
   test('100 pushes in a burst patch the object exactly twice', async () => {
@@ -129,7 +129,7 @@ describe('a signed GitHub push', () => {
     expect(kube.patches).toHaveLength(2);
     const [first, second] = kube.patches.map((patch) => patch.body.metadata.annotations[REQUESTED_AT]);
     expect(first).not.toBe(second);
-    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    const metrics = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
     expect(metrics).toContain('fluxgate_debounce_coalesced_total 98');
     expect(metrics).toContain('fluxgate_webhook_requests_total{provider="github",type="github",event="push",outcome="accepted"} 100');
   });
@@ -142,7 +142,7 @@ describe('a signed GitHub push', () => {
     expect(body.error).toMatch(/signature/);
     expect(JSON.stringify(body)).not.toContain(GITHUB_SECRET);
     expect(gateway.log.lines.map((line) => line.msg)).not.toContain('webhook accepted');
-    expect(await (await fetch(`${gateway.url}/metrics`)).text()).toContain('fluxgate_reconcile_pending 0');
+    expect(await (await fetch(`${gateway.adminUrl}/metrics`)).text()).toContain('fluxgate_reconcile_pending 0');
     expect(kube.patches).toHaveLength(0);
   });
 
@@ -200,7 +200,7 @@ describe('HTTP contract', () => {
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
     expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
-    expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${gateway.adminUrl}/readyz`)).status).toBe(200);
   });
 
   test('a body over maxBodySize is refused with 413 by its Content-Length', async () => {
@@ -233,13 +233,13 @@ describe('HTTP contract', () => {
     await post(gateway.hook('github'), githubWebhook('wrong'));
     await post(gateway.hook('gitlab'), gitlabWebhook('wrong-token'));
     await patchesArrive(1);
-    const page = await (await fetch(`${gateway.url}/`)).text();
+    const page = await (await fetch(`${gateway.adminUrl}/`)).text();
     expect(page).toContain('/hook/github');
     expect(page).toContain('GitRepository flux-system/app');
-    const deliveries = (await (await fetch(`${gateway.url}/api/deliveries`)).json()) as { deliveries: { outcome: string; objects: { state: string }[] }[] };
+    const deliveries = (await (await fetch(`${gateway.adminUrl}/api/deliveries`)).json()) as { deliveries: { outcome: string; objects: { state: string }[] }[] };
     expect(deliveries.deliveries.map((item) => item.outcome)).toEqual(['rejected', 'rejected', 'accepted']);
     await logged('reconcile requested');
-    const everything = [page, JSON.stringify(deliveries), await (await fetch(`${gateway.url}/metrics`)).text(), JSON.stringify(gateway.log.lines)].join('\n');
+    const everything = [page, JSON.stringify(deliveries), await (await fetch(`${gateway.adminUrl}/metrics`)).text(), JSON.stringify(gateway.log.lines)].join('\n');
     for (const secret of [GITHUB_SECRET, GITLAB_TOKEN, SIGNING_TOKEN]) expect(everything).not.toContain(secret);
   });
 });
@@ -272,7 +272,7 @@ describe('GitLab', () => {
     // The id headers are not signed: a replay can change them, but not webhook-id.
     const replay = await post(gateway.hook('gitlab'), { body: hook.body, headers: { ...hook.headers, 'idempotency-key': crypto.randomUUID(), 'x-gitlab-webhook-uuid': crypto.randomUUID() } });
     expect({ status: replay.status, body: await replay.json() }).toEqual({ status: 200, body: { ignored: 'duplicate delivery' } });
-    const { deliveries } = (await (await fetch(`${gateway.url}/api/deliveries`)).json()) as { deliveries: { deliveryId: string; outcome: string }[] };
+    const { deliveries } = (await (await fetch(`${gateway.adminUrl}/api/deliveries`)).json()) as { deliveries: { deliveryId: string; outcome: string }[] };
     expect(deliveries.map((delivery) => [delivery.deliveryId, delivery.outcome])).toEqual([[id, 'ignored'], [id, 'accepted']]);
     expect(kube.patches).toHaveLength(1);
   });
@@ -297,7 +297,7 @@ describe('reconcile', () => {
     expect(kube.object('source.toolkit.fluxcd.io/v1', 'GitRepository', 'flux-system', 'app').metadata.annotations[REQUESTED_AT]).toBe(
       kube.patches[2]!.body.metadata.annotations[REQUESTED_AT],
     );
-    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    const metrics = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
     expect(metrics).toContain('fluxgate_reconcile_retries_total{kind="GitRepository",reason="throttled"} 1');
     expect(metrics).toContain('fluxgate_reconcile_retries_total{kind="GitRepository",reason="server_error"} 1');
     expect(metrics).toContain('fluxgate_reconcile_requests_total{kind="GitRepository",outcome="success"} 1');
@@ -312,7 +312,7 @@ describe('reconcile', () => {
     await patchesArrive(1);
     await logged('patch failed');
     expect(kube.patches).toHaveLength(1);
-    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    const metrics = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
     expect(metrics).toContain('fluxgate_reconcile_requests_total{kind="GitRepository",outcome="not_found"} 1');
     expect(metrics).not.toContain('fluxgate_reconcile_retries_total{');
     expect(gateway.log.lines.find((line) => line.msg === 'patch failed')).toMatchObject({ object: 'GitRepository flux-system/gone', outcome: 'not_found' });
@@ -384,7 +384,7 @@ describe('status page', () => {
     hook.headers['x-github-event'] = '<script>alert(1)</script>';
     hook.headers['x-github-delivery'] = '"><img src=x onerror=alert(2)>';
     expect((await post(gateway.hook('github'), hook)).status).toBe(401);
-    const page = await (await fetch(`${gateway.url}/`)).text();
+    const page = await (await fetch(`${gateway.adminUrl}/`)).text();
     expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(page).not.toContain('<script>');
     expect(page).not.toContain('<img');

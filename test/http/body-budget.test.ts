@@ -24,7 +24,7 @@ function start(): Promise<TestGateway> {
 }
 
 async function metrics(): Promise<string> {
-  return (await fetch(`${gateway.url}/metrics`)).text();
+  return (await fetch(`${gateway.adminUrl}/metrics`)).text();
 }
 
 async function bytesInFlight(): Promise<number> {
@@ -51,7 +51,7 @@ function paddedPush(size: number): OutgoingWebhook {
 }
 
 function waitForGauge(bytes: number): Promise<void> {
-  return waitForSample(gateway.url, 'fluxgate_http_body_bytes_in_flight', bytes);
+  return waitForSample(gateway.adminUrl, 'fluxgate_http_body_bytes_in_flight', bytes);
 }
 
 test('a declared length that does not fit beside one held body is refused 503, counted, and not remembered', async () => {

@@ -15,7 +15,7 @@ let gateway: TestGateway;
 afterEach(() => gateway.stop());
 
 async function metrics(): Promise<string> {
-  return (await fetch(`${gateway.url}/metrics`)).text();
+  return (await fetch(`${gateway.adminUrl}/metrics`)).text();
 }
 
 async function startWithClock(server: string[] = []): Promise<ManualClock> {
@@ -45,7 +45,7 @@ for (const framing of ['Content-Length', 'chunked'] as const) {
     expect(response.status).toBe(408);
     expect(response.headers.connection).toBe('close');
     await connection.waitClosed();
-    await waitForSample(gateway.url, 'fluxgate_http_body_bytes_in_flight', 0);
+    await waitForSample(gateway.adminUrl, 'fluxgate_http_body_bytes_in_flight', 0);
     expect(await metrics()).toContain('fluxgate_webhook_requests_total{provider="github",type="github",event="unknown",outcome="timeout"} 1');
     expect(gateway.log.lines.find((line) => line.msg === 'webhook rejected' && line.status === 408)).toMatchObject({ provider: 'github' });
   });

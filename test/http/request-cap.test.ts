@@ -17,11 +17,11 @@ afterEach(async () => {
 });
 
 async function metrics(): Promise<string> {
-  return (await fetch(`${gateway.url}/metrics`)).text();
+  return (await fetch(`${gateway.adminUrl}/metrics`)).text();
 }
 
 function waitForInFlight(count: number): Promise<void> {
-  return waitForSample(gateway.url, 'fluxgate_http_requests_in_flight', count);
+  return waitForSample(gateway.adminUrl, 'fluxgate_http_requests_in_flight', count);
 }
 
 async function holdHook(): Promise<RawConnection> {
@@ -42,7 +42,7 @@ test('beyond maxConcurrentRequests a hook gets 503 + Retry-After at once; probes
   expect(refused.status).toBe(503);
   expect(refused.headers.get('retry-after')).toMatch(/^[1-9][0-9]*$/);
   expect(refused.headers.get('connection')).toBe('close');
-  expect((await fetch(`${gateway.url}/readyz`)).status).toBe(503);
+  expect((await fetch(`${gateway.adminUrl}/readyz`)).status).toBe(503);
   expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
   const text = await metrics();
   expect(text).toContain('fluxgate_webhook_requests_total{provider="github",type="github",event="unknown",outcome="unavailable"} 1');
@@ -52,5 +52,5 @@ test('beyond maxConcurrentRequests a hook gets 503 + Retry-After at once; probes
   open.shift()!.destroy();
   await waitForInFlight(1);
   expect((await post(gateway.hook('github'), githubWebhook(SECRET))).status).toBe(202);
-  expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200);
+  expect((await fetch(`${gateway.adminUrl}/readyz`)).status).toBe(200);
 });

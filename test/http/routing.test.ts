@@ -51,7 +51,7 @@ describe('over plain HTTP', () => {
     expect(response.status).toBe(202);
     const page = await rawExchange(gateway.port, head('GET http://x/hook/metrics HTTP/1.1', { Host: 'x', Connection: 'close' }));
     expect(page.status).toBe(404);
-    const metrics = await rawExchange(gateway.port, head('GET http://x/metrics HTTP/1.1', { Host: 'x', Connection: 'close' }));
+    const metrics = await rawExchange(Number(new URL(gateway.adminUrl).port), head('GET http://x/metrics HTTP/1.1', { Host: 'x', Connection: 'close' }));
     expect(metrics.status).toBe(200);
     expect(metrics.body).toContain('fluxgate_webhook_requests_total');
   });

@@ -13,7 +13,7 @@ let gateway: TestGateway;
 afterEach(() => gateway.stop());
 
 async function metrics(): Promise<string> {
-  return (await fetch(`${gateway.url}/metrics`)).text();
+  return (await fetch(`${gateway.adminUrl}/metrics`)).text();
 }
 
 test('Content-Length: 10 GiB on a hook is answered 413 by fluxgate, counted and logged, without waiting for the body', async () => {

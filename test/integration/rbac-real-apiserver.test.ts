@@ -140,7 +140,7 @@ describe('deploy/rbac.yaml', () => {
     await cluster.apply(gitRepository(ns, 'app'));
     const kubeconfig = cluster.writeKubeconfig({ token: tokenRequest.body.status.token, context: 'shipped-sa' });
     gateway = await startGateway(gatewayConfig({ kubeconfig, resources: [{ kind: 'GitRepository', name: 'app', namespace: ns }] }));
-    expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200); // discovery is allowed without a rule
+    expect((await fetch(`${gateway.adminUrl}/readyz`)).status).toBe(200); // discovery is allowed without a rule
     await push(gateway);
     await outcomeReaches(gateway, 'GitRepository', 'success', 1);
     expect((await annotationsOf(cluster, GIT_REPOSITORY, ns, 'app'))[REQUESTED_AT]).toMatch(RFC3339_NANO);
@@ -165,7 +165,7 @@ describe('a token bound only to the shipped ClusterRole', () => {
         { kind: 'Kustomization', namespace: ns, matchLabels: { app: 'my-app' } },
       ],
     }));
-    expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${gateway.adminUrl}/readyz`)).status).toBe(200);
     await eventually('the start-up permission check', () => gateway!.log.lines.some((l) => l.msg === 'kubernetes permissions checked'));
     expect(gateway.log.lines.find((l) => l.msg === 'kubernetes permissions checked')).toMatchObject({ missing: 0 });
     await push(gateway);

@@ -38,7 +38,7 @@ describe('a signed push against a real API server', () => {
     await cluster.apply(gitRepository(ns, 'app', { annotations: { 'example.com/owner': 'team-a' } }));
     const clock = manualClock(Date.now());
     gateway = await startGateway(gatewayConfig({ kubeconfig: adminKubeconfig, debounce: '100ms', resources: [{ kind: 'GitRepository', name: 'app', namespace: ns }] }), undefined, clock);
-    expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${gateway.adminUrl}/readyz`)).status).toBe(200);
 
     const firstPushAt = clock.now();
     await push(gateway);
@@ -118,7 +118,7 @@ describe('a signed push against a real API server', () => {
     expect(metricValue(metrics, 'fluxgate_reconcile_pending')).toBe(0);
     expect(metrics).not.toContain('fluxgate_reconcile_retries_total{');
     expect(await gateway.shutdown()).toEqual({ unfinished: 0 });
-    const after = await (await gateway.handle(new Request('http://fluxgate/metrics'))).text();
+    const after = await (await gateway.handleAdmin(new Request('http://fluxgate/metrics'))).text();
     expect(after).not.toContain('fluxgate_reconcile_retries_total{');
     expect(metricValue(after, 'fluxgate_reconcile_requests_total', '{kind="GitRepository",outcome="not_found"}')).toBe(1);
     expect(gateway.log.lines.filter((l) => l.msg === 'patch failed, retrying')).toEqual([]);
@@ -141,7 +141,7 @@ describe('connection problems are reported, not hidden', () => {
     expect(String(startup?.reason)).toContain(cluster.server);
     expect(String(startup?.reason)).toMatch(/SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT/);
 
-    const ready = await fetch(`${gateway.url}/readyz`);
+    const ready = await fetch(`${gateway.adminUrl}/readyz`);
     expect(ready.status).toBe(503);
     const body = (await ready.json()) as { ready: boolean; reason: string };
     expect(body.ready).toBe(false);
@@ -165,7 +165,7 @@ describe('connection problems are reported, not hidden', () => {
     const kubeconfig = cluster.writeKubeconfig({ token: badToken, context: 'bad-token' });
     gateway = await startGateway(gatewayConfig({ kubeconfig, resources: [{ kind: 'GitRepository', name: 'app', namespace: ns }] }));
 
-    const ready = await fetch(`${gateway.url}/readyz`);
+    const ready = await fetch(`${gateway.adminUrl}/readyz`);
     expect(ready.status).toBe(503);
     const body = (await ready.json()) as { reason: string };
     expect(body.reason).toContain('401');

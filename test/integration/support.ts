@@ -119,7 +119,7 @@ export async function eventually<T>(
 }
 
 export async function metricsText(gateway: TestGateway): Promise<string> {
-  return (await fetch(`${gateway.url}/metrics`)).text();
+  return (await fetch(`${gateway.adminUrl}/metrics`)).text();
 }
 
 /** Value of one series (exact label text, e.g. `{kind="GitRepository",outcome="success"}`), 0 when absent. */

@@ -35,6 +35,7 @@ export async function startTestGateway(options: {
     clock: options.clock,
     random: () => 0.5,
     address: '127.0.0.1:0',
+    adminAddress: '127.0.0.1:0',
   });
   return {
     ...gateway,

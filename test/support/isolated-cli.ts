@@ -34,6 +34,8 @@ export async function runIsolated(args: string[], options: { cwd: string; home?:
 export interface RunningServe {
   /** The address it listens on, from its "fluxgate listening" log line. */
   url: string;
+  /** The admin listener's address, from the same line. */
+  adminUrl: string;
   /** Every stderr line read so far. */
   lines: string[];
   /** SIGTERM, then the exit code. */
@@ -46,9 +48,10 @@ export async function startIsolatedServe(args: string[], options: { cwd: string;
   const lines: string[] = [];
   try {
     const listening = await waitForLogLine(child.stderr, (line) => line.msg === 'fluxgate listening', lines);
-    const address = String(listening.address);
+    const reachable = (address: unknown) => `http://${String(address).replace(/^0\.0\.0\.0:/, '127.0.0.1:')}`;
     return {
-      url: `http://${address.replace(/^0\.0\.0\.0:/, '127.0.0.1:')}`,
+      url: reachable(listening.address),
+      adminUrl: reachable(listening.admin),
       lines,
       async stop() {
         child.kill('SIGTERM');
