@@ -12,6 +12,7 @@ import { createMetrics } from '../observe/metrics.ts';
 import { createReconcileReporter, createWebhookReporter } from '../observe/reporters.ts';
 import { addressBlocks, compileProviders } from '../pipeline/compile.ts';
 import { createDeliveryDeduper } from '../pipeline/dedupe.ts';
+import { createRouteTable } from '../pipeline/route-table.ts';
 import { createTicketMinter } from '../pipeline/tickets.ts';
 import { systemClock, type Clock } from '../reconcile/clock.ts';
 import { createDispatcher } from '../reconcile/dispatcher.ts';
@@ -118,9 +119,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // 1.3 MiB and still 15 distinct deliveries a second for the whole window. Dedupe only spares benign
   // redeliveries (a GitHub delivery id is not signed): losing an id under a flood costs one spare reconcile.
   const deduper = createDeliveryDeduper({ ttlMs: dedupeWindowMs, maxEntriesPerProvider: 10_000, now: () => clock.now() });
-  const providers = compileProviders(config, loaded.providers, { defaultApiVersion, annotationFor });
-
-  const providerEvents = new Map([...providers.values()].map((provider) => [provider.name, provider.events]));
+  const routes = createRouteTable(['config']);
+  routes.replace('config', [...compileProviders(config, loaded.providers, { defaultApiVersion, annotationFor }).values()]);
   let accepting = true;
   let lastReady = { at: -Infinity, result: { ready: false, reason: 'not checked yet' } as Readiness };
   async function readiness(): Promise<Readiness> {
@@ -138,14 +138,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (!startup.ready) log.error('the Kubernetes API does not answer; /readyz reports 503 until it does', { reason: startup.reason });
   else if (!dryRun) {
     // Targets are shared between providers: each selector once.
-    const selectors = new Map([...providers.values()].flatMap((provider) => provider.targets.all.flatMap((target) => target.selectors)).map((selector) => [selector.key, selector]));
+    const selectors = new Map(routes.all().flatMap((provider) => provider.targets.all.flatMap((target) => target.selectors)).map((selector) => [selector.key, selector]));
     void warnAboutPermissions(client, [...selectors.values()], log);
   }
 
   const startedAt = new Date(clock.now()).toISOString();
   const maxConcurrentRequests = fitRequestCap(config.server.maxConcurrentRequests, log);
   const apps = createHttpApps({
-    providers: new Map([...providers.values()].map((provider) => [provider.route, provider])),
+    routes,
     ...(config.server.trustedProxies ? { trustedProxies: addressBlocks(config.server.trustedProxies) } : {}),
     webhook: { reconciler, seen: (provider, id) => deduper.seen(provider, id), mintTicket, accepting: () => accepting, reporter: webhookReporter, now: () => clock.now(), retryAfterSeconds: 5 },
     limits: { ...config.server, maxConcurrentRequests },
@@ -156,7 +156,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     accepting: () => accepting,
     readiness,
     statusPage: () =>
-      renderStatusPage({ version: options.version, kubernetes: `${connection.mode}: ${connection.describe}`, config, events: providerEvents, deliveries: deliveries.recent(), startedAt }),
+      renderStatusPage({ version: options.version, kubernetes: `${connection.mode}: ${connection.describe}`, config, events: new Map(routes.all().map((provider) => [provider.name, provider.events])), deliveries: deliveries.recent(), startedAt }),
     admin: { token: loaded.adminToken, statusPage: config.admin.statusPage },
   });
 
@@ -170,7 +170,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     await server.stop();
     throw error;
   }
-  log.info('fluxgate listening', { address: server.address, admin: admin.address, providers: [...providers.keys()], targets: config.targets.length, tls: Boolean(tls) });
+  log.info('fluxgate listening', { address: server.address, admin: admin.address, providers: routes.all().map((provider) => provider.name), targets: config.targets.length, tls: Boolean(tls) });
 
   let stopping: Promise<{ unfinished: number }> | undefined;
   return {

@@ -3,7 +3,7 @@
  * bodies to the pipeline and renders its answers. The decisions about a webhook stay in
  * `pipeline/handle-webhook.ts`; what this layer needs arrives in `HttpDeps`.
  */
-import type { ProviderRuntime } from '../pipeline/compile.ts';
+import type { RouteTable } from '../pipeline/route-table.ts';
 import type { BlockList } from 'node:net';
 import { handleWebhook, type WebhookAnswer, type WebhookDeps } from '../pipeline/handle-webhook.ts';
 import type { DeliveryLog } from '../observe/delivery-log.ts';
@@ -30,8 +30,8 @@ export interface HttpLimits {
 }
 
 export interface HttpDeps {
-  /** Providers by route (`/hook/<name>` or their configured `path`). */
-  providers: ReadonlyMap<string, ProviderRuntime>;
+  /** Providers by route (`/hook/<name>` or their configured `path`); may change between requests. */
+  routes: Pick<RouteTable, 'get'>;
   /** Proxies whose `X-Forwarded-For` is believed, for providers' `allowedSources`. */
   trustedProxies?: BlockList;
   webhook: WebhookDeps;
@@ -96,7 +96,7 @@ function limitMetrics(budget: BodyBudget, gate: RequestGate) {
  * Bun.serve({ fetch: (request) => apps.webhook.handle(request) });
  */
 export function createHttpApps(deps: HttpDeps): HttpApps {
-  const { providers, metrics, limits, log } = deps;
+  const { routes, metrics, limits, log } = deps;
   // A body larger than the whole budget could never be read; such a body is refused as too large.
   const maxBodySize = Math.min(limits.maxBodySize, limits.maxBodyBytesInFlight);
   if (maxBodySize < limits.maxBodySize) {
@@ -116,7 +116,8 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
   };
 
   async function hook(request: Request, path: string, peer: string | undefined): Promise<Response> {
-    const provider = providers.get(path);
+    // Looked up once: the delivery keeps this provider even if the routes change while its body is read.
+    const provider = routes.get(path);
     if (!provider) return refuse(request, 404, { error: `no provider at ${path.slice(0, 140)}` });
     if (request.method !== 'POST') return refuse(request, 405, { error: 'use POST' }, { allow: 'POST' });
     const started = performance.now();

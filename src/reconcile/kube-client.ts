@@ -40,9 +40,29 @@ export class KubeError extends Error {
   }
 }
 
+/**
+ * The transport under KubeClient, for the modules that need more than its methods (watches, Events, status
+ * write-back): the same credentials, TLS settings and error messages. Paths are absolute API paths.
+ */
+export interface KubeApi {
+  readonly target: string;
+  /** One JSON request; the parsed body of a 2xx answer (undefined when `wantBody` is false). Failures are KubeErrors. */
+  request(method: string, path: string, init: { body?: string; contentType?: string; signal?: AbortSignal; wantBody: boolean }): Promise<any>;
+  /**
+   * A long-lived GET (a watch): the 2xx response, its body left for the caller to read. No client timeout once
+   * the headers have arrived: `signal` ends it. Failures before the body are KubeErrors, as for `request`.
+   */
+  stream(path: string, signal: AbortSignal): Promise<Response>;
+  /** `/apis/<group>/<version>/[namespaces/<ns>/]<plural>`, from API discovery; every namespace when `namespace` is undefined. */
+  collectionPath(apiVersion: string, kind: string, namespace?: string): Promise<string>;
+  /** Forgets what API discovery said about `apiVersion`, so a kind installed since is found by the next call. */
+  forgetDiscovery(apiVersion: string): void;
+}
+
 export interface KubeClient {
   /** The API server URL, e.g. `https://127.0.0.1:6443`; for logs and the status page, never with credentials. */
   readonly target: string;
+  readonly api: KubeApi;
   /** Checks that the API server answers and accepts the credentials (GET /api, which needs authentication). */
   ping(signal?: AbortSignal): Promise<void>;
   /** Names of the objects of `kind` in `namespace` whose labels match every entry of `matchLabels`. */
@@ -124,6 +144,31 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
 
   /** One request; returns the parsed JSON body of a 2xx answer (or undefined if `wantBody` is false). */
   async function request(method: string, path: string, init: { body?: string; contentType?: string; signal?: AbortSignal; wantBody: boolean }): Promise<any> {
+    return send(method, path, init, async (res, what) => {
+      if (!init.wantBody) {
+        await res.arrayBuffer(); // drain, so the connection goes back to the pool
+        return undefined;
+      }
+      const text = await res.text();
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw new KubeError(`${what} on ${target}: the answer is not JSON (is it a Kubernetes API server?)`, 'http', res.status);
+      }
+    });
+  }
+
+  /** A watch: the timeout covers the headers only; the body is the caller's, ended by `signal`. */
+  function stream(path: string, signal: AbortSignal): Promise<Response> {
+    return send('GET', path, { signal, headersOnly: true }, async (res) => res);
+  }
+
+  async function send<T>(
+    method: string,
+    path: string,
+    init: { body?: string; contentType?: string; signal?: AbortSignal; headersOnly?: boolean },
+    read: (res: Response, what: string) => Promise<T>,
+  ): Promise<T> {
     const what = `${method} ${path}`;
     let token: string | undefined;
     try {
@@ -135,8 +180,10 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     if (token) headers.Authorization = `Bearer ${token}`;
     if (init.contentType) headers['Content-Type'] = init.contentType;
 
-    const timeout = AbortSignal.timeout(options.timeoutMs);
-    const signal = init.signal ? AbortSignal.any([timeout, init.signal]) : timeout;
+    // A watch's timeout must stop once its headers are in; AbortSignal.timeout cannot be cancelled, a timer can.
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), options.timeoutMs);
+    const signal = init.signal ? AbortSignal.any([timeout.signal, init.signal]) : timeout.signal;
     try {
       const res = await doFetch(`${target}${path}`, {
         method, headers, body: init.body, signal, redirect: 'manual',
@@ -147,21 +194,15 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
         const text = await res.text();
         throw httpError(what, res.status, text, res.headers.get('retry-after'));
       }
-      if (!init.wantBody) {
-        await res.arrayBuffer(); // drain, so the connection goes back to the pool
-        return undefined;
-      }
-      const text = await res.text();
-      try {
-        return JSON.parse(text);
-      } catch {
-        throw new KubeError(`${what} on ${target}: the answer is not JSON (is it a Kubernetes API server?)`, 'http', res.status);
-      }
+      if (init.headersOnly) clearTimeout(timer);
+      return await read(res, what);
     } catch (e) {
       if (e instanceof KubeError) throw e;
-      if (init.signal?.aborted && !timeout.aborted) throw init.signal.reason; // the caller gave up: its own reason
-      if (timeout.aborted) throw new KubeError(`no answer from ${target} within ${options.timeoutMs}ms (${what})`, 'timeout');
+      if (init.signal?.aborted && !timeout.signal.aborted) throw init.signal.reason; // the caller gave up: its own reason
+      if (timeout.signal.aborted) throw new KubeError(`no answer from ${target} within ${options.timeoutMs}ms (${what})`, 'timeout');
       throw transportError(what, e);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -228,14 +269,23 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     return { plural: found.name, namespaced: found.namespaced };
   }
 
-  async function collectionPath(apiVersion: string, kind: string, namespace: string): Promise<string> {
+  async function collectionPath(apiVersion: string, kind: string, namespace?: string): Promise<string> {
     const r = await resource(apiVersion, kind);
     const root = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-    return r.namespaced ? `${root}/namespaces/${encodeURIComponent(namespace)}/${r.plural}` : `${root}/${r.plural}`;
+    return r.namespaced && namespace !== undefined ? `${root}/namespaces/${encodeURIComponent(namespace)}/${r.plural}` : `${root}/${r.plural}`;
   }
+
+  const api: KubeApi = {
+    target,
+    request,
+    stream,
+    collectionPath,
+    forgetDiscovery: (apiVersion) => void discovery.delete(apiVersion),
+  };
 
   return {
     target,
+    api,
     async ping(signal) {
       await request('GET', '/api', { signal, wantBody: false });
     },

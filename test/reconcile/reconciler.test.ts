@@ -5,6 +5,7 @@
 import { describe, expect, test } from 'bun:test';
 import { createDispatcher } from '../../src/reconcile/dispatcher.ts';
 import { createRequestedAtClock } from '../../src/reconcile/kinds.ts';
+import { createDryRunClient } from '../../src/reconcile/dry-run-client.ts';
 import { KubeError, type KubeClient, type ObjectRef } from '../../src/reconcile/kube-client.ts';
 import { createLabelSelection } from '../../src/reconcile/label-selection.ts';
 import { createReconciler, type ObjectSelector, type PatchOutcome, type PatchReport, type ReconcileReporter, type Ticket } from '../../src/reconcile/reconciler.ts';
@@ -49,6 +50,7 @@ function setup(options: { maxPending?: number; maxTrackedTickets?: number; liste
   const lists: number[] = [];
   const client: KubeClient = {
     target: 'test',
+    api: createDryRunClient().api,
     ping: async () => {},
     canI: async () => true,
     listNames: async () => {
