@@ -114,12 +114,12 @@ export const RegisterConfig = T.Object(
     organization: T.Optional(T.String({ pattern: '^[^/\\s]+$', description: 'an organization name' })),
     /** GitLab: `group/project` paths (subgroups allowed) or numeric ids; `discovered` as for repositories. */
     projects: T.Optional(
-      T.Union([T.Literal('discovered'), T.Array(T.String({ pattern: '^([0-9]+|[^/\\s]+(/[^/\\s]+)+)$' }), { minItems: 1 })], {
+      T.Union([T.Literal('discovered'), T.Array(T.Union([T.Integer({ minimum: 1 }), T.String({ pattern: '^([0-9]+|[^/\\s]+(/[^/\\s]+)+)$' })]), { minItems: 1 })], {
         description: 'a list of group/project paths or ids, or "discovered"',
       }),
     ),
     /** GitLab: group hooks (`group` or `group/subgroup`), covering every project below the group. */
-    groups: T.Optional(T.Array(T.String({ pattern: '^[^/\\s]+(/[^/\\s]+)*$', description: 'a group path or id' }), { minItems: 1 })),
+    groups: T.Optional(T.Array(T.Union([T.Integer({ minimum: 1 }), T.String({ pattern: '^[^/\\s]+(/[^/\\s]+)*$' })], { description: 'a group path or id' }), { minItems: 1 })),
     /** Reconcile this provider's hooks once when `serve` starts (as `serve --register` does for every provider). */
     onStart: T.Optional(T.Boolean()),
   },

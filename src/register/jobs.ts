@@ -44,7 +44,7 @@ function scopesOf(spec: HostSpec, register: NonNullable<ProviderConfig['register
   return spec.scopeKeys.flatMap((key) => {
     const value = register[key];
     if (value === undefined || value === 'discovered') return [];
-    return (Array.isArray(value) ? value : [value]).map((name) => ({ kind: SCOPE_KINDS[key], name }));
+    return (Array.isArray(value) ? value : [value]).map((name) => ({ kind: SCOPE_KINDS[key], name: String(name) }));
   });
 }
 
