@@ -112,15 +112,15 @@ export async function registerOnStart(options: Omit<RegisterOptions, 'dryRun' | 
   const { log } = options;
   try {
     const prepared = await prepare(options, (provider) => options.all || provider.register?.onStart === true);
-    if ('nothing' in prepared) {
+    if ('nothing' in prepared || ('jobs' in prepared && prepared.jobs.length === 0)) {
       if (options.all) log.warn('serve --register: no provider has a register block, nothing to register');
+      else log.debug('webhook registration: no provider asks for it at start-up (register.onStart)');
       return;
     }
     if ('error' in prepared) {
       log.error('webhook registration skipped: config problems', { problems: prepared.error.message.split('\n') });
       return;
     }
-    if (prepared.jobs.length === 0) return;
     const flags = { dryRun: false, prune: options.prune === true, rotateSecret: options.rotateSecret === true };
     const rows = await sync(prepared.jobs, prepared.prefix, flags, deps, (wait) => log.warn('webhook registration rate-limited', { ...wait }), (row) => {
       const fields = { provider: row.provider, scope: `${row.scope.kind} ${row.scope.name}`, action: row.action, hookId: row.hookId, url: row.url, changes: row.fields, note: row.note };
