@@ -69,9 +69,9 @@ async function serve(flags: ServeFlags, command: Command, io: Io): Promise<numbe
   }
   const running = gateway;
   // Webhook registration at start-up runs beside serving: logged, never fatal.
-  void import('./commands/register.ts').then(async ({ registerOnStart, systemRegisterDeps }) =>
-    registerOnStart({ path, builtins: await builtins(), env: io.env, all: flags.register === true, log }, systemRegisterDeps),
-  );
+  void import('./commands/register.ts')
+    .then(async ({ registerOnStart, systemRegisterDeps }) => registerOnStart({ path, builtins: await builtins(), env: io.env, all: flags.register === true, log }, systemRegisterDeps))
+    .catch((error: Error) => log.error('webhook registration failed', { error: error.message }));
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       log.info('signal received', { signal });
