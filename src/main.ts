@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 /**
- * fluxgate command line: serve (the default), validate, send, version. Exit codes: 0 ok, 1 a config problem
+ * fluxgate command line: serve (the default), validate, send, register, version. Exit codes: 0 ok, 1 a config problem
  * or a failed run, 2 a usage problem. Each command is imported when it runs, so `validate`, `send` and
  * `version` do not load the HTTP server.
  */
@@ -25,6 +25,7 @@ interface ServeFlags {
   config?: string;
   dryRun?: boolean;
   fileOnly?: boolean;
+  register?: boolean;
 }
 
 /** The level FLUXGATE_LOG_LEVEL asks for (unset or empty: info), or the usage error it is. */
@@ -67,6 +68,10 @@ async function serve(flags: ServeFlags, command: Command, io: Io): Promise<numbe
     return 1;
   }
   const running = gateway;
+  // Webhook registration at start-up runs beside serving: logged, never fatal.
+  void import('./commands/register.ts')
+    .then(async ({ registerOnStart, systemRegisterDeps }) => registerOnStart({ path, builtins: await builtins(), env: io.env, all: flags.register === true, log }, systemRegisterDeps))
+    .catch((error: Error) => log.error('webhook registration failed', { error: error.message }));
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       log.info('signal received', { signal });
@@ -121,6 +126,21 @@ async function send(url: string | undefined, flags: SendFlags, command: Command,
   return runSend({ ...options, url: url!, providerType: flags.providerType! }, deps, io.out, io.err);
 }
 
+interface RegisterFlags {
+  config?: string;
+  dryRun?: boolean;
+  prune?: boolean;
+  rotateSecret?: boolean;
+  output: 'table' | 'json';
+}
+
+async function register(flags: RegisterFlags, command: Command, io: Io): Promise<number> {
+  checkLogLevel(command, io.env);
+  const path = configPath(command, flags.config, io.env);
+  const { runRegister, systemRegisterDeps } = await import('./commands/register.ts');
+  return runRegister({ path, builtins: await builtins(), env: io.env, ...flags }, systemRegisterDeps, io.out, io.err);
+}
+
 /** The command tree; `setExit` receives the exit code of the command that ran. */
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const version = `fluxgate ${packageJson.version}`;
@@ -138,6 +158,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   command('serve', 'verify webhooks and request reconciles (the default command)')
     .addOption(configOption())
     .option('--dry-run', 'log reconcile requests instead of sending them, whatever kubernetes.mode says')
+    .option('--register', "bring every provider's webhook registration in line once at start-up (fluxgate register)")
     .action(async (flags: ServeFlags, self: Command) => setExit(await serve(flags, self, io)));
 
   command('validate', 'check a config as serve would, without the network')
@@ -161,6 +182,14 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(new Option('--branch <branch>', 'a push to this branch (default: main)').conflicts('tag'))
     .addOption(new Option('--tag <tag>', 'a push of this tag (registry types: the image tag)').conflicts('branch'))
     .action(async (url: string | undefined, flags: SendFlags, self: Command) => setExit(await send(url, flags, self, io)));
+
+  command('register', "create or update each provider's webhook on its Git host, as the config says")
+    .addOption(configOption())
+    .option('--dry-run', 'print the plan, change nothing (exit 2 when there are changes)')
+    .option('--prune', "remove hooks that point at this gateway's URL but that no provider wants any more")
+    .option('--rotate-secret', 'send the configured secrets to existing hooks too (hosts never show them)')
+    .addOption(new Option('--output <format>', 'table (for people) or json (for scripts)').choices(['table', 'json']).default('table'))
+    .action(async (flags: RegisterFlags, self: Command) => setExit(await register(flags, self, io)));
 
   command('version', 'print the version').action(() => {
     io.out(version);

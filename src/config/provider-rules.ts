@@ -1,11 +1,12 @@
 /**
  * The rules of `providers[]` a schema cannot say: a known type, secrets and `allowUnsigned` that fit what the type
  * verifies with, `options` checked against the type's own schema, distinct names and routes, and source
- * addresses that parse.
+ * addresses that parse; a `register` block that fits its host.
  */
 import { isIP } from 'node:net';
 import { Value } from '@sinclair/typebox/value';
 import type { ProviderCodec } from '../pipeline/provider.ts';
+import { hookEventsFor, hostSpecOf, HOST_SPECS } from '../register/host-specs.ts';
 import type { RuleIssue } from './rules.ts';
 import type { Config, ProviderConfig } from './schema.ts';
 import { schemaProblems } from './schema-problems.ts';
@@ -55,6 +56,7 @@ export function checkProviders(config: Config, catalog: ReadonlyMap<string, Prov
       return;
     }
     issues.push(...checkSecrets(provider, codec, at));
+    if (provider.register) issues.push(...checkRegister(config, provider, codec, at));
     if (codec.options) {
       for (const problem of schemaProblems(codec.options, optionsOf(codec, provider.options))) {
         issues.push({ path: at('options', ...problem.at), atKey: problem.atKey, message: problem.message });
@@ -82,6 +84,47 @@ function checkSecrets(provider: ProviderConfig, codec: ProviderCodec<unknown>, a
     issues.push({ path: at('allowUnsigned'), atKey: true, message: `allowUnsigned has no effect when a secret is configured: remove one of them` });
   } else if (!configured && provider.allowUnsigned !== true) {
     issues.push({ path: at(), message: `provider "${provider.name}" needs ${codec.secretFields.join(' or ')} ({ env: NAME }, { file: PATH } or { value: "..." }), or allowUnsigned: true` });
+  }
+  return issues;
+}
+
+/** A `register` block: a host fluxgate can register on, where, with what (publicUrl, a secret, events it has). */
+function checkRegister(config: Config, provider: ProviderConfig, codec: ProviderCodec<unknown>, at: (...rest: (string | number)[]) => (string | number)[]): RuleIssue[] {
+  const register = provider.register!;
+  const spec = hostSpecOf(codec.id);
+  if (!spec) {
+    const known = Object.keys(HOST_SPECS).join(', ');
+    return [{ path: at('register'), atKey: true, message: `type "${codec.id}" cannot register webhooks: fluxgate register knows ${known}` }];
+  }
+  const issues: RuleIssue[] = [];
+  if (config.server.publicUrl === undefined) {
+    issues.push({ path: at('register'), atKey: true, message: 'register needs server.publicUrl: the address the host reaches fluxgate at (the hook URL is publicUrl + the route)' });
+  }
+  const scopeKeys = ['repositories', 'organization', 'projects', 'groups'] as const;
+  for (const key of scopeKeys) {
+    if (register[key] === undefined) continue;
+    if (!spec.scopeKeys.includes(key)) issues.push({ path: at('register', key), atKey: true, message: `${spec.title} registers on ${spec.scopeKeys.join(' or ')}, not ${key}` });
+    else if (register[key] === 'discovered') {
+      issues.push({ path: at('register', key), message: `"discovered" needs discovery: { enabled: true }, which this fluxgate does not have yet: list the ${key}` });
+    }
+  }
+  if (!spec.scopeKeys.some((key) => register[key] !== undefined)) {
+    issues.push({ path: at('register'), atKey: true, message: `register needs ${spec.scopeKeys.join(' or ')}: where to keep the webhook` });
+  }
+  if (spec.defaultApiUrl === undefined && register.apiUrl === undefined) {
+    issues.push({ path: at('register'), atKey: true, message: `${spec.title} has no public API to default to: set register.apiUrl (e.g. https://${spec.kind}.example.com/api/v1)` });
+  }
+  if (!codec.secretFields.some((field) => provider[field] !== undefined)) {
+    issues.push({ path: at('register'), atKey: true, message: `register needs ${codec.secretFields.join(' or ')}: a hook registered without one would let anyone trigger reconciles` });
+  }
+  const events = provider.events ?? codec.defaultEvents;
+  const { events: hookEvents, unknown } = hookEventsFor(spec, events);
+  for (const name of unknown) {
+    const index = provider.events?.indexOf(name) ?? -1;
+    issues.push({ path: index >= 0 ? at('events', index) : at('events'), message: `${spec.title} has no hook event for "${name}", so register cannot subscribe to it` });
+  }
+  if (unknown.length === 0 && hookEvents.length === 0) {
+    issues.push({ path: at('events'), message: `none of these events is one a ${spec.title} hook subscribes to: register would have nothing to ask for` });
   }
   return issues;
 }

@@ -54,6 +54,7 @@ export const ServerConfig = T.Object(
       .Decode(durationMs)
       .Encode(formatDuration),
     tls: T.Optional(T.Object({ certFile: T.String({ minLength: 1 }), keyFile: T.String({ minLength: 1 }) }, closed)),
+    /** The address hosts reach fluxgate at (behind a proxy or ingress); `fluxgate register` builds hook URLs from it. */
     publicUrl: T.Optional(T.String({ pattern: '^https?://', description: 'an http(s) URL' })),
     /** How long shutdown waits for in-flight patches before exiting anyway. */
     shutdownTimeout: duration('25s'),
@@ -94,6 +95,40 @@ export const ReconcileConfig = T.Object(
   { ...closed, default: {} },
 );
 
+/**
+ * `providers[].register`: where `fluxgate register` keeps this provider's webhook on the host, and the API token
+ * it uses. Which of the scope keys apply depends on the type (GitHub and Gitea: repositories, organization;
+ * GitLab: projects, groups); the rules check that.
+ */
+export const RegisterConfig = T.Object(
+  {
+    /** An API token allowed to manage webhooks (scopes per host in the README). Never printed. */
+    token: SecretRef,
+    /** The host's API: GitHub Enterprise Server (`https://HOST/api/v3`), self-managed GitLab, Gitea/Forgejo. */
+    apiUrl: T.Optional(T.String({ pattern: '^https?://[^\\s/]+', description: 'an http(s) URL' })),
+    /** GitHub, Gitea: `owner/repo` each; `discovered` takes them from the discovered Flux sources. */
+    repositories: T.Optional(
+      T.Union([T.Literal('discovered'), T.Array(T.String({ pattern: '^[^/\\s]+/[^/\\s]+$' }), { minItems: 1 })], {
+        description: 'a list of owner/repository, or "discovered"',
+      }),
+    ),
+    /** GitHub, Gitea: one organization hook covering every repository of the organization. */
+    organization: T.Optional(T.String({ pattern: '^[^/\\s]+$', description: 'an organization name' })),
+    /** GitLab: `group/project` paths (subgroups allowed) or numeric ids; `discovered` as for repositories. */
+    projects: T.Optional(
+      T.Union([T.Literal('discovered'), T.Array(T.Union([T.Integer({ minimum: 1 }), T.String({ pattern: '^([0-9]+|[^/\\s]+(/[^/\\s]+)+)$' })]), { minItems: 1 })], {
+        description: 'a list of group/project paths or ids, or "discovered"',
+      }),
+    ),
+    /** GitLab: group hooks (`group` or `group/subgroup`), covering every project below the group. */
+    groups: T.Optional(T.Array(T.Union([T.Integer({ minimum: 1 }), T.String({ pattern: '^[^/\\s]+(/[^/\\s]+)*$' })], { description: 'a group path or id' }), { minItems: 1 })),
+    /** Reconcile this provider's hooks once when `serve` starts (as `serve --register` does for every provider). */
+    onStart: T.Optional(T.Boolean()),
+  },
+  closed,
+);
+export type RegisterConfig = Static<typeof RegisterConfig>;
+
 export const ProviderConfig = T.Object(
   {
     name: Name,
@@ -113,6 +148,8 @@ export const ProviderConfig = T.Object(
     path: T.Optional(T.String({ pattern: '^/hook/[A-Za-z0-9._~-]{1,128}$', description: 'a path /hook/<letters, digits, . _ ~ ->' })),
     /** Addresses (CIDRs or single IPs) the provider accepts requests from; others get 401. */
     allowedSources: T.Optional(T.Array(T.String({ minLength: 1 }), { minItems: 1 })),
+    /** Keep this provider's webhook registered on the host (`fluxgate register`). */
+    register: T.Optional(RegisterConfig),
   },
   closed,
 );

@@ -1,0 +1,134 @@
+/**
+ * `fluxgate register`: makes the Git hosts' webhooks match the config (see src/register/), and `serve --register`
+ * / `register.onStart`: the same once at start-up, logged, never fatal. The config is loaded as `validate
+ * --file-only` loads it (no Kubernetes needed), then the register tokens and the provider secrets are resolved.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ConfigError } from '../config/validate.ts';
+import { formatPath } from '../config/yaml-source.ts';
+import type { ProviderConfig } from '../config/schema.ts';
+import type { Logger } from '../observe/log.ts';
+import type { ProviderFactory } from '../pipeline/provider.ts';
+import { hostFetch, type RateLimitWait } from '../register/host-fetch.ts';
+import { HOST_CLIENTS } from '../register/hosts.ts';
+import { gatewayPrefix, registerJobs, type RegisterJob } from '../register/jobs.ts';
+import { exitCode, renderJson, renderTable, summarize } from '../register/report.ts';
+import { syncHooks, type SyncRow } from '../register/sync-hooks.ts';
+import { reportConfigError } from './validate.ts';
+import { loadConfigFile } from './load-config.ts';
+
+export interface RegisterOptions {
+  /** The config file. */
+  path: string;
+  builtins: readonly ProviderFactory[];
+  env: Record<string, string | undefined>;
+  /** Print the plan, change nothing. */
+  dryRun?: boolean;
+  /** Remove hooks that point at this gateway but that the config no longer wants. */
+  prune?: boolean;
+  /** Send the configured secrets to existing hooks too. */
+  rotateSecret?: boolean;
+  output?: 'table' | 'json';
+  /** Reads secret files (default: the file system). */
+  readFile?: (path: string) => string;
+}
+
+/** Time and the network, injected: tests wait out a Retry-After without sleeping. */
+export interface RegisterDeps {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  fetch?: (request: Request) => Promise<Response>;
+}
+
+export const systemRegisterDeps: RegisterDeps = { now: () => Date.now(), sleep: (ms) => new Promise((done) => setTimeout(done, ms)) };
+
+type Prepared = { jobs: RegisterJob[]; prefix: string } | { error: ConfigError } | { nothing: string };
+
+/** Loads the file and resolves what the selected providers' registration needs. */
+async function prepare(options: RegisterOptions, select: (provider: ProviderConfig) => boolean): Promise<Prepared> {
+  let loaded;
+  try {
+    loaded = await loadConfigFile({ path: options.path, builtins: options.builtins, env: options.env, fileOnly: true });
+  } catch (error) {
+    if (error instanceof ConfigError) return { error };
+    throw error;
+  }
+  const { config, source, catalog } = loaded;
+  if (!config.providers.some((provider) => provider.register !== undefined)) {
+    return { nothing: `${options.path}: no provider has a register block, so there is nothing to register (README › Registering webhooks)` };
+  }
+  const baseDir = dirname(resolve(options.path));
+  const readFile = options.readFile ?? ((file: string) => readFileSync(file, 'utf8'));
+  const { jobs, problems } = registerJobs(config, catalog, { env: options.env, readFile: (file) => readFile(resolve(baseDir, file)) }, select);
+  if (problems.length > 0) {
+    return { error: new ConfigError(options.path, problems.map(({ path, message, atKey }) => ({ ...source.locate(path, atKey), path: formatPath(path), message }))) };
+  }
+  return { jobs, prefix: gatewayPrefix(config.server.publicUrl!) };
+}
+
+function waitLine(wait: RateLimitWait): string {
+  const seconds = Math.ceil(wait.waitMs / 1000);
+  return `rate-limited (${wait.reason}): waiting ${seconds}s before ${wait.request} (attempt ${wait.attempt} of ${wait.maxAttempts})`;
+}
+
+function sync(jobs: RegisterJob[], prefix: string, options: { dryRun: boolean; prune: boolean; rotateSecret: boolean }, deps: RegisterDeps, onWait: (wait: RateLimitWait) => void, onRow?: (row: SyncRow) => void) {
+  const send = hostFetch({ fetch: deps.fetch, now: deps.now, sleep: deps.sleep, onWait });
+  return syncHooks(jobs, { ...options, gatewayPrefix: prefix, hostFor: (job) => HOST_CLIENTS[job.spec.kind]({ apiUrl: job.apiUrl, token: job.token, send }), onRow });
+}
+
+/**
+ * Runs `fluxgate register` and resolves to its exit code: 0 in sync, 1 a config problem or a failed scope, 2 changes
+ * planned (`--dry-run`).
+ *
+ * @example
+ * const code = await runRegister({ path: 'fluxgate.yaml', builtins, env: process.env, dryRun: true }, systemRegisterDeps, console.log, console.error);
+ */
+export async function runRegister(options: RegisterOptions, deps: RegisterDeps, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+  const prepared = await prepare(options, () => true);
+  if ('error' in prepared) {
+    reportConfigError(prepared.error, err);
+    return 1;
+  }
+  if ('nothing' in prepared) {
+    err(prepared.nothing);
+    return 1;
+  }
+  const flags = { dryRun: options.dryRun === true, prune: options.prune === true, rotateSecret: options.rotateSecret === true };
+  const rows = await sync(prepared.jobs, prepared.prefix, flags, deps, (wait) => err(waitLine(wait)));
+  if (options.output === 'json') out(renderJson(prepared.jobs, rows, flags));
+  else for (const line of renderTable(prepared.jobs, rows, flags)) out(line);
+  return exitCode(summarize(rows), flags.dryRun);
+}
+
+/**
+ * `serve --register` (`all`) or `register.onStart`: reconciles the hooks once, logging each row and the summary.
+ * Never throws: a failure is logged and serving goes on.
+ *
+ * @example
+ * void registerOnStart({ path, builtins, env: process.env, all: flags.register === true, log }, systemRegisterDeps);
+ */
+export async function registerOnStart(options: Omit<RegisterOptions, 'dryRun' | 'output'> & { all: boolean; log: Logger }, deps: RegisterDeps): Promise<void> {
+  const { log } = options;
+  try {
+    const prepared = await prepare(options, (provider) => options.all || provider.register?.onStart === true);
+    if ('nothing' in prepared || ('jobs' in prepared && prepared.jobs.length === 0)) {
+      if (options.all) log.warn('serve --register: no provider has a register block, nothing to register');
+      else log.debug('webhook registration: no provider asks for it at start-up (register.onStart)');
+      return;
+    }
+    if ('error' in prepared) {
+      log.error('webhook registration skipped: config problems', { problems: prepared.error.message.split('\n') });
+      return;
+    }
+    const flags = { dryRun: false, prune: options.prune === true, rotateSecret: options.rotateSecret === true };
+    const rows = await sync(prepared.jobs, prepared.prefix, flags, deps, (wait) => log.warn('webhook registration rate-limited', { ...wait }), (row) => {
+      const fields = { provider: row.provider, scope: `${row.scope.kind} ${row.scope.name}`, action: row.action, hookId: row.hookId, url: row.url, changes: row.fields, note: row.note };
+      if (row.error !== undefined) log.error('webhook registration failed', { ...fields, error: row.error });
+      else log.info(row.action === 'unchanged' ? 'webhook in sync' : `webhook ${row.action === 'create' ? 'created' : row.action === 'update' ? 'updated' : 'removed'}`, fields);
+    });
+    log.info('webhook registration done', { ...summarize(rows) });
+  } catch (error) {
+    log.error('webhook registration failed', { error: (error as Error).message });
+  }
+}

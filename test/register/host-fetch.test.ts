@@ -1,0 +1,80 @@
+/** Waiting out rate limits as each host's headers ask, and following pages only on the configured API. */
+import { describe, expect, test } from 'bun:test';
+import { hostFetch, rateLimitWait, type RateLimitWait } from '../../src/register/host-fetch.ts';
+import { nextLink, restClient } from '../../src/register/rest-client.ts';
+
+const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
+const answer = (status: number, headers: Record<string, string> = {}) => new Response('{}', { status, headers });
+
+describe('rateLimitWait', () => {
+  test.each([
+    ['429 Retry-After in seconds', answer(429, { 'Retry-After': '30' }), { waitMs: 30_000, reason: 'Retry-After: 30' }],
+    ['429 Retry-After as a date', answer(429, { 'Retry-After': new Date(NOW + 90_000).toUTCString() }), { waitMs: 90_000 }],
+    ['GitHub primary limit: 403, remaining 0, reset epoch', answer(403, { 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(NOW / 1000 + 60) }), { waitMs: 61_000, reason: `x-ratelimit-reset: ${NOW / 1000 + 60}` }],
+    ['GitHub secondary limit: 403 with Retry-After', answer(403, { 'Retry-After': '60' }), { waitMs: 60_000 }],
+    ['GitLab 429 with only RateLimit-Reset', answer(429, { 'RateLimit-Reset': String(NOW / 1000 + 5) }), { waitMs: 6_000 }],
+    ['429 without any header: backoff', answer(429), { waitMs: 1_000, reason: '429 without Retry-After' }],
+  ] as const)('%s', (_, response, expected) => {
+    expect(rateLimitWait(response, NOW, 1)).toMatchObject(expected);
+  });
+
+  test.each([
+    ['a 403 without rate-limit headers is a permission problem', answer(403)],
+    ['a 404', answer(404)],
+    ['a 200', answer(200, { 'Retry-After': '5' })],
+  ] as const)('%s: no wait', (_, response) => {
+    expect(rateLimitWait(response, NOW, 1)).toBeUndefined();
+  });
+});
+
+describe('hostFetch', () => {
+  test('retries at most maxAttempts times, announcing each wait, then returns the last answer', async () => {
+    const waits: RateLimitWait[] = [];
+    const sleeps: number[] = [];
+    let calls = 0;
+    const send = hostFetch({ fetch: async () => (calls++, answer(429, { 'Retry-After': '2' })), now: () => NOW, sleep: async (ms) => void sleeps.push(ms), onWait: (wait) => waits.push(wait), maxAttempts: 3 });
+    const response = await send(new Request('https://api.example.com/repos/a/b/hooks?per_page=100', { headers: { Authorization: 'Bearer t0ken' } }));
+    expect(response.status).toBe(429);
+    expect(calls).toBe(3);
+    expect(sleeps).toEqual([2000, 2000]);
+    expect(waits.map((wait) => [wait.request, wait.attempt])).toEqual([
+      ['GET api.example.com/repos/a/b/hooks', 2],
+      ['GET api.example.com/repos/a/b/hooks', 3],
+    ]);
+  });
+
+  test('sends the same body again on a retry', async () => {
+    const bodies: string[] = [];
+    const replies = [answer(429, { 'Retry-After': '1' }), answer(201)];
+    const send = hostFetch({ fetch: async (request) => (bodies.push(await request.text()), replies.shift()!), now: () => NOW, sleep: async () => {}, onWait: () => {} });
+    await send(new Request('https://api.example.com/x', { method: 'POST', body: '{"a":1}' }));
+    expect(bodies).toEqual(['{"a":1}', '{"a":1}']);
+  });
+});
+
+describe('pagination', () => {
+  test('nextLink reads rel="next" among the others', () => {
+    expect(nextLink('<https://h/x?page=1>; rel="prev", <https://h/x?page=3>; rel="next", <https://h/x?page=9>; rel="last"')).toBe('https://h/x?page=3');
+    expect(nextLink('<https://h/x?page=9>; rel="last"')).toBeUndefined();
+    expect(nextLink(null)).toBeUndefined();
+  });
+
+  test('a next page on another origin is not followed: the token goes only to the configured API', async () => {
+    const seen: string[] = [];
+    const api = restClient({
+      baseUrl: 'https://api.example.com',
+      headers: { Authorization: 'Bearer t0ken' },
+      pageSize: { per_page: '100' },
+      send: async (request) => (seen.push(request.url), new Response('[]', { headers: { Link: '<https://evil.example.net/collect?page=2>; rel="next"' } })),
+    });
+    await expect(api.list('/repos/a/b/hooks')).rejects.toThrow('the next page is on another host; not followed');
+    expect(seen).toEqual(['https://api.example.com/repos/a/b/hooks?per_page=100']);
+  });
+
+  test('a host that links pages forever is stopped after maxPages', async () => {
+    let page = 0;
+    const api = restClient({ baseUrl: 'https://api.example.com', headers: {}, pageSize: { per_page: '1' }, maxPages: 5, send: async () => new Response('[1]', { headers: { Link: `<https://api.example.com/x?page=${++page + 1}>; rel="next"` } }) });
+    await expect(api.list('/x')).rejects.toThrow('more than 5 pages');
+    expect(page).toBe(5);
+  });
+});
