@@ -80,6 +80,12 @@ async function serve(flags: ServeFlags, command: Command, io: Io): Promise<numbe
         resolve(0);
       });
     };
+    // SIGHUP reloads the config (without a handler it would end the process).
+    const reload = () => {
+      log.info('signal received', { signal: 'SIGHUP' });
+      void running.reload('SIGHUP');
+    };
+    process.on('SIGHUP', reload);
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });

@@ -5,6 +5,7 @@
  * TLS certificate and key, and how Kubernetes will be reached (kubeconfig parsed, context resolved; no exec
  * plugin run). Every problem is reported at once as `file:line:col path: message`.
  */
+import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { MAX_CONFIG_BYTES } from '../config/limits.ts';
@@ -61,6 +62,13 @@ export interface LoadedConfig extends LoadedFile {
   tls?: TlsPem;
   /** `admin.token`, resolved, when one is configured. */
   adminToken?: string;
+  /**
+   * Every file this load read besides the config (secret, TLS and plugin files), absolute: what a reload
+   * watches, and what its fingerprint covers.
+   */
+  files: string[];
+  /** A digest of everything read (the config text, those files and the environment's secrets): equal digests, equal configs. */
+  fingerprint: string;
 }
 
 /**
@@ -75,9 +83,18 @@ export async function loadConfigFile(options: LoadOptions & { fileOnly?: false }
 export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile | LoadedConfig>;
 export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile | LoadedConfig> {
   const { path, env } = options;
-  const checked = parseConfig(readConfigText(path), path);
+  const text = readConfigText(path);
+  const checked = parseConfig(text, path);
   const { config, source } = checked;
-  const readFile = options.readFile ?? ((file: string) => readFileSync(file, 'utf8'));
+  const files = new Set<string>();
+  const fingerprint = createHash('sha256').update(text);
+  const read = options.readFile ?? ((file: string) => readFileSync(file, 'utf8'));
+  const readFile = (file: string) => {
+    files.add(file);
+    const content = read(file);
+    fingerprint.update(`\0${file}\0${content}`);
+    return content;
+  };
   // Relative paths in the config (secret files, TLS files, kubeconfig, pluginsDir) are relative to the file.
   const baseDir = dirname(resolve(path));
   const fromConfig = (file: string) => resolve(baseDir, file);
@@ -139,7 +156,9 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
   if (problems.length > 0 || kube === undefined) {
     throw new ConfigError(path, located());
   }
-  return { ...checked, catalog, secrets, providers, kube, tls, adminToken: admin.token };
+  for (const file of catalog.files) files.add(file);
+  fingerprint.update(`\0${catalog.versions.join(',')}\0${JSON.stringify([...secrets])}\0${admin.token ?? ''}`);
+  return { ...checked, catalog, secrets, providers, kube, tls, adminToken: admin.token, files: [...files], fingerprint: fingerprint.digest('hex') };
 }
 
 /**

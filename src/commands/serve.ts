@@ -24,7 +24,8 @@ import { createReconciler, type ObjectSelector } from '../reconcile/reconciler.t
 import type { KubeClient } from '../reconcile/kube-client.ts';
 import { retryPolicy } from '../reconcile/retry.ts';
 import type { ProviderFactory } from '../pipeline/provider.ts';
-import { loadConfigFile } from './load-config.ts';
+import { loadConfigFile, type LoadedConfig } from './load-config.ts';
+import { createReloader, type ReloadStatus } from './reload.ts';
 
 export interface GatewayOptions {
   configPath: string;
@@ -41,6 +42,8 @@ export interface GatewayOptions {
   address?: string;
   /** Overrides server.adminAddress (tests listen on port 0). */
   adminAddress?: string;
+  /** Reload when the config or a file it names changes (default true; SIGHUP reloads either way). */
+  watchConfig?: boolean;
 }
 
 export interface Gateway {
@@ -53,6 +56,8 @@ export interface Gateway {
   handle(request: Request): Promise<Response>;
   /** Answers an admin request without the socket (metrics after shutdown has closed the listeners). */
   handleAdmin(request: Request): Promise<Response>;
+  /** Loads the config again and applies it, or keeps the running one when the new one has problems. */
+  reload(trigger: string): Promise<ReloadStatus>;
   /** Stops accepting, flushes pending reconcile requests, waits (bounded) for patches, closes the server. */
   shutdown(): Promise<{ unfinished: number }>;
 }
@@ -62,6 +67,8 @@ export interface Gateway {
  * timestamp-signed delivery (Standard Webhooks, ±5 minutes) stays acceptable, so no replay outlives its record.
  */
 const dedupeWindowMs = 11 * 60_000;
+/** Quiet time after the last file event before a reload: an editor's save or a volume's swap is several events. */
+const reloadSettleMs = 250;
 /** How long a successful API-server check counts for /readyz, so probes do not load the API server. */
 const readinessCacheMs = 2_000;
 
@@ -120,7 +127,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // redeliveries (a GitHub delivery id is not signed): losing an id under a flood costs one spare reconcile.
   const deduper = createDeliveryDeduper({ ttlMs: dedupeWindowMs, maxEntriesPerProvider: 10_000, now: () => clock.now() });
   const routes = createRouteTable(['config']);
-  routes.replace('config', [...compileProviders(config, loaded.providers, { defaultApiVersion, annotationFor }).values()]);
+  // The config being served: replaced as a whole by a reload; what was read once at start-up stays `config`.
+  let serving = loaded;
+  const applyConfig = (next: LoadedConfig) => {
+    routes.replace('config', [...compileProviders(next.config, next.providers, { defaultApiVersion, annotationFor }).values()]);
+    serving = next;
+  };
+  applyConfig(loaded);
   let accepting = true;
   let lastReady = { at: -Infinity, result: { ready: false, reason: 'not checked yet' } as Readiness };
   async function readiness(): Promise<Readiness> {
@@ -156,8 +169,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     accepting: () => accepting,
     readiness,
     statusPage: () =>
-      renderStatusPage({ version: options.version, kubernetes: `${connection.mode}: ${connection.describe}`, config, events: new Map(routes.all().map((provider) => [provider.name, provider.events])), deliveries: deliveries.recent(), startedAt }),
-    admin: { token: loaded.adminToken, statusPage: config.admin.statusPage },
+      renderStatusPage({
+        version: options.version,
+        kubernetes: `${connection.mode}: ${connection.describe}`,
+        config: serving.config,
+        events: new Map(routes.all().map((provider) => [provider.name, provider.events])),
+        deliveries: deliveries.recent(),
+        startedAt,
+        reload: reloader.status(),
+      }),
+    admin: () => ({ token: serving.adminToken, statusPage: serving.config.admin.statusPage }),
   });
 
   const tls = loaded.tls;
@@ -170,6 +191,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     await server.stop();
     throw error;
   }
+  const reloader = createReloader(options.configPath, {
+    initial: loaded,
+    load: () => loadConfigFile({ path: options.configPath, builtins: options.builtins, env, dryRun: options.dryRun }),
+    apply: applyConfig,
+    counted: (outcome) => metrics.configReloads.inc([outcome]),
+    clock,
+    log,
+    watch: options.watchConfig ?? true,
+    settleMs: reloadSettleMs,
+  });
   log.info('fluxgate listening', { address: server.address, admin: admin.address, providers: routes.all().map((provider) => provider.name), targets: config.targets.length, tls: Boolean(tls) });
 
   let stopping: Promise<{ unfinished: number }> | undefined;
@@ -179,9 +210,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     adminUrl: admin.url,
     handle: (request) => apps.webhook.handle(request),
     handleAdmin: (request) => apps.admin.handle(request),
+    reload: (trigger) => reloader.reload(trigger),
     shutdown() {
       stopping ??= (async () => {
         accepting = false;
+        reloader.stop();
         log.info('shutting down: flushing pending reconcile requests', { pending: reconciler.pending() });
         const result = await reconciler.shutdown(config.server.shutdownTimeout);
         if (result.unfinished > 0) log.error('shutdown timed out with patches unfinished', result);

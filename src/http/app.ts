@@ -45,8 +45,8 @@ export interface HttpDeps {
   accepting(): boolean;
   readiness(): Promise<Readiness>;
   statusPage(): string;
-  /** The admin listener's page: a bearer token it and /api/* require, and whether there is a page at all. */
-  admin: { token?: string; statusPage: boolean };
+  /** The admin listener's page: a bearer token it and /api/* require, and whether there is a page at all (read per request: a reload may change them). */
+  admin(): { token?: string; statusPage: boolean };
 }
 
 export interface HttpApp {
@@ -160,7 +160,7 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
   const healthz = () => json(200, { status: 'ok' });
   /** The status page and the API may want the admin token; the metrics and the probes never do. */
   const guarded = (page: () => Response) => (request: Request) => {
-    const token = deps.admin.token;
+    const token = deps.admin().token;
     if (token === undefined) return page();
     const given = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '')?.[1];
     if (given === undefined) return json(401, { error: 'this page needs the admin token (Authorization: Bearer …)' }, { 'www-authenticate': 'Bearer' });
@@ -173,7 +173,7 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
     ['/readyz', readyz],
     ['/metrics', () => new Response(metrics.registry.render(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } })],
     ['/api/deliveries', guarded(() => json(200, { deliveries: deps.deliveries.recent() }))],
-    ...(deps.admin.statusPage ? [['/', guarded(() => new Response(deps.statusPage(), { headers: { 'content-type': 'text/html; charset=utf-8' } }))] as const] : []),
+    ['/', guarded(() => (deps.admin().statusPage ? new Response(deps.statusPage(), { headers: { 'content-type': 'text/html; charset=utf-8' } }) : json(404, { error: 'not found' })))],
   ]);
 
   /** Only hooks read a body: any other body is refused before a byte of it is read. */

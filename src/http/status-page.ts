@@ -1,6 +1,7 @@
 /** The status page at `/`: providers, targets, and recent deliveries with what each caused. */
 import type { Config } from '../config/schema.ts';
 import type { DeliveryRecord } from '../observe/delivery-log.ts';
+import type { ReloadStatus } from '../commands/reload.ts';
 import { escapeHtml as e } from './html.ts';
 
 export interface StatusView {
@@ -11,6 +12,7 @@ export interface StatusView {
   events: ReadonlyMap<string, ReadonlySet<string>>;
   deliveries: DeliveryRecord[];
   startedAt: string;
+  reload: ReloadStatus;
 }
 
 const style = `body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin:.5rem 0 1.5rem}
@@ -39,6 +41,15 @@ function effects(record: DeliveryRecord): string {
   return `<ul>${items.join('')}</ul>`;
 }
 
+function reloadText(reload: ReloadStatus): string {
+  const restart = reload.restartNeeded.length > 0 ? ` · <b>restart needed</b> for ${e(reload.restartNeeded.join(', '))}` : '';
+  if (!reload.last) return `config as started${restart}`;
+  const when = new Date(reload.last.at).toISOString();
+  if (reload.last.outcome === 'success') return `config reloaded ${e(when)} (${e(reload.last.trigger)}, generation ${reload.generation})${restart}`;
+  const problems = (reload.last.problems ?? []).map((problem) => `<li><code>${e(problem)}</code></li>`).join('');
+  return `<span class="rejected">config reload refused ${e(when)} (${e(reload.last.trigger)}); generation ${reload.generation} keeps serving</span>${restart}<ul>${problems}</ul>`;
+}
+
 export function renderStatusPage(view: StatusView): string {
   const providers = view.config.providers.map((provider) => [
     e(provider.name),
@@ -64,6 +75,7 @@ export function renderStatusPage(view: StatusView): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>fluxgate</title><style>${style}</style></head><body>
 <h1>fluxgate ${e(view.version)}</h1>
 <p>Kubernetes: ${e(view.kubernetes)} · started ${e(view.startedAt)} · <a href="/metrics">metrics</a> · <a href="/api/deliveries">deliveries as JSON</a></p>
+<p>${reloadText(view.reload)}</p>
 <h2>Providers</h2>${table(['name', 'type', 'route', 'events'], providers)}
 <h2>Targets</h2>${table(['name', 'providers', 'match', 'resources'], targets)}
 <h2>Recent deliveries</h2>${table(['received', 'provider', 'event', 'delivery', 'answer', 'repository / ref', 'caused'], deliveries)}

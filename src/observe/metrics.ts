@@ -17,6 +17,7 @@ export interface Metrics {
   reconcileLatency: Histogram;
   debounceCoalesced: Counter;
   reconcilePending: Gauge;
+  configReloads: Counter; // outcome
 }
 
 export function createMetrics(version: string, startTimeSeconds = Date.now() / 1000): Metrics {
@@ -42,6 +43,7 @@ export function createMetrics(version: string, startTimeSeconds = Date.now() / 1
       new Counter('fluxgate_debounce_coalesced_total', 'Reconcile requests folded into an already pending patch.', []),
     ),
     reconcilePending: registry.register(new Gauge('fluxgate_reconcile_pending', 'Objects with a patch waiting, queued, in flight or backing off.', [])),
+    configReloads: registry.register(new Counter('fluxgate_config_reloads_total', 'Config reloads by outcome (failure: the new config had problems and the running one kept serving).', ['outcome'])),
   };
   registry.register(processMetrics(startTimeSeconds));
   return metrics;

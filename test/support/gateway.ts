@@ -9,6 +9,8 @@ import { tempDir } from './temp-dir.ts';
 
 export interface TestGateway extends Gateway {
   dir: string;
+  /** The config file it serves. */
+  configPath: string;
   log: ReturnType<typeof memoryLogger>;
   hook(provider: string): string;
   stop(): Promise<void>;
@@ -20,6 +22,8 @@ export async function startTestGateway(options: {
   clock?: Clock;
   /** Files to write next to the config (name → content). */
   files?: Record<string, string>;
+  /** Reload on file changes (default true). */
+  watchConfig?: boolean;
 }): Promise<TestGateway> {
   const dir = tempDir();
   for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(dir.path, name), content);
@@ -36,10 +40,12 @@ export async function startTestGateway(options: {
     random: () => 0.5,
     address: '127.0.0.1:0',
     adminAddress: '127.0.0.1:0',
+    watchConfig: options.watchConfig,
   });
   return {
     ...gateway,
     dir: dir.path,
+    configPath,
     log,
     hook: (provider) => `${gateway.url}/hook/${provider}`,
     async stop() {

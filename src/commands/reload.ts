@@ -1,0 +1,142 @@
+/**
+ * Live reload: on SIGHUP or a settled change of the config or a file it names, the config is loaded again by
+ * the same loader `serve` started with. A config with problems is refused with its `file:line:col` lines and
+ * the running one keeps serving; a good one is handed to `apply` (which swaps routes and targets in one step).
+ * Settings the running process cannot change in place (listeners, the Kubernetes connection, reconcile
+ * tuning) are reported as needing a restart and keep their running values.
+ */
+import { ConfigError } from '../config/validate.ts';
+import type { Logger } from '../observe/log.ts';
+import type { Clock } from '../reconcile/clock.ts';
+import { watchFiles, type FileWatch, type WatchSet } from '../config/file-watch.ts';
+import type { LoadedConfig } from './load-config.ts';
+
+export type ReloadOutcome = 'success' | 'failure';
+
+export interface ReloadStatus {
+  /** How many configs have been applied since start (0: the one serve started with). */
+  generation: number;
+  /** The last reload attempt, if any. */
+  last?: {
+    at: number;
+    trigger: string;
+    outcome: ReloadOutcome;
+    /** A refused config's problems, as `file:line:col path: message` lines. */
+    problems?: string[];
+  };
+  /** Settings changed in the file that keep their running values until a restart (e.g. `server.address`). */
+  restartNeeded: string[];
+}
+
+export interface Reloader {
+  /**
+   * Loads the config again and applies it. Reloads never overlap: one asked for while another runs starts when
+   * it ends (requests arriving meanwhile share that one, which reads the newest files).
+   */
+  reload(trigger: string): Promise<ReloadStatus>;
+  status(): ReloadStatus;
+  /** Stops watching files; a reload already running finishes. */
+  stop(): void;
+}
+
+export interface ReloaderOptions {
+  /** The config serve started with. */
+  initial: LoadedConfig;
+  load(): Promise<LoadedConfig>;
+  /** Makes `next` the serving config; must not throw for a config the loader accepted. */
+  apply(next: LoadedConfig): void;
+  /** Counts an attempt (metrics). */
+  counted(outcome: ReloadOutcome): void;
+  clock: Clock;
+  log: Logger;
+  /** Watch the files (off: SIGHUP only). */
+  watch: boolean;
+  /** Quiet time after the last file event before reloading. */
+  settleMs: number;
+}
+
+/** The sections read once at start-up; a change to them is logged and waits for a restart. */
+const startupSections = ['server', 'kubernetes', 'reconcile'] as const;
+
+/** Dotted paths of the keys whose values differ between two sections (one level deep, which is what the messages need). */
+function changedKeys(section: string, before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...keys].filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key])).map((key) => `${section}.${key}`);
+}
+
+/** What the running process would need a restart for, compared with what it started with. */
+export function restartNeeded(started: LoadedConfig, next: LoadedConfig): string[] {
+  const keys = startupSections.flatMap((section) => changedKeys(section, started.config[section] as Record<string, unknown>, next.config[section] as Record<string, unknown>));
+  // The TLS files may change under the same paths; the Kubernetes target under the same kubeconfig path.
+  if (JSON.stringify(started.tls) !== JSON.stringify(next.tls) && !keys.includes('server.tls')) keys.push('server.tls (certificate files)');
+  if (started.kube.describe !== next.kube.describe || started.kube.mode !== next.kube.mode) keys.push(`kubernetes (now ${next.kube.mode}: ${next.kube.describe})`);
+  return [...new Set(keys)];
+}
+
+export function watchSetOf(configPath: string, loaded: LoadedConfig): WatchSet {
+  return { files: [configPath, ...loaded.files], directories: loaded.catalog.directory ? [loaded.catalog.directory] : [] };
+}
+
+/**
+ * @example
+ * const reloader = createReloader({ initial: loaded, load: () => loadConfigFile(options), apply, counted, clock, log, watch: true, settleMs: 250 });
+ * process.on('SIGHUP', () => void reloader.reload('SIGHUP'));
+ */
+export function createReloader(configPath: string, options: ReloaderOptions): Reloader {
+  const { log, clock } = options;
+  let current = options.initial;
+  let status: ReloadStatus = { generation: 0, restartNeeded: [] };
+  let tail: Promise<unknown> = Promise.resolve();
+  let waiting: Promise<ReloadStatus> | undefined;
+
+  async function run(trigger: string): Promise<ReloadStatus> {
+    let next: LoadedConfig;
+    try {
+      next = await options.load();
+    } catch (error) {
+      const problems = error instanceof ConfigError ? error.message.split('\n') : [`${configPath}: ${(error as Error).message}`];
+      log.error('config reload refused: the running config keeps serving', { trigger, problems });
+      options.counted('failure');
+      status = { ...status, last: { at: clock.now(), trigger, outcome: 'failure', problems } };
+      return status;
+    }
+    // A file event that changed nothing (a touch, a rewrite with the same content, a sibling file) is no reload.
+    if (next.fingerprint === current.fingerprint && trigger === 'file change') return status;
+    const restart = restartNeeded(options.initial, next);
+    const newlyNeeded = restart.filter((key) => !status.restartNeeded.includes(key));
+    if (newlyNeeded.length > 0) log.warn('config reload: these settings keep their running values until fluxgate restarts', { settings: newlyNeeded });
+    options.apply(next);
+    current = next;
+    files?.update(watchSetOf(configPath, next));
+    status = { generation: status.generation + 1, last: { at: clock.now(), trigger, outcome: 'success' }, restartNeeded: restart };
+    options.counted('success');
+    log.info('config reloaded', { trigger, generation: status.generation, providers: next.config.providers.length, targets: next.config.targets.length });
+    return status;
+  }
+
+  function reload(trigger: string): Promise<ReloadStatus> {
+    if (waiting) return waiting;
+    const queued: Promise<ReloadStatus> = tail.then(() => {
+      waiting = undefined;
+      return run(trigger);
+    });
+    waiting = queued;
+    tail = queued.catch(() => undefined);
+    return queued;
+  }
+
+  const files: FileWatch | undefined = options.watch
+    ? watchFiles(watchSetOf(configPath, options.initial), {
+        clock,
+        settleMs: options.settleMs,
+        onChange: () => void reload('file change'),
+        onError: (directory, error) => log.warn('cannot watch a config directory: changes there need SIGHUP', { directory, error: error.message }),
+      })
+    : undefined;
+
+  return {
+    reload,
+    status: () => status,
+    stop: () => files?.stop(),
+  };
+}
