@@ -132,6 +132,31 @@ async function send(url: string | undefined, flags: SendFlags, command: Command,
   return runSend({ ...options, url: url!, providerType: flags.providerType! }, deps, io.out, io.err);
 }
 
+interface ExplainFlags {
+  config?: string;
+  provider?: string;
+  payload?: string;
+  headers?: string;
+  event?: string;
+  repository?: string;
+  branch?: string;
+  tag?: string;
+  ref?: string;
+  path?: string[];
+  image?: string;
+  output: 'text' | 'json';
+}
+
+async function explain(flags: ExplainFlags, command: Command, io: Io): Promise<number> {
+  const path = configPath(command, flags.config, io.env);
+  const { explainArgumentsProblem, runExplain } = await import('./commands/explain.ts');
+  const { path: paths, config: _config, ...rest } = flags;
+  const options = { ...rest, paths, path, builtins: await builtins(), env: io.env };
+  const problem = explainArgumentsProblem(options);
+  if (problem !== undefined) command.error(`error: ${problem}`, { exitCode: EXIT_USAGE });
+  return runExplain(options, io.out, io.err);
+}
+
 interface RegisterFlags {
   config?: string;
   dryRun?: boolean;
@@ -188,6 +213,21 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(new Option('--branch <branch>', 'a push to this branch (default: main)').conflicts('tag'))
     .addOption(new Option('--tag <tag>', 'a push of this tag (registry types: the image tag)').conflicts('branch'))
     .action(async (url: string | undefined, flags: SendFlags, self: Command) => setExit(await send(url, flags, self, io)));
+
+  command('explain', 'show what a delivery would reconcile, and why every other target would not (offline)')
+    .addOption(configOption())
+    .option('--provider <name>', 'the provider that receives it (default: the only one)')
+    .option('--payload <file>', 'a recorded delivery body')
+    .option('--headers <file>', "the delivery's headers: `Name: value` lines (curl -D) or a JSON object")
+    .option('--event <name>', 'the event, when the headers are not given')
+    .option('--repository <repository>', 'instead of a payload: org/repo or a clone URL')
+    .addOption(new Option('--branch <branch>', 'a push to this branch').conflicts(['tag', 'ref']))
+    .addOption(new Option('--tag <tag>', 'a push of this tag').conflicts(['branch', 'ref']))
+    .addOption(new Option('--ref <ref>', 'a push to this full ref (refs/heads/main)').conflicts(['branch', 'tag']))
+    .option('--path <path>', 'a changed path, for path filters (repeatable)', (value: string, all: string[] = []) => [...all, value])
+    .option('--image <name[:tag]>', 'instead of a payload: a registry push of this image')
+    .addOption(new Option('--output <format>', 'text (for people) or json (for scripts)').choices(['text', 'json']).default('text'))
+    .action(async (flags: ExplainFlags, self: Command) => setExit(await explain(flags, self, io)));
 
   command('register', "create or update each provider's webhook on its Git host, as the config says")
     .addOption(configOption())

@@ -6,7 +6,7 @@
 import { isIPv6, type BlockList } from 'node:net';
 import type { Reconciler, ObjectSelector, Ticket } from '../reconcile/reconciler.ts';
 import type { ProviderRuntime } from './compile.ts';
-import { matchTargets } from './match-targets.ts';
+import { matchTargets, type TargetMatch } from './match-targets.ts';
 import { PayloadError, type DeliveryInfo, type Event, type VerifiedInfo, type VerifyResult, type WebhookRequest } from './provider.ts';
 import type { WebhookReporter } from './webhook-reporter.ts';
 
@@ -81,31 +81,52 @@ function notListened(provider: ProviderRuntime, event: string): string {
   return `event "${event}" is not in events [${[...provider.events].join(', ')}]`;
 }
 
-function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: WebhookDeps, described: DeliveryInfo, verdict: VerifyResult): WebhookAnswer {
-  if (!verdict.ok) return refuse(provider, deps, described, verdict.retryable ? 503 : 401, verdict.reason);
-  // A delivery id the credential covers wins over the header-described one, for dedupe and in the record.
-  let info: VerifiedInfo = { ...described, ...(verdict.deliveryId !== undefined ? { deliveryId: verdict.deliveryId } : {}), ...(verdict.claims ? { claims: verdict.claims } : {}) };
+/** What the pipeline makes of a verified delivery, before anything is recorded or submitted. */
+export type Decision =
+  | { kind: 'ignored'; info: VerifiedInfo; reason: string; event?: Event }
+  | { kind: 'malformed'; info: VerifiedInfo; reason: string }
+  | { kind: 'matched' | 'unmatched'; info: VerifiedInfo; events: Event[]; match: TargetMatch };
 
-  if (info.ping) return ignore(provider, deps, info, 'ping');
-  if (info.event !== undefined && !provider.events.has(info.event)) return ignore(provider, deps, info, notListened(provider, info.event));
+/**
+ * The decision for a verified delivery, with no side effect: ping → event filter → parse → not about code →
+ * body-named events filtered → targets matched. `handleWebhook` acts on it; `fluxgate explain` prints it.
+ *
+ * @example
+ * decide(provider, { body, headers }, provider.codec.describe(headers)); // { kind: 'matched', match: { targets: ['app'], … } }
+ */
+export function decide(provider: ProviderRuntime, request: WebhookRequest, verified: VerifiedInfo): Decision {
+  let info = verified;
+  if (info.ping) return { kind: 'ignored', info, reason: 'ping' };
+  if (info.event !== undefined && !provider.events.has(info.event)) return { kind: 'ignored', info, reason: notListened(provider, info.event) };
 
   let parsed;
   try {
     parsed = provider.codec.parse(request, info, provider.key);
   } catch (error) {
     if (!(error instanceof PayloadError) && !(error instanceof Error && error.name === 'PayloadError')) throw error;
-    return refuse(provider, deps, info, 400, error.message);
+    return { kind: 'malformed', info, reason: error.message };
   }
-  if ('ignored' in parsed) return ignore(provider, deps, info, parsed.ignored);
+  if ('ignored' in parsed) return { kind: 'ignored', info, reason: parsed.ignored };
   if (info.deliveryId === undefined && parsed.deliveryId !== undefined) info = { ...info, deliveryId: parsed.deliveryId };
-  if (parsed.events.length === 0) return ignore(provider, deps, info, 'the delivery reports no change');
+  if (parsed.events.length === 0) return { kind: 'ignored', info, reason: 'the delivery reports no change' };
   // Events only the body names are filtered now, each by its own name.
   const events = info.event !== undefined ? parsed.events : parsed.events.filter((event) => provider.events.has(event.event));
   if (info.event === undefined) info = { ...info, event: (events[0] ?? parsed.events[0]!).event };
-  if (events.length === 0) return ignore(provider, deps, info, notListened(provider, info.event!), parsed.events[0]);
-
+  if (events.length === 0) return { kind: 'ignored', info, reason: notListened(provider, info.event!), event: parsed.events[0] };
   const match = matchTargets(provider, events);
-  if (match.targets.length === 0) return ignore(provider, deps, info, match.reason, events[0]);
+  return { kind: match.targets.length > 0 ? 'matched' : 'unmatched', info, events, match };
+}
+
+function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: WebhookDeps, described: DeliveryInfo, verdict: VerifyResult): WebhookAnswer {
+  if (!verdict.ok) return refuse(provider, deps, described, verdict.retryable ? 503 : 401, verdict.reason);
+  // A delivery id the credential covers wins over the header-described one, for dedupe and in the record.
+  const verified: VerifiedInfo = { ...described, ...(verdict.deliveryId !== undefined ? { deliveryId: verdict.deliveryId } : {}), ...(verdict.claims ? { claims: verdict.claims } : {}) };
+  const decision = decide(provider, request, verified);
+  const { info } = decision;
+  if (decision.kind === 'ignored') return ignore(provider, deps, info, decision.reason, decision.event);
+  if (decision.kind === 'malformed') return refuse(provider, deps, info, 400, decision.reason);
+  const { match, events } = decision;
+  if (decision.kind === 'unmatched') return ignore(provider, deps, info, match.reason, events[0]);
 
   // Both checked before the delivery id is recorded, so a delivery refused here is not a "duplicate" when retried.
   const wanted: ObjectSelector[] = match.selectors;
