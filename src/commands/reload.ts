@@ -67,6 +67,7 @@ function changedKeys(section: string, before: Record<string, unknown>, after: Re
 /** What the running process would need a restart for, compared with what it started with. */
 export function restartNeeded(started: LoadedConfig, next: LoadedConfig): string[] {
   const keys = startupSections.flatMap((section) => changedKeys(section, started.config[section] as Record<string, unknown>, next.config[section] as Record<string, unknown>));
+  if (started.config.admin.recentDeliveries !== next.config.admin.recentDeliveries) keys.push('admin.recentDeliveries');
   // The TLS files may change under the same paths; the Kubernetes target under the same kubeconfig path.
   if (JSON.stringify(started.tls) !== JSON.stringify(next.tls) && !keys.includes('server.tls')) keys.push('server.tls (certificate files)');
   if (started.kube.describe !== next.kube.describe || started.kube.mode !== next.kube.mode) keys.push(`kubernetes (now ${next.kube.mode}: ${next.kube.describe})`);

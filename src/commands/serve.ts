@@ -5,7 +5,8 @@
 import { createHttpApps, type Readiness } from '../http/app.ts';
 import { fitRequestCap } from '../http/fd-limit.ts';
 import { listen } from '../http/listen.ts';
-import { renderStatusPage } from '../http/status-page.ts';
+import { REFRESH_SECONDS, renderStatusPage } from '../http/status-page.ts';
+import { createUnknownRoutes } from '../observe/unknown-routes.ts';
 import { createDeliveryLog } from '../observe/delivery-log.ts';
 import { createLogger, type Logger } from '../observe/log.ts';
 import { createMetrics } from '../observe/metrics.ts';
@@ -69,17 +70,22 @@ export interface Gateway {
 const dedupeWindowMs = 11 * 60_000;
 /** Quiet time after the last file event before a reload: an editor's save or a volume's swap is several events. */
 const reloadSettleMs = 250;
+/** Requests to unknown paths are logged at most once per this window (with their count). */
+const unknownRouteLogWindowMs = 10_000;
 /** How long a successful API-server check counts for /readyz, so probes do not load the API server. */
 const readinessCacheMs = 2_000;
 
-/** Logs, without delaying start-up, each permission the config needs and the credentials lack. */
-async function warnAboutPermissions(client: KubeClient, selectors: ObjectSelector[], log: Logger): Promise<void> {
+/**
+ * Logs, without delaying start-up, each permission the config needs and the credentials lack, and hands each
+ * to `found` for the status page.
+ */
+async function warnAboutPermissions(client: KubeClient, selectors: ObjectSelector[], log: Logger, found: (problem: string) => void): Promise<void> {
   try {
     const missing = await findMissingPermissions(client, selectors);
     for (const gap of missing) {
-      log.warn(`the Kubernetes credentials may not ${gap.verb} ${gap.kind} in ${gap.namespace}: reconcile requests for it will fail with 403`, {
-        affects: gap.selectors,
-      });
+      const problem = `the Kubernetes credentials may not ${gap.verb} ${gap.kind} in ${gap.namespace}: reconcile requests for it will fail with 403`;
+      log.warn(problem, { affects: gap.selectors });
+      found(`${problem} (${gap.selectors.join(', ')})`);
     }
     log.info('kubernetes permissions checked', { missing: missing.length });
   } catch (error) {
@@ -101,7 +107,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   log.info('kubernetes', { mode: connection.mode, target: connection.describe });
 
   const metrics = createMetrics(options.version);
-  const deliveries = createDeliveryLog();
+  const deliveries = createDeliveryLog(config.admin.recentDeliveries);
   const webhookReporter = createWebhookReporter(metrics, log, deliveries, () => clock.now());
   const reconcileReporter = createReconcileReporter(metrics, log, deliveries);
   const dispatcher = createDispatcher({
@@ -147,16 +153,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     return lastReady.result;
   }
+  /** What the status page lists as problems; start-up checks add to it. */
+  const problems: string[] = [];
   const startup = await readiness();
   if (!startup.ready) log.error('the Kubernetes API does not answer; /readyz reports 503 until it does', { reason: startup.reason });
   else if (!dryRun) {
     // Targets are shared between providers: each selector once.
     const selectors = new Map(routes.all().flatMap((provider) => provider.targets.all.flatMap((target) => target.selectors)).map((selector) => [selector.key, selector]));
-    void warnAboutPermissions(client, [...selectors.values()], log);
+    void warnAboutPermissions(client, [...selectors.values()], log, (problem) => problems.push(problem));
   }
 
   const startedAt = new Date(clock.now()).toISOString();
   const maxConcurrentRequests = fitRequestCap(config.server.maxConcurrentRequests, log);
+  const unknownRoutes = createUnknownRoutes({ metrics, log, clock, windowMs: unknownRouteLogWindowMs });
   const apps = createHttpApps({
     routes,
     ...(config.server.trustedProxies ? { trustedProxies: addressBlocks(config.server.trustedProxies) } : {}),
@@ -168,16 +177,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     deliveries,
     accepting: () => accepting,
     readiness,
-    statusPage: () =>
+    statusPage: (refresh) =>
       renderStatusPage({
         version: options.version,
         kubernetes: `${connection.mode}: ${connection.describe}`,
+        dryRun,
         config: serving.config,
-        events: new Map(routes.all().map((provider) => [provider.name, provider.events])),
+        providers: routes.all(),
         deliveries: deliveries.recent(),
         startedAt,
         reload: reloader.status(),
+        problems: [...problems, ...(startup.ready ? [] : [`the Kubernetes API did not answer at start-up: ${startup.reason}`])],
+        unknownHooks: unknownRoutes.summary(),
+        ...(refresh ? { refreshSeconds: REFRESH_SECONDS } : {}),
       }),
+    unknownRoute: (path) => unknownRoutes.report(path),
+    now: () => clock.now(),
     admin: () => ({ token: serving.adminToken, statusPage: serving.config.admin.statusPage }),
   });
 
@@ -215,6 +230,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       stopping ??= (async () => {
         accepting = false;
         reloader.stop();
+        unknownRoutes.stop();
         log.info('shutting down: flushing pending reconcile requests', { pending: reconciler.pending() });
         const result = await reconciler.shutdown(config.server.shutdownTimeout);
         if (result.unfinished > 0) log.error('shutdown timed out with patches unfinished', result);

@@ -200,6 +200,8 @@ export const AdminConfig = T.Object(
     token: T.Optional(SecretRef),
     /** The status page at `/`; false turns it off (404). */
     statusPage: T.Boolean({ default: true }),
+    /** Deliveries kept for the page and /api/deliveries (each a few KB at most). */
+    recentDeliveries: T.Integer({ minimum: 1, maximum: 10_000, default: 100 }),
   },
   { ...closed, default: {} },
 );

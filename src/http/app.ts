@@ -15,6 +15,9 @@ import { createRequestGate, type RequestGate } from './request-gate.ts';
 import { safeEqual } from '../provider-kit/compare.ts';
 import { clientAddress } from './client-address.ts';
 import { hasBody, requestPath } from './route.ts';
+import type { DeliveryRecord } from '../observe/delivery-log.ts';
+import { renderDeliveryPage } from './delivery-page.ts';
+import { deliveryFilter } from './delivery-query.ts';
 
 export interface Readiness {
   ready: boolean;
@@ -44,7 +47,11 @@ export interface HttpDeps {
   /** False once shutdown has begun: hooks answer 503. */
   accepting(): boolean;
   readiness(): Promise<Readiness>;
-  statusPage(): string;
+  /** The status page; `refresh` false when the reader asked it to stop refreshing. */
+  statusPage(refresh: boolean): string;
+  /** A request for a path no route serves on the webhook port (counted and logged, rate-limited). */
+  unknownRoute(path: string): void;
+  now(): number;
   /** The admin listener's page: a bearer token it and /api/* require, and whether there is a page at all (read per request: a reload may change them). */
   admin(): { token?: string; statusPage: boolean };
 }
@@ -118,7 +125,10 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
   async function hook(request: Request, path: string, peer: string | undefined): Promise<Response> {
     // Looked up once: the delivery keeps this provider even if the routes change while its body is read.
     const provider = routes.get(path);
-    if (!provider) return refuse(request, 404, { error: `no provider at ${path.slice(0, 140)}` });
+    if (!provider) {
+      deps.unknownRoute(path);
+      return refuse(request, 404, { error: `no provider at ${path.slice(0, 140)}` });
+    }
     if (request.method !== 'POST') return refuse(request, 405, { error: 'use POST' }, { allow: 'POST' });
     const started = performance.now();
     if (!gate.enter()) {
@@ -159,12 +169,21 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
 
   const healthz = () => json(200, { status: 'ok' });
   /** The status page and the API may want the admin token; the metrics and the probes never do. */
-  const guarded = (page: () => Response) => (request: Request) => {
+  const guarded = (page: (request: Request) => Response) => (request: Request) => {
     const token = deps.admin().token;
-    if (token === undefined) return page();
+    if (token === undefined) return page(request);
     const given = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '')?.[1];
     if (given === undefined) return json(401, { error: 'this page needs the admin token (Authorization: Bearer …)' }, { 'www-authenticate': 'Bearer' });
-    return safeEqual(given, token) ? page() : json(401, { error: 'the admin token does not match' }, { 'www-authenticate': 'Bearer' });
+    return safeEqual(given, token) ? page(request) : json(401, { error: 'the admin token does not match' }, { 'www-authenticate': 'Bearer' });
+  };
+
+  const html = (text: string) => new Response(text, { headers: { 'content-type': 'text/html; charset=utf-8' } });
+  const query = (request: Request) => new URL(request.url, 'http://admin').searchParams;
+  const withPage = (answer: () => Response) => () => (deps.admin().statusPage ? answer() : json(404, { error: 'not found' }));
+  const oneDelivery = (prefix: string, render: (record: DeliveryRecord) => Response) => (request: Request) => {
+    const id = decodeURIComponent(requestPath(request).slice(prefix.length));
+    const record = deps.deliveries.find(id);
+    return record ? render(record) : json(404, { error: `no recent delivery ${id.slice(0, 140)}` });
   };
 
   /** Admin pages read no body. All but /readyz answer on the spot, so they are never refused by the cap. */
@@ -172,14 +191,25 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
     ['/healthz', healthz],
     ['/readyz', readyz],
     ['/metrics', () => new Response(metrics.registry.render(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } })],
-    ['/api/deliveries', guarded(() => json(200, { deliveries: deps.deliveries.recent() }))],
-    ['/', guarded(() => (deps.admin().statusPage ? new Response(deps.statusPage(), { headers: { 'content-type': 'text/html; charset=utf-8' } }) : json(404, { error: 'not found' })))],
+    [
+      '/api/deliveries',
+      guarded((request) => {
+        const parsed = deliveryFilter(query(request), deps.now());
+        return 'error' in parsed ? json(400, { error: parsed.error }) : json(200, { deliveries: deps.deliveries.recent(parsed.filter) });
+      }),
+    ],
+    ['/', guarded((request) => withPage(() => html(deps.statusPage(query(request).get('refresh') !== 'off')))())],
   ]);
+  /** Pages under a prefix: one delivery, as JSON or as a page. */
+  const prefixed: [string, (request: Request) => Response][] = [
+    ['/api/deliveries/', guarded(oneDelivery('/api/deliveries/', (record) => json(200, record)))],
+    ['/deliveries/', guarded((request) => withPage(() => oneDelivery('/deliveries/', (record) => html(renderDeliveryPage(record)))(request))())],
+  ];
 
   /** Only hooks read a body: any other body is refused before a byte of it is read. */
   function page(request: Request, path: string, table: ReadonlyMap<string, (request: Request) => Response | Promise<Response>>): Response | Promise<Response> {
     if (hasBody(request)) return refuse(request, 413, { error: 'this route takes no body' });
-    const answer = table.get(path);
+    const answer = table.get(path) ?? (table === pages ? prefixed.find(([prefix]) => path.startsWith(prefix) && path.length > prefix.length)?.[1] : undefined);
     if (!answer) return json(404, { error: 'not found' });
     if (request.method !== 'GET' && request.method !== 'HEAD') return json(405, { error: 'use GET' }, { allow: 'GET, HEAD' });
     return answer(request);
@@ -196,8 +226,12 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
       }
     },
   });
+  const webhookPage = (request: Request, path: string) => {
+    if (!publicPages.has(path)) deps.unknownRoute(path);
+    return page(request, path, publicPages);
+  };
   return {
-    webhook: surface((request, path, peer) => (path.startsWith('/hook/') ? hook(request, path, peer) : page(request, path, publicPages))),
+    webhook: surface((request, path, peer) => (path.startsWith('/hook/') ? hook(request, path, peer) : webhookPage(request, path))),
     admin: surface((request, path) => page(request, path, pages)),
   };
 }

@@ -1,28 +1,50 @@
-/** The status page at `/`: providers, targets, and recent deliveries with what each caused. */
-import type { Config } from '../config/schema.ts';
-import type { DeliveryRecord } from '../observe/delivery-log.ts';
+/**
+ * The status page at `/`: what fluxgate serves (providers, targets), what is wrong with it (dry-run, missing
+ * permissions, a refused reload, requests to unknown hooks), and recent deliveries with the state their patches
+ * reached, each linking to its drill-down. It refreshes itself every few seconds, without JavaScript.
+ */
 import type { ReloadStatus } from '../commands/reload.ts';
-import { escapeHtml as e } from './html.ts';
+import type { Config } from '../config/schema.ts';
+import { deliveryKey, type DeliveryRecord } from '../observe/delivery-log.ts';
+import { escapeHtml as e, page, table } from './html.ts';
+
+/** A provider as the page shows it. */
+export interface ProviderView {
+  name: string;
+  type: string;
+  route: string;
+  /** False for an unsigned provider: its route is its only secret. */
+  verifies: boolean;
+  events: ReadonlySet<string>;
+}
 
 export interface StatusView {
   version: string;
   kubernetes: string;
+  dryRun: boolean;
   config: Config;
-  /** Events each provider accepts (its configured list or its type's defaults). */
-  events: ReadonlyMap<string, ReadonlySet<string>>;
+  providers: readonly ProviderView[];
   deliveries: DeliveryRecord[];
   startedAt: string;
   reload: ReloadStatus;
+  /** Problems the operator should know about (missing permissions, …), as sentences. */
+  problems: readonly string[];
+  unknownHooks: { count: number; last?: string };
+  /** Seconds between refreshes; undefined: the page does not refresh. */
+  refreshSeconds?: number;
 }
 
-const style = `body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin:.5rem 0 1.5rem}
-td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}th{background:#f3f3f3}
-.accepted{color:#1a7f37}.ignored{color:#777}.rejected{color:#b42318}code{font-size:13px}ul{margin:0;padding-left:1rem}`;
+/** How often the page refreshes itself. */
+export const REFRESH_SECONDS = 5;
 
-function table(headings: string[], rows: string[][]): string {
-  if (rows.length === 0) return '<p>none</p>';
-  const head = headings.map((heading) => `<th>${heading}</th>`).join('');
-  return `<table><tr>${head}</tr>${rows.map((cells) => `<tr>${cells.map((cell) => `<td>${cell}</td>`).join('')}</tr>`).join('')}</table>`;
+/**
+ * A route the page may show: an unsigned provider's route, and a custom `path` (often a Flux Receiver's
+ * hashed path), is cut after the first characters of its last segment.
+ */
+export function shownRoute(provider: Pick<ProviderView, 'name' | 'route' | 'verifies'>): string {
+  if (provider.verifies && provider.route === `/hook/${provider.name}`) return provider.route;
+  const cut = provider.route.lastIndexOf('/') + 1;
+  return `${provider.route.slice(0, cut)}${provider.route.slice(cut, cut + 4)}…`;
 }
 
 function matchText(match: Config['targets'][number]['match']): string {
@@ -35,10 +57,16 @@ function labelText(labels: Record<string, string> | undefined): string {
   return `{${Object.entries(labels ?? {}).map(([key, value]) => `${key}=${value}`).join(',')}}`;
 }
 
+/** "2 of 3 patched", "failed: GitRepository a/b (403 …)", or the reason of an ignored delivery. */
 function effects(record: DeliveryRecord): string {
   if (record.objects.length === 0) return e(record.reason ?? '');
-  const items = record.objects.map((object) => `<li>${e(object.object)}: <b>${e(object.state)}</b>${object.detail ? ` (${e(object.detail)})` : ''}</li>`);
+  const items = record.objects.map((object) => `<li>${e(object.object)}: <b class="${e(object.state)}">${e(object.state)}</b>${object.detail ? ` (${e(object.detail)})` : ''}</li>`);
   return `<ul>${items.join('')}</ul>`;
+}
+
+function answerText(record: DeliveryRecord): string {
+  const state = record.state ? ` · <b class="${e(record.state)}">${e(record.state)}</b>` : '';
+  return `<span class="${e(record.outcome)}">${record.status} ${e(record.outcome)}</span>${state}`;
 }
 
 function reloadText(reload: ReloadStatus): string {
@@ -51,11 +79,11 @@ function reloadText(reload: ReloadStatus): string {
 }
 
 export function renderStatusPage(view: StatusView): string {
-  const providers = view.config.providers.map((provider) => [
+  const providers = view.providers.map((provider) => [
     e(provider.name),
-    e(provider.type),
-    `<code>POST /hook/${e(provider.name)}</code>`,
-    e([...(view.events.get(provider.name) ?? [])].join(', ')),
+    e(provider.type) + (provider.verifies ? '' : ' <b class="problem">unsigned</b>'),
+    `<code>POST ${e(shownRoute(provider))}</code>`,
+    e([...provider.events].join(', ')),
   ]);
   const targets = view.config.targets.map((target) => [
     e(target.name),
@@ -63,21 +91,33 @@ export function renderStatusPage(view: StatusView): string {
     matchText(target.match),
     `<ul>${target.resources.map((resource) => `<li>${e(resource.kind)} ${e(resource.namespace)}/${e(resource.name ?? labelText(resource.matchLabels))}</li>`).join('')}</ul>`,
   ]);
-  const deliveries = view.deliveries.map((record) => [
-    e(record.receivedAt),
-    e(record.provider),
-    e(record.event ?? ''),
-    e(record.deliveryId ?? ''),
-    `<span class="${e(record.outcome)}">${record.status} ${e(record.outcome)}</span>`,
-    e([record.repository, record.ref].filter(Boolean).join(' ')),
-    effects(record),
-  ]);
-  return `<!doctype html><html><head><meta charset="utf-8"><title>fluxgate</title><style>${style}</style></head><body>
-<h1>fluxgate ${e(view.version)}</h1>
-<p>Kubernetes: ${e(view.kubernetes)} · started ${e(view.startedAt)} · <a href="/metrics">metrics</a> · <a href="/api/deliveries">deliveries as JSON</a></p>
+  const deliveries = view.deliveries.map((record) => {
+    const key = deliveryKey(record);
+    return [
+      e(record.receivedAt),
+      e(record.provider),
+      e(record.event ?? ''),
+      key ? `<a href="/deliveries/${encodeURIComponent(key)}">${e(key)}</a>` : '',
+      answerText(record),
+      e([record.repository, record.ref].filter(Boolean).join(' ')),
+      effects(record),
+    ];
+  });
+  const banners = [
+    ...(view.dryRun ? ['<div class="banner"><b>dry-run</b>: reconcile requests are logged, not sent to Kubernetes.</div>'] : []),
+    ...(view.problems.length > 0 ? [`<div class="banner"><b>Problems</b><ul>${view.problems.map((problem) => `<li class="problem">${e(problem)}</li>`).join('')}</ul></div>`] : []),
+  ];
+  const unknown = view.unknownHooks.count > 0 ? `<p class="problem">${view.unknownHooks.count} request${view.unknownHooks.count === 1 ? '' : 's'} to unknown hook paths (last: <code>${e(view.unknownHooks.last ?? '')}</code>)</p>` : '';
+  const refresh = view.refreshSeconds !== undefined ? `refreshes every ${view.refreshSeconds} s (<a href="/?refresh=off">stop</a>)` : '<a href="/">refresh automatically</a>';
+  return page(
+    'fluxgate',
+    `<h1>fluxgate ${e(view.version)}</h1>
+${banners.join('\n')}
+<p>Kubernetes: ${e(view.kubernetes)} · started ${e(view.startedAt)} · <a href="/metrics">metrics</a> · <a href="/api/deliveries">deliveries as JSON</a> · ${refresh}</p>
 <p>${reloadText(view.reload)}</p>
 <h2>Providers</h2>${table(['name', 'type', 'route', 'events'], providers)}
 <h2>Targets</h2>${table(['name', 'providers', 'match', 'resources'], targets)}
-<h2>Recent deliveries</h2>${table(['received', 'provider', 'event', 'delivery', 'answer', 'repository / ref', 'caused'], deliveries)}
-</body></html>`;
+<h2>Recent deliveries</h2>${unknown}${table(['received', 'provider', 'event', 'delivery', 'answer', 'repository / ref', 'caused'], deliveries)}`,
+    view.refreshSeconds,
+  );
 }

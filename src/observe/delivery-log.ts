@@ -1,16 +1,25 @@
 /**
  * The recent deliveries shown on the status page and at /api/deliveries: what came in, what was decided,
- * and what each accepted delivery caused on which object. Bounded: the oldest record falls off.
+ * and what each accepted delivery caused on which object — its state follows its patches, so a delivery whose
+ * patches failed does not stay a green "accepted". Bounded: the oldest record falls off.
  */
 
 export type DeliveryOutcome = 'accepted' | 'ignored' | 'rejected';
-export type ObjectState = 'pending' | 'patched' | 'dry-run' | 'not-found' | 'forbidden' | 'failed';
+/**
+ * Per object: `pending` until its patch ends; `selected` is a label selector's row (its objects have their own
+ * rows); the rest are final.
+ */
+export type ObjectState = 'pending' | 'selected' | 'patched' | 'dry-run' | 'not-found' | 'forbidden' | 'failed';
+/** An accepted delivery's state, from its objects': waiting, all patched, some failed, all failed. */
+export type DeliveryState = 'pending' | 'patched' | 'dry-run' | 'partly-failed' | 'failed';
 
 export interface ObjectEffect {
   object: string;
   state: ObjectState;
   detail?: string;
   attempts?: number;
+  /** From the delivery's acceptance to the API server's answer to the patch that served it. */
+  latencyMs?: number;
 }
 
 export interface DeliveryRecord {
@@ -23,6 +32,8 @@ export interface DeliveryRecord {
   receivedAt: string;
   status: number;
   outcome: DeliveryOutcome;
+  /** Accepted deliveries only. */
+  state?: DeliveryState;
   reason?: string;
   repository?: string;
   ref?: string;
@@ -31,18 +42,58 @@ export interface DeliveryRecord {
   objects: ObjectEffect[];
 }
 
+export interface DeliveryFilter {
+  provider?: string;
+  outcome?: string;
+  state?: string;
+  /** A substring of the repository (or image) the delivery named. */
+  repository?: string;
+  /** Received at or after this time (ms since the epoch). */
+  since?: number;
+}
+
 export interface DeliveryLog {
-  add(record: Omit<DeliveryRecord, 'objects'>): void;
+  add(record: Omit<DeliveryRecord, 'objects' | 'state'>): void;
   /** Records what the delivery with this ticket caused on an object; a later state replaces an earlier one. */
   effect(ticket: number, effect: ObjectEffect): void;
-  recent(): DeliveryRecord[];
+  /** Newest first, filtered. */
+  recent(filter?: DeliveryFilter): DeliveryRecord[];
+  /** A delivery by its provider's delivery id, or `fluxgate-<ticket>` for one without. */
+  find(id: string): DeliveryRecord | undefined;
+}
+
+const SUCCESS = new Set<ObjectState>(['patched', 'dry-run']);
+
+/** The delivery's state from its objects' (label selector rows do not count: their objects do). */
+export function deliveryState(objects: readonly ObjectEffect[]): DeliveryState {
+  const counted = objects.filter((object) => object.state !== 'selected');
+  if (counted.length === 0 || counted.some((object) => object.state === 'pending')) return 'pending';
+  const failed = counted.filter((object) => !SUCCESS.has(object.state)).length;
+  if (failed === counted.length) return 'failed';
+  if (failed > 0) return 'partly-failed';
+  return counted.every((object) => object.state === 'dry-run') ? 'dry-run' : 'patched';
+}
+
+/** The id a record is found by in `/api/deliveries/<id>` and the drill-down page. */
+export function deliveryKey(record: Pick<DeliveryRecord, 'deliveryId' | 'ticket'>): string | undefined {
+  return record.deliveryId ?? (record.ticket !== undefined ? `fluxgate-${record.ticket}` : undefined);
+}
+
+function matches(record: DeliveryRecord, filter: DeliveryFilter): boolean {
+  if (filter.provider !== undefined && record.provider !== filter.provider) return false;
+  if (filter.outcome !== undefined && record.outcome !== filter.outcome) return false;
+  if (filter.state !== undefined && record.state !== filter.state) return false;
+  if (filter.repository !== undefined && !(record.repository ?? '').toLowerCase().includes(filter.repository.toLowerCase())) return false;
+  if (filter.since !== undefined && Date.parse(record.receivedAt) < filter.since) return false;
+  return true;
 }
 
 /**
  * @example
  * const log = createDeliveryLog(100);
  * log.add({ ticket: 7, provider: 'github', type: 'github', receivedAt, status: 202, outcome: 'accepted', targets: ['app'] });
- * log.effect(7, { object: 'GitRepository flux-system/app', state: 'patched' });
+ * log.effect(7, { object: 'GitRepository flux-system/app', state: 'patched', attempts: 1, latencyMs: 42 });
+ * log.find('fluxgate-7')?.state; // 'patched'
  */
 export function createDeliveryLog(capacity = 100): DeliveryLog {
   // Oldest first; an array shift is fine at this size (the status page shows them all anyway).
@@ -50,7 +101,7 @@ export function createDeliveryLog(capacity = 100): DeliveryLog {
   const byTicket = new Map<number, DeliveryRecord>();
   return {
     add(record) {
-      const entry = { ...record, objects: [] };
+      const entry: DeliveryRecord = { ...record, objects: [], ...(record.outcome === 'accepted' ? { state: 'pending' as const } : {}) };
       records.push(entry);
       if (entry.ticket !== undefined) byTicket.set(entry.ticket, entry);
       if (records.length > capacity) {
@@ -61,12 +112,20 @@ export function createDeliveryLog(capacity = 100): DeliveryLog {
     effect(ticket, effect) {
       const record = byTicket.get(ticket);
       if (!record) return;
-      const existing = record.objects.find((item) => item.object === effect.object);
-      if (existing) Object.assign(existing, effect);
+      // A later state replaces the earlier one whole: a "coalesced" note does not outlive the patch it waited for.
+      const index = record.objects.findIndex((item) => item.object === effect.object);
+      if (index >= 0) record.objects[index] = { ...effect };
       else record.objects.push({ ...effect });
+      record.state = deliveryState(record.objects);
     },
-    recent() {
-      return [...records].reverse();
+    recent(filter = {}) {
+      const found: DeliveryRecord[] = [];
+      for (let index = records.length - 1; index >= 0; index -= 1) if (matches(records[index]!, filter)) found.push(records[index]!);
+      return found;
+    },
+    find(id) {
+      for (let index = records.length - 1; index >= 0; index -= 1) if (deliveryKey(records[index]!) === id) return records[index];
+      return undefined;
     },
   };
 }

@@ -68,8 +68,16 @@ const outcomeState: Record<PatchOutcome, ObjectState> = {
 };
 
 export function createReconcileReporter(metrics: Metrics, log: Logger, deliveries: DeliveryLog): ReconcileReporter {
-  const effect = (tickets: readonly Ticket[], object: string, state: ObjectState, detail?: string, attempts?: number) => {
-    for (const ticket of tickets) deliveries.effect(ticket.seq, { object, state, detail, attempts });
+  const effect = (tickets: readonly Ticket[], object: string, state: ObjectState, detail?: string, attempts?: number, endedAt?: number) => {
+    for (const ticket of tickets) {
+      deliveries.effect(ticket.seq, {
+        object,
+        state,
+        ...(detail !== undefined ? { detail } : {}),
+        ...(attempts !== undefined ? { attempts } : {}),
+        ...(endedAt !== undefined ? { latencyMs: Math.max(0, endedAt - ticket.acceptedAt) } : {}),
+      });
+    }
   };
   return {
     queued(object, tickets) {
@@ -91,7 +99,7 @@ export function createReconcileReporter(metrics: Metrics, log: Logger, deliverie
         return;
       }
       log.debug('selector resolved', { selector, objects: names });
-      effect(tickets, selector, 'patched', `selected ${names.length}: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`);
+      effect(tickets, selector, 'selected', `selected ${names.length}: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`);
     },
     selectionFailed(selector, kind, error, tickets) {
       metrics.reconcileRequests.inc([kind, 'failed']);
@@ -108,7 +116,7 @@ export function createReconcileReporter(metrics: Metrics, log: Logger, deliverie
         const fields = { object: report.object, outcome: report.outcome, attempts: report.attempts, error: report.error };
         log.error(report.retriesExhausted ? 'patch failed after retries' : 'patch failed', fields);
       }
-      effect(report.tickets, report.object, outcomeState[report.outcome], report.error, report.attempts);
+      effect(report.tickets, report.object, outcomeState[report.outcome], report.error, report.attempts, report.endedAt);
     },
     pending(count) {
       metrics.reconcilePending.set(count);

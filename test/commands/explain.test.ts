@@ -141,6 +141,7 @@ test('without the secrets (another machine) it still explains, and says so', asy
   expect(result.out).toContain('  ✓ app → GitRepository flux-system/app');
 });
 
+// Three fluxgate processes in turn: more than bun's default 5 s on a busy machine.
 test('the command line: usage problems exit 2 and name what is missing', async () => {
   const missing = await runIsolated(['explain', '--config', configPath, '--provider', 'github'], { cwd: dir.path });
   expect(missing.code).toBe(2);
@@ -151,4 +152,4 @@ test('the command line: usage problems exit 2 and name what is missing', async (
   const ok = await runIsolated(['explain', '--config', configPath, '--provider', 'github', '--repository', 'your-org/your-repo', '--tag', 'v1.0.0'], { cwd: dir.path, env: { HOOK_SECRET: SECRET } });
   expect(ok.code).toBe(0);
   expect(ok.stdout).toContain('✓ release → GitRepository flux-system/app-release');
-});
+}, 30_000);

@@ -23,6 +23,7 @@ afterAll(async () => {
   dir.remove();
 });
 
+// Starts a fluxgate process; on a busy machine that takes longer than bun's default 5 s.
 test('SIGTERM flushes the pending trailing patch before exiting 0', async () => {
   const kubeconfig = kube.writeKubeconfig(dir.path);
   const configPath = join(dir.path, 'fluxgate.yaml');
@@ -54,7 +55,7 @@ targets:
   // The second push was waiting for the end of a one-hour window; shutdown sent it at once.
   expect(kube.patches).toHaveLength(2);
   expect(kube.patches[1]!.body.metadata.annotations['reconcile.fluxcd.io/requestedAt']).not.toBe(kube.patches[0]!.body.metadata.annotations['reconcile.fluxcd.io/requestedAt']);
-});
+}, 30_000);
 
 test('a webhook whose body completes after shutdown began is refused with 503, never accepted without a patch after it', async () => {
   const clock = manualClock(Date.now());
