@@ -6,9 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import packageJson from '../package.json' with { type: 'json' };
 import { chooseConfigPath } from './commands/config-path.ts';
 import type { LogLevel } from './observe/log.ts';
+import { fluxgateVersion } from './version.ts';
 
 const EXIT_USAGE = 2;
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -60,7 +60,7 @@ async function serve(flags: ServeFlags, command: Command, io: Io): Promise<numbe
   const log = createLogger({ level });
   let gateway;
   try {
-    gateway = await startGateway({ configPath: path, builtins: await builtins(), version: packageJson.version, log, env: io.env, dryRun: flags.dryRun });
+    gateway = await startGateway({ configPath: path, builtins: await builtins(), version: fluxgateVersion, log, env: io.env, dryRun: flags.dryRun });
   } catch (error) {
     if (error instanceof ConfigError) reportConfigError(error, io.err);
     else io.err(`fluxgate: ${(error as Error).message}`);
@@ -123,7 +123,7 @@ async function send(url: string | undefined, flags: SendFlags, command: Command,
 
 /** The command tree; `setExit` receives the exit code of the command that ran. */
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
-  const version = `fluxgate ${packageJson.version}`;
+  const version = `fluxgate ${fluxgateVersion}`;
   const configOption = () => new Option('-c, --config <file>', 'config file (default: $FLUXGATE_CONFIG, else ./fluxgate.yaml)');
   const root = new Command('fluxgate')
     .description('Webhook gateway for GitOps: verified Git host and registry webhooks become Flux reconcile requests.')
