@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /**
- * fluxgate command line: serve (the default), validate, send, version. Exit codes: 0 ok, 1 a config problem
- * or a failed run, 2 a usage problem. Each command is imported when it runs, so `validate`, `send` and
+ * fluxgate command line: serve (the default), validate, send, init, version. Exit codes: 0 ok, 1 a config problem
+ * or a failed run, 2 a usage problem. Each command is imported when it runs, so `validate`, `send`, `init` and
  * `version` do not load the HTTP server.
  */
 import { existsSync } from 'node:fs';
@@ -121,6 +121,23 @@ async function send(url: string | undefined, flags: SendFlags, command: Command,
   return runSend({ ...options, url: url!, providerType: flags.providerType! }, deps, io.out, io.err);
 }
 
+interface InitFlags {
+  provider?: string[];
+  dir: string;
+  repository: string;
+  branch: string;
+  url?: string;
+  force?: boolean;
+}
+
+async function init(flags: InitFlags, command: Command, io: Io): Promise<number> {
+  const { initProblem, runInit } = await import('./commands/init.ts');
+  const options = { ...flags, providers: flags.provider ?? [] };
+  const problem = initProblem(options);
+  if (problem !== undefined) command.error(`error: ${problem}`, { exitCode: EXIT_USAGE });
+  return runInit(options, io.out, io.err);
+}
+
 /** The command tree; `setExit` receives the exit code of the command that ran. */
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const version = `fluxgate ${fluxgateVersion}`;
@@ -161,6 +178,15 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(new Option('--branch <branch>', 'a push to this branch (default: main)').conflicts('tag'))
     .addOption(new Option('--tag <tag>', 'a push of this tag (registry types: the image tag)').conflicts('branch'))
     .action(async (url: string | undefined, flags: SendFlags, self: Command) => setExit(await send(url, flags, self, io)));
+
+  command('init', 'write a starter config and an env file of new webhook secrets, and print what to enter in each Git host')
+    .option('--provider <type>', 'a Git host: github, gitlab, gitea, gogs, bitbucket, bitbucket-server (repeatable, or comma-separated)', (value: string, all: string[] = []) => [...all, ...value.split(',').map((type) => type.trim()).filter(Boolean)])
+    .option('--dir <dir>', 'where to write fluxgate.yaml and fluxgate.env', '.')
+    .option('--repository <repository>', 'the repository to watch (org/repo or a clone URL)', 'your-org/your-fleet-repo')
+    .option('--branch <branch>', 'the branch to watch', 'main')
+    .option('--url <url>', 'the public base URL the hosts post to (https://hooks.example.com)')
+    .option('--force', 'overwrite existing fluxgate.yaml and fluxgate.env')
+    .action(async (flags: InitFlags, self: Command) => setExit(await init(flags, self, io)));
 
   command('version', 'print the version').action(() => {
     io.out(version);
