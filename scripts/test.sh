@@ -22,6 +22,10 @@ if [[ -z ${KUBECONFIG_FOR_TESTS:-} ]]; then
   if ! bash test/support/kube-apiserver/prepare.sh >/dev/null; then
     echo "could not prepare etcd + kube-apiserver; the integration tests will fail" >&2
   fi
+  # kubectl v1.20.2 for the server-side dry runs of deploy/ (test/deploy/dry-run-real-apiserver.test.ts).
+  if ! bash test/support/kube-apiserver/prepare-kubectl.sh >/dev/null; then
+    echo "could not prepare kubectl; the deploy/ dry-run tests will fail" >&2
+  fi
 fi
 
 echo "== bun test"

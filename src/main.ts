@@ -1,14 +1,15 @@
 #!/usr/bin/env bun
 /**
- * fluxgate command line: serve (the default), validate, send, register, version. Exit codes: 0 ok, 1 a config problem
- * or a failed run, 2 a usage problem. Each command is imported when it runs, so `validate`, `send` and
+ * fluxgate command line: serve (the default), validate, send, explain, register, init, version. Exit codes: 0 ok,
+ * 1 a config problem or a failed run, 2 a usage problem. Each command is imported when it runs, so `validate`,
+ * `send`, `init` and
  * `version` do not load the HTTP server.
  */
 import { existsSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import packageJson from '../package.json' with { type: 'json' };
 import { chooseConfigPath } from './commands/config-path.ts';
 import type { LogLevel } from './observe/log.ts';
+import { fluxgateVersion } from './version.ts';
 
 const EXIT_USAGE = 2;
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -61,7 +62,7 @@ async function serve(flags: ServeFlags, command: Command, io: Io): Promise<numbe
   const log = createLogger({ level });
   let gateway;
   try {
-    gateway = await startGateway({ configPath: path, builtins: await builtins(), version: packageJson.version, log, env: io.env, dryRun: flags.dryRun });
+    gateway = await startGateway({ configPath: path, builtins: await builtins(), version: fluxgateVersion, log, env: io.env, dryRun: flags.dryRun });
   } catch (error) {
     if (error instanceof ConfigError) reportConfigError(error, io.err);
     else io.err(`fluxgate: ${(error as Error).message}`);
@@ -172,9 +173,26 @@ async function register(flags: RegisterFlags, command: Command, io: Io): Promise
   return runRegister({ path, builtins: await builtins(), env: io.env, ...flags }, systemRegisterDeps, io.out, io.err);
 }
 
+interface InitFlags {
+  provider?: string[];
+  dir: string;
+  repository: string;
+  branch: string;
+  url?: string;
+  force?: boolean;
+}
+
+async function init(flags: InitFlags, command: Command, io: Io): Promise<number> {
+  const { initProblem, runInit } = await import('./commands/init.ts');
+  const options = { ...flags, providers: flags.provider ?? [] };
+  const problem = initProblem(options);
+  if (problem !== undefined) command.error(`error: ${problem}`, { exitCode: EXIT_USAGE });
+  return runInit(options, io.out, io.err);
+}
+
 /** The command tree; `setExit` receives the exit code of the command that ran. */
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
-  const version = `fluxgate ${packageJson.version}`;
+  const version = `fluxgate ${fluxgateVersion}`;
   const configOption = () => new Option('-c, --config <file>', 'config file (default: $FLUXGATE_CONFIG, else ./fluxgate.yaml)');
   const root = new Command('fluxgate')
     .description('Webhook gateway for GitOps: verified Git host and registry webhooks become Flux reconcile requests.')
@@ -236,6 +254,15 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--rotate-secret', 'send the configured secrets to existing hooks too (hosts never show them)')
     .addOption(new Option('--output <format>', 'table (for people) or json (for scripts)').choices(['table', 'json']).default('table'))
     .action(async (flags: RegisterFlags, self: Command) => setExit(await register(flags, self, io)));
+
+  command('init', 'write a starter config and an env file of new webhook secrets, and print what to enter in each Git host')
+    .option('--provider <type>', 'a Git host: github, gitlab, gitea, gogs, bitbucket, bitbucket-server (repeatable, or comma-separated)', (value: string, all: string[] = []) => [...all, ...value.split(',').map((type) => type.trim()).filter(Boolean)])
+    .option('--dir <dir>', 'where to write fluxgate.yaml and fluxgate.env', '.')
+    .option('--repository <repository>', 'the repository to watch (org/repo or a clone URL)', 'your-org/your-fleet-repo')
+    .option('--branch <branch>', 'the branch to watch', 'main')
+    .option('--url <url>', 'the public base URL the hosts post to (https://hooks.example.com)')
+    .option('--force', 'overwrite existing fluxgate.yaml and fluxgate.env')
+    .action(async (flags: InitFlags, self: Command) => setExit(await init(flags, self, io)));
 
   command('version', 'print the version').action(() => {
     io.out(version);

@@ -1,12 +1,13 @@
 /**
- * Integration: the RBAC that fluxgate ships (deploy/rbac.yaml), enforced by a REAL kube-apiserver.
+ * Integration: the RBAC that fluxgate ships (deploy/rbac/clusterrole.yaml, bound to the ServiceAccount by the
+ * in-cluster install as `kubectl kustomize deploy` renders it), enforced by a REAL kube-apiserver.
  * The ClusterRole must be enough for every kind fluxgate reconciles (named objects and matchLabels) and no
  * broader: exactly `list` and `patch`, no `get`, no other resources, no subresources.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { renderKustomization } from '../support/kubectl.ts';
 import { resourcePath, startTestCluster, type RbacSubject, type TestCluster } from '../support/kube-apiserver/cluster.ts';
 import type { TestGateway } from '../support/gateway.ts';
 import {
@@ -15,11 +16,13 @@ import {
   metricsText, outcomeReaches, push, startGateway,
 } from './support.ts';
 
-const RBAC_FILE = join(import.meta.dir, '..', '..', 'deploy', 'rbac.yaml');
-const manifests: any[] = parseAllDocuments(readFileSync(RBAC_FILE, 'utf8')).map((doc) => doc.toJS()).filter(Boolean);
+const DEPLOY = join(import.meta.dir, '..', '..', 'deploy');
+const RBAC_FILE = join(DEPLOY, 'rbac', 'clusterrole.yaml');
+const RBAC_KINDS = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding'];
+const manifests: any[] = renderKustomization(DEPLOY).filter((m) => RBAC_KINDS.includes(m.kind));
 const byKind = (kind: string) => {
   const found = manifests.filter((m) => m.kind === kind);
-  if (found.length !== 1) throw new Error(`${RBAC_FILE}: expected exactly one ${kind}, found ${found.length}`);
+  if (found.length !== 1) throw new Error(`deploy/: expected exactly one ${kind}, found ${found.length}`);
   return found[0];
 };
 const clusterRole = byKind('ClusterRole');
@@ -104,7 +107,7 @@ afterAll(async () => {
   await cluster?.stop();
 }, 60_000);
 
-describe('deploy/rbac.yaml', () => {
+describe('deploy/rbac (as the in-cluster install binds it)', () => {
   test('ships a ServiceAccount flux-system/fluxgate bound cluster-wide to the ClusterRole, with only list and patch', () => {
     expect(serviceAccount.metadata).toMatchObject({ name: 'fluxgate', namespace: 'flux-system' });
     expect(clusterRole.metadata.name).toBe('fluxgate-reconcile-requester');

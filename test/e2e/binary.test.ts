@@ -1,0 +1,124 @@
+/**
+ * The compiled binary itself, as a VM or container runs it: built by scripts/build.ts (or the one named by
+ * $FLUXGATE_BINARY, which CI builds with `npm run build`), run from a directory with no checkout and no
+ * node_modules, with a HOME and environment of its own. validate, serve in dry-run, a signed `send` from the
+ * same binary answered 202, /metrics with the stamped version, SIGTERM and exit 0. Then the arm64 cross build.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, openSync, readSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import packageJson from '../../package.json' with { type: 'json' };
+import { waitForLogLine } from '../support/cli.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+// Compiling takes 5-15 s on two shared cores; a first cross build also fetches Bun's arm64 runtime.
+setDefaultTimeout(180_000);
+
+const root = resolve(import.meta.dir, '..', '..');
+const bun = process.execPath;
+const SECRET = 'binary-smoke-9c1f2e7a54d3';
+const scratch = tempDir('fluxgate-binary-');
+let binary = '';
+
+function git(...args: string[]): string {
+  return spawnSync('git', args, { cwd: root, encoding: 'utf8' }).stdout.trim();
+}
+
+/** The version scripts/build.ts stamps for this checkout: version+HEAD, `.dirty` when tracked files changed. */
+function expectedVersion(): RegExp {
+  const head = git('rev-parse', '--short=12', 'HEAD');
+  return new RegExp(`^${packageJson.version.replaceAll('.', '\\.')}\\+${head}(\\.dirty)?$`);
+}
+
+function buildInto(outdir: string, ...args: string[]): void {
+  const run = spawnSync(bun, [join(root, 'scripts', 'build.ts'), '--outdir', outdir, ...args], { cwd: root, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`scripts/build.ts failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
+}
+
+/** Nothing from this machine's environment but PATH: no KUBECONFIG, no FLUXGATE_CONFIG, a HOME without .kube. */
+function isolatedEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: scratch.path, ...extra };
+}
+
+function run(args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
+  const result = spawnSync(binary, args, { cwd: scratch.path, env: isolatedEnv(env), encoding: 'utf8', timeout: 60_000 });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+beforeAll(() => {
+  const given = process.env.FLUXGATE_BINARY;
+  binary = join(scratch.path, 'fluxgate');
+  if (given) copyFileSync(resolve(root, given), binary);
+  else buildInto(scratch.path);
+  writeFileSync(
+    join(scratch.path, 'fluxgate.yaml'),
+    `server: { address: 127.0.0.1:0 }
+kubernetes: { mode: dry-run }
+providers:
+  - { name: github, type: github, secret: { env: GITHUB_WEBHOOK_SECRET } }
+targets:
+  - name: fleet
+    providers: [github]
+    match: { repository: your-org/fleet, branches: [main] }
+    resources: [{ kind: GitRepository, name: flux-system, namespace: flux-system }]
+`,
+  );
+});
+afterAll(() => scratch.remove());
+
+describe('the compiled binary, outside the checkout', () => {
+  test('version carries the package version and the commit it was built from', () => {
+    const result = run(['version']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim().replace(/^fluxgate /, '')).toMatch(expectedVersion());
+    expect(run(['--version']).stdout).toBe(result.stdout);
+  });
+
+  test('validate checks the config and its secret', () => {
+    const missing = run(['validate', 'fluxgate.yaml']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('GITHUB_WEBHOOK_SECRET');
+    const ok = run(['validate', 'fluxgate.yaml'], { GITHUB_WEBHOOK_SECRET: SECRET });
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+  });
+
+  test('serve in dry-run: a signed send gets 202, /metrics shows it and the build, SIGTERM exits 0', async () => {
+    const child = Bun.spawn([binary, 'serve', '--config', 'fluxgate.yaml'], { cwd: scratch.path, env: isolatedEnv({ GITHUB_WEBHOOK_SECRET: SECRET }), stdout: 'ignore', stderr: 'pipe' });
+    const lines: string[] = [];
+    try {
+      const listening = await waitForLogLine(child.stderr, (line) => line.msg === 'fluxgate listening', lines);
+      const base = `http://${listening.address}`;
+      const sent = run(['send', '--provider-type', 'github', '--secret', SECRET, '--repository', 'your-org/fleet', '--branch', 'main', `${base}/hook/github`]);
+      expect(sent.stdout).toStartWith('202 Accepted\n');
+      expect(sent.code).toBe(0);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      const stamped = metrics.match(/^fluxgate_build_info\{version="([^"]+)"\} 1$/m);
+      expect(stamped?.[1]).toMatch(expectedVersion());
+      expect(metrics).toMatch(/^fluxgate_webhook_requests_total\{provider="github",type="github",event="push",outcome="accepted"\} 1$/m);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await child.exited).toBe(0);
+    expect(lines.join('\n')).not.toContain(SECRET);
+  });
+});
+
+/** e_machine from an ELF header: 0x3e x86-64, 0xb7 AArch64. */
+function elfMachine(path: string): number {
+  const header = Buffer.alloc(20);
+  const fd = openSync(path, 'r');
+  readSync(fd, header, 0, 20, 0);
+  closeSync(fd);
+  expect(header.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+  return header.readUInt16LE(18);
+}
+
+test('the linux-arm64 cross build is an AArch64 executable with the same stamp', () => {
+  const outdir = join(scratch.path, 'cross');
+  buildInto(outdir, '--target', 'linux-arm64', '--commit', '0123456789ab');
+  const path = join(outdir, 'fluxgate-linux-arm64');
+  expect(elfMachine(path)).toBe(0xb7);
+  expect(readFileSync(path).includes('0123456789ab')).toBe(true);
+});
