@@ -20,6 +20,9 @@ import { createDispatcher } from '../reconcile/dispatcher.ts';
 import { annotationFor, createRequestedAtClock, defaultApiVersion } from '../reconcile/kinds.ts';
 import { connectResolved } from '../reconcile/kube-connect.ts';
 import { findMissingPermissions } from '../reconcile/permission-check.ts';
+import { createEventRecorder } from '../reconcile/kube-events.ts';
+import { eventFailures } from '../observe/event-failures.ts';
+import { hostname } from 'node:os';
 import { createLabelSelection } from '../reconcile/label-selection.ts';
 import { createReconciler, type ObjectSelector } from '../reconcile/reconciler.ts';
 import type { KubeClient } from '../reconcile/kube-client.ts';
@@ -79,11 +82,12 @@ const readinessCacheMs = 2_000;
  * Logs, without delaying start-up, each permission the config needs and the credentials lack, and hands each
  * to `found` for the status page.
  */
-async function warnAboutPermissions(client: KubeClient, selectors: ObjectSelector[], log: Logger, found: (problem: string) => void): Promise<void> {
+async function warnAboutPermissions(client: KubeClient, selectors: ObjectSelector[], events: boolean, log: Logger, found: (problem: string) => void): Promise<void> {
   try {
-    const missing = await findMissingPermissions(client, selectors);
+    const missing = await findMissingPermissions(client, selectors, { events });
     for (const gap of missing) {
-      const problem = `the Kubernetes credentials may not ${gap.verb} ${gap.kind} in ${gap.namespace}: reconcile requests for it will fail with 403`;
+      const consequence = gap.kind === 'Event' ? 'no Events will show why objects reconciled (kubernetes.events: false silences this)' : 'reconcile requests for it will fail with 403';
+      const problem = `the Kubernetes credentials may not ${gap.verb} ${gap.kind} in ${gap.namespace}: ${consequence}`;
       log.warn(problem, { affects: gap.selectors });
       found(`${problem} (${gap.selectors.join(', ')})`);
     }
@@ -116,7 +120,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     clock,
     onRetry: (job, notice) => reconcileReporter.retrying(job.label, job.kind, notice),
   });
+  // One Event per burst: the window covers the debounce window of the leading patch and the trailing patch that closes it.
+  const events = config.kubernetes.events && !dryRun ? createEventRecorder({ api: client.api, clock, windowMs: 2 * config.reconcile.debounce, instance: hostname(), failed: eventFailures(metrics, log, clock) }) : undefined;
   const reconciler = createReconciler({
+    events,
     client,
     dryRun,
     debounceMs: config.reconcile.debounce,
@@ -160,7 +167,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   else if (!dryRun) {
     // Targets are shared between providers: each selector once.
     const selectors = new Map(routes.all().flatMap((provider) => provider.targets.all.flatMap((target) => target.selectors)).map((selector) => [selector.key, selector]));
-    void warnAboutPermissions(client, [...selectors.values()], log, (problem) => problems.push(problem));
+    void warnAboutPermissions(client, [...selectors.values()], Boolean(events), log, (problem) => problems.push(problem));
   }
 
   const startedAt = new Date(clock.now()).toISOString();

@@ -71,6 +71,8 @@ export const KubernetesConfig = T.Object(
     context: T.Optional(T.String()),
     /** Per-request timeout towards the API server; a timeout is retried. */
     requestTimeout: duration('10s'),
+    /** A Kubernetes Event (ReconcileRequested) on each object patched; never in dry-run. */
+    events: T.Boolean({ default: true }),
   },
   { ...closed, default: {} },
 );

@@ -18,6 +18,7 @@ export interface Metrics {
   debounceCoalesced: Counter;
   reconcilePending: Gauge;
   configReloads: Counter; // outcome
+  eventsFailed: Counter; // reason
 }
 
 export function createMetrics(version: string, startTimeSeconds = Date.now() / 1000): Metrics {
@@ -43,6 +44,7 @@ export function createMetrics(version: string, startTimeSeconds = Date.now() / 1
       new Counter('fluxgate_debounce_coalesced_total', 'Reconcile requests folded into an already pending patch.', []),
     ),
     reconcilePending: registry.register(new Gauge('fluxgate_reconcile_pending', 'Objects with a patch waiting, queued, in flight or backing off.', [])),
+    eventsFailed: registry.register(new Counter('fluxgate_kubernetes_events_failed_total', 'Kubernetes Events that could not be written (reconcile requests are not affected), by reason.', ['reason'])),
     configReloads: registry.register(new Counter('fluxgate_config_reloads_total', 'Config reloads by outcome (failure: the new config had problems and the running one kept serving).', ['outcome'])),
   };
   registry.register(processMetrics(startTimeSeconds));

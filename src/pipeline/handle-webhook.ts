@@ -5,6 +5,7 @@
  */
 import { isIPv6, type BlockList } from 'node:net';
 import type { Reconciler, ObjectSelector, Ticket } from '../reconcile/reconciler.ts';
+import type { TicketCause } from '../reconcile/kube-events.ts';
 import type { ProviderRuntime } from './compile.ts';
 import { matchTargets, type TargetMatch } from './match-targets.ts';
 import { PayloadError, type DeliveryInfo, type Event, type VerifiedInfo, type VerifyResult, type WebhookRequest } from './provider.ts';
@@ -26,8 +27,8 @@ export interface WebhookDeps {
   reconciler: Pick<Reconciler, 'submit' | 'hasRoom'>;
   /** Records a provider's delivery id; true when it was already seen recently. */
   seen(provider: string, deliveryId: string): boolean;
-  /** Mints the ticket of an accepted webhook (tickets.ts). */
-  mintTicket(): Ticket;
+  /** Mints the ticket of an accepted webhook (tickets.ts), with what it was. */
+  mintTicket(cause: TicketCause): Ticket;
   /** False once shutdown has begun: checked again here, after the body was read, so no 202 can follow it. */
   accepting(): boolean;
   reporter: WebhookReporter;
@@ -134,7 +135,15 @@ function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: W
   if (refusal !== undefined) return refuse(provider, deps, info, 503, refusal);
   if (info.deliveryId !== undefined && deps.seen(provider.name, info.deliveryId)) return ignore(provider, deps, info, 'duplicate delivery', match.event);
 
-  const ticket = deps.mintTicket();
+  const event = match.event;
+  const ticket = deps.mintTicket({
+    provider: provider.name,
+    ...(info.event !== undefined ? { event: info.event } : {}),
+    ...(event.repositories[0] ?? event.image?.name ? { repository: event.repositories[0] ?? event.image!.name } : {}),
+    ...(event.ref ?? event.tag ? { ref: event.ref ?? event.tag } : {}),
+    ...(event.commit ? { commit: event.commit } : {}),
+    ...(info.deliveryId !== undefined ? { deliveryId: info.deliveryId } : {}),
+  });
   deps.reporter.accepted(provider, info, match.event, match.targets, ticket);
   deps.reconciler.submit(ticket, wanted);
   return { status: 202, body: { delivery: info.deliveryId ?? `fluxgate-${ticket.seq}`, targets: match.targets.length } };

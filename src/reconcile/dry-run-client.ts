@@ -16,7 +16,9 @@ export function createDryRunClient(): KubeClient {
     async listNames() {
       return []; // no cluster to select from: the caller logs that label selectors cannot be resolved in dry-run
     },
-    async mergePatch() {},
+    async mergePatch() {
+      return {};
+    },
     async canI() {
       return true;
     },

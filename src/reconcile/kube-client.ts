@@ -67,10 +67,13 @@ export interface KubeClient {
   ping(signal?: AbortSignal): Promise<void>;
   /** Names of the objects of `kind` in `namespace` whose labels match every entry of `matchLabels`. */
   listNames(apiVersion: string, kind: string, namespace: string, matchLabels: Record<string, string>): Promise<string[]>;
-  /** JSON merge patch of `metadata.annotations` only, no resourceVersion precondition (what Flux's Receiver does). */
-  mergePatch(ref: ObjectRef, annotations: Record<string, string>, signal?: AbortSignal): Promise<void>;
+  /**
+   * JSON merge patch of `metadata.annotations` only, no resourceVersion precondition (what Flux's Receiver does).
+   * Resolves with the object's uid from the answer (for the Event about it).
+   */
+  mergePatch(ref: ObjectRef, annotations: Record<string, string>, signal?: AbortSignal): Promise<{ uid?: string }>;
   /** Whether these credentials may `verb` the kind in the namespace (SelfSubjectAccessReview). */
-  canI(verb: 'patch' | 'list', apiVersion: string, kind: string, namespace: string): Promise<boolean>;
+  canI(verb: 'patch' | 'list' | 'create', apiVersion: string, kind: string, namespace: string): Promise<boolean>;
 }
 
 export interface KubeClientOptions {
@@ -307,7 +310,9 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     async mergePatch(ref, annotations, signal) {
       const path = `${await collectionPath(ref.apiVersion, ref.kind, ref.namespace)}/${encodeURIComponent(ref.name)}`;
       const body = JSON.stringify({ metadata: { annotations } });
-      await request('PATCH', path, { body, contentType: 'application/merge-patch+json', signal, wantBody: false });
+      const patched = await request('PATCH', path, { body, contentType: 'application/merge-patch+json', signal, wantBody: true });
+      const uid = patched?.metadata?.uid;
+      return typeof uid === 'string' ? { uid } : {};
     },
     async canI(verb, apiVersion, kind, namespace) {
       const { plural } = await resource(apiVersion, kind);

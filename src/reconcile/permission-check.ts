@@ -7,23 +7,26 @@ import type { KubeClient } from './kube-client.ts';
 import type { ObjectSelector } from './reconciler.ts';
 
 export interface MissingPermission {
-  verb: 'patch' | 'list';
+  verb: 'patch' | 'list' | 'create';
   kind: string;
   namespace: string;
   /** The configured selectors this affects. */
   selectors: string[];
 }
 
-export async function findMissingPermissions(client: KubeClient, selectors: readonly ObjectSelector[]): Promise<MissingPermission[]> {
+/** `events`: also check that Events may be created where the objects are (kubernetes.events). */
+export async function findMissingPermissions(client: KubeClient, selectors: readonly ObjectSelector[], options: { events: boolean } = { events: false }): Promise<MissingPermission[]> {
   const checks = new Map<string, MissingPermission & { apiVersion: string }>();
+  const need = (verb: MissingPermission['verb'], apiVersion: string, kind: string, selector: ObjectSelector) => {
+    const key = `${verb}|${apiVersion}|${kind}|${selector.namespace}`;
+    const check = checks.get(key) ?? { verb, apiVersion, kind, namespace: selector.namespace, selectors: [] };
+    check.selectors.push(selector.label);
+    checks.set(key, check);
+  };
   for (const selector of selectors) {
     const verbs = selector.matchLabels ? (['list', 'patch'] as const) : (['patch'] as const);
-    for (const verb of verbs) {
-      const key = `${verb}|${selector.apiVersion}|${selector.kind}|${selector.namespace}`;
-      const check = checks.get(key) ?? { verb, apiVersion: selector.apiVersion, kind: selector.kind, namespace: selector.namespace, selectors: [] };
-      check.selectors.push(selector.label);
-      checks.set(key, check);
-    }
+    for (const verb of verbs) need(verb, selector.apiVersion, selector.kind, selector);
+    if (options.events) need('create', 'events.k8s.io/v1', 'Event', selector);
   }
   const results = await Promise.all(
     [...checks.values()].map(async ({ apiVersion, ...check }) => ((await client.canI(check.verb, apiVersion, check.kind, check.namespace)) ? undefined : check)),

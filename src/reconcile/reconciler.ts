@@ -19,11 +19,14 @@ import type { ReconcileAnnotation } from './kinds.ts';
 import type { KubeClient, ObjectRef } from './kube-client.ts';
 import type { LabelSelection } from './label-selection.ts';
 import type { FinalOutcome } from './retry.ts';
+import type { EventRecorder, TicketCause } from './kube-events.ts';
 
 /** One accepted webhook, as far as reconcile is concerned; minted by the pipeline. */
 export interface Ticket {
   seq: number;
   acceptedAt: number;
+  /** What the delivery was, for the Event on each object it patched. */
+  cause?: TicketCause;
 }
 
 /** A configured resource, compiled at start-up: a named object or a label query. */
@@ -92,6 +95,8 @@ export interface ReconcilerOptions {
   reporter: ReconcileReporter;
   /** Webhooks remembered per waiting patch for reports; more are counted, not kept (bounded memory under a flood). */
   maxTrackedTickets?: number;
+  /** Writes an Event on each object patched (not in dry-run); absent: no Events. */
+  events?: EventRecorder;
 }
 
 interface ObjectState {
@@ -182,11 +187,16 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     const value = state.annotation.fixedValue ?? requestedAt(new Date(clock.now()));
     const annotations = { [state.annotation.key]: value };
     reporter.queued(state.label, tickets);
+    let uid: string | undefined;
+    const attempt = async (signal: AbortSignal) => {
+      uid = (await client.mergePatch(state.ref, annotations, signal)).uid;
+    };
     void dispatcher
-      .run({ kind: state.ref.kind, label: state.label, attempt: (signal) => client.mergePatch(state.ref, annotations, signal) }, stop.signal)
+      .run({ kind: state.ref.kind, label: state.label, attempt }, stop.signal)
       .then((result) => {
         state.running = false;
         const base = { object: state.label, kind: state.ref.kind, attempts: result.attempts, tickets, untracked, endedAt: clock.now() };
+        if (result.ok && !dryRun) options.events?.requested(state.ref, uid, tickets, untracked);
         if (result.ok) reporter.finished({ ...base, outcome: dryRun ? 'dry_run' : 'success' });
         else reporter.finished({ ...base, outcome: result.outcome, error: result.error, retriesExhausted: result.retriesExhausted });
         advance(state);

@@ -53,7 +53,7 @@ beforeAll(() => {
   else buildInto(scratch.path);
   writeFileSync(
     join(scratch.path, 'fluxgate.yaml'),
-    `server: { address: 127.0.0.1:0 }
+    `server: { address: 127.0.0.1:0, adminAddress: 127.0.0.1:0 }
 kubernetes: { mode: dry-run }
 providers:
   - { name: github, type: github, secret: { env: GITHUB_WEBHOOK_SECRET } }
@@ -93,7 +93,7 @@ describe('the compiled binary, outside the checkout', () => {
       const sent = run(['send', '--provider-type', 'github', '--secret', SECRET, '--repository', 'your-org/fleet', '--branch', 'main', `${base}/hook/github`]);
       expect(sent.stdout).toStartWith('202 Accepted\n');
       expect(sent.code).toBe(0);
-      const metrics = await (await fetch(`${base}/metrics`)).text();
+      const metrics = await (await fetch(`http://${listening.admin}/metrics`)).text();
       const stamped = metrics.match(/^fluxgate_build_info\{version="([^"]+)"\} 1$/m);
       expect(stamped?.[1]).toMatch(expectedVersion());
       expect(metrics).toMatch(/^fluxgate_webhook_requests_total\{provider="github",type="github",event="push",outcome="accepted"\} 1$/m);

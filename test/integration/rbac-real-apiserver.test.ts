@@ -47,6 +47,8 @@ const RECONCILED_KINDS = [
 
 const ALL_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
 const NEEDED_VERBS = ['list', 'patch'];
+/** Besides the reconciled kinds: the Events fluxgate writes on what it patched (create one, then add to its series). */
+const EVENT_GRANTS = ['events.k8s.io/events:create', 'events.k8s.io/events:patch'];
 
 let cluster: TestCluster;
 let gateway: TestGateway | undefined;
@@ -108,7 +110,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe('deploy/rbac (as the in-cluster install binds it)', () => {
-  test('ships a ServiceAccount flux-system/fluxgate bound cluster-wide to the ClusterRole, with only list and patch', () => {
+  test('ships a ServiceAccount flux-system/fluxgate bound cluster-wide to the ClusterRole, with only list and patch (and Events)', () => {
     expect(serviceAccount.metadata).toMatchObject({ name: 'fluxgate', namespace: 'flux-system' });
     expect(clusterRole.metadata.name).toBe('fluxgate-reconcile-requester');
     expect(shippedBinding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'fluxgate-reconcile-requester' });
@@ -119,7 +121,7 @@ describe('deploy/rbac (as the in-cluster install binds it)', () => {
       expect(rule.resourceNames).toBeUndefined();
       return rule.apiGroups.flatMap((group: string) => rule.resources.flatMap((resource: string) => rule.verbs.map((verb: string) => `${group}/${resource}:${verb}`)));
     });
-    const expected = RECONCILED_KINDS.flatMap(([apiVersion, , plural]) => NEEDED_VERBS.map((verb) => `${apiVersion.split('/')[0]}/${plural}:${verb}`));
+    const expected = [...RECONCILED_KINDS.flatMap(([apiVersion, , plural]) => NEEDED_VERBS.map((verb) => `${apiVersion.split('/')[0]}/${plural}:${verb}`)), ...EVENT_GRANTS];
     expect(grants.sort()).toEqual(expected.sort());
     // Each verb is explained in a comment, and so is the namespace-scoped alternative.
     const text = readFileSync(RBAC_FILE, 'utf8');
@@ -250,6 +252,10 @@ describe('a token bound only to the shipped ClusterRole', () => {
       }
     }
     expect(matrix.sort()).toEqual(RECONCILED_KINDS.flatMap(([, , plural]) => NEEDED_VERBS.map((verb) => `${plural}:${verb}`)).sort());
+    for (const verb of ALL_VERBS) {
+      const wanted = EVENT_GRANTS.includes(`events.k8s.io/events:${verb}`);
+      expect({ events: verb, allowed: await allowed(subject, { group: 'events.k8s.io', resource: 'events', verb, namespace: ns }) }).toEqual({ events: verb, allowed: wanted });
+    }
     for (const [group, resource] of [['', 'secrets'], ['', 'configmaps'], ['', 'pods'], ['apps', 'deployments'], ['argoproj.io', 'appprojects'], ['rbac.authorization.k8s.io', 'clusterroles']] as const) {
       for (const verb of ALL_VERBS) expect({ resource, verb, allowed: await allowed(subject, { group, resource, verb, namespace: ns }) }).toEqual({ resource, verb, allowed: false });
     }
@@ -288,7 +294,10 @@ describe('a token bound only to the shipped ClusterRole', () => {
     // Start-up already says which configured object the credentials cannot patch, before any push.
     await eventually('the start-up permission check', () => gateway!.log.lines.some((l) => l.msg === 'kubernetes permissions checked'));
     const warnings = gateway.log.lines.filter((l) => l.level === 'warn' && l.msg.startsWith('the Kubernetes credentials may not'));
-    expect(warnings.map((l) => l.msg)).toEqual([`the Kubernetes credentials may not patch GitRepository in ${outOfScope}: reconcile requests for it will fail with 403`]);
+    expect(warnings.map((l) => l.msg)).toEqual([
+      `the Kubernetes credentials may not patch GitRepository in ${outOfScope}: reconcile requests for it will fail with 403`,
+      `the Kubernetes credentials may not create Event in ${outOfScope}: no Events will show why objects reconciled (kubernetes.events: false silences this)`,
+    ]);
     await push(gateway);
     await outcomeReaches(gateway, 'GitRepository', 'success', 1);
     await outcomeReaches(gateway, 'GitRepository', 'forbidden', 1);

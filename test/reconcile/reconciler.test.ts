@@ -58,7 +58,7 @@ function setup(options: { maxPending?: number; maxTrackedTickets?: number; liste
       return (options.listed ?? (async () => ['web-a', 'web-b']))();
     },
     mergePatch: (ref, annotations) =>
-      new Promise<void>((resolve, reject) => {
+      new Promise<{ uid?: string }>((resolve, reject) => {
         const call: Call = {
           ref,
           value: Object.values(annotations)[0]!,
@@ -68,7 +68,7 @@ function setup(options: { maxPending?: number; maxTrackedTickets?: number; liste
             call.answered = true;
             call.endedAt = clock.now();
             if (error) reject(error);
-            else resolve();
+            else resolve({});
           },
         };
         calls.push(call);

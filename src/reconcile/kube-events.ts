@@ -1,0 +1,113 @@
+/**
+ * Kubernetes Events on the objects fluxgate asks to reconcile, so `kubectl describe gitrepository …` and
+ * `flux events` say why one reconciled: reason `ReconcileRequested`, reporting controller `fluxgate`, a note
+ * naming the provider, repository, ref, commit and delivery. One Event per object per window: a further patch
+ * within it adds to the Event's series (count, last seen) instead of creating another.
+ *
+ * An Event is a courtesy: writing one never delays or fails a reconcile request. Failures are counted and
+ * logged (once per window per reason), nothing else.
+ */
+import { LRUCache } from 'lru-cache';
+import type { Clock } from './clock.ts';
+import type { KubeApi, ObjectRef } from './kube-client.ts';
+import type { Ticket } from './reconciler.ts';
+
+/** What caused a reconcile request, as the pipeline knows it; carried on the ticket. */
+export interface TicketCause {
+  provider: string;
+  event?: string;
+  repository?: string;
+  ref?: string;
+  commit?: string;
+  deliveryId?: string;
+}
+
+export interface EventRecorder {
+  /** An object was patched for these tickets (newest last); `uid` is the object's, from the patch's answer. */
+  requested(ref: ObjectRef, uid: string | undefined, tickets: readonly Ticket[], untracked: number): void;
+}
+
+export interface EventRecorderOptions {
+  api: KubeApi;
+  clock: Clock;
+  /** One Event per object within this long; later patches add to its series. */
+  windowMs: number;
+  /** `reportingInstance`: which fluxgate (the host name). */
+  instance: string;
+  failed(reason: string, error: string): void;
+}
+
+/** Events kept to aggregate into: beyond this many objects the oldest is forgotten (its next patch gets a new Event). */
+const MAX_TRACKED = 10_000;
+
+/** RFC 3339 with microseconds: the MicroTime the Events API wants. */
+function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** The sentence on the Event: the newest cause, and how many more deliveries the same patch served. */
+export function eventNote(tickets: readonly Ticket[], untracked: number): string {
+  const cause = tickets.at(-1)?.cause;
+  const more = tickets.length - 1 + untracked;
+  const also = more > 0 ? ` (and ${more} more ${more === 1 ? 'delivery' : 'deliveries'})` : '';
+  if (!cause) return `Reconcile requested by fluxgate${also}`;
+  const what = [cause.event, cause.repository, cause.ref, cause.commit ? `at ${cause.commit.slice(0, 12)}` : undefined].filter(Boolean).join(' ');
+  const delivery = cause.deliveryId ? ` delivery ${cause.deliveryId}` : '';
+  // The API server caps a note at 1 kB.
+  return `Reconcile requested by fluxgate: ${what || 'a delivery'} via ${cause.provider}${delivery}${also}`.slice(0, 1000);
+}
+
+/**
+ * @example
+ * const events = createEventRecorder({ api: client.api, clock, windowMs: 2000, instance: hostname(), failed });
+ * events.requested({ apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', namespace: 'flux-system', name: 'app' }, uid, tickets, 0);
+ */
+export function createEventRecorder(options: EventRecorderOptions): EventRecorder {
+  const { api, clock } = options;
+  const recent = new LRUCache<string, { name: string; firstAt: number; count: number }>({ max: MAX_TRACKED });
+  let sequence = 0;
+
+  async function write(ref: ObjectRef, uid: string | undefined, note: string): Promise<void> {
+    const key = `${ref.apiVersion}|${ref.kind}|${ref.namespace}|${ref.name}`;
+    const now = clock.now();
+    const path = `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(ref.namespace)}/events`;
+    const open = recent.get(key);
+    if (open && now - open.firstAt < options.windowMs) {
+      open.count += 1;
+      const body = JSON.stringify({ series: { count: open.count, lastObservedTime: microTime(now) }, note });
+      await api.request('PATCH', `${path}/${encodeURIComponent(open.name)}`, { body, contentType: 'application/merge-patch+json', wantBody: false });
+      return;
+    }
+    // client-go names Events `<object>.<unique hex>`; the time keeps names sortable, the sequence unique.
+    sequence += 1;
+    const name = `${ref.name.slice(0, 200)}.${now.toString(16)}${sequence.toString(16).padStart(4, '0')}`;
+    recent.set(key, { name, firstAt: now, count: 1 });
+    const event = {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name, namespace: ref.namespace },
+      eventTime: microTime(now),
+      reportingController: 'fluxgate',
+      reportingInstance: options.instance.slice(0, 128),
+      action: 'RequestReconcile',
+      reason: 'ReconcileRequested',
+      type: 'Normal',
+      regarding: { apiVersion: ref.apiVersion, kind: ref.kind, namespace: ref.namespace, name: ref.name, ...(uid ? { uid } : {}) },
+      note,
+    };
+    try {
+      await api.request('POST', path, { body: JSON.stringify(event), contentType: 'application/json', wantBody: false });
+    } catch (error) {
+      recent.delete(key); // not created: the next patch tries a new one
+      throw error;
+    }
+  }
+
+  return {
+    requested(ref, uid, tickets, untracked) {
+      void write(ref, uid, eventNote(tickets, untracked)).catch((error: Error & { status?: number }) => {
+        options.failed(error.status === 403 ? 'forbidden' : 'error', error.message);
+      });
+    },
+  };
+}
