@@ -1,9 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createMetrics } from '../../src/observe/metrics.ts';
 import { runMetricsTraffic, type MetricsTraffic } from '../support/metrics-traffic.ts';
 import { promtool } from '../support/promtool.ts';
+
+// Starts a gateway, a fake API server and external tools (promtool, kustomize): slower than bun's 5 s on a busy machine.
+setDefaultTimeout(30_000);
 
 /** Sample lines of one metric family (`name`, `name_bucket`, …) in Prometheus text. */
 function samples(text: string, name: string): string[] {
