@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { chooseConfigPath } from './commands/config-path.ts';
-import type { LogLevel } from './observe/log.ts';
+import type { LogFormat, LogLevel } from './observe/log.ts';
 import { fluxgateVersion } from './version.ts';
 
 const EXIT_USAGE = 2;
@@ -20,6 +20,8 @@ interface Io {
   out(line: string): void;
   err(line: string): void;
   env: Record<string, string | undefined>;
+  /** stderr is a terminal: logs are then text, coloured, unless asked otherwise. */
+  stderrIsTerminal: boolean;
 }
 
 interface ServeFlags {
@@ -27,6 +29,7 @@ interface ServeFlags {
   dryRun?: boolean;
   fileOnly?: boolean;
   register?: boolean;
+  logFormat?: string;
 }
 
 /** The level FLUXGATE_LOG_LEVEL asks for (unset or empty: info), or the usage error it is. */
@@ -53,13 +56,16 @@ function checkLogLevel(command: Command, env: Io['env']): LogLevel {
 async function serve(flags: ServeFlags, command: Command, io: Io): Promise<number> {
   const level = checkLogLevel(command, io.env);
   const path = configPath(command, flags.config, io.env);
-  const [{ startGateway }, { reportConfigError }, { ConfigError }, { createLogger }] = await Promise.all([
+  const [{ startGateway }, { reportConfigError }, { ConfigError }, { createLogger, chooseLogFormat }] = await Promise.all([
     import('./commands/serve.ts'),
     import('./commands/validate.ts'),
     import('./config/validate.ts'),
     import('./observe/log.ts'),
   ]);
-  const log = createLogger({ level });
+  const format = chooseLogFormat(flags.logFormat, io.env.FLUXGATE_LOG_FORMAT, io.stderrIsTerminal);
+  if (typeof format !== 'string') command.error(`error: ${format.error}`, { exitCode: EXIT_USAGE });
+  // NO_COLOR (no-color.org): any non-empty value turns colours off.
+  const log = createLogger({ level, format: format as LogFormat, colour: io.stderrIsTerminal && !io.env.NO_COLOR });
   let gateway;
   try {
     gateway = await startGateway({ configPath: path, builtins: await builtins(), version: fluxgateVersion, log, env: io.env, dryRun: flags.dryRun });
@@ -208,6 +214,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(configOption())
     .option('--dry-run', 'log reconcile requests instead of sending them, whatever kubernetes.mode says')
     .option('--register', "bring every provider's webhook registration in line once at start-up (fluxgate register)")
+    .addOption(new Option('--log-format <format>', 'logs on stderr as JSON lines or as text (default: $FLUXGATE_LOG_FORMAT, else text at a terminal, JSON otherwise)').choices(['json', 'text']))
     .action(async (flags: ServeFlags, self: Command) => setExit(await serve(flags, self, io)));
 
   command('validate', 'check a config as serve would, without the network')
@@ -288,6 +295,7 @@ main(process.argv.slice(2), {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   env: process.env,
+  stderrIsTerminal: process.stderr.isTTY === true,
 }).then(
   (code) => process.exit(code),
   (error) => {

@@ -217,7 +217,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     initial: loaded,
     load: () => loadConfigFile({ path: options.configPath, builtins: options.builtins, env, dryRun: options.dryRun }),
     apply: applyConfig,
-    counted: (outcome) => metrics.configReloads.inc([outcome]),
+    counted: (outcome) => metrics.configReloads.inc({ outcome }),
     clock,
     log,
     watch: options.watchConfig ?? true,

@@ -88,13 +88,9 @@ function answer(result: WebhookAnswer): Response {
 }
 
 /** Gauges of what the limits bound, evaluated when /metrics is scraped. */
-function limitMetrics(budget: BodyBudget, gate: RequestGate) {
-  const gauge = (name: string, help: string, value: number) => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${value}\n`;
-  return {
-    render: () =>
-      gauge('fluxgate_http_body_bytes_in_flight', 'Bytes of request bodies being read (bounded by server.maxBodyBytesInFlight).', budget.inUse()) +
-      gauge('fluxgate_http_requests_in_flight', 'Requests waiting for a body or a readiness check (bounded by server.maxConcurrentRequests).', gate.inFlight()),
-  };
+function limitMetrics(metrics: Metrics, budget: BodyBudget, gate: RequestGate): void {
+  metrics.gaugeOf('fluxgate_http_body_bytes_in_flight', 'Bytes of request bodies being read (bounded by server.maxBodyBytesInFlight).', () => budget.inUse());
+  metrics.gaugeOf('fluxgate_http_requests_in_flight', 'Requests waiting for a body or a readiness check (bounded by server.maxConcurrentRequests).', () => gate.inFlight());
 }
 
 /**
@@ -111,7 +107,7 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
   }
   const budget = createBodyBudget(limits.maxBodyBytesInFlight);
   const gate = createRequestGate(limits.maxConcurrentRequests);
-  metrics.registry.register(limitMetrics(budget, gate));
+  limitMetrics(metrics, budget, gate);
   const retryAfter = { 'retry-after': String(deps.webhook.retryAfterSeconds) };
 
   const bodyRefusals: Record<BodyRefusal, { status: number; reason: string; headers?: Record<string, string> }> = {
@@ -151,7 +147,7 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
       return answer(await handleWebhook(provider, { body: read.body, headers: request.headers, source }, deps.webhook));
     } finally {
       gate.leave();
-      metrics.webhookDuration.observe((performance.now() - started) / 1000, [provider.name]);
+      metrics.webhookDuration.observe({ provider: provider.name }, (performance.now() - started) / 1000);
     }
   }
 
@@ -190,7 +186,10 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
   const pages = new Map<string, (request: Request) => Response | Promise<Response>>([
     ['/healthz', healthz],
     ['/readyz', readyz],
-    ['/metrics', () => new Response(metrics.registry.render(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } })],
+    ['/metrics', async () => {
+      const { contentType, body } = await metrics.scrape();
+      return new Response(body, { headers: { 'content-type': contentType } });
+    }],
     [
       '/api/deliveries',
       guarded((request) => {

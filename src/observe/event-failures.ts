@@ -17,7 +17,7 @@ export function eventFailures(metrics: Metrics, log: Logger, clock: Clock): (rea
   const lastLogged = new Map<string, number>();
   const since = new Map<string, number>();
   return (reason, error) => {
-    metrics.eventsFailed.inc([reason]);
+    metrics.eventsFailed.inc({ reason });
     const now = clock.now();
     const last = lastLogged.get(reason);
     if (last !== undefined && now - last < LOG_EVERY_MS) {

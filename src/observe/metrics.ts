@@ -1,52 +1,117 @@
 /**
- * The fluxgate_* metrics named in the spec. No label carries a secret, a delivery id or an unbounded value:
+ * The fluxgate_* metrics, on prom-client. No label carries a secret, a delivery id or an unbounded value:
  * provider names and types come from the config, event names are capped to the provider's configured set.
+ *
+ * Nothing is registered in prom-client's global registry: each gateway (and each test) owns its metrics. The
+ * exposition is Prometheus text 0.0.4 only: prom-client 15 renames a counter in place when a registry renders
+ * it as OpenMetrics (`fluxgate_x_total` becomes `fluxgate_x`), so one set of metrics cannot serve both formats,
+ * and every scraper reads the text format.
  */
-import { Counter, Gauge, Histogram, Registry } from './metrics-registry.ts';
-import { processMetrics } from './process-metrics.ts';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { registerProcessMetrics } from './process-metrics.ts';
 
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const requestBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1];
 
+/** One scrape's answer. */
+export interface Exposition {
+  contentType: string;
+  body: string;
+}
+
 export interface Metrics {
+  /** The registry behind /metrics (pass `registers: [metrics.registry]` to a new metric). */
   registry: Registry;
-  webhookRequests: Counter; // provider, type, event, outcome
-  webhookDuration: Histogram; // provider
-  reconcileRequests: Counter; // kind, outcome
-  reconcileRetries: Counter; // kind, reason
+  webhookRequests: Counter<'provider' | 'type' | 'event' | 'outcome'>;
+  webhookDuration: Histogram<'provider'>;
+  reconcileRequests: Counter<'kind' | 'outcome'>;
+  reconcileRetries: Counter<'kind' | 'reason'>;
+  /** Patches given up after reconcile.retry.maxAttempts (or at shutdown). */
+  reconcileRetriesExhausted: Counter<'kind'>;
+  /** Webhook accepted → patch acknowledged. */
   reconcileLatency: Histogram;
   debounceCoalesced: Counter;
   reconcilePending: Gauge;
-  configReloads: Counter; // outcome
-  eventsFailed: Counter; // reason
+  /** Config reloads by outcome. */
+  configReloads: Counter<'outcome'>;
+  /** Kubernetes Events that could not be written, by reason. */
+  eventsFailed: Counter<'reason'>;
+  /** Adds a gauge read when /metrics is scraped (what a limit bounds, for instance). */
+  gaugeOf(name: string, help: string, read: () => number): void;
+  /** What /metrics answers: the Prometheus text exposition and its content type. */
+  scrape(): Promise<Exposition>;
 }
 
+/**
+ * @example
+ * const metrics = createMetrics('0.1.0+3f9c2a1b7d4e'); // fluxgate_build_info{version="0.1.0+3f9c2a1b7d4e"} 1
+ * metrics.webhookRequests.inc({ provider: 'github', type: 'github', event: 'push', outcome: 'accepted' });
+ * const { contentType, body } = await metrics.scrape();
+ */
 export function createMetrics(version: string, startTimeSeconds = Date.now() / 1000): Metrics {
   const registry = new Registry();
-  const buildInfo = registry.register(new Gauge('fluxgate_build_info', 'fluxgate build information.', ['version']));
-  buildInfo.set(1, [version]);
+  const registers = [registry];
+  // A binary's version carries its commit (src/version.ts), so one label says both.
+  new Gauge({ name: 'fluxgate_build_info', help: 'fluxgate build information.', labelNames: ['version'], registers }).set({ version }, 1);
   const metrics: Metrics = {
     registry,
-    webhookRequests: registry.register(
-      new Counter('fluxgate_webhook_requests_total', 'Webhook requests by provider, type, event and outcome.', ['provider', 'type', 'event', 'outcome']),
-    ),
-    webhookDuration: registry.register(
-      new Histogram('fluxgate_webhook_request_duration_seconds', 'Time to answer a webhook request.', ['provider'], requestBuckets),
-    ),
-    reconcileRequests: registry.register(
-      new Counter('fluxgate_reconcile_requests_total', 'Reconcile requests (patches) by kind and outcome.', ['kind', 'outcome']),
-    ),
-    reconcileRetries: registry.register(new Counter('fluxgate_reconcile_retries_total', 'Patch retries by kind and reason.', ['kind', 'reason'])),
-    reconcileLatency: registry.register(
-      new Histogram('fluxgate_reconcile_latency_seconds', 'Time from a webhook being accepted to the patch being acknowledged.', [], latencyBuckets),
-    ),
-    debounceCoalesced: registry.register(
-      new Counter('fluxgate_debounce_coalesced_total', 'Reconcile requests folded into an already pending patch.', []),
-    ),
-    reconcilePending: registry.register(new Gauge('fluxgate_reconcile_pending', 'Objects with a patch waiting, queued, in flight or backing off.', [])),
-    eventsFailed: registry.register(new Counter('fluxgate_kubernetes_events_failed_total', 'Kubernetes Events that could not be written (reconcile requests are not affected), by reason.', ['reason'])),
-    configReloads: registry.register(new Counter('fluxgate_config_reloads_total', 'Config reloads by outcome (failure: the new config had problems and the running one kept serving).', ['outcome'])),
+    webhookRequests: new Counter({
+      name: 'fluxgate_webhook_requests_total',
+      help: 'Webhook requests by provider, type, event and outcome.',
+      labelNames: ['provider', 'type', 'event', 'outcome'],
+      registers,
+    }),
+    webhookDuration: new Histogram({
+      name: 'fluxgate_webhook_request_duration_seconds',
+      help: 'Time to answer a webhook request.',
+      labelNames: ['provider'],
+      buckets: requestBuckets,
+      registers,
+    }),
+    reconcileRequests: new Counter({ name: 'fluxgate_reconcile_requests_total', help: 'Reconcile requests (patches) by kind and outcome.', labelNames: ['kind', 'outcome'], registers }),
+    reconcileRetries: new Counter({ name: 'fluxgate_reconcile_retries_total', help: 'Patch retries by kind and reason.', labelNames: ['kind', 'reason'], registers }),
+    reconcileRetriesExhausted: new Counter({
+      name: 'fluxgate_reconcile_retries_exhausted_total',
+      help: 'Patches that failed after every retry, by kind.',
+      labelNames: ['kind'],
+      registers,
+    }),
+    reconcileLatency: new Histogram({
+      name: 'fluxgate_reconcile_latency_seconds',
+      help: 'Time from a webhook being accepted to the patch being acknowledged.',
+      buckets: latencyBuckets,
+      registers,
+    }),
+    debounceCoalesced: new Counter({ name: 'fluxgate_debounce_coalesced_total', help: 'Reconcile requests folded into an already pending patch.', registers }),
+    reconcilePending: new Gauge({ name: 'fluxgate_reconcile_pending', help: 'Objects with a patch waiting, queued, in flight or backing off.', registers }),
+    configReloads: new Counter({
+      name: 'fluxgate_config_reloads_total',
+      help: 'Config reloads by outcome (failure: the new config had problems and the running one kept serving).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    eventsFailed: new Counter({
+      name: 'fluxgate_kubernetes_events_failed_total',
+      help: 'Kubernetes Events that could not be written (reconcile requests are not affected), by reason.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    gaugeOf(name, help, read) {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    },
+    async scrape() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
   };
-  registry.register(processMetrics(startTimeSeconds));
+  // Both outcomes exist from the start, so increase() sees the first failure.
+  for (const outcome of ['success', 'failure']) metrics.configReloads.inc({ outcome }, 0);
+  registerProcessMetrics(registers, startTimeSeconds);
   return metrics;
 }

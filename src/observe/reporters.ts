@@ -40,18 +40,18 @@ export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries:
     });
   return {
     rejected(provider, status, reason, info) {
-      metrics.webhookRequests.inc([provider.name, provider.type, eventLabel(provider, info), statusOutcome[status] ?? 'error']);
+      metrics.webhookRequests.inc({ provider: provider.name, type: provider.type, event: eventLabel(provider, info), outcome: statusOutcome[status] ?? 'error' });
       log.warn('webhook rejected', { provider: provider.name, status, reason, event: info?.event, delivery: info?.deliveryId });
       record(provider, status, 'rejected', info, reason);
     },
     ignored(provider, info, reason, event) {
       const outcome = reason === 'duplicate delivery' ? 'duplicate' : 'ignored';
-      metrics.webhookRequests.inc([provider.name, provider.type, eventLabel(provider, info), outcome]);
+      metrics.webhookRequests.inc({ provider: provider.name, type: provider.type, event: eventLabel(provider, info), outcome });
       log.info('webhook ignored', { provider: provider.name, event: info.event, delivery: info.deliveryId, reason, ...summary(event) });
       record(provider, 200, 'ignored', info, reason, event);
     },
     accepted(provider, info, event, targets, ticket) {
-      metrics.webhookRequests.inc([provider.name, provider.type, eventLabel(provider, info), 'accepted']);
+      metrics.webhookRequests.inc({ provider: provider.name, type: provider.type, event: eventLabel(provider, info), outcome: 'accepted' });
       log.info('webhook accepted', { provider: provider.name, event: info.event, delivery: info.deliveryId, targets, ...summary(event) });
       record(provider, 202, 'accepted', info, undefined, event, targets, ticket);
     },
@@ -88,7 +88,7 @@ export function createReconcileReporter(metrics: Metrics, log: Logger, deliverie
       effect([ticket], object, 'pending', 'coalesced into the next patch');
     },
     retrying(object, kind, notice) {
-      metrics.reconcileRetries.inc([kind, notice.reason]);
+      metrics.reconcileRetries.inc({ kind, reason: notice.reason });
       log.warn('patch failed, retrying', { object, reason: notice.reason, attempt: notice.attempt, retryInMs: notice.delayMs, error: notice.error });
     },
     selected(selector, names, tickets, dryRun) {
@@ -102,18 +102,19 @@ export function createReconcileReporter(metrics: Metrics, log: Logger, deliverie
       effect(tickets, selector, 'selected', `selected ${names.length}: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`);
     },
     selectionFailed(selector, kind, error, tickets) {
-      metrics.reconcileRequests.inc([kind, 'failed']);
+      metrics.reconcileRequests.inc({ kind, outcome: 'failed' });
       log.error('listing objects failed', { selector, error });
       effect(tickets, selector, 'failed', error);
     },
     finished(report) {
-      metrics.reconcileRequests.inc([report.kind, report.outcome]);
+      metrics.reconcileRequests.inc({ kind: report.kind, outcome: report.outcome });
       if (report.outcome === 'success' || report.outcome === 'dry_run') {
         for (const ticket of report.tickets) metrics.reconcileLatency.observe(Math.max(0, report.endedAt - ticket.acceptedAt) / 1000);
         const message = report.outcome === 'dry_run' ? 'dry-run: reconcile request not sent' : 'reconcile requested';
         log.info(message, { object: report.object, attempts: report.attempts, deliveries: report.tickets.length });
       } else {
         const fields = { object: report.object, outcome: report.outcome, attempts: report.attempts, error: report.error };
+        if (report.retriesExhausted) metrics.reconcileRetriesExhausted.inc({ kind: report.kind });
         log.error(report.retriesExhausted ? 'patch failed after retries' : 'patch failed', fields);
       }
       effect(report.tickets, report.object, outcomeState[report.outcome], report.error, report.attempts, report.endedAt);

@@ -46,7 +46,7 @@ export function createUnknownRoutes(options: { metrics: Metrics; log: Logger; cl
     report(path) {
       count += 1;
       last = shorten(path);
-      metrics.webhookRequests.inc(['unknown', 'unknown', 'unknown', 'not_found']);
+      metrics.webhookRequests.inc({ provider: 'unknown', type: 'unknown', event: 'unknown', outcome: 'not_found' });
       if (window === undefined) {
         log.warn('request to an unknown path: no provider serves it', { path: last });
         window = clock.setTimer(closeWindow, options.windowMs);

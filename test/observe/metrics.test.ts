@@ -1,52 +1,91 @@
-import { describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createMetrics } from '../../src/observe/metrics.ts';
-import { Counter, Histogram, Registry } from '../../src/observe/metrics-registry.ts';
+import { runMetricsTraffic, type MetricsTraffic } from '../support/metrics-traffic.ts';
+import { promtool } from '../support/promtool.ts';
 
-describe('Prometheus exposition', () => {
-  test('counters with labels, escaped label values, HELP and TYPE lines', () => {
-    const registry = new Registry();
-    const counter = registry.register(new Counter('demo_total', 'A demo.', ['name']));
-    counter.inc(['a"b\\c\nd']);
-    counter.inc(['plain'], 2);
-    expect(registry.render()).toBe('# HELP demo_total A demo.\n# TYPE demo_total counter\ndemo_total{name="a\\"b\\\\c\\nd"} 1\ndemo_total{name="plain"} 2\n');
+// Starts a gateway, a fake API server and external tools (promtool, kustomize): slower than bun's 5 s on a busy machine.
+setDefaultTimeout(30_000);
+
+/** Sample lines of one metric family (`name`, `name_bucket`, …) in Prometheus text. */
+function samples(text: string, name: string): string[] {
+  return text.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
+}
+
+describe('the exported metrics', () => {
+  test('unlabelled ones are 0 from the start, build info carries the version (and its commit), process metrics are true', async () => {
+    const { body, contentType } = await createMetrics('1.2.3+0123abc', 1_700_000_000).scrape();
+    expect(contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(body).toContain('fluxgate_build_info{version="1.2.3+0123abc"} 1\n');
+    expect(body).toContain('\nfluxgate_debounce_coalesced_total 0\n');
+    expect(body).toContain('\nfluxgate_reconcile_pending 0\n');
+    expect(body).toContain('\nfluxgate_reconcile_latency_seconds_count 0\n');
+    expect(body).toContain('\nprocess_start_time_seconds 1700000000\n');
+    expect(body).toMatch(/\nprocess_resident_memory_bytes [1-9][0-9]+\n/);
+    expect(body).toMatch(/\nprocess_cpu_seconds_total [0-9.e-]+\n/);
+    // prom-client's Node defaults (GC, heap spaces, event-loop lag) are wrong under Bun and stay out.
+    expect(body).not.toContain('nodejs_');
   });
 
-  test('histogram buckets are cumulative and end with +Inf, sum and count', () => {
-    const histogram = new Histogram('demo_seconds', 'Demo.', [], [0.1, 1]);
-    for (const value of [0.05, 0.5, 0.7, 3]) histogram.observe(value);
-    const lines = histogram.render().split('\n');
-    expect(lines).toContain('demo_seconds_bucket{le="0.1"} 1');
-    expect(lines).toContain('demo_seconds_bucket{le="1"} 3');
-    expect(lines).toContain('demo_seconds_bucket{le="+Inf"} 4');
-    expect(lines).toContain('demo_seconds_sum 4.25');
-    expect(lines).toContain('demo_seconds_count 4');
+  test('each gateway owns its metrics: two sets count apart and neither lands in a global registry', async () => {
+    const one = createMetrics('1');
+    const two = createMetrics('1');
+    one.debounceCoalesced.inc();
+    one.gaugeOf('fluxgate_test_gauge', 'A gauge read at scrape time.', () => 42);
+    expect((await one.scrape()).body).toContain('\nfluxgate_debounce_coalesced_total 1\n');
+    expect((await one.scrape()).body).toContain('\nfluxgate_test_gauge 42\n');
+    expect((await two.scrape()).body).toContain('\nfluxgate_debounce_coalesced_total 0\n');
+    expect((await two.scrape()).body).not.toContain('fluxgate_test_gauge');
+    const { register } = await import('prom-client');
+    expect(await register.metrics()).not.toContain('fluxgate_');
+  });
+});
+
+describe('/metrics after real traffic', () => {
+  let traffic: MetricsTraffic;
+  beforeAll(async () => {
+    traffic = await runMetricsTraffic();
+  });
+  afterAll(() => traffic?.stop());
+
+  test('the traffic was what it says: accepted, duplicate, unauthorized, ignored', () => {
+    expect(traffic.statuses).toEqual([202, 202, 202, 200, 401, 200]);
+    expect(traffic.contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
   });
 
-  test('a wrong number of labels is a programming error, not a silent series', () => {
-    const counter = new Counter('demo_total', 'A demo.', ['a', 'b']);
-    expect(() => counter.inc(['only-one'])).toThrow('demo_total takes labels a, b');
+  test('promtool check metrics finds nothing to report', () => {
+    expect(promtool(['check', 'metrics'], traffic.metrics)).toEqual({ code: 0, output: '' });
   });
 
-  test('fluxgate exports every metric of the spec, unlabelled ones as 0 from the start, and true process metrics', () => {
-    const text = createMetrics('1.2.3', 1_700_000_000).registry.render();
-    for (const name of [
-      'fluxgate_webhook_requests_total',
-      'fluxgate_webhook_request_duration_seconds',
-      'fluxgate_reconcile_requests_total',
-      'fluxgate_reconcile_retries_total',
-      'fluxgate_reconcile_latency_seconds',
-      'fluxgate_debounce_coalesced_total',
-      'fluxgate_reconcile_pending',
-      'fluxgate_build_info',
-    ]) {
-      expect(text).toContain(`# TYPE ${name} `);
+  test('every metric the README lists is exported with samples', () => {
+    const readme = readFileSync(join(import.meta.dir, '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Metrics\n'), readme.indexOf('\n## ', readme.indexOf('\n## Metrics\n') + 1));
+    const names = [...new Set(section.match(/\b(?:fluxgate|process)_[a-z_]+[a-z]/g))];
+    expect(names.length).toBeGreaterThan(15);
+    for (const name of names) {
+      const family = samples(traffic.metrics, name).length > 0 ? name : `${name}_count`;
+      expect({ name, exported: samples(traffic.metrics, family).length > 0 }).toEqual({ name, exported: true });
     }
-    expect(text).toContain('fluxgate_build_info{version="1.2.3"} 1');
-    expect(text).toContain('\nfluxgate_debounce_coalesced_total 0\n');
+  });
+
+  test('counts follow the traffic, with the labels the README names and nothing from the payload or the secret', () => {
+    const text = traffic.metrics;
+    const webhook = (event: string, outcome: string) => `fluxgate_webhook_requests_total{provider="github",type="github",event="${event}",outcome="${outcome}"}`;
+    expect(text).toContain(`${webhook('push', 'accepted')} 3\n`);
+    expect(text).toContain(`${webhook('push', 'duplicate')} 1\n`);
+    expect(text).toContain(`${webhook('push', 'unauthorized')} 1\n`);
+    expect(text).toContain(`${webhook('ping', 'ignored')} 1\n`);
+    expect(text).toContain('fluxgate_webhook_request_duration_seconds_count{provider="github"} 6\n');
+    expect(text).toContain('fluxgate_reconcile_requests_total{kind="GitRepository",outcome="not_found"} 2\n');
+    expect(text).toContain('fluxgate_reconcile_requests_total{kind="GitRepository",outcome="failed"} 1\n');
+    expect(text).toContain('fluxgate_reconcile_retries_total{kind="GitRepository",reason="server_error"} 1\n');
+    expect(text).toContain('fluxgate_reconcile_retries_total{kind="GitRepository",reason="connection"} 1\n');
+    expect(text).toContain('fluxgate_reconcile_retries_exhausted_total{kind="GitRepository"} 1\n');
+    expect(text).toMatch(/\nfluxgate_reconcile_requests_total\{kind="GitRepository",outcome="success"\} [1-9]\n/);
+    expect(text).toMatch(/\nfluxgate_reconcile_latency_seconds_count [1-9]\n/);
+    expect(text).toMatch(/\nfluxgate_debounce_coalesced_total [1-9]\n/);
     expect(text).toContain('\nfluxgate_reconcile_pending 0\n');
-    expect(text).toContain('fluxgate_reconcile_latency_seconds_count 0');
-    expect(text).toContain('process_start_time_seconds 1700000000');
-    expect(text).toMatch(/\nprocess_resident_memory_bytes [1-9][0-9]+\n/);
-    expect(text).not.toContain('nodejs_');
+    for (const leak of ['metrics-traffic-secret', 'your-org', 'flaky', 'gone', 'flux-system', 'refs/heads']) expect(text).not.toContain(leak);
   });
 });

@@ -1,0 +1,64 @@
+import { describe, expect, test } from 'bun:test';
+import { chooseLogFormat, createLogger, type LoggerOptions } from '../../src/observe/log.ts';
+
+// Built from local-time parts, so the expected HH:MM:SS.mmm holds in any time zone.
+const at = new Date(2026, 0, 2, 3, 4, 5, 6);
+
+function lines(options: LoggerOptions, emit: (log: ReturnType<typeof createLogger>) => void): string[] {
+  const written: string[] = [];
+  const log = createLogger({ now: () => at, write: (text) => written.push(text), ...options });
+  emit(log);
+  log.flush();
+  return written.join('').split('\n').slice(0, -1);
+}
+
+describe('text format', () => {
+  test('HH:MM:SS.mmm LEVEL message key=value, values quoted only when needed, undefined fields left out', () => {
+    const [line] = lines({ format: 'text' }, (log) =>
+      log.info('webhook accepted', { provider: 'github', targets: ['app', 'web'], status: 202, ok: true, reason: 'no target matches', empty: '', delivery: undefined, equals: 'a=b' }),
+    );
+    expect(line).toBe('03:04:05.006 INFO  webhook accepted provider=github targets=app,web status=202 ok=true reason="no target matches" empty="" equals="a=b"');
+  });
+
+  test('levels are padded and filtered like JSON', () => {
+    expect(lines({ format: 'text', level: 'warn' }, (log) => {
+      log.info('hidden');
+      log.warn('shown');
+      log.error('also shown', { error: 'boom' });
+    })).toEqual(['03:04:05.006 WARN  shown', '03:04:05.006 ERROR also shown error=boom']);
+  });
+
+  test('input that could drive a terminal is escaped: ESC, newlines, C1 controls, bidi overrides', () => {
+    const hostile = 'refs/heads/\u001b[2J\u001b]0;owned\u0007main\nfake 00:00:00.000 ERROR line\u009b31m\u202eevil';
+    const [line, ...more] = lines({ format: 'text' }, (log) => log.info(`ignored ${hostile}`, { ref: hostile, nested: { ref: hostile } }));
+    expect(more).toEqual([]);
+    expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
+    expect(line).toContain('ref="refs/heads/\\u001b[2J\\u001b]0;owned\\u0007main\\nfake 00:00:00.000 ERROR line\\u009b31m\\u202eevil"');
+    expect(line).toStartWith('03:04:05.006 INFO  ignored refs/heads/\\u001b[2J');
+  });
+
+  test('colours only when asked (a terminal), and never in JSON', () => {
+    const [plain] = lines({ format: 'text' }, (log) => log.error('patch failed', { object: 'a/b' }));
+    const [coloured] = lines({ format: 'text', colour: true }, (log) => log.error('patch failed', { object: 'a/b' }));
+    const [json] = lines({ format: 'json', colour: true }, (log) => log.error('patch failed', { object: 'a/b' }));
+    expect(plain).not.toContain('\u001b');
+    expect(coloured).toBe('\u001b[2m03:04:05.006\u001b[0m \u001b[31mERROR\u001b[0m patch failed \u001b[2mobject=\u001b[0ma/b');
+    expect(JSON.parse(json!)).toEqual({ time: at.toISOString(), level: 'error', msg: 'patch failed', object: 'a/b' });
+  });
+});
+
+describe('choosing the format', () => {
+  test('--log-format wins, then FLUXGATE_LOG_FORMAT, then text at a terminal and JSON lines otherwise', () => {
+    expect(chooseLogFormat(undefined, undefined, true)).toBe('text');
+    expect(chooseLogFormat(undefined, undefined, false)).toBe('json');
+    expect(chooseLogFormat(undefined, '', false)).toBe('json');
+    expect(chooseLogFormat(undefined, 'text', false)).toBe('text');
+    expect(chooseLogFormat(undefined, 'json', true)).toBe('json');
+    expect(chooseLogFormat('json', 'text', true)).toBe('json');
+    expect(chooseLogFormat('text', 'json', false)).toBe('text');
+  });
+
+  test('an unknown format is an error naming the variable and the valid values', () => {
+    expect(chooseLogFormat(undefined, 'logfmt', false)).toEqual({ error: 'FLUXGATE_LOG_FORMAT="logfmt" is not a log format: use one of json, text' });
+  });
+});
