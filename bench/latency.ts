@@ -72,6 +72,7 @@ await withCluster(async (cluster, namespace) => {
     const answer = await pushes[index]!.send(hook);
     if (answer.status !== 202) {
       refused.push(answer.status);
+      acked.catch(() => {}); // no patch will come: its timeout must not end the run
       return undefined;
     }
     const at = (await acked).at;
