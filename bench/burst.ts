@@ -34,7 +34,7 @@ await withCluster(async (cluster, namespace) => {
   await createGitRepositories(cluster, namespace, names);
   const resources = names.map((name) => `{ kind: GitRepository, name: ${name}, namespace: ${namespace} }`).join(', ');
   const gateway = await startFluxgate(
-    (address) => `server: { address: ${address} }
+    (address) => `server: { address: ${address}, adminAddress: 127.0.0.1:0 }
 ${kubeconfigBlock(cluster)}
 reconcile: { debounce: ${debounceMs}ms, concurrency: 16 }
 ${githubProvider}

@@ -35,7 +35,7 @@ await withCluster(async (cluster, namespace) => {
   await createGitRepositories(cluster, namespace, names, { 'bench-fanout': 'yes' });
   await createGitRepositories(cluster, namespace, ['warm-up', 'warm-up-raw']);
   const gateway = await startFluxgate(
-    (address) => `server: { address: ${address} }
+    (address) => `server: { address: ${address}, adminAddress: 127.0.0.1:0 }
 ${kubeconfigBlock(cluster)}
 reconcile: { debounce: ${debounceMs}ms, concurrency: ${concurrency} }
 ${githubProvider}

@@ -36,7 +36,7 @@ await withCluster(async (cluster, namespace) => {
     (name) => `  - { name: ${name}, providers: [github], match: { repository: bench/${name}, branches: [main] }, resources: [{ kind: GitRepository, name: ${name}, namespace: ${namespace} }] }`,
   );
   const gateway = await startFluxgate(
-    (address) => `server: { address: ${address} }\n${kubeconfigBlock(cluster)}\nreconcile: { debounce: 2s, concurrency: 16 }\n${githubProvider}\ntargets:\n${targets.join('\n')}\n`,
+    (address) => `server: { address: ${address}, adminAddress: 127.0.0.1:0 }\n${kubeconfigBlock(cluster)}\nreconcile: { debounce: 2s, concurrency: 16 }\n${githubProvider}\ntargets:\n${targets.join('\n')}\n`,
   );
   const watch = await watchAnnotation(cluster, namespace);
   const patch = rawPatcher(cluster, namespace);

@@ -32,7 +32,7 @@ function config(size: number, address: string): string {
     (_, index) =>
       `  - { name: t-${index}, providers: [github], match: { repository: bench/repo-${index}, branches: [main, "release/*"], paths: [README.md, "docs/**"] }, resources: [{ kind: GitRepository, name: repo-${index}, namespace: flux-system }] }`,
   );
-  return `server: { address: ${address} }\nkubernetes: { mode: dry-run }\n${githubProvider}\ntargets:\n${targets.join('\n')}\n`;
+  return `server: { address: ${address}, adminAddress: 127.0.0.1:0 }\nkubernetes: { mode: dry-run }\n${githubProvider}\ntargets:\n${targets.join('\n')}\n`;
 }
 
 async function validateMs(path: string): Promise<number> {
