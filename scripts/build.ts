@@ -40,6 +40,9 @@ async function build(options: { target?: string; outfile: string; commit?: strin
     entrypoints: [join(root, 'src', 'main.ts')],
     compile: { outfile: options.outfile, ...(options.target ? { target: `bun-${options.target}` as Bun.Build.CompileTarget } : {}) },
     bytecode: true,
+    // Dynamic imports become chunks loaded when first imported: without splitting, every module's imports of Node
+    // built-ins (node:https from the Kubernetes client, node:crypto's streams, …) are hoisted and run at start-up.
+    splitting: true,
     format: 'esm',
     define: { FLUXGATE_BUILD_COMMIT: JSON.stringify(options.commit ?? '') },
   });

@@ -75,8 +75,10 @@ async function serve(flags: ServeFlags, command: Command, io: Io): Promise<numbe
     return 1;
   }
   const running = gateway;
-  // Webhook registration at start-up runs beside serving: logged, never fatal.
-  void import('./commands/register.ts')
+  // Webhook registration at start-up runs beside serving: logged, never fatal. Its host clients are loaded only
+  // when some provider asks for it.
+  const wantsRegistration = flags.register === true || running.config().providers.some((provider) => provider.register?.onStart === true);
+  if (wantsRegistration) void import('./commands/register.ts')
     .then(async ({ registerOnStart, systemRegisterDeps }) => registerOnStart({ path, builtins: await builtins(), env: io.env, all: flags.register === true, log }, systemRegisterDeps))
     .catch((error: Error) => log.error('webhook registration failed', { error: error.message }));
   return new Promise<number>((resolve) => {

@@ -28,6 +28,7 @@ import { createReconciler, type ObjectSelector } from '../reconcile/reconciler.t
 import type { KubeClient } from '../reconcile/kube-client.ts';
 import { retryPolicy } from '../reconcile/retry.ts';
 import type { ProviderFactory } from '../pipeline/provider.ts';
+import type { Config } from '../config/schema.ts';
 import { loadConfigFile, type LoadedConfig } from './load-config.ts';
 import { createReloader, type ReloadStatus } from './reload.ts';
 
@@ -62,6 +63,8 @@ export interface Gateway {
   handleAdmin(request: Request): Promise<Response>;
   /** Loads the config again and applies it, or keeps the running one when the new one has problems. */
   reload(trigger: string): Promise<ReloadStatus>;
+  /** The config being served (the latest one a reload accepted). */
+  config(): Config;
   /** Stops accepting, flushes pending reconcile requests, waits (bounded) for patches, closes the server. */
   shutdown(): Promise<{ unfinished: number }>;
 }
@@ -233,6 +236,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     handle: (request) => apps.webhook.handle(request),
     handleAdmin: (request) => apps.admin.handle(request),
     reload: (trigger) => reloader.reload(trigger),
+    config: () => serving.config,
     shutdown() {
       stopping ??= (async () => {
         accepting = false;

@@ -3,7 +3,7 @@
  * verifies with, `options` checked against the type's own schema, distinct names and routes, and source
  * addresses that parse; a `register` block that fits its host.
  */
-import { isIP } from 'node:net';
+import { ipFamily } from '../ip.ts';
 import { Value } from '@sinclair/typebox/value';
 import type { ProviderCodec } from '../pipeline/provider.ts';
 import { hookEventsFor, hostSpecOf, HOST_SPECS } from '../register/host-specs.ts';
@@ -27,7 +27,7 @@ export function optionsOf(codec: ProviderCodec<unknown>, options: unknown): unkn
 /** Whether `value` is an IP address or a CIDR block (`10.0.0.0/8`, `2001:db8::/32`). */
 export function isAddressBlock(value: string): boolean {
   const [address = '', bits, ...rest] = value.split('/');
-  const family = isIP(address);
+  const family = ipFamily(address);
   if (family === 0 || rest.length > 0) return false;
   if (bits === undefined) return true;
   return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);

@@ -3,12 +3,13 @@
  * `server.trustedProxies` — the right-most address of `X-Forwarded-For` that is not itself a trusted proxy (what
  * a chain of proxies appends; anything left of it the client could have written).
  */
-import { isIP, type BlockList } from 'node:net';
+import { ipFamily } from '../ip.ts';
+import type { BlockList } from 'node:net';
 
 function trusted(proxies: BlockList, address: string): boolean {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   try {
-    return mapped ? proxies.check(mapped[1]!, 'ipv4') : proxies.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
+    return mapped ? proxies.check(mapped[1]!, 'ipv4') : proxies.check(address, ipFamily(address) === 6 ? 'ipv6' : 'ipv4');
   } catch {
     return false;
   }
@@ -22,7 +23,7 @@ export function clientAddress(peer: string | undefined, forwardedFor: string | n
   const hops = forwardedFor.split(',').map((hop) => hop.trim());
   for (let index = hops.length - 1; index >= 0; index -= 1) {
     const hop = hops[index]!;
-    if (isIP(hop) === 0) return undefined; // a malformed list proves nothing
+    if (ipFamily(hop) === 0) return undefined; // a malformed list proves nothing
     if (!trusted(proxies, hop)) return hop;
   }
   return undefined;

@@ -7,7 +7,7 @@
  * it as OpenMetrics (`fluxgate_x_total` becomes `fluxgate_x`), so one set of metrics cannot serve both formats,
  * and every scraper reads the text format.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from './prom.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
 
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];

@@ -4,7 +4,7 @@
  * runtime measure for real, under the names those defaults use.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from './prom.ts';
 
 function openFds(): number | undefined {
   try {

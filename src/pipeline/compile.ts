@@ -3,7 +3,8 @@
  * key `prepare` made, accepted events, route, allowed sources and the targets that listen to it, each with a
  * compiled matcher and selectors.
  */
-import { BlockList, isIPv6 } from 'node:net';
+import { ipFamily, newBlockList } from '../ip.ts';
+import type { BlockList } from 'node:net';
 import type { Config, ResourceSelector } from '../config/schema.ts';
 import type { ReconcileAnnotation } from '../reconcile/kinds.ts';
 import type { ObjectSelector } from '../reconcile/reconciler.ts';
@@ -43,10 +44,10 @@ export interface ProviderRuntime extends PreparedProvider {
 
 /** A BlockList of the configured addresses and CIDRs (already checked by the config rules). */
 export function addressBlocks(blocks: readonly string[]): BlockList {
-  const list = new BlockList();
+  const list = newBlockList();
   for (const block of blocks) {
     const [address = '', bits] = block.split('/');
-    const family = isIPv6(address) ? 'ipv6' : 'ipv4';
+    const family = ipFamily(address) === 6 ? 'ipv6' : 'ipv4';
     if (bits === undefined) list.addAddress(address, family);
     else list.addSubnet(address, Number(bits), family);
   }

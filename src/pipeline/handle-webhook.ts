@@ -3,7 +3,8 @@
  * to reconcile. Returns the answer the SPEC's HTTP contract names; knows nothing of HTTP frameworks or Kubernetes.
  * Synchronous for the usual HMAC providers; a provider whose verification needs I/O (OIDC) makes it a promise.
  */
-import { isIPv6, type BlockList } from 'node:net';
+import { ipFamily } from '../ip.ts';
+import type { BlockList } from 'node:net';
 import type { Reconciler, ObjectSelector, Ticket } from '../reconcile/reconciler.ts';
 import type { TicketCause } from '../reconcile/kube-events.ts';
 import type { ProviderRuntime } from './compile.ts';
@@ -61,7 +62,7 @@ export function handleWebhook(provider: ProviderRuntime, request: IncomingWebhoo
 function allowed(blocks: BlockList, source: string): boolean {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(source);
   try {
-    return mapped ? blocks.check(mapped[1]!, 'ipv4') : blocks.check(source, isIPv6(source) ? 'ipv6' : 'ipv4');
+    return mapped ? blocks.check(mapped[1]!, 'ipv4') : blocks.check(source, ipFamily(source) === 6 ? 'ipv6' : 'ipv4');
   } catch {
     return false; // not an address at all
   }

@@ -5,8 +5,11 @@
  * (the issuer rotated its keys).
  *
  * Only asymmetric algorithms are accepted, so neither `alg: none` nor an HMAC "signed" with a public key passes.
+ *
+ * jose is imported on the first token: it brings Node's http, https and net modules, which a gateway without an
+ * OIDC provider should not pay for at start-up.
  */
-import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
 import type { VerifyResult, WebhookRequest } from '../pipeline/provider.ts';
 import { bearerToken } from './credentials.ts';
 import { fail, printable } from './verdict.ts';
@@ -64,6 +67,7 @@ export function oidcVerifier(options: OidcOptions): OidcVerifier {
       if (typeof document.jwks_uri !== 'string') throw new Error('the discovery document has no jwks_uri');
       jwksUri = document.jwks_uri;
     }
+    const { createRemoteJWKSet } = await import('jose');
     return createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: timeoutMs, cooldownDuration: options.keyRefetchCooldownMs ?? 30_000, cacheMaxAge: 10 * 60_000 });
   }
 
@@ -78,6 +82,7 @@ export function oidcVerifier(options: OidcOptions): OidcVerifier {
   }
 
   async function verify(token: string, now: Date): Promise<VerifyResult> {
+    const { decodeJwt, errors, jwtVerify } = await import('jose');
     let issuer: unknown;
     try {
       issuer = decodeJwt(token).iss;
@@ -105,7 +110,7 @@ export function oidcVerifier(options: OidcOptions): OidcVerifier {
       });
       return { ok: true, claims: payload, ...(typeof payload.jti === 'string' && payload.jti ? { deliveryId: payload.jti } : {}) };
     } catch (error) {
-      return reasonFor(error, issuer);
+      return reasonFor(error, issuer, errors);
     }
   }
 
@@ -118,7 +123,7 @@ export function oidcVerifier(options: OidcOptions): OidcVerifier {
   };
 }
 
-function reasonFor(error: unknown, issuer: string): VerifyResult {
+function reasonFor(error: unknown, issuer: string, errors: typeof import('jose').errors): VerifyResult {
   if (error instanceof errors.JWTExpired) return fail('token has expired');
   if (error instanceof errors.JWTClaimValidationFailed) return fail(`token ${error.claim} claim is not accepted`);
   if (error instanceof errors.JOSEAlgNotAllowed) return fail('token algorithm is not accepted');

@@ -3,8 +3,8 @@
  * kubeconfig, context, cluster and user, or the pod's service account, or dry-run. No network, no exec or
  * auth-provider plugin: this is what `validate` checks, and the first step of connecting (kube-connect.ts).
  */
+import { ipFamily } from '../ip.ts';
 import { readFileSync, statSync } from 'node:fs';
-import { isIPv6 } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Cluster, KubeConfig, User } from '@kubernetes/client-node';
 import type { KubernetesConfig } from '../config/schema.ts';
@@ -156,7 +156,7 @@ function inCluster(env: Record<string, string | undefined>, io: FileIo): KubeTar
     throw new KubeSetupError(`in-cluster: service-account token ${tokenPath} not found (is automountServiceAccountToken disabled?)`, 'mode');
   }
   const caPem = io.fileExists(caPath) ? io.readFile(caPath) : undefined;
-  const server = `https://${isIPv6(host) ? `[${host}]` : host}:${port}`;
+  const server = `https://${ipFamily(host) === 6 ? `[${host}]` : host}:${port}`;
   return { mode: 'in-cluster', describe: `service account → ${server}`, server, caPem, tokenPath };
 }
 

@@ -31,8 +31,9 @@ targets:
     resources: [{ kind: GitRepository, name: app, namespace: flux-system }]
 `,
   );
+  // Built the way it ships (scripts/build.ts: bytecode, code splitting).
   binary = join(work.path, 'fluxgate');
-  const build = Bun.spawnSync([process.execPath, 'build', join(root, 'src', 'main.ts'), '--compile', '--bytecode', '--format=esm', '--outfile', binary], { cwd: root, stdout: 'pipe', stderr: 'pipe' });
+  const build = Bun.spawnSync([process.execPath, join(root, 'scripts', 'build.ts'), '--outdir', work.path], { cwd: root, stdout: 'pipe', stderr: 'pipe' });
   if (build.exitCode !== 0) throw new Error(`bun build failed: ${build.stderr.toString()}`);
 }, 120_000);
 
