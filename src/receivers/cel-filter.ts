@@ -1,0 +1,182 @@
+/**
+ * A Receiver's `resourceFilter` (and each resource's `filter`): a CEL expression over the resource (`res`: its
+ * apiVersion, kind and metadata), the webhook body (`req`) and, for `generic-oidc`, the verified token's claims
+ * (`claims`), which must return a bool — the variables and result type notification-controller declares.
+ * Evaluated by @marcbachmann/cel-js with optional types on (`.?field`, `orValue`, `value()`), plus the `first()` and
+ * `last()` of lists that Flux's CEL environment has and the library lacks.
+ *
+ * Bounded cost: neither CEL library for JavaScript meters evaluation, so an expression is compiled only when its
+ * cost is provably linear in its input, and refused (with the reason) otherwise:
+ * - at most 200 syntax nodes, nesting depth 24, 8 concatenations (`+`): the whole expression is small;
+ * - no `matches()`: JavaScript regular expressions backtrack, so `(a+)+$` on a long string takes exponential time;
+ * - no comprehension (`all`, `exists`, `exists_one`, `map`, `filter`) inside another, and none whose body reads
+ *   `req` or `claims` other than through its iteration variable: each element is visited once, by a small body;
+ * - an expression with a comprehension is not evaluated (an error, so nothing is patched) when its body size times
+ *   the largest list or map of the request exceeds 1,000,000 steps (a 2048-commit push with a 200-node body fits).
+ * Everything else costs what the library's native string and list operations cost on a body of at most
+ * `server.maxBodySize`.
+ */
+import { Environment, Optional } from '@marcbachmann/cel-js';
+
+/** What an expression sees: the resource, the request body and, for generic-oidc, the token's claims. */
+export interface FilterVariables {
+  res: Readonly<Record<string, unknown>>;
+  req: Readonly<Record<string, unknown>>;
+  claims?: Readonly<Record<string, unknown>>;
+}
+
+export interface CompiledFilter {
+  readonly expression: string;
+  /**
+   * True: reconcile the resource; false: leave it; `{ error }`: the expression could not be evaluated for it
+   * (a missing key, a type mismatch, an input too large for it) — the resource is not reconciled, as in Flux.
+   * `requestSize` is `largestCollection(req, claims)`, computed once per delivery.
+   */
+  evaluate(variables: FilterVariables, requestSize: number): boolean | { error: string };
+}
+
+export interface FilterCompiler {
+  /** Compiles once (per Receiver generation); a problem names why the expression is refused. */
+  compile(expression: string, scope: { claims: boolean }): CompiledFilter | { problem: string };
+}
+
+const LIMITS = { maxAstNodes: 200, maxDepth: 24, maxListElements: 64, maxMapEntries: 64, maxCallArguments: 8 };
+const MAX_CONCATENATIONS = 8;
+const MAX_STEPS = 1_000_000;
+const COMPREHENSIONS = new Set(['all', 'exists', 'exists_one', 'existsOne', 'map', 'filter', 'transformList', 'transformMap', 'transformMapEntry']);
+/** Variables whose size the sender chooses: a comprehension body reads them only through its iteration variable. */
+const REQUEST_VARIABLES = new Set(['req', 'claims']);
+
+interface AstNode {
+  op: string;
+  args: unknown;
+}
+
+const isNode = (value: unknown): value is AstNode => typeof value === 'object' && value !== null && typeof (value as AstNode).op === 'string';
+
+/** The syntax nodes directly below `node`. */
+function children(node: AstNode): AstNode[] {
+  const { args } = node;
+  if (isNode(args)) return [args];
+  if (!Array.isArray(args)) return [];
+  return args.flatMap((arg) => (isNode(arg) ? [arg] : Array.isArray(arg) ? arg.filter(isNode) : []));
+}
+
+/** Why the expression's cost would not be linear in its input, or its comprehension body's size (0: none). */
+function costProblem(root: AstNode): { problem: string } | { bodyNodes: number } {
+  let concatenations = 0;
+  let bodyNodes = 0;
+  let problem: string | undefined;
+  const count = (node: AstNode): number => 1 + children(node).reduce((sum, child) => sum + count(child), 0);
+  const visit = (node: AstNode, inBody: boolean): void => {
+    if (problem !== undefined) return;
+    // `call`: [name, arguments]; `rcall` (a method): [name, receiver, arguments].
+    const [name, receiver, callArguments] = Array.isArray(node.args) ? node.args : [];
+    if ((node.op === 'call' || node.op === 'rcall') && name === 'matches') {
+      problem = 'matches() is not supported: JavaScript regular expressions can take exponential time; use startsWith, endsWith, contains or split';
+      return;
+    }
+    if (node.op === 'rcall' && name === 'bind' && isNode(receiver) && receiver.op === 'id' && receiver.args === 'cel') {
+      problem = 'cel.bind() is not in the CEL environment of Flux Receivers';
+      return;
+    }
+    if (node.op === '+') concatenations += 1;
+    if (node.op === 'id' && inBody && REQUEST_VARIABLES.has(node.args as string)) {
+      problem = `a comprehension body reads ${node.args as string} other than through its iteration variable, which could cost the square of the request's size`;
+      return;
+    }
+    if (node.op === 'rcall' && typeof name === 'string' && COMPREHENSIONS.has(name) && isNode(receiver)) {
+      if (inBody) {
+        problem = `${name}() inside another comprehension is not supported: nested comprehensions can cost the square of the request's size`;
+        return;
+      }
+      visit(receiver, false);
+      // The first argument names the iteration variable; everything after it runs once per element.
+      for (const part of (Array.isArray(callArguments) ? callArguments : []).slice(1).filter(isNode)) {
+        bodyNodes += count(part);
+        visit(part, true);
+      }
+      return;
+    }
+    for (const child of children(node)) visit(child, inBody);
+  };
+  visit(root, false);
+  if (problem !== undefined) return { problem };
+  if (concatenations > MAX_CONCATENATIONS) return { problem: `more than ${MAX_CONCATENATIONS} concatenations (+)` };
+  return { bodyNodes };
+}
+
+/**
+ * The number of elements of the largest list or map in `values`, in one pass without recursion (a request body
+ * may nest deeply).
+ * @example largestCollection({ commits: [{ added: ['a', 'b', 'c'] }] }) // 3
+ */
+export function largestCollection(...values: unknown[]): number {
+  let largest = 0;
+  const stack = [...values];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value !== 'object' || value === null) continue;
+    const items = Array.isArray(value) ? value : Object.values(value);
+    largest = Math.max(largest, items.length);
+    for (const item of items) if (typeof item === 'object' && item !== null) stack.push(item);
+  }
+  return largest;
+}
+
+function firstLine(error: unknown): string {
+  return String(error instanceof Error ? error.message : error).split('\n')[0]!.trim();
+}
+
+function environment(claims: boolean): Environment {
+  const env = new Environment({ enableOptionalTypes: true, limits: LIMITS })
+    .registerVariable('res', 'map')
+    .registerVariable('req', 'map')
+    // Flux's CEL environment (optional types) has these; the library does not.
+    .registerFunction('list<A>.first(): optional<A>', (list: unknown[]) => Optional.of(list[0]))
+    .registerFunction('list<A>.last(): optional<A>', (list: unknown[]) => Optional.of(list[list.length - 1]));
+  return claims ? env.registerVariable('claims', 'map') : env;
+}
+
+/**
+ * Makes the two CEL environments (with and without `claims`) once; `compile` is then cheap.
+ *
+ * @example
+ * const filters = createFilterCompiler();
+ * const filter = filters.compile("req.tag.contains(res.metadata.name)", { claims: false });
+ * if ('problem' in filter) throw new Error(filter.problem);
+ * filter.evaluate({ res: { metadata: { name: 'app' } }, req: { tag: 'ghcr.io/org/app:1.2' } }, 0); // true
+ */
+export function createFilterCompiler(): FilterCompiler {
+  const environments = { plain: environment(false), claims: environment(true) };
+  return {
+    compile(expression, scope) {
+      const env = scope.claims ? environments.claims : environments.plain;
+      let program: ((variables: object) => unknown) & { ast: AstNode };
+      try {
+        const checked = env.check(expression);
+        if (!checked.valid) return { problem: `invalid CEL expression: ${firstLine(checked.error)}` };
+        if (checked.type !== 'bool') return { problem: `the expression returns ${checked.type}, not bool` };
+        program = env.parse(expression) as unknown as typeof program;
+      } catch (error) {
+        return { problem: `invalid CEL expression: ${firstLine(error)}` };
+      }
+      const cost = costProblem(program.ast);
+      if ('problem' in cost) return { problem: `expression refused: ${cost.problem}` };
+      return {
+        expression,
+        evaluate(variables, requestSize) {
+          if (cost.bodyNodes > 0 && cost.bodyNodes * requestSize > MAX_STEPS) {
+            return { error: `the request is too large for this expression (${requestSize} elements × ${cost.bodyNodes} nodes in a comprehension > ${MAX_STEPS})` };
+          }
+          try {
+            const result = program(variables);
+            return typeof result === 'boolean' ? result : { error: 'the expression did not return a bool' };
+          } catch (error) {
+            return { error: firstLine(error) };
+          }
+        },
+      };
+    },
+  };
+}
