@@ -3,7 +3,8 @@
  * apiVersion, kind and metadata), the webhook body (`req`) and, for `generic-oidc`, the verified token's claims
  * (`claims`), which must return a bool — the variables and result type notification-controller declares.
  * Evaluated by @marcbachmann/cel-js with optional types on (`.?field`, `orValue`, `value()`), plus the `first()` and
- * `last()` of lists that Flux's CEL environment has and the library lacks.
+ * `last()` of lists that Flux's CEL environment has and the library lacks. A generic-oidc Receiver's
+ * `oidcProviders[].variables` and `validations` are compiled here too, over `claims` and `vars`.
  *
  * Bounded cost: neither CEL library for JavaScript meters evaluation, so an expression is compiled only when its
  * cost is provably linear in its input, and refused (with the reason) otherwise:
@@ -35,9 +36,17 @@ export interface CompiledFilter {
   evaluate(variables: FilterVariables, requestSize: number): boolean | { error: string };
 }
 
+/** An OIDC provider's variable or validation: any value over `claims` and `vars`. */
+export interface CompiledClaimRule {
+  readonly expression: string;
+  run(variables: { claims: Readonly<Record<string, unknown>>; vars: Readonly<Record<string, unknown>> }): { value: unknown } | { error: string };
+}
+
 export interface FilterCompiler {
   /** Compiles once (per Receiver generation); a problem names why the expression is refused. */
   compile(expression: string, scope: { claims: boolean }): CompiledFilter | { problem: string };
+  /** A generic-oidc variable (`result: 'any'`) or validation (`'bool'`), with the same cost rules. */
+  compileClaimRule(expression: string, result: 'any' | 'bool'): CompiledClaimRule | { problem: string };
 }
 
 const LIMITS = { maxAstNodes: 200, maxDepth: 24, maxListElements: 64, maxMapEntries: 64, maxCallArguments: 8 };
@@ -45,7 +54,7 @@ const MAX_CONCATENATIONS = 8;
 const MAX_STEPS = 1_000_000;
 const COMPREHENSIONS = new Set(['all', 'exists', 'exists_one', 'existsOne', 'map', 'filter', 'transformList', 'transformMap', 'transformMapEntry']);
 /** Variables whose size the sender chooses: a comprehension body reads them only through its iteration variable. */
-const REQUEST_VARIABLES = new Set(['req', 'claims']);
+const REQUEST_VARIABLES = new Set(['req', 'claims', 'vars']);
 
 interface AstNode {
   op: string;
@@ -128,14 +137,43 @@ function firstLine(error: unknown): string {
   return String(error instanceof Error ? error.message : error).split('\n')[0]!.trim();
 }
 
-function environment(claims: boolean): Environment {
+function environment(variables: readonly string[]): Environment {
   const env = new Environment({ enableOptionalTypes: true, limits: LIMITS })
-    .registerVariable('res', 'map')
-    .registerVariable('req', 'map')
     // Flux's CEL environment (optional types) has these; the library does not.
     .registerFunction('list<A>.first(): optional<A>', (list: unknown[]) => Optional.of(list[0]))
     .registerFunction('list<A>.last(): optional<A>', (list: unknown[]) => Optional.of(list[list.length - 1]));
-  return claims ? env.registerVariable('claims', 'map') : env;
+  for (const name of variables) env.registerVariable(name, 'map');
+  return env;
+}
+
+type Program = ((variables: object) => unknown) & { ast: AstNode };
+
+/** Checks, parses and bounds one expression; `bool`: it must return a bool, as Flux declares. */
+function prepare(env: Environment, expression: string, bool: boolean): { program: Program; bodyNodes: number } | { problem: string } {
+  let program: Program;
+  try {
+    const checked = env.check(expression);
+    if (!checked.valid) return { problem: `invalid CEL expression: ${firstLine(checked.error)}` };
+    if (bool && checked.type !== 'bool') return { problem: `the expression returns ${checked.type}, not bool` };
+    program = env.parse(expression) as unknown as Program;
+  } catch (error) {
+    return { problem: `invalid CEL expression: ${firstLine(error)}` };
+  }
+  const cost = costProblem(program.ast);
+  if ('problem' in cost) return { problem: `expression refused: ${cost.problem}` };
+  return { program, bodyNodes: cost.bodyNodes };
+}
+
+/** Runs a prepared expression, unless its comprehension is too costly for a request of `requestSize`. */
+function run(prepared: { program: Program; bodyNodes: number }, variables: object, requestSize: number): { value: unknown } | { error: string } {
+  if (prepared.bodyNodes > 0 && prepared.bodyNodes * requestSize > MAX_STEPS) {
+    return { error: `the request is too large for this expression (${requestSize} elements × ${prepared.bodyNodes} nodes in a comprehension > ${MAX_STEPS})` };
+  }
+  try {
+    return { value: prepared.program(variables) };
+  } catch (error) {
+    return { error: firstLine(error) };
+  }
 }
 
 /**
@@ -148,35 +186,24 @@ function environment(claims: boolean): Environment {
  * filter.evaluate({ res: { metadata: { name: 'app' } }, req: { tag: 'ghcr.io/org/app:1.2' } }, 0); // true
  */
 export function createFilterCompiler(): FilterCompiler {
-  const environments = { plain: environment(false), claims: environment(true) };
+  const environments = { plain: environment(['res', 'req']), claims: environment(['res', 'req', 'claims']), oidc: environment(['claims', 'vars']) };
   return {
     compile(expression, scope) {
-      const env = scope.claims ? environments.claims : environments.plain;
-      let program: ((variables: object) => unknown) & { ast: AstNode };
-      try {
-        const checked = env.check(expression);
-        if (!checked.valid) return { problem: `invalid CEL expression: ${firstLine(checked.error)}` };
-        if (checked.type !== 'bool') return { problem: `the expression returns ${checked.type}, not bool` };
-        program = env.parse(expression) as unknown as typeof program;
-      } catch (error) {
-        return { problem: `invalid CEL expression: ${firstLine(error)}` };
-      }
-      const cost = costProblem(program.ast);
-      if ('problem' in cost) return { problem: `expression refused: ${cost.problem}` };
+      const prepared = prepare(scope.claims ? environments.claims : environments.plain, expression, true);
+      if ('problem' in prepared) return prepared;
       return {
         expression,
         evaluate(variables, requestSize) {
-          if (cost.bodyNodes > 0 && cost.bodyNodes * requestSize > MAX_STEPS) {
-            return { error: `the request is too large for this expression (${requestSize} elements × ${cost.bodyNodes} nodes in a comprehension > ${MAX_STEPS})` };
-          }
-          try {
-            const result = program(variables);
-            return typeof result === 'boolean' ? result : { error: 'the expression did not return a bool' };
-          } catch (error) {
-            return { error: firstLine(error) };
-          }
+          const result = run(prepared, variables, requestSize);
+          if ('error' in result) return result;
+          return typeof result.value === 'boolean' ? result.value : { error: 'the expression did not return a bool' };
         },
       };
+    },
+    compileClaimRule(expression, result) {
+      const prepared = prepare(environments.oidc, expression, result === 'bool');
+      if ('problem' in prepared) return prepared;
+      return { expression, run: (variables) => run(prepared, variables, largestCollection(variables.claims)) };
     },
   };
 }
