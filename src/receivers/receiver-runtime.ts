@@ -28,12 +28,16 @@ import { receiverPath } from './webhook-path.ts';
 /** The Receiver's Secret as last read: its data (decoded), or why it cannot be used. */
 export type SecretState = { data: Readonly<Record<string, string>> } | { problem: string };
 
+/** Why a Receiver is not ready, as the reason of Flux's Ready condition spells it. */
+export type NotReadyCode = 'TokenNotFound' | 'InvalidCELExpression' | 'ValidationFailed';
+
 /** What fluxgate makes of one Receiver. */
 export type ReceiverServing =
   /** Served at `path`; `runtime` answers 503 when the Receiver is suspended or cannot be served as written. */
-  | { path: string; runtime: ProviderRuntime; ready: boolean; reason: string }
+  | { path: string; runtime: ProviderRuntime; ready: true; reason: string }
+  | { path: string; runtime: ProviderRuntime; ready: false; reason: string; code: NotReadyCode }
   /** No path can be worked out (the Secret or its token is missing): nothing is served, as in Flux. */
-  | { path?: undefined; ready: false; reason: string };
+  | { path?: undefined; ready: false; reason: string; code: NotReadyCode };
 
 export interface ServingInput {
   spec: ReceiverSpec;
@@ -115,13 +119,23 @@ function tokenOf(spec: ReceiverSpec, secret: SecretState | undefined): { token: 
 }
 
 /** The provider's codec, options and key, or why the Receiver cannot be served as written. */
-function providerOf(spec: ReceiverSpec, token: string, data: Readonly<Record<string, string>>, input: ServingInput, readsRequest: boolean): { codec: ReceiverCodec; options: unknown; key: unknown; verifies: boolean } | string {
-  if (spec.type === 'generic-oidc') return oidcReceiverCodec(spec.oidcProviders, input.filters, { readsRequest });
+function providerOf(
+  spec: ReceiverSpec,
+  token: string,
+  data: Readonly<Record<string, string>>,
+  input: ServingInput,
+  readsRequest: boolean,
+): { codec: ReceiverCodec; options: unknown; key: unknown; verifies: boolean } | { problem: string; code: NotReadyCode } {
+  if (spec.type === 'generic-oidc') {
+    // Its only problems are expressions its oidcProviders hold.
+    const made = oidcReceiverCodec(spec.oidcProviders, input.filters, { readsRequest });
+    return typeof made === 'string' ? { problem: made, code: 'InvalidCELExpression' } : made;
+  }
   const type = FLUX_TYPES[spec.type]!;
   const codecs = codecsOf(type, input.catalog);
-  if ('missing' in codecs) return `no codec "${codecs.missing}" for type ${spec.type}`;
+  if ('missing' in codecs) return { problem: `no codec "${codecs.missing}" for type ${spec.type}`, code: 'ValidationFailed' };
   const configured = type.options?.(data);
-  if (typeof configured === 'string') return configured;
+  if (typeof configured === 'string') return { problem: configured, code: 'ValidationFailed' };
   const options = optionsOf(codecs.primary, configured);
   const secrets: ProviderSecrets = type.token === 'secret' ? { secret: token } : {};
   try {
@@ -129,7 +143,7 @@ function providerOf(spec: ReceiverSpec, token: string, data: Readonly<Record<str
     return { codec: receiverCodec(type, codecs, spec.events, { readsRequest }), options, key, verifies: type.token === 'secret' || codecs.primary.keyless === true };
   } catch {
     // A codec's reason may quote what it refused, which came from the Secret.
-    return `the ${spec.type} codec refuses the Secret's values`;
+    return { problem: `the ${spec.type} codec refuses the Secret's values`, code: 'ValidationFailed' };
   }
 }
 
@@ -171,13 +185,14 @@ export function receiverServing(input: ServingInput): ReceiverServing {
   const { spec } = input;
   const name = receiverProviderName(spec.namespace, spec.name);
   const secret = tokenOf(spec, input.secret);
-  if (typeof secret === 'string') return { ready: false, reason: secret };
+  if (typeof secret === 'string') return { ready: false, reason: secret, code: 'TokenNotFound' };
   const path = receiverPath(secret.token, spec.name, spec.namespace);
   const filters = compileFilters(spec, input.filters);
   // The reason is the status page's and the log's; the sender is told only that the Receiver is not ready.
-  if (typeof filters === 'string') return { path, runtime: unavailableRuntime(spec, name, path, 'the Receiver is not ready'), ready: false, reason: filters };
+  const refused = (reason: string, code: NotReadyCode): ReceiverServing => ({ path, runtime: unavailableRuntime(spec, name, path, 'the Receiver is not ready'), ready: false, reason, code });
+  if (typeof filters === 'string') return refused(filters, 'InvalidCELExpression');
   const provider = providerOf(spec, secret.token, secret.data, input, filters.some((list) => list.length > 0));
-  if (typeof provider === 'string') return { path, runtime: unavailableRuntime(spec, name, path, 'the Receiver is not ready'), ready: false, reason: provider };
+  if ('problem' in provider) return refused(provider.problem, provider.code);
   // Flux keeps a suspended Receiver's Ready condition as it was: suspension is not a fault.
   if (spec.suspend) return { path, runtime: unavailableRuntime(spec, name, path, 'the Receiver is suspended'), ready: true, reason: 'suspended' };
   const runtime: ProviderRuntime = {

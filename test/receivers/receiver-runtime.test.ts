@@ -64,7 +64,7 @@ describe('the path', () => {
   ] as const)('%s: no path, not ready, with the reason', (_case, secret, reason) => {
     const read = readReceiver({ metadata: { name: 'receiver', namespace: 'apps' }, spec: { type: 'github', secretRef: { name: 'token' }, resources: [repository] } });
     if ('problem' in read) throw new Error(read.problem);
-    expect(receiverServing({ spec: read.spec, secret, catalog, filters })).toEqual({ ready: false, reason });
+    expect(receiverServing({ spec: read.spec, secret, catalog, filters })).toEqual({ ready: false, reason, code: 'TokenNotFound' });
   });
 });
 
