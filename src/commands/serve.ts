@@ -119,8 +119,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // 1.3 MiB and still 15 distinct deliveries a second for the whole window. Dedupe only spares benign
   // redeliveries (a GitHub delivery id is not signed): losing an id under a flood costs one spare reconcile.
   const deduper = createDeliveryDeduper({ ttlMs: dedupeWindowMs, maxEntriesPerProvider: 10_000, now: () => clock.now() });
-  const routes = createRouteTable(['config']);
+  const routes = createRouteTable(['config', 'receivers']);
   routes.replace('config', [...compileProviders(config, loaded.providers, { defaultApiVersion, annotationFor }).values()]);
+  // The cluster's Flux Receivers, on their own paths (loaded only when enabled: it brings the CEL library).
+  const receivers = config.fluxReceivers.enabled
+    ? (await import('../receivers/serve-receivers.ts')).serveFluxReceivers({ config: config.fluxReceivers, client, dryRun, catalog: loaded.catalog, routes, clock, log })
+    : undefined;
   let accepting = true;
   let lastReady = { at: -Infinity, result: { ready: false, reason: 'not checked yet' } as Readiness };
   async function readiness(): Promise<Readiness> {
@@ -156,7 +160,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     accepting: () => accepting,
     readiness,
     statusPage: () =>
-      renderStatusPage({ version: options.version, kubernetes: `${connection.mode}: ${connection.describe}`, config, events: new Map(routes.all().map((provider) => [provider.name, provider.events])), deliveries: deliveries.recent(), startedAt }),
+      renderStatusPage({
+        version: options.version,
+        kubernetes: `${connection.mode}: ${connection.describe}`,
+        config,
+        events: new Map(routes.all().map((provider) => [provider.name, provider.events])),
+        deliveries: deliveries.recent(),
+        startedAt,
+        ...(receivers ? { receivers: { list: receivers.list(), problem: receivers.problem() } } : {}),
+      }),
     admin: { token: loaded.adminToken, statusPage: config.admin.statusPage },
   });
 
@@ -182,6 +194,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     shutdown() {
       stopping ??= (async () => {
         accepting = false;
+        await receivers?.stop();
         log.info('shutting down: flushing pending reconcile requests', { pending: reconciler.pending() });
         const result = await reconciler.shutdown(config.server.shutdownTimeout);
         if (result.unfinished > 0) log.error('shutdown timed out with patches unfinished', result);

@@ -1,6 +1,7 @@
 /** The status page at `/`: providers, targets, and recent deliveries with what each caused. */
 import type { Config } from '../config/schema.ts';
 import type { DeliveryRecord } from '../observe/delivery-log.ts';
+import type { ReceiverView } from '../receivers/watcher.ts';
 import { escapeHtml as e } from './html.ts';
 
 export interface StatusView {
@@ -11,6 +12,8 @@ export interface StatusView {
   events: ReadonlyMap<string, ReadonlySet<string>>;
   deliveries: DeliveryRecord[];
   startedAt: string;
+  /** The cluster's Flux Receivers, when `fluxReceivers` is enabled; `problem`: why they are not being watched. */
+  receivers?: { list: readonly ReceiverView[]; problem?: string };
 }
 
 const style = `body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin:.5rem 0 1.5rem}
@@ -39,6 +42,19 @@ function effects(record: DeliveryRecord): string {
   return `<ul>${items.join('')}</ul>`;
 }
 
+/** Each Receiver: whether it is served and why not, its path shortened (it is the credential of unsigned types). */
+function receiverSection(receivers: NonNullable<StatusView['receivers']>): string {
+  const rows = receivers.list.map((receiver) => [
+    `${e(receiver.namespace)}/${e(receiver.name)}`,
+    e(receiver.type ?? ''),
+    receiver.suspended ? 'suspended (503)' : receiver.ready ? '<span class="accepted">ready</span>' : '<span class="rejected">not ready</span>',
+    e(receiver.reason),
+    receiver.path ? `<code>${e(receiver.path)}</code>` : '',
+  ]);
+  const problem = receivers.problem ? `<p class="rejected">${e(receivers.problem)}</p>` : '';
+  return `\n<h2>Flux Receivers</h2>${problem}${table(['receiver', 'type', 'state', 'reason', 'path'], rows)}`;
+}
+
 export function renderStatusPage(view: StatusView): string {
   const providers = view.config.providers.map((provider) => [
     e(provider.name),
@@ -65,7 +81,7 @@ export function renderStatusPage(view: StatusView): string {
 <h1>fluxgate ${e(view.version)}</h1>
 <p>Kubernetes: ${e(view.kubernetes)} · started ${e(view.startedAt)} · <a href="/metrics">metrics</a> · <a href="/api/deliveries">deliveries as JSON</a></p>
 <h2>Providers</h2>${table(['name', 'type', 'route', 'events'], providers)}
-<h2>Targets</h2>${table(['name', 'providers', 'match', 'resources'], targets)}
+<h2>Targets</h2>${table(['name', 'providers', 'match', 'resources'], targets)}${view.receivers ? receiverSection(view.receivers) : ''}
 <h2>Recent deliveries</h2>${table(['received', 'provider', 'event', 'delivery', 'answer', 'repository / ref', 'caused'], deliveries)}
 </body></html>`;
 }

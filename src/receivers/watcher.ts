@@ -14,31 +14,13 @@ import type { RouteConflict, RouteTable } from '../pipeline/route-table.ts';
 import type { Logger } from '../observe/log.ts';
 import type { Clock } from '../reconcile/clock.ts';
 import type { KubeApi } from '../reconcile/kube-client.ts';
+import type { Informer, InformerOptions } from '../watch/informer.ts';
 import { createFilterCompiler, type FilterCompiler } from './cel-filter.ts';
 import { RECEIVER_API_VERSION, RECEIVER_KIND, readReceiver, type ReceiverObject, type ReceiverSpec } from './receiver-spec.ts';
 import { receiverProviderName, receiverServing, type ReceiverServing, type SecretState } from './receiver-runtime.ts';
 import { createSecretReader } from './secret-reader.ts';
 import { statusPatch, writeStatus, type DesiredStatus } from './status-writer.ts';
 import { shortPath } from './webhook-path.ts';
-
-/** The informer contract (src/watch/informer.ts) this module relies on. */
-export interface ReceiverInformer {
-  start(): void;
-  stop(): Promise<void>;
-  state(): string;
-  problem(): string | undefined;
-}
-
-export interface ReceiverInformerOptions {
-  api: KubeApi;
-  apiVersion: string;
-  kind: string;
-  namespaces?: readonly string[];
-  clock: Clock;
-  log: Logger;
-  onSync(objects: readonly ReceiverObject[]): void;
-  onChange(change: { type: 'upsert' | 'delete'; object: ReceiverObject }): void;
-}
 
 export interface FluxReceiversOptions {
   api: KubeApi;
@@ -51,7 +33,8 @@ export interface FluxReceiversOptions {
   secretRefreshMs: number;
   clock: Clock;
   log: Logger;
-  createInformer(options: ReceiverInformerOptions): ReceiverInformer;
+  /** src/watch/informer.ts's createInformer (tests hand in a fake). */
+  createInformer(options: InformerOptions): Informer;
   filters?: FilterCompiler;
 }
 

@@ -9,7 +9,7 @@ import type { ProviderRuntime } from '../../src/pipeline/compile.ts';
 import { createRouteTable } from '../../src/pipeline/route-table.ts';
 import { providerKit } from '../../src/provider-kit/index.ts';
 import { KubeError, type KubeApi } from '../../src/reconcile/kube-client.ts';
-import type { ReceiverObject } from '../../src/receivers/receiver-spec.ts';
+import type { WatchedObject } from '../../src/watch/informer.ts';
 import { receiverPath } from '../../src/receivers/webhook-path.ts';
 import { watchFluxReceivers } from '../../src/receivers/watcher.ts';
 import { fakeInformers } from '../support/fake-informer.ts';
@@ -20,8 +20,10 @@ const catalog = builtinCatalog(builtinProviders, providerKit);
 const REFRESH = 60_000;
 const base64 = (text: string) => Buffer.from(text).toString('base64');
 
-function receiver(name: string, spec: Record<string, unknown> = {}, generation = 1, status?: unknown): ReceiverObject {
+function receiver(name: string, spec: Record<string, unknown> = {}, generation = 1, status?: unknown): WatchedObject {
   return {
+    apiVersion: 'notification.toolkit.fluxcd.io/v1',
+    kind: 'Receiver',
     metadata: { name, namespace: 'apps', generation },
     spec: { type: 'generic-hmac', secretRef: { name: `${name}-token` }, resources: [{ kind: 'GitRepository', name: 'app' }], ...spec },
     ...(status !== undefined ? { status } : {}),
@@ -53,7 +55,7 @@ function setup(options: { writeStatus?: boolean; config?: ProviderRuntime[] } = 
   };
   const routes = createRouteTable(['config', 'receivers']);
   if (options.config) routes.replace('config', options.config);
-  const informers = fakeInformers<ReceiverObject>();
+  const informers = fakeInformers();
   const watcher = watchFluxReceivers({ api, catalog, routes, writeStatus: options.writeStatus ?? false, secretRefreshMs: REFRESH, clock, log, createInformer: informers.create });
   watcher.start();
   return { clock, log, secrets, reads, patches, routes, watcher, informer: informers.last() };
@@ -131,7 +133,7 @@ describe('routes follow the cluster', () => {
 
   test('an unreadable Receiver is listed with its problem and served nowhere', async () => {
     const run = setup();
-    run.informer.sync([{ metadata: { name: 'bad', namespace: 'apps' }, spec: { type: 'svn', resources: [] } }]);
+    run.informer.sync([{ apiVersion: 'notification.toolkit.fluxcd.io/v1', kind: 'Receiver', metadata: { name: 'bad', namespace: 'apps' }, spec: { type: 'svn', resources: [] } }]);
     await settle();
     expect(run.watcher.list()).toEqual([{ namespace: 'apps', name: 'bad', ready: false, reason: expect.stringContaining('spec.type "svn" is not a Receiver type'), suspended: false }]);
   });

@@ -2,22 +2,24 @@
  * An in-memory informer with the contract of src/watch/informer.ts: the test decides when the (re)list happens
  * and which changes follow, so a consumer is driven without an API server.
  */
-export interface FakeInformer<T> {
+import type { Informer, InformerOptions, WatchedObject } from '../../src/watch/informer.ts';
+
+export interface FakeInformer {
   /** The options the consumer created it with. */
-  options: { apiVersion: string; kind: string; namespaces?: readonly string[]; onSync(objects: readonly T[]): void; onChange(change: { type: 'upsert' | 'delete'; object: T }): void };
+  options: InformerOptions;
   started: boolean;
   stopped: boolean;
-  sync(objects: readonly T[]): void;
-  upsert(object: T): void;
-  remove(object: T): void;
+  sync(objects: readonly WatchedObject[]): void;
+  upsert(object: WatchedObject): void;
+  remove(object: WatchedObject): void;
 }
 
 /** A factory to hand the consumer; `last()` is the informer it made. */
-export function fakeInformers<T>(): { create(options: FakeInformer<T>['options']): { start(): void; stop(): Promise<void>; state(): string; problem(): string | undefined }; last(): FakeInformer<T> } {
-  let made: FakeInformer<T> | undefined;
+export function fakeInformers(): { create(options: InformerOptions): Informer; last(): FakeInformer } {
+  let made: FakeInformer | undefined;
   return {
     create(options) {
-      const informer: FakeInformer<T> = {
+      const informer: FakeInformer = {
         options,
         started: false,
         stopped: false,
