@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 /**
- * fluxgate command line: serve (the default), validate, send, version. Exit codes: 0 ok, 1 a config problem
+ * fluxgate command line: serve (the default), validate, send, import-receivers, version. Exit codes: 0 ok, 1 a config problem
  * or a failed run, 2 a usage problem. Each command is imported when it runs, so `validate`, `send` and
  * `version` do not load the HTTP server.
  */
@@ -121,6 +121,19 @@ async function send(url: string | undefined, flags: SendFlags, command: Command,
   return runSend({ ...options, url: url!, providerType: flags.providerType! }, deps, io.out, io.err);
 }
 
+interface ImportFlags {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string[];
+}
+
+async function importReceivers(flags: ImportFlags, command: Command, io: Io): Promise<number> {
+  checkLogLevel(command, io.env);
+  const { runImportReceivers } = await import('./commands/import-receivers.ts');
+  const options = { builtins: await builtins(), env: io.env, ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}), ...(flags.namespace ? { namespaces: flags.namespace } : {}) };
+  return runImportReceivers(options, (text) => io.out(text.replace(/\n$/, '')), io.err);
+}
+
 /** The command tree; `setExit` receives the exit code of the command that ran. */
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const version = `fluxgate ${packageJson.version}`;
@@ -161,6 +174,12 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(new Option('--branch <branch>', 'a push to this branch (default: main)').conflicts('tag'))
     .addOption(new Option('--tag <tag>', 'a push of this tag (registry types: the image tag)').conflicts('branch'))
     .action(async (url: string | undefined, flags: SendFlags, self: Command) => setExit(await send(url, flags, self, io)));
+
+  command('import-receivers', "print the config-file equivalent of the cluster's Flux Receivers (tokens as env references)")
+    .option('--kubeconfig <file>', 'the kubeconfig to read them with (default: as serve finds one)')
+    .option('--context <name>', 'the kubeconfig context')
+    .option('-n, --namespace <namespace>', 'only this namespace (repeatable; default: all)', (value: string, all: string[] = []) => [...all, value])
+    .action(async (flags: ImportFlags, self: Command) => setExit(await importReceivers(flags, self, io)));
 
   command('version', 'print the version').action(() => {
     io.out(version);
