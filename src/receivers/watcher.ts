@@ -73,6 +73,9 @@ interface Entry {
   statusSent?: string;
 }
 
+/** Secret reads in flight at most during a refresh. */
+const SECRET_READS_AT_ONCE = 8;
+
 const keyOf = (object: ReceiverObject) => `${object.metadata.namespace ?? 'default'}/${object.metadata.name}`;
 const secretKey = (spec: ReceiverSpec) => (spec.secretName === undefined ? undefined : `${spec.namespace}/${spec.secretName}`);
 
@@ -107,15 +110,24 @@ export function watchFluxReceivers(options: FluxReceiversOptions): FluxReceivers
     return promise;
   };
 
+  /** Reads the Secrets these entries name, a few at a time (a refresh of many Receivers is no burst of GETs). */
+  async function readSecrets(keys: Iterable<string>): Promise<void> {
+    const named = new Map<string, ReceiverSpec>();
+    for (const key of keys) {
+      const read = entries.get(key)?.read;
+      if (read && 'spec' in read && read.spec.secretName !== undefined) named.set(secretKey(read.spec)!, read.spec);
+    }
+    const queue = [...named.values()];
+    const worker = async () => {
+      for (let spec = queue.shift(); spec !== undefined && !stopping.signal.aborted; spec = queue.shift()) await secrets.read(spec.namespace, spec.secretName!, stopping.signal);
+    };
+    await Promise.all(Array.from({ length: Math.min(SECRET_READS_AT_ONCE, queue.length) }, worker));
+  }
+
   /** Reads the Secrets of these entries, then brings routes (and statuses) up to date. */
   function refresh(keys: Iterable<string>): void {
     if (stopping.signal.aborted) return;
-    const reads: Promise<boolean>[] = [];
-    for (const key of keys) {
-      const read = entries.get(key)?.read;
-      if (read && 'spec' in read && read.spec.secretName !== undefined) reads.push(secrets.read(read.spec.namespace, read.spec.secretName, stopping.signal));
-    }
-    void track(Promise.all(reads).then(() => apply()));
+    void track(readSecrets(keys).then(() => apply()));
   }
 
   function upsert(object: ReceiverObject): string {
@@ -243,13 +255,8 @@ export function watchFluxReceivers(options: FluxReceiversOptions): FluxReceivers
       const seen = new Set(objects.map(upsert));
       for (const key of entries.keys()) if (!seen.has(key)) entries.delete(key);
       // Routes change only once every named Secret has been read: a restart never drops a route in between.
-      const keys = [...entries.keys()];
-      const reads = keys.flatMap((key) => {
-        const read = entries.get(key)!.read;
-        return 'spec' in read && read.spec.secretName !== undefined ? [secrets.read(read.spec.namespace, read.spec.secretName, stopping.signal)] : [];
-      });
       void track(
-        Promise.all(reads).then(() => {
+        readSecrets([...entries.keys()]).then(() => {
           synced = true;
           apply();
         }),

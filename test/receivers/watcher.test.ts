@@ -35,6 +35,7 @@ function setup(options: { writeStatus?: boolean; config?: ProviderRuntime[] } = 
   const log = memoryLogger();
   const secrets = new Map<string, Record<string, string>>();
   const reads: string[] = [];
+  const concurrency = { now: 0, most: 0 };
   const patches: { path: string; body: any }[] = [];
   const api: KubeApi = {
     target: 'test',
@@ -45,6 +46,9 @@ function setup(options: { writeStatus?: boolean; config?: ProviderRuntime[] } = 
         return undefined;
       }
       reads.push(path);
+      concurrency.most = Math.max(concurrency.most, ++concurrency.now);
+      await settle(1);
+      concurrency.now -= 1;
       const name = path.split('/').pop()!;
       const data = secrets.get(name);
       if (!data) throw new KubeError(`secrets "${name}" not found`, 'http', 404);
@@ -58,7 +62,7 @@ function setup(options: { writeStatus?: boolean; config?: ProviderRuntime[] } = 
   const informers = fakeInformers();
   const watcher = watchFluxReceivers({ api, catalog, routes, writeStatus: options.writeStatus ?? false, secretRefreshMs: REFRESH, clock, log, createInformer: informers.create });
   watcher.start();
-  return { clock, log, secrets, reads, patches, routes, watcher, informer: informers.last() };
+  return { clock, log, secrets, reads, concurrency, patches, routes, watcher, informer: informers.last() };
 }
 
 const pathOf = (token: string, name: string) => receiverPath(token, name, 'apps');
@@ -137,6 +141,17 @@ describe('routes follow the cluster', () => {
     await settle();
     expect(run.watcher.list()).toEqual([{ namespace: 'apps', name: 'bad', ready: false, reason: expect.stringContaining('spec.type "svn" is not a Receiver type'), suspended: false }]);
   });
+});
+
+test('a refresh reads each named Secret once, at most eight at a time', async () => {
+  const run = setup();
+  const names = Array.from({ length: 20 }, (_, index) => `r${index}`);
+  for (const name of names) run.secrets.set(`${name}-token`, { token: `token-${name}` });
+  run.informer.sync([...names.map((name) => receiver(name)), receiver('shares', { secretRef: { name: 'r0-token' } })]);
+  await settle(20);
+  expect(run.routes.all()).toHaveLength(21);
+  expect(run.reads).toHaveLength(20);
+  expect(run.concurrency.most).toBe(8);
 });
 
 describe('collisions with the config file', () => {
