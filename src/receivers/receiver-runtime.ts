@@ -18,7 +18,7 @@ import type { TargetIndex } from '../pipeline/target-index.ts';
 import { optionsOf } from '../config/provider-rules.ts';
 import { annotationFor, defaultApiVersion } from '../reconcile/kinds.ts';
 import type { ObjectFilter, ObjectSelector } from '../reconcile/reconciler.ts';
-import { largestCollection, type CompiledFilter, type FilterCompiler } from './cel-filter.ts';
+import { DELIVERY_STEPS, largestCollection, type CompiledFilter, type FilterCompiler } from './cel-filter.ts';
 import { codecsOf, FLUX_TYPES } from './flux-types.ts';
 import { oidcReceiverCodec } from './oidc-receiver.ts';
 import { receiverCodec, type DeliveryContext, type ReceiverCodec } from './receiver-codec.ts';
@@ -75,12 +75,20 @@ function compileFilters(spec: ReceiverSpec, filters: FilterCompiler): CompiledFi
   return perResource;
 }
 
+/** What one delivery's evaluations have cost so far (cel-filter.ts DELIVERY_STEPS), shared by its selectors. */
+interface Budget {
+  spent: number;
+}
+
 /** `filters` bound to one delivery: all must accept the object (Flux stacks them the same way). */
-function boundFilter(filters: readonly CompiledFilter[], context: DeliveryContext | undefined, requestSize: () => number): ObjectFilter {
+function boundFilter(filters: readonly CompiledFilter[], context: DeliveryContext | undefined, requestSize: () => number, budget: Budget): ObjectFilter {
   return {
     accepts(object) {
       if (context === undefined) return { error: 'the delivery kept no body for the filter' };
       for (const filter of filters) {
+        const steps = filter.steps(requestSize());
+        if (budget.spent + steps > DELIVERY_STEPS) return { error: `the request is too large to filter this many objects (over ${DELIVERY_STEPS} steps for one delivery)` };
+        budget.spent += steps;
         const verdict = filter.evaluate({ res: object, req: context.req, ...(context.claims ? { claims: context.claims } : {}) }, requestSize());
         if (verdict !== true) return verdict;
       }
@@ -102,7 +110,8 @@ function targetIndex(name: string, selectors: ObjectSelector[], filters: Compile
       const context = events[0] === undefined ? undefined : codec.contextOf(events[0]);
       let size: number | undefined;
       const requestSize = () => (size ??= largestCollection(context?.req, context?.claims));
-      const bound = selectors.map((selector, index) => (filters[index]!.length > 0 ? { ...selector, filter: boundFilter(filters[index]!, context, requestSize) } : selector));
+      const budget: Budget = { spent: 0 };
+      const bound = selectors.map((selector, index) => (filters[index]!.length > 0 ? { ...selector, filter: boundFilter(filters[index]!, context, requestSize, budget) } : selector));
       return { targets: [{ ...target, selectors: bound }], others: 0 };
     },
   };

@@ -229,6 +229,17 @@ describe('resourceFilter', () => {
     expect(selectors[0]!.filter!.accepts(object('app'))).toBe(true);
   });
 
+  test('one delivery’s filter evaluations share a budget: a comprehension over a large body stops deciding', async () => {
+    const spec = { type: 'generic', resources: [labelled], resourceFilter: 'req.commits.exists(c, c.id == res.metadata.name)' };
+    const commits = Array.from({ length: 2000 }, (_, index) => ({ id: `web-${index}` }));
+    const { selectors } = await deliver(spec, request(JSON.stringify({ commits }), { 'Content-Type': 'application/json' }));
+    const verdicts = Array.from({ length: 200 }, (_, index) => selectors[0]!.filter!.accepts(object(`web-${index}`)));
+    expect(verdicts[0]).toBe(true);
+    const refused = verdicts.findIndex((verdict) => verdict !== true);
+    expect(refused).toBeGreaterThan(10);
+    expect(verdicts.slice(refused).every((verdict) => typeof verdict === 'object' && verdict.error.includes('too large to filter this many objects'))).toBe(true);
+  });
+
   test('gcr filters read the decoded notification, as Flux hands it over', () => {
     const envelope = fixture('gcr', 'push-insert-tag', { 'Content-Type': 'application/json' });
     const gcr = served({ type: 'gcr', resourceFilter: "req.tag.contains(res.metadata.name) && req.digest.contains('@sha256:') && req.action == 'INSERT'" }, { data: { token: TOKEN, email: 'a@b.c', audience: 'x' } });
