@@ -215,3 +215,30 @@ export function createFilterCompiler(): FilterCompiler {
     },
   };
 }
+
+/**
+ * A compiler that compiles each expression once and hands back the same result after: the watcher keeps one per
+ * Receiver generation, so a rotated Secret rebuilds the provider without compiling its CEL again.
+ *
+ * @example
+ * const once = compileOnce(filters);
+ * once.compile('req.x == 1', { claims: false }) === once.compile('req.x == 1', { claims: false }); // true
+ */
+export function compileOnce(compiler: FilterCompiler): FilterCompiler {
+  const filters = new Map<string, ReturnType<FilterCompiler['compile']>>();
+  const rules = new Map<string, ReturnType<FilterCompiler['compileClaimRule']>>();
+  return {
+    compile(expression, scope) {
+      const key = `${scope.claims}|${expression}`;
+      let compiled = filters.get(key);
+      if (compiled === undefined) filters.set(key, (compiled = compiler.compile(expression, scope)));
+      return compiled;
+    },
+    compileClaimRule(expression, result) {
+      const key = `${result}|${expression}`;
+      let compiled = rules.get(key);
+      if (compiled === undefined) rules.set(key, (compiled = compiler.compileClaimRule(expression, result)));
+      return compiled;
+    },
+  };
+}

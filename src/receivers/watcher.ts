@@ -15,7 +15,7 @@ import type { Logger } from '../observe/log.ts';
 import type { Clock } from '../reconcile/clock.ts';
 import type { KubeApi } from '../reconcile/kube-client.ts';
 import type { Informer, InformerOptions } from '../watch/informer.ts';
-import { createFilterCompiler, type FilterCompiler } from './cel-filter.ts';
+import { compileOnce, createFilterCompiler, type FilterCompiler } from './cel-filter.ts';
 import { RECEIVER_API_VERSION, RECEIVER_KIND, readReceiver, type ReceiverObject, type ReceiverSpec } from './receiver-spec.ts';
 import { receiverProviderName, receiverServing, type ReceiverServing, type SecretState } from './receiver-runtime.ts';
 import { createSecretReader } from './secret-reader.ts';
@@ -63,8 +63,10 @@ interface Entry {
   object: ReceiverObject;
   read: { spec: ReceiverSpec } | { problem: string };
   serving?: ReceiverServing;
-  /** What `serving` was made from, so it is made again (CEL compiled again) only when one of them changed. */
+  /** What `serving` was made from, so it is made again only when one of them changed. */
   servedFrom?: { spec: ReceiverSpec; secret: SecretState | undefined };
+  /** Compiles this generation's CEL once, however often its Secret changes. */
+  compiler?: { spec: ReceiverSpec; filters: FilterCompiler };
   /** The path is the config file's: the provider that keeps it. */
   conflict?: string;
   /** What was logged last about it, so each change is logged once. */
@@ -205,7 +207,8 @@ export function watchFluxReceivers(options: FluxReceiversOptions): FluxReceivers
       if (secretName !== undefined) referenced.add(secretName);
       const secret = spec.secretName === undefined ? undefined : secrets.state(spec.namespace, spec.secretName);
       if (entry.servedFrom?.spec !== spec || entry.servedFrom.secret !== secret) {
-        entry.serving = receiverServing({ spec, secret, catalog, filters });
+        if (entry.compiler?.spec !== spec) entry.compiler = { spec, filters: compileOnce(filters) };
+        entry.serving = receiverServing({ spec, secret, catalog, filters: entry.compiler.filters });
         entry.servedFrom = { spec, secret };
       }
       if (entry.serving?.path !== undefined) runtimes.push(entry.serving.runtime);

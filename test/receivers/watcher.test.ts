@@ -10,6 +10,7 @@ import { createRouteTable } from '../../src/pipeline/route-table.ts';
 import { providerKit } from '../../src/provider-kit/index.ts';
 import { KubeError, type KubeApi } from '../../src/reconcile/kube-client.ts';
 import type { WatchedObject } from '../../src/watch/informer.ts';
+import { createFilterCompiler, type FilterCompiler } from '../../src/receivers/cel-filter.ts';
 import { receiverPath } from '../../src/receivers/webhook-path.ts';
 import { watchFluxReceivers } from '../../src/receivers/watcher.ts';
 import { fakeInformers } from '../support/fake-informer.ts';
@@ -30,7 +31,7 @@ function receiver(name: string, spec: Record<string, unknown> = {}, generation =
   };
 }
 
-function setup(options: { writeStatus?: boolean; config?: ProviderRuntime[] } = {}) {
+function setup(options: { writeStatus?: boolean; config?: ProviderRuntime[]; filters?: FilterCompiler } = {}) {
   const clock = manualClock(Date.UTC(2031, 0, 1));
   const log = memoryLogger();
   const secrets = new Map<string, Record<string, string>>();
@@ -60,7 +61,7 @@ function setup(options: { writeStatus?: boolean; config?: ProviderRuntime[] } = 
   const routes = createRouteTable(['config', 'receivers']);
   if (options.config) routes.replace('config', options.config);
   const informers = fakeInformers();
-  const watcher = watchFluxReceivers({ api, catalog, routes, writeStatus: options.writeStatus ?? false, secretRefreshMs: REFRESH, clock, log, createInformer: informers.create });
+  const watcher = watchFluxReceivers({ api, catalog, routes, writeStatus: options.writeStatus ?? false, secretRefreshMs: REFRESH, clock, log, createInformer: informers.create, ...(options.filters ? { filters: options.filters } : {}) });
   watcher.start();
   return { clock, log, secrets, reads, concurrency, patches, routes, watcher, informer: informers.last() };
 }
@@ -152,6 +153,23 @@ test('a refresh reads each named Secret once, at most eight at a time', async ()
   expect(run.routes.all()).toHaveLength(21);
   expect(run.reads).toHaveLength(20);
   expect(run.concurrency.most).toBe(8);
+});
+
+test('a Receiver’s CEL is compiled once per generation, however often its token rotates', async () => {
+  const base = createFilterCompiler();
+  const compiled: string[] = [];
+  const filters: FilterCompiler = { compile: (expression, scope) => (compiled.push(expression), base.compile(expression, scope)), compileClaimRule: (expression, result) => base.compileClaimRule(expression, result) };
+  const run = setup({ filters });
+  run.secrets.set('a-token', { token: 'one' });
+  run.informer.sync([receiver('a', { resourceFilter: "req.x == 'y'" })]);
+  await settle();
+  run.secrets.set('a-token', { token: 'two' });
+  await run.clock.advance(REFRESH);
+  expect(run.routes.get(pathOf('two', 'a'))).toBeDefined();
+  expect(compiled).toEqual(["req.x == 'y'"]);
+  run.informer.upsert(receiver('a', { resourceFilter: "req.x == 'z'" }, 2));
+  await settle();
+  expect(compiled).toEqual(["req.x == 'y'", "req.x == 'z'"]);
 });
 
 describe('collisions with the config file', () => {
