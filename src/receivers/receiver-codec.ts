@@ -76,11 +76,11 @@ export function receiverCodec(
 
   function describe(headers: Headers): DeliveryInfo {
     const raw = primary.describe(headers);
-    const info = raw.event !== undefined && byEvent.has(raw.event) ? byEvent.get(raw.event)!.describe(headers) : raw;
-    if (type.fixedEvent !== undefined) return { ...info, event: type.fixedEvent };
-    if (spelled.size === 0 || info.event === undefined) return info;
-    const event = spelled.get(info.event.toLowerCase()) ?? info.event;
-    return { ...info, event };
+    if (type.fixedEvent !== undefined) return { ...raw, event: type.fixedEvent };
+    const event = raw.event === undefined ? undefined : (spelled.get(raw.event.toLowerCase()) ?? raw.event);
+    // The codec that reads this event says what its headers mean (Data Center's delivery id and ping).
+    const info = (event !== undefined ? byEvent.get(event)?.describe(headers) : undefined) ?? raw;
+    return event === undefined ? info : { ...info, event };
   }
 
   function parse(request: WebhookRequest, info: VerifiedInfo, key: unknown) {

@@ -101,6 +101,13 @@ describe('types, as Flux authenticates them', () => {
     }
   });
 
+  test('bitbucket: a Data Center delivery keeps its own delivery id and ping, whatever the case of its event', () => {
+    const { codec } = served({ type: 'bitbucket', events: ['repo:refs_changed', 'repo:push'] }).runtime;
+    expect(codec.describe(new Headers({ 'X-Event-Key': 'REPO:REFS_CHANGED', 'X-Request-Id': 'dc-1', 'X-Request-UUID': 'cloud-1' }))).toMatchObject({ event: 'repo:refs_changed', deliveryId: 'dc-1' });
+    expect(codec.describe(new Headers({ 'X-Event-Key': 'repo:push', 'X-Request-Id': 'dc-1', 'X-Request-UUID': 'cloud-1' }))).toMatchObject({ event: 'repo:push', deliveryId: 'cloud-1' });
+    expect(served({ type: 'bitbucket' }).runtime.codec.describe(new Headers({ 'X-Event-Key': 'diagnostics:ping' }))).toMatchObject({ ping: true });
+  });
+
   test('harbor: Authorization equal to the token', async () => {
     const push = fixture('harbor', 'push-artifact', { Authorization: TOKEN });
     expect(await deliver({ type: 'harbor' }, push)).toMatchObject({ status: 202 });
