@@ -24,6 +24,7 @@ import { createReconciler, type ObjectSelector } from '../reconcile/reconciler.t
 import type { KubeClient } from '../reconcile/kube-client.ts';
 import { retryPolicy } from '../reconcile/retry.ts';
 import type { ProviderFactory } from '../pipeline/provider.ts';
+import type { FluxReceivers } from '../receivers/watcher.ts';
 import { loadConfigFile } from './load-config.ts';
 
 export interface GatewayOptions {
@@ -121,10 +122,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const deduper = createDeliveryDeduper({ ttlMs: dedupeWindowMs, maxEntriesPerProvider: 10_000, now: () => clock.now() });
   const routes = createRouteTable(['config', 'receivers']);
   routes.replace('config', [...compileProviders(config, loaded.providers, { defaultApiVersion, annotationFor }).values()]);
-  // The cluster's Flux Receivers, on their own paths (loaded only when enabled: it brings the CEL library).
-  const receivers = config.fluxReceivers.enabled
-    ? (await import('../receivers/serve-receivers.ts')).serveFluxReceivers({ config: config.fluxReceivers, client, dryRun, catalog: loaded.catalog, routes, clock, log })
-    : undefined;
+  // The cluster's Flux Receivers, on their own paths: started once the listeners are up.
+  let receivers: FluxReceivers | undefined;
   let accepting = true;
   let lastReady = { at: -Infinity, result: { ready: false, reason: 'not checked yet' } as Readiness };
   async function readiness(): Promise<Readiness> {
@@ -183,6 +182,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     throw error;
   }
   log.info('fluxgate listening', { address: server.address, admin: admin.address, providers: routes.all().map((provider) => provider.name), targets: config.targets.length, tls: Boolean(tls) });
+  if (config.fluxReceivers.enabled) {
+    // Loaded only when enabled: it brings the CEL library.
+    receivers = (await import('../receivers/serve-receivers.ts')).serveFluxReceivers({ config: config.fluxReceivers, client, dryRun, catalog: loaded.catalog, routes, clock, log });
+  }
 
   let stopping: Promise<{ unfinished: number }> | undefined;
   return {
