@@ -175,6 +175,8 @@ export const FluxReceiversConfig = T.Object(
     namespaces: T.Optional(T.Array(T.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63, description: 'a namespace name' }), { minItems: 1 })),
     /** Write status.webhookPath and a Ready condition back to each Receiver (while notification-controller runs, it owns them). */
     writeStatus: T.Boolean({ default: false }),
+    /** False: refuse Receivers naming resources in other namespaces, as notification-controller's --no-cross-namespace-refs. */
+    crossNamespaceRefs: T.Boolean({ default: true }),
     /** How often the Secrets that Receivers name are read again, so a rotated token moves the path. */
     secretRefresh: duration('1m'),
   },

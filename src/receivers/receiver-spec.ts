@@ -110,7 +110,7 @@ function readOidcProviders(raw: unknown): OidcProviderSpec[] | string {
  *   resources: [{ kind: 'GitRepository', name: 'flux-system' }] } });
  * // { spec: { type: 'github', secretName: 'token', resources: [{ apiVersion: 'source.toolkit.fluxcd.io/v1', … }], … } }
  */
-export function readReceiver(object: ReceiverObject): { spec: ReceiverSpec } | { problem: string } {
+export function readReceiver(object: ReceiverObject, options: { crossNamespaceRefs?: boolean } = {}): { spec: ReceiverSpec } | { problem: string } {
   const { name, namespace = 'default', generation } = object.metadata;
   const raw = isRecord(object.spec) ? object.spec : {};
   const type = optionalString(raw.type);
@@ -122,6 +122,8 @@ export function readReceiver(object: ReceiverObject): { spec: ReceiverSpec } | {
   for (const [index, item] of raw.resources.entries()) {
     const resource = readResource(item, index, namespace);
     if (typeof resource === 'string') return { problem: resource };
+    // notification-controller's --no-cross-namespace-refs: a tenant's Receiver reaches its own namespace only.
+    if (options.crossNamespaceRefs === false && resource.namespace !== namespace) return { problem: `spec.resources[${index}]: cross-namespace references are not allowed (fluxReceivers.crossNamespaceRefs: false)` };
     resources.push(resource);
   }
   const secretName = isRecord(raw.secretRef) ? optionalString(raw.secretRef.name) : undefined;

@@ -40,6 +40,7 @@ export function serveFluxReceivers(options: ServeReceiversOptions): FluxReceiver
     routes: options.routes,
     ...(config.namespaces ? { namespaces: config.namespaces } : {}),
     writeStatus: config.writeStatus,
+    crossNamespaceRefs: config.crossNamespaceRefs,
     secretRefreshMs: config.secretRefresh,
     clock: options.clock,
     log,

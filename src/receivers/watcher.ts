@@ -29,6 +29,8 @@ export interface FluxReceiversOptions {
   /** Watch only these namespaces (default: all). */
   namespaces?: readonly string[];
   writeStatus: boolean;
+  /** False: a Receiver naming a resource in another namespace is refused (Flux's --no-cross-namespace-refs). */
+  crossNamespaceRefs?: boolean;
   /** How often every named Secret is read again. */
   secretRefreshMs: number;
   clock: Clock;
@@ -135,7 +137,7 @@ export function watchFluxReceivers(options: FluxReceiversOptions): FluxReceivers
   function upsert(object: ReceiverObject): string {
     const key = keyOf(object);
     const before = entries.get(key);
-    const read = sameSpec(before, object) ? before!.read : readReceiver(object);
+    const read = sameSpec(before, object) ? before!.read : readReceiver(object, { crossNamespaceRefs: options.crossNamespaceRefs ?? true });
     entries.set(key, { ...before, object, read });
     return key;
   }

@@ -31,7 +31,7 @@ function receiver(name: string, spec: Record<string, unknown> = {}, generation =
   };
 }
 
-function setup(options: { writeStatus?: boolean; config?: ProviderRuntime[]; filters?: FilterCompiler } = {}) {
+function setup(options: { writeStatus?: boolean; config?: ProviderRuntime[]; filters?: FilterCompiler; crossNamespaceRefs?: boolean } = {}) {
   const clock = manualClock(Date.UTC(2031, 0, 1));
   const log = memoryLogger();
   const secrets = new Map<string, Record<string, string>>();
@@ -61,7 +61,7 @@ function setup(options: { writeStatus?: boolean; config?: ProviderRuntime[]; fil
   const routes = createRouteTable(['config', 'receivers']);
   if (options.config) routes.replace('config', options.config);
   const informers = fakeInformers();
-  const watcher = watchFluxReceivers({ api, catalog, routes, writeStatus: options.writeStatus ?? false, secretRefreshMs: REFRESH, clock, log, createInformer: informers.create, ...(options.filters ? { filters: options.filters } : {}) });
+  const watcher = watchFluxReceivers({ api, catalog, routes, writeStatus: options.writeStatus ?? false, secretRefreshMs: REFRESH, clock, log, createInformer: informers.create, ...(options.filters ? { filters: options.filters } : {}), ...(options.crossNamespaceRefs !== undefined ? { crossNamespaceRefs: options.crossNamespaceRefs } : {}) });
   watcher.start();
   return { clock, log, secrets, reads, concurrency, patches, routes, watcher, informer: informers.last() };
 }
@@ -170,6 +170,18 @@ test('a Receiver’s CEL is compiled once per generation, however often its toke
   run.informer.upsert(receiver('a', { resourceFilter: "req.x == 'z'" }, 2));
   await settle();
   expect(compiled).toEqual(["req.x == 'y'", "req.x == 'z'"]);
+});
+
+test('crossNamespaceRefs: false refuses a Receiver that names a resource in another namespace', async () => {
+  const run = setup({ crossNamespaceRefs: false });
+  run.secrets.set('a-token', { token: 'token-a' });
+  run.secrets.set('b-token', { token: 'token-b' });
+  run.informer.sync([receiver('a', { resources: [{ kind: 'GitRepository', name: 'app', namespace: 'other' }] }), receiver('b', { resources: [{ kind: 'GitRepository', name: 'app', namespace: 'apps' }] })]);
+  await settle();
+  expect(run.watcher.list().map((view) => [view.name, view.ready, view.reason])).toEqual([
+    ['a', false, 'spec.resources[0]: cross-namespace references are not allowed (fluxReceivers.crossNamespaceRefs: false)'],
+    ['b', true, 'served by fluxgate'],
+  ]);
 });
 
 describe('collisions with the config file', () => {
