@@ -3,6 +3,9 @@
  * fluxgate command line: serve (the default), validate, send, explain, register, init, version. Exit codes: 0 ok,
  * 1 a config problem or a failed run, 2 a usage problem. Each command is imported when it runs, so `validate`,
  * `send`, `init` and
+
+ * fluxgate command line: serve (the default), validate, send, import-receivers, version. Exit codes: 0 ok, 1 a config problem
+ * or a failed run, 2 a usage problem. Each command is imported when it runs, so `validate`, `send` and
  * `version` do not load the HTTP server.
  */
 import { existsSync } from 'node:fs';
@@ -198,6 +201,19 @@ async function init(flags: InitFlags, command: Command, io: Io): Promise<number>
   return runInit(options, io.out, io.err);
 }
 
+interface ImportFlags {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string[];
+}
+
+async function importReceivers(flags: ImportFlags, command: Command, io: Io): Promise<number> {
+  checkLogLevel(command, io.env);
+  const { runImportReceivers } = await import('./commands/import-receivers.ts');
+  const options = { builtins: await builtins(), env: io.env, ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}), ...(flags.namespace ? { namespaces: flags.namespace } : {}) };
+  return runImportReceivers(options, (text) => io.out(text.replace(/\n$/, '')), io.err);
+}
+
 /** The command tree; `setExit` receives the exit code of the command that ran. */
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const version = `fluxgate ${fluxgateVersion}`;
@@ -272,6 +288,12 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--url <url>', 'the public base URL the hosts post to (https://hooks.example.com)')
     .option('--force', 'overwrite existing fluxgate.yaml and fluxgate.env')
     .action(async (flags: InitFlags, self: Command) => setExit(await init(flags, self, io)));
+
+  command('import-receivers', "print the config-file equivalent of the cluster's Flux Receivers (tokens as env references)")
+    .option('--kubeconfig <file>', 'the kubeconfig to read them with (default: as serve finds one)')
+    .option('--context <name>', 'the kubeconfig context')
+    .option('-n, --namespace <namespace>', 'only this namespace (repeatable; default: all)', (value: string, all: string[] = []) => [...all, value])
+    .action(async (flags: ImportFlags, self: Command) => setExit(await importReceivers(flags, self, io)));
 
   command('version', 'print the version').action(() => {
     io.out(version);

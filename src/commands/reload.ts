@@ -44,7 +44,7 @@ export interface ReloaderOptions {
   initial: LoadedConfig;
   load(): Promise<LoadedConfig>;
   /** Makes `next` the serving config; must not throw for a config the loader accepted. */
-  apply(next: LoadedConfig): void;
+  apply(next: LoadedConfig): void | Promise<void>;
   /** Counts an attempt (metrics). */
   counted(outcome: ReloadOutcome): void;
   clock: Clock;
@@ -106,7 +106,7 @@ export function createReloader(configPath: string, options: ReloaderOptions): Re
     const restart = restartNeeded(options.initial, next);
     const newlyNeeded = restart.filter((key) => !status.restartNeeded.includes(key));
     if (newlyNeeded.length > 0) log.warn('config reload: these settings keep their running values until fluxgate restarts', { settings: newlyNeeded });
-    options.apply(next);
+    await options.apply(next);
     current = next;
     files?.update(watchSetOf(configPath, next));
     status = { generation: status.generation + 1, last: { at: clock.now(), trigger, outcome: 'success' }, restartNeeded: restart };

@@ -29,6 +29,7 @@ import type { KubeClient } from '../reconcile/kube-client.ts';
 import { retryPolicy } from '../reconcile/retry.ts';
 import type { ProviderFactory } from '../pipeline/provider.ts';
 import type { Config } from '../config/schema.ts';
+import type { FluxReceivers } from '../receivers/watcher.ts';
 import { loadConfigFile, type LoadedConfig } from './load-config.ts';
 import { createReloader, type ReloadStatus } from './reload.ts';
 
@@ -142,14 +143,32 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // 1.3 MiB and still 15 distinct deliveries a second for the whole window. Dedupe only spares benign
   // redeliveries (a GitHub delivery id is not signed): losing an id under a flood costs one spare reconcile.
   const deduper = createDeliveryDeduper({ ttlMs: dedupeWindowMs, maxEntriesPerProvider: 10_000, now: () => clock.now() });
-  const routes = createRouteTable(['config']);
+  // Config-file providers first: a path both serve stays the config's.
+  const routes = createRouteTable(['config', 'receivers']);
+  // The cluster's Flux Receivers, on their own paths: started once the listeners are up, restarted by a reload
+  // that changes fluxReceivers or the provider types.
+  let receivers: FluxReceivers | undefined;
+  const startReceivers = async (from: LoadedConfig) => {
+    if (!from.config.fluxReceivers.enabled) return undefined;
+    // Loaded only when enabled: it brings the CEL library.
+    const { serveFluxReceivers } = await import('../receivers/serve-receivers.ts');
+    return serveFluxReceivers({ config: from.config.fluxReceivers, client, dryRun, catalog: from.catalog, routes, clock, log });
+  };
   // The config being served: replaced as a whole by a reload; what was read once at start-up stays `config`.
   let serving = loaded;
-  const applyConfig = (next: LoadedConfig) => {
+  const applyConfig = async (next: LoadedConfig) => {
+    const previous = serving;
     routes.replace('config', [...compileProviders(next.config, next.providers, { defaultApiVersion, annotationFor }).values()]);
     serving = next;
+    const receiverInputs = (from: LoadedConfig) => JSON.stringify([from.config.fluxReceivers, from.catalog.versions]);
+    if (previous !== next && receiverInputs(previous) !== receiverInputs(next)) {
+      // The old watcher's routes stay until the new one replaces them, so a Receiver never 404s in between.
+      await receivers?.stop();
+      receivers = await startReceivers(next);
+      if (!receivers) routes.replace('receivers', []);
+    }
   };
-  applyConfig(loaded);
+  await applyConfig(loaded);
   let accepting = true;
   let lastReady = { at: -Infinity, result: { ready: false, reason: 'not checked yet' } as Readiness };
   async function readiness(): Promise<Readiness> {
@@ -200,6 +219,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         problems: [...problems, ...(startup.ready ? [] : [`the Kubernetes API did not answer at start-up: ${startup.reason}`])],
         unknownHooks: unknownRoutes.summary(),
         ...(refresh ? { refreshSeconds: REFRESH_SECONDS } : {}),
+        ...(receivers ? { receivers: { list: receivers.list(), problem: receivers.problem() } } : {}),
       }),
     unknownRoute: (path) => unknownRoutes.report(path),
     now: () => clock.now(),
@@ -227,6 +247,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     settleMs: reloadSettleMs,
   });
   log.info('fluxgate listening', { address: server.address, admin: admin.address, providers: routes.all().map((provider) => provider.name), targets: config.targets.length, tls: Boolean(tls) });
+  receivers = await startReceivers(loaded);
 
   let stopping: Promise<{ unfinished: number }> | undefined;
   return {
@@ -242,6 +263,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         accepting = false;
         reloader.stop();
         unknownRoutes.stop();
+        await receivers?.stop();
         log.info('shutting down: flushing pending reconcile requests', { pending: reconciler.pending() });
         const result = await reconciler.shutdown(config.server.shutdownTimeout);
         if (result.unfinished > 0) log.error('shutdown timed out with patches unfinished', result);

@@ -31,6 +31,9 @@ function checkServer(config: Config): RuleIssue[] {
     const port = portOf(config.server[key]);
     if (port > 65535) issues.push({ path: ['server', key], message: `port ${port} is out of range` });
   }
+  if (config.providers.length === 0 && !config.fluxReceivers.enabled) {
+    issues.push({ path: ['providers'], message: 'no provider: configure at least one, or serve the cluster\'s Flux Receivers with fluxReceivers: { enabled: true }' });
+  }
   if (config.server.adminAddress === config.server.address && portOf(config.server.address) !== 0) {
     issues.push({ path: ['server', 'adminAddress'], message: 'the admin listener needs its own address: the webhook port answers only /hook/* and /healthz' });
   }

@@ -208,6 +208,22 @@ export const AdminConfig = T.Object(
   { ...closed, default: {} },
 );
 
+/** The cluster's Flux Receivers (notification.toolkit.fluxcd.io/v1), served on their own paths (src/receivers/). */
+export const FluxReceiversConfig = T.Object(
+  {
+    enabled: T.Boolean({ default: false }),
+    /** Watch Receivers in these namespaces only (default: all). */
+    namespaces: T.Optional(T.Array(T.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63, description: 'a namespace name' }), { minItems: 1 })),
+    /** Write status.webhookPath and a Ready condition back to each Receiver (while notification-controller runs, it owns them). */
+    writeStatus: T.Boolean({ default: false }),
+    /** False: refuse Receivers naming resources in other namespaces, as notification-controller's --no-cross-namespace-refs. */
+    crossNamespaceRefs: T.Boolean({ default: true }),
+    /** How often the Secrets that Receivers name are read again, so a rotated token moves the path. */
+    secretRefresh: duration('1m'),
+  },
+  { ...closed, default: {} },
+);
+
 export const Config = T.Object(
   {
     server: ServerConfig,
@@ -216,8 +232,10 @@ export const Config = T.Object(
     reconcile: ReconcileConfig,
     /** Directory of extra provider plugins (`*.ts` / `*.js`, one provider each). */
     pluginsDir: T.Optional(T.String({ minLength: 1 })),
-    providers: T.Array(ProviderConfig, { minItems: 1 }),
+    /** At least one, unless fluxReceivers is enabled (config/rules.ts). */
+    providers: T.Array(ProviderConfig, { default: [] }),
     targets: T.Array(TargetConfig, { default: [] }),
+    fluxReceivers: FluxReceiversConfig,
   },
   closed,
 );
@@ -229,3 +247,4 @@ export type ServerConfig = StaticDecode<typeof ServerConfig>;
 export type KubernetesConfig = StaticDecode<typeof KubernetesConfig>;
 export type ReconcileConfig = StaticDecode<typeof ReconcileConfig>;
 export type RetryConfig = StaticDecode<typeof RetryConfig>;
+export type FluxReceiversConfig = StaticDecode<typeof FluxReceiversConfig>;

@@ -6,6 +6,7 @@
 import type { ReloadStatus } from '../commands/reload.ts';
 import type { Config } from '../config/schema.ts';
 import { deliveryKey, type DeliveryRecord } from '../observe/delivery-log.ts';
+import type { ReceiverView } from '../receivers/watcher.ts';
 import { escapeHtml as e, page, table } from './html.ts';
 
 /** A provider as the page shows it. */
@@ -32,6 +33,8 @@ export interface StatusView {
   unknownHooks: { count: number; last?: string };
   /** Seconds between refreshes; undefined: the page does not refresh. */
   refreshSeconds?: number;
+  /** The cluster's Flux Receivers, when `fluxReceivers` is enabled; `problem`: why they are not being watched. */
+  receivers?: { list: readonly ReceiverView[]; problem?: string };
 }
 
 /** How often the page refreshes itself. */
@@ -78,6 +81,19 @@ function reloadText(reload: ReloadStatus): string {
   return `<span class="rejected">config reload refused ${e(when)} (${e(reload.last.trigger)}); generation ${reload.generation} keeps serving</span>${restart}<ul>${problems}</ul>`;
 }
 
+/** Each Receiver: whether it is served and why not, its path shortened (it is the credential of unsigned types). */
+function receiverSection(receivers: NonNullable<StatusView['receivers']>): string {
+  const rows = receivers.list.map((receiver) => [
+    `${e(receiver.namespace)}/${e(receiver.name)}`,
+    e(receiver.type ?? ''),
+    receiver.suspended ? 'suspended (503)' : receiver.ready ? '<span class="accepted">ready</span>' : '<span class="rejected">not ready</span>',
+    e(receiver.reason),
+    receiver.path ? `<code>${e(receiver.path)}</code>` : '',
+  ]);
+  const problem = receivers.problem ? `<p class="rejected">${e(receivers.problem)}</p>` : '';
+  return `\n<h2>Flux Receivers</h2>${problem}${table(['receiver', 'type', 'state', 'reason', 'path'], rows)}`;
+}
+
 export function renderStatusPage(view: StatusView): string {
   const providers = view.providers.map((provider) => [
     e(provider.name),
@@ -116,7 +132,7 @@ ${banners.join('\n')}
 <p>Kubernetes: ${e(view.kubernetes)} · started ${e(view.startedAt)} · <a href="/metrics">metrics</a> · <a href="/api/deliveries">deliveries as JSON</a> · ${refresh}</p>
 <p>${reloadText(view.reload)}</p>
 <h2>Providers</h2>${table(['name', 'type', 'route', 'events'], providers)}
-<h2>Targets</h2>${table(['name', 'providers', 'match', 'resources'], targets)}
+<h2>Targets</h2>${table(['name', 'providers', 'match', 'resources'], targets)}${view.receivers ? receiverSection(view.receivers) : ''}
 <h2>Recent deliveries</h2>${unknown}${table(['received', 'provider', 'event', 'delivery', 'answer', 'repository / ref', 'caused'], deliveries)}`,
     view.refreshSeconds,
   );

@@ -6,13 +6,23 @@
  *
  * This caches a query; it does not coalesce reconcile requests: every request still reaches each selected
  * object's own state in the reconciler, which alone decides when that object is patched.
+ *
+ * A selector with a filter (named or by labels) lists its objects' metadata instead — by `metadata.name` field
+ * selector when named, so reading one object needs the same `list` permission as a label selector — shares that
+ * LIST the same way, and applies its filter to them on every call: the filter belongs to one webhook.
  */
 import type { Clock } from './clock.ts';
 import type { Dispatcher, JobResult } from './dispatcher.ts';
-import type { KubeClient } from './kube-client.ts';
+import { labelSelector, type KubeClient } from './kube-client.ts';
 import type { ObjectSelector } from './reconciler.ts';
 
-export type SelectionResult = (JobResult & { ok: true; names: string[] }) | (JobResult & { ok: false });
+/** `problems`: objects a filter could not decide on (they are left alone), for the log and the delivery log. */
+export type SelectionResult = (JobResult & { ok: true; names: string[]; problems?: string }) | (JobResult & { ok: false });
+
+type Listed = (JobResult & { ok: true; objects: Record<string, unknown>[] }) | (JobResult & { ok: false });
+
+/** Filter problems named in one report at most; the rest are counted. */
+const SHOWN_PROBLEMS = 3;
 
 export interface LabelSelection {
   select(selector: ObjectSelector, signal: AbortSignal): Promise<SelectionResult>;
@@ -25,7 +35,75 @@ export interface LabelSelection {
  */
 export function createLabelSelection(options: { client: KubeClient; dispatcher: Dispatcher; clock: Clock; maxAgeMs: number }): LabelSelection {
   const { client, dispatcher, clock, maxAgeMs } = options;
-  const recent = new Map<string, { startedAt: number; result: Promise<SelectionResult> }>();
+
+  /** Results of `load` by key, each shared for `maxAgeMs` from when it started; failures are not kept. */
+  function sharing<T extends { ok: boolean }>(): (key: string, load: () => Promise<T>) => Promise<T> {
+    const recent = new Map<string, { startedAt: number; result: Promise<T> }>();
+    return (key, load) => {
+      const now = clock.now();
+      const cached = recent.get(key);
+      if (cached && now - cached.startedAt < maxAgeMs) return cached.result;
+      // Selectors come from the config and the cluster's Receivers, so this map stays small; expired entries go when a new one comes.
+      for (const [other, entry] of recent) if (now - entry.startedAt >= maxAgeMs) recent.delete(other);
+      const entry = { startedAt: now, result: load() };
+      recent.set(key, entry);
+      void entry.result.then((result) => {
+        if (!result.ok && recent.get(key) === entry) recent.delete(key);
+      });
+      return entry.result;
+    };
+  }
+  const sharedNames = sharing<SelectionResult>();
+  const sharedObjects = sharing<Listed>();
+
+  /** Each selected object's apiVersion, kind and metadata (what a filter reads), without managedFields. */
+  async function listObjects(selector: ObjectSelector, signal: AbortSignal): Promise<Listed> {
+    let objects: Record<string, unknown>[] = [];
+    const result = await dispatcher.run(
+      {
+        kind: selector.kind,
+        label: selector.label,
+        attempt: async (attemptSignal) => {
+          const path = await client.api.collectionPath(selector.apiVersion, selector.kind, selector.namespace);
+          const found: Record<string, unknown>[] = [];
+          let next: string | undefined;
+          do {
+            const query = new URLSearchParams({ limit: '500' });
+            if (selector.name !== undefined) query.set('fieldSelector', `metadata.name=${selector.name}`);
+            else query.set('labelSelector', labelSelector(selector.matchLabels ?? {}));
+            if (next) query.set('continue', next);
+            const list = await client.api.request('GET', `${path}?${query}`, { signal: attemptSignal, wantBody: true });
+            for (const item of list?.items ?? []) {
+              if (typeof item?.metadata?.name !== 'string') continue;
+              const { managedFields: _dropped, ...metadata } = item.metadata;
+              found.push({ apiVersion: selector.apiVersion, kind: selector.kind, metadata });
+            }
+            next = typeof list?.metadata?.continue === 'string' && list.metadata.continue ? list.metadata.continue : undefined;
+          } while (next);
+          objects = found;
+        },
+      },
+      signal,
+    );
+    return result.ok ? { ...result, objects } : result;
+  }
+
+  async function filtered(selector: ObjectSelector & { filter: NonNullable<ObjectSelector['filter']> }, signal: AbortSignal): Promise<SelectionResult> {
+    const listed = await sharedObjects(selector.key, () => listObjects(selector, signal));
+    if (!listed.ok) return listed;
+    const names: string[] = [];
+    const problems: string[] = [];
+    for (const object of listed.objects) {
+      const name = (object.metadata as { name: string }).name;
+      const verdict = selector.filter.accepts(object);
+      if (verdict === true) names.push(name);
+      else if (verdict !== false) problems.push(`${name}: ${verdict.error}`);
+    }
+    const { objects: _objects, ...job } = listed;
+    if (problems.length === 0) return { ...job, names };
+    const more = problems.length > SHOWN_PROBLEMS ? `; and ${problems.length - SHOWN_PROBLEMS} more` : '';
+    return { ...job, names, problems: `the filter could not decide for ${problems.slice(0, SHOWN_PROBLEMS).join('; ')}${more}` };
+  }
 
   async function list(selector: ObjectSelector, signal: AbortSignal): Promise<SelectionResult> {
     let names: string[] = [];
@@ -44,17 +122,9 @@ export function createLabelSelection(options: { client: KubeClient; dispatcher: 
 
   return {
     select(selector, signal) {
-      const now = clock.now();
-      const cached = recent.get(selector.key);
-      if (cached && now - cached.startedAt < maxAgeMs) return cached.result;
-      // Selectors come from the config, so this map stays small; expired entries go when a new one comes.
-      for (const [key, entry] of recent) if (now - entry.startedAt >= maxAgeMs) recent.delete(key);
-      const entry = { startedAt: now, result: list(selector, signal) };
-      recent.set(selector.key, entry);
-      void entry.result.then((result) => {
-        if (!result.ok && recent.get(selector.key) === entry) recent.delete(selector.key);
-      });
-      return entry.result;
+      const { filter } = selector;
+      if (filter !== undefined) return filtered({ ...selector, filter }, signal);
+      return sharedNames(selector.key, () => list(selector, signal));
     },
   };
 }

@@ -11,7 +11,9 @@
  * more than one patch per object in flight (a retry landing after a newer patch would put an older requestedAt
  * back). While shutting down there are no windows: waiting requests start as soon as the running patch ends.
  *
- * Label selectors are resolved to names first (label-selection.ts) and then take the same per-object path.
+ * Label selectors are resolved to names first (label-selection.ts) and then take the same per-object path; so are
+ * selectors with a filter (a Flux Receiver's resourceFilter), named or not: their objects are read and filtered
+ * first, for the one webhook the filter was bound to.
  */
 import { delay, type Clock } from './clock.ts';
 import type { Dispatcher, RetryNotice } from './dispatcher.ts';
@@ -41,6 +43,20 @@ export interface ObjectSelector {
   key: string;
   /** For people: `GitRepository flux-system/flux-repo` or `Kustomization flux-system/{app=my-app}`. */
   label: string;
+  /** Set when only some of the selected objects are to be patched, decided from the objects themselves. */
+  filter?: ObjectFilter;
+}
+
+/**
+ * Decides, for one webhook, which of a selector's objects are patched (a Flux Receiver's resourceFilter bound to
+ * the delivery's body). It sees each object's apiVersion, kind and metadata (managedFields left out).
+ *
+ * @example
+ * const filter: ObjectFilter = { accepts: (object) => (object.metadata as { name: string }).name.startsWith('web-') };
+ */
+export interface ObjectFilter {
+  /** True: patch it; false: leave it; `{ error }`: the filter could not decide (reported; the object is left). */
+  accepts(object: Readonly<Record<string, unknown>>): boolean | { error: string };
 }
 
 export type PatchOutcome = 'success' | 'dry_run' | FinalOutcome;
@@ -224,6 +240,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         return;
       }
       reporter.selected(selector.label, result.names, [ticket], dryRun);
+      if (result.problems !== undefined) reporter.selectionFailed(selector.label, selector.kind, result.problems, [ticket]);
       for (const name of result.names) request(selector, name, [ticket]);
     } finally {
       selecting -= 1;
@@ -235,15 +252,15 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   return {
     submit(ticket, selectors) {
       for (const selector of selectors) {
-        if (selector.name !== undefined) request(selector, selector.name, [ticket]);
+        if (selector.name !== undefined && selector.filter === undefined) request(selector, selector.name, [ticket]);
         else void selectThenRequest(selector, ticket);
       }
     },
     hasRoom(selectors) {
       let added = 0;
       for (const selector of selectors) {
-        // A request for an object already waiting joins its patch: it adds nothing.
-        if (selector.name === undefined || !objects.get(objectKey(selector, selector.name))?.busy) added += 1;
+        // A request for an object already waiting joins its patch: it adds nothing. A filtered one counts until read.
+        if (selector.name === undefined || selector.filter !== undefined || !objects.get(objectKey(selector, selector.name))?.busy) added += 1;
       }
       // An empty queue takes any one webhook, so a target naming more objects than maxPending still works.
       return added === 0 || pendingCount() === 0 || pendingCount() + added <= options.maxPending;

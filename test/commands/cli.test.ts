@@ -38,7 +38,7 @@ describe('fluxgate validate', () => {
     expect(result.code).toBe(0);
     const broken = await runIsolated(['validate'], { cwd, env: secrets });
     expect(broken.code).toBe(1);
-    expect(broken.stderr).toContain('fluxgate.yaml:1:12 providers: expected array length to be greater or equal to 1');
+    expect(broken.stderr).toContain("fluxgate.yaml:1:12 providers: no provider: configure at least one, or serve the cluster's Flux Receivers with fluxReceivers: { enabled: true }");
   });
 
   test('FILE and a different --config together is a usage error', async () => {

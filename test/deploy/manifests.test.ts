@@ -121,6 +121,20 @@ describe('deploy/: the sources', () => {
   });
 });
 
+describe('deploy/rbac/flux-receivers', () => {
+  test('adds exactly what fluxReceivers needs, to the in-cluster ServiceAccount: Receivers cluster-wide, Secrets in flux-system only', () => {
+    const objects = renderKustomization(join(deploy, 'rbac', 'flux-receivers'));
+    const grants = (rules: any[]) => rules.flatMap((rule) => rule.apiGroups.flatMap((group: string) => rule.resources.flatMap((resource: string) => rule.verbs.map((verb: string) => `${group}/${resource}:${verb}`)))).sort();
+    expect(grants(one(objects, 'ClusterRole').rules)).toEqual(['notification.toolkit.fluxcd.io/receivers/status:patch', 'notification.toolkit.fluxcd.io/receivers:list', 'notification.toolkit.fluxcd.io/receivers:watch']);
+    const role = one(objects, 'Role');
+    expect(role.metadata.namespace).toBe('flux-system');
+    expect(grants(role.rules)).toEqual(['/secrets:get']);
+    const subject = [{ kind: 'ServiceAccount', name: one(inCluster, 'ServiceAccount').metadata.name, namespace: 'flux-system' }];
+    expect(one(objects, 'ClusterRoleBinding').subjects).toEqual(subject);
+    expect(one(objects, 'RoleBinding').subjects).toEqual(subject);
+  });
+});
+
 describe('deploy/overlays/in-cluster', () => {
   test('everything namespaced lands in flux-system, and the binding names that ServiceAccount', () => {
     for (const object of inCluster.filter((candidate) => !['ClusterRole', 'ClusterRoleBinding'].includes(candidate.kind))) expect(object.metadata.namespace).toBe('flux-system');

@@ -1,0 +1,52 @@
+/**
+ * `fluxReceivers` in `serve`: starts the Receiver watcher for one cluster connection, or says why it cannot.
+ * Imported only when enabled, so a gateway without Receivers never loads the CEL library.
+ */
+import type { FluxReceiversConfig } from '../config/schema.ts';
+import type { Logger } from '../observe/log.ts';
+import type { Catalog } from '../pipeline/catalog.ts';
+import type { RouteTable } from '../pipeline/route-table.ts';
+import type { Clock } from '../reconcile/clock.ts';
+import type { KubeClient } from '../reconcile/kube-client.ts';
+import { createInformer } from '../watch/informer.ts';
+import { watchFluxReceivers, type FluxReceivers } from './watcher.ts';
+
+export interface ServeReceiversOptions {
+  config: FluxReceiversConfig;
+  /** The cluster's client (`kubernetes:`); in dry-run there is no cluster to read Receivers from. */
+  client: KubeClient;
+  dryRun: boolean;
+  catalog: Catalog;
+  routes: Pick<RouteTable, 'replace'>;
+  clock: Clock;
+  log: Logger;
+}
+
+/**
+ * @example
+ * const receivers = serveFluxReceivers({ config: config.fluxReceivers, client, dryRun, catalog: loaded.catalog, routes, clock, log });
+ * // at shutdown or reload:
+ * await receivers?.stop();
+ */
+export function serveFluxReceivers(options: ServeReceiversOptions): FluxReceivers | undefined {
+  const { config, client, log } = options;
+  if (options.dryRun) {
+    log.warn('fluxReceivers is enabled but fluxgate runs in dry-run: there is no cluster to read Receivers from, none is served');
+    return undefined;
+  }
+  const receivers = watchFluxReceivers({
+    api: client.api,
+    catalog: options.catalog,
+    routes: options.routes,
+    ...(config.namespaces ? { namespaces: config.namespaces } : {}),
+    writeStatus: config.writeStatus,
+    crossNamespaceRefs: config.crossNamespaceRefs,
+    secretRefreshMs: config.secretRefresh,
+    clock: options.clock,
+    log,
+    createInformer,
+  });
+  receivers.start();
+  log.info('serving Flux Receivers', { namespaces: config.namespaces ?? 'all', writeStatus: config.writeStatus, secretRefreshMs: config.secretRefresh });
+  return receivers;
+}

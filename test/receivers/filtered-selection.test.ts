@@ -1,0 +1,158 @@
+/**
+ * Selectors that carry a filter (a Receiver's resourceFilter bound to one delivery): their objects are listed
+ * (a named one by field selector, so no `get` permission is needed), the filter decides per object, and the
+ * chosen objects then take the reconciler's own per-object path. A filter's LIST is shared for the debounce
+ * window like a label selector's, but each delivery applies its own filter.
+ */
+import { describe, expect, test } from 'bun:test';
+import { createDispatcher } from '../../src/reconcile/dispatcher.ts';
+import { createRequestedAtClock } from '../../src/reconcile/kinds.ts';
+import type { KubeApi, KubeClient, ObjectRef } from '../../src/reconcile/kube-client.ts';
+import { createLabelSelection } from '../../src/reconcile/label-selection.ts';
+import { createReconciler, type ObjectFilter, type ObjectSelector, type ReconcileReporter } from '../../src/reconcile/reconciler.ts';
+import { manualClock, settle } from '../support/manual-clock.ts';
+
+const WINDOW = 2000;
+const COLLECTION = '/apis/source.toolkit.fluxcd.io/v1/namespaces/apps/gitrepositories';
+
+const objects = [
+  { metadata: { name: 'web', namespace: 'apps', labels: { tier: 'front' }, managedFields: [{ manager: 'kubectl' }] } },
+  { metadata: { name: 'api', namespace: 'apps', labels: { tier: 'back' } } },
+];
+
+function setup() {
+  const clock = manualClock(Date.UTC(2031, 0, 1));
+  const lists: string[] = [];
+  const patched: string[] = [];
+  const seen: Record<string, unknown>[] = [];
+  const api: KubeApi = {
+    target: 'test',
+    collectionPath: async () => COLLECTION,
+    request: async (_method, path) => {
+      lists.push(path);
+      const query = new URL(path, 'http://x').searchParams;
+      const field = query.get('fieldSelector');
+      const labels = query.get('labelSelector');
+      const items = objects.filter((object) => (field ? field === `metadata.name=${object.metadata.name}` : labels ? labels === `tier=${object.metadata.labels.tier}` || labels === 'app=all' : true));
+      return { items };
+    },
+    stream: () => Promise.reject(new Error('no watch here')),
+    forgetDiscovery() {},
+  };
+  const client: KubeClient = {
+    target: 'test',
+    api,
+    ping: async () => {},
+    canI: async () => true,
+    listNames: async () => objects.map((object) => object.metadata.name),
+    mergePatch: async (ref: ObjectRef) => {
+      patched.push(ref.name);
+      return {};
+    },
+  };
+  const failures: string[] = [];
+  const reporter: ReconcileReporter = {
+    queued() {},
+    coalesced() {},
+    retrying() {},
+    selected() {},
+    selectionFailed: (_selector, _kind, error) => failures.push(error),
+    finished() {},
+    pending() {},
+  };
+  const dispatcher = createDispatcher({ concurrency: 4, policy: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 1000, random: () => 0.5 }, clock });
+  const reconciler = createReconciler({
+    client,
+    dryRun: false,
+    debounceMs: WINDOW,
+    maxPending: 100,
+    dispatcher,
+    selection: createLabelSelection({ client, dispatcher, clock, maxAgeMs: WINDOW }),
+    clock,
+    requestedAt: createRequestedAtClock(),
+    reporter,
+  });
+  let seq = 0;
+  const filter = (accepts: ObjectFilter['accepts']): ObjectFilter => ({
+    accepts(object) {
+      seen.push(object);
+      return accepts(object);
+    },
+  });
+  return {
+    clock,
+    lists,
+    patched,
+    failures,
+    seen,
+    reconciler,
+    filter,
+    submit: (selectors: ObjectSelector[]) => reconciler.submit({ seq: ++seq, acceptedAt: clock.now() }, selectors),
+  };
+}
+
+const base = { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', namespace: 'apps', annotation: { key: 'reconcile.fluxcd.io/requestedAt' } };
+const named = (name: string, filter?: ObjectFilter): ObjectSelector => ({ ...base, name, key: `git|${name}`, label: `GitRepository apps/${name}`, ...(filter ? { filter } : {}) });
+const labelled = (filter?: ObjectFilter): ObjectSelector => ({ ...base, matchLabels: { app: 'all' }, key: 'git|app=all', label: 'GitRepository apps/{app=all}', ...(filter ? { filter } : {}) });
+const nameIs = (name: string) => (object: Readonly<Record<string, unknown>>) => (object.metadata as { name: string }).name === name;
+
+describe('a named selector with a filter', () => {
+  test('its object is read by field selector and patched only when the filter accepts it', async () => {
+    const run = setup();
+    run.submit([named('web', run.filter(() => true))]);
+    await settle();
+    expect(run.lists).toEqual([`${COLLECTION}?limit=500&fieldSelector=metadata.name%3Dweb`]);
+    expect(run.patched).toEqual(['web']);
+    // What the filter sees: apiVersion, kind and metadata, without managedFields.
+    expect(run.seen[0]).toEqual({ apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', metadata: { name: 'web', namespace: 'apps', labels: { tier: 'front' } } });
+
+    await run.clock.advance(WINDOW);
+    run.submit([named('web', run.filter(() => false))]);
+    await settle();
+    expect(run.patched).toEqual(['web']);
+  });
+
+  test('an object the filter cannot decide on is left alone and reported', async () => {
+    const run = setup();
+    run.submit([named('web', run.filter(() => ({ error: 'No such key: team' })))]);
+    await settle();
+    expect(run.patched).toEqual([]);
+    expect(run.failures).toEqual(['the filter could not decide for web: No such key: team']);
+  });
+
+  test('without a filter it is patched at once, with no LIST', async () => {
+    const run = setup();
+    run.submit([named('web')]);
+    await settle();
+    expect(run.lists).toEqual([]);
+    expect(run.patched).toEqual(['web']);
+  });
+
+  test('it counts against maxPending until its object is read', () => {
+    const run = setup();
+    expect(run.reconciler.hasRoom([named('web', run.filter(() => true))])).toBe(true);
+  });
+});
+
+describe('a label selector with a filter', () => {
+  test('of two labelled objects, only the one the filter selects is patched', async () => {
+    const run = setup();
+    run.submit([labelled(run.filter(nameIs('api')))]);
+    await settle();
+    expect(run.patched).toEqual(['api']);
+  });
+
+  test('deliveries within the window share one LIST, each with its own filter', async () => {
+    const run = setup();
+    run.submit([labelled(run.filter(nameIs('api')))]);
+    run.submit([labelled(run.filter(nameIs('web')))]);
+    await settle();
+    expect(run.lists).toHaveLength(1);
+    expect(run.patched.sort()).toEqual(['api', 'web']);
+
+    await run.clock.advance(WINDOW);
+    run.submit([labelled(run.filter(nameIs('web')))]);
+    await run.clock.advance(WINDOW);
+    expect(run.lists).toHaveLength(2);
+  });
+});
