@@ -13,6 +13,11 @@
  *   a slow API server that completes a write whose client has timed out.
  * - `{ reset: true }`: reads the request, then resets the TCP connection with a real RST
  *   (`socket.resetAndDestroy()` on the raw TCP socket): the client sees ECONNRESET, no HTTP answer at all.
+ * - `{ status: 410 }`: a `410 Expired` Status, as for a watch or a `continue` token too old for the server.
+ * - `{ watchError: 410 }`: HTTP 200 and one watch ERROR event with that code (what the watch cache answers for
+ *   a resourceVersion it no longer holds), then the end of the stream.
+ * - `cutStreams()` ends every answer still streaming (watches): abruptly (the connection is reset, as when the
+ *   API server dies) or cleanly (the stream ends, as when a watch times out).
  *
  * Layout: clients connect to a plain TCP front (node:net) that pipes each connection to a node:https server on
  * a private loopback port. node:https because a Bun.serve handler cannot drop the connection under a request;
@@ -37,7 +42,7 @@ import { stringify as toYaml } from 'yaml';
 import { createFaultQueue } from './fault-queue.ts';
 import { loopbackServerExt, withPkiDir } from './test-pki.ts';
 
-export type Fault = { status: 429; retryAfter?: string } | { status: 503; retryAfter?: string } | { slow: number } | { reset: true };
+export type Fault = { status: 429; retryAfter?: string } | { status: 503; retryAfter?: string } | { status: 410 } | { watchError: 410 } | { slow: number } | { reset: true };
 
 export interface ProxiedRequest {
   method: string;
@@ -55,6 +60,8 @@ export interface ProxiedRequest {
   body: string;
   /** Forwarding failed (upstream unreachable): the proxy answered 502. */
   error?: string;
+  /** performance.now() when the answer was complete or the client's connection went away. */
+  closedAt?: number;
 }
 
 export interface FaultProxy {
@@ -73,6 +80,8 @@ export interface FaultProxy {
    * this never over-counts the client's concurrency.
    */
   maxConcurrent(filter?: (request: ProxiedRequest) => boolean): number;
+  /** Ends every answer still streaming (watches); returns how many. `abrupt`: reset the connection instead of ending the stream. */
+  cutStreams(options?: { abrupt?: boolean }): number;
   /** A kubeconfig (YAML text) pointing at the proxy, trusting its CA, authenticating with `token`. */
   kubeconfig(options: { token: string; context?: string }): string;
   stop(): Promise<void>;
@@ -104,7 +113,7 @@ const pki = () => (pkiOnce ??= generatePki());
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and those the transport recomputes: not forwarded in either direction. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
 
-const REASONS: Record<number, string> = { 429: 'TooManyRequests', 503: 'ServiceUnavailable' };
+const REASONS: Record<number, string> = { 410: 'Expired', 429: 'TooManyRequests', 503: 'ServiceUnavailable' };
 
 /** The `Status` object kube-apiserver sends with an error. */
 function statusBody(code: number, message: string) {
@@ -118,6 +127,8 @@ export async function startFaultProxy(options: { upstream: string; upstreamCaPem
   const requests: ProxiedRequest[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Answers whose body is still being streamed to the client. */
+  const streaming = new Set<{ req: IncomingMessage; res: ServerResponse }>();
   let stopped = false;
 
 
@@ -155,11 +166,15 @@ export async function startFaultProxy(options: { upstream: string; upstreamCaPem
       for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
     }
     let answer: Response;
+    // A client that goes away ends the upstream request too (a watch would otherwise stay open upstream).
+    const upstreamRequest = new AbortController();
+    res.on('close', () => upstreamRequest.abort());
     try {
       answer = await fetch(`${upstream}${record.path}`, {
         method: record.method,
         headers,
         body: body.length > 0 ? body : undefined,
+        signal: upstreamRequest.signal,
         redirect: 'manual',
         // Pass the bytes through as the upstream sent them (a gzip answer stays gzip, with its header).
         decompress: false,
@@ -189,19 +204,25 @@ export async function startFaultProxy(options: { upstream: string; upstreamCaPem
       return;
     }
     res.writeHead(answer.status, outHeaders);
+    // A watch sends its headers before any event: pass them on at once (node holds them until the first write).
+    res.flushHeaders();
     if (answer.body) {
+      const entry = { req, res };
+      streaming.add(entry);
       try {
         for await (const chunk of answer.body) {
-          if (res.destroyed) break;
+          if (res.destroyed || res.writableEnded) break;
           res.write(chunk);
         }
       } catch {
         // Upstream broke off mid-body: break the client's connection too rather than end it cleanly.
-        reset(req.socket);
+        if (!res.writableEnded) reset(req.socket);
         return;
+      } finally {
+        streaming.delete(entry);
       }
     }
-    res.end();
+    if (!res.writableEnded) res.end();
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -220,7 +241,17 @@ export async function startFaultProxy(options: { upstream: string; upstreamCaPem
       ...(fault ? { fault } : {}),
     };
     requests.push(record);
+    res.on('close', () => {
+      record.closedAt ??= performance.now();
+    });
 
+    if (fault && 'watchError' in fault) {
+      record.status = 200;
+      record.answeredAt = performance.now();
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(`${JSON.stringify({ type: 'ERROR', object: { ...statusBody(fault.watchError, 'too old resource version (injected by the fault proxy)'), reason: 'Expired' } })}\n`);
+      return;
+    }
     if (fault && 'reset' in fault) {
       record.answeredAt = performance.now();
       reset(req.socket);
@@ -230,8 +261,9 @@ export async function startFaultProxy(options: { upstream: string; upstreamCaPem
       record.status = fault.status;
       record.answeredAt = performance.now();
       const headers: Record<string, string> = { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' };
-      if (fault.retryAfter !== undefined) headers['Retry-After'] = fault.retryAfter;
-      const message = fault.status === 429 ? 'Too many requests, please try again later.' : 'The server is currently unable to handle the request (injected by the fault proxy)';
+      if ('retryAfter' in fault && fault.retryAfter !== undefined) headers['Retry-After'] = fault.retryAfter;
+      const message =
+        fault.status === 429 ? 'Too many requests, please try again later.' : fault.status === 410 ? 'too old resource version (injected by the fault proxy)' : 'The server is currently unable to handle the request (injected by the fault proxy)';
       res.writeHead(fault.status, headers);
       res.end(JSON.stringify(statusBody(fault.status, message)));
       return;
@@ -308,6 +340,16 @@ export async function startFaultProxy(options: { upstream: string; upstreamCaPem
       faults.inject(match, queued);
     },
     pendingFaults: () => faults.pending(),
+    cutStreams({ abrupt = true } = {}) {
+      const cut = [...streaming];
+      for (const entry of cut) {
+        const { req, res } = entry;
+        streaming.delete(entry);
+        if (abrupt) reset(req.socket);
+        else res.end();
+      }
+      return cut.length;
+    },
     maxConcurrent(filter = () => true) {
       // Sweep over arrival (+1) and answer (-1) events; at equal times answers count first, so touching
       // intervals are not counted as overlapping. A request never answered counts until the end.
