@@ -38,6 +38,8 @@ export interface ObjectSelector {
   key: string;
   /** For people: `GitRepository flux-system/flux-repo` or `Kustomization flux-system/{app=my-app}`. */
   label: string;
+  /** The clusters (names from `clusters:`) it is reconciled in; undefined: every cluster. Read by the fleet (fleet.ts). */
+  clusters?: readonly string[];
 }
 
 export type PatchOutcome = 'success' | 'dry_run' | FinalOutcome;
