@@ -8,9 +8,13 @@ export type ObjectState = 'pending' | 'patched' | 'dry-run' | 'not-found' | 'for
 
 export interface ObjectEffect {
   object: string;
+  /** The cluster (from `clusters:`) the object is in; absent with the single `kubernetes:` connection. */
+  cluster?: string;
   state: ObjectState;
   detail?: string;
   attempts?: number;
+  /** Which rule found it, for a discovered object: `discovered: GitRepository ns/app, url …, ref branch main`. */
+  rule?: string;
 }
 
 export interface DeliveryRecord {
@@ -29,11 +33,13 @@ export interface DeliveryRecord {
   commit?: string;
   targets: string[];
   objects: ObjectEffect[];
+  /** With discovery: objects of the pushed repository or image that were not reconciled, and why (bounded). */
+  nearMisses?: string[];
 }
 
 export interface DeliveryLog {
   add(record: Omit<DeliveryRecord, 'objects'>): void;
-  /** Records what the delivery with this ticket caused on an object; a later state replaces an earlier one. */
+  /** Records what the delivery with this ticket caused on an object (in a cluster); a later state replaces an earlier one. */
   effect(ticket: number, effect: ObjectEffect): void;
   recent(): DeliveryRecord[];
 }
@@ -48,6 +54,8 @@ export function createDeliveryLog(capacity = 100): DeliveryLog {
   // Oldest first; an array shift is fine at this size (the status page shows them all anyway).
   const records: DeliveryRecord[] = [];
   const byTicket = new Map<number, DeliveryRecord>();
+  // Each accepted record's effects by cluster and object: a delivery of thousands of objects updates each in O(1).
+  const effectsOf = new WeakMap<DeliveryRecord, Map<string, ObjectEffect>>();
   return {
     add(record) {
       const entry = { ...record, objects: [] };
@@ -61,9 +69,16 @@ export function createDeliveryLog(capacity = 100): DeliveryLog {
     effect(ticket, effect) {
       const record = byTicket.get(ticket);
       if (!record) return;
-      const existing = record.objects.find((item) => item.object === effect.object);
+      let effects = effectsOf.get(record);
+      if (!effects) effectsOf.set(record, (effects = new Map()));
+      const key = `${effect.cluster ?? ''}\u0000${effect.object}`;
+      const existing = effects.get(key);
       if (existing) Object.assign(existing, effect);
-      else record.objects.push({ ...effect });
+      else {
+        const added = { ...effect };
+        effects.set(key, added);
+        record.objects.push(added);
+      }
     },
     recent() {
       return [...records].reverse();

@@ -4,6 +4,7 @@
  * Synchronous for the usual HMAC providers; a provider whose verification needs I/O (OIDC) makes it a promise.
  */
 import { isIPv6, type BlockList } from 'node:net';
+import type { DiscoveryResult } from '../discovery/discovery.ts';
 import type { Reconciler, ObjectSelector, Ticket } from '../reconcile/reconciler.ts';
 import type { ProviderRuntime } from './compile.ts';
 import { matchTargets } from './match-targets.ts';
@@ -34,13 +35,15 @@ export interface WebhookDeps {
   now(): number;
   /** Seconds a client should wait when the queue is full, the gateway is stopping or an issuer is unreachable. */
   retryAfterSeconds: number;
+  /** With discovery on: the discovered objects the events concern, with near misses; undefined when the provider does not use it. */
+  discover?(provider: string, events: readonly Event[]): DiscoveryResult | undefined;
 }
 
 /**
  * The decision for one webhook whose body has been read. In order: a source not allowed (401) → bad
  * authentication (401; 503 when the failure is not the sender's) → ping (200) → event filter (200) → parse (400)
- * → not about code (200) → match (200 when nothing matches) → stopping or no room (503, not remembered) →
- * duplicate (200) → accepted (202, reconcile requested).
+ * → not about code (200) → match targets and discovered objects (200 when nothing matches) → stopping or no room
+ * (503, not remembered) → duplicate (200) → accepted (202, reconcile requested).
  *
  * @example
  * const answer = await handleWebhook(provider, { body, headers, source: '192.0.2.7' }, deps); // { status: 202, body: { delivery: '…', targets: 1 } }
@@ -105,16 +108,23 @@ function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: W
   if (events.length === 0) return ignore(provider, deps, info, notListened(provider, info.event!), parsed.events[0]);
 
   const match = matchTargets(provider, events);
-  if (match.targets.length === 0) return ignore(provider, deps, info, match.reason, events[0]);
+  const found = deps.discover?.(provider.name, events);
+  const discovered = found?.requests ?? [];
+  if (match.targets.length === 0 && discovered.length === 0) {
+    // With discovery and no target for this provider, the targets' "no target uses provider …" says nothing useful.
+    const reason = !found ? match.reason : provider.targets.size === 0 ? found.reason : `${match.reason}; discovery: ${found.reason}`;
+    return ignore(provider, deps, info, reason, found?.event ?? events[0]);
+  }
 
   // Both checked before the delivery id is recorded, so a delivery refused here is not a "duplicate" when retried.
-  const wanted: ObjectSelector[] = match.selectors;
+  const wanted: ObjectSelector[] = discovered.length === 0 ? match.selectors : [...match.selectors, ...discovered.map((request) => request.selector)];
   const refusal = !deps.accepting() ? 'shutting down' : !deps.reconciler.hasRoom(wanted) ? 'reconcile queue is full' : undefined;
   if (refusal !== undefined) return refuse(provider, deps, info, 503, refusal);
   if (info.deliveryId !== undefined && deps.seen(provider.name, info.deliveryId)) return ignore(provider, deps, info, 'duplicate delivery', match.event);
 
   const ticket = deps.mintTicket();
-  deps.reporter.accepted(provider, info, match.event, match.targets, ticket);
+  const report = found && { objects: discovered.map((request) => ({ cluster: request.cluster, object: request.selector.label, rule: request.rule })), nearMisses: found.misses };
+  deps.reporter.accepted(provider, info, match.targets.length > 0 ? match.event : found!.event, match.targets, ticket, report);
   deps.reconciler.submit(ticket, wanted);
-  return { status: 202, body: { delivery: info.deliveryId ?? `fluxgate-${ticket.seq}`, targets: match.targets.length } };
+  return { status: 202, body: { delivery: info.deliveryId ?? `fluxgate-${ticket.seq}`, targets: match.targets.length, ...(found ? { discovered: discovered.length } : {}) } };
 }

@@ -69,8 +69,8 @@ export interface KubeClient {
   listNames(apiVersion: string, kind: string, namespace: string, matchLabels: Record<string, string>): Promise<string[]>;
   /** JSON merge patch of `metadata.annotations` only, no resourceVersion precondition (what Flux's Receiver does). */
   mergePatch(ref: ObjectRef, annotations: Record<string, string>, signal?: AbortSignal): Promise<void>;
-  /** Whether these credentials may `verb` the kind in the namespace (SelfSubjectAccessReview). */
-  canI(verb: 'patch' | 'list', apiVersion: string, kind: string, namespace: string): Promise<boolean>;
+  /** Whether these credentials may `verb` the kind in the namespace (`''`: in every namespace) (SelfSubjectAccessReview). */
+  canI(verb: 'patch' | 'list' | 'watch', apiVersion: string, kind: string, namespace: string): Promise<boolean>;
 }
 
 export interface KubeClientOptions {
