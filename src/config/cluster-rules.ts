@@ -8,6 +8,12 @@ import { closestName } from './suggest.ts';
 
 /** A Kubernetes namespace name (RFC 1123 label). */
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/**
+ * Watches discovery may hold open at once. Each is a request that never ends, and Bun's fetch runs at most 256
+ * requests at a time (measured: the 257th waits): half of them stay free for patches, lists and probes.
+ */
+export const MAX_WATCHES = 128;
+const ALL_KINDS = 4;
 
 const didYouMean = (word: string, names: Iterable<string>) => {
   const close = closestName(word, names);
@@ -69,5 +75,14 @@ export function checkDiscovery(config: Config): RuleIssue[] {
     else if (namespaces.has(namespace)) issues.push({ path: ['discovery', 'namespaces', index], message: `namespace ${namespace} is listed twice` });
     namespaces.add(namespace);
   });
+  const kinds = discovery.kinds ? new Set(discovery.kinds).size : ALL_KINDS;
+  const open = (config.clusters?.length ?? 1) * kinds * Math.max(1, namespaces.size);
+  if (discovery.enabled && open > MAX_WATCHES) {
+    issues.push({
+      path: ['discovery', 'namespaces'],
+      atKey: true,
+      message: `discovery would keep ${open} watches open (clusters × kinds × namespaces), more than ${MAX_WATCHES}: fluxgate's HTTP client runs at most 256 requests at once; watch all namespaces (omit namespaces: one watch per kind) or list fewer`,
+    });
+  }
   return issues;
 }

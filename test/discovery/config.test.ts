@@ -60,6 +60,14 @@ describe('discovery:', () => {
     const kind = await validate({ kubernetes: { mode: 'dry-run' }, discovery: { enabled: true, kinds: ['HelmRepository'] } });
     expect(kind.err[0]).toMatch(/discovery\.kinds\[0\]: .*GitRepository, OCIRepository, ImageRepository or Application/);
   });
+
+  test('at most 128 watches open at once: 32 namespaces × 4 kinds is fine, 33 is not; fewer kinds leave room for more', async () => {
+    const namespaces = (count: number) => Array.from({ length: count }, (_, i) => `ns-${i}`);
+    expect((await validate({ kubernetes: { mode: 'dry-run' }, discovery: { enabled: true, namespaces: namespaces(32) } })).code).toBe(0);
+    const tooMany = await validate({ kubernetes: { mode: 'dry-run' }, discovery: { enabled: true, namespaces: namespaces(33) } });
+    expect(tooMany.err[0]).toMatch(/discovery\.namespaces: discovery would keep 132 watches open \(clusters × kinds × namespaces\), more than 128: .*omit namespaces/);
+    expect((await validate({ kubernetes: { mode: 'dry-run' }, discovery: { enabled: true, kinds: ['GitRepository'], namespaces: namespaces(100) } })).code).toBe(0);
+  });
 });
 
 describe('clusters:', () => {
