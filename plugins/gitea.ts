@@ -36,7 +36,9 @@ const gitea: ProviderFactory = (kit) =>
     },
     parse(request, info) {
       const payload = kit.read(kit.json(kit.signedJson(request)));
-      const event = { event: info.event ?? 'push', repositories: kit.repositorySpellings(payload.object('repository'), ...REPOSITORY_FIELDS) };
+      const repository = payload.object('repository');
+      const defaultBranch = repository.optionalString('default_branch') || undefined;
+      const event = { event: info.event ?? 'push', repositories: kit.repositorySpellings(repository, ...REPOSITORY_FIELDS), ...(defaultBranch ? { defaultBranch } : {}) };
       if (info.event === 'create' || info.event === 'delete') return { events: [kit.createOrDelete(payload, event)] };
       if (info.event !== 'push') return kit.ignore(`${info.event ?? 'an unnamed'} event is not about a ref`);
       const after = payload.string('after');

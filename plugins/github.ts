@@ -67,7 +67,8 @@ const github: ProviderFactory = (kit) => {
       repositories.add(...(repository?.strings(...REPOSITORY_FIELDS) ?? []));
       // A push is always about a repository; an organization hook's other events may not be.
       if (name === 'push' && repositories.list().length === 0) throw new kit.PayloadError(repository ? 'repository has no full_name or URL' : 'payload has no repository');
-      const event: Event = { event: name, repositories: repositories.list() };
+      const defaultBranch = repository?.optionalString('default_branch') || undefined;
+      const event: Event = { event: name, repositories: repositories.list(), ...(defaultBranch ? { defaultBranch } : {}) };
       if (name === 'push') return { events: [push(payload, event)] };
       if (name === 'create' || name === 'delete') {
         // `ref` is the short name here; `ref_type` says branch or tag.

@@ -46,7 +46,8 @@ const gitlab: ProviderFactory = (kit) => ({
     const repositories = kit.repositoryNames('project');
     repositories.add(...(payload.optionalObject('project')?.strings(...PROJECT_FIELDS) ?? []), ...(payload.optionalObject('repository')?.strings(...REPOSITORY_FIELDS) ?? []));
     if (repositories.list().length === 0) throw new kit.PayloadError('payload has no project or repository');
-    const event = { event: info.event ?? '', repositories: repositories.list() };
+    const defaultBranch = payload.optionalObject('project')?.optionalString('default_branch') || undefined;
+    const event = { event: info.event ?? '', repositories: repositories.list(), ...(defaultBranch ? { defaultBranch } : {}) };
     if (kind !== 'push' && kind !== 'tag_push') return { events: [event] }; // another hook `events` let through: the project, no ref
     const ref = { ...event, ...kit.ref(payload.string('ref')) };
     if (kit.isZeroId(payload.optionalString('after'))) return { events: [{ ...ref, deleted: true }] };

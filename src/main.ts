@@ -156,6 +156,7 @@ interface ExplainFlags {
   ref?: string;
   path?: string[];
   image?: string;
+  discovered?: boolean;
   output: 'text' | 'json';
 }
 
@@ -269,6 +270,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(new Option('--ref <ref>', 'a push to this full ref (refs/heads/main)').conflicts(['branch', 'tag']))
     .option('--path <path>', 'a changed path, for path filters (repeatable)', (value: string, all: string[] = []) => [...all, value])
     .option('--image <name[:tag]>', 'instead of a payload: a registry push of this image')
+    .option('--discovered', "with discovery on: list what it watches from each cluster (read-only) and say what it would reconcile")
     .addOption(new Option('--output <format>', 'text (for people) or json (for scripts)').choices(['text', 'json']).default('text'))
     .action(async (flags: ExplainFlags, self: Command) => setExit(await explain(flags, self, io)));
 

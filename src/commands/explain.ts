@@ -13,6 +13,10 @@ import type { Event, ProviderFactory } from '../pipeline/provider.ts';
 import { annotationFor, defaultApiVersion } from '../reconcile/kinds.ts';
 import { loadConfigFile, type LoadedConfig, type LoadedFile } from './load-config.ts';
 import { reportConfigError } from './validate.ts';
+import { explainDiscovered, type DiscoveredExplanation } from '../discovery/explain.ts';
+import { listObjects } from '../discovery/list-objects.ts';
+import { DISCOVERED_KINDS } from '../discovery/discovered-object.ts';
+import { connectResolved } from '../reconcile/kube-connect.ts';
 
 export interface ExplainOptions {
   path: string;
@@ -31,6 +35,8 @@ export interface ExplainOptions {
   /** Changed paths (`--path`, repeatable), for path filters. */
   paths?: string[];
   image?: string;
+  /** Also list the kinds discovery watches from each cluster (read-only) and say which it would reconcile. */
+  discovered?: boolean;
   output: 'text' | 'json';
 }
 
@@ -63,7 +69,8 @@ export function parseHeaderFile(text: string): Headers {
  */
 async function loadForExplain(options: ExplainOptions): Promise<{ loaded: LoadedFile; prepared: Map<string, PreparedProvider>; note?: string }> {
   try {
-    const loaded = (await loadConfigFile({ path: options.path, builtins: options.builtins, env: options.env, dryRun: true })) as LoadedConfig;
+    // As dry-run (placeholder secrets accepted, no cluster needed), unless the clusters are to be read.
+    const loaded = (await loadConfigFile({ path: options.path, builtins: options.builtins, env: options.env, dryRun: !options.discovered })) as LoadedConfig;
     return { loaded, prepared: loaded.providers };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -87,6 +94,30 @@ function byHandEvents(options: ExplainOptions, provider: ProviderRuntime): Event
   }
   const ref = options.ref !== undefined ? refOfName(options.ref) : options.tag !== undefined ? refOf('tag', options.tag) : refOf('branch', options.branch!);
   return [{ event, repositories: [options.repository!], ...ref, ...(options.paths && options.paths.length > 0 ? { changedPaths: options.paths } : {}) }];
+}
+
+/** Lists what discovery would watch, from each cluster, and explains the events against it. */
+async function explainFromClusters(loaded: LoadedConfig, events: readonly Event[]): Promise<DiscoveredExplanation> {
+  const { config } = loaded;
+  const kinds = (config.discovery.kinds ?? DISCOVERED_KINDS).map((kind) => ({ apiVersion: defaultApiVersion(kind)!, kind }));
+  const targets = loaded.clusters ?? [{ name: undefined, kube: loaded.kube }];
+  const listed = await Promise.all(
+    targets.map(async (target) => {
+      const connection = await connectResolved(target.kube, { timeoutMs: config.kubernetes.requestTimeout });
+      const objects = connection.mode === 'dry-run' ? [] : await listObjects(connection.client.api, kinds, config.discovery.namespaces);
+      return { ...(target.name !== undefined ? { cluster: target.name } : {}), objects };
+    }),
+  );
+  return explainDiscovered({ events }, listed);
+}
+
+function renderDiscovered(discovered: DiscoveredExplanation): string[] {
+  const where = (object: { cluster?: string }) => (object.cluster !== undefined ? `${object.cluster}: ` : '');
+  const lines = [`discovered (listed from the clusters): ${discovered.reconcile.length} would be reconciled`];
+  for (const object of discovered.reconcile) lines.push(`  ✓ ${where(object)}${object.object} — ${object.why}`);
+  if (discovered.nearMisses.length > 0) lines.push('near misses:');
+  for (const object of discovered.nearMisses) lines.push(`  ✗ ${where(object)}${object.object}: ${object.why}`);
+  return lines;
 }
 
 function render(provider: ProviderRuntime, explanation: Explanation, note: string | undefined): string[] {
@@ -141,6 +172,7 @@ export async function runExplain(options: ExplainOptions, out: (line: string) =>
   }
 
   let explanation: Explanation;
+  let events: readonly Event[] = [];
   if (options.payload !== undefined) {
     const body = new Uint8Array(readFileSync(options.payload));
     const headers = options.headers !== undefined ? parseHeaderFile(readFileSync(options.headers, 'utf8')) : new Headers({ 'content-type': 'application/json' });
@@ -151,16 +183,33 @@ export async function runExplain(options: ExplainOptions, out: (line: string) =>
     }
     const info = options.event !== undefined ? { ...described, event: options.event, ping: options.event === 'ping' } : described;
     try {
-      explanation = explainDelivery(provider, { body, headers }, info);
+      const explained = explainDelivery(provider, { body, headers }, info);
+      explanation = explained.explanation;
+      events = explained.events;
     } catch (error) {
       err(`error: type ${provider.type} could not read the payload without its secret (${(error as Error).message}); run explain where the provider's secrets are set`);
       return 1;
     }
   } else {
-    explanation = explainEvents(provider, byHandEvents(options, provider));
+    events = byHandEvents(options, provider);
+    explanation = explainEvents(provider, events);
   }
 
-  if (options.output === 'json') out(JSON.stringify({ provider: provider.name, type: provider.type, ...(note ? { note } : {}), ...explanation }, null, 2));
-  else for (const line of render(provider, explanation, note)) out(line);
+  let discovered: DiscoveredExplanation | undefined;
+  if (options.discovered) {
+    if (!('kube' in loaded) || !loaded.config.discovery.enabled) {
+      err(`error: --discovered needs discovery: { enabled: true } in ${options.path}${note ? ` and the config to load fully (${note})` : ''}`);
+      return 2;
+    }
+    try {
+      discovered = await explainFromClusters(loaded as LoadedConfig, explanation.reason === undefined ? events : []);
+    } catch (error) {
+      err(`error: could not list what discovery watches: ${(error as Error).message}`);
+      return 1;
+    }
+  }
+
+  if (options.output === 'json') out(JSON.stringify({ provider: provider.name, type: provider.type, ...(note ? { note } : {}), ...explanation, ...(discovered ? { discovered } : {}) }, null, 2));
+  else for (const line of [...render(provider, explanation, note), ...(discovered ? renderDiscovered(discovered) : [])]) out(line);
   return 0;
 }

@@ -56,8 +56,10 @@ export interface LoadedConfig extends LoadedFile {
   secrets: Map<string, ProviderSecrets>;
   /** Each provider's codec, options and the key its type prepared from the secrets, by provider name. */
   providers: Map<string, PreparedProvider>;
-  /** How Kubernetes will be reached (connect with connectResolved). */
+  /** How Kubernetes will be reached (connect with connectResolved); with `clusters:`, the first cluster's. */
   kube: KubeTarget;
+  /** With `clusters:`: how each cluster will be reached, in config order. */
+  clusters?: { name: string; kube: KubeTarget }[];
   /** `server.tls` as PEM, checked to be a certificate and its key. */
   tls?: TlsPem;
   /** `admin.token`, resolved, when one is configured. */
@@ -116,25 +118,25 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
   }
 
   let kube: KubeTarget | undefined;
-  try {
-    const kubeconfig = config.kubernetes.kubeconfig;
-    kube = await resolveKubernetes(
-      {
-        ...config.kubernetes,
-        mode: options.dryRun ? 'dry-run' : config.kubernetes.mode,
-        // `~/…` is the user's home (resolveKubernetes expands it), anything else is relative to the config.
-        kubeconfig: kubeconfig && !kubeconfig.startsWith('~') ? fromConfig(kubeconfig) : kubeconfig,
-      },
-      env,
-      { serviceAccountDir: options.serviceAccountDir },
-    );
-  } catch (error) {
-    if (!(error instanceof KubeSetupError)) throw error;
-    problems.push({ path: ['kubernetes', error.field], message: error.message });
+  // `~/…` is the user's home (resolveKubernetes expands it), anything else is relative to the config.
+  const kubeconfigPath = (file: string | undefined) => (file && !file.startsWith('~') ? fromConfig(file) : file);
+  const clusters = config.clusters ? await resolveClusters(config, options, kubeconfigPath, problems) : undefined;
+  if (clusters) kube = clusters[0]?.kube;
+  else {
+    try {
+      kube = await resolveKubernetes(
+        { ...config.kubernetes, mode: options.dryRun ? 'dry-run' : config.kubernetes.mode, kubeconfig: kubeconfigPath(config.kubernetes.kubeconfig) },
+        env,
+        { serviceAccountDir: options.serviceAccountDir },
+      );
+    } catch (error) {
+      if (!(error instanceof KubeSetupError)) throw error;
+      problems.push({ path: ['kubernetes', error.field], message: error.message });
+    }
   }
 
   // Placeholder secrets are public: only acceptable when nothing would be sent to a cluster.
-  const sendsNothing = kube?.mode === 'dry-run';
+  const sendsNothing = clusters ? clusters.every((cluster) => cluster.kube.mode === 'dry-run') : kube?.mode === 'dry-run';
   const { secrets, problems: secretProblems } = resolveProviderSecrets(config, { env, readFile: (file) => readFile(fromConfig(file)) }, (value, ref, index, field) => {
     if (!sendsNothing && isPlaceholderSecret(value)) return placeholderMessage(ref, kube, config.kubernetes.mode);
     return undefined;
@@ -153,12 +155,44 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
     tls = loaded.pem;
   }
 
-  if (problems.length > 0 || kube === undefined) {
+  if (problems.length > 0 || kube === undefined || (clusters && clusters.length !== config.clusters?.length)) {
     throw new ConfigError(path, located());
   }
   for (const file of catalog.files) files.add(file);
   fingerprint.update(`\0${catalog.versions.join(',')}\0${JSON.stringify([...secrets])}\0${admin.token ?? ''}`);
-  return { ...checked, catalog, secrets, providers, kube, tls, adminToken: admin.token, files: [...files], fingerprint: fingerprint.digest('hex') };
+  return { ...checked, catalog, secrets, providers, kube, ...(clusters ? { clusters } : {}), tls, adminToken: admin.token, files: [...files], fingerprint: fingerprint.digest('hex') };
+}
+
+/**
+ * How each of `clusters:` will be reached (files only, as for `kubernetes:`); a problem is reported at the
+ * cluster's own key. `--dry-run` and `kubernetes.mode: dry-run` make every cluster dry-run.
+ */
+async function resolveClusters(
+  config: LoadedFile['config'],
+  options: LoadOptions,
+  kubeconfigPath: (file: string | undefined) => string | undefined,
+  problems: RuleIssue[],
+): Promise<{ name: string; kube: KubeTarget }[]> {
+  const resolved: { name: string; kube: KubeTarget }[] = [];
+  const dryRun = options.dryRun === true || config.kubernetes.mode === 'dry-run';
+  for (const [index, cluster] of (config.clusters ?? []).entries()) {
+    if ((cluster.inCluster === true) === (cluster.kubeconfig !== undefined)) continue; // neither or both: a rule reports it
+    const mode = dryRun ? 'dry-run' : cluster.inCluster === true ? 'in-cluster' : 'kubeconfig';
+    try {
+      const kube = await resolveKubernetes(
+        { mode, kubeconfig: kubeconfigPath(cluster.kubeconfig), context: cluster.context, requestTimeout: config.kubernetes.requestTimeout },
+        options.env,
+        { serviceAccountDir: options.serviceAccountDir },
+      );
+      resolved.push({ name: cluster.name, kube });
+    } catch (error) {
+      if (!(error instanceof KubeSetupError)) throw error;
+      const field = error.field === 'context' ? 'context' : cluster.inCluster === true ? 'inCluster' : 'kubeconfig';
+      const message = error.message.replace('(kubernetes.kubeconfig)', `(clusters[${index}].kubeconfig)`).replace('kubernetes.mode is in-cluster', 'inCluster is true');
+      problems.push({ path: ['clusters', index, field], message });
+    }
+  }
+  return resolved;
 }
 
 /**

@@ -2,8 +2,8 @@
  * Live reload: on SIGHUP or a settled change of the config or a file it names, the config is loaded again by
  * the same loader `serve` started with. A config with problems is refused with its `file:line:col` lines and
  * the running one keeps serving; a good one is handed to `apply` (which swaps routes and targets in one step).
- * Settings the running process cannot change in place (listeners, the Kubernetes connection, reconcile
- * tuning) are reported as needing a restart and keep their running values.
+ * Settings the running process cannot change in place (listeners, the Kubernetes connections, reconcile
+ * tuning, discovery) are reported as needing a restart and keep their running values.
  */
 import { ConfigError } from '../config/validate.ts';
 import type { Logger } from '../observe/log.ts';
@@ -56,17 +56,22 @@ export interface ReloaderOptions {
 }
 
 /** The sections read once at start-up; a change to them is logged and waits for a restart. */
-const startupSections = ['server', 'kubernetes', 'reconcile'] as const;
+const startupSections = ['server', 'kubernetes', 'reconcile', 'clusters', 'discovery'] as const;
 
 /** Dotted paths of the keys whose values differ between two sections (one level deep, which is what the messages need). */
-function changedKeys(section: string, before: Record<string, unknown>, after: Record<string, unknown>): string[] {
-  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-  return [...keys].filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key])).map((key) => `${section}.${key}`);
+function changedKeys(section: string, before: unknown, after: unknown): string[] {
+  // A list (clusters) or a section that appears or goes is one change.
+  if (Array.isArray(before) || Array.isArray(after) || typeof before !== 'object' || typeof after !== 'object' || !before || !after) {
+    return JSON.stringify(before) === JSON.stringify(after) ? [] : [section];
+  }
+  const [was, is] = [before as Record<string, unknown>, after as Record<string, unknown>];
+  const keys = new Set([...Object.keys(was), ...Object.keys(is)]);
+  return [...keys].filter((key) => JSON.stringify(was[key]) !== JSON.stringify(is[key])).map((key) => `${section}.${key}`);
 }
 
 /** What the running process would need a restart for, compared with what it started with. */
 export function restartNeeded(started: LoadedConfig, next: LoadedConfig): string[] {
-  const keys = startupSections.flatMap((section) => changedKeys(section, started.config[section] as Record<string, unknown>, next.config[section] as Record<string, unknown>));
+  const keys = startupSections.flatMap((section) => changedKeys(section, started.config[section], next.config[section]));
   if (started.config.admin.recentDeliveries !== next.config.admin.recentDeliveries) keys.push('admin.recentDeliveries');
   // The TLS files may change under the same paths; the Kubernetes target under the same kubeconfig path.
   if (JSON.stringify(started.tls) !== JSON.stringify(next.tls) && !keys.includes('server.tls')) keys.push('server.tls (certificate files)');

@@ -2,7 +2,7 @@
  * The composition root: loads the config, connects to Kubernetes, wires pipeline, reconcile and observers,
  * and serves HTTP. Nothing else in fluxgate creates long-lived state.
  */
-import { createHttpApps, type Readiness } from '../http/app.ts';
+import { createHttpApps } from '../http/app.ts';
 import { fitRequestCap } from '../http/fd-limit.ts';
 import { listen } from '../http/listen.ts';
 import { REFRESH_SECONDS, renderStatusPage } from '../http/status-page.ts';
@@ -10,26 +10,17 @@ import { createUnknownRoutes } from '../observe/unknown-routes.ts';
 import { createDeliveryLog } from '../observe/delivery-log.ts';
 import { createLogger, type Logger } from '../observe/log.ts';
 import { createMetrics } from '../observe/metrics.ts';
-import { createReconcileReporter, createWebhookReporter } from '../observe/reporters.ts';
+import { createWebhookReporter } from '../observe/reporters.ts';
 import { addressBlocks, compileProviders } from '../pipeline/compile.ts';
 import { createDeliveryDeduper } from '../pipeline/dedupe.ts';
 import { createRouteTable } from '../pipeline/route-table.ts';
 import { createTicketMinter } from '../pipeline/tickets.ts';
 import { systemClock, type Clock } from '../reconcile/clock.ts';
-import { createDispatcher } from '../reconcile/dispatcher.ts';
-import { annotationFor, createRequestedAtClock, defaultApiVersion } from '../reconcile/kinds.ts';
-import { connectResolved } from '../reconcile/kube-connect.ts';
-import { findMissingPermissions } from '../reconcile/permission-check.ts';
-import { createEventRecorder } from '../reconcile/kube-events.ts';
-import { eventFailures } from '../observe/event-failures.ts';
-import { hostname } from 'node:os';
-import { createLabelSelection } from '../reconcile/label-selection.ts';
-import { createReconciler, type ObjectSelector } from '../reconcile/reconciler.ts';
-import type { KubeClient } from '../reconcile/kube-client.ts';
-import { retryPolicy } from '../reconcile/retry.ts';
+import { annotationFor, defaultApiVersion } from '../reconcile/kinds.ts';
 import type { ProviderFactory } from '../pipeline/provider.ts';
 import type { Config } from '../config/schema.ts';
 import type { FluxReceivers } from '../receivers/watcher.ts';
+import { startClusters, type ClustersOptions } from './clusters.ts';
 import { loadConfigFile, type LoadedConfig } from './load-config.ts';
 import { createReloader, type ReloadStatus } from './reload.ts';
 
@@ -50,6 +41,8 @@ export interface GatewayOptions {
   adminAddress?: string;
   /** Reload when the config or a file it names changes (default true; SIGHUP reloads either way). */
   watchConfig?: boolean;
+  /** Discovery's informer tuning (tests: short re-checks; benchmarks: page size). */
+  informer?: ClustersOptions['informer'];
 }
 
 export interface Gateway {
@@ -79,27 +72,6 @@ const dedupeWindowMs = 11 * 60_000;
 const reloadSettleMs = 250;
 /** Requests to unknown paths are logged at most once per this window (with their count). */
 const unknownRouteLogWindowMs = 10_000;
-/** How long a successful API-server check counts for /readyz, so probes do not load the API server. */
-const readinessCacheMs = 2_000;
-
-/**
- * Logs, without delaying start-up, each permission the config needs and the credentials lack, and hands each
- * to `found` for the status page.
- */
-async function warnAboutPermissions(client: KubeClient, selectors: ObjectSelector[], events: boolean, log: Logger, found: (problem: string) => void): Promise<void> {
-  try {
-    const missing = await findMissingPermissions(client, selectors, { events });
-    for (const gap of missing) {
-      const consequence = gap.kind === 'Event' ? 'no Events will show why objects reconciled (kubernetes.events: false silences this)' : 'reconcile requests for it will fail with 403';
-      const problem = `the Kubernetes credentials may not ${gap.verb} ${gap.kind} in ${gap.namespace}: ${consequence}`;
-      log.warn(problem, { affects: gap.selectors });
-      found(`${problem} (${gap.selectors.join(', ')})`);
-    }
-    log.info('kubernetes permissions checked', { missing: missing.length });
-  } catch (error) {
-    log.debug('could not check permissions', { error: (error as Error).message });
-  }
-}
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? createLogger();
@@ -108,36 +80,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // The same loader as `validate`: secrets, TLS files and the Kubernetes target are checked before anything starts.
   const loaded = await loadConfigFile({ path: options.configPath, builtins: options.builtins, env, dryRun: options.dryRun });
   const { config } = loaded;
-  const connection = await connectResolved(loaded.kube, { timeoutMs: config.kubernetes.requestTimeout });
-  if (connection.warning) log.warn(connection.warning);
-  const dryRun = connection.mode === 'dry-run';
-  const { client } = connection;
-  log.info('kubernetes', { mode: connection.mode, target: connection.describe });
-
-  const metrics = createMetrics(options.version);
+  const metrics = createMetrics(options.version, undefined, { clustered: loaded.clusters !== undefined });
   const deliveries = createDeliveryLog(config.admin.recentDeliveries);
   const webhookReporter = createWebhookReporter(metrics, log, deliveries, () => clock.now());
-  const reconcileReporter = createReconcileReporter(metrics, log, deliveries);
-  const dispatcher = createDispatcher({
-    concurrency: config.reconcile.concurrency,
-    policy: retryPolicy(config.reconcile.retry, options.random),
-    clock,
-    onRetry: (job, notice) => reconcileReporter.retrying(job.label, job.kind, notice),
-  });
-  // One Event per burst: the window covers the debounce window of the leading patch and the trailing patch that closes it.
-  const events = config.kubernetes.events && !dryRun ? createEventRecorder({ api: client.api, clock, windowMs: 2 * config.reconcile.debounce, instance: hostname(), failed: eventFailures(metrics, log, clock) }) : undefined;
-  const reconciler = createReconciler({
-    events,
-    client,
-    dryRun,
-    debounceMs: config.reconcile.debounce,
-    maxPending: config.reconcile.maxPending,
-    dispatcher,
-    selection: createLabelSelection({ client, dispatcher, clock, maxAgeMs: config.reconcile.debounce }),
-    clock,
-    requestedAt: createRequestedAtClock(),
-    reporter: reconcileReporter,
-  });
+  // Per cluster: connection, queue, dispatcher, reconciler, Events; behind one fleet; discovery in each (clusters.ts).
+  const clusters = await startClusters({ config, targets: loaded.clusters ?? [{ kube: loaded.kube }], metrics, log, deliveries, clock, random: options.random, informer: options.informer });
+  const reconciler = clusters.reconciler;
+  const { client, dryRun } = clusters.primary;
   const mintTicket = createTicketMinter(() => clock.now());
   // lru-cache allocates its whole capacity on first use (about 12 MiB for 100,000 ids): 10,000 per provider is
   // 1.3 MiB and still 15 distinct deliveries a second for the whole window. Dedupe only spares benign
@@ -170,26 +119,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
   await applyConfig(loaded);
   let accepting = true;
-  let lastReady = { at: -Infinity, result: { ready: false, reason: 'not checked yet' } as Readiness };
-  async function readiness(): Promise<Readiness> {
-    if (dryRun) return { ready: true, reason: 'dry-run' };
-    if (lastReady.result.ready && clock.now() - lastReady.at < readinessCacheMs) return lastReady.result;
-    try {
-      await client.ping(AbortSignal.timeout(config.kubernetes.requestTimeout));
-      lastReady = { at: clock.now(), result: { ready: true } };
-    } catch (error) {
-      lastReady = { at: clock.now(), result: { ready: false, reason: `Kubernetes API: ${(error as Error).message}` } };
-    }
-    return lastReady.result;
-  }
-  /** What the status page lists as problems; start-up checks add to it. */
-  const problems: string[] = [];
-  const startup = await readiness();
-  if (!startup.ready) log.error('the Kubernetes API does not answer; /readyz reports 503 until it does', { reason: startup.reason });
-  else if (!dryRun) {
+  const readiness = () => clusters.readiness();
+  if (!clusters.dryRun) {
     // Targets are shared between providers: each selector once.
     const selectors = new Map(routes.all().flatMap((provider) => provider.targets.all.flatMap((target) => target.selectors)).map((selector) => [selector.key, selector]));
-    void warnAboutPermissions(client, [...selectors.values()], Boolean(events), log, (problem) => problems.push(problem));
+    clusters.checkPermissions([...selectors.values()]);
   }
 
   const startedAt = new Date(clock.now()).toISOString();
@@ -198,7 +132,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const apps = createHttpApps({
     routes,
     ...(config.server.trustedProxies ? { trustedProxies: addressBlocks(config.server.trustedProxies) } : {}),
-    webhook: { reconciler, seen: (provider, id) => deduper.seen(provider, id), mintTicket, accepting: () => accepting, reporter: webhookReporter, now: () => clock.now(), retryAfterSeconds: 5 },
+    webhook: {
+      reconciler,
+      seen: (provider, id) => deduper.seen(provider, id),
+      mintTicket,
+      accepting: () => accepting,
+      reporter: webhookReporter,
+      now: () => clock.now(),
+      retryAfterSeconds: 5,
+      ...(clusters.discovery ? { discover: clusters.discovery.find } : {}),
+    },
     limits: { ...config.server, maxConcurrentRequests },
     timers: clock,
     metrics,
@@ -209,14 +152,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     statusPage: (refresh) =>
       renderStatusPage({
         version: options.version,
-        kubernetes: `${connection.mode}: ${connection.describe}`,
-        dryRun,
+        kubernetes: clusters.describe,
+        dryRun: clusters.dryRun,
         config: serving.config,
         providers: routes.all(),
         deliveries: deliveries.recent(),
         startedAt,
         reload: reloader.status(),
-        problems: [...problems, ...(startup.ready ? [] : [`the Kubernetes API did not answer at start-up: ${startup.reason}`])],
+        problems: clusters.problems(),
         unknownHooks: unknownRoutes.summary(),
         ...(refresh ? { refreshSeconds: REFRESH_SECONDS } : {}),
         ...(receivers ? { receivers: { list: receivers.list(), problem: receivers.problem() } } : {}),
@@ -234,6 +177,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     admin = listen({ role: 'server.adminAddress', address: options.adminAddress ?? config.server.adminAddress, idleTimeoutMs: config.server.idleTimeout, handle: apps.admin.handle });
   } catch (error) {
     await server.stop();
+    await clusters.stop();
     throw error;
   }
   const reloader = createReloader(options.configPath, {
@@ -267,6 +211,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         log.info('shutting down: flushing pending reconcile requests', { pending: reconciler.pending() });
         const result = await reconciler.shutdown(config.server.shutdownTimeout);
         if (result.unfinished > 0) log.error('shutdown timed out with patches unfinished', result);
+        await clusters.stop();
         // The admin listener stays up until the patches are done, so /metrics can watch the drain.
         await Promise.all([server.stop(), admin.stop()]);
         log.info('stopped', result);

@@ -15,6 +15,11 @@ export async function runValidate(options: LoadOptions, out: (line: string) => v
       out(`${options.path}: ok (${counts}; secrets, TLS files and Kubernetes not checked)`);
       return 0;
     }
+    if (loaded.clusters) {
+      out(`${options.path}: ok (${counts}; ${loaded.clusters.length} ${plural(loaded.clusters.length, 'cluster')})`);
+      for (const { name, kube } of loaded.clusters) out(`cluster ${name}: ${kube.mode}: ${kube.describe}`);
+      return 0;
+    }
     out(`${options.path}: ok (${counts}; kubernetes ${loaded.kube.mode}: ${loaded.kube.describe})`);
     if (loaded.kube.warning) out(`note: ${loaded.kube.warning}`);
     return 0;

@@ -1,5 +1,6 @@
 /** Config rules that a schema cannot express: cross references and plugin capabilities. */
 import type { Catalog } from '../pipeline/catalog.ts';
+import { checkClusters, checkDiscovery } from './cluster-rules.ts';
 import { checkProviders, isAddressBlock } from './provider-rules.ts';
 import type { Config } from './schema.ts';
 import { formatDuration } from './units.ts';
@@ -21,7 +22,7 @@ export interface RuleIssue {
 }
 
 export function checkConfigRules(config: Config, context: RuleContext): RuleIssue[] {
-  return [...checkServer(config), ...checkProviders(config, context.providers), ...checkTargets(config, context)];
+  return [...checkServer(config), ...checkProviders(config, context.providers), ...checkTargets(config, context), ...checkClusters(config), ...checkDiscovery(config)];
 }
 
 function checkServer(config: Config): RuleIssue[] {

@@ -190,6 +190,8 @@ export const TargetConfig = T.Object(
     providers: T.Array(T.String({ minLength: 1 }), { minItems: 1 }),
     match: T.Optional(TargetMatch),
     resources: T.Array(ResourceSelector, { minItems: 1 }),
+    /** Names from `clusters:` this target reconciles in; omitted: every cluster. */
+    clusters: T.Optional(T.Array(Name, { minItems: 1 })),
   },
   closed,
 );
@@ -224,6 +226,37 @@ export const FluxReceiversConfig = T.Object(
   { ...closed, default: {} },
 );
 
+/** Discovery: reconcile the Flux sources and Argo CD Applications a push concerns without a target naming them. */
+export const DiscoveryConfig = T.Object(
+  {
+    enabled: T.Boolean({ default: false }),
+    /** Namespaces to watch; omitted: all of them (one cluster-wide watch per kind). */
+    namespaces: T.Optional(T.Array(T.String({ minLength: 1 }), { minItems: 1 })),
+    /** Kinds to watch; omitted: all four. */
+    kinds: T.Optional(
+      T.Array(T.Union([T.Literal('GitRepository'), T.Literal('OCIRepository'), T.Literal('ImageRepository'), T.Literal('Application')], { description: 'GitRepository, OCIRepository, ImageRepository or Application' }), {
+        minItems: 1,
+      }),
+    ),
+    /** Providers whose deliveries use discovery; omitted: all. */
+    providers: T.Optional(T.Array(T.String({ minLength: 1 }), { minItems: 1 })),
+  },
+  { ...closed, default: {} },
+);
+export type DiscoveryConfig = Static<typeof DiscoveryConfig>;
+
+/** One cluster of a fleet: a kubeconfig (and context), or the pod's own service account. */
+export const ClusterConfig = T.Object(
+  {
+    name: Name,
+    kubeconfig: T.Optional(T.String({ minLength: 1 })),
+    context: T.Optional(T.String({ minLength: 1 })),
+    inCluster: T.Optional(T.Boolean()),
+  },
+  closed,
+);
+export type ClusterConfig = Static<typeof ClusterConfig>;
+
 export const Config = T.Object(
   {
     server: ServerConfig,
@@ -236,6 +269,9 @@ export const Config = T.Object(
     providers: T.Array(ProviderConfig, { default: [] }),
     targets: T.Array(TargetConfig, { default: [] }),
     fluxReceivers: FluxReceiversConfig,
+    discovery: DiscoveryConfig,
+    /** Several clusters, each with its own connection and queue; omitted: the one `kubernetes:` connection. */
+    clusters: T.Optional(T.Array(ClusterConfig, { minItems: 1 })),
   },
   closed,
 );

@@ -22,6 +22,10 @@ import { deliveryFilter } from './delivery-query.ts';
 export interface Readiness {
   ready: boolean;
   reason?: string;
+  /** With `clusters:`: each cluster's own readiness (fluxgate is ready while one of them is). */
+  clusters?: Record<string, Readiness>;
+  /** With discovery: each watched kind's state (`watching`, `kind-absent`, …), objects held and any problem. */
+  discovery?: readonly { kind: string; state: string; problem?: string; objects: number; synced: boolean }[];
 }
 
 /** The `server:` limits this layer enforces (sizes in bytes, durations in milliseconds). */

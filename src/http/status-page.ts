@@ -63,8 +63,12 @@ function labelText(labels: Record<string, string> | undefined): string {
 /** "2 of 3 patched", "failed: GitRepository a/b (403 …)", or the reason of an ignored delivery. */
 function effects(record: DeliveryRecord): string {
   if (record.objects.length === 0) return e(record.reason ?? '');
-  const items = record.objects.map((object) => `<li>${e(object.object)}: <b class="${e(object.state)}">${e(object.state)}</b>${object.detail ? ` (${e(object.detail)})` : ''}</li>`);
-  return `<ul>${items.join('')}</ul>`;
+  const items = record.objects.map(
+    (object) =>
+      `<li>${object.cluster ? `${e(object.cluster)}: ` : ''}${e(object.object)}: <b class="${e(object.state)}">${e(object.state)}</b>${object.detail ? ` (${e(object.detail)})` : ''}${object.rule ? `<br><small>${e(object.rule)}</small>` : ''}</li>`,
+  );
+  const misses = (record.nearMisses ?? []).map((miss) => `<li><small>not reconciled: ${e(miss)}</small></li>`);
+  return `<ul>${items.join('')}${misses.join('')}</ul>`;
 }
 
 function answerText(record: DeliveryRecord): string {

@@ -15,11 +15,15 @@ export type DeliveryState = 'pending' | 'patched' | 'dry-run' | 'partly-failed' 
 
 export interface ObjectEffect {
   object: string;
+  /** The cluster (from `clusters:`) the object is in; absent with the single `kubernetes:` connection. */
+  cluster?: string;
   state: ObjectState;
   detail?: string;
   attempts?: number;
   /** From the delivery's acceptance to the API server's answer to the patch that served it. */
   latencyMs?: number;
+  /** Which rule found it, for a discovered object: `discovered: GitRepository ns/app, url …, ref branch main`. */
+  rule?: string;
 }
 
 export interface DeliveryRecord {
@@ -40,6 +44,8 @@ export interface DeliveryRecord {
   commit?: string;
   targets: string[];
   objects: ObjectEffect[];
+  /** With discovery: objects of the pushed repository or image that were not reconciled, and why (bounded). */
+  nearMisses?: string[];
 }
 
 export interface DeliveryFilter {
@@ -54,7 +60,7 @@ export interface DeliveryFilter {
 
 export interface DeliveryLog {
   add(record: Omit<DeliveryRecord, 'objects' | 'state'>): void;
-  /** Records what the delivery with this ticket caused on an object; a later state replaces an earlier one. */
+  /** Records what the delivery with this ticket caused on an object (in a cluster); a later state replaces an earlier one. */
   effect(ticket: number, effect: ObjectEffect): void;
   /** Newest first, filtered. */
   recent(filter?: DeliveryFilter): DeliveryRecord[];
@@ -64,14 +70,15 @@ export interface DeliveryLog {
 
 const SUCCESS = new Set<ObjectState>(['patched', 'dry-run']);
 
-/** The delivery's state from its objects' (label selector rows do not count: their objects do). */
-export function deliveryState(objects: readonly ObjectEffect[]): DeliveryState {
-  const counted = objects.filter((object) => object.state !== 'selected');
-  if (counted.length === 0 || counted.some((object) => object.state === 'pending')) return 'pending';
-  const failed = counted.filter((object) => !SUCCESS.has(object.state)).length;
-  if (failed === counted.length) return 'failed';
-  if (failed > 0) return 'partly-failed';
-  return counted.every((object) => object.state === 'dry-run') ? 'dry-run' : 'patched';
+/** The delivery's state from how many of its objects are in each state (label selector rows do not count: their objects do). */
+export function stateFromCounts(counts: ReadonlyMap<ObjectState, number>): DeliveryState {
+  const of = (state: ObjectState) => counts.get(state) ?? 0;
+  const total = [...counts].reduce((sum, [state, count]) => (state === 'selected' ? sum : sum + count), 0);
+  if (total === 0 || of('pending') > 0) return 'pending';
+  const succeeded = [...SUCCESS].reduce((sum, state) => sum + of(state), 0);
+  if (succeeded === 0) return 'failed';
+  if (succeeded < total) return 'partly-failed';
+  return of('dry-run') === total ? 'dry-run' : 'patched';
 }
 
 /** The id a record is found by in `/api/deliveries/<id>` and the drill-down page. */
@@ -99,6 +106,8 @@ export function createDeliveryLog(capacity = 100): DeliveryLog {
   // Oldest first; an array shift is fine at this size (the status page shows them all anyway).
   const records: DeliveryRecord[] = [];
   const byTicket = new Map<number, DeliveryRecord>();
+  // Each accepted record's effects by cluster and object: a delivery of thousands of objects updates each in O(1).
+  const effectsOf = new WeakMap<DeliveryRecord, { byObject: Map<string, ObjectEffect>; counts: Map<ObjectState, number> }>();
   return {
     add(record) {
       const entry: DeliveryRecord = { ...record, objects: [], ...(record.outcome === 'accepted' ? { state: 'pending' as const } : {}) };
@@ -112,11 +121,23 @@ export function createDeliveryLog(capacity = 100): DeliveryLog {
     effect(ticket, effect) {
       const record = byTicket.get(ticket);
       if (!record) return;
-      // A later state replaces the earlier one whole: a "coalesced" note does not outlive the patch it waited for.
-      const index = record.objects.findIndex((item) => item.object === effect.object);
-      if (index >= 0) record.objects[index] = { ...effect };
-      else record.objects.push({ ...effect });
-      record.state = deliveryState(record.objects);
+      let effects = effectsOf.get(record);
+      if (!effects) effectsOf.set(record, (effects = { byObject: new Map(), counts: new Map() }));
+      const key = `${effect.cluster ?? ''}\u0000${effect.object}`;
+      const existing = effects.byObject.get(key);
+      const count = (state: ObjectState, by: number) => effects.counts.set(state, (effects.counts.get(state) ?? 0) + by);
+      if (existing) {
+        count(existing.state, -1);
+        // A later state replaces the earlier one; its detail goes with it (a "coalesced" note does not outlive the
+        // patch it waited for), what found the object (its rule) stays.
+        Object.assign(existing, { detail: undefined, attempts: undefined, latencyMs: undefined }, effect);
+      } else {
+        const added = { ...effect };
+        effects.byObject.set(key, added);
+        record.objects.push(added);
+      }
+      count(effect.state, 1);
+      record.state = stateFromCounts(effects.counts);
     },
     recent(filter = {}) {
       const found: DeliveryRecord[] = [];

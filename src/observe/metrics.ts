@@ -1,6 +1,7 @@
 /**
  * The fluxgate_* metrics, on prom-client. No label carries a secret, a delivery id or an unbounded value:
- * provider names and types come from the config, event names are capped to the provider's configured set.
+ * provider names and types come from the config, event names are capped to the provider's configured set, and
+ * with `clusters:` the per-cluster metrics carry a `cluster` label whose values are the configured names.
  *
  * Nothing is registered in prom-client's global registry: each gateway (and each test) owns its metrics. The
  * exposition is Prometheus text 0.0.4 only: prom-client 15 renames a counter in place when a registry renders
@@ -22,16 +23,24 @@ export interface Exposition {
 export interface Metrics {
   /** The registry behind /metrics (pass `registers: [metrics.registry]` to a new metric). */
   registry: Registry;
+  /** With `clusters:`: the per-cluster metrics take the cluster name as a label (see `labels`). */
+  clustered: boolean;
+  /** The labels of a per-cluster metric: `cluster` added when clustered. */
+  labels<T extends Record<string, string>>(cluster: string | undefined, values: T): T & { cluster?: string };
   webhookRequests: Counter<'provider' | 'type' | 'event' | 'outcome'>;
   webhookDuration: Histogram<'provider'>;
-  reconcileRequests: Counter<'kind' | 'outcome'>;
-  reconcileRetries: Counter<'kind' | 'reason'>;
+  reconcileRequests: Counter<'cluster' | 'kind' | 'outcome'>;
+  reconcileRetries: Counter<'cluster' | 'kind' | 'reason'>;
   /** Patches given up after reconcile.retry.maxAttempts (or at shutdown). */
-  reconcileRetriesExhausted: Counter<'kind'>;
+  reconcileRetriesExhausted: Counter<'cluster' | 'kind'>;
   /** Webhook accepted → patch acknowledged. */
   reconcileLatency: Histogram;
   debounceCoalesced: Counter;
-  reconcilePending: Gauge;
+  reconcilePending: Gauge<'cluster'>;
+  /** Objects discovery holds, by kind. */
+  discoveryObjects: Gauge<'cluster' | 'kind'>;
+  /** The state of discovery's watch of each kind: 1 for the current state, 0 for the others. */
+  discoveryWatchState: Gauge<'cluster' | 'kind' | 'state'>;
   /** Config reloads by outcome. */
   configReloads: Counter<'outcome'>;
   /** Kubernetes Events that could not be written, by reason. */
@@ -48,13 +57,18 @@ export interface Metrics {
  * metrics.webhookRequests.inc({ provider: 'github', type: 'github', event: 'push', outcome: 'accepted' });
  * const { contentType, body } = await metrics.scrape();
  */
-export function createMetrics(version: string, startTimeSeconds = Date.now() / 1000): Metrics {
+export function createMetrics(version: string, startTimeSeconds = Date.now() / 1000, options: { clustered?: boolean } = {}): Metrics {
   const registry = new Registry();
   const registers = [registry];
+  const clustered = options.clustered === true;
+  const perCluster = <T extends string>(...names: T[]) => (clustered ? ['cluster', ...names] : names) as (T | 'cluster')[];
   // A binary's version carries its commit (src/version.ts), so one label says both.
   new Gauge({ name: 'fluxgate_build_info', help: 'fluxgate build information.', labelNames: ['version'], registers }).set({ version }, 1);
   const metrics: Metrics = {
     registry,
+    clustered,
+    // The cluster first: prom-client writes labels in this order, and it reads best as the outermost one.
+    labels: (cluster, values) => (clustered ? { cluster: cluster ?? '', ...values } : values),
     webhookRequests: new Counter({
       name: 'fluxgate_webhook_requests_total',
       help: 'Webhook requests by provider, type, event and outcome.',
@@ -68,12 +82,12 @@ export function createMetrics(version: string, startTimeSeconds = Date.now() / 1
       buckets: requestBuckets,
       registers,
     }),
-    reconcileRequests: new Counter({ name: 'fluxgate_reconcile_requests_total', help: 'Reconcile requests (patches) by kind and outcome.', labelNames: ['kind', 'outcome'], registers }),
-    reconcileRetries: new Counter({ name: 'fluxgate_reconcile_retries_total', help: 'Patch retries by kind and reason.', labelNames: ['kind', 'reason'], registers }),
+    reconcileRequests: new Counter({ name: 'fluxgate_reconcile_requests_total', help: 'Reconcile requests (patches) by kind and outcome.', labelNames: perCluster('kind', 'outcome'), registers }),
+    reconcileRetries: new Counter({ name: 'fluxgate_reconcile_retries_total', help: 'Patch retries by kind and reason.', labelNames: perCluster('kind', 'reason'), registers }),
     reconcileRetriesExhausted: new Counter({
       name: 'fluxgate_reconcile_retries_exhausted_total',
       help: 'Patches that failed after every retry, by kind.',
-      labelNames: ['kind'],
+      labelNames: perCluster('kind'),
       registers,
     }),
     reconcileLatency: new Histogram({
@@ -83,7 +97,14 @@ export function createMetrics(version: string, startTimeSeconds = Date.now() / 1
       registers,
     }),
     debounceCoalesced: new Counter({ name: 'fluxgate_debounce_coalesced_total', help: 'Reconcile requests folded into an already pending patch.', registers }),
-    reconcilePending: new Gauge({ name: 'fluxgate_reconcile_pending', help: 'Objects with a patch waiting, queued, in flight or backing off.', registers }),
+    reconcilePending: new Gauge({ name: 'fluxgate_reconcile_pending', help: 'Objects with a patch waiting, queued, in flight or backing off.', labelNames: perCluster(), registers }),
+    discoveryObjects: new Gauge({ name: 'fluxgate_discovery_objects', help: 'Objects discovery holds, by kind.', labelNames: perCluster('kind'), registers }),
+    discoveryWatchState: new Gauge({
+      name: 'fluxgate_discovery_watch_state',
+      help: "The state of discovery's watch of each kind: 1 for the current state, 0 for the others.",
+      labelNames: perCluster('kind', 'state'),
+      registers,
+    }),
     configReloads: new Counter({
       name: 'fluxgate_config_reloads_total',
       help: 'Config reloads by outcome (failure: the new config had problems and the running one kept serving).',

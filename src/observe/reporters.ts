@@ -3,8 +3,10 @@
  * line and an entry in the delivery log. Nothing here is read back by the pipeline.
  */
 import type { DeliveryInfo, Event } from '../pipeline/provider.ts';
+import type { DiscoveryReporter } from '../discovery/discovery.ts';
 import type { ProviderIdentity, WebhookReporter } from '../pipeline/webhook-reporter.ts';
-import type { PatchOutcome, ReconcileReporter, Ticket } from '../reconcile/reconciler.ts';
+import type { ObjectSelector, PatchOutcome, ReconcileReporter, Ticket } from '../reconcile/reconciler.ts';
+import type { WatchState } from '../watch/informer.ts';
 import type { DeliveryLog, ObjectState } from './delivery-log.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
@@ -24,7 +26,7 @@ function summary(event?: Event) {
 }
 
 export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries: DeliveryLog, now: () => number): WebhookReporter {
-  const record = (provider: ProviderIdentity, status: number, outcome: 'accepted' | 'ignored' | 'rejected', info?: DeliveryInfo, reason?: string, event?: Event, targets: string[] = [], ticket?: Ticket) =>
+  const record = (provider: ProviderIdentity, status: number, outcome: 'accepted' | 'ignored' | 'rejected', info?: DeliveryInfo, reason?: string, event?: Event, targets: string[] = [], ticket?: Ticket, nearMisses?: readonly string[]) =>
     deliveries.add({
       ticket: ticket?.seq,
       deliveryId: info?.deliveryId,
@@ -37,6 +39,7 @@ export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries:
       reason,
       targets,
       ...summary(event),
+      ...(nearMisses && nearMisses.length > 0 ? { nearMisses: [...nearMisses] } : {}),
     });
   return {
     rejected(provider, status, reason, info) {
@@ -50,10 +53,13 @@ export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries:
       log.info('webhook ignored', { provider: provider.name, event: info.event, delivery: info.deliveryId, reason, ...summary(event) });
       record(provider, 200, 'ignored', info, reason, event);
     },
-    accepted(provider, info, event, targets, ticket) {
+    accepted(provider, info, event, targets, ticket, discovered) {
       metrics.webhookRequests.inc({ provider: provider.name, type: provider.type, event: eventLabel(provider, info), outcome: 'accepted' });
-      log.info('webhook accepted', { provider: provider.name, event: info.event, delivery: info.deliveryId, targets, ...summary(event) });
-      record(provider, 202, 'accepted', info, undefined, event, targets, ticket);
+      const found = discovered ? { discovered: discovered.objects.length } : {};
+      log.info('webhook accepted', { provider: provider.name, event: info.event, delivery: info.deliveryId, targets, ...found, ...summary(event) });
+      record(provider, 202, 'accepted', info, undefined, event, targets, ticket, discovered?.nearMisses);
+      // Each discovered object is listed with the rule that found it; reconcile reports then update its state.
+      for (const object of discovered?.objects ?? []) deliveries.effect(ticket.seq, { object: object.object, ...(object.cluster !== undefined ? { cluster: object.cluster } : {}), state: 'pending', rule: object.rule });
     },
   };
 }
@@ -67,11 +73,19 @@ const outcomeState: Record<PatchOutcome, ObjectState> = {
   failed: 'failed',
 };
 
-export function createReconcileReporter(metrics: Metrics, log: Logger, deliveries: DeliveryLog): ReconcileReporter {
+/** Reconcile's reports for one cluster (`cluster` undefined: the single `kubernetes:` connection). */
+export interface ClusterReconcileReporter extends ReconcileReporter {
+  /** The cluster's queue was full: these objects of an accepted delivery were not requested (fleet.ts). */
+  refused(ticket: Ticket, selectors: readonly ObjectSelector[]): void;
+}
+
+export function createReconcileReporter(metrics: Metrics, log: Logger, deliveries: DeliveryLog, cluster?: string): ClusterReconcileReporter {
+  const where = cluster === undefined ? {} : { cluster };
   const effect = (tickets: readonly Ticket[], object: string, state: ObjectState, detail?: string, attempts?: number, endedAt?: number) => {
     for (const ticket of tickets) {
       deliveries.effect(ticket.seq, {
         object,
+        ...where,
         state,
         ...(detail !== undefined ? { detail } : {}),
         ...(attempts !== undefined ? { attempts } : {}),
@@ -79,6 +93,7 @@ export function createReconcileReporter(metrics: Metrics, log: Logger, deliverie
       });
     }
   };
+  const labels = <T extends Record<string, string>>(values: T) => metrics.labels(cluster, values);
   return {
     queued(object, tickets) {
       effect(tickets, object, 'pending');
@@ -88,39 +103,60 @@ export function createReconcileReporter(metrics: Metrics, log: Logger, deliverie
       effect([ticket], object, 'pending', 'coalesced into the next patch');
     },
     retrying(object, kind, notice) {
-      metrics.reconcileRetries.inc({ kind, reason: notice.reason });
-      log.warn('patch failed, retrying', { object, reason: notice.reason, attempt: notice.attempt, retryInMs: notice.delayMs, error: notice.error });
+      metrics.reconcileRetries.inc(labels({ kind, reason: notice.reason }));
+      log.warn('patch failed, retrying', { object, ...where, reason: notice.reason, attempt: notice.attempt, retryInMs: notice.delayMs, error: notice.error });
     },
     selected(selector, names, tickets, dryRun) {
       if (names.length === 0) {
         const detail = dryRun ? 'label selectors are not resolved in dry-run' : 'no object matches the labels';
-        log.warn('selector matched nothing', { selector, detail });
+        log.warn('selector matched nothing', { selector, ...where, detail });
         effect(tickets, selector, dryRun ? 'dry-run' : 'not-found', detail);
         return;
       }
-      log.debug('selector resolved', { selector, objects: names });
+      log.debug('selector resolved', { selector, ...where, objects: names });
       effect(tickets, selector, 'selected', `selected ${names.length}: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`);
     },
     selectionFailed(selector, kind, error, tickets) {
-      metrics.reconcileRequests.inc({ kind, outcome: 'failed' });
-      log.error('listing objects failed', { selector, error });
+      metrics.reconcileRequests.inc(labels({ kind, outcome: 'failed' }));
+      log.error('listing objects failed', { selector, ...where, error });
       effect(tickets, selector, 'failed', error);
     },
     finished(report) {
-      metrics.reconcileRequests.inc({ kind: report.kind, outcome: report.outcome });
+      metrics.reconcileRequests.inc(labels({ kind: report.kind, outcome: report.outcome }));
       if (report.outcome === 'success' || report.outcome === 'dry_run') {
         for (const ticket of report.tickets) metrics.reconcileLatency.observe(Math.max(0, report.endedAt - ticket.acceptedAt) / 1000);
         const message = report.outcome === 'dry_run' ? 'dry-run: reconcile request not sent' : 'reconcile requested';
-        log.info(message, { object: report.object, attempts: report.attempts, deliveries: report.tickets.length });
+        log.info(message, { object: report.object, ...where, attempts: report.attempts, deliveries: report.tickets.length });
       } else {
-        const fields = { object: report.object, outcome: report.outcome, attempts: report.attempts, error: report.error };
-        if (report.retriesExhausted) metrics.reconcileRetriesExhausted.inc({ kind: report.kind });
+        const fields = { object: report.object, ...where, outcome: report.outcome, attempts: report.attempts, error: report.error };
+        if (report.retriesExhausted) metrics.reconcileRetriesExhausted.inc(labels({ kind: report.kind }));
         log.error(report.retriesExhausted ? 'patch failed after retries' : 'patch failed', fields);
       }
       effect(report.tickets, report.object, outcomeState[report.outcome], report.error, report.attempts, report.endedAt);
     },
     pending(count) {
-      metrics.reconcilePending.set(count);
+      metrics.reconcilePending.set(labels({}), count);
+    },
+    refused(ticket, selectors) {
+      const detail = `the reconcile queue of cluster ${cluster ?? ''} is full (reconcile.maxPending): not requested`;
+      log.error('reconcile queue full: objects of an accepted delivery not requested in this cluster', { ...where, objects: selectors.length });
+      for (const selector of selectors) {
+        metrics.reconcileRequests.inc(labels({ kind: selector.kind, outcome: 'failed' }));
+        effect([ticket], selector.label, 'failed', detail);
+      }
+    },
+  };
+}
+
+/** Discovery's watches as metrics: objects held, and each watch's state (one-hot). */
+export function createDiscoveryReporter(metrics: Metrics): DiscoveryReporter {
+  const states: readonly WatchState[] = ['starting', 'kind-absent', 'listing', 'watching', 'backing-off', 'stopped'];
+  return {
+    objects(cluster, kind, count) {
+      metrics.discoveryObjects.set(metrics.labels(cluster, { kind }), count);
+    },
+    state(cluster, kind, state) {
+      for (const candidate of states) metrics.discoveryWatchState.set(metrics.labels(cluster, { kind, state: candidate }), candidate === state ? 1 : 0);
     },
   };
 }

@@ -60,7 +60,8 @@ export interface SelectorDefaults {
   annotationFor(kind: string, configured?: string): ReconcileAnnotation;
 }
 
-export function compileSelector(resource: ResourceSelector, defaults: SelectorDefaults): ObjectSelector {
+/** `clusters`: the target's `clusters` (undefined: every cluster); part of the selector's identity. */
+export function compileSelector(resource: ResourceSelector, defaults: SelectorDefaults, clusters?: readonly string[]): ObjectSelector {
   const apiVersion = resource.apiVersion ?? defaults.defaultApiVersion(resource.kind)!;
   const labels = resource.matchLabels
     ? Object.entries(resource.matchLabels)
@@ -76,15 +77,16 @@ export function compileSelector(resource: ResourceSelector, defaults: SelectorDe
     name: resource.name,
     matchLabels: resource.matchLabels,
     annotation: defaults.annotationFor(resource.kind, resource.annotation),
-    key: `${apiVersion}|${resource.kind}|${resource.namespace}|${object}|${resource.annotation ?? ''}`,
+    key: `${apiVersion}|${resource.kind}|${resource.namespace}|${object}|${resource.annotation ?? ''}${clusters ? `|@${[...clusters].sort().join(',')}` : ''}`,
     label: `${resource.kind} ${resource.namespace}/${object}`,
+    ...(clusters ? { clusters } : {}),
   };
 }
 
 export function compileProviders(config: Config, prepared: ReadonlyMap<string, PreparedProvider>, defaults: SelectorDefaults): Map<string, ProviderRuntime> {
   const targets = config.targets.map((target) => ({
     providers: new Set(target.providers),
-    compiled: { name: target.name, match: compileMatch(target.match), selectors: target.resources.map((resource) => compileSelector(resource, defaults)), keys: indexKeysOf(target.match) },
+    compiled: { name: target.name, match: compileMatch(target.match), selectors: target.resources.map((resource) => compileSelector(resource, defaults, target.clusters)), keys: indexKeysOf(target.match) },
   }));
   const runtimes = new Map<string, ProviderRuntime>();
   for (const provider of config.providers) {

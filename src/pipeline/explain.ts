@@ -39,11 +39,12 @@ function verdict(target: CompiledTarget, events: readonly Event[]): TargetVerdic
  * Explains a delivery that was not verified (explain runs offline): `info` is what the headers say.
  *
  * @example
- * explainDelivery(provider, { body, headers }, provider.codec.describe(headers));
+ * explainDelivery(provider, { body, headers }, provider.codec.describe(headers)).explanation;
  * // { decision: 'matched', targets: [{ target: 'app', matched: true, objects: ['GitRepository flux-system/app'] }, …] }
  */
-export function explainDelivery(provider: ProviderRuntime, request: WebhookRequest, info: VerifiedInfo): Explanation {
-  return explainDecision(provider, decide(provider, request, info));
+export function explainDelivery(provider: ProviderRuntime, request: WebhookRequest, info: VerifiedInfo): { explanation: Explanation; events: readonly Event[] } {
+  const decision = decide(provider, request, info);
+  return { explanation: explainDecision(provider, decision), events: 'events' in decision ? decision.events : [] };
 }
 
 /** Explains events built by hand (`--repository … --ref …`): the event filter, then every target. */

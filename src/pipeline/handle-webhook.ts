@@ -5,6 +5,7 @@
  */
 import { ipFamily } from '../ip.ts';
 import type { BlockList } from 'node:net';
+import type { DiscoveryResult } from '../discovery/discovery.ts';
 import type { Reconciler, ObjectSelector, Ticket } from '../reconcile/reconciler.ts';
 import type { TicketCause } from '../reconcile/kube-events.ts';
 import type { ProviderRuntime } from './compile.ts';
@@ -36,13 +37,15 @@ export interface WebhookDeps {
   now(): number;
   /** Seconds a client should wait when the queue is full, the gateway is stopping or an issuer is unreachable. */
   retryAfterSeconds: number;
+  /** With discovery on: the discovered objects the events concern, with near misses; undefined when the provider does not use it. */
+  discover?(provider: string, events: readonly Event[]): DiscoveryResult | undefined;
 }
 
 /**
  * The decision for one webhook whose body has been read. In order: a source not allowed (401) → bad
  * authentication (401; 503 when the failure is not the sender's) → ping (200) → event filter (200) → parse (400)
- * → not about code (200) → match (200 when nothing matches) → stopping or no room (503, not remembered) →
- * duplicate (200) → accepted (202, reconcile requested).
+ * → not about code (200) → match targets and discovered objects (200 when nothing matches) → stopping or no room
+ * (503, not remembered) → duplicate (200) → accepted (202, reconcile requested).
  *
  * @example
  * const answer = await handleWebhook(provider, { body, headers, source: '192.0.2.7' }, deps); // { status: 202, body: { delivery: '…', targets: 1 } }
@@ -87,7 +90,18 @@ function notListened(provider: ProviderRuntime, event: string): string {
 export type Decision =
   | { kind: 'ignored'; info: VerifiedInfo; reason: string; event?: Event }
   | { kind: 'malformed'; info: VerifiedInfo; reason: string }
-  | { kind: 'matched' | 'unmatched'; info: VerifiedInfo; events: Event[]; match: TargetMatch };
+  | {
+      kind: 'matched' | 'unmatched';
+      info: VerifiedInfo;
+      events: Event[];
+      match: TargetMatch;
+      /** With discovery on: what it found for these events, near misses included. */
+      found?: DiscoveryResult;
+      /** Why nothing matched (`unmatched`): the targets' reasons and discovery's. */
+      reason: string;
+      /** The event shown in records: the first that matched a target or found an object, else the first. */
+      event: Event;
+    };
 
 /**
  * The decision for a verified delivery, with no side effect: ping → event filter → parse → not about code →
@@ -96,7 +110,7 @@ export type Decision =
  * @example
  * decide(provider, { body, headers }, provider.codec.describe(headers)); // { kind: 'matched', match: { targets: ['app'], … } }
  */
-export function decide(provider: ProviderRuntime, request: WebhookRequest, verified: VerifiedInfo): Decision {
+export function decide(provider: ProviderRuntime, request: WebhookRequest, verified: VerifiedInfo, discover?: WebhookDeps['discover']): Decision {
   let info = verified;
   if (info.ping) return { kind: 'ignored', info, reason: 'ping' };
   if (info.event !== undefined && !provider.events.has(info.event)) return { kind: 'ignored', info, reason: notListened(provider, info.event) };
@@ -116,27 +130,35 @@ export function decide(provider: ProviderRuntime, request: WebhookRequest, verif
   if (info.event === undefined) info = { ...info, event: (events[0] ?? parsed.events[0]!).event };
   if (events.length === 0) return { kind: 'ignored', info, reason: notListened(provider, info.event!), event: parsed.events[0] };
   const match = matchTargets(provider, events);
-  return { kind: match.targets.length > 0 ? 'matched' : 'unmatched', info, events, match };
+  const found = discover?.(provider.name, events);
+  const discovered = found?.requests ?? [];
+  if (match.targets.length === 0 && discovered.length === 0) {
+    // With discovery and no target for this provider, the targets' "no target uses provider …" says nothing useful.
+    const reason = !found ? match.reason : provider.targets.size === 0 ? found.reason : `${match.reason}; discovery: ${found.reason}`;
+    return { kind: 'unmatched', info, events, match, reason, event: found?.event ?? events[0]!, ...(found ? { found } : {}) };
+  }
+  return { kind: 'matched', info, events, match, reason: '', event: match.targets.length > 0 ? match.event : found!.event, ...(found ? { found } : {}) };
 }
 
 function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: WebhookDeps, described: DeliveryInfo, verdict: VerifyResult): WebhookAnswer {
   if (!verdict.ok) return refuse(provider, deps, described, verdict.retryable ? 503 : 401, verdict.reason);
   // A delivery id the credential covers wins over the header-described one, for dedupe and in the record.
   const verified: VerifiedInfo = { ...described, ...(verdict.deliveryId !== undefined ? { deliveryId: verdict.deliveryId } : {}), ...(verdict.claims ? { claims: verdict.claims } : {}) };
-  const decision = decide(provider, request, verified);
+  const decision = decide(provider, request, verified, deps.discover);
   const { info } = decision;
   if (decision.kind === 'ignored') return ignore(provider, deps, info, decision.reason, decision.event);
   if (decision.kind === 'malformed') return refuse(provider, deps, info, 400, decision.reason);
-  const { match, events } = decision;
-  if (decision.kind === 'unmatched') return ignore(provider, deps, info, match.reason, events[0]);
+  if (decision.kind === 'unmatched') return ignore(provider, deps, info, decision.reason, decision.event);
+  const { match, found } = decision;
+  const discovered = found?.requests ?? [];
 
   // Both checked before the delivery id is recorded, so a delivery refused here is not a "duplicate" when retried.
-  const wanted: ObjectSelector[] = match.selectors;
+  const wanted: ObjectSelector[] = discovered.length === 0 ? match.selectors : [...match.selectors, ...discovered.map((request) => request.selector)];
   const refusal = !deps.accepting() ? 'shutting down' : !deps.reconciler.hasRoom(wanted) ? 'reconcile queue is full' : undefined;
   if (refusal !== undefined) return refuse(provider, deps, info, 503, refusal);
   if (info.deliveryId !== undefined && deps.seen(provider.name, info.deliveryId)) return ignore(provider, deps, info, 'duplicate delivery', match.event);
 
-  const event = match.event;
+  const event = decision.event;
   const ticket = deps.mintTicket({
     provider: provider.name,
     ...(info.event !== undefined ? { event: info.event } : {}),
@@ -145,7 +167,8 @@ function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: W
     ...(event.commit ? { commit: event.commit } : {}),
     ...(info.deliveryId !== undefined ? { deliveryId: info.deliveryId } : {}),
   });
-  deps.reporter.accepted(provider, info, match.event, match.targets, ticket);
+  const report = found && { objects: discovered.map((request) => ({ cluster: request.cluster, object: request.selector.label, rule: request.rule })), nearMisses: found.misses };
+  deps.reporter.accepted(provider, info, event, match.targets, ticket, report);
   deps.reconciler.submit(ticket, wanted);
-  return { status: 202, body: { delivery: info.deliveryId ?? `fluxgate-${ticket.seq}`, targets: match.targets.length } };
+  return { status: 202, body: { delivery: info.deliveryId ?? `fluxgate-${ticket.seq}`, targets: match.targets.length, ...(found ? { discovered: discovered.length } : {}) } };
 }

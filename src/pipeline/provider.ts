@@ -86,6 +86,8 @@ export interface Event {
   tag?: string;
   /** Commit (or, for images, digest) the event points at. */
   commit?: string;
+  /** The repository's default branch, when the payload says it (discovery: a GitRepository without a ref, Argo CD `HEAD`). */
+  defaultBranch?: string;
   /** Paths changed by the push; `undefined` when unknown (then path filters pass). */
   changedPaths?: string[];
   /** True when the ref (or tag) was deleted. */

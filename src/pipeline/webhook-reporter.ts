@@ -9,11 +9,17 @@ export interface ProviderIdentity {
   events: ReadonlySet<string>;
 }
 
+/** What discovery found for an accepted delivery: each object with the rule that found it, and the near misses. */
+export interface DiscoveredReport {
+  objects: readonly { cluster?: string; object: string; rule: string }[];
+  nearMisses: readonly string[];
+}
+
 export interface WebhookReporter {
   /** 401, 400, 413, 503: refused before anything was queued. */
   rejected(provider: ProviderIdentity, status: number, reason: string, info?: DeliveryInfo): void;
   /** 200 with a reason: ping, filtered event, duplicate, nothing matched. */
   ignored(provider: ProviderIdentity, info: DeliveryInfo, reason: string, event?: Event): void;
-  /** 202: the ticket reconcile will report against. */
-  accepted(provider: ProviderIdentity, info: DeliveryInfo, event: Event, targets: string[], ticket: Ticket): void;
+  /** 202: the ticket reconcile will report against; `discovered` when discovery found objects or near misses. */
+  accepted(provider: ProviderIdentity, info: DeliveryInfo, event: Event, targets: string[], ticket: Ticket, discovered?: DiscoveredReport): void;
 }

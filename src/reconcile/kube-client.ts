@@ -72,8 +72,8 @@ export interface KubeClient {
    * Resolves with the object's uid from the answer (for the Event about it).
    */
   mergePatch(ref: ObjectRef, annotations: Record<string, string>, signal?: AbortSignal): Promise<{ uid?: string }>;
-  /** Whether these credentials may `verb` the kind in the namespace (SelfSubjectAccessReview). */
-  canI(verb: 'patch' | 'list' | 'create', apiVersion: string, kind: string, namespace: string): Promise<boolean>;
+  /** Whether these credentials may `verb` the kind in the namespace (`''`: in every namespace) (SelfSubjectAccessReview). */
+  canI(verb: 'patch' | 'list' | 'watch' | 'create', apiVersion: string, kind: string, namespace: string): Promise<boolean>;
 }
 
 export interface KubeClientOptions {

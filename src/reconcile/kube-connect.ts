@@ -89,7 +89,8 @@ export async function connectResolved(target: KubeTarget, options: ConnectOption
  * log.info(`kubernetes ${kube.mode}: ${kube.describe}`);
  */
 export async function connectKubernetes(
-  config: KubernetesConfig,
+  // How to reach the API server; what fluxgate does there (Events) is not this module's concern.
+  config: Omit<KubernetesConfig, 'events'>,
   env: Record<string, string | undefined> = process.env,
   deps: ConnectDeps = {},
 ): Promise<KubeConnection> {

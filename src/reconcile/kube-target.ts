@@ -78,7 +78,8 @@ export type KubeTarget =
  * console.log(`kubernetes ${target.mode}: ${target.describe}`);
  */
 export async function resolveKubernetes(
-  config: KubernetesConfig,
+  // How to reach the API server; what fluxgate does there (Events) is not this module's concern.
+  config: Omit<KubernetesConfig, 'events'>,
   env: Record<string, string | undefined> = process.env,
   deps: ResolveDeps = {},
 ): Promise<KubeTarget> {

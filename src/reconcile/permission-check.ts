@@ -1,14 +1,16 @@
 /**
  * Asks the API server, once at start-up, whether fluxgate's credentials may do what the config needs
- * (patch each object, list for label selectors). /readyz only proves the server answers; a token without
- * rights would otherwise surface as a 403 on the first push, possibly days later.
+ * (patch each object, list for label selectors; list, watch and patch for each discovered kind). /readyz only
+ * proves the server answers; a token without rights would otherwise surface as a 403 on the first push,
+ * possibly days later.
  */
-import type { KubeClient } from './kube-client.ts';
+import { KubeError, type KubeClient } from './kube-client.ts';
 import type { ObjectSelector } from './reconciler.ts';
 
 export interface MissingPermission {
-  verb: 'patch' | 'list' | 'create';
+  verb: 'patch' | 'list' | 'watch' | 'create';
   kind: string;
+  /** `''`: in every namespace (a cluster-wide watch). */
   namespace: string;
   /** The configured selectors this affects. */
   selectors: string[];
@@ -30,6 +32,35 @@ export async function findMissingPermissions(client: KubeClient, selectors: read
   }
   const results = await Promise.all(
     [...checks.values()].map(async ({ apiVersion, ...check }) => ((await client.canI(check.verb, apiVersion, check.kind, check.namespace)) ? undefined : check)),
+  );
+  return results.filter((result): result is MissingPermission => result !== undefined);
+}
+
+/**
+ * What discovery needs of each kind it watches: list and watch (to keep its index), patch (to reconcile what it
+ * finds), in each watched namespace, or in all of them (`namespaces` undefined). A kind the cluster does not serve
+ * is skipped: there is nothing to watch yet.
+ *
+ * @example await findMissingDiscoveryPermissions(client, [{ apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository' }], undefined)
+ * // [{ verb: 'watch', kind: 'GitRepository', namespace: '', selectors: ['discovery'] }] when watch is not granted
+ */
+export async function findMissingDiscoveryPermissions(
+  client: KubeClient,
+  kinds: readonly { apiVersion: string; kind: string }[],
+  namespaces: readonly string[] | undefined,
+): Promise<MissingPermission[]> {
+  const checks = kinds.flatMap(({ apiVersion, kind }) =>
+    (namespaces ?? ['']).flatMap((namespace) => (['list', 'watch', 'patch'] as const).map((verb) => ({ verb, apiVersion, kind, namespace }))),
+  );
+  const results = await Promise.all(
+    checks.map(async ({ apiVersion, ...check }): Promise<MissingPermission | undefined> => {
+      try {
+        return (await client.canI(check.verb, apiVersion, check.kind, check.namespace)) ? undefined : { ...check, selectors: ['discovery'] };
+      } catch (error) {
+        if (error instanceof KubeError && error.status === 404) return undefined; // not served: nothing to watch yet
+        throw error;
+      }
+    }),
   );
   return results.filter((result): result is MissingPermission => result !== undefined);
 }

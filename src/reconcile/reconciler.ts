@@ -45,6 +45,8 @@ export interface ObjectSelector {
   label: string;
   /** Set when only some of the selected objects are to be patched, decided from the objects themselves. */
   filter?: ObjectFilter;
+  /** The clusters (names from `clusters:`) it is reconciled in; undefined: every cluster. Read by the fleet (fleet.ts). */
+  clusters?: readonly string[];
 }
 
 /**

@@ -122,7 +122,7 @@ describe('gitea parse: the published deliveries', () => {
 
   test('push of 3 commits (total_commits 3): branch, head commit, the union of their file lists', () => {
     expect(parse(signed('gitea', 'push'))).toEqual({ events: [
-      { event: 'push', repositories: local, ref: 'refs/heads/main', branch: 'main', commit: '29be01c073851cf0db0c6a466e396b725a670453', changedPaths: ['aaa', 'aa'] },
+      { event: 'push', repositories: local, defaultBranch: 'main', ref: 'refs/heads/main', branch: 'main', commit: '29be01c073851cf0db0c6a466e396b725a670453', changedPaths: ['aaa', 'aa'] },
     ] });
   });
 
@@ -135,6 +135,7 @@ describe('gitea parse: the published deliveries', () => {
       {
         event: 'push',
         repositories: ['meisam/woodpecktester', 'https://codeberg.org/meisam/woodpecktester', 'https://codeberg.org/meisam/woodpecktester.git', 'git@codeberg.org:meisam/woodpecktester.git'],
+        defaultBranch: 'main',
         ref: 'refs/heads/fdsafdsa',
         branch: 'fdsafdsa',
         commit: '28c3613ae62640216bea5e7dc71aa65356e4298b',
@@ -145,12 +146,12 @@ describe('gitea parse: the published deliveries', () => {
 
   test('the first push of a branch (before all zeros): its commits are history, so paths are unknown', () => {
     expect(parse(signed('gitea', 'push-first-branch'))).toEqual({ events: [
-      { event: 'push', repositories: example, ref: 'refs/heads/master', branch: 'master', commit: '67b56589a45103f891bdee7c0546e5d40bc02001', changedPaths: undefined },
+      { event: 'push', repositories: example, defaultBranch: 'master', ref: 'refs/heads/master', branch: 'master', commit: '67b56589a45103f891bdee7c0546e5d40bc02001', changedPaths: undefined },
     ] });
   });
 
   test('a branch deletion (delete event): deleted, never matches', () => {
-    expect(parse(signed('gitea', 'delete-branch'))).toEqual({ events: [{ event: 'delete', repositories: example, ref: 'refs/heads/example3', branch: 'example3', deleted: true }] });
+    expect(parse(signed('gitea', 'delete-branch'))).toEqual({ events: [{ event: 'delete', repositories: example, defaultBranch: 'master', ref: 'refs/heads/example3', branch: 'example3', deleted: true }] });
   });
 
   test('Forgejo documentation push: commits without file lists, paths unknown', () => {
@@ -158,6 +159,7 @@ describe('gitea parse: the published deliveries', () => {
       {
         event: 'push',
         repositories: ['forgejo/webhooks', 'http://localhost:3000/forgejo/webhooks', 'http://localhost:3000/forgejo/webhooks.git', 'ssh://forgejo@localhost:2222/forgejo/webhooks.git'],
+        defaultBranch: 'master',
         ref: 'refs/heads/develop',
         branch: 'develop',
         commit: 'bffeb74224043ba2feb48d137756c8a9331c449a',
@@ -175,7 +177,7 @@ describe('gitea parse: cases no published delivery shows, built from push.json /
 
   test('a ref deleted by a push (after all zeros): deleted, no commit', () => {
     const [event] = (parse(edited('push', (p) => Object.assign(p, { ref: 'refs/tags/v1.2.0', after: ZERO }))) as Parsed).events;
-    expect(event).toEqual({ event: 'push', repositories: expect.any(Array), ref: 'refs/tags/v1.2.0', tag: 'v1.2.0', deleted: true });
+    expect(event).toEqual({ event: 'push', repositories: expect.any(Array), defaultBranch: 'main', ref: 'refs/tags/v1.2.0', tag: 'v1.2.0', deleted: true });
   });
 
   test('a truncated commit list (total_commits above the listed ones): paths unknown', () => {

@@ -109,6 +109,7 @@ describe('github parse', () => {
         'git@github.com:Codertocat/Hello-World.git',
         'git://github.com/Codertocat/Hello-World.git',
       ],
+      defaultBranch: 'master',
       ref: 'refs/heads/master',
       branch: 'master',
       commit: '6113728f27ae82c7b1a177c8d03f9e96e0adf246',

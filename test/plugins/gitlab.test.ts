@@ -207,6 +207,7 @@ describe('gitlab parse', () => {
     expect(event).toEqual({
       event: 'Push Hook',
       repositories: diaspora,
+      defaultBranch: 'master',
       ref: 'refs/heads/master',
       branch: 'master',
       commit: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7',

@@ -15,7 +15,7 @@ import { startFakeKubeApiServer, unrelatedCaPem, type FakeKubeApiServer } from '
 
 const SOURCE = 'source.toolkit.fluxcd.io/v1';
 const ref = { apiVersion: SOURCE, kind: 'GitRepository', namespace: 'flux-system', name: 'app' };
-const cfg = (o: Partial<KubernetesConfig> = {}): KubernetesConfig => ({ mode: 'auto', requestTimeout: 3000, events: true, ...o });
+const cfg = (o: Partial<KubernetesConfig> = {}): Omit<KubernetesConfig, 'events'> => ({ mode: 'auto', requestTimeout: 3000, ...o });
 
 let kube: FakeKubeApiServer;
 let strict: FakeKubeApiServer; // only client certificates authenticate

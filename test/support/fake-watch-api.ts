@@ -215,3 +215,28 @@ export function fakeWatchApi(options: { apiVersion: string; kind: string; plural
   };
   return api;
 }
+
+/**
+ * One API serving several fake kinds (each a fakeWatchApi), as one cluster serves Flux's and Argo CD's kinds; a
+ * kind none of them serves is absent (discovery answers 404).
+ */
+export function fakeClusterApi(kinds: readonly FakeWatchApi[], specs: readonly { apiVersion: string; kind: string; plural: string }[]): KubeApi {
+  const byPath = (path: string) => {
+    const index = specs.findIndex((spec) => path.startsWith(`/apis/${spec.apiVersion}/`) && new RegExp(`/${spec.plural}(\\?|$)`).test(path));
+    if (index < 0) throw new KubeError(`fake: no kind serves ${path}`, 'http', 404);
+    return kinds[index]!;
+  };
+  return {
+    target: 'https://fake.invalid',
+    async collectionPath(apiVersion, kind, namespace) {
+      const index = specs.findIndex((spec) => spec.apiVersion === apiVersion && spec.kind === kind);
+      if (index < 0) throw new KubeError(`kind ${kind} not served by ${apiVersion}`, 'http', 404);
+      return kinds[index]!.collectionPath(apiVersion, kind, namespace);
+    },
+    forgetDiscovery(apiVersion) {
+      for (const api of kinds) api.forgetDiscovery(apiVersion);
+    },
+    request: (method, path, init) => byPath(path).request(method, path, init),
+    stream: (path, signal) => byPath(path).stream(path, signal),
+  };
+}

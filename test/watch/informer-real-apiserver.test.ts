@@ -44,7 +44,7 @@ afterAll(async () => {
 async function apiFrom(kubeconfigText: string): Promise<KubeApi> {
   const path = join(dir.path, `kubeconfig-${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(path, kubeconfigText);
-  const connection = await connectKubernetes({ mode: 'kubeconfig', kubeconfig: path, requestTimeout: 5_000, events: false }, { HOME: dir.path });
+  const connection = await connectKubernetes({ mode: 'kubeconfig', kubeconfig: path, requestTimeout: 5_000 }, { HOME: dir.path });
   return connection.client.api;
 }
 

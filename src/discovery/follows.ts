@@ -1,0 +1,179 @@
+/**
+ * What a watched object follows, and whether a push is something it follows: Flux GitRepository `spec.ref`,
+ * Argo CD `targetRevision`, OCIRepository `spec.ref`. Each answer says why, in words for the delivery log
+ * (`ref branch main`, `follows branch dev`, `pinned to commit 1a2b3c4`).
+ *
+ * Semver ranges use the `semver` package (npm's own implementation, well kept, with types). Flux reads ranges with
+ * Masterminds/semver, whose syntax differs in one way that matters here: a comma means AND (`>=1.0.0, <2.0.0`),
+ * which node-semver writes with a space; `||`, `^`, `~`, `x` wildcards, hyphen ranges and the rule that
+ * pre-releases match only a range that names one agree. A leading `v` on a tag is accepted by both.
+ */
+import { satisfies, validRange } from 'semver';
+
+/** The ref a push concerns, as the pipeline's Event says it. */
+export interface PushedRef {
+  branch?: string;
+  tag?: string;
+  /** Full ref, e.g. `refs/heads/main`. */
+  ref?: string;
+  /** The repository's default branch, when the payload says it. */
+  defaultBranch?: string;
+}
+
+/** One rule an object follows. */
+export type Follows =
+  | { kind: 'branch'; name: string }
+  | { kind: 'tag'; name: string }
+  | { kind: 'semver'; range: string; compiled: string | null }
+  | { kind: 'ref'; name: string }
+  | { kind: 'commit'; id: string }
+  /** Flux GitRepository without a ref: Flux checks out `master`; the repository's default branch counts too. */
+  | { kind: 'flux-default' }
+  /** Argo CD `HEAD` (or no targetRevision): the repository's default branch. */
+  | { kind: 'head' };
+
+export type Verdict = { follows: true; why: string } | { follows: false; why: string };
+
+/** Flux's branch when a GitRepository names no ref (its CRD: "defaults to the 'master' branch"). */
+export const FLUX_DEFAULT_BRANCH = 'master';
+
+/** A full commit id (SHA-1 or SHA-256): a short hex name could be a branch. */
+const COMMIT = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
+/** What makes an Argo CD targetRevision a semver constraint rather than a branch or tag name. */
+const RANGE_SYNTAX = /[\^~<>=*|,]|(^|\.)[xX](\.|$)| - /;
+
+/** A Masterminds range as node-semver reads it (commas are AND); null when it is not a range. */
+function compileRange(range: string): string | null {
+  return validRange(range.replace(/,/g, ' '));
+}
+
+/**
+ * The rule of a Flux GitRepository's `spec.ref`, in Flux's order of precedence: commit, name, semver, tag, branch.
+ * @example gitRepositoryFollows({ branch: 'main' })          // { kind: 'branch', name: 'main' }
+ * @example gitRepositoryFollows({ branch: 'main', commit })  // { kind: 'commit', id: commit } (pinned)
+ */
+export function gitRepositoryFollows(ref: unknown): Follows {
+  const r = (typeof ref === 'object' && ref !== null ? ref : {}) as Record<string, unknown>;
+  const text = (key: string) => (typeof r[key] === 'string' && r[key] !== '' ? (r[key] as string) : undefined);
+  const commit = text('commit');
+  if (commit !== undefined) return { kind: 'commit', id: commit };
+  const name = text('name');
+  if (name !== undefined) return { kind: 'ref', name };
+  const semver = text('semver');
+  if (semver !== undefined) return { kind: 'semver', range: semver, compiled: compileRange(semver) };
+  const tag = text('tag');
+  if (tag !== undefined) return { kind: 'tag', name: tag };
+  const branch = text('branch');
+  if (branch !== undefined) return { kind: 'branch', name: branch };
+  return { kind: 'flux-default' };
+}
+
+/**
+ * The rule of an Argo CD source's `targetRevision`: `HEAD` or nothing is the default branch, a full ref is that ref,
+ * a commit id is pinned, a constraint (`^1.2.0`, `>=1.0 <2`) is a semver range over tags; anything else is a branch
+ * or tag name (Argo CD tries both).
+ * @example argoFollows('HEAD')   // { kind: 'head' }
+ * @example argoFollows('v1.2.0') // { kind: 'branch', … } and tag alike: see followsPush
+ */
+export function argoFollows(targetRevision: unknown): Follows {
+  const revision = typeof targetRevision === 'string' ? targetRevision.trim() : '';
+  if (revision === '' || revision === 'HEAD') return { kind: 'head' };
+  if (revision.startsWith('refs/')) return { kind: 'ref', name: revision };
+  if (COMMIT.test(revision)) return { kind: 'commit', id: revision };
+  if (RANGE_SYNTAX.test(revision)) {
+    const compiled = compileRange(revision);
+    if (compiled !== null) return { kind: 'semver', range: revision, compiled };
+  }
+  // Argo CD resolves a plain name as a branch or a tag: 'ref' with a short name stands for "either".
+  return { kind: 'ref', name: revision };
+}
+
+/**
+ * The rule of a Flux OCIRepository's `spec.ref`: digest (pinned), semver, tag; none is the tag `latest`.
+ * @example ociRepositoryFollows(undefined) // { kind: 'tag', name: 'latest' }
+ */
+export function ociRepositoryFollows(ref: unknown): Follows {
+  const r = (typeof ref === 'object' && ref !== null ? ref : {}) as Record<string, unknown>;
+  const text = (key: string) => (typeof r[key] === 'string' && r[key] !== '' ? (r[key] as string) : undefined);
+  const digest = text('digest');
+  if (digest !== undefined) return { kind: 'commit', id: digest };
+  const semver = text('semver');
+  if (semver !== undefined) return { kind: 'semver', range: semver, compiled: compileRange(semver) };
+  return { kind: 'tag', name: text('tag') ?? 'latest' };
+}
+
+/** The rule in words, for the record of what was found: `branch main`, `semver >=1.0.0`. */
+export function describeFollows(rule: Follows): string {
+  switch (rule.kind) {
+    case 'branch':
+    case 'tag':
+      return `${rule.kind} ${rule.name}`;
+    case 'semver':
+      return `semver ${rule.range}`;
+    case 'ref':
+      return `ref ${rule.name}`;
+    case 'commit':
+      return `commit ${short(rule.id)}`;
+    case 'flux-default':
+      return `no ref (branch ${FLUX_DEFAULT_BRANCH})`;
+    case 'head':
+      return 'HEAD (the default branch)';
+  }
+}
+
+/**
+ * Whether `rule` follows the pushed ref, and why (or why not).
+ *
+ * @example followsPush({ kind: 'branch', name: 'main' }, { branch: 'main' }) // { follows: true, why: 'ref branch main' }
+ * @example followsPush({ kind: 'branch', name: 'dev' }, { branch: 'main' })  // { follows: false, why: 'follows branch dev, not main' }
+ */
+export function followsPush(rule: Follows, pushed: PushedRef): Verdict {
+  const { branch, tag } = refNames(pushed);
+  const what = branch !== undefined ? `branch ${branch}` : tag !== undefined ? `tag ${tag}` : pushed.ref !== undefined ? `ref ${pushed.ref}` : 'no ref';
+  const yes = (why: string): Verdict => ({ follows: true, why });
+  const no = (why: string): Verdict => ({ follows: false, why });
+  switch (rule.kind) {
+    case 'commit':
+      return no(`pinned to ${rule.id.startsWith('sha256:') ? 'digest' : 'commit'} ${short(rule.id)}`);
+    case 'branch':
+      return branch === rule.name ? yes(`ref branch ${rule.name}`) : no(`follows branch ${rule.name}, not ${what}`);
+    case 'tag':
+      return tag === rule.name ? yes(`ref tag ${rule.name}`) : no(`follows tag ${rule.name}, not ${what}`);
+    case 'semver': {
+      if (rule.compiled === null) return no(`semver ${rule.range} is not a valid range`);
+      if (tag === undefined) return no(`follows semver ${rule.range} (tags only), not ${what}`);
+      return satisfies(tag, rule.compiled) ? yes(`ref semver ${rule.range} (tag ${tag})`) : no(`tag ${tag} is not in semver ${rule.range}`);
+    }
+    case 'ref': {
+      const full = pushed.ref ?? (branch !== undefined ? `refs/heads/${branch}` : tag !== undefined ? `refs/tags/${tag}` : undefined);
+      if (rule.name.startsWith('refs/')) return full === rule.name ? yes(`ref ${rule.name}`) : no(`follows ref ${rule.name}, not ${what}`);
+      if (branch === rule.name) return yes(`revision ${rule.name} (branch)`);
+      if (tag === rule.name) return yes(`revision ${rule.name} (tag)`);
+      return no(`follows revision ${rule.name}, not ${what}`);
+    }
+    case 'flux-default': {
+      if (branch === undefined) return no(`follows branch ${FLUX_DEFAULT_BRANCH} (no ref), not ${what}`);
+      if (branch === FLUX_DEFAULT_BRANCH) return yes(`no ref: branch ${FLUX_DEFAULT_BRANCH}`);
+      if (branch === pushed.defaultBranch) return yes(`no ref: the default branch ${branch}`);
+      return no(`no ref follows branch ${FLUX_DEFAULT_BRANCH}${pushed.defaultBranch && pushed.defaultBranch !== FLUX_DEFAULT_BRANCH ? ` or the default branch ${pushed.defaultBranch}` : ''}, not ${what}`);
+    }
+    case 'head': {
+      if (branch === undefined) return no(`follows HEAD (the default branch), not ${what}`);
+      // Without the default branch in the payload, any branch may be it: a spare refresh beats a missed one.
+      if (pushed.defaultBranch === undefined) return yes(`HEAD (default branch unknown: branch ${branch})`);
+      return branch === pushed.defaultBranch ? yes(`HEAD (default branch ${branch})`) : no(`follows HEAD (default branch ${pushed.defaultBranch}), not ${what}`);
+    }
+  }
+}
+
+function refNames(pushed: PushedRef): { branch?: string; tag?: string } {
+  if (pushed.branch !== undefined || pushed.tag !== undefined) return { branch: pushed.branch, tag: pushed.tag };
+  if (pushed.ref?.startsWith('refs/heads/')) return { branch: pushed.ref.slice(11) };
+  if (pushed.ref?.startsWith('refs/tags/')) return { tag: pushed.ref.slice(10) };
+  return {};
+}
+
+function short(id: string): string {
+  const bare = id.startsWith('sha256:') ? id.slice(7) : id;
+  return bare.length > 12 ? bare.slice(0, 12) : bare;
+}
