@@ -17,6 +17,12 @@ import { exitCode, renderJson, renderTable, summarize } from '../register/report
 import { syncHooks, type SyncRow } from '../register/sync-hooks.ts';
 import { reportConfigError } from './validate.ts';
 import { loadConfigFile } from './load-config.ts';
+import { DISCOVERED_KINDS } from '../discovery/discovered-object.ts';
+import { listObjects } from '../discovery/list-objects.ts';
+import { defaultApiVersion } from '../reconcile/kinds.ts';
+import { connectResolved } from '../reconcile/kube-connect.ts';
+import { discoveredScopes } from '../register/discovered-scopes.ts';
+import type { WatchedObject } from '../watch/watched-object.ts';
 
 export interface RegisterOptions {
   /** The config file. */
@@ -43,7 +49,7 @@ export interface RegisterDeps {
 
 export const systemRegisterDeps: RegisterDeps = { now: () => Date.now(), sleep: (ms) => new Promise((done) => setTimeout(done, ms)) };
 
-type Prepared = { jobs: RegisterJob[]; prefix: string } | { error: ConfigError } | { nothing: string };
+type Prepared = { jobs: RegisterJob[]; prefix: string } | { error: ConfigError } | { failed: string } | { nothing: string };
 
 /** Loads the file and resolves what the selected providers' registration needs. */
 async function prepare(options: RegisterOptions, select: (provider: ProviderConfig) => boolean): Promise<Prepared> {
@@ -64,7 +70,39 @@ async function prepare(options: RegisterOptions, select: (provider: ProviderConf
   if (problems.length > 0) {
     return { error: new ConfigError(options.path, problems.map(({ path, message, atKey }) => ({ ...source.locate(path, atKey), path: formatPath(path), message }))) };
   }
+  if (jobs.some((job) => job.discovered)) {
+    const listed = await listDiscovered(options);
+    if ('error' in listed) return listed.error instanceof ConfigError ? { error: listed.error } : { failed: listed.error.message };
+    for (const job of jobs) if (job.discovered) job.scopes = discoveredScopes(listed.objects, job.spec, job.apiUrl);
+  }
   return { jobs, prefix: gatewayPrefix(config.server.publicUrl!) };
+}
+
+/**
+ * What discovery would watch, read once from every cluster the config reaches: the repositories of
+ * `repositories: discovered`.
+ */
+async function listDiscovered(options: RegisterOptions): Promise<{ objects: WatchedObject[] } | { error: ConfigError | Error }> {
+  let loaded;
+  try {
+    loaded = await loadConfigFile({ path: options.path, builtins: options.builtins, env: options.env });
+  } catch (error) {
+    if (error instanceof ConfigError) return { error };
+    throw error;
+  }
+  const { config } = loaded;
+  const kinds = (config.discovery.kinds ?? DISCOVERED_KINDS).filter((kind) => kind === 'GitRepository' || kind === 'Application').map((kind) => ({ apiVersion: defaultApiVersion(kind)!, kind }));
+  const objects: WatchedObject[] = [];
+  for (const target of loaded.clusters ?? [{ kube: loaded.kube }]) {
+    const connection = await connectResolved(target.kube, { timeoutMs: config.kubernetes.requestTimeout });
+    if (connection.mode === 'dry-run') return { error: new Error('repositories: discovered reads the Flux sources from a cluster, and none is configured (kubernetes.mode resolves to dry-run)') };
+    try {
+      objects.push(...(await listObjects(connection.client.api, kinds, config.discovery.namespaces)));
+    } catch (error) {
+      return { error: new Error(`could not list the Flux sources for repositories: discovered: ${(error as Error).message}`) };
+    }
+  }
+  return { objects };
 }
 
 function waitLine(wait: RateLimitWait): string {
@@ -88,6 +126,10 @@ export async function runRegister(options: RegisterOptions, deps: RegisterDeps, 
   const prepared = await prepare(options, () => true);
   if ('error' in prepared) {
     reportConfigError(prepared.error, err);
+    return 1;
+  }
+  if ('failed' in prepared) {
+    err(`fluxgate register: ${prepared.failed}`);
     return 1;
   }
   if ('nothing' in prepared) {
@@ -119,6 +161,10 @@ export async function registerOnStart(options: Omit<RegisterOptions, 'dryRun' | 
     }
     if ('error' in prepared) {
       log.error('webhook registration skipped: config problems', { problems: prepared.error.message.split('\n') });
+      return;
+    }
+    if ('failed' in prepared) {
+      log.error('webhook registration skipped', { error: prepared.failed });
       return;
     }
     const flags = { dryRun: false, prune: options.prune === true, rotateSecret: options.rotateSecret === true };

@@ -104,8 +104,8 @@ function checkRegister(config: Config, provider: ProviderConfig, codec: Provider
   for (const key of scopeKeys) {
     if (register[key] === undefined) continue;
     if (!spec.scopeKeys.includes(key)) issues.push({ path: at('register', key), atKey: true, message: `${spec.title} registers on ${spec.scopeKeys.join(' or ')}, not ${key}` });
-    else if (register[key] === 'discovered') {
-      issues.push({ path: at('register', key), message: `"discovered" needs discovery: { enabled: true }, which this fluxgate does not have yet: list the ${key}` });
+    else if (register[key] === 'discovered' && !config.discovery.enabled) {
+      issues.push({ path: at('register', key), message: `"discovered" takes the ${key} from the Flux sources discovery finds: it needs discovery: { enabled: true }` });
     }
   }
   if (!spec.scopeKeys.some((key) => register[key] !== undefined)) {

@@ -15,6 +15,8 @@ import { hookEventsFor, hostSpecOf, type HostSpec } from './host-specs.ts';
 
 export interface RegisterJob {
   provider: string;
+  /** The scope key given as `discovered`: its scopes come from the discovered Flux sources (discovered-scopes.ts). */
+  discovered?: 'repositories' | 'projects';
   spec: HostSpec;
   /** The API root as configured (or the host's default). */
   apiUrl: string;
@@ -80,8 +82,10 @@ export function registerJobs(config: Config, catalog: Catalog, sources: SecretSo
     const secret = codec.secretFields.includes('secret') ? resolve(provider.secret, ['providers', index, 'secret'], 'secret') : undefined;
     const signingSecret = codec.secretFields.includes('signingSecret') ? resolve(provider.signingSecret, ['providers', index, 'signingSecret'], 'secret') : undefined;
     if (token === undefined || (provider.secret && secret === undefined) || (provider.signingSecret && signingSecret === undefined)) return;
+    const discovered = register.repositories === 'discovered' ? 'repositories' : register.projects === 'discovered' ? 'projects' : undefined;
     jobs.push({
       provider: provider.name,
+      ...(discovered ? { discovered } : {}),
       spec,
       apiUrl: register.apiUrl ?? spec.defaultApiUrl!,
       token,

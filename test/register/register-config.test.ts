@@ -78,7 +78,7 @@ describe('providers[].register', () => {
       'fluxgate.yaml:14:5 providers[2].register: register needs server.publicUrl: the address the host reaches fluxgate at (the hook URL is publicUrl + the route)',
       'fluxgate.yaml:14:5 providers[2].register: Gitea has no public API to default to: set register.apiUrl (e.g. https://gitea.example.com/api/v1)',
       'fluxgate.yaml:14:5 providers[2].register: register needs secret: a hook registered without one would let anyone trigger reconciles',
-      'fluxgate.yaml:14:50 providers[2].register.repositories: "discovered" needs discovery: { enabled: true }, which this fluxgate does not have yet: list the repositories',
+      'fluxgate.yaml:14:50 providers[2].register.repositories: "discovered" takes the repositories from the Flux sources discovery finds: it needs discovery: { enabled: true }',
       'fluxgate.yaml:18:5 providers[3].register: type "harbor" cannot register webhooks: fluxgate register knows github, gitlab, gitea',
     ]);
   });
