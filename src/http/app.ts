@@ -61,8 +61,8 @@ export interface HttpDeps {
 }
 
 export interface HttpApp {
-  /** Answers one request (`peer`: the TCP peer's address, when known); never throws. */
-  handle(request: Request, peer?: string): Promise<Response>;
+  /** Answers one request (`peer()`: the TCP peer's address, when known); never throws. */
+  handle(request: Request, peer?: () => string | undefined): Promise<Response>;
 }
 
 /** The two listeners' apps: webhooks (public) and the admin surface (loopback unless opened on purpose). */
@@ -122,7 +122,7 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
     aborted: { status: 400, reason: 'connection closed before the body was complete' },
   };
 
-  async function hook(request: Request, path: string, peer: string | undefined): Promise<Response> {
+  async function hook(request: Request, path: string, peer: (() => string | undefined) | undefined): Promise<Response> {
     // Looked up once: the delivery keeps this provider even if the routes change while its body is read.
     const provider = routes.get(path);
     if (!provider) {
@@ -147,8 +147,9 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
         // Closing tells the sender to stop sending the rest of the body.
         return json(refusal.status, { error: refusal.reason }, { ...refusal.headers, connection: 'close' });
       }
-      const source = clientAddress(peer, request.headers.get('x-forwarded-for'), deps.trustedProxies);
-      return answer(await handleWebhook(provider, { body: read.body, headers: request.headers, source }, deps.webhook));
+      // The sender's address matters only to a provider that restricts it.
+      const source = provider.allowedSources ? clientAddress(peer?.(), request.headers.get('x-forwarded-for'), deps.trustedProxies) : undefined;
+      return answer(await handleWebhook(provider, { body: read.body, headers: request.headers, ...(source !== undefined ? { source } : {}) }, deps.webhook));
     } finally {
       gate.leave();
       metrics.webhookDuration.observe({ provider: provider.name }, (performance.now() - started) / 1000);
@@ -219,7 +220,7 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
   }
 
   const publicPages = new Map([['/healthz', healthz]]);
-  const surface = (route: (request: Request, path: string, peer: string | undefined) => Response | Promise<Response>): HttpApp => ({
+  const surface = (route: (request: Request, path: string, peer: (() => string | undefined) | undefined) => Response | Promise<Response>): HttpApp => ({
     async handle(request, peer) {
       try {
         return await route(request, requestPath(request), peer);

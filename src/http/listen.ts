@@ -8,8 +8,8 @@ export interface ListenOptions {
   tls?: { cert: string; key: string };
   /** Whole seconds from 1 to 255 (Bun's range), in milliseconds. */
   idleTimeoutMs: number;
-  /** `peer` is the address of the TCP peer (the client, or a proxy in front of it). */
-  handle(request: Request, peer: string | undefined): Promise<Response>;
+  /** `peer()` is the address of the TCP peer (the client, or a proxy in front of it): asked only when needed. */
+  handle(request: Request, peer: () => string | undefined): Promise<Response>;
 }
 
 export interface Listener {
@@ -71,6 +71,7 @@ function serve(options: ListenOptions, hostname: string, port: number) {
     // about 10 s whatever this is set to.
     idleTimeout: Math.round(options.idleTimeoutMs / 1000),
     tls: options.tls,
-    fetch: (request, server) => options.handle(request, server.requestIP(request)?.address),
+    // requestIP costs a native call per request; only a provider with allowedSources needs the address.
+    fetch: (request, server) => options.handle(request, () => server.requestIP(request)?.address),
   });
 }

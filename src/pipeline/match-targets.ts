@@ -14,7 +14,7 @@ export interface TargetMatch {
   /** Names of the matched targets (empty: nothing matched, see `reason`). */
   targets: string[];
   selectors: ObjectSelector[];
-  /** Why nothing matched: each evaluated target's reason for the first event (at most ten), and how many were not evaluated. */
+  /** Why nothing matched: each evaluated target's reason for the first event (at most ten), and how many were not evaluated; '' when something matched. */
   reason: string;
   /** The event shown in records: the first that matched, else the first. */
   event: Event;
@@ -51,7 +51,9 @@ export function matchTargets(provider: { name: string; targets: TargetIndex<Comp
     targets.push(target.name);
     for (const selector of target.selectors) selectors.set(selector.key, selector);
   }
-  return { targets, selectors: [...selectors.values()], reason: describeMiss(provider, events[0]!, reasons, others), event: shown ?? events[0]! };
+  // The reason is read only when nothing matched; describing a miss normalizes repositories, so it is not done otherwise.
+  const reason = targets.length === 0 ? describeMiss(provider, events[0]!, reasons, others) : '';
+  return { targets, selectors: [...selectors.values()], reason, event: shown ?? events[0]! };
 }
 
 function describeMiss(provider: { name: string; targets: TargetIndex<CompiledTarget> }, event: Event, reasons: string[], others: number): string {

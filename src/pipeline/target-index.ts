@@ -9,7 +9,7 @@ import type { TargetMatch } from '../config/schema.ts';
 import { isGlobPattern } from '../provider-kit/glob.ts';
 import { normalizeImage } from './image-ref.ts';
 import type { Event } from './provider.ts';
-import { normalizeRepository } from './repository-url.ts';
+import { cachedNormalizer, normalizeRepository, type NormalizedRepository } from './repository-url.ts';
 
 /** Where a target is filed: its index keys, or none (evaluated for every delivery). */
 export function indexKeysOf(match: TargetMatch | undefined): string[] {
@@ -25,9 +25,9 @@ export function indexKeysOf(match: TargetMatch | undefined): string[] {
 }
 
 /** The keys a delivery's event can be found under: each repository spelling by path and by host/path, its image. */
-function eventKeys(event: Event, into: Set<string>): void {
+function eventKeys(event: Event, into: Set<string>, normalize: (spelling: string) => NormalizedRepository): void {
   for (const spelling of event.repositories) {
-    const { host, path } = normalizeRepository(spelling);
+    const { host, path } = normalize(spelling);
     if (path === '') continue;
     into.add(`path:${path}`);
     if (host !== undefined) into.add(`repo:${host}/${path}`);
@@ -60,12 +60,14 @@ export function indexTargets<T>(targets: readonly T[], keysOf: (target: T) => re
       else byKey.set(key, [position]);
     }
   });
+  // The same repositories arrive push after push: their spellings are parsed once, not on every delivery.
+  const normalize = cachedNormalizer();
   return {
     size: targets.length,
     all: targets,
     candidates(events) {
       const keys = new Set<string>();
-      for (const event of events) eventKeys(event, keys);
+      for (const event of events) eventKeys(event, keys, normalize);
       const found = new Set<number>(always);
       for (const key of keys) for (const position of byKey.get(key) ?? []) found.add(position);
       const positions = [...found].sort((a, b) => a - b);

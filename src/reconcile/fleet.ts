@@ -36,6 +36,8 @@ export function createFleet(options: FleetOptions): Reconciler {
 
   /** The selectors each member receives, an object once per member. */
   function split(selectors: readonly ObjectSelector[]): Map<FleetMember, ObjectSelector[]> {
+    // The usual webhook: one cluster, one object, nothing to group or deduplicate (it runs twice per webhook).
+    if (members.length === 1 && selectors.length === 1 && selectors[0]!.clusters === undefined) return new Map([[members[0]!, [selectors[0]!]]]);
     const groups = new Map<FleetMember, Map<string, ObjectSelector>>();
     for (const selector of selectors) {
       const targets = selector.clusters === undefined ? members : selector.clusters.flatMap((name) => byName.get(name) ?? []);
