@@ -168,7 +168,7 @@ const normalizeCacheSize = 512;
  * normalizeRepository with a small cache, so the webhook path does not re-parse the same URLs on every push.
  * The cache is dropped whole when full: simpler than LRU, and a burst of new names costs one re-parse each.
  */
-export function cachedNormalizer(): (input: string) => NormalizedRepository {
+function cachedNormalizer(): (input: string) => NormalizedRepository {
   const cache = new Map<string, NormalizedRepository>();
   return (input) => {
     let normalized = cache.get(input);

@@ -9,7 +9,7 @@ import type { TargetMatch } from '../config/schema.ts';
 import { isGlobPattern } from '../provider-kit/glob.ts';
 import { normalizeImage } from './image-ref.ts';
 import type { Event } from './provider.ts';
-import { cachedNormalizer, normalizeRepository, type NormalizedRepository } from './repository-url.ts';
+import { normalizeRepository, type NormalizedRepository } from './repository-url.ts';
 
 /** Where a target is filed: its index keys, or none (evaluated for every delivery). */
 export function indexKeysOf(match: TargetMatch | undefined): string[] {
@@ -24,14 +24,16 @@ export function indexKeysOf(match: TargetMatch | undefined): string[] {
   return [];
 }
 
-/** The keys a delivery's event can be found under: each repository spelling by path and by host/path, its image. */
-function eventKeys(event: Event, into: Set<string>, normalize: (spelling: string) => NormalizedRepository): void {
-  for (const spelling of event.repositories) {
-    const { host, path } = normalize(spelling);
-    if (path === '') continue;
-    into.add(`path:${path}`);
-    if (host !== undefined) into.add(`repo:${host}/${path}`);
-  }
+/** The keys one repository spelling can be found under: by path, and by host/path when it names a host. */
+function spellingKeys(normalized: NormalizedRepository): string[] {
+  const { host, path } = normalized;
+  if (path === '') return [];
+  return host === undefined ? [`path:${path}`] : [`path:${path}`, `repo:${host}/${path}`];
+}
+
+/** The keys a delivery's event can be found under: each repository spelling's, and its image's. */
+function eventKeys(event: Event, into: Set<string>, keysOf: (spelling: string) => readonly string[]): void {
+  for (const spelling of event.repositories) for (const key of keysOf(spelling)) into.add(key);
   if (event.image) into.add(`image:${normalizeImage(event.image.name)}`);
 }
 
@@ -60,18 +62,34 @@ export function indexTargets<T>(targets: readonly T[], keysOf: (target: T) => re
       else byKey.set(key, [position]);
     }
   });
-  // The same repositories arrive push after push: their spellings are parsed once, not on every delivery.
-  const normalize = cachedNormalizer();
+  // The same repositories arrive push after push: each spelling's keys are made once, not on every delivery.
+  const spellingKeysOf = cachedKeys((spelling) => spellingKeys(normalizeRepository(spelling)));
   return {
     size: targets.length,
     all: targets,
     candidates(events) {
       const keys = new Set<string>();
-      for (const event of events) eventKeys(event, keys, normalize);
+      for (const event of events) eventKeys(event, keys, spellingKeysOf);
       const found = new Set<number>(always);
       for (const key of keys) for (const position of byKey.get(key) ?? []) found.add(position);
       const positions = [...found].sort((a, b) => a - b);
       return { targets: positions.map((position) => targets[position]!), others: targets.length - positions.length };
     },
+  };
+}
+
+/** Spellings whose keys are kept; the cache is dropped whole when full (a burst of new names re-parses once each). */
+const keyCacheSize = 512;
+
+function cachedKeys(make: (spelling: string) => string[]): (spelling: string) => readonly string[] {
+  const cache = new Map<string, string[]>();
+  return (spelling) => {
+    let keys = cache.get(spelling);
+    if (keys === undefined) {
+      if (cache.size >= keyCacheSize) cache.clear();
+      keys = make(spelling);
+      cache.set(spelling, keys);
+    }
+    return keys;
   };
 }

@@ -96,48 +96,74 @@ function at(path: string, field: string): string {
  */
 export function read(value: unknown, path = ''): PayloadReader {
   if (!isObject(value)) throw new PayloadError(path ? `${path} is not an object` : 'payload is not a JSON object');
-  const object = value;
-  const optional = (field: string, type: string): unknown => {
-    const found = object[field];
+  return new ObjectReader(value, path);
+}
+
+/** A class, not closures: a push reads a dozen objects, and each reader is made on the webhook path. */
+class ObjectReader implements PayloadReader {
+  constructor(
+    readonly value: Record<string, unknown>,
+    readonly path: string,
+  ) {}
+
+  private optional(field: string, type: string): unknown {
+    const found = this.value[field];
     if (found === undefined || found === null) return undefined;
-    if (typeof found !== type) throw new PayloadError(`${at(path, field)} is not a ${type}`);
+    if (typeof found !== type) throw new PayloadError(`${at(this.path, field)} is not a ${type}`);
     return found;
-  };
-  const array = (field: string, max = Number.POSITIVE_INFINITY): readonly unknown[] => {
-    const found = object[field];
+  }
+
+  has(field: string): boolean {
+    return this.value[field] !== undefined && this.value[field] !== null;
+  }
+
+  string(field: string): string {
+    const found = this.optional(field, 'string') as string | undefined;
+    if (found === undefined) throw new PayloadError(`${at(this.path, field)} is missing`);
+    return found;
+  }
+
+  optionalString(field: string): string | undefined {
+    return this.optional(field, 'string') as string | undefined;
+  }
+
+  optionalBoolean(field: string): boolean | undefined {
+    return this.optional(field, 'boolean') as boolean | undefined;
+  }
+
+  optionalNumber(field: string): number | undefined {
+    return this.optional(field, 'number') as number | undefined;
+  }
+
+  object(field: string): PayloadReader {
+    if (!this.has(field)) throw new PayloadError(`${at(this.path, field)} is missing`);
+    return read(this.value[field], at(this.path, field));
+  }
+
+  optionalObject(field: string): PayloadReader | undefined {
+    return this.has(field) ? read(this.value[field], at(this.path, field)) : undefined;
+  }
+
+  list(field: string, max = Number.POSITIVE_INFINITY): readonly unknown[] {
+    const found = this.value[field];
     if (found === undefined || found === null) return [];
-    if (!Array.isArray(found)) throw new PayloadError(`${at(path, field)} is not an array`);
-    if (found.length > max) throw new PayloadError(`${at(path, field)} has more than ${max} entries (the limit)`);
+    if (!Array.isArray(found)) throw new PayloadError(`${at(this.path, field)} is not an array`);
+    if (found.length > max) throw new PayloadError(`${at(this.path, field)} has more than ${max} entries (the limit)`);
     return found;
-  };
-  return {
-    path,
-    value: object,
-    has: (field) => object[field] !== undefined && object[field] !== null,
-    string(field) {
-      const found = optional(field, 'string') as string | undefined;
-      if (found === undefined) throw new PayloadError(`${at(path, field)} is missing`);
-      return found;
-    },
-    optionalString: (field) => optional(field, 'string') as string | undefined,
-    optionalBoolean: (field) => optional(field, 'boolean') as boolean | undefined,
-    optionalNumber: (field) => optional(field, 'number') as number | undefined,
-    object(field) {
-      if (object[field] === undefined || object[field] === null) throw new PayloadError(`${at(path, field)} is missing`);
-      return read(object[field], at(path, field));
-    },
-    optionalObject: (field) => (object[field] === undefined || object[field] === null ? undefined : read(object[field], at(path, field))),
-    list: array,
-    objects: (field, max) => array(field, max).map((item, index) => read(item, `${at(path, field)}[${index}]`)),
-    strings(...fields) {
-      const found: string[] = [];
-      for (const field of fields) {
-        const item = optional(field, 'string') as string | undefined;
-        if (item) found.push(item);
-      }
-      return found;
-    },
-  };
+  }
+
+  objects(field: string, max: number): PayloadReader[] {
+    return this.list(field, max).map((item, index) => read(item, `${at(this.path, field)}[${index}]`));
+  }
+
+  strings(...fields: string[]): string[] {
+    const found: string[] = [];
+    for (const field of fields) {
+      const item = this.optional(field, 'string') as string | undefined;
+      if (item) found.push(item);
+    }
+    return found;
+  }
 }
 
 /**
