@@ -56,7 +56,8 @@ export interface Clusters {
   /** What the status page lists: API servers that did not answer at start-up, missing permissions. */
   problems(): readonly string[];
   /** The first cluster's client and mode: Flux Receivers are read from it. */
-  primary: { client: KubeClient; dryRun: boolean };
+  /** The first cluster (the only one without `clusters:`, when `name` is undefined): where Receivers are read. */
+  primary: { client: KubeClient; dryRun: boolean; name?: string };
   /** Ends discovery's watches (the reconcilers are drained by `reconciler.shutdown`). */
   stop(): Promise<void>;
 }
@@ -231,7 +232,7 @@ export async function startClusters(options: ClustersOptions): Promise<Clusters>
       }
     },
     problems: () => problems,
-    primary: { client: members[0]!.connection.client, dryRun: members[0]!.connection.mode === 'dry-run' },
+    primary: { client: members[0]!.connection.client, dryRun: members[0]!.connection.mode === 'dry-run', ...(members[0]!.name !== undefined ? { name: members[0]!.name } : {}) },
     async stop() {
       await discovery?.stop();
     },

@@ -86,7 +86,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Per cluster: connection, queue, dispatcher, reconciler, Events; behind one fleet; discovery in each (clusters.ts).
   const clusters = await startClusters({ config, targets: loaded.clusters ?? [{ kube: loaded.kube }], metrics, log, deliveries, clock, random: options.random, informer: options.informer });
   const reconciler = clusters.reconciler;
-  const { client, dryRun } = clusters.primary;
+  const { client, dryRun, name: primaryCluster } = clusters.primary;
   const mintTicket = createTicketMinter(() => clock.now());
   // lru-cache allocates its whole capacity on first use (about 12 MiB for 100,000 ids): 10,000 per provider is
   // 1.3 MiB and still 15 distinct deliveries a second for the whole window. Dedupe only spares benign
@@ -101,7 +101,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (!from.config.fluxReceivers.enabled) return undefined;
     // Loaded only when enabled: it brings the CEL library.
     const { serveFluxReceivers } = await import('../receivers/serve-receivers.ts');
-    return serveFluxReceivers({ config: from.config.fluxReceivers, client, dryRun, catalog: from.catalog, routes, clock, log });
+    return serveFluxReceivers({ config: from.config.fluxReceivers, client, ...(primaryCluster !== undefined ? { cluster: primaryCluster } : {}), dryRun, catalog: from.catalog, routes, clock, log });
   };
   // The config being served: replaced as a whole by a reload; what was read once at start-up stays `config`.
   let serving = loaded;

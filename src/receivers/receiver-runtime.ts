@@ -45,6 +45,8 @@ export interface ServingInput {
   secret?: SecretState;
   catalog: Catalog;
   filters: FilterCompiler;
+  /** With `clusters:`, the cluster the Receiver was read from: its resources are that cluster's, not the fleet's. */
+  cluster?: string;
 }
 
 /** The metrics and log name of a Receiver's provider. */
@@ -157,10 +159,11 @@ function providerOf(
 }
 
 /** The Receiver's selectors; a filtered one keeps its own key (two entries for one object may filter differently). */
-function selectorsOf(spec: ReceiverSpec, name: string, filters: CompiledFilter[][] | undefined): ObjectSelector[] {
+function selectorsOf(spec: ReceiverSpec, name: string, filters: CompiledFilter[][] | undefined, cluster: string | undefined): ObjectSelector[] {
+  const clusters = cluster === undefined ? undefined : [cluster];
   return spec.resources.map((resource, index) => {
     const { apiVersion, kind, namespace, name: object, matchLabels } = resource;
-    const selector = compileSelector({ apiVersion, kind, namespace, ...(object !== undefined ? { name: object } : { matchLabels }) }, { defaultApiVersion, annotationFor });
+    const selector = compileSelector({ apiVersion, kind, namespace, ...(object !== undefined ? { name: object } : { matchLabels }) }, { defaultApiVersion, annotationFor }, clusters);
     return filters?.[index]?.length ? { ...selector, key: `${selector.key}#${name}#${index}`, label: `${selector.label} (filtered)` } : selector;
   });
 }
@@ -213,7 +216,7 @@ export function receiverServing(input: ServingInput): ReceiverServing {
     type: spec.type,
     route: path,
     events: provider.codec.events,
-    targets: targetIndex(name, selectorsOf(spec, name, filters), filters, provider.codec),
+    targets: targetIndex(name, selectorsOf(spec, name, filters, input.cluster), filters, provider.codec),
   };
   return { path, runtime, ready: true, reason: 'served by fluxgate' };
 }

@@ -15,6 +15,8 @@ export interface ServeReceiversOptions {
   config: FluxReceiversConfig;
   /** The cluster's client (`kubernetes:`); in dry-run there is no cluster to read Receivers from. */
   client: KubeClient;
+  /** With `clusters:`, the name of the cluster `client` reaches (the first one listed). */
+  cluster?: string;
   dryRun: boolean;
   catalog: Catalog;
   routes: Pick<RouteTable, 'replace'>;
@@ -45,6 +47,7 @@ export function serveFluxReceivers(options: ServeReceiversOptions): FluxReceiver
     clock: options.clock,
     log,
     createInformer,
+    ...(options.cluster !== undefined ? { cluster: options.cluster } : {}),
   });
   receivers.start();
   log.info('serving Flux Receivers', { namespaces: config.namespaces ?? 'all', writeStatus: config.writeStatus, secretRefreshMs: config.secretRefresh });

@@ -38,6 +38,8 @@ export interface FluxReceiversOptions {
   /** src/watch/informer.ts's createInformer (tests hand in a fake). */
   createInformer(options: InformerOptions): Informer;
   filters?: FilterCompiler;
+  /** With `clusters:`, the name of the cluster `api` reaches: the Receivers' resources are patched there only. */
+  cluster?: string;
 }
 
 /** One Receiver as the status page shows it: never its token, its path shortened. */
@@ -210,7 +212,7 @@ export function watchFluxReceivers(options: FluxReceiversOptions): FluxReceivers
       const secret = spec.secretName === undefined ? undefined : secrets.state(spec.namespace, spec.secretName);
       if (entry.servedFrom?.spec !== spec || entry.servedFrom.secret !== secret) {
         if (entry.compiler?.spec !== spec) entry.compiler = { spec, filters: compileOnce(filters) };
-        entry.serving = receiverServing({ spec, secret, catalog, filters: entry.compiler.filters });
+        entry.serving = receiverServing({ spec, secret, catalog, filters: entry.compiler.filters, ...(options.cluster !== undefined ? { cluster: options.cluster } : {}) });
         entry.servedFrom = { spec, secret };
       }
       if (entry.serving?.path !== undefined) runtimes.push(entry.serving.runtime);

@@ -259,3 +259,23 @@ describe('resourceFilter', () => {
     expect(filter.accepts(named('other'))).toBe(false);
   });
 });
+
+describe('with clusters:', () => {
+  test('a Receiver read from one cluster patches its resources in that cluster only, not across the fleet', async () => {
+    const { createFleet } = await import('../../src/reconcile/fleet.ts');
+    const read = readReceiver({ metadata: { name: 'receiver', namespace: 'apps', generation: 1 }, spec: { type: 'generic', secretRef: { name: 'token' }, resources: [repository] } });
+    if ('problem' in read) throw new Error(read.problem);
+    const result = receiverServing({ spec: read.spec, secret: { data: { token: TOKEN } }, catalog, filters, cluster: 'eu' });
+    if (result.path === undefined) throw new Error(`not served: ${result.reason}`);
+    const { selectors } = await deliver(result, request('{}', { 'Content-Type': 'application/json' }));
+    expect(selectors.map((selector) => selector.clusters)).toEqual([['eu']]);
+
+    const submitted: Record<string, string[]> = { eu: [], us: [] };
+    const member = (name: string) => ({
+      name,
+      reconciler: { submit: (_ticket: unknown, group: readonly ObjectSelector[]) => void submitted[name]!.push(...group.map((s) => s.label)), hasRoom: () => true, pending: () => 0, shutdown: async () => ({ unfinished: 0 }) },
+    });
+    createFleet({ members: [member('eu'), member('us')] as never }).submit({ seq: 1, acceptedAt: 0 } as never, selectors);
+    expect(submitted).toEqual({ eu: ['GitRepository apps/app'], us: [] });
+  });
+});
