@@ -5,7 +5,10 @@
  * within it adds to the Event's series (count, last seen) instead of creating another.
  *
  * An Event is a courtesy: writing one never delays or fails a reconcile request. Failures are counted and
- * logged (once per window per reason), nothing else.
+ * logged (once per window per reason), nothing else. Writes queue behind a small number in flight, so at a high
+ * rate of distinct objects Events trail their patches instead of doubling the writes the API server sees at once
+ * (measured with bench/latency at 200 objects/s: unbounded Event writes took push → patch from 9 ms to 83 ms
+ * p50); an object patched again while its Event waits adds to that Event instead of queueing another.
  */
 import { LRUCache } from 'lru-cache';
 import type { Clock } from './clock.ts';
@@ -39,6 +42,10 @@ export interface EventRecorderOptions {
 
 /** Events kept to aggregate into: beyond this many objects the oldest is forgotten (its next patch gets a new Event). */
 const MAX_TRACKED = 10_000;
+/** Event writes in flight at once, per cluster; the rest wait their turn. */
+const IN_FLIGHT = 4;
+/** Objects whose Event may wait at once; beyond, a new object's Event is dropped and counted as failed. */
+const MAX_QUEUED = 10_000;
 
 /** RFC 3339 with microseconds: the MicroTime the Events API wants. */
 function microTime(ms: number): string {
@@ -67,13 +74,16 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
   const recent = new LRUCache<string, { name: string; firstAt: number; count: number }>({ max: MAX_TRACKED });
   let sequence = 0;
 
-  async function write(ref: ObjectRef, uid: string | undefined, note: string): Promise<void> {
-    const key = `${ref.apiVersion}|${ref.kind}|${ref.namespace}|${ref.name}`;
+  /** Objects whose Event waits to be written, oldest first: the patches it stands for, the newest note. */
+  const queued = new Map<string, { ref: ObjectRef; uid: string | undefined; note: string; patches: number }>();
+  let inFlight = 0;
+
+  async function write(key: string, ref: ObjectRef, uid: string | undefined, note: string, patches: number): Promise<void> {
     const now = clock.now();
     const path = `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(ref.namespace)}/events`;
     const open = recent.get(key);
     if (open && now - open.firstAt < options.windowMs) {
-      open.count += 1;
+      open.count += patches;
       const body = JSON.stringify({ series: { count: open.count, lastObservedTime: microTime(now) }, note });
       await api.request('PATCH', `${path}/${encodeURIComponent(open.name)}`, { body, contentType: 'application/merge-patch+json', wantBody: false });
       return;
@@ -81,7 +91,7 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
     // client-go names Events `<object>.<unique hex>`; the time keeps names sortable, the sequence unique.
     sequence += 1;
     const name = `${ref.name.slice(0, 200)}.${now.toString(16)}${sequence.toString(16).padStart(4, '0')}`;
-    recent.set(key, { name, firstAt: now, count: 1 });
+    recent.set(key, { name, firstAt: now, count: patches });
     const event = {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
@@ -94,6 +104,8 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
       type: 'Normal',
       regarding: { apiVersion: ref.apiVersion, kind: ref.kind, namespace: ref.namespace, name: ref.name, ...(uid ? { uid } : {}) },
       note,
+      // Patches that waited together for this write: the Event starts as their series.
+      ...(patches > 1 ? { series: { count: patches, lastObservedTime: microTime(now) } } : {}),
     };
     try {
       await api.request('POST', path, { body: JSON.stringify(event), contentType: 'application/json', wantBody: false });
@@ -103,11 +115,35 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
     }
   }
 
+  function pump(): void {
+    while (inFlight < IN_FLIGHT && queued.size > 0) {
+      const [key, next] = queued.entries().next().value!;
+      queued.delete(key);
+      inFlight += 1;
+      void write(key, next.ref, next.uid, next.note, next.patches)
+        .catch((error: Error & { status?: number }) => options.failed(error.status === 403 ? 'forbidden' : 'error', error.message))
+        .finally(() => {
+          inFlight -= 1;
+          pump();
+        });
+    }
+  }
+
   return {
     requested(ref, uid, tickets, untracked) {
-      void write(ref, uid, eventNote(tickets, untracked)).catch((error: Error & { status?: number }) => {
-        options.failed(error.status === 403 ? 'forbidden' : 'error', error.message);
-      });
+      const key = `${ref.apiVersion}|${ref.kind}|${ref.namespace}|${ref.name}`;
+      const note = eventNote(tickets, untracked);
+      const waiting = queued.get(key);
+      if (waiting) {
+        waiting.patches += 1;
+        waiting.note = note;
+        waiting.uid = uid ?? waiting.uid;
+      } else if (queued.size >= MAX_QUEUED) {
+        options.failed('overloaded', `${MAX_QUEUED} Events are waiting to be written; the Event for ${ref.kind} ${ref.namespace}/${ref.name} is dropped`);
+      } else {
+        queued.set(key, { ref, uid, note, patches: 1 });
+      }
+      pump();
     },
   };
 }
