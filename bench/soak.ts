@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createGitRepositories, kubeconfigBlock, withCluster } from './api-server.ts';
-import { githubProvider, githubPush, paced, printMachine, printTable, rssMiB, startFluxgate } from './support.ts';
+import { freePort, githubProvider, githubPush, paced, printMachine, printTable, rssMiB, startFluxgate } from './support.ts';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '5' }, rate: { type: 'string', default: '500' }, 'warm-up': { type: 'string', default: '60' } } });
 const blocks = Math.round((Number(values.minutes) * 60) / 10);
@@ -29,8 +29,10 @@ await withCluster(async (cluster, namespace) => {
     `  - { name: shared, providers: [github], match: { repository: bench/soak, branches: [main] }, resources: [${resources}] }`,
     ...own.map((name) => `  - { name: ${name}, providers: [github], match: { repository: bench/${name}, branches: [main] }, resources: [{ kind: GitRepository, name: ${name}, namespace: ${namespace} }] }`),
   ];
+  // /metrics is on the admin listener: a port known in advance, so the summary can read it.
+  const adminPort = freePort();
   const gateway = await startFluxgate(
-    (address) => `server: { address: ${address}, adminAddress: 127.0.0.1:0 }\n${kubeconfigBlock(cluster)}\nreconcile: { debounce: 2s, concurrency: 16 }\n${githubProvider}\ntargets:\n${targets.join('\n')}\n`,
+    (address) => `server: { address: ${address}, adminAddress: 127.0.0.1:${adminPort} }\n${kubeconfigBlock(cluster)}\nreconcile: { debounce: 2s, concurrency: 16 }\n${githubProvider}\ntargets:\n${targets.join('\n')}\n`,
   );
   try {
     const sharedPush = githubPush('bench/soak');
@@ -73,7 +75,7 @@ await withCluster(async (cluster, namespace) => {
     const fiveHundreds = total((status) => status >= 500);
     console.log(`\nRSS at the end of warm-up (baseline) ${warm.toFixed(1)} MiB; at the end ${final.toFixed(1)} MiB: growth ${(((final - warm) / warm) * 100).toFixed(1)}% (peak after warm-up ${(((peak - warm) / warm) * 100).toFixed(1)}%)`);
     console.log(`pushes ${sentTotal}; 5xx answers ${fiveHundreds} (must be 0); failed connections ${total((status) => status === 0)}; other non-202 ${total((status) => status !== 202 && status !== 0 && status < 500)}`);
-    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
     const outcomes = metrics.split('\n').filter((line) => /^fluxgate_(reconcile_requests_total|debounce_coalesced_total)/.test(line));
     console.log(`fluxgate: ${outcomes.join('; ')}`);
     console.log(`fluxgate warnings/errors logged: ${await gateway.problems()}`);
