@@ -19,7 +19,7 @@ import { formatPath } from '../config/yaml-source.ts';
 import { optionsOf } from '../config/provider-rules.ts';
 import { builtinCatalog, loadCatalog, type Catalog } from '../pipeline/catalog.ts';
 import type { PreparedProvider } from '../pipeline/compile.ts';
-import { compileMatch } from '../pipeline/match.ts';
+import { createMatchCompiler } from '../pipeline/match.ts';
 import { ConfigProblem, type ProviderFactory, type ProviderSecrets } from '../pipeline/provider.ts';
 import { providerKit } from '../provider-kit/index.ts';
 import { defaultApiVersion } from '../reconcile/kinds.ts';
@@ -110,7 +110,8 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
     problems.push({ path: ['pluginsDir'], message: (error as Error).message });
     catalog = builtinCatalog(options.builtins, providerKit);
   }
-  problems.push(...checkConfigRules(config, { providers: catalog, defaultApiVersion, compileMatch }));
+  const matchCompiler = createMatchCompiler();
+  problems.push(...checkConfigRules(config, { providers: catalog, defaultApiVersion, compileMatch: matchCompiler.compile }));
   const located = () => problems.map(({ path: at, message, atKey }) => ({ ...source.locate(at, atKey), path: formatPath(at), message }));
   if (options.fileOnly) {
     if (problems.length > 0) throw new ConfigError(path, located());

@@ -8,7 +8,7 @@ import type { BlockList } from 'node:net';
 import type { Config, ResourceSelector } from '../config/schema.ts';
 import type { ReconcileAnnotation } from '../reconcile/kinds.ts';
 import type { ObjectSelector } from '../reconcile/reconciler.ts';
-import { compileMatch, type MatchResult } from './match.ts';
+import { createMatchCompiler, type MatchResult } from './match.ts';
 import type { Event, ProviderCodec } from './provider.ts';
 import { indexKeysOf, indexTargets, type TargetIndex } from './target-index.ts';
 
@@ -84,9 +84,11 @@ export function compileSelector(resource: ResourceSelector, defaults: SelectorDe
 }
 
 export function compileProviders(config: Config, prepared: ReadonlyMap<string, PreparedProvider>, defaults: SelectorDefaults): Map<string, ProviderRuntime> {
+  // One compiler for the config: targets with the same branches, tags or paths share their compiled checks.
+  const matchCompiler = createMatchCompiler();
   const targets = config.targets.map((target) => ({
     providers: new Set(target.providers),
-    compiled: { name: target.name, match: compileMatch(target.match), selectors: target.resources.map((resource) => compileSelector(resource, defaults, target.clusters)), keys: indexKeysOf(target.match) },
+    compiled: { name: target.name, match: matchCompiler.compile(target.match), selectors: target.resources.map((resource) => compileSelector(resource, defaults, target.clusters)), keys: indexKeysOf(target.match) },
   }));
   const runtimes = new Map<string, ProviderRuntime>();
   for (const provider of config.providers) {

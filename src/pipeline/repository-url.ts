@@ -132,18 +132,18 @@ function decode(value: string): string {
  *   because it cannot prove the host — payloads always carry a URL as well;
  * - glob: matched with Bun.Glob against `host/path` when the pattern names a host, else against the path
  *   (`my-org/*`, `github.com/my-org/**`, `gitlab.com/group/**`, or `*` + `/infra-*` for any org's infra repos).
- * Throws when the pattern names no repository or is a malformed glob.
+ * Throws when the pattern names no repository or is a malformed glob. `normalize` may be a cache shared by many
+ * matchers (one per config), so a push's spellings are parsed once for all of them.
  *
  * @example
  * const matches = repositoryMatcher('github.com/my-org/*');
  * matches(['git@github.com:My-Org/app.git']); // true
  * matches(['https://gitlab.com/my-org/app']);  // false
  */
-export function repositoryMatcher(pattern: string): (candidates: readonly string[]) => boolean {
+export function repositoryMatcher(pattern: string, normalize: (input: string) => NormalizedRepository = cachedNormalizer()): (candidates: readonly string[]) => boolean {
   const wanted = normalizeRepository(pattern);
   if (wanted.path === '') throw new Error(`invalid repository "${pattern}": it names no repository path`);
   const host = wanted.host;
-  const normalize = cachedNormalizer();
   if (isGlobPattern(pattern)) {
     const glob = compileGlob(host === undefined ? wanted.path : `${host}/${wanted.path}`);
     return (candidates) =>
@@ -161,14 +161,14 @@ export function repositoryMatcher(pattern: string): (candidates: readonly string
     });
 }
 
-/** Repositories repeat from one webhook to the next; this many normalized spellings are kept per matcher. */
+/** Repositories repeat from one webhook to the next; this many normalized spellings are kept per cache. */
 const normalizeCacheSize = 512;
 
 /**
  * normalizeRepository with a small cache, so the webhook path does not re-parse the same URLs on every push.
  * The cache is dropped whole when full: simpler than LRU, and a burst of new names costs one re-parse each.
  */
-function cachedNormalizer(): (input: string) => NormalizedRepository {
+export function cachedNormalizer(): (input: string) => NormalizedRepository {
   const cache = new Map<string, NormalizedRepository>();
   return (input) => {
     let normalized = cache.get(input);
