@@ -19,11 +19,12 @@ import { annotationFor, defaultApiVersion } from '../src/reconcile/kinds.ts';
 import { createLogger } from '../src/observe/log.ts';
 import { tempDir } from '../test/support/temp-dir.ts';
 import { deliveryBody } from '../test/support/webhooks.ts';
+import { githubProvider, SECRET } from './support.ts';
 
 const { values } = parseArgs({ options: { iterations: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '5' } } });
 const iterations = Number(values.iterations);
 const rounds = Number(values.rounds);
-const secret = 'bench-secret';
+const secret = SECRET;
 
 const body = new Uint8Array(Buffer.from(deliveryBody('github/push-new-branch.json', { repository: 'your-org/your-repo', branch: 'main' })));
 const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -33,8 +34,7 @@ writeFileSync(
   configPath,
   `server: { address: 127.0.0.1:0, adminAddress: 127.0.0.1:0 }
 kubernetes: { mode: dry-run }
-providers:
-  - { name: github, type: github, secret: { env: BENCH_SECRET } }
+${githubProvider}
 targets:
   - name: app
     providers: [github]

@@ -161,22 +161,30 @@ export function repositoryMatcher(pattern: string, normalize: (input: string) =>
     });
 }
 
-/** Repositories repeat from one webhook to the next; this many normalized spellings are kept per cache. */
-const normalizeCacheSize = 512;
+/** Repositories repeat from one webhook to the next; this many spellings are kept per cache. */
+const spellingCacheSize = 512;
 
 /**
- * normalizeRepository with a small cache, so the webhook path does not re-parse the same URLs on every push.
- * The cache is dropped whole when full: simpler than LRU, and a burst of new names costs one re-parse each.
+ * `make` for repository spellings, with a small cache, so the webhook path does not re-parse the same URLs on
+ * every push. The cache is dropped whole when full: simpler than LRU, and a burst of new names costs one
+ * re-parse each.
+ *
+ * @example const keysOf = perSpelling((spelling) => keysFor(normalizeRepository(spelling)));
  */
-export function cachedNormalizer(): (input: string) => NormalizedRepository {
-  const cache = new Map<string, NormalizedRepository>();
-  return (input) => {
-    let normalized = cache.get(input);
-    if (normalized === undefined) {
-      if (cache.size >= normalizeCacheSize) cache.clear();
-      normalized = normalizeRepository(input);
-      cache.set(input, normalized);
+export function perSpelling<T>(make: (spelling: string) => T): (spelling: string) => T {
+  const cache = new Map<string, T>();
+  return (spelling) => {
+    let value = cache.get(spelling);
+    if (value === undefined) {
+      if (cache.size >= spellingCacheSize) cache.clear();
+      value = make(spelling);
+      cache.set(spelling, value);
     }
-    return normalized;
+    return value;
   };
+}
+
+/** normalizeRepository, cached per spelling. */
+export function cachedNormalizer(): (input: string) => NormalizedRepository {
+  return perSpelling(normalizeRepository);
 }

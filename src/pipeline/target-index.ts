@@ -9,7 +9,7 @@ import type { TargetMatch } from '../config/schema.ts';
 import { isGlobPattern } from '../provider-kit/glob.ts';
 import { normalizeImage } from './image-ref.ts';
 import type { Event } from './provider.ts';
-import { normalizeRepository, type NormalizedRepository } from './repository-url.ts';
+import { normalizeRepository, perSpelling, type NormalizedRepository } from './repository-url.ts';
 
 /** Where a target is filed: its index keys, or none (evaluated for every delivery). */
 export function indexKeysOf(match: TargetMatch | undefined): string[] {
@@ -63,7 +63,7 @@ export function indexTargets<T>(targets: readonly T[], keysOf: (target: T) => re
     }
   });
   // The same repositories arrive push after push: each spelling's keys are made once, not on every delivery.
-  const spellingKeysOf = cachedKeys((spelling) => spellingKeys(normalizeRepository(spelling)));
+  const spellingKeysOf = perSpelling((spelling) => spellingKeys(normalizeRepository(spelling)));
   return {
     size: targets.length,
     all: targets,
@@ -75,21 +75,5 @@ export function indexTargets<T>(targets: readonly T[], keysOf: (target: T) => re
       const positions = [...found].sort((a, b) => a - b);
       return { targets: positions.map((position) => targets[position]!), others: targets.length - positions.length };
     },
-  };
-}
-
-/** Spellings whose keys are kept; the cache is dropped whole when full (a burst of new names re-parses once each). */
-const keyCacheSize = 512;
-
-function cachedKeys(make: (spelling: string) => string[]): (spelling: string) => readonly string[] {
-  const cache = new Map<string, string[]>();
-  return (spelling) => {
-    let keys = cache.get(spelling);
-    if (keys === undefined) {
-      if (cache.size >= keyCacheSize) cache.clear();
-      keys = make(spelling);
-      cache.set(spelling, keys);
-    }
-    return keys;
   };
 }

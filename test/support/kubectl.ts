@@ -7,7 +7,7 @@
  *   kube-apiserver, for `kubectl apply --dry-run=server` ($FLUXGATE_KUBECTL overrides).
  */
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
 const PREPARE = join(import.meta.dir, 'kube-apiserver', 'prepare-kubectl.sh');
@@ -26,19 +26,21 @@ export function runKubectl(kubectl: string, args: string[], input?: string): Run
 
 const PREPARE_KUSTOMIZE = join(import.meta.dir, 'prepare-kustomize.sh');
 
-/** The cached kustomize binary (prepare-kustomize.sh prints its path last), or $FLUXGATE_KUSTOMIZE. */
-function kustomize(): string {
-  if (process.env.FLUXGATE_KUSTOMIZE) return process.env.FLUXGATE_KUSTOMIZE;
-  const run = spawnSync('bash', [PREPARE_KUSTOMIZE], { encoding: 'utf8', timeout: 300_000 });
-  if (run.status !== 0) throw new Error(`prepare-kustomize.sh failed (${run.status}):\n${run.stderr}`);
+/** The binary a prepare script caches (it prints the path as its last line), or the override from `variable`. */
+function prepared(script: string, variable: string): string {
+  const override = process.env[variable];
+  if (override) return override;
+  const name = basename(script);
+  const run = spawnSync('bash', [script], { encoding: 'utf8', timeout: 600_000 });
+  if (run.status !== 0) throw new Error(`${name} failed (${run.status}):\n${run.stderr}`);
   const path = run.stdout.trim().split('\n').pop();
-  if (!path) throw new Error('prepare-kustomize.sh printed no path');
+  if (!path) throw new Error(`${name} printed no path`);
   return path;
 }
 
 /** `kustomize build DIR` as YAML text (throws with kustomize's message when it fails). */
 export function renderKustomizationText(dir: string): string {
-  const run = runKubectl(kustomize(), ['build', dir]);
+  const run = runKubectl(prepared(PREPARE_KUSTOMIZE, 'FLUXGATE_KUSTOMIZE'), ['build', dir]);
   if (run.code !== 0) throw new Error(`kustomize build ${dir} failed:\n${run.stderr}`);
   return run.stdout;
 }
@@ -50,10 +52,5 @@ export function renderKustomization(dir: string): any[] {
 
 /** kubectl v1.20.2 (prepare-kubectl.sh), for server-side dry runs against the test kube-apiserver. */
 export function dryRunKubectl(): string {
-  if (process.env.FLUXGATE_KUBECTL) return process.env.FLUXGATE_KUBECTL;
-  const run = spawnSync('bash', [PREPARE], { encoding: 'utf8', timeout: 600_000 });
-  if (run.status !== 0) throw new Error(`prepare-kubectl.sh failed (${run.status}):\n${run.stderr}`);
-  const path = run.stdout.trim().split('\n').pop();
-  if (!path) throw new Error('prepare-kubectl.sh printed no path');
-  return path;
+  return prepared(PREPARE, 'FLUXGATE_KUBECTL');
 }
