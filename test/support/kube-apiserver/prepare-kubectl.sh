@@ -20,21 +20,8 @@ cached() {
   [[ -x "$DIR/kubectl" && -f "$DIR/.recipe" ]] && [[ "$(head -n1 "$DIR/.recipe")" == "$RECIPE" ]]
 }
 
-if cached; then
-  echo "$DIR/kubectl"
-  exit 0
-fi
-
-mkdir -p "$CACHE"
-exec 9>"$CACHE/.kubectl.lock"
-if ! flock -n 9; then
-  echo "prepare-kubectl.sh: waiting for another download in $CACHE ..." >&2
-  flock 9
-fi
-if cached; then
-  echo "$DIR/kubectl"
-  exit 0
-fi
+source "$HERE/../cache-lock.sh"
+exit_if_cached_or_lock "$CACHE/.kubectl.lock" prepare-kubectl.sh "$DIR/kubectl"
 
 WORK="$(mktemp -d "$CACHE/kubectl-work.XXXXXX")"
 LOG="$WORK/log"

@@ -32,22 +32,8 @@ cached() {
     [[ "$(head -n1 "$STAMP")" == "$RECIPE" ]]
 }
 
-if cached; then
-  echo "$BIN"
-  exit 0
-fi
-
-mkdir -p "$CACHE"
-exec 9>"$CACHE/.lock"
-if ! flock -n 9; then
-  echo "prepare.sh: waiting for another build in $CACHE ..." >&2
-  flock 9
-fi
-# Another caller may have finished the build while we waited.
-if cached; then
-  echo "$BIN"
-  exit 0
-fi
+source "$HERE/../cache-lock.sh"
+exit_if_cached_or_lock "$CACHE/.lock" prepare.sh "$BIN"
 
 WORK="$CACHE/work"
 APT_DIR="$CACHE/apt"
