@@ -4,7 +4,8 @@
  *
  * - GitRepository: `spec.url`, `spec.ref` (follows.ts).
  * - OCIRepository: `spec.url` (`oci://registry/repo`) as an image, `spec.ref` (digest, semver, tag; `latest`).
- * - ImageRepository: `spec.image`; every tag pushed to it concerns it (it scans the tags itself).
+ * - ImageRepository: `spec.image`; every tag pushed to it concerns it (it scans the tags itself) but those its
+ *   `spec.exclusionList` leaves out (exclusion-list.ts).
  * - Application (Argo CD): `spec.source` and each of `spec.sources[]`: `repoURL` + `targetRevision`; a Helm chart
  *   source (`chart` set) is not a Git repository and is not filed.
  * Annotations: `fluxgate.io/ignore: "true"` opts out; `fluxgate.io/paths: apps/**, shared/**` narrows to pushes that
@@ -15,6 +16,7 @@ import type { Event } from '../pipeline/provider.ts';
 import { normalizeImage } from '../pipeline/image-ref.ts';
 import { normalizeRepository } from '../pipeline/repository-url.ts';
 import type { WatchedObject } from '../watch/informer.ts';
+import { tagExclusions } from './exclusion-list.ts';
 import { argoFollows, gitRepositoryFollows, ociRepositoryFollows, type Follows } from './follows.ts';
 
 export const IGNORE_ANNOTATION = 'fluxgate.io/ignore';
@@ -29,7 +31,7 @@ export interface DiscoveredSource {
   keys: readonly string[];
   /** For people: `url https://github.com/org/app`, `image ghcr.io/org/app`, `source https://…`. */
   shown: string;
-  /** What it follows; undefined: every push to it (ImageRepository). */
+  /** What it follows; undefined: every push to it. */
   follows?: Follows;
 }
 
@@ -79,7 +81,7 @@ function sourcesOf(kind: string, spec: Record<string, any>): DiscoveredSource[] 
       return imageSource(url, `url ${spec.url}`, ociRepositoryFollows(spec.ref));
     }
     case 'ImageRepository':
-      return imageSource(typeof spec.image === 'string' ? spec.image : '', `image ${spec.image}`);
+      return imageSource(typeof spec.image === 'string' ? spec.image : '', `image ${spec.image}`, { kind: 'image-tags', exclusions: tagExclusions(spec.exclusionList) });
     case 'Application': {
       const sources = [spec.source, ...(Array.isArray(spec.sources) ? spec.sources : [])];
       return sources.flatMap((source) => (typeof source === 'object' && source !== null && !source.chart ? gitSource(source.repoURL, 'source', argoFollows(source.targetRevision)) : []));

@@ -9,6 +9,7 @@
  * pre-releases match only a range that names one agree. A leading `v` on a tag is accepted by both.
  */
 import { satisfies, validRange } from 'semver';
+import type { TagExclusions } from './exclusion-list.ts';
 
 /** The ref a push concerns, as the pipeline's Event says it. */
 export interface PushedRef {
@@ -30,7 +31,9 @@ export type Follows =
   /** Flux GitRepository without a ref: Flux checks out `master`; the repository's default branch counts too. */
   | { kind: 'flux-default' }
   /** Argo CD `HEAD` (or no targetRevision): the repository's default branch. */
-  | { kind: 'head' };
+  | { kind: 'head' }
+  /** Flux ImageRepository: every tag pushed to its image but those its `exclusionList` leaves out. */
+  | { kind: 'image-tags'; exclusions: TagExclusions };
 
 export type Verdict = { follows: true; why: string } | { follows: false; why: string };
 
@@ -118,6 +121,8 @@ export function describeFollows(rule: Follows): string {
       return `no ref (branch ${FLUX_DEFAULT_BRANCH})`;
     case 'head':
       return 'HEAD (the default branch)';
+    case 'image-tags':
+      return 'any tag';
   }
 }
 
@@ -162,6 +167,12 @@ export function followsPush(rule: Follows, pushed: PushedRef): Verdict {
       // Without the default branch in the payload, any branch may be it: a spare refresh beats a missed one.
       if (pushed.defaultBranch === undefined) return yes(`HEAD (default branch unknown: branch ${branch})`);
       return branch === pushed.defaultBranch ? yes(`HEAD (default branch ${branch})`) : no(`follows HEAD (default branch ${pushed.defaultBranch}), not ${what}`);
+    }
+    case 'image-tags': {
+      const ignored = rule.exclusions.invalid.length > 0 ? ` (exclusionList: not RE2, ignored: ${rule.exclusions.invalid.join('; ')})` : '';
+      if (tag === undefined) return yes(`any tag${ignored}`);
+      const pattern = rule.exclusions.excluding(tag);
+      return pattern === undefined ? yes(`tag ${tag}${ignored}`) : no(`tag ${tag} is excluded by exclusionList ${pattern}`);
     }
   }
 }

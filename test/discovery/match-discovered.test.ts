@@ -157,4 +157,37 @@ describe('what is reconciled, and the near misses', () => {
     ]);
     expect(decide(objects, { event: 'push', repositories: [], image: { name: 'library/nginx', tag: '1.27' }, tag: '1.27' }).hits.map(([label]) => label)).toEqual(['ImageRepository flux-system/nginx']);
   });
+
+  test('an ImageRepository skips the tags its exclusionList leaves out: Flux’s default ^.*\\.sig$ when unset, none when empty', () => {
+    const imageRepository = (name: string, exclusionList?: unknown): WatchedObject => ({
+      apiVersion: 'image.toolkit.fluxcd.io/v1',
+      kind: 'ImageRepository',
+      metadata: { name, namespace: 'flux-system' },
+      spec: { image: 'ghcr.io/org/app', ...(exclusionList !== undefined ? { exclusionList } : {}) },
+    });
+    const objects = [imageRepository('default'), imageRepository('dev', ['^dev-', '(?i)-RC[0-9]+$']), imageRepository('none', []), imageRepository('broken', ['(?<=v)1', '^dev-'])];
+    const pushed = (tag: string) => decide(objects, { event: 'package', repositories: [], image: { name: 'ghcr.io/org/app', tag }, tag });
+
+    // A cosign signature: only the object that keeps the default skips it.
+    expect(pushed('sha256-1a2b3c.sig').misses).toEqual([['ImageRepository flux-system/default', 'tag sha256-1a2b3c.sig is excluded by exclusionList ^.*\\.sig$']]);
+    // An explicit list replaces the default; Go's (?i) flag and unanchored matching, as Flux reads them.
+    expect(pushed('dev-42').misses).toEqual([
+      ['ImageRepository flux-system/dev', 'tag dev-42 is excluded by exclusionList ^dev-'],
+      ['ImageRepository flux-system/broken', 'tag dev-42 is excluded by exclusionList ^dev-'],
+    ]);
+    expect(pushed('v2.0.0-rc1').misses).toEqual([['ImageRepository flux-system/dev', 'tag v2.0.0-rc1 is excluded by exclusionList (?i)-RC[0-9]+$']]);
+    const release = pushed('v2.0.0');
+    expect(release.misses).toEqual([]);
+    // A pattern RE2 cannot read (a lookbehind) excludes nothing, and the record says it was ignored.
+    expect(release.hits.find(([label]) => label === 'ImageRepository flux-system/broken')?.[1]).toMatch(/tag v2\.0\.0 \(exclusionList: not RE2, ignored: \(\?<=v\)1 \(/);
+  });
+
+  test('an exclusionList pattern against a long hostile tag stays linear (RE2, not a backtracking RegExp)', () => {
+    const objects: WatchedObject[] = [
+      { apiVersion: 'image.toolkit.fluxcd.io/v1', kind: 'ImageRepository', metadata: { name: 'app', namespace: 'flux-system' }, spec: { image: 'ghcr.io/org/app', exclusionList: ['^(a+)+$'] } },
+    ];
+    // With JavaScript's RegExp this tag takes longer than the universe has left; with RE2 it is one pass.
+    const tag = `${'a'.repeat(5_000)}!`;
+    expect(decide(objects, { event: 'package', repositories: [], image: { name: 'ghcr.io/org/app', tag }, tag }).hits.map(([label]) => label)).toEqual(['ImageRepository flux-system/app']);
+  });
 });
