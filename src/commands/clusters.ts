@@ -8,8 +8,8 @@ import type { DeliveryLog } from '../observe/delivery-log.ts';
 import type { Logger } from '../observe/log.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import { createDiscoveryReporter, createReconcileReporter } from '../observe/reporters.ts';
-import { createDiscovery, type Discovery, type DiscoveryOptions } from '../discovery/discovery.ts';
-import { DISCOVERED_KINDS } from '../discovery/discovered-object.ts';
+import type { Discovery, DiscoveryOptions } from '../discovery/discovery.ts';
+import type { DiscoveredKind } from '../discovery/discovered-object.ts';
 import type { Config } from '../config/schema.ts';
 import type { Clock } from '../reconcile/clock.ts';
 import { createDispatcher } from '../reconcile/dispatcher.ts';
@@ -124,11 +124,15 @@ export async function startClusters(options: ClustersOptions): Promise<Clusters>
 
   const settings = config.discovery;
   let discovery: Discovery | undefined;
+  let discoveredKinds: readonly DiscoveredKind[] = [];
   if (settings.enabled) {
+    // Loaded only when on: the index, the ref rules and their libraries (semver, re2js) cost start-up otherwise.
+    const [{ createDiscovery }, { DISCOVERED_KINDS }] = await Promise.all([import('../discovery/discovery.ts'), import('../discovery/discovered-object.ts')]);
+    discoveredKinds = settings.kinds ?? DISCOVERED_KINDS;
     const live = members.filter((member) => member.connection.mode !== 'dry-run');
     if (live.length < members.length) log.warn('discovery needs a cluster to watch: it is off where reconcile requests are not sent (dry-run)', { clusters: members.length - live.length });
     discovery = createDiscovery({
-      settings: { kinds: settings.kinds ?? DISCOVERED_KINDS, ...(settings.namespaces ? { namespaces: settings.namespaces } : {}), ...(settings.providers ? { providers: settings.providers } : {}) },
+      settings: { kinds: discoveredKinds, ...(settings.namespaces ? { namespaces: settings.namespaces } : {}), ...(settings.providers ? { providers: settings.providers } : {}) },
       clusters: live.map((member) => ({ ...(member.name !== undefined ? { name: member.name } : {}), api: member.connection.client.api })),
       clock,
       log,
@@ -209,7 +213,7 @@ export async function startClusters(options: ClustersOptions): Promise<Clusters>
             const events = config.kubernetes.events;
             const missing: MissingPermission[] = [...(await findMissingPermissions(member.connection.client, mine, { events }))];
             if (discovery) {
-              const kinds = (settings.kinds ?? DISCOVERED_KINDS).map((kind) => ({ apiVersion: defaultApiVersion(kind)!, kind }));
+              const kinds = discoveredKinds.map((kind) => ({ apiVersion: defaultApiVersion(kind)!, kind }));
               missing.push(...(await findMissingDiscoveryPermissions(member.connection.client, kinds, settings.namespaces)));
             }
             for (const gap of missing) {
