@@ -67,10 +67,10 @@ export function parseHeaderFile(text: string): Headers {
  * The config with its providers prepared: fully (secrets resolved, as serve would) when it loads, else from the
  * file alone — explain needs no secret, so a machine without them can still explain; the note says so.
  */
-async function loadForExplain(options: ExplainOptions): Promise<{ loaded: LoadedFile; prepared: Map<string, PreparedProvider>; note?: string }> {
+async function loadForExplain(options: ExplainOptions): Promise<{ loaded: LoadedConfig | LoadedFile; prepared: Map<string, PreparedProvider>; note?: string }> {
   try {
     // As dry-run (placeholder secrets accepted, no cluster needed), unless the clusters are to be read.
-    const loaded = (await loadConfigFile({ path: options.path, builtins: options.builtins, env: options.env, dryRun: !options.discovered })) as LoadedConfig;
+    const loaded = await loadConfigFile({ path: options.path, builtins: options.builtins, env: options.env, dryRun: !options.discovered });
     return { loaded, prepared: loaded.providers };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -202,7 +202,7 @@ export async function runExplain(options: ExplainOptions, out: (line: string) =>
       return 2;
     }
     try {
-      discovered = await explainFromClusters(loaded as LoadedConfig, explanation.reason === undefined ? events : []);
+      discovered = await explainFromClusters(loaded, explanation.reason === undefined ? events : []);
     } catch (error) {
       err(`error: could not list what discovery watches: ${(error as Error).message}`);
       return 1;
