@@ -62,8 +62,11 @@ export function parseConfig(text: string, file: string): CheckedConfig {
     throw new ConfigError(file, [{ line: 1, col: 1, path: '', message: 'the config must be a YAML mapping (server, kubernetes, reconcile, providers, targets)' }]);
   }
   // Targets carry no defaults and no transforms (a test keeps it so): with thousands of them, only the other
-  // sections are walked for defaults and decoding, and the whole is checked once by a compiled checker.
-  const { targets, ...sections } = structuredClone(source.data) as Record<string, unknown>;
+  // sections are walked for defaults and decoding, and the whole is checked once by a compiled checker. Only
+  // those sections are copied (defaults are written into them; the source keeps what the file said): the
+  // targets are read, never written, so they are the parsed objects themselves (a copy of 10,000 cost 150 ms).
+  const { targets, ...raw } = source.data as Record<string, unknown>;
+  const sections = structuredClone(raw);
   const data = { ...(Value.Default(Config, { ...sections, targets: [] }) as Record<string, unknown>), ...(targets === undefined ? {} : { targets }) };
   if (!fitsSchema(data)) {
     const schema = schemaErrors(data, source);
