@@ -8,6 +8,7 @@ import type { Catalog } from '../pipeline/catalog.ts';
 import type { RouteTable } from '../pipeline/route-table.ts';
 import type { Clock } from '../reconcile/clock.ts';
 import type { KubeClient } from '../reconcile/kube-client.ts';
+import { findMissingPermissions } from '../reconcile/permission-check.ts';
 import { createInformer } from '../watch/informer.ts';
 import { watchFluxReceivers, type FluxReceivers } from './watcher.ts';
 
@@ -48,6 +49,7 @@ export function serveFluxReceivers(options: ServeReceiversOptions): FluxReceiver
     log,
     createInformer,
     ...(options.cluster !== undefined ? { cluster: options.cluster } : {}),
+    missingPermissions: (selectors) => findMissingPermissions(client, selectors),
   });
   receivers.start();
   log.info('serving Flux Receivers', { namespaces: config.namespaces ?? 'all', writeStatus: config.writeStatus, secretRefreshMs: config.secretRefresh });

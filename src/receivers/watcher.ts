@@ -14,6 +14,8 @@ import type { RouteConflict, RouteTable } from '../pipeline/route-table.ts';
 import type { Logger } from '../observe/log.ts';
 import type { Clock } from '../reconcile/clock.ts';
 import type { KubeApi } from '../reconcile/kube-client.ts';
+import type { MissingPermission } from '../reconcile/permission-check.ts';
+import type { ObjectSelector } from '../reconcile/reconciler.ts';
 import type { Informer, InformerOptions } from '../watch/informer.ts';
 import { compileOnce, createFilterCompiler, type FilterCompiler } from './cel-filter.ts';
 import { RECEIVER_API_VERSION, RECEIVER_KIND, readReceiver, type ReceiverObject, type ReceiverSpec } from './receiver-spec.ts';
@@ -40,6 +42,11 @@ export interface FluxReceiversOptions {
   filters?: FilterCompiler;
   /** With `clusters:`, the name of the cluster `api` reaches: the Receivers' resources are patched there only. */
   cluster?: string;
+  /**
+   * What fluxgate's credentials may not do to these selectors (permission-check.ts): asked once per Receiver
+   * generation, so a Receiver naming a kind the ClusterRole leaves out says so before a push finds a 403.
+   */
+  missingPermissions?(selectors: readonly ObjectSelector[]): Promise<MissingPermission[]>;
 }
 
 /** One Receiver as the status page shows it: never its token, its path shortened. */
@@ -77,6 +84,8 @@ interface Entry {
   logged?: string;
   /** The status last sent, so it is not sent again before the watch shows it. */
   statusSent?: string;
+  /** What fluxgate may not do to this generation's resources (`missingPermissions`), once known. */
+  permissions?: { spec: ReceiverSpec; missing: string | undefined };
 }
 
 /** Secret reads in flight at most during a refresh. */
@@ -216,6 +225,7 @@ export function watchFluxReceivers(options: FluxReceiversOptions): FluxReceivers
         entry.servedFrom = { spec, secret };
       }
       if (entry.serving?.path !== undefined) runtimes.push(entry.serving.runtime);
+      if (entry.serving?.ready && !spec.suspend && entry.permissions?.spec !== spec) checkPermissions(entry, spec);
     }
     secrets.retain(referenced);
     const conflicts = routes.replace('receivers', runtimes);
@@ -229,6 +239,26 @@ export function watchFluxReceivers(options: FluxReceiversOptions): FluxReceivers
     }
   }
 
+  /** Asks once per generation what fluxgate may not do to the Receiver's resources; the view says it. */
+  function checkPermissions(entry: Entry, spec: ReceiverSpec): void {
+    const ask = options.missingPermissions;
+    const serving = entry.serving;
+    const selectors = serving?.path !== undefined ? serving.runtime.targets.all.flatMap((target) => target.selectors) : [];
+    if (!ask || selectors.length === 0) return;
+    entry.permissions = { spec, missing: undefined };
+    void track(
+      ask(selectors).then(
+        (missing) => {
+          if (stopping.signal.aborted || entry.permissions?.spec !== spec || missing.length === 0) return;
+          const said = missing.map((gap) => `${gap.verb} ${gap.kind} in ${gap.namespace}`).join(', ');
+          entry.permissions = { spec, missing: said };
+          log.warn('Receiver served, but fluxgate may not reconcile all it names (reconcile requests for them will fail with 403)', { receiver: `${spec.namespace}/${spec.name}`, missing: said });
+        },
+        (error: Error) => log.debug('could not check the permissions a Receiver needs', { receiver: `${spec.namespace}/${spec.name}`, error: error.message }),
+      ),
+    );
+  }
+
   function viewOf(entry: Entry): ReceiverView {
     const { namespace = 'default', name } = entry.object.metadata;
     if (!('spec' in entry.read)) return { namespace, name, ready: false, reason: entry.read.problem, suspended: false };
@@ -238,7 +268,8 @@ export function watchFluxReceivers(options: FluxReceiversOptions): FluxReceivers
     const base = { namespace, name, type: spec.type, suspended: spec.suspend, ...(path !== undefined ? { path } : {}) };
     if (serving === undefined) return { ...base, ready: false, reason: 'waiting for its Secret' };
     if (entry.conflict !== undefined) return { ...base, ready: false, reason: `not served: the path is provider ${entry.conflict}'s (from the config file)` };
-    return { ...base, ready: serving.ready, reason: serving.reason };
+    const missing = entry.permissions?.spec === spec ? entry.permissions.missing : undefined;
+    return { ...base, ready: serving.ready, reason: missing === undefined ? serving.reason : `${serving.reason}; fluxgate may not ${missing} (RBAC)` };
   }
 
   function scheduleRefresh(): void {

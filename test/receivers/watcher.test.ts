@@ -10,6 +10,8 @@ import { createRouteTable } from '../../src/pipeline/route-table.ts';
 import { providerKit } from '../../src/provider-kit/index.ts';
 import { KubeError, type KubeApi } from '../../src/reconcile/kube-client.ts';
 import type { WatchedObject } from '../../src/watch/informer.ts';
+import type { MissingPermission } from '../../src/reconcile/permission-check.ts';
+import type { ObjectSelector } from '../../src/reconcile/reconciler.ts';
 import { createFilterCompiler, type FilterCompiler } from '../../src/receivers/cel-filter.ts';
 import { receiverPath } from '../../src/receivers/webhook-path.ts';
 import { watchFluxReceivers } from '../../src/receivers/watcher.ts';
@@ -31,7 +33,7 @@ function receiver(name: string, spec: Record<string, unknown> = {}, generation =
   };
 }
 
-function setup(options: { writeStatus?: boolean; config?: ProviderRuntime[]; filters?: FilterCompiler; crossNamespaceRefs?: boolean } = {}) {
+function setup(options: { writeStatus?: boolean; config?: ProviderRuntime[]; filters?: FilterCompiler; crossNamespaceRefs?: boolean; missingPermissions?: (selectors: readonly ObjectSelector[]) => Promise<MissingPermission[]> } = {}) {
   const clock = manualClock(Date.UTC(2031, 0, 1));
   const log = memoryLogger();
   const secrets = new Map<string, Record<string, string>>();
@@ -61,7 +63,7 @@ function setup(options: { writeStatus?: boolean; config?: ProviderRuntime[]; fil
   const routes = createRouteTable(['config', 'receivers']);
   if (options.config) routes.replace('config', options.config);
   const informers = fakeInformers();
-  const watcher = watchFluxReceivers({ api, catalog, routes, writeStatus: options.writeStatus ?? false, secretRefreshMs: REFRESH, clock, log, createInformer: informers.create, ...(options.filters ? { filters: options.filters } : {}), ...(options.crossNamespaceRefs !== undefined ? { crossNamespaceRefs: options.crossNamespaceRefs } : {}) });
+  const watcher = watchFluxReceivers({ api, catalog, routes, writeStatus: options.writeStatus ?? false, secretRefreshMs: REFRESH, clock, log, createInformer: informers.create, ...(options.filters ? { filters: options.filters } : {}), ...(options.crossNamespaceRefs !== undefined ? { crossNamespaceRefs: options.crossNamespaceRefs } : {}), ...(options.missingPermissions ? { missingPermissions: options.missingPermissions } : {}) });
   watcher.start();
   return { clock, log, secrets, reads, concurrency, patches, routes, watcher, informer: informers.last() };
 }
@@ -182,6 +184,35 @@ test('crossNamespaceRefs: false refuses a Receiver that names a resource in anot
     ['a', false, 'spec.resources[0]: cross-namespace references are not allowed (fluxReceivers.crossNamespaceRefs: false)'],
     ['b', true, 'served by fluxgate'],
   ]);
+});
+
+describe('permissions', () => {
+  test('a Receiver naming what fluxgate may not patch is served, and its listing says what is missing; asked once per generation', async () => {
+    const asked: string[][] = [];
+    const run = setup({
+      missingPermissions: async (selectors) => {
+        asked.push(selectors.map((selector) => selector.label));
+        return selectors.some((selector) => selector.kind === 'HelmRepository') ? [{ verb: 'patch', kind: 'HelmRepository', namespace: 'apps', selectors: ['HelmRepository apps/charts'] }] : [];
+      },
+    });
+    run.secrets.set('a-token', { token: 'token-a' });
+    run.secrets.set('b-token', { token: 'token-b' });
+    run.informer.sync([receiver('a'), receiver('b', { resources: [{ kind: 'HelmRepository', apiVersion: 'source.toolkit.fluxcd.io/v1', name: 'charts' }] })]);
+    await settle();
+    expect(run.routes.get(pathOf('token-b', 'b'))?.name).toBe('receiver/apps/b');
+    const [a, b] = run.watcher.list();
+    expect(a).toMatchObject({ name: 'a', ready: true, reason: 'served by fluxgate' });
+    expect(b).toMatchObject({ name: 'b', ready: true, reason: 'served by fluxgate; fluxgate may not patch HelmRepository in apps (RBAC)' });
+    expect(run.log.lines.some((line) => line.msg.startsWith('Receiver served, but fluxgate may not reconcile') && line.missing === 'patch HelmRepository in apps')).toBe(true);
+
+    // A refresh of the same generation asks nothing again; a new generation is asked anew.
+    await run.clock.advance(REFRESH);
+    await settle();
+    expect(asked).toHaveLength(2);
+    run.informer.upsert(receiver('a', { resources: [{ kind: 'GitRepository', name: 'other' }] }, 2));
+    await settle();
+    expect(asked.at(-1)).toEqual(['GitRepository apps/other']);
+  });
 });
 
 describe('collisions with the config file', () => {
