@@ -3,7 +3,7 @@ import { describe, expect, test } from 'bun:test';
 import { Value } from '@sinclair/typebox/value';
 import acrFactory from '../../plugins/acr.ts';
 import { PayloadError, type Parsed, type WebhookRequest } from '../../src/pipeline/provider.ts';
-import { codecOf, fixture, keyOf, withBody } from '../support/provider-fixtures.ts';
+import { codecOf, fixture, keyOf, withBody, withEditedJson, payloadErrorOf } from '../support/provider-fixtures.ts';
 
 const acr = codecOf<unknown>(acrFactory);
 const SECRET = 'Bearer 7c0e4f2a91d84b6f';
@@ -14,21 +14,8 @@ const defaultKey = keyOf(acr, { secret: SECRET });
 
 const parse = (request: WebhookRequest) => acr.parse(request, acr.describe(request.headers), defaultKey);
 /** A fixture with its JSON edited by `edit` (the smallest change that makes the case). */
-function edited(name: string, edit: (payload: any) => void): WebhookRequest {
-  const request = fixture('acr', name);
-  const payload = JSON.parse(request.text);
-  edit(payload);
-  return withBody(request, JSON.stringify(payload));
-}
-function payloadError(request: WebhookRequest): string {
-  try {
-    parse(request);
-  } catch (error) {
-    expect(error).toBeInstanceOf(PayloadError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a PayloadError');
-}
+const edited = (name: string, edit: (payload: any) => void) => withEditedJson(fixture('acr', name), edit);
+const payloadError = (request: WebhookRequest) => payloadErrorOf(() => parse(request));
 
 describe('acr options', () => {
   test.each<[string, unknown, boolean]>([

@@ -4,7 +4,7 @@ import { PayloadError, type Parsed, type WebhookRequest } from '../../src/pipeli
 import { payloadLimits } from '../../src/provider-kit/payload.ts';
 import { repositoryMatcher } from '../../src/pipeline/repository-url.ts';
 import azureDevops from '../../plugins/azure-devops.ts';
-import { codecOf, fixture, keyOf, withBody } from '../support/provider-fixtures.ts';
+import { codecOf, fixture, keyOf, withBody, withEditedJson, payloadErrorOf } from '../support/provider-fixtures.ts';
 
 interface Key {
   password?: string;
@@ -20,23 +20,10 @@ const withAuth = (name: string, header: string) => fixture('azure-devops', name,
 const ids = { push: '09b0b950-47fa-4f45-8b65-5a22686314f8', 'push-new-branch': '799c2a17-84d0-4bf8-ac8c-53493eebec3a' };
 
 /** The message of the PayloadError `run` throws (answered 400); any other error fails the test. */
-function payloadError(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof PayloadError) return error.message;
-    throw error;
-  }
-  throw new Error('no PayloadError thrown');
-}
+const payloadError = payloadErrorOf;
 
 /** A real delivery with one edit made through its JSON. */
-function edited(name: string, edit: (payload: any) => void) {
-  const push = fixture('azure-devops', name);
-  const payload = JSON.parse(push.text);
-  edit(payload);
-  return withBody(push, JSON.stringify(payload));
-}
+const edited = (name: string, edit: (payload: any) => void) => withEditedJson(fixture('azure-devops', name), edit);
 
 describe('azure-devops options', () => {
   test.each<[string, unknown, boolean]>([

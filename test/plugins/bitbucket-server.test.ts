@@ -4,7 +4,7 @@ import { PayloadError, type ProviderSecrets } from '../../src/pipeline/provider.
 import { payloadLimits } from '../../src/provider-kit/payload.ts';
 import { repositoryMatcher } from '../../src/pipeline/repository-url.ts';
 import bitbucketServer from '../../plugins/bitbucket-server.ts';
-import { codecOf, eventsOf, fixture, keyOf, withBody } from '../support/provider-fixtures.ts';
+import { codecOf, eventsOf, fixture, keyOf, withBody, withEditedJson, payloadErrorOf } from '../support/provider-fixtures.ts';
 
 const codec = codecOf<ProviderSecrets>(bitbucketServer);
 const secret = 'a Data Center webhook secret';
@@ -17,15 +17,7 @@ const TAG_OBJECT = 'a1'.repeat(20);
 const parse = (name: string) => codec.parse(fixture('bitbucket-server', name), info, key);
 
 /** The message of the PayloadError `run` throws (answered 400); any other error fails the test. */
-function payloadError(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof PayloadError) return error.message;
-    throw error;
-  }
-  throw new Error('no PayloadError thrown');
-}
+const payloadError = payloadErrorOf;
 
 /** A fixture signed the way Data Center signs it, computed here with node:crypto. */
 function signed(name: string, withSecret = secret) {
@@ -160,12 +152,7 @@ function annotatedTag() {
 }
 
 /** A real delivery with one edit made through its JSON. */
-function edited(name: string, edit: (payload: any) => void) {
-  const push = fixture('bitbucket-server', name);
-  const payload = JSON.parse(push.text);
-  edit(payload);
-  return withBody(push, JSON.stringify(payload));
-}
+const edited = (name: string, edit: (payload: any) => void) => withEditedJson(fixture('bitbucket-server', name), edit);
 
 describe('bitbucket-server malformed payloads name the field', () => {
   test.each<[string, (payload: any) => void, string]>([

@@ -4,7 +4,7 @@ import { PayloadError, type ProviderSecrets } from '../../src/pipeline/provider.
 import { payloadLimits } from '../../src/provider-kit/payload.ts';
 import { repositoryMatcher } from '../../src/pipeline/repository-url.ts';
 import bitbucket from '../../plugins/bitbucket.ts';
-import { codecOf, eventsOf, fixture, keyOf, withBody } from '../support/provider-fixtures.ts';
+import { codecOf, eventsOf, fixture, keyOf, withBody, withEditedJson, payloadErrorOf } from '../support/provider-fixtures.ts';
 
 const codec = codecOf<ProviderSecrets>(bitbucket);
 /** The secret Bitbucket's published `push-signed` delivery was signed with (see test/fixtures/bitbucket/SOURCE.md). */
@@ -17,15 +17,7 @@ const info = { event: 'repo:push' };
 const parse = (name: string) => codec.parse(fixture('bitbucket', name), info, key);
 
 /** The message of the PayloadError `run` throws (answered 400); any other error fails the test. */
-function payloadError(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof PayloadError) return error.message;
-    throw error;
-  }
-  throw new Error('no PayloadError thrown');
-}
+const payloadError = payloadErrorOf;
 
 const cloudbeers = ['cloudbeers/temp', 'https://bitbucket.org/cloudbeers/temp'];
 const amuniz = ['amuniz/test-repos', 'https://bitbucket.org/amuniz/test-repos'];
@@ -128,12 +120,7 @@ describe('bitbucket parse', () => {
 });
 
 /** The real `push` delivery with one edit made through its JSON. */
-function edited(edit: (payload: any) => void) {
-  const push = fixture('bitbucket', 'push');
-  const payload = JSON.parse(push.text);
-  edit(payload);
-  return withBody(push, JSON.stringify(payload));
-}
+const edited = (edit: (payload: any) => void) => withEditedJson(fixture('bitbucket', 'push'), edit);
 
 describe('bitbucket malformed payloads name the field', () => {
   test.each<[string, (payload: any) => void, string]>([

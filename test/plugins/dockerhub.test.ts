@@ -2,28 +2,15 @@
 import { describe, expect, test } from 'bun:test';
 import dockerhubFactory from '../../plugins/dockerhub.ts';
 import { PayloadError, type WebhookRequest } from '../../src/pipeline/provider.ts';
-import { codecOf, fixture, withBody } from '../support/provider-fixtures.ts';
+import { codecOf, fixture, withBody, withEditedJson, payloadErrorOf } from '../support/provider-fixtures.ts';
 
 const dockerhub = codecOf(dockerhubFactory);
 const NOW = new Date('2026-03-01T12:00:00Z');
 
 const parse = (request: WebhookRequest) => dockerhub.parse(request, dockerhub.describe(request.headers), {});
 /** A fixture with its JSON edited by `edit` (the smallest change that makes the case). */
-function edited(name: string, edit: (payload: any) => void): WebhookRequest {
-  const request = fixture('dockerhub', name);
-  const payload = JSON.parse(request.text);
-  edit(payload);
-  return withBody(request, JSON.stringify(payload));
-}
-function payloadError(request: WebhookRequest): string {
-  try {
-    parse(request);
-  } catch (error) {
-    expect(error).toBeInstanceOf(PayloadError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a PayloadError');
-}
+const edited = (name: string, edit: (payload: any) => void) => withEditedJson(fixture('dockerhub', name), edit);
+const payloadError = (request: WebhookRequest) => payloadErrorOf(() => parse(request));
 
 describe('dockerhub authentication', () => {
   test('unsigned: no secret field, so a provider needs allowUnsigned: true and verify is never called', () => {

@@ -9,7 +9,7 @@ import genericOidc from '../../plugins/generic-oidc.ts';
 import { ConfigProblem, type Event, type Ignored, type Parsed, type VerifiedInfo, type WebhookRequest } from '../../src/pipeline/provider.ts';
 import { payloadLimits } from '../../src/provider-kit/payload.ts';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.ts';
-import { codecOf, fixture, keyOf } from '../support/provider-fixtures.ts';
+import { codecOf, fixture, keyOf, payloadErrorOf } from '../support/provider-fixtures.ts';
 
 type Claims = Record<string, unknown>;
 const claimsOf = (name: string): Claims => JSON.parse(fixture('oidc', name).text);
@@ -40,15 +40,7 @@ async function request(claims: Claims, body = '', headers: Record<string, string
 /** parse as the pipeline calls it: with what verify returned (claims verbatim from the fixtures). */
 const parse = (claims: Claims | undefined, body = '', event = 'push'): Parsed | Ignored =>
   codec.parse({ body: new TextEncoder().encode(body), headers: new Headers() }, { event, ...(claims && { claims }) } as VerifiedInfo, key());
-function payloadError(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect((error as Error).name).toBe('PayloadError');
-    return (error as Error).message;
-  }
-  throw new Error('no PayloadError');
-}
+const payloadError = payloadErrorOf;
 
 describe('generic-oidc verify: the job token, then every claim condition', () => {
   test('a GitHub Actions token of a matching repository and ref: accepted, jti is the delivery id', async () => {

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'bun:test';
 import harborFactory from '../../plugins/harbor.ts';
 import { PayloadError, type WebhookRequest } from '../../src/pipeline/provider.ts';
 import { payloadLimits } from '../../src/provider-kit/payload.ts';
-import { codecOf, eventsOf, fixture, withBody } from '../support/provider-fixtures.ts';
+import { codecOf, eventsOf, fixture, withBody, withEditedJson, payloadErrorOf } from '../support/provider-fixtures.ts';
 
 const harbor = codecOf(harborFactory);
 const SECRET = 'Basic cm9ib3QkZmx1eGdhdGU6ZDRmM2E5YjEyYzA3';
@@ -14,21 +14,8 @@ const REPLICATED = 'sha256:954b378c375d852eb3c63ab88978f640b4348b01c1b3456a024a8
 const signed = (name: string) => fixture('harbor', name, { Authorization: SECRET });
 const parse = (request: WebhookRequest) => harbor.parse(request, harbor.describe(request.headers), { secret: SECRET });
 /** A fixture with its JSON edited by `edit` (the smallest change that makes the case). */
-function edited(name: string, edit: (payload: any) => void): WebhookRequest {
-  const request = signed(name);
-  const payload = JSON.parse(request.text);
-  edit(payload);
-  return withBody(request, JSON.stringify(payload));
-}
-function payloadError(request: WebhookRequest): string {
-  try {
-    parse(request);
-  } catch (error) {
-    expect(error).toBeInstanceOf(PayloadError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a PayloadError');
-}
+const edited = (name: string, edit: (payload: any) => void) => withEditedJson(signed(name), edit);
+const payloadError = (request: WebhookRequest) => payloadErrorOf(() => parse(request));
 
 describe('harbor verify: the Authorization header equals the secret', () => {
   test('the configured header value is accepted, in both formats', () => {

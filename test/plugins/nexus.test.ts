@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import nexusFactory from '../../plugins/nexus.ts';
 import { PayloadError, type WebhookRequest } from '../../src/pipeline/provider.ts';
-import { codecOf, fixture, keyOf, withBody } from '../support/provider-fixtures.ts';
+import { codecOf, fixture, keyOf, withBody, withEditedJson, payloadErrorOf } from '../support/provider-fixtures.ts';
 
 const nexus = codecOf(nexusFactory);
 const SECRET = 'nexus-webhook-key-3f1c';
@@ -23,22 +23,11 @@ const signedFixture = (name: string) => {
 const parse = (request: WebhookRequest, options: object = {}) => nexus.parse(request, nexus.describe(request.headers), keyOf(nexus, { secret: SECRET }, options));
 /** A fixture with its JSON edited by `edit` (the smallest change that makes the case), and another event header. */
 function edited(name: string, edit: (payload: any) => void, event = ASSET): WebhookRequest {
-  const request = fixture('nexus', name);
-  const payload = JSON.parse(request.text);
-  edit(payload);
-  const changed = withBody(request, JSON.stringify(payload));
+  const changed = withEditedJson(fixture('nexus', name), edit);
   changed.headers.set('X-Nexus-Webhook-Id', event);
   return changed;
 }
-function payloadError(request: WebhookRequest): string {
-  try {
-    parse(request);
-  } catch (error) {
-    expect(error).toBeInstanceOf(PayloadError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a PayloadError');
-}
+const payloadError = (request: WebhookRequest) => payloadErrorOf(() => parse(request));
 
 describe('nexus verify: X-Nexus-Webhook-Signature', () => {
   test('the HMAC-SHA1 of each recorded body verifies', () => {

@@ -3,28 +3,15 @@ import { describe, expect, test } from 'bun:test';
 import quayFactory from '../../plugins/quay.ts';
 import { PayloadError, type Parsed, type WebhookRequest } from '../../src/pipeline/provider.ts';
 import { payloadLimits } from '../../src/provider-kit/payload.ts';
-import { codecOf, fixture, withBody } from '../support/provider-fixtures.ts';
+import { codecOf, fixture, withBody, withEditedJson, payloadErrorOf } from '../support/provider-fixtures.ts';
 
 const quay = codecOf(quayFactory);
 const NOW = new Date('2026-03-01T12:00:00Z');
 
 const parse = (request: WebhookRequest) => quay.parse(request, quay.describe(request.headers), {});
 /** A fixture with its JSON edited by `edit` (the smallest change that makes the case). */
-function edited(name: string, edit: (payload: any) => void): WebhookRequest {
-  const request = fixture('quay', name);
-  const payload = JSON.parse(request.text);
-  edit(payload);
-  return withBody(request, JSON.stringify(payload));
-}
-function payloadError(request: WebhookRequest): string {
-  try {
-    parse(request);
-  } catch (error) {
-    expect(error).toBeInstanceOf(PayloadError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a PayloadError');
-}
+const edited = (name: string, edit: (payload: any) => void) => withEditedJson(fixture('quay', name), edit);
+const payloadError = (request: WebhookRequest) => payloadErrorOf(() => parse(request));
 
 describe('quay authentication', () => {
   test('unsigned: no secret field, so a provider needs allowUnsigned: true and verify is never called', () => {

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Event, Ignored, Parsed, ProviderCodec, ProviderFactory, ProviderSecrets, WebhookRequest } from '../../src/pipeline/provider.ts';
+import { PayloadError, type Event, type Ignored, type Parsed, type ProviderCodec, type ProviderFactory, type ProviderSecrets, type WebhookRequest } from '../../src/pipeline/provider.ts';
 import { providerKit } from '../../src/provider-kit/index.ts';
 
 const fixtures = join(import.meta.dir, '..', 'fixtures');
@@ -39,6 +39,30 @@ export function fixture(provider: string, name: string, fill: Record<string, str
 /** A request with another body (a fixture edited by the test) and the same headers. */
 export function withBody(request: WebhookRequest, text: string): WebhookRequest {
   return { body: new TextEncoder().encode(text), headers: new Headers(request.headers) };
+}
+
+/**
+ * A fixture with its JSON edited by `edit` (the smallest change that makes the case), headers kept.
+ * @example withEditedJson(fixture('quay', 'push'), (payload) => delete payload.updated_tags)
+ */
+export function withEditedJson(request: FixtureRequest, edit: (payload: any) => void): WebhookRequest {
+  const payload = JSON.parse(request.text);
+  edit(payload);
+  return withBody(request, JSON.stringify(payload));
+}
+
+/**
+ * The message of the PayloadError `run` throws (a 400 and its reason); any other outcome fails the test.
+ * @example expect(payloadErrorOf(() => parse(request))).toBe('repository is missing')
+ */
+export function payloadErrorOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof PayloadError) return error.message;
+    throw error;
+  }
+  throw new Error('expected a PayloadError, nothing was thrown');
 }
 
 /** The codec a provider file's factory makes, with the kit every provider receives. */
