@@ -1,29 +1,10 @@
 import { describe, expect, test } from 'bun:test';
+import { checkConfig, configProblems } from '../support/config-check.ts';
 import { TargetConfig } from '../../src/config/schema.ts';
-import { checkRules, ConfigError, parseConfig } from '../../src/config/validate.ts';
-import { compileMatch } from '../../src/pipeline/match.ts';
-import { builtinProviders } from '../../plugins/index.ts';
-import { builtinCatalog } from '../../src/pipeline/catalog.ts';
-import { providerKit } from '../../src/provider-kit/index.ts';
-import { defaultApiVersion } from '../../src/reconcile/kinds.ts';
+import { parseConfig } from '../../src/config/validate.ts';
 
-const context = { providers: builtinCatalog(builtinProviders, providerKit), defaultApiVersion, compileMatch };
-
-function check(text: string) {
-  const checked = parseConfig(text, 'fluxgate.yaml');
-  checkRules(checked, context);
-  return checked.config;
-}
-
-function problems(text: string): string[] {
-  try {
-    check(text);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message.split('\n');
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const check = checkConfig;
+const problems = configProblems;
 
 const valid = `server:
   address: 127.0.0.1:9292

@@ -1,29 +1,9 @@
 /** `fluxReceivers` in the config: off by default, and a config with only Receivers to serve is a valid config. */
 import { describe, expect, test } from 'bun:test';
-import { builtinProviders } from '../../plugins/index.ts';
-import { checkRules, ConfigError, parseConfig } from '../../src/config/validate.ts';
-import { builtinCatalog } from '../../src/pipeline/catalog.ts';
-import { compileMatch } from '../../src/pipeline/match.ts';
-import { providerKit } from '../../src/provider-kit/index.ts';
-import { defaultApiVersion } from '../../src/reconcile/kinds.ts';
+import { checkConfig, configProblems } from '../support/config-check.ts';
 
-const context = { providers: builtinCatalog(builtinProviders, providerKit), defaultApiVersion, compileMatch };
-
-function check(text: string) {
-  const checked = parseConfig(text, 'fluxgate.yaml');
-  checkRules(checked, context);
-  return checked.config;
-}
-
-function problems(text: string): string[] {
-  try {
-    check(text);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message.split('\n');
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const check = checkConfig;
+const problems = configProblems;
 
 describe('fluxReceivers', () => {
   test('off by default, refreshing Secrets every minute, writing no status', () => {
