@@ -29,6 +29,7 @@ import { watchedObject, type WatchedObject } from '../src/watch/watched-object.t
 import { startTestCluster, type TestCluster } from '../test/support/kube-apiserver/cluster.ts';
 import { tempDir } from '../test/support/temp-dir.ts';
 import { githubWebhook } from '../test/support/webhooks.ts';
+import { freePort } from './support.ts';
 
 const { values } = parseArgs({ options: { objects: { type: 'string', default: '10000' }, discovered: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' } } });
 const N = Number(values.objects);
@@ -86,13 +87,6 @@ function config(mode: 'discovery' | 'configured', discovered: { namespace: strin
     }),
   );
   return path;
-}
-
-function freePort(): number {
-  const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
 }
 
 interface Run {

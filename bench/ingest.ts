@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deliveryBody } from '../test/support/webhooks.ts';
 import { tempDir } from '../test/support/temp-dir.ts';
+import { freePort, rssMiB } from './support.ts';
 
 const { values } = parseArgs({
   options: { duration: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' }, connections: { type: 'string', default: '32' }, baseline: { type: 'string' } },
@@ -95,14 +96,6 @@ targets:
   return path;
 }
 
-/** A port that was free a moment ago (the OS picks it; the listener is closed again at once). */
-function freePort(): number {
-  const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
-
 async function startFluxgate(checkout = root): Promise<Started> {
   const port = freePort();
   // Logs go to /dev/null at the level a user runs with: their cost is part of what is measured.
@@ -125,11 +118,6 @@ async function startBare(parse: boolean): Promise<Started> {
   const child = Bun.spawn([...pin(0), process.execPath, ...args], { stdout: 'pipe', stderr: 'inherit' });
   const match = await readUntil(child.stdout, /listening (\d+)/);
   return { port: Number(match[1]), pid: child.pid, stop: async () => void (child.kill('SIGTERM'), await child.exited) };
-}
-
-function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
-  return line ? Number(line[1]) / 1024 : NaN;
 }
 
 async function load(port: number, seconds: number): Promise<{ rps: number; p99ms: number; requests: number; non2xx: number }> {

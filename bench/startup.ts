@@ -6,10 +6,11 @@
  *
  *   bun bench/startup.ts [--runs 10] [--binary dist/fluxgate]
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePort, rssMiB } from './support.ts';
 
 const root = resolve(import.meta.dir, '..');
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: { runs: { type: 'string', default: '10' }, binary: { type: 'string' } } });
@@ -21,21 +22,9 @@ function compile(entry: string, outfile: string): void {
   if (built.exitCode !== 0) throw new Error(`build of ${entry} failed: ${built.stderr.toString()}`);
 }
 
-async function freePort(): Promise<number> {
-  const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
-
-function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((text) => text.startsWith('VmRSS:'))!;
-  return Number(line.replace(/\D+/g, '')) / 1024;
-}
-
 /** Spawns `command` (which listens on `port`), times the first 200 from /healthz, then samples idle RSS. */
 async function once(command: (port: number) => string[], env: Record<string, string>): Promise<{ startMs: number; rssMiB: number }> {
-  const port = await freePort();
+  const port = freePort();
   const started = performance.now();
   const child = Bun.spawn(command(port), { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: work, ...env }, stdout: 'ignore', stderr: 'ignore' });
   try {
