@@ -3,10 +3,11 @@
  * right objects; objects created, changed and deleted while fluxgate runs; a watch cut under it (fault proxy);
  * the RBAC discovery needs. requestedAt is read back from the API server.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
+import { afterEach, describe, expect, test } from 'bun:test';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import type { TestGateway } from '../support/gateway.ts';
-import { startTestCluster, type TestCluster } from '../support/kube-apiserver/cluster.ts';
+import { type TestCluster } from '../support/kube-apiserver/cluster.ts';
+import { clusterForFile } from '../support/cluster-for-file.ts';
 import { until } from '../support/until.ts';
 import { discoveryConfig, deliveries, freshRepository, gitRepositoryAt, pushTo, readyz, SOURCE_V1, urlForms } from './discovery-support.ts';
 import { GIT_REPOSITORY, REQUESTED_AT, RFC3339_NANO, annotationsOf, applyAll, eventually, freshNamespace, outcomeReaches, startGateway } from './support.ts';
@@ -15,9 +16,7 @@ let cluster: TestCluster;
 let gateway: TestGateway | undefined;
 let proxy: FaultProxy | undefined;
 
-beforeAll(async () => {
-  cluster = await startTestCluster();
-}, 15 * 60_000);
+clusterForFile((started) => void (cluster = started));
 
 afterEach(async () => {
   await gateway?.stop();
@@ -26,9 +25,6 @@ afterEach(async () => {
   proxy = undefined;
 }, 30_000);
 
-afterAll(async () => {
-  await cluster?.stop();
-}, 60_000);
 
 async function startDiscovering(config: string, files?: Record<string, string>): Promise<TestGateway> {
   gateway = await startGateway(config, files);

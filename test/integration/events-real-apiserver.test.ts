@@ -4,8 +4,9 @@
  * debounce window, its series counting the patches — and an Event that cannot be written never fails the
  * reconcile request.
  */
-import { afterAll, afterEach, beforeAll, expect, test } from 'bun:test';
-import { startTestCluster, type TestCluster } from '../support/kube-apiserver/cluster.ts';
+import { afterEach, expect, test } from 'bun:test';
+import { type TestCluster } from '../support/kube-apiserver/cluster.ts';
+import { clusterForFile } from '../support/cluster-for-file.ts';
 import { manualClock } from '../support/manual-clock.ts';
 import type { TestGateway } from '../support/gateway.ts';
 import { githubWebhook, post } from '../support/webhooks.ts';
@@ -15,15 +16,14 @@ let cluster: TestCluster;
 let adminKubeconfig: string;
 let gateway: TestGateway | undefined;
 
-beforeAll(async () => {
-  cluster = await startTestCluster();
+clusterForFile((started) => {
+  cluster = started;
   adminKubeconfig = cluster.writeKubeconfig({ token: cluster.adminToken, context: 'events-admin' });
-}, 15 * 60_000);
+});
 afterEach(async () => {
   await gateway?.stop();
   gateway = undefined;
 }, 30_000);
-afterAll(() => cluster?.stop(), 60_000);
 
 /** core/v1 events about one object, found as `kubectl describe` finds them: by the object's uid. */
 async function describeEvents(namespace: string, uid: string): Promise<any[]> {

@@ -3,24 +3,20 @@
  * which objects a push would reconcile, and why each near miss would not (another branch, suspended, a pinned
  * commit) — the same rules as the webhook path, with one read-only LIST instead of a watch.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { afterAll, expect, test } from 'bun:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinProviders } from '../../plugins/index.ts';
 import { runExplain } from '../../src/commands/explain.ts';
-import { startTestCluster, type TestCluster } from '../support/kube-apiserver/cluster.ts';
+import { type TestCluster } from '../support/kube-apiserver/cluster.ts';
+import { clusterForFile } from '../support/cluster-for-file.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { GITHUB_SECRET, applyAll, freshNamespace } from './support.ts';
 
 let cluster: TestCluster;
 const dir = tempDir();
-beforeAll(async () => {
-  cluster = await startTestCluster();
-}, 15 * 60_000);
-afterAll(async () => {
-  await cluster?.stop();
-  dir.remove();
-}, 60_000);
+clusterForFile((started) => void (cluster = started));
+afterAll(() => dir.remove());
 
 const repository = (namespace: string, name: string, spec: Record<string, unknown>) => ({
   apiVersion: 'source.toolkit.fluxcd.io/v1',

@@ -5,8 +5,9 @@
  */
 import type { Clock } from '../../src/reconcile/clock.ts';
 import { manualClock } from '../support/manual-clock.ts';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
-import { startTestCluster, type TestCluster } from '../support/kube-apiserver/cluster.ts';
+import { afterEach, describe, expect, test } from 'bun:test';
+import { type TestCluster } from '../support/kube-apiserver/cluster.ts';
+import { clusterForFile } from '../support/cluster-for-file.ts';
 import { startFaultProxy, type Fault, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.ts';
 import type { TestGateway } from '../support/gateway.ts';
 import {
@@ -19,9 +20,7 @@ let cluster: TestCluster;
 let proxy: FaultProxy | undefined;
 let gateway: TestGateway | undefined;
 
-beforeAll(async () => {
-  cluster = await startTestCluster();
-}, 15 * 60_000);
+clusterForFile((started) => void (cluster = started));
 
 afterEach(async () => {
   await gateway?.stop();
@@ -30,9 +29,6 @@ afterEach(async () => {
   proxy = undefined;
 }, 30_000);
 
-afterAll(async () => {
-  await cluster?.stop();
-}, 60_000);
 
 /** A proxy in front of the cluster and a gateway talking to the cluster through it (as admin). */
 async function startThroughProxy(options: { resources: ResourceEntry[]; concurrency?: number; requestTimeout?: string; debounce?: string }, clock?: Clock) {

@@ -3,14 +3,15 @@
  * accepts and that serves the Receivers' own paths; tokens appear only as environment references, and what a
  * config cannot say as Flux does is left out with the reason.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { runFluxgate } from '../support/cli.ts';
 import { startTestGateway } from '../support/gateway.ts';
-import { startTestCluster, type TestCluster } from '../support/kube-apiserver/cluster.ts';
+import { type TestCluster } from '../support/kube-apiserver/cluster.ts';
+import { clusterForFile } from '../support/cluster-for-file.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { githubWebhook, post } from '../support/webhooks.ts';
 import { GIT_REPOSITORY, REQUESTED_AT, RFC3339_NANO, annotationsOf, applyAll, eventually, freshNamespace, gitRepository } from './support.ts';
@@ -18,14 +19,11 @@ import { GIT_REPOSITORY, REQUESTED_AT, RFC3339_NANO, annotationsOf, applyAll, ev
 let cluster: TestCluster;
 let kubeconfig: string;
 
-beforeAll(async () => {
-  cluster = await startTestCluster();
+clusterForFile((started) => {
+  cluster = started;
   kubeconfig = cluster.writeKubeconfig({ token: cluster.adminToken, context: 'import-admin' });
-}, 15 * 60_000);
+});
 
-afterAll(async () => {
-  await cluster?.stop();
-}, 60_000);
 
 const hashedPath = (token: string, name: string, namespace: string) => `/hook/${createHash('sha256').update(`${token}${name}${namespace}`).digest('hex')}`;
 const secret = (namespace: string, name: string, token: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, data: { token: Buffer.from(token).toString('base64') } });

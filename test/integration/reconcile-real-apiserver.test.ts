@@ -4,8 +4,9 @@
  * wrong: the patch Content-Type (anything but a patch type is 415), TLS verification, authentication.
  */
 import { manualClock } from '../support/manual-clock.ts';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
-import { startTestCluster, type TestCluster } from '../support/kube-apiserver/cluster.ts';
+import { afterEach, describe, expect, test } from 'bun:test';
+import { type TestCluster } from '../support/kube-apiserver/cluster.ts';
+import { clusterForFile } from '../support/cluster-for-file.ts';
 import { unrelatedCaPem } from '../support/fake-kube-apiserver.ts';
 import type { TestGateway } from '../support/gateway.ts';
 import {
@@ -18,19 +19,16 @@ let cluster: TestCluster;
 let adminKubeconfig: string;
 let gateway: TestGateway | undefined;
 
-beforeAll(async () => {
-  cluster = await startTestCluster();
+clusterForFile((started) => {
+  cluster = started;
   adminKubeconfig = cluster.writeKubeconfig({ token: cluster.adminToken, context: 'integration-admin' });
-}, 15 * 60_000);
+});
 
 afterEach(async () => {
   await gateway?.stop();
   gateway = undefined;
 }, 30_000);
 
-afterAll(async () => {
-  await cluster?.stop();
-}, 60_000);
 
 describe('a signed push against a real API server', () => {
   test('patches the GitRepository with a fresh requestedAt, and a push after the debounce window patches again', async () => {

@@ -3,13 +3,14 @@
  * kept in line are those the cluster's GitRepositories and Argo CD Applications point at on that host — in any URL
  * spelling, each once — and none of another host's.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from 'bun:test';
+import { afterAll, afterEach, beforeEach, expect, test } from 'bun:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinProviders } from '../../plugins/index.ts';
 import { runRegister } from '../../src/commands/register.ts';
 import { startFakeGitHub, type FakeGitHub } from '../support/git-hosts/fake-github.ts';
-import { startTestCluster, type TestCluster } from '../support/kube-apiserver/cluster.ts';
+import { type TestCluster } from '../support/kube-apiserver/cluster.ts';
+import { clusterForFile } from '../support/cluster-for-file.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { applyAll, freshNamespace } from './support.ts';
 
@@ -18,13 +19,8 @@ const SECRET = 'gh-hook-discovered-7a1c';
 let cluster: TestCluster;
 let github: FakeGitHub;
 const dir = tempDir();
-beforeAll(async () => {
-  cluster = await startTestCluster();
-}, 15 * 60_000);
-afterAll(async () => {
-  await cluster?.stop();
-  dir.remove();
-}, 60_000);
+clusterForFile((started) => void (cluster = started));
+afterAll(() => dir.remove());
 beforeEach(() => {
   github = startFakeGitHub({ tokens: { [TOKEN]: { scopes: 'admin:repo_hook' } } });
 });

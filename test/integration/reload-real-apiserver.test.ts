@@ -4,10 +4,11 @@
  * carries a requestedAt from a patch that started after the last accepted push, and every accepted delivery
  * shows each of its objects patched: nothing accepted was lost to a reload.
  */
-import { afterAll, afterEach, beforeAll, expect, test } from 'bun:test';
+import { afterEach, expect, test } from 'bun:test';
 import { renameSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { startTestCluster, type TestCluster } from '../support/kube-apiserver/cluster.ts';
+import { type TestCluster } from '../support/kube-apiserver/cluster.ts';
+import { clusterForFile } from '../support/cluster-for-file.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { until } from '../support/until.ts';
 import { githubWebhook, post } from '../support/webhooks.ts';
@@ -17,15 +18,14 @@ let cluster: TestCluster;
 let kubeconfig: string;
 let gateway: TestGateway | undefined;
 
-beforeAll(async () => {
-  cluster = await startTestCluster();
+clusterForFile((started) => {
+  cluster = started;
   kubeconfig = cluster.writeKubeconfig({ token: cluster.adminToken, context: 'reload-admin' });
-}, 15 * 60_000);
+});
 afterEach(async () => {
   await gateway?.stop();
   gateway = undefined;
 }, 30_000);
-afterAll(() => cluster?.stop(), 60_000);
 
 test('20 reloads while pushes arrive: every accepted push is followed by a patch of each of its objects', async () => {
   const ns = await freshNamespace(cluster, 'reload');

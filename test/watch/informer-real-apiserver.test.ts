@@ -4,14 +4,15 @@
  * streams cut by the server side, 410s, a CRD that appears and disappears, and a stop() that closes the watch.
  * Timers (backoff, kind re-checks) run on a manual clock; only I/O is waited for.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, afterEach, describe, expect, test } from 'bun:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectKubernetes } from '../../src/reconcile/kube-connect.ts';
 import type { KubeApi } from '../../src/reconcile/kube-client.ts';
 import { createInformer, type Informer, type WatchedObject } from '../../src/watch/informer.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
-import { startTestCluster, type TestCluster } from '../support/kube-apiserver/cluster.ts';
+import { type TestCluster } from '../support/kube-apiserver/cluster.ts';
+import { clusterForFile } from '../support/cluster-for-file.ts';
 import { manualClock, type ManualClock } from '../support/manual-clock.ts';
 import { memoryLogger } from '../support/memory-logger.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -25,9 +26,7 @@ let proxy: FaultProxy | undefined;
 const informers: Informer[] = [];
 const dir = tempDir();
 
-beforeAll(async () => {
-  cluster = await startTestCluster();
-}, 15 * 60_000);
+clusterForFile((started) => void (cluster = started));
 
 afterEach(async () => {
   await Promise.all(informers.splice(0).map((informer) => informer.stop()));
@@ -35,10 +34,7 @@ afterEach(async () => {
   proxy = undefined;
 }, 30_000);
 
-afterAll(async () => {
-  await cluster?.stop();
-  dir.remove();
-}, 60_000);
+afterAll(() => dir.remove());
 
 /** The API a kubeconfig file leads to, through fluxgate's own connect code (CA, token, TLS settings). */
 async function apiFrom(kubeconfigText: string): Promise<KubeApi> {
