@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { chooseConfigPath } from './commands/config-path.ts';
 import type { LogFormat, LogLevel } from './observe/log.ts';
+import { isTerminal } from './observe/terminal.ts';
 import { fluxgateVersion } from './version.ts';
 
 const EXIT_USAGE = 2;
@@ -321,7 +322,7 @@ main(process.argv.slice(2), {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   env: process.env,
-  stderrIsTerminal: process.stderr.isTTY === true,
+  stderrIsTerminal: isTerminal(2),
 }).then(
   (code) => process.exit(code),
   (error) => {
