@@ -19,7 +19,7 @@ import { formatPath } from '../config/yaml-source.ts';
 import { optionsOf } from '../config/provider-rules.ts';
 import { builtinCatalog, loadCatalog, type Catalog } from '../pipeline/catalog.ts';
 import type { PreparedProvider } from '../pipeline/compile.ts';
-import { createMatchCompiler } from '../pipeline/match.ts';
+import { createMatchCompiler, type MatchCompiler } from '../pipeline/match.ts';
 import { ConfigProblem, type ProviderFactory, type ProviderSecrets } from '../pipeline/provider.ts';
 import { providerKit } from '../provider-kit/index.ts';
 import { defaultApiVersion } from '../reconcile/kinds.ts';
@@ -75,6 +75,8 @@ export interface LoadedConfig extends Omit<LoadedFile, 'source'> {
   files: string[];
   /** A digest of everything read (the config text, those files and the environment's secrets): equal digests, equal configs. */
   fingerprint: string;
+  /** What compiled every target's match to check it: serving takes the compiled matchers from it (compileProviders). */
+  matchCompiler: MatchCompiler;
 }
 
 /**
@@ -166,7 +168,7 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
   }
   for (const file of catalog.files) files.add(file);
   fingerprint.update(`\0${catalog.versions.join(',')}\0${JSON.stringify([...secrets])}\0${admin.token ?? ''}`);
-  return { config, catalog, secrets, providers, kube, ...(clusters ? { clusters } : {}), tls, adminToken: admin.token, files: [...files], fingerprint: fingerprint.digest('hex') };
+  return { config, catalog, secrets, providers, kube, ...(clusters ? { clusters } : {}), tls, adminToken: admin.token, files: [...files], fingerprint: fingerprint.digest('hex'), matchCompiler };
 }
 
 /**

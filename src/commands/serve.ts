@@ -19,6 +19,7 @@ import { systemClock, type Clock } from '../reconcile/clock.ts';
 import { annotationFor, defaultApiVersion } from '../reconcile/kinds.ts';
 import type { ProviderFactory } from '../pipeline/provider.ts';
 import type { Config } from '../config/schema.ts';
+import { LARGE_CONFIG_TARGETS } from '../config/limits.ts';
 import type { FluxReceivers } from '../receivers/watcher.ts';
 import { startClusters, type ClustersOptions } from './clusters.ts';
 import { loadConfigFile, type LoadedConfig } from './load-config.ts';
@@ -107,8 +108,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let serving = loaded;
   const applyConfig = async (next: LoadedConfig) => {
     const previous = serving;
-    routes.replace('config', [...compileProviders(next.config, next.providers, { defaultApiVersion, annotationFor }).values()]);
+    routes.replace('config', [...compileProviders(next.config, next.providers, { defaultApiVersion, annotationFor }, next.matchCompiler).values()]);
     serving = next;
+    // Loading a large config leaves tens of MiB of garbage (and a reload, the old routes): collected now, before
+    // the heap grows around it, the pages go back to the system (RSS with 10,000 targets: 105 → 97 MiB).
+    if (next.config.targets.length >= LARGE_CONFIG_TARGETS) Bun.gc(true);
     const receiverInputs = (from: LoadedConfig) => JSON.stringify([from.config.fluxReceivers, from.catalog.versions]);
     if (previous !== next && receiverInputs(previous) !== receiverInputs(next)) {
       // The old watcher's routes stay until the new one replaces them, so a Receiver never 404s in between.

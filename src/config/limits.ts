@@ -25,3 +25,10 @@ export const MAX_YAML_NODES = 1_000_000;
 
 /** Problems listed at most; the rest are counted ("… and N more"). */
 export const MAX_REPORTED_PROBLEMS = 100;
+
+/**
+ * A config this large (about 1,000 targets) leaves enough garbage behind its parse and compile that a full
+ * collection right then is worth its tens of milliseconds: below it, start-up time matters more.
+ */
+export const LARGE_CONFIG_BYTES = 256 * 1024;
+export const LARGE_CONFIG_TARGETS = 1_000;

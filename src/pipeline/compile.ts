@@ -8,7 +8,7 @@ import type { BlockList } from 'node:net';
 import type { Config, ResourceSelector } from '../config/schema.ts';
 import type { ReconcileAnnotation } from '../reconcile/kinds.ts';
 import type { ObjectSelector } from '../reconcile/reconciler.ts';
-import { createMatchCompiler, type MatchResult } from './match.ts';
+import { createMatchCompiler, type MatchCompiler, type MatchResult } from './match.ts';
 import type { Event, ProviderCodec } from './provider.ts';
 import { indexKeysOf, indexTargets, type TargetIndex } from './target-index.ts';
 
@@ -75,7 +75,7 @@ export function compileSelector(resource: ResourceSelector, defaults: SelectorDe
     kind: resource.kind,
     namespace: resource.namespace,
     name: resource.name,
-    matchLabels: resource.matchLabels,
+    ...(resource.matchLabels ? { matchLabels: resource.matchLabels } : {}),
     annotation: defaults.annotationFor(resource.kind, resource.annotation),
     key: `${apiVersion}|${resource.kind}|${resource.namespace}|${object}|${resource.annotation ?? ''}${clusters ? `|@${[...clusters].sort().join(',')}` : ''}`,
     label: `${resource.kind} ${resource.namespace}/${object}`,
@@ -83,9 +83,11 @@ export function compileSelector(resource: ResourceSelector, defaults: SelectorDe
   };
 }
 
-export function compileProviders(config: Config, prepared: ReadonlyMap<string, PreparedProvider>, defaults: SelectorDefaults): Map<string, ProviderRuntime> {
-  // One compiler for the config: targets with the same branches, tags or paths share their compiled checks.
-  const matchCompiler = createMatchCompiler();
+/**
+ * `matchCompiler`: the one that checked this config when it was loaded (LoadedConfig.matchCompiler), so each
+ * target's match is compiled once; targets with the same branches, tags or paths share their compiled checks.
+ */
+export function compileProviders(config: Config, prepared: ReadonlyMap<string, PreparedProvider>, defaults: SelectorDefaults, matchCompiler: MatchCompiler = createMatchCompiler()): Map<string, ProviderRuntime> {
   const targets = config.targets.map((target) => ({
     providers: new Set(target.providers),
     compiled: { name: target.name, match: matchCompiler.compile(target.match), selectors: target.resources.map((resource) => compileSelector(resource, defaults, target.clusters)), keys: indexKeysOf(target.match) },

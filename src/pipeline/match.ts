@@ -5,8 +5,8 @@
 import type { TargetMatch } from '../config/schema.ts';
 import type { Event } from './provider.ts';
 import { imageMatcher, normalizeImage } from './image-ref.ts';
-import { compileGlob, isGlobPattern } from '../provider-kit/glob.ts';
-import { cachedNormalizer, normalizeRepository, repositoryMatcher, type NormalizedRepository } from './repository-url.ts';
+import { compileGlob } from '../provider-kit/glob.ts';
+import { cachedNormalizer, compileRepositoryPattern, normalizeRepository, repositoryMatches, type NormalizedRepository, type RepositoryPattern } from './repository-url.ts';
 
 export type MatchResult = { matched: true } | { matched: false; reason: string };
 
@@ -68,23 +68,49 @@ export function createMatchCompiler(): MatchCompiler {
     if (check === undefined) shared.set(key, (check = make()));
     return check;
   };
+  // The loader compiles every target to check it; serving then asks again for the same match blocks. Each is
+  // compiled once: a second set of 10,000 matchers was 12 MiB of garbage at the peak of start-up.
+  const compiled = new WeakMap<TargetMatch, (event: Event) => MatchResult>();
+  const lists = new Map<string, readonly Check[]>();
   return {
     compile(match) {
-      const checks: Check[] = [];
-      if (match?.repository !== undefined) checks.push(repositoryCheck(match.repository, normalize));
-      if (match?.images !== undefined) checks.push(once(`images ${JSON.stringify(match.images)}`, () => imagesCheck(match.images!)));
-      checks.push(notDeleted);
-      if (match?.branches !== undefined || match?.tags !== undefined) checks.push(once(`refs ${JSON.stringify([match.branches, match.tags])}`, () => refCheck(match.branches, match.tags)));
-      if (match?.paths !== undefined) checks.push(once(`paths ${JSON.stringify(match.paths)}`, () => pathsCheck(match.paths!)));
-      return (event) => {
-        for (const check of checks) {
-          const reason = check(event);
-          if (reason !== undefined) return { matched: false, reason };
-        }
-        return MATCHED;
-      };
+      if (match === undefined) return compileChecks(undefined);
+      let predicate = compiled.get(match);
+      if (predicate === undefined) compiled.set(match, (predicate = compileChecks(match)));
+      return predicate;
     },
   };
+
+  function compileChecks(match: TargetMatch | undefined): (event: Event) => MatchResult {
+    // Per target, one closure and the repository's record; the other checks, and their list, are shared by every
+    // target that lists the same images, branches, tags and paths.
+    const repository = match?.repository === undefined ? undefined : compileRepositoryPattern(match.repository);
+    const checks = sharedList(match);
+    return (event) => {
+      if (repository !== undefined) {
+        const reason = repositoryReason(repository, event, normalize);
+        if (reason !== undefined) return { matched: false, reason };
+      }
+      for (const check of checks) {
+        const reason = check(event);
+        if (reason !== undefined) return { matched: false, reason };
+      }
+      return MATCHED;
+    };
+  }
+
+  function sharedList(match: TargetMatch | undefined): readonly Check[] {
+    const key = JSON.stringify([match?.images, match?.branches, match?.tags, match?.paths]);
+    const known = lists.get(key);
+    if (known !== undefined) return known;
+    const list: Check[] = [];
+    if (match?.images !== undefined) list.push(once(`images ${JSON.stringify(match.images)}`, () => imagesCheck(match.images!)));
+    list.push(notDeleted);
+    if (match?.branches !== undefined || match?.tags !== undefined) list.push(once(`refs ${JSON.stringify([match.branches, match.tags])}`, () => refCheck(match.branches, match.tags)));
+    if (match?.paths !== undefined) list.push(once(`paths ${JSON.stringify(match.paths)}`, () => pathsCheck(match.paths!)));
+    lists.set(key, list);
+    return list;
+  }
 }
 
 function imagesCheck(patterns: string[]): Check {
@@ -102,13 +128,10 @@ function imagesCheck(patterns: string[]): Check {
   };
 }
 
-function repositoryCheck(pattern: string, normalize: (input: string) => NormalizedRepository): Check {
-  const matches = repositoryMatcher(pattern, normalize);
-  const verb = isGlobPattern(pattern) ? 'does not match' : 'is not';
-  return (event) => {
-    if (event.repositories.length === 0) return `event names no repository (want ${pattern})`;
-    return matches(event.repositories) ? undefined : `repository ${shown(event.repositories)} ${verb} ${pattern}`;
-  };
+function repositoryReason(wanted: RepositoryPattern, event: Event, normalize: (input: string) => NormalizedRepository): string | undefined {
+  if (event.repositories.length === 0) return `event names no repository (want ${wanted.pattern})`;
+  if (repositoryMatches(wanted, event.repositories, normalize)) return undefined;
+  return `repository ${shown(event.repositories)} ${wanted.glob === undefined ? 'is not' : 'does not match'} ${wanted.pattern}`;
 }
 
 /** The most telling spelling for a reason: `host/path` when one is known, else the slug. Runs only on a miss. */

@@ -35,9 +35,9 @@ export function defaultApiVersion(kind: string): string | undefined {
 }
 
 export interface ReconcileAnnotation {
-  key: string;
+  readonly key: string;
   /** Set when the annotation has a fixed value (Argo CD's `refresh: normal`); otherwise each patch stamps a fresh requestedAt token. */
-  fixedValue?: string;
+  readonly fixedValue?: string;
 }
 
 /**
@@ -50,8 +50,13 @@ export interface ReconcileAnnotation {
  */
 export function annotationFor(kind: string, configuredAnnotation?: string): ReconcileAnnotation {
   const key = configuredAnnotation || (kind === 'Application' ? ARGO_REFRESH_ANNOTATION : REQUESTED_AT_ANNOTATION);
-  return key === ARGO_REFRESH_ANNOTATION ? { key, fixedValue: 'normal' } : { key };
+  if (key === ARGO_REFRESH_ANNOTATION) return ARGO_REFRESH;
+  return key === REQUESTED_AT_ANNOTATION ? REQUESTED_AT : { key };
 }
+
+// Every selector of a config holds one of these: shared, not one copy per target.
+const REQUESTED_AT: ReconcileAnnotation = Object.freeze({ key: REQUESTED_AT_ANNOTATION });
+const ARGO_REFRESH: ReconcileAnnotation = Object.freeze({ key: ARGO_REFRESH_ANNOTATION, fixedValue: 'normal' });
 
 /**
  * Makes a requestedAt token source: RFC 3339 UTC with nanoseconds. The digits below the millisecond come from

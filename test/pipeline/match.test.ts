@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import type { TargetMatch } from '../../src/config/schema.ts';
 import type { Event } from '../../src/pipeline/provider.ts';
-import { compileMatch } from '../../src/pipeline/match.ts';
+import { compileMatch, createMatchCompiler } from '../../src/pipeline/match.ts';
 
 const REPOS = ['https://github.com/your-org/your-repo', 'git@github.com:your-org/your-repo.git', 'your-org/your-repo'];
 
@@ -189,5 +189,17 @@ describe('compileMatch', () => {
     [{ repository: 'https://github.com/' }, 'names no repository'],
   ] as [TargetMatch, string][])('rejects %p at compile time, naming the field', (match, message) => {
     expect(() => compileMatch(match)).toThrow(message);
+  });
+});
+
+describe('createMatchCompiler', () => {
+  test('a match block is compiled once: the loader checks every target with it and serving reuses what it compiled', () => {
+    const compiler = createMatchCompiler();
+    const match: TargetMatch = { repository: 'your-org/your-repo', branches: ['main'] };
+    const first = compiler.compile(match);
+    expect(compiler.compile(match)).toBe(first);
+    // An equal block elsewhere in the config is another target: its own repository check, the same branch check.
+    expect(compiler.compile({ ...match })).not.toBe(first);
+    expect(compiler.compile({ ...match })(push())).toEqual({ matched: true });
   });
 });
