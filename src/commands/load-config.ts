@@ -6,7 +6,7 @@
  * plugin run). Every problem is reported at once as `file:line:col path: message`.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { MAX_CONFIG_BYTES } from '../config/limits.ts';
 import { isPlaceholderSecret } from '../config/placeholder-secrets.ts';
@@ -248,9 +248,17 @@ function readConfigText(path: string): string {
     throw refuse(`cannot read config: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   try {
-    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    // Sized to the file (a byte more, to see it end), grown if it grows while being read, never past the limit:
+    // a buffer of the limit itself was 4 MiB touched by every start, whatever the config's size.
+    let buffer = Buffer.allocUnsafe(Math.min(fstatSync(fd).size, MAX_CONFIG_BYTES) + 1);
     let length = 0;
-    for (let read = -1; read !== 0 && length < buffer.length; length += read) {
+    for (let read = -1; read !== 0; length += read) {
+      if (length === buffer.length) {
+        if (buffer.length > MAX_CONFIG_BYTES) break;
+        const larger = Buffer.allocUnsafe(Math.min(buffer.length * 2, MAX_CONFIG_BYTES + 1));
+        buffer.copy(larger, 0, 0, length);
+        buffer = larger;
+      }
       read = readSync(fd, buffer, length, buffer.length - length, null);
     }
     if (length > MAX_CONFIG_BYTES) {

@@ -76,8 +76,10 @@ function readFast(text: string): { data: unknown } | undefined {
   // js-yaml's garbage is about 40 times the text's size: with a large config, collected before the checks that
   // follow build on the heap it left (peak RSS with 10,000 targets: 200 → 130 MiB).
   if (text.length >= LARGE_CONFIG_BYTES) Bun.gc(true);
+  // Without an alias nothing is shared and nothing can loop: one walk both counts the nodes and shares strings.
+  if (aliases === 0) return shareRepeatedStrings(data, false) <= MAX_YAML_NODES ? { data } : undefined;
   if (!withinBounds(data)) return undefined;
-  shareRepeatedStrings(data);
+  shareRepeatedStrings(data, true);
   return { data };
 }
 

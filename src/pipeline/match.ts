@@ -100,7 +100,7 @@ export function createMatchCompiler(): MatchCompiler {
   }
 
   function sharedList(match: TargetMatch | undefined): readonly Check[] {
-    const key = JSON.stringify([match?.images, match?.branches, match?.tags, match?.paths]);
+    const key = `${listKey(match?.images)};${listKey(match?.branches)};${listKey(match?.tags)};${listKey(match?.paths)}`;
     const known = lists.get(key);
     if (known !== undefined) return known;
     const list: Check[] = [];
@@ -111,6 +111,14 @@ export function createMatchCompiler(): MatchCompiler {
     lists.set(key, list);
     return list;
   }
+}
+
+/** A list's part of a shared-list key: each pattern prefixed by its length, so no two lists share a key; `-` when absent. */
+function listKey(patterns: readonly string[] | undefined): string {
+  if (patterns === undefined) return '-';
+  let key = `${patterns.length}`;
+  for (const pattern of patterns) key += `,${pattern.length}:${pattern}`;
+  return key;
 }
 
 function imagesCheck(patterns: string[]): Check {

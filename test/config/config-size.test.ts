@@ -54,5 +54,24 @@ describe('config size', () => {
     writeFileSync(path, `${text}${'#'.repeat(MAX_CONFIG_BYTES - text.length - 1)}\n`);
     expect((await loadConfigFile({ path, builtins: builtinProviders, env })).config.targets).toEqual([]);
   });
+
+  test('a config from a pipe (`validate <(kustomize build …)`), whose size is unknown until it ends, is read whole or refused past the limit', async () => {
+    const read = async (text: string) => {
+      const path = join(dir.path, `pipe-${text.length}`);
+      expect(Bun.spawnSync(['mkfifo', path]).exitCode).toBe(0);
+      const writer = Bun.spawn(['sh', '-c', 'cat > "$0"', path], { stdin: new Blob([text]), stderr: 'ignore' });
+      try {
+        return await loadConfigFile({ path, builtins: builtinProviders, env });
+      } finally {
+        writer.kill();
+        await writer.exited;
+      }
+    };
+    const text = `${HEADER}targets:\n${Array.from({ length: 300 }, (_, index) => target(index)).join('')}`;
+    expect((await read(text)).config.targets).toHaveLength(300);
+    const error = await read(`${HEADER}${'#'.repeat(MAX_CONFIG_BYTES)}\n`).catch((caught) => caught);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain('the config is larger than 4 MiB');
+  }, 60_000);
 });
 

@@ -26,13 +26,14 @@ describe('shareRepeatedStrings', () => {
   test('leaves the data as it was: nested lists, mappings, numbers, booleans, null', () => {
     const data = { a: ['x', ['x', 'y'], { b: 'x', c: 1, d: true, e: null }], f: 'y', g: [] };
     const before = structuredClone(data);
-    shareRepeatedStrings(data);
+    // Nodes as the alias-aware bound counts them: each collection, key and scalar (1 + 3 keys + 14 + 1 + 1).
+    expect(shareRepeatedStrings(data, false)).toBe(20);
     expect(data).toEqual(before);
   });
 
   test('a collection that appears twice (a YAML alias) is walked once and stays one object', () => {
     const data = load('base: &base { kind: GitRepository, namespace: flux-system }\none: *base\ntwo: [*base, *base]\n') as Record<string, unknown>;
-    shareRepeatedStrings(data);
+    shareRepeatedStrings(data, true);
     expect(data.one).toBe(data.base);
     expect((data.two as unknown[])[1]).toBe(data.base);
     expect(data.base).toEqual({ kind: 'GitRepository', namespace: 'flux-system' });

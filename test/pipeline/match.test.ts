@@ -203,3 +203,15 @@ describe('createMatchCompiler', () => {
     expect(compiler.compile({ ...match })(push())).toEqual({ matched: true });
   });
 });
+
+describe('createMatchCompiler: shared checks', () => {
+  test('lists that would read alike when joined are still told apart', () => {
+    const compiler = createMatchCompiler();
+    const split = compiler.compile({ branches: ['a', 'b'] });
+    const joined = compiler.compile({ branches: ['a,1:b'] });
+    expect(split(push({ branch: 'b', ref: 'refs/heads/b' }))).toEqual({ matched: true });
+    expect(joined(push({ branch: 'b', ref: 'refs/heads/b' }))).toMatchObject({ matched: false });
+    expect(compiler.compile({ branches: ['main'] })(push())).toEqual({ matched: true });
+    expect(compiler.compile({ tags: ['main'] })(push())).toMatchObject({ matched: false });
+  });
+});
