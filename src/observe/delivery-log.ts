@@ -59,8 +59,12 @@ export interface DeliveryFilter {
 }
 
 export interface DeliveryLog {
+  /** Keeps `record` itself, not a copy (the caller hands over an object it made for this). */
   add(record: Omit<DeliveryRecord, 'objects' | 'state'>): void;
-  /** Records what the delivery with this ticket caused on an object (in a cluster); a later state replaces an earlier one. */
+  /**
+   * Records what the delivery with this ticket caused on an object (in a cluster); a later state replaces an earlier
+   * one. A new object's `effect` is kept as given, not copied.
+   */
   effect(ticket: number, effect: ObjectEffect): void;
   /** Newest first, filtered. */
   recent(filter?: DeliveryFilter): DeliveryRecord[];
@@ -68,17 +72,17 @@ export interface DeliveryLog {
   find(id: string): DeliveryRecord | undefined;
 }
 
-const SUCCESS = new Set<ObjectState>(['patched', 'dry-run']);
+/** How many of a delivery's objects are in each state. */
+export type StateCounts = Record<ObjectState, number>;
 
 /** The delivery's state from how many of its objects are in each state (label selector rows do not count: their objects do). */
-export function stateFromCounts(counts: ReadonlyMap<ObjectState, number>): DeliveryState {
-  const of = (state: ObjectState) => counts.get(state) ?? 0;
-  const total = [...counts].reduce((sum, [state, count]) => (state === 'selected' ? sum : sum + count), 0);
-  if (total === 0 || of('pending') > 0) return 'pending';
-  const succeeded = [...SUCCESS].reduce((sum, state) => sum + of(state), 0);
+export function stateFromCounts(counts: Readonly<StateCounts>): DeliveryState {
+  const total = counts.pending + counts.patched + counts['dry-run'] + counts['not-found'] + counts.forbidden + counts.failed;
+  if (total === 0 || counts.pending > 0) return 'pending';
+  const succeeded = counts.patched + counts['dry-run'];
   if (succeeded === 0) return 'failed';
   if (succeeded < total) return 'partly-failed';
-  return of('dry-run') === total ? 'dry-run' : 'patched';
+  return counts['dry-run'] === total ? 'dry-run' : 'patched';
 }
 
 /** The id a record is found by in `/api/deliveries/<id>` and the drill-down page. */
@@ -103,50 +107,76 @@ function matches(record: DeliveryRecord, filter: DeliveryFilter): boolean {
  * log.find('fluxgate-7')?.state; // 'patched'
  */
 export function createDeliveryLog(capacity = 100): DeliveryLog {
-  // Oldest first; an array shift is fine at this size (the status page shows them all anyway).
-  const records: DeliveryRecord[] = [];
-  const byTicket = new Map<number, DeliveryRecord>();
-  // Each accepted record's effects by cluster and object: a delivery of thousands of objects updates each in O(1).
-  const effectsOf = new WeakMap<DeliveryRecord, { byObject: Map<string, ObjectEffect>; counts: Map<ObjectState, number> }>();
+  // A ring of the last `capacity` records (up to 10,000): adding one is O(1) at any size.
+  const slots: (DeliveryRecord | undefined)[] = new Array(capacity);
+  let next = 0;
+  let size = 0;
+  // Accepted records by ticket, with what their objects' states add up to.
+  const byTicket = new Map<number, Tracked>();
+  const newestFirst = function* (): Generator<DeliveryRecord> {
+    for (let offset = 1; offset <= size; offset += 1) yield slots[(next - offset + capacity) % capacity]!;
+  };
   return {
     add(record) {
-      const entry: DeliveryRecord = { ...record, objects: [], ...(record.outcome === 'accepted' ? { state: 'pending' as const } : {}) };
-      records.push(entry);
-      if (entry.ticket !== undefined) byTicket.set(entry.ticket, entry);
-      if (records.length > capacity) {
-        const dropped = records.shift()!;
-        if (dropped.ticket !== undefined) byTicket.delete(dropped.ticket);
-      }
+      const entry = record as DeliveryRecord;
+      entry.objects = [];
+      if (entry.outcome === 'accepted') entry.state = 'pending';
+      const dropped = slots[next];
+      if (dropped?.ticket !== undefined) byTicket.delete(dropped.ticket);
+      slots[next] = entry;
+      next = (next + 1) % capacity;
+      size = Math.min(size + 1, capacity);
+      if (entry.ticket !== undefined) byTicket.set(entry.ticket, { record: entry, counts: { pending: 0, selected: 0, patched: 0, 'dry-run': 0, 'not-found': 0, forbidden: 0, failed: 0 } });
     },
     effect(ticket, effect) {
-      const record = byTicket.get(ticket);
-      if (!record) return;
-      let effects = effectsOf.get(record);
-      if (!effects) effectsOf.set(record, (effects = { byObject: new Map(), counts: new Map() }));
-      const key = `${effect.cluster ?? ''}\u0000${effect.object}`;
-      const existing = effects.byObject.get(key);
-      const count = (state: ObjectState, by: number) => effects.counts.set(state, (effects.counts.get(state) ?? 0) + by);
+      const tracked = byTicket.get(ticket);
+      if (!tracked) return;
+      const { record, counts } = tracked;
+      const existing = tracked.index ? tracked.index.get(effectKey(effect)) : record.objects.find((object) => sameObject(object, effect));
       if (existing) {
-        count(existing.state, -1);
+        counts[existing.state] -= 1;
         // A later state replaces the earlier one; its detail goes with it (a "coalesced" note does not outlive the
         // patch it waited for), what found the object (its rule) stays.
-        Object.assign(existing, { detail: undefined, attempts: undefined, latencyMs: undefined }, effect);
+        Object.assign(existing, CLEARED, effect);
       } else {
-        const added = { ...effect };
-        effects.byObject.set(key, added);
+        const added = effect;
         record.objects.push(added);
+        if (tracked.index) tracked.index.set(effectKey(added), added);
+        else if (record.objects.length > INDEX_ABOVE) tracked.index = new Map(record.objects.map((object) => [effectKey(object), object]));
       }
-      count(effect.state, 1);
-      record.state = stateFromCounts(effects.counts);
+      counts[effect.state] += 1;
+      record.state = stateFromCounts(counts);
     },
     recent(filter = {}) {
       const found: DeliveryRecord[] = [];
-      for (let index = records.length - 1; index >= 0; index -= 1) if (matches(records[index]!, filter)) found.push(records[index]!);
+      for (const record of newestFirst()) if (matches(record, filter)) found.push(record);
       return found;
     },
     find(id) {
-      for (let index = records.length - 1; index >= 0; index -= 1) if (deliveryKey(records[index]!) === id) return records[index];
+      for (const record of newestFirst()) if (deliveryKey(record) === id) return record;
       return undefined;
     },
   };
+}
+
+interface Tracked {
+  record: DeliveryRecord;
+  counts: StateCounts;
+  /** Its objects by cluster and object, once there are more than INDEX_ABOVE: a delivery of thousands updates each in O(1). */
+  index?: Map<string, ObjectEffect>;
+}
+
+/**
+ * Most deliveries concern a few objects, found faster by a scan of them than through a map built for each
+ * delivery (at thousands of deliveries a second, that map was most of what recording one cost).
+ */
+const INDEX_ABOVE = 16;
+const CLEARED: Partial<ObjectEffect> = Object.freeze({ detail: undefined, attempts: undefined, latencyMs: undefined });
+
+function effectKey(effect: Pick<ObjectEffect, 'cluster' | 'object'>): string {
+  return `${effect.cluster ?? ''}\u0000${effect.object}`;
+}
+
+function sameObject(a: Pick<ObjectEffect, 'cluster' | 'object'>, b: Pick<ObjectEffect, 'cluster' | 'object'>): boolean {
+  return a.object === b.object && (a.cluster ?? '') === (b.cluster ?? '');
 }

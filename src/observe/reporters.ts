@@ -7,7 +7,7 @@ import type { DiscoveryReporter } from '../discovery/discovery.ts';
 import type { ProviderIdentity, WebhookReporter } from '../pipeline/webhook-reporter.ts';
 import type { ObjectSelector, PatchOutcome, ReconcileReporter, Ticket } from '../reconcile/reconciler.ts';
 import type { WatchState } from '../watch/informer.ts';
-import type { DeliveryLog, ObjectState } from './delivery-log.ts';
+import type { DeliveryLog, ObjectEffect, ObjectState } from './delivery-log.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -26,8 +26,9 @@ function summary(event?: Event) {
 }
 
 export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries: DeliveryLog, now: () => number): WebhookReporter {
-  const record = (provider: ProviderIdentity, status: number, outcome: 'accepted' | 'ignored' | 'rejected', info?: DeliveryInfo, reason?: string, event?: Event, targets: string[] = [], ticket?: Ticket, nearMisses?: readonly string[]) =>
-    deliveries.add({
+  // Once per delivery, thousands of times a second: fields are assigned, not spread from temporary objects.
+  const record = (provider: ProviderIdentity, status: number, outcome: 'accepted' | 'ignored' | 'rejected', info?: DeliveryInfo, reason?: string, event?: Event, targets: string[] = [], ticket?: Ticket, nearMisses?: readonly string[]) => {
+    const entry: Parameters<DeliveryLog['add']>[0] = {
       ticket: ticket?.seq,
       deliveryId: info?.deliveryId,
       provider: provider.name,
@@ -38,9 +39,15 @@ export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries:
       outcome,
       reason,
       targets,
-      ...summary(event),
-      ...(nearMisses && nearMisses.length > 0 ? { nearMisses: [...nearMisses] } : {}),
-    });
+    };
+    if (event) {
+      entry.repository = event.repositories[0] ?? event.image?.name;
+      entry.ref = event.ref ?? event.tag;
+      entry.commit = event.commit;
+    }
+    if (nearMisses && nearMisses.length > 0) entry.nearMisses = [...nearMisses];
+    deliveries.add(entry);
+  };
   return {
     rejected(provider, status, reason, info) {
       metrics.webhookRequests.inc({ provider: provider.name, type: provider.type, event: eventLabel(provider, info), outcome: statusOutcome[status] ?? 'error' });
@@ -81,16 +88,14 @@ export interface ClusterReconcileReporter extends ReconcileReporter {
 
 export function createReconcileReporter(metrics: Metrics, log: Logger, deliveries: DeliveryLog, cluster?: string): ClusterReconcileReporter {
   const where = cluster === undefined ? {} : { cluster };
+  // Once per webhook and object (a coalesced webhook too): fields are assigned, not spread, in the order shown.
   const effect = (tickets: readonly Ticket[], object: string, state: ObjectState, detail?: string, attempts?: number, endedAt?: number) => {
     for (const ticket of tickets) {
-      deliveries.effect(ticket.seq, {
-        object,
-        ...where,
-        state,
-        ...(detail !== undefined ? { detail } : {}),
-        ...(attempts !== undefined ? { attempts } : {}),
-        ...(endedAt !== undefined ? { latencyMs: Math.max(0, endedAt - ticket.acceptedAt) } : {}),
-      });
+      const row: ObjectEffect = cluster === undefined ? { object, state } : { object, cluster, state };
+      if (detail !== undefined) row.detail = detail;
+      if (attempts !== undefined) row.attempts = attempts;
+      if (endedAt !== undefined) row.latencyMs = Math.max(0, endedAt - ticket.acceptedAt);
+      deliveries.effect(ticket.seq, row);
     }
   };
   const labels = <T extends Record<string, string>>(values: T) => metrics.labels(cluster, values);
