@@ -5,10 +5,12 @@
  * engine keeps one copy of every property name already.
  *
  * Returns how many nodes it visited (each collection, key and scalar once), which bounds a document without
- * aliases as the alias-aware count does one with them. `mayRepeat`: the document may use a collection more
- * than once (it has aliases); each is then visited once, at the cost of remembering every collection seen.
+ * aliases as the alias-aware count does one with them; it stops as soon as that passes `maxNodes`, so a
+ * document that shares collections after all cannot make it walk their expansion. `mayRepeat`: the document
+ * may use a collection more than once (it has aliases); each is then visited once, at the cost of remembering
+ * every collection seen.
  */
-export function shareRepeatedStrings(root: unknown, mayRepeat: boolean): number {
+export function shareRepeatedStrings(root: unknown, mayRepeat: boolean, maxNodes = Number.POSITIVE_INFINITY): number {
   const first = new Map<string, string>();
   const share = (value: string): string => {
     const known = first.get(value);
@@ -28,7 +30,7 @@ export function shareRepeatedStrings(root: unknown, mayRepeat: boolean): number 
     pending.push(value);
   };
   enter(root);
-  while (pending.length > 0) {
+  while (pending.length > 0 && nodes <= maxNodes) {
     const node = pending.pop()!;
     if (Array.isArray(node)) {
       nodes += node.length;

@@ -77,7 +77,7 @@ function readFast(text: string): { data: unknown } | undefined {
   // follow build on the heap it left (peak RSS with 10,000 targets: 200 → 130 MiB).
   if (text.length >= LARGE_CONFIG_BYTES) Bun.gc(true);
   // Without an alias nothing is shared and nothing can loop: one walk both counts the nodes and shares strings.
-  if (aliases === 0) return shareRepeatedStrings(data, false) <= MAX_YAML_NODES ? { data } : undefined;
+  if (aliases === 0) return shareRepeatedStrings(data, false, MAX_YAML_NODES) <= MAX_YAML_NODES ? { data } : undefined;
   if (!withinBounds(data)) return undefined;
   shareRepeatedStrings(data, true);
   return { data };

@@ -139,9 +139,8 @@ export function createDeliveryLog(capacity = 100): DeliveryLog {
         // patch it waited for), what found the object (its rule) stays.
         Object.assign(existing, CLEARED, effect);
       } else {
-        const added = effect;
-        record.objects.push(added);
-        if (tracked.index) tracked.index.set(effectKey(added), added);
+        record.objects.push(effect);
+        if (tracked.index) tracked.index.set(effectKey(effect), effect);
         else if (record.objects.length > INDEX_ABOVE) tracked.index = new Map(record.objects.map((object) => [effectKey(object), object]));
       }
       counts[effect.state] += 1;

@@ -26,7 +26,7 @@ function summary(event?: Event) {
 }
 
 export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries: DeliveryLog, now: () => number): WebhookReporter {
-  // Once per delivery, thousands of times a second: fields are assigned, not spread from temporary objects.
+  // Once per delivery, thousands of times a second: kept as built (the delivery log takes it over), not copied.
   const record = (provider: ProviderIdentity, status: number, outcome: 'accepted' | 'ignored' | 'rejected', info?: DeliveryInfo, reason?: string, event?: Event, targets: string[] = [], ticket?: Ticket, nearMisses?: readonly string[]) => {
     const entry: Parameters<DeliveryLog['add']>[0] = {
       ticket: ticket?.seq,
@@ -39,12 +39,8 @@ export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries:
       outcome,
       reason,
       targets,
+      ...summary(event),
     };
-    if (event) {
-      entry.repository = event.repositories[0] ?? event.image?.name;
-      entry.ref = event.ref ?? event.tag;
-      entry.commit = event.commit;
-    }
     if (nearMisses && nearMisses.length > 0) entry.nearMisses = [...nearMisses];
     deliveries.add(entry);
   };

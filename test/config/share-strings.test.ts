@@ -60,3 +60,13 @@ describe('shareRepeatedStrings', () => {
     delete (globalThis as { keep?: unknown }).keep;
   });
 });
+
+describe('shareRepeatedStrings: bounded', () => {
+  test('stops once past maxNodes, even on a document that shares one list a billion times over', () => {
+    let level: unknown = ['lol', 'lol', 'lol', 'lol', 'lol', 'lol', 'lol', 'lol', 'lol', 'lol'];
+    for (let depth = 1; depth <= 9; depth += 1) level = Array(10).fill(level);
+    const visited = shareRepeatedStrings({ root: level }, false, 1_000_000);
+    expect(visited).toBeGreaterThan(1_000_000);
+    expect(visited).toBeLessThan(1_000_100);
+  });
+});
