@@ -52,6 +52,12 @@ export interface YamlSource {
 export function parseYamlSource(text: string, file: string): YamlSource {
   const fast = readFast(text);
   if (fast === undefined) return readExact(text, file);
+  if (fast === TOO_MANY_NODES) {
+    // Without aliases nothing is expanded: the count is the document's own, and the exact reader would take
+    // seconds to place a million nodes only to say the same at the document's start.
+    const start = { line: 1, col: 1 };
+    return { file, data: undefined, syntaxIssues: [{ ...start, path: '', message: `the document has more than ${MAX_YAML_NODES.toLocaleString('en-US')} nodes` }], locate: () => start };
+  }
   let exact: YamlSource | undefined;
   return { file, data: fast.data, syntaxIssues: [], locate: (path, preferKey) => (exact ??= readExact(text, file)).locate(path, preferKey) };
 }
@@ -59,8 +65,13 @@ export function parseYamlSource(text: string, file: string): YamlSource {
 /** Where `*name` can only be an alias: at the start of a line or after a space, `[`, `{` or `,`. */
 const ALIAS_LIKE = /(?:^|[\s[{,])\*(?=[^\s*])/gm;
 
-/** js-yaml's core schema (no timestamps, no merge keys): what the `yaml` package reads by default too. */
-function readFast(text: string): { data: unknown } | undefined {
+const TOO_MANY_NODES = Symbol('too many nodes');
+
+/**
+ * js-yaml's core schema (no timestamps, no merge keys): what the `yaml` package reads by default too. Undefined
+ * when the exact reader must decide; TOO_MANY_NODES for a document without aliases past MAX_YAML_NODES.
+ */
+function readFast(text: string): { data: unknown } | typeof TOO_MANY_NODES | undefined {
   // A document with many anchors or aliases goes to the exact reader, which counts them (they are rare in a
   // config). These counts may include a `&` or ` *` inside a quoted string: then the exact reader decides.
   let ampersands = 0;
@@ -77,7 +88,7 @@ function readFast(text: string): { data: unknown } | undefined {
   // follow build on the heap it left (peak RSS with 10,000 targets: 200 → 130 MiB).
   if (text.length >= LARGE_CONFIG_BYTES) Bun.gc(true);
   // Without an alias nothing is shared and nothing can loop: one walk both counts the nodes and shares strings.
-  if (aliases === 0) return shareRepeatedStrings(data, false, MAX_YAML_NODES) <= MAX_YAML_NODES ? { data } : undefined;
+  if (aliases === 0) return shareRepeatedStrings(data, false, MAX_YAML_NODES) <= MAX_YAML_NODES ? { data } : TOO_MANY_NODES;
   if (!withinBounds(data)) return undefined;
   shareRepeatedStrings(data, true);
   return { data };

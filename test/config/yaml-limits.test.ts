@@ -37,10 +37,10 @@ describe('YAML anchors and aliases', () => {
     expect(problems(text)).toEqual([`fluxgate.yaml:6:${column} the document has more than 1,000,000 nodes once its aliases (*name) are expanded`]);
   });
 
-  test('a document of more nodes than that without any alias is refused too', () => {
+  test('a document of more nodes than that without any alias is refused too, at once', () => {
     const text = `${HEADER}x: [${'1,'.repeat(MAX_YAML_NODES)}1]\ntargets: []\n`;
-    expect(problems(text)).toEqual([`fluxgate.yaml:1:1 the document has more than ${MAX_YAML_NODES.toLocaleString('en-US')} nodes once its aliases (*name) are expanded`]);
-  }, 60_000); // the exact reader takes seconds to place a million nodes
+    expect(problems(text)).toEqual([`fluxgate.yaml:1:1 the document has more than ${MAX_YAML_NODES.toLocaleString('en-US')} nodes`]);
+  });
 
   test('aliases within the bound are expanded as usual', () => {
     const text = `${HEADER}targets:\n  - name: a\n    providers: &providers [github]\n    resources: &resources [{ kind: GitRepository, name: app, namespace: flux-system }]\n  - { name: b, providers: *providers, resources: *resources }\n`;
