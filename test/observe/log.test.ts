@@ -37,6 +37,14 @@ describe('text format', () => {
     expect(line).toStartWith('03:04:05.006 INFO  ignored refs/heads/\\u001b[2J');
   });
 
+  test('bidirectional marks and isolates, line and paragraph separators and C1 controls are escaped too', () => {
+    const hostile = 'main\u200e\u200f\u2066\u2067\u2068\u2069\u202a\u202b\u202c\u202d\u2028\u2029\u0085\u0080\u009f\u061cend';
+    const [line, ...more] = lines({ format: 'text' }, (log) => log.info('webhook ignored', { ref: hostile }));
+    expect(more).toEqual([]);
+    expect(line).not.toMatch(/[\u0080-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+    expect(line).toContain('ref="main\\u200e\\u200f\\u2066\\u2067\\u2068\\u2069\\u202a\\u202b\\u202c\\u202d\\u2028\\u2029\\u0085\\u0080\\u009f\\u061cend"');
+  });
+
   test('colours only when asked (a terminal), and never in JSON', () => {
     const [plain] = lines({ format: 'text' }, (log) => log.error('patch failed', { object: 'a/b' }));
     const [coloured] = lines({ format: 'text', colour: true }, (log) => log.error('patch failed', { object: 'a/b' }));
