@@ -1,7 +1,10 @@
 /**
  * The observers behind the reporter interfaces: each pipeline and reconcile event becomes a metric, a log
  * line and an entry in the delivery log. Nothing here is read back by the pipeline.
+ *
+ * A delivery's repository becomes a record here: a URL loses its credentials before it is recorded or logged.
  */
+import { redactUrl } from '../core/redact-url.ts';
 import type { DeliveryInfo, Event } from '../pipeline/provider.ts';
 import type { DiscoveryReporter } from '../discovery/discovery.ts';
 import type { ProviderIdentity, WebhookReporter } from '../pipeline/webhook-reporter.ts';
@@ -20,9 +23,11 @@ function eventLabel(provider: ProviderIdentity, info?: DeliveryInfo): string {
   return info.event !== undefined && provider.events.has(info.event) ? info.event : 'other';
 }
 
+/** What a record and a log line keep of an event: the repository without credentials. */
 function summary(event?: Event) {
   if (!event) return {};
-  return { repository: event.repositories[0] ?? event.image?.name, ref: event.ref ?? event.tag, commit: event.commit };
+  const repository = event.repositories[0] ?? event.image?.name;
+  return { repository: repository === undefined ? undefined : redactUrl(repository), ref: event.ref ?? event.tag, commit: event.commit };
 }
 
 export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries: DeliveryLog, now: () => number): WebhookReporter {

@@ -3,6 +3,7 @@
  * to reconcile. Returns the answer the SPEC's HTTP contract names; knows nothing of HTTP frameworks or Kubernetes.
  * Synchronous for the usual HMAC providers; a provider whose verification needs I/O (OIDC) makes it a promise.
  */
+import { redactUrl } from '../core/redact-url.ts';
 import { ipFamily } from '../ip.ts';
 import type { BlockList } from 'node:net';
 import type { DiscoveryResult } from '../discovery/discovery.ts';
@@ -159,16 +160,23 @@ function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: W
   if (info.deliveryId !== undefined && deps.seen(provider.name, info.deliveryId)) return ignore(provider, deps, info, 'duplicate delivery', match.event);
 
   const event = decision.event;
-  const ticket = deps.mintTicket({
-    provider: provider.name,
-    ...(info.event !== undefined ? { event: info.event } : {}),
-    ...(event.repositories[0] ?? event.image?.name ? { repository: event.repositories[0] ?? event.image!.name } : {}),
-    ...(event.ref ?? event.tag ? { ref: event.ref ?? event.tag } : {}),
-    ...(event.commit ? { commit: event.commit } : {}),
-    ...(info.deliveryId !== undefined ? { deliveryId: info.deliveryId } : {}),
-  });
+  const ticket = deps.mintTicket(causeOf(provider, info, event));
   const report = found && { objects: discovered.map((request) => ({ cluster: request.cluster, object: request.selector.label, rule: request.rule })), nearMisses: found.misses };
   deps.reporter.accepted(provider, info, event, match.targets, ticket, report);
   deps.reconciler.submit(ticket, wanted);
   return { status: 202, body: { delivery: info.deliveryId ?? `fluxgate-${ticket.seq}`, targets: match.targets.length, ...(found ? { discovered: discovered.length } : {}) } };
+}
+
+/** What the ticket carries into reconcile and its Kubernetes Event: the repository without credentials. */
+function causeOf(provider: ProviderRuntime, info: VerifiedInfo, event: Event): TicketCause {
+  const repository = event.repositories[0] ?? event.image?.name;
+  const ref = event.ref ?? event.tag;
+  return {
+    provider: provider.name,
+    ...(info.event !== undefined ? { event: info.event } : {}),
+    ...(repository ? { repository: redactUrl(repository) } : {}),
+    ...(ref ? { ref } : {}),
+    ...(event.commit ? { commit: event.commit } : {}),
+    ...(info.deliveryId !== undefined ? { deliveryId: info.deliveryId } : {}),
+  };
 }
