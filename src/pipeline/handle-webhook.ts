@@ -4,6 +4,7 @@
  * Synchronous for the usual HMAC providers; a provider whose verification needs I/O (OIDC) makes it a promise.
  */
 import { redactUrl } from '../core/redact-url.ts';
+import { cutText } from '../core/shown-text.ts';
 import { ipFamily } from '../ip.ts';
 import type { BlockList } from 'node:net';
 import type { DiscoveryResult } from '../discovery/discovery.ts';
@@ -167,16 +168,20 @@ function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: W
   return { status: 202, body: { delivery: info.deliveryId ?? `fluxgate-${ticket.seq}`, targets: match.targets.length, ...(found ? { discovered: discovered.length } : {}) } };
 }
 
-/** What the ticket carries into reconcile and its Kubernetes Event: the repository without credentials. */
+/**
+ * What the ticket carries into reconcile and its Kubernetes Event: cut to SHOWN_CHARACTERS and the repository
+ * without credentials, so a ticket waiting for its patch keeps no payload-sized string alive and the Event quotes
+ * no secret.
+ */
 function causeOf(provider: ProviderRuntime, info: VerifiedInfo, event: Event): TicketCause {
   const repository = event.repositories[0] ?? event.image?.name;
   const ref = event.ref ?? event.tag;
   return {
     provider: provider.name,
-    ...(info.event !== undefined ? { event: info.event } : {}),
-    ...(repository ? { repository: redactUrl(repository) } : {}),
-    ...(ref ? { ref } : {}),
-    ...(event.commit ? { commit: event.commit } : {}),
-    ...(info.deliveryId !== undefined ? { deliveryId: info.deliveryId } : {}),
+    ...(info.event !== undefined ? { event: cutText(info.event) } : {}),
+    ...(repository ? { repository: cutText(redactUrl(repository)) } : {}),
+    ...(ref ? { ref: cutText(ref) } : {}),
+    ...(event.commit ? { commit: cutText(event.commit) } : {}),
+    ...(info.deliveryId !== undefined ? { deliveryId: cutText(info.deliveryId) } : {}),
   };
 }
