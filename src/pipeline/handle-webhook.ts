@@ -3,6 +3,8 @@
  * to reconcile. Returns the answer the SPEC's HTTP contract names; knows nothing of HTTP frameworks or Kubernetes.
  * Synchronous for the usual HMAC providers; a provider whose verification needs I/O (OIDC) makes it a promise.
  */
+import { redactUrl } from '../core/redact-url.ts';
+import { cutText } from '../core/shown-text.ts';
 import { ipFamily } from '../ip.ts';
 import type { BlockList } from 'node:net';
 import type { DiscoveryResult } from '../discovery/discovery.ts';
@@ -159,16 +161,27 @@ function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: W
   if (info.deliveryId !== undefined && deps.seen(provider.name, info.deliveryId)) return ignore(provider, deps, info, 'duplicate delivery', match.event);
 
   const event = decision.event;
-  const ticket = deps.mintTicket({
-    provider: provider.name,
-    ...(info.event !== undefined ? { event: info.event } : {}),
-    ...(event.repositories[0] ?? event.image?.name ? { repository: event.repositories[0] ?? event.image!.name } : {}),
-    ...(event.ref ?? event.tag ? { ref: event.ref ?? event.tag } : {}),
-    ...(event.commit ? { commit: event.commit } : {}),
-    ...(info.deliveryId !== undefined ? { deliveryId: info.deliveryId } : {}),
-  });
+  const ticket = deps.mintTicket(causeOf(provider, info, event));
   const report = found && { objects: discovered.map((request) => ({ cluster: request.cluster, object: request.selector.label, rule: request.rule })), nearMisses: found.misses };
   deps.reporter.accepted(provider, info, event, match.targets, ticket, report);
   deps.reconciler.submit(ticket, wanted);
   return { status: 202, body: { delivery: info.deliveryId ?? `fluxgate-${ticket.seq}`, targets: match.targets.length, ...(found ? { discovered: discovered.length } : {}) } };
+}
+
+/**
+ * What the ticket carries into reconcile and its Kubernetes Event: cut to SHOWN_CHARACTERS and the repository
+ * without credentials, so a ticket waiting for its patch keeps no payload-sized string alive and the Event quotes
+ * no secret.
+ */
+function causeOf(provider: ProviderRuntime, info: VerifiedInfo, event: Event): TicketCause {
+  const repository = event.repositories[0] ?? event.image?.name;
+  const ref = event.ref ?? event.tag;
+  return {
+    provider: provider.name,
+    ...(info.event !== undefined ? { event: cutText(info.event) } : {}),
+    ...(repository ? { repository: cutText(redactUrl(repository)) } : {}),
+    ...(ref ? { ref: cutText(ref) } : {}),
+    ...(event.commit ? { commit: cutText(event.commit) } : {}),
+    ...(info.deliveryId !== undefined ? { deliveryId: cutText(info.deliveryId) } : {}),
+  };
 }
