@@ -109,6 +109,9 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
   if (maxBodySize < limits.maxBodySize) {
     log.warn('server.maxBodyBytesInFlight is smaller than server.maxBodySize: bodies above it are refused with 413', { maxBodySize, maxBodyBytesInFlight: limits.maxBodyBytesInFlight });
   }
+  // A body over the limit is read on and thrown away up to this size, so its sender reads the 413 (see
+  // read-body.ts): at most a quarter of the budget, which a drain holds as a read would.
+  const drainBytes = Math.max(maxBodySize, Math.floor(limits.maxBodyBytesInFlight / 4));
   const budget = createBodyBudget(limits.maxBodyBytesInFlight);
   const gate = createRequestGate(limits.maxConcurrentRequests);
   limitMetrics(metrics, budget, gate);
@@ -140,11 +143,11 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
         deps.webhook.reporter.rejected(provider, 503, 'shutting down');
         return refuse(request, 503, { error: 'shutting down' }, retryAfter);
       }
-      const read = await readBody(request, { maxBytes: maxBodySize, budget, timeoutMs: limits.bodyTimeout, timers: deps.timers });
+      const read = await readBody(request, { maxBytes: maxBodySize, drainBytes, budget, timeoutMs: limits.bodyTimeout, timers: deps.timers });
       if (!read.ok) {
         const refusal = bodyRefusals[read.refusal];
         deps.webhook.reporter.rejected(provider, refusal.status, refusal.reason);
-        // Closing tells the sender to stop sending the rest of the body.
+        // Whatever of the body is left unread, closing stops the sender sending it.
         return json(refusal.status, { error: refusal.reason }, { ...refusal.headers, connection: 'close' });
       }
       // The sender's address matters only to a provider that restricts it.
