@@ -14,7 +14,7 @@ import { readBody, type BodyRefusal, type Timers } from './read-body.ts';
 import { createRequestGate, type RequestGate } from './request-gate.ts';
 import { safeEqual } from '../provider-kit/compare.ts';
 import { clientAddress } from './client-address.ts';
-import { hasBody, requestPath } from './route.ts';
+import { decodedSegment, hasBody, requestPath } from './route.ts';
 import type { DeliveryRecord } from '../observe/delivery-log.ts';
 import { renderDeliveryPage } from './delivery-page.ts';
 import { deliveryFilter } from './delivery-query.ts';
@@ -185,7 +185,8 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
   const query = (request: Request) => new URL(request.url, 'http://admin').searchParams;
   const withPage = (answer: () => Response) => () => (deps.admin().statusPage ? answer() : json(404, { error: 'not found' }));
   const oneDelivery = (prefix: string, render: (record: DeliveryRecord) => Response) => (request: Request) => {
-    const id = decodeURIComponent(requestPath(request).slice(prefix.length));
+    const id = decodedSegment(requestPath(request).slice(prefix.length));
+    if (id === undefined) return json(400, { error: 'the delivery id in the path is not valid percent-encoding' });
     const record = deps.deliveries.find(id);
     return record ? render(record) : json(404, { error: `no recent delivery ${id.slice(0, 140)}` });
   };
