@@ -17,6 +17,7 @@ import { clientAddress } from './client-address.ts';
 import { decodedSegment, hasBody, requestPath } from './route.ts';
 import type { DeliveryRecord } from '../observe/delivery-log.ts';
 import { renderDeliveryPage } from './delivery-page.ts';
+import { withAdminHeaders } from './admin-headers.ts';
 import { deliveryFilter } from './delivery-query.ts';
 
 export interface Readiness {
@@ -240,6 +241,6 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
   };
   return {
     webhook: surface((request, path, peer) => (path.startsWith('/hook/') ? hook(request, path, peer) : webhookPage(request, path))),
-    admin: surface((request, path) => page(request, path, pages)),
+    admin: withAdminHeaders(surface((request, path) => page(request, path, pages))),
   };
 }
