@@ -22,11 +22,23 @@ import { deliveryFilter } from './delivery-query.ts';
 
 export interface Readiness {
   ready: boolean;
+  /** Why, in a word (`unreachable`, `forbidden`, `discovery-not-synced`, `dry-run`, …): shown to every reader. */
   reason?: string;
+  /** Why, in full (the API server's URL, the error's text): shown only to a reader with the admin token, when one is set. */
+  detail?: string;
   /** With `clusters:`: each cluster's own readiness (fluxgate is ready while one of them is). */
   clusters?: Record<string, Readiness>;
-  /** With discovery: each watched kind's state (`watching`, `kind-absent`, …), objects held and any problem. */
+  /** With discovery: each watched kind's state (`watching`, `kind-absent`, …), objects held and any problem (a detail). */
   discovery?: readonly { kind: string; state: string; problem?: string; objects: number; synced: boolean }[];
+}
+
+/** Readiness without its details: what a reader without the admin token sees. */
+function withoutDetail({ detail: _detail, clusters, discovery, ...readiness }: Readiness): Readiness {
+  return {
+    ...readiness,
+    ...(clusters ? { clusters: Object.fromEntries(Object.entries(clusters).map(([name, cluster]) => [name, withoutDetail(cluster)])) } : {}),
+    ...(discovery ? { discovery: discovery.map(({ problem: _problem, ...watch }) => watch) } : {}),
+  };
 }
 
 /** The `server:` limits this layer enforces (sizes in bytes, durations in milliseconds). */
@@ -160,13 +172,23 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
     }
   }
 
-  async function readyz(): Promise<Response> {
-    if (!deps.accepting()) return json(503, { ready: false, reason: 'shutting down' });
+  /** Whether the request may see what the admin token guards: no token is set, or it carries the token. */
+  const admitted = (request: Request): 'yes' | 'no token given' | 'wrong token' => {
+    const token = deps.admin().token;
+    if (token === undefined) return 'yes';
+    const given = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '')?.[1];
+    if (given === undefined) return 'no token given';
+    return safeEqual(given, token) ? 'yes' : 'wrong token';
+  };
+
+  /** Probes carry no token and need only the status: the details (URLs, error text) are for a token's bearer. */
+  async function readyz(request: Request): Promise<Response> {
+    if (!deps.accepting()) return json(503, { ready: false, reason: 'shutting-down' });
     // A readiness check may wait for the API server: it counts against the cap like a hook.
-    if (!gate.enter()) return json(503, { ready: false, reason: 'too many requests in flight' }, retryAfter);
+    if (!gate.enter()) return json(503, { ready: false, reason: 'busy' }, retryAfter);
     try {
       const readiness = await deps.readiness();
-      return json(readiness.ready ? 200 : 503, readiness);
+      return json(readiness.ready ? 200 : 503, admitted(request) === 'yes' ? readiness : withoutDetail(readiness));
     } finally {
       gate.leave();
     }
@@ -175,11 +197,10 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
   const healthz = () => json(200, { status: 'ok' });
   /** The status page and the API may want the admin token; the metrics and the probes never do. */
   const guarded = (page: (request: Request) => Response) => (request: Request) => {
-    const token = deps.admin().token;
-    if (token === undefined) return page(request);
-    const given = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '')?.[1];
-    if (given === undefined) return json(401, { error: 'this page needs the admin token (Authorization: Bearer …)' }, { 'www-authenticate': 'Bearer' });
-    return safeEqual(given, token) ? page(request) : json(401, { error: 'the admin token does not match' }, { 'www-authenticate': 'Bearer' });
+    const admission = admitted(request);
+    if (admission === 'yes') return page(request);
+    const error = admission === 'no token given' ? 'this page needs the admin token (Authorization: Bearer …)' : 'the admin token does not match';
+    return json(401, { error }, { 'www-authenticate': 'Bearer' });
   };
 
   const html = (text: string) => new Response(text, { headers: { 'content-type': 'text/html; charset=utf-8' } });
