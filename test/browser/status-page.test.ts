@@ -64,6 +64,12 @@ test('four deliveries, their rows and states, and a drill-down into the failed o
   expect((await post(gateway.hook('github'), failing)).status).toBe(202);
 
   const page = await browser.newPage();
+  // The admin pages are served with a Content-Security-Policy that allows no script and nothing loaded: the page
+  // must need nothing it forbids.
+  const refused: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) refused.push(message.text());
+  });
   // Reload until both accepted deliveries have settled: the page itself refreshes, a person would wait too.
   const rows = async () => page.locator('h2:has-text("Recent deliveries") + table tr').allInnerTexts();
   const deadline = Date.now() + 15_000;
@@ -74,6 +80,8 @@ test('four deliveries, their rows and states, and a drill-down into the failed o
   } while (texts.some((text) => text.includes('pending')) && Date.now() < deadline);
   await page.screenshot({ path: join(ARTIFACTS, 'status-page.png'), fullPage: true });
 
+  // Its inline style applies under the policy.
+  expect(await page.locator('table').first().evaluate((table) => table.ownerDocument.defaultView!.getComputedStyle(table).borderCollapse)).toBe('collapse');
   const body = texts.slice(1); // the heading row first
   expect(body).toHaveLength(4);
   // Newest first: the failed patch, the unmatched branch, the bad signature, the good push.
@@ -97,6 +105,13 @@ test('four deliveries, their rows and states, and a drill-down into the failed o
   expect(objectRow).toContain('GitRepository flux-system/deleted-last-week');
   expect(objectRow).toContain('not-found');
   expect(objectRow).toContain('404');
+  expect(refused).toEqual([]);
+
+  // The status page keeps itself current with a meta refresh, which the policy must let through.
+  await page.goto(`${gateway.adminUrl}/`);
+  const refreshed = page.waitForEvent('framenavigated', { timeout: 30_000 });
+  expect((await refreshed).url()).toBe(`${gateway.adminUrl}/`);
+  expect(refused).toEqual([]);
   await page.close();
 }, 60_000);
 
