@@ -190,6 +190,17 @@ describe('generic-oidc', () => {
     expect(await deliver(result, request('', { Authorization: `Bearer ${elsewhere}` }))).toMatchObject({ status: 401 });
   });
 
+  test('a token whose rules would build a value past the size bound is refused (401) with the reason', async () => {
+    const spec = oidc();
+    spec.oidcProviders[0]!.variables.push({ name: 'joined', expression: 'claims.parts.join(claims.glue)' });
+    const result = served(spec, undefined);
+    const token = await issuer.token({ aud: 'notification-controller', repository_owner: 'my-org', ref: 'refs/heads/main', parts: Array.from({ length: 1000 }, () => 'x'), glue: 'y'.repeat(100_000) });
+    expect(await deliver(result, request('', { Authorization: `Bearer ${token}` }))).toMatchObject({
+      status: 401,
+      body: { error: "the token's rules could not be checked: join() would build a string of more than 1048576 characters" },
+    });
+  });
+
   test('a validation that is not valid CEL refuses the Receiver', () => {
     const spec = oidc();
     spec.oidcProviders[0]!.validations[0]!.expression = 'vars.owner ==';
