@@ -50,6 +50,27 @@ interface Thread {
   ready: boolean;
 }
 
+/** A worker running cel-worker.ts: `on` hears that it is ready, its answers, and its end (an error or an exit). */
+function startThread(on: { ready(): void; answer(id: number, answer: CelAnswer): void; gone(reason: string): void }): Thread {
+  const worker = new Worker(workerUrl(), { smol: true });
+  // The worker never keeps the process alive: shutdown does not wait for it.
+  worker.unref();
+  worker.addEventListener('message', (event) => {
+    const message = event.data as WorkerMessage;
+    if ('ready' in message) on.ready();
+    else on.answer(message.id, message.answer);
+  });
+  worker.addEventListener('error', (event) => on.gone(`the evaluator failed: ${event.message}`));
+  worker.addEventListener('close', () => on.gone('the evaluator stopped'));
+  return { worker, ready: false };
+}
+
+/** Queues `waiting`: a token check holds up a webhook's answer, a filter job runs after it, so token checks go first. */
+function enqueue(queue: Waiting[], waiting: Waiting): void {
+  const at = waiting.job.kind === 'claims' ? queue.findIndex((other) => other.job.kind !== 'claims') : -1;
+  queue.splice(at < 0 ? queue.length : at, 0, waiting);
+}
+
 /**
  * @example
  * const evaluator = createCelEvaluator({ clock: systemClock });
@@ -66,22 +87,16 @@ export function createCelEvaluator(options: { clock: Clock; timeLimitMs?: number
   let closed = false;
 
   function start(): void {
-    const current: Thread = { worker: new Worker(workerUrl(), { smol: true }), ready: false };
-    thread = current;
-    // The worker never keeps the process alive: shutdown does not wait for it.
-    current.worker.unref();
-    current.worker.addEventListener('message', (event) => {
-      if (thread !== current) return;
-      const message = event.data as WorkerMessage;
-      if ('ready' in message) {
+    const current: Thread = startThread({
+      ready() {
+        if (thread !== current) return;
         current.ready = true;
         next();
-      } else if (running?.id === message.id) {
-        finish(message.answer);
-      }
+      },
+      answer: (id, answer) => thread === current && running?.id === id && finish(answer),
+      gone: (reason) => thread === current && fail(reason),
     });
-    current.worker.addEventListener('error', (event) => thread === current && fail(`the evaluator failed: ${event.message}`));
-    current.worker.addEventListener('close', () => thread === current && fail('the evaluator stopped'));
+    thread = current;
   }
 
   function kill(): void {
@@ -124,19 +139,12 @@ export function createCelEvaluator(options: { clock: Clock; timeLimitMs?: number
     try {
       thread.worker.postMessage({ id, job: waiting.job } satisfies JobMessage);
     } catch (error) {
-      finish({ failed: `the job could not be handed to the evaluator: ${error instanceof Error ? error.message : String(error)}` });
+      finish({ failed: `the job could not be handed to the evaluator: ${String(error)}` });
     }
   }
 
-  function submit(job: CelJob): Promise<CelAnswer> {
-    if (closed) return Promise.resolve({ failed: 'the evaluator is closed' });
-    return new Promise((resolve) => {
-      // A token check holds up a webhook's answer; a filter job runs after the answer: token checks go first.
-      const at = job.kind === 'claims' ? queue.findIndex((waiting) => waiting.job.kind !== 'claims') : -1;
-      queue.splice(at < 0 ? queue.length : at, 0, { job, resolve });
-      next();
-    });
-  }
+  const submit = (job: CelJob): Promise<CelAnswer> =>
+    closed ? Promise.resolve({ failed: 'the evaluator is closed' }) : new Promise((resolve) => (enqueue(queue, { job, resolve }), next()));
 
   return {
     filter: (job) => submit({ kind: 'filter', ...job }) as Promise<FilterAnswer>,
@@ -147,10 +155,8 @@ export function createCelEvaluator(options: { clock: Clock; timeLimitMs?: number
     close() {
       closed = true;
       kill();
-      const unanswered = [...(running ? [running.waiting] : []), ...queue.splice(0)];
-      if (running) clock.clearTimer(running.timer);
-      running = undefined;
-      for (const waiting of unanswered) waiting.resolve({ failed: 'the evaluator is closed' });
+      finish({ failed: 'the evaluator is closed' });
+      for (const waiting of queue.splice(0)) waiting.resolve({ failed: 'the evaluator is closed' });
     },
   };
 }
