@@ -184,7 +184,7 @@ export function stepsOf(prepared: Prepared, requestSize: number): number {
 
 /**
  * Runs a prepared expression, unless its comprehension is too costly for a request of `requestSize`
- * (`largestCollection(req, claims)`, computed once per delivery). Only the evaluator's worker calls this.
+ * (`largestCollection(req, claims)`, computed once per delivery). fluxgate calls it in the evaluator's worker only.
  */
 export function runPrepared(prepared: Prepared, variables: object, requestSize: number): { value: unknown } | { error: string } {
   if (prepared.bodyNodes > 0 && prepared.bodyNodes * requestSize > MAX_STEPS) {
@@ -226,7 +226,7 @@ export function prepareClaimRule(environments: CelEnvironments, expression: stri
  * const filters = createFilterCompiler();
  * const filter = filters.compile("req.tag.contains(res.metadata.name)", { claims: false });
  * if ('problem' in filter) throw new Error(filter.problem);
- * await evaluator.filter({ req: { tag: 'ghcr.io/org/app:1.2' }, claims: undefined, lists: [{ filters: [filter], objects: [{ metadata: { name: 'app' } }] }], stepsSpent: 0 });
+ * await evaluator.filter({ req: { tag: 'ghcr.io/org/app:1.2' }, lists: [{ filters: [filter], objects: [{ metadata: { name: 'app' } }] }], stepsSpent: 0 });
  * // { verdicts: [[true]], stepsSpent: 0 }
  */
 export function createFilterCompiler(): FilterCompiler {
