@@ -235,6 +235,20 @@ describe('resourceFilter', () => {
     expect(await named!.filter!.accepts([object('app')])).toEqual([false]);
   });
 
+  test('one delivery’s selectors are decided in one job of the evaluator, however many objects they list', async () => {
+    const jobs: number[] = [];
+    const counting = { ...evaluator, filter: (job: Parameters<typeof evaluator.filter>[0]) => (jobs.push(job.lists.length), evaluator.filter(job)) };
+    const read = readReceiver({ metadata: { name: 'receiver', namespace: 'apps', generation: 1 }, spec: { type: 'generic', secretRef: { name: 'token' }, resources: [labelled, repository], resourceFilter: 'req.name == res.metadata.name' } });
+    if ('problem' in read) throw new Error(read.problem);
+    const result = receiverServing({ spec: read.spec, secret: { data: { token: TOKEN } }, catalog, filters, evaluator: counting });
+    if (result.path === undefined) throw new Error(result.reason);
+    const { selectors } = await deliver(result, request('{"name": "web-b"}', { 'Content-Type': 'application/json' }));
+    const labelledObjects = Array.from({ length: 50 }, (_, index) => object(`web-${String.fromCharCode(97 + (index % 26))}`));
+    const verdicts = await Promise.all([selectors[0]!.filter!.accepts(labelledObjects), selectors[1]!.filter!.accepts([object('app')])]);
+    expect(jobs).toEqual([2]);
+    expect(verdicts[1]).toEqual([false]);
+  });
+
   test('each resource’s own filter stacks with resourceFilter', async () => {
     const spec = { type: 'generic', resources: [{ ...labelled, filter: "res.metadata.name.endsWith('-b')" }, repository], resourceFilter: "req.go == 'yes'" };
     const { selectors } = await deliver(spec, request('{"go": "yes"}', { 'Content-Type': 'application/json' }));
