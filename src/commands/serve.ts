@@ -20,6 +20,7 @@ import { annotationFor, defaultApiVersion } from '../reconcile/kinds.ts';
 import type { ProviderFactory } from '../pipeline/provider.ts';
 import type { Config } from '../config/schema.ts';
 import { LARGE_CONFIG_TARGETS } from '../config/limits.ts';
+import type { CelEvaluator } from '../receivers/cel-evaluator.ts';
 import type { FluxReceivers } from '../receivers/watcher.ts';
 import { startClusters, type ClustersOptions } from './clusters.ts';
 import { loadConfigFile, type LoadedConfig } from './load-config.ts';
@@ -98,11 +99,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // The cluster's Flux Receivers, on their own paths: started once the listeners are up, restarted by a reload
   // that changes fluxReceivers or the provider types.
   let receivers: FluxReceivers | undefined;
+  // One CEL evaluator (a worker thread) for the process, made when Receivers are first served: it outlives a
+  // reload's watcher, whose routes still evaluate until the new watcher's replace them.
+  let evaluator: CelEvaluator | undefined;
   const startReceivers = async (from: LoadedConfig) => {
     if (!from.config.fluxReceivers.enabled) return undefined;
     // Loaded only when enabled: it brings the CEL library.
-    const { serveFluxReceivers } = await import('../receivers/serve-receivers.ts');
-    return serveFluxReceivers({ config: from.config.fluxReceivers, client, ...(primaryCluster !== undefined ? { cluster: primaryCluster } : {}), dryRun, catalog: from.catalog, routes, clock, log });
+    const { serveFluxReceivers, createCelEvaluator } = await import('../receivers/serve-receivers.ts');
+    evaluator ??= createCelEvaluator({ clock });
+    return serveFluxReceivers({ config: from.config.fluxReceivers, client, ...(primaryCluster !== undefined ? { cluster: primaryCluster } : {}), dryRun, catalog: from.catalog, routes, clock, log, evaluator });
   };
   // The config being served: replaced as a whole by a reload; what was read once at start-up stays `config`.
   let serving = loaded;
@@ -215,6 +220,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         log.info('shutting down: flushing pending reconcile requests', { pending: reconciler.pending() });
         const result = await reconciler.shutdown(config.server.shutdownTimeout);
         if (result.unfinished > 0) log.error('shutdown timed out with patches unfinished', result);
+        // After the drain: a filtered delivery still being selected needs it.
+        evaluator?.close();
         await clusters.stop();
         // The admin listener stays up until the patches are done, so /metrics can watch the drain.
         await Promise.all([server.stop(), admin.stop()]);

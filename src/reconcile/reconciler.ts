@@ -19,7 +19,7 @@ import { delay, type Clock } from './clock.ts';
 import type { Dispatcher, RetryNotice } from './dispatcher.ts';
 import type { ReconcileAnnotation } from './kinds.ts';
 import type { KubeClient, ObjectRef } from './kube-client.ts';
-import type { LabelSelection } from './label-selection.ts';
+import type { LabelSelection, SelectionResult } from './label-selection.ts';
 import type { FinalOutcome } from './retry.ts';
 import type { EventRecorder, TicketCause } from './kube-events.ts';
 
@@ -49,16 +49,21 @@ export interface ObjectSelector {
   clusters?: readonly string[];
 }
 
+/** True: patch it; false: leave it; `{ error }`: the filter could not decide (reported; the object is left). */
+export type FilterVerdict = boolean | { error: string };
+
 /**
  * Decides, for one webhook, which of a selector's objects are patched (a Flux Receiver's resourceFilter bound to
- * the delivery's body). It sees each object's apiVersion, kind and metadata (managedFields left out).
+ * the delivery's body). It sees each object's apiVersion, kind and metadata (managedFields left out). The
+ * filters of one webhook's selectors that are called in the same turn decide together, in one evaluation for
+ * the delivery: label selection calls them for all of a webhook's filtered selectors at once.
  *
  * @example
- * const filter: ObjectFilter = { accepts: (object) => (object.metadata as { name: string }).name.startsWith('web-') };
+ * const filter: ObjectFilter = { accepts: async (objects) => objects.map((object) => (object.metadata as { name: string }).name.startsWith('web-')) };
  */
 export interface ObjectFilter {
-  /** True: patch it; false: leave it; `{ error }`: the filter could not decide (reported; the object is left). */
-  accepts(object: Readonly<Record<string, unknown>>): boolean | { error: string };
+  /** A verdict per object, in order; or `{ error }` when none could be decided (nothing of this delivery is patched). */
+  accepts(objects: readonly Readonly<Record<string, unknown>>[]): Promise<FilterVerdict[] | { error: string }>;
 }
 
 export type PatchOutcome = 'success' | 'dry_run' | FinalOutcome;
@@ -231,21 +236,25 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     checkIdle();
   }
 
-  async function selectThenRequest(selector: ObjectSelector, ticket: Ticket): Promise<void> {
-    selecting += 1;
+  /** Resolves `selectors` to names with `select` (a result per selector) and requests a patch of each named object. */
+  async function selectThenRequest(selectors: readonly ObjectSelector[], ticket: Ticket, select: () => Promise<SelectionResult[]>): Promise<void> {
+    selecting += selectors.length;
     reporter.pending(pendingCount());
-    reporter.queued(selector.label, [ticket]);
+    for (const selector of selectors) reporter.queued(selector.label, [ticket]);
     try {
-      const result = await selection.select(selector, stop.signal);
-      if (!result.ok) {
-        reporter.selectionFailed(selector.label, selector.kind, result.error, [ticket]);
-        return;
-      }
-      reporter.selected(selector.label, result.names, [ticket], dryRun);
-      if (result.problems !== undefined) reporter.selectionFailed(selector.label, selector.kind, result.problems, [ticket]);
-      for (const name of result.names) request(selector, name, [ticket]);
+      const results = await select();
+      selectors.forEach((selector, index) => {
+        const result = results[index]!;
+        if (!result.ok) {
+          reporter.selectionFailed(selector.label, selector.kind, result.error, [ticket]);
+          return;
+        }
+        reporter.selected(selector.label, result.names, [ticket], dryRun);
+        if (result.problems !== undefined) reporter.selectionFailed(selector.label, selector.kind, result.problems, [ticket]);
+        for (const name of result.names) request(selector, name, [ticket]);
+      });
     } finally {
-      selecting -= 1;
+      selecting -= selectors.length;
       reporter.pending(pendingCount());
       checkIdle();
     }
@@ -254,9 +263,13 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   return {
     submit(ticket, selectors) {
       for (const selector of selectors) {
-        if (selector.name !== undefined && selector.filter === undefined) request(selector, selector.name, [ticket]);
-        else void selectThenRequest(selector, ticket);
+        if (selector.filter !== undefined) continue;
+        if (selector.name !== undefined) request(selector, selector.name, [ticket]);
+        else void selectThenRequest([selector], ticket, async () => [await selection.select(selector, stop.signal)]);
       }
+      // One webhook's filters are decided together: one evaluation for the delivery.
+      const filtered = selectors.filter((selector) => selector.filter !== undefined);
+      if (filtered.length > 0) void selectThenRequest(filtered, ticket, () => selection.selectFiltered(filtered, stop.signal));
     },
     hasRoom(selectors) {
       let added = 0;
