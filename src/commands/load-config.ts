@@ -6,9 +6,9 @@
  * plugin run). Every problem is reported at once as `file:line:col path: message`.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { MAX_CONFIG_BYTES } from '../config/limits.ts';
+import { MAX_CONFIG_BYTES, MAX_SECRET_FILE_BYTES, MAX_TLS_FILE_BYTES } from '../config/limits.ts';
 import { isPlaceholderSecret } from '../config/placeholder-secrets.ts';
 import { checkConfigRules, type RuleIssue } from '../config/rules.ts';
 import { resolveAdminToken, resolveProviderSecrets, secretOrigin } from '../config/secrets.ts';
@@ -24,6 +24,7 @@ import { ConfigProblem, type ProviderFactory, type ProviderSecrets } from '../pi
 import { providerKit } from '../provider-kit/index.ts';
 import { defaultApiVersion } from '../reconcile/kinds.ts';
 import { KubeSetupError, resolveKubernetes, type KubeTarget } from '../reconcile/kube-target.ts';
+import { notRegular, readBounded, readFailure, readRegularText } from '../read-regular-file.ts';
 
 export interface LoadOptions {
   /** The config file. */
@@ -39,8 +40,13 @@ export interface LoadOptions {
    * files and kubeconfig it names — for a config checked away from where it runs (CI, another machine).
    */
   fileOnly?: boolean;
-  /** Reads secret and TLS files (default: the file system). */
-  readFile?: (path: string) => string;
+  /**
+   * `validate` of a config from a pipe (`validate <(kustomize build …)`): the config may be a FIFO, read to its
+   * end. Off for `serve`, whose reloads must never wait on a pipe.
+   */
+  configFromPipe?: boolean;
+  /** Reads secret and TLS files, at most `maxBytes` (default: regular files only, readRegularText). */
+  readFile?: (path: string, maxBytes: number) => string;
   /** Where a pod's service account is mounted (tests). */
   serviceAccountDir?: string;
 }
@@ -92,15 +98,15 @@ export async function loadConfigFile(options: LoadOptions & { fileOnly: true }):
 export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile | LoadedConfig>;
 export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile | LoadedConfig> {
   const { path, env } = options;
-  const text = readConfigText(path);
+  const text = readConfigText(path, options.configFromPipe === true);
   const checked = parseConfig(text, path);
   const { config, source } = checked;
   const files = new Set<string>();
   const fingerprint = createHash('sha256').update(text);
-  const read = options.readFile ?? ((file: string) => readFileSync(file, 'utf8'));
-  const readFile = (file: string) => {
+  const read = options.readFile ?? readRegularText;
+  const readFile = (file: string, maxBytes: number) => {
     files.add(file);
-    const content = read(file);
+    const content = read(file, maxBytes);
     fingerprint.update(`\0${file}\0${content}`);
     return content;
   };
@@ -145,20 +151,20 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
 
   // Placeholder secrets are public: only acceptable when nothing would be sent to a cluster.
   const sendsNothing = clusters ? clusters.every((cluster) => cluster.kube.mode === 'dry-run') : kube?.mode === 'dry-run';
-  const { secrets, problems: secretProblems } = resolveProviderSecrets(config, { env, readFile: (file) => readFile(fromConfig(file)) }, (value, ref, index, field) => {
+  const { secrets, problems: secretProblems } = resolveProviderSecrets(config, { env, readFile: (file) => readFile(fromConfig(file), MAX_SECRET_FILE_BYTES) }, (value, ref, index, field) => {
     if (!sendsNothing && isPlaceholderSecret(value)) return placeholderMessage(ref, kube, config.kubernetes.mode);
     return undefined;
   });
   problems.push(...secretProblems);
   // The admin token guards the status page and the API: a placeholder there is as public as anywhere.
-  const admin = resolveAdminToken(config, { env, readFile: (file) => readFile(fromConfig(file)) }, (value, ref) => (isPlaceholderSecret(value) ? placeholderMessage(ref, kube, config.kubernetes.mode) : undefined));
+  const admin = resolveAdminToken(config, { env, readFile: (file) => readFile(fromConfig(file), MAX_SECRET_FILE_BYTES) }, (value, ref) => (isPlaceholderSecret(value) ? placeholderMessage(ref, kube, config.kubernetes.mode) : undefined));
   problems.push(...admin.problems);
   // Every provider of a known type is prepared with the secrets that resolved, so its problems join the others.
   const providers = prepareProviders(config, catalog, secrets, problems);
 
   let tls: TlsPem | undefined;
   if (config.server.tls) {
-    const loaded = loadTlsFiles(config.server.tls, fromConfig, readFile);
+    const loaded = loadTlsFiles(config.server.tls, fromConfig, (file) => readFile(file, MAX_TLS_FILE_BYTES));
     problems.push(...loaded.problems);
     tls = loaded.pem;
   }
@@ -238,37 +244,44 @@ function placeholderMessage(ref: SecretRef, kube: KubeTarget | undefined, mode: 
   return `${origin.name} holds a placeholder, not a secret, and fluxgate would send reconcile requests (${reaches}): ${origin.fix}, or try fluxgate without a cluster: fluxgate serve --dry-run`;
 }
 
-/** The config text, refused before it is parsed when it is larger than MAX_CONFIG_BYTES (read bounded, so a pipe works too). */
-function readConfigText(path: string): string {
+/**
+ * The config text, refused before it is parsed when it is larger than MAX_CONFIG_BYTES or not a regular file
+ * (after symlinks): opened without blocking, so a FIFO cannot hold a start or a reload in `open`. With
+ * `fromPipe` (validate), a FIFO is read to its end, bounded the same way.
+ */
+function readConfigText(path: string, fromPipe: boolean): string {
   const refuse = (message: string) => new ConfigError(path, [{ line: 1, col: 1, path: '', message }]);
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOCTTY | (fromPipe && isFifo(path) ? 0 : constants.O_NONBLOCK));
   } catch (error) {
-    throw refuse(`cannot read config: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw refuse(`cannot read config: ${readFailure(error)}`);
   }
+  const tooLarge = () =>
+    refuse(`the config is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB, the most fluxgate reads (10,000 targets are about 2.4 MB); split what generates it, or use fewer, broader targets (matchLabels, globs)`);
   try {
+    const stats = fstatSync(fd);
+    const refused = fromPipe && stats.isFIFO() ? undefined : notRegular(stats);
+    if (refused !== undefined) throw refuse(`cannot read config: ${refused}`);
+    if (stats.size > MAX_CONFIG_BYTES) throw tooLarge();
     // Sized to the file (a byte more, to see it end), grown if it grows while being read, never past the limit:
     // a buffer of the limit itself was 4 MiB touched by every start, whatever the config's size.
-    let buffer = Buffer.allocUnsafe(Math.min(fstatSync(fd).size, MAX_CONFIG_BYTES) + 1);
-    let length = 0;
-    for (let read = -1; read !== 0; length += read) {
-      if (length === buffer.length) {
-        if (buffer.length > MAX_CONFIG_BYTES) break;
-        const larger = Buffer.allocUnsafe(Math.min(buffer.length * 2, MAX_CONFIG_BYTES + 1));
-        buffer.copy(larger, 0, 0, length);
-        buffer = larger;
-      }
-      read = readSync(fd, buffer, length, buffer.length - length, null);
-    }
-    if (length > MAX_CONFIG_BYTES) {
-      throw refuse(`the config is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB, the most fluxgate reads (10,000 targets are about 2.4 MB); split what generates it, or use fewer, broader targets (matchLabels, globs)`);
-    }
-    return buffer.toString('utf8', 0, length);
+    const bytes = readBounded(fd, stats.size, MAX_CONFIG_BYTES);
+    if (bytes === undefined) throw tooLarge();
+    return bytes.toString('utf8');
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw refuse(`cannot read config: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw refuse(`cannot read config: ${readFailure(error)}`);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Whether `path` is a FIFO (after symlinks); false when it cannot be looked at (the open says why). */
+function isFifo(path: string): boolean {
+  try {
+    return statSync(path).isFIFO();
+  } catch {
+    return false;
   }
 }

@@ -155,6 +155,46 @@ test('a rotated secret file takes effect: the old secret is refused, the new one
   expect(JSON.stringify(log.lines)).not.toContain(ROTATED);
 });
 
+describe('a file that is not a regular file', () => {
+  /** Replaces `path` by a symlink to `target`, as a volume swap or an attacker with write access would. */
+  const swapForSymlink = (path: string, target: string) => {
+    symlinkSync(target, `${path}.tmp`);
+    renameSync(`${path}.tmp`, path);
+  };
+
+  test('a secret file swapped for /dev/zero or a FIFO: the reload is refused saying so (nothing read from the device), and both ports keep answering', async () => {
+    const dir = tempDir();
+    const path = join(dir.path, 'fluxgate.yaml');
+    mkdirSync(join(dir.path, 'secrets'));
+    writeFileSync(join(dir.path, 'secrets', 'github'), `${SECRET}\n`);
+    writeFileSync(path, config([{ name: 'github', secret: '{ file: secrets/github }' }]));
+    const { gateway, hook, reloaded } = await start(path, dir);
+
+    swapForSymlink(join(dir.path, 'secrets', 'github'), '/dev/zero');
+    await reloaded('failure');
+    await expect(gateway.reload('SIGHUP')).resolves.toMatchObject({ last: { outcome: 'failure', problems: [expect.stringMatching(/providers\[0\]\.secret: cannot read secret file secrets\/github: a character device, not a regular file$/)] } });
+    expect(Bun.spawnSync(['mkfifo', join(dir.path, 'secrets', 'pipe')]).exitCode).toBe(0);
+    swapForSymlink(join(dir.path, 'secrets', 'github'), 'pipe');
+    const status = await gateway.reload('SIGHUP');
+    expect(status.last?.problems).toEqual([expect.stringMatching(/providers\[0\]\.secret: cannot read secret file secrets\/github: a named pipe \(FIFO\), not a regular file$/)]);
+    expect((await hook('github')).status).toBe(202);
+    expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${gateway.adminUrl}/healthz`)).status).toBe(200);
+  });
+
+  test('a config swapped for a symlink to a FIFO: SIGHUP is answered with the refusal at once, no writer waited for, webhooks still served', async () => {
+    const dir = tempDir();
+    const path = join(dir.path, 'fluxgate.yaml');
+    writeFileSync(path, config([{ name: 'github' }]));
+    const { gateway, hook } = await start(path, dir);
+    expect(Bun.spawnSync(['mkfifo', join(dir.path, 'pipe')]).exitCode).toBe(0);
+    swapForSymlink(path, 'pipe');
+    const status = await gateway.reload('SIGHUP');
+    expect(status.last).toMatchObject({ trigger: 'SIGHUP', outcome: 'failure', problems: [`${path}:1:1 cannot read config: a named pipe (FIFO), not a regular file`] });
+    expect((await hook('github')).status).toBe(202);
+  });
+});
+
 test('a changed plugin in pluginsDir is loaded again', async () => {
   const dir = tempDir();
   const path = join(dir.path, 'fluxgate.yaml');
