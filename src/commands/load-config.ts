@@ -21,6 +21,7 @@ import { builtinCatalog, loadCatalog, type Catalog } from '../pipeline/catalog.t
 import type { PreparedProvider } from '../pipeline/compile.ts';
 import { createMatchCompiler, type MatchCompiler } from '../pipeline/match.ts';
 import { ConfigProblem, type ProviderFactory, type ProviderSecrets } from '../pipeline/provider.ts';
+import { verifyRefusesOthers } from '../pipeline/verify-check.ts';
 import { providerKit } from '../provider-kit/index.ts';
 import { defaultApiVersion } from '../reconcile/kinds.ts';
 import { KubeSetupError, resolveKubernetes, type KubeTarget } from '../reconcile/kube-target.ts';
@@ -49,6 +50,11 @@ export interface LoadOptions {
   readFile?: (path: string, maxBytes: number) => string;
   /** Where a pod's service account is mounted (tests). */
   serviceAccountDir?: string;
+  /**
+   * A reload's plugins: those of `previous` are kept for unchanged files; with `loadNew` false (a file watch
+   * triggered it), no plugin code is loaded and what changed in pluginsDir is listed in `catalog.pending`.
+   */
+  plugins?: { previous: Catalog; loadNew: boolean };
 }
 
 /** What the file alone says (validate --file-only). */
@@ -118,7 +124,7 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
   // pluginsDir is itself config, so plugins are loaded between the schema check and the rules that name types.
   let catalog: Catalog;
   try {
-    catalog = await loadCatalog(options.builtins, providerKit, config.pluginsDir, baseDir);
+    catalog = await loadCatalog(options.builtins, providerKit, config.pluginsDir, baseDir, options.plugins ?? {});
   } catch (error) {
     problems.push({ path: ['pluginsDir'], message: (error as Error).message });
     catalog = builtinCatalog(options.builtins, providerKit);
@@ -161,6 +167,7 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
   problems.push(...admin.problems);
   // Every provider of a known type is prepared with the secrets that resolved, so its problems join the others.
   const providers = prepareProviders(config, catalog, secrets, problems);
+  problems.push(...(await checkPluginVerifiers(config, catalog, providers, secrets)));
 
   let tls: TlsPem | undefined;
   if (config.server.tls) {
@@ -236,6 +243,22 @@ function prepareProviders(config: LoadedFile['config'], catalog: Catalog, secret
     }
   });
   return prepared;
+}
+
+/**
+ * Each configured provider of a plugin type that verifies with a secret, checked with the plugin's own `sign`: a
+ * verify that accepts an unsigned delivery, or one signed with another secret, is refused at the provider's type.
+ */
+async function checkPluginVerifiers(config: LoadedFile['config'], catalog: Catalog, providers: Map<string, PreparedProvider>, secrets: Map<string, ProviderSecrets>): Promise<RuleIssue[]> {
+  const problems: RuleIssue[] = [];
+  for (const [index, provider] of config.providers.entries()) {
+    const plugin = catalog.plugins.get(provider.type);
+    const prepared = providers.get(provider.name);
+    if (!plugin || !prepared?.verifies || prepared.codec.keyless || prepared.codec.secretFields.length === 0) continue;
+    const refused = await verifyRefusesOthers(prepared.codec, secrets.get(provider.name) ?? {}, prepared.options, prepared.key);
+    if (refused !== undefined) problems.push({ path: ['providers', index, 'type'], message: `type "${provider.type}" (plugin ${plugin.path}) is refused: ${refused}` });
+  }
+  return problems;
 }
 
 function placeholderMessage(ref: SecretRef, kube: KubeTarget | undefined, mode: string): string {

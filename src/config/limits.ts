@@ -23,6 +23,8 @@ export const MAX_TLS_FILE_BYTES = 1024 * 1024;
 export const MAX_KUBECONFIG_BYTES = 4 * 1024 * 1024;
 /** The files a kubeconfig or the service account names: CA bundle, client certificate and key, token. */
 export const MAX_KUBE_FILE_BYTES = 1024 * 1024;
+/** A plugin file in pluginsDir: a provider is 30–80 lines. */
+export const MAX_PLUGIN_FILE_BYTES = 1024 * 1024;
 
 /**
  * Most anchors (`&name`) and, separately, most aliases (`*name`) in one config. The `yaml` package resolves
