@@ -86,7 +86,7 @@ function pluginFiles(root: string, uid: number): { path: string; version: string
   try {
     const stats = statSync(root);
     if (!stats.isDirectory()) throw new Error(`pluginsDir ${root}: not a directory`);
-    const unsafe = unsafeAccess(stats, uid);
+    const unsafe = unsafeAccess(root, stats, uid);
     if (unsafe !== undefined) throw new Error(`pluginsDir ${root}: ${unsafe}`);
     names = readdirSync(root).filter((file) => /\.(ts|js|mjs)$/.test(file) && !file.endsWith('.d.ts') && !file.includes('.test.'));
   } catch (error) {
@@ -96,7 +96,7 @@ function pluginFiles(root: string, uid: number): { path: string; version: string
   return names.sort().map((name) => {
     const path = join(root, name);
     try {
-      const bytes = readRegularFile(path, MAX_PLUGIN_FILE_BYTES, (stats) => unsafeAccess(stats, uid));
+      const bytes = readRegularFile(path, MAX_PLUGIN_FILE_BYTES, (stats) => unsafeAccess(path, stats, uid));
       return { path, version: createHash('sha256').update(bytes).digest('hex').slice(0, 16) };
     } catch (error) {
       throw new Error(`plugin ${path}: ${readFailure(error)}`);

@@ -230,33 +230,13 @@ async function fromKubeconfig(path: string, context: string | undefined, field: 
   if (user?.username) throw fail(`${where}: user "${user.name}" uses username/password (basic auth), which Kubernetes removed in 1.19; use a token or a client certificate`, contextField);
 
   const file = user ? tokenFile.get(user.name) : undefined;
-  let tokenPath = file === undefined ? undefined : isAbsolute(file) ? file : join(dirname(path), file);
-  let used: { cluster: Cluster; user?: User; tokenFile?: string } = { cluster, user };
-  const plainHttp = cluster.server.startsWith('http:');
-  if (plainHttp) {
+  const tokenPath = file === undefined ? undefined : isAbsolute(file) ? file : join(dirname(path), file);
+  let used: { cluster: Cluster; user?: User; tokenFile?: string } = { cluster, user, tokenFile: tokenPath };
+  if (cluster.server.startsWith('http:')) {
     // Plain HTTP (e.g. `kubectl proxy`): credentials would travel in clear text, so none are sent (or read).
     warnings.push(`${where}: ${cluster.server} is plain HTTP; no credentials are sent`);
   } else {
-    // The files the credentials come from must exist now, not when the first patch is due.
-    const named: [string, string | undefined][] = [
-      ['certificate-authority', cluster.caFile],
-      ['client-certificate', user?.certFile],
-      ['client-key', user?.keyFile],
-      ['token-file', tokenPath],
-    ];
-    for (const [key, namedPath] of named) {
-      if (namedPath !== undefined && !io.fileExists(namedPath)) throw fail(`${where}: ${key} ${namedPath} not found`, contextField);
-    }
-    const read = (key: string, namedPath: string) => {
-      try {
-        return io.readFile(namedPath, MAX_KUBE_FILE_BYTES);
-      } catch (e) {
-        throw fail(`${where}: cannot read ${key} ${namedPath}: ${readFailure(e)}`, contextField);
-      }
-    };
-    if (tokenPath !== undefined) read('token-file', tokenPath);
-    used = inlineNamedFiles(kc, cluster, user, read);
-    tokenPath ??= used.tokenFile;
+    used = credentialFiles(kc, cluster, user, tokenPath, io, (message) => fail(`${where}: ${message}`, contextField));
   }
   return {
     mode: 'kubeconfig',
@@ -266,8 +246,34 @@ async function fromKubeconfig(path: string, context: string | undefined, field: 
     kc,
     cluster: used.cluster,
     user: used.user,
-    tokenFile: tokenPath,
+    tokenFile: used.tokenFile,
   };
+}
+
+/**
+ * The files the context's credentials come from, checked now rather than when the first patch is due: each must
+ * exist and be readable (a regular file within MAX_KUBE_FILE_BYTES); the certificates and keys are inlined (below).
+ */
+function credentialFiles(kc: KubeConfig, cluster: Cluster, user: User | undefined, tokenPath: string | undefined, io: FileIo, fail: (message: string) => KubeSetupError): { cluster: Cluster; user?: User; tokenFile?: string } {
+  const named: [string, string | undefined][] = [
+    ['certificate-authority', cluster.caFile],
+    ['client-certificate', user?.certFile],
+    ['client-key', user?.keyFile],
+    ['token-file', tokenPath],
+  ];
+  for (const [key, namedPath] of named) {
+    if (namedPath !== undefined && !io.fileExists(namedPath)) throw fail(`${key} ${namedPath} not found`);
+  }
+  const read = (key: string, namedPath: string) => {
+    try {
+      return io.readFile(namedPath, MAX_KUBE_FILE_BYTES);
+    } catch (e) {
+      throw fail(`cannot read ${key} ${namedPath}: ${readFailure(e)}`);
+    }
+  };
+  if (tokenPath !== undefined) read('token-file', tokenPath);
+  const inlined = inlineNamedFiles(kc, cluster, user, read);
+  return { ...inlined, tokenFile: tokenPath ?? inlined.tokenFile };
 }
 
 /**

@@ -4,7 +4,7 @@
  * finishes; and a plugin whose `verify` accepts what its own `sign` made with another secret, or no signature.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinProviders } from '../../plugins/index.ts';
 import { loadConfigFile } from '../../src/commands/load-config.ts';
@@ -78,6 +78,34 @@ describe('who may write pluginsDir', () => {
       expect((await load(root)).plugins.has('acme')).toBe(true);
     }
   });
+});
+
+/** Whether this test may mount a file system (root with the capability): then a read-only mount is tested for real. */
+function canMount(): boolean {
+  const probe = join(dir.path, 'mount-probe');
+  mkdirSync(probe);
+  if (Bun.spawnSync(['mount', '-t', 'tmpfs', 'tmpfs', probe], { stderr: 'ignore' }).exitCode !== 0) return false;
+  Bun.spawnSync(['umount', probe]);
+  return true;
+}
+
+test.skipIf(!canMount())('a read-only mount is not writable whatever its modes say: a ConfigMap volume (directory mode 777, files behind ..data symlinks) loads', async () => {
+  const root = join(dir.path, 'configmap');
+  mkdirSync(root);
+  expect(Bun.spawnSync(['mount', '-t', 'tmpfs', '-o', 'mode=777', 'tmpfs', root]).exitCode).toBe(0);
+  try {
+    // The layout kubelet's atomic writer makes, then mounted read-only as kubelet mounts it.
+    mkdirSync(join(root, '..2030_01'));
+    writeFileSync(join(root, '..2030_01', 'acme.ts'), pluginSource('acme'));
+    chmodSync(join(root, '..2030_01', 'acme.ts'), 0o666);
+    symlinkSync('..2030_01', join(root, '..data'));
+    symlinkSync('..data/acme.ts', join(root, 'acme.ts'));
+    await expect(load(root)).rejects.toThrow(`pluginsDir ${root}: writable by group or others (mode 777)`);
+    expect(Bun.spawnSync(['mount', '-o', 'remount,ro', root]).exitCode).toBe(0);
+    expect([...(await load(root)).plugins.keys()]).toEqual(['acme']);
+  } finally {
+    Bun.spawnSync(['umount', root]);
+  }
 });
 
 describe('what a plugin file may be', () => {
