@@ -99,12 +99,16 @@ function describeError(error: unknown): string {
   return `${error.name}: ${error.message.slice(0, 200)}${error.stack ? `\n${error.stack.split('\n').slice(1, 6).join('\n')}` : ''}`;
 }
 
-/** The case in words: the fixture, then each edit with its path. */
+/** The case in words: the fixture, then each edit with its path (a long value cut). */
 export function describeCase(fuzzCase: FuzzCase): string {
+  const shown = (edit: object) => {
+    const text = JSON.stringify(edit);
+    return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  };
   const edits = [
-    ...fuzzCase.document.map(({ path, ...edit }) => `${formatPath(path)}: ${JSON.stringify(edit)}`),
-    ...fuzzCase.bytes.map((edit) => `body bytes: ${JSON.stringify(edit)}`),
-    ...fuzzCase.headers.map((edit) => `header ${edit.header}: ${JSON.stringify({ ...edit, header: undefined })}`),
+    ...fuzzCase.document.map(({ path, ...edit }) => `${formatPath(path)}: ${shown(edit)}`),
+    ...fuzzCase.bytes.map((edit) => `body bytes: ${shown(edit)}`),
+    ...fuzzCase.headers.map((edit) => `header ${edit.header}: ${shown({ ...edit, header: undefined })}`),
   ];
   return `${fuzzCase.seed}${edits.length ? ` with ${edits.join('; ')}` : ' as published'}`;
 }
