@@ -4,9 +4,10 @@
  * answers within the provider contract or throws its own PayloadError (a 400), never anything else (a 500); and
  * it reads the payload at most a fixed number of times per byte, so no list makes it quadratic.
  *
- * Deterministic: every path gets every cheap edit, every header every edit, every list 100,000 entries; then
- * FUZZ_RUNS random cases (default 40) per type from fast-check with FUZZ_SEED (fixed by default). A failure names
- * the fixture, each edit and its path, and fast-check prints the seed and path to replay it:
+ * Deterministic: every path it reads gets every cheap edit, the body every edit of its bytes, every header every
+ * edit, everything it reads every size attack; then FUZZ_RUNS random cases (default 40) per type from fast-check
+ * with FUZZ_SEED (fixed by default). A failure names the fixture, each edit and its path, and fast-check prints
+ * the seed and path to replay it:
  * `FUZZ_SEED=<seed> FUZZ_RUNS=2000 bun test test/plugins/fuzz.test.ts -t github`.
  */
 import { describe, expect, test } from 'bun:test';
@@ -14,7 +15,7 @@ import { Value } from '@sinclair/typebox/value';
 import fc from 'fast-check';
 import { builtinProviders } from '../../plugins/index.ts';
 import { providerKit } from '../../src/provider-kit/index.ts';
-import { everyHeaderCases, everyPathCases, fuzzCaseArbitrary, sizeCases } from '../support/fuzz/arbitraries.ts';
+import { everyBytesCase, everyHeaderCases, everyPathCases, fuzzCaseArbitrary, sizeCases } from '../support/fuzz/arbitraries.ts';
 import { fuzzProblems, fuzzTarget, seedReads, type FuzzCase, type FuzzTarget } from '../support/fuzz/fuzz-case.ts';
 import { optionsOf, seedsOf } from '../support/fuzz/seeds.ts';
 
@@ -50,6 +51,10 @@ for (const factory of builtinProviders) {
 
     test('every path it reads: removed, each JSON type, prototype words and keys', () => {
       expect(problemsOf(target, seeds.flatMap((seed) => everyPathCases(seed, readBy(seed.name))))).toEqual([]);
+    });
+
+    test('the body bytes: empty, cut, behind a BOM, not UTF-8, form-encoded (payload=…) every way', () => {
+      expect(problemsOf(target, seeds.flatMap(everyBytesCase))).toEqual([]);
     });
 
     test('every header it reads: missing, empty, duplicated, 1 MiB, odd case, prototype words', () => {

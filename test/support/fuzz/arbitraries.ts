@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { EMBEDDED, pathsOf, type Doc, type Path } from './json-document.ts';
 import { ADDED_KEYS, BACKTRACKING, FILLERS, FRAGMENTS, kindAt, REPLACEMENTS, type DocumentMutation } from './mutations.ts';
-import { HEADER_EDITS, HEADER_WORDS, INSERTED_BYTES, type BytesMutation, type HeaderMutation } from './wire-mutations.ts';
+import { FORMS, HEADER_EDITS, HEADER_WORDS, INSERTED_BYTES, type BytesMutation, type HeaderMutation } from './wire-mutations.ts';
 import type { FuzzCase } from './fuzz-case.ts';
 import type { Seed } from './seeds.ts';
 import type { ReadPath } from './work-meter.ts';
@@ -28,6 +28,18 @@ export function everyPathCases(seed: Seed, read: ReadonlySet<ReadPath>): FuzzCas
     ...EVERY_PATH.map((value) => single(seed, { kind: 'replace', path, value })),
     ...(kindAt(seed.request, path) === 'object' ? ['__proto__', 'constructor', 'toString'].map((key) => single(seed, { kind: 'add-key', path, key, value: 'x' })) : []),
   ]);
+}
+
+/** The body of `seed` empty, cut, behind a BOM, with bytes that are not UTF-8, and form-encoded every way. */
+export function everyBytesCase(seed: Seed): FuzzCase[] {
+  const edits: BytesMutation[] = [
+    { kind: 'empty' },
+    { kind: 'truncate', at: 0.5 },
+    { kind: 'bom' },
+    ...INSERTED_BYTES.map((bytes) => ({ kind: 'insert' as const, at: 0.5, bytes })),
+    ...FORMS.map((as) => ({ kind: 'form' as const, as })),
+  ];
+  return edits.map((edit) => ({ seed: seed.name, document: [], bytes: [edit], headers: [] }));
 }
 
 /** Every header of `names` given each edit, on `seed`. */
@@ -105,7 +117,7 @@ function caseOf(seed: Seed, readPaths: readonly Path[], headerNames: readonly st
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('truncate' as const), at }) },
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('insert' as const), at, bytes: fc.constantFrom(...INSERTED_BYTES) }) },
     { weight: 1, arbitrary: fc.constant({ kind: 'bom' as const }) },
-    { weight: 3, arbitrary: fc.record({ kind: fc.constant('form' as const), as: fc.constantFrom('payload' as const, 'no content type' as const, 'no payload field' as const, 'two payload fields' as const, 'form header on JSON' as const) }) },
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('form' as const), as: fc.constantFrom(...FORMS) }) },
   ) as fc.Arbitrary<BytesMutation>;
   const header = () => fc.record({ header: fc.constantFrom(...headerNames), edit: fc.constantFrom(...HEADER_EDITS), word: fc.constantFrom(...HEADER_WORDS) }) as fc.Arbitrary<HeaderMutation>;
   return fc.record({

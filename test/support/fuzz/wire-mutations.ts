@@ -11,7 +11,10 @@ export type BytesMutation =
   | { kind: 'truncate'; at: number }
   | { kind: 'insert'; at: number; bytes: number[] }
   | { kind: 'bom' }
-  | { kind: 'form'; as: 'payload' | 'no content type' | 'no payload field' | 'two payload fields' | 'form header on JSON' };
+  | { kind: 'form'; as: (typeof FORMS)[number] };
+
+/** A body form-encoded (`payload=<the JSON>`): as hosts send it, and the ways a form can be wrong. */
+export const FORMS = ['payload', 'no content type', 'no payload field', 'two payload fields', 'form header on JSON'] as const;
 
 /** Bytes inserted in the encoded body: invalid UTF-8, a NUL, a quote, a brace. */
 export const INSERTED_BYTES: readonly number[][] = [[0xff], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0x00], [0x22], [0x7b], [0x5d]];
