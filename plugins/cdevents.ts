@@ -14,7 +14,7 @@
  *   names no branch, commit or changed paths: targets with `branches`/`tags` never match it.
  */
 import type { ProviderCodec, ProviderFactory } from '../src/pipeline/provider.ts';
-import type { PayloadReader } from '../src/provider-kit/index.ts';
+import type { PayloadReader, ProviderKit } from '../src/provider-kit/index.ts';
 
 const SIGNATURE = { header: 'X-Signature', algorithms: ['sha256', 'sha1', 'sha512'], prefixed: true } as const;
 const MERGED = 'dev.cdevents.change.merged';
@@ -51,15 +51,16 @@ const cdevents: ProviderFactory = (kit) => ({
     const repository = cdevent.object('subject').object('content').optionalObject('repository');
     // In structured mode only the body carries the id (binary mode's ce-id header is describe's).
     const deliveryId = structured ? kit.printable(body.string('id')) : undefined;
-    return { events: [{ event, repositories: repository ? repositoriesOf(repository) : [] }], ...(deliveryId && { deliveryId }) };
+    return { events: [{ event, repositories: repository ? repositoriesOf(kit, repository) : [] }], ...(deliveryId && { deliveryId }) };
   },
   sign: (body, { secret }) => ({ 'X-Signature': kit.hmacHeader.sign(SIGNATURE, secret!, body) }),
 }) satisfies ProviderCodec;
 
 /** `{ id: 'org/repo', source: 'https://git.example' }` → `org/repo`, `https://git.example/org/repo`. */
-function repositoriesOf(repository: PayloadReader): string[] {
+function repositoriesOf(kit: ProviderKit, repository: PayloadReader): string[] {
   const id = repository.string('id').replace(/^\/+/, '');
-  const source = repository.optionalString('source')?.replace(/\/+$/, '');
+  const given = repository.optionalString('source');
+  const source = given === undefined ? undefined : kit.trimTrailing(given, '/');
   // `source` is where `id` is unique: a host (`my-git.example`, `https://git.example`), not a path.
   const hosted = id && source && !source.startsWith('/') && !id.includes('://') ? [`${source}/${id}`] : [];
   return id ? [id, ...hosted] : [];

@@ -13,14 +13,14 @@
  * - describe: `X-Event` (default `push`); `X-Delivery` or `X-Request-Id` until verify replaces it with the `jti`.
  */
 import type { ProviderFactory, VerifyResult } from '../src/pipeline/provider.ts';
-import type { OidcVerifier, PayloadReader } from '../src/provider-kit/index.ts';
+import type { OidcVerifier, PayloadReader, ProviderKit } from '../src/provider-kit/index.ts';
 
 interface Options { issuers: string[]; audience: string; claims: Record<string, string> }
 interface Key { oidc: OidcVerifier; conditions: { claim: string; pattern: string; matches: (value: string) => boolean }[] }
 
 /** The repository a token names (GitLab's project, GitHub's repository) with its web URL; undefined for other issuers. */
-function tokenRepository(token: PayloadReader): string[] | undefined {
-  const issuer = token.optionalString('iss')?.replace(/\/+$/, '') ?? '';
+function tokenRepository(kit: ProviderKit, token: PayloadReader): string[] | undefined {
+  const issuer = kit.trimTrailing(token.optionalString('iss') ?? '', '/');
   const url = URL.canParse(issuer) ? new URL(issuer) : undefined;
   // github.com's issuer (also with an enterprise's path), or a GHES host's https://HOST/_services/token. Empty names are skipped.
   const github = url?.host === 'token.actions.githubusercontent.com' ? 'https://github.com' : url?.pathname === '/_services/token' ? url.origin : '';
@@ -71,7 +71,7 @@ const genericOidc: ProviderFactory = (kit) => ({
     const token = kit.read(info.claims, 'token');
     const text = kit.text(request.body).trim();
     const body = text === '' ? {} : kit.read(kit.json(text)).value;
-    const repository = tokenRepository(token) ?? body.repository;
+    const repository = tokenRepository(kit, token) ?? body.repository;
     if (repository === undefined || repository === null) throw new kit.PayloadError('the token names no repository and the body gives none');
     // GitHub's `ref` is full; GitLab's is short, with `ref_path` (or `ref_type`) beside it.
     const [ref, path, type] = [token.optionalString('ref'), token.optionalString('ref_path'), token.optionalString('ref_type')];

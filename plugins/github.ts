@@ -41,11 +41,14 @@ const github: ProviderFactory = (kit) => {
     const container = version.optionalObject('container_metadata');
     if (!container) return kit.ignore('the package is not a container image');
     const action = payload.optionalString('action');
-    if (action !== 'published' && action !== 'updated') return kit.ignore(`package action "${action ?? ''}" is not a publish`);
+    if (action !== 'published' && action !== 'updated') {
+      const shown = kit.printable(action ?? '');
+      return kit.ignore(shown ? `package action "${shown}" is not a publish` : 'package action is not a publish');
+    }
     const url = version.optionalString('package_url') ?? `ghcr.io/${pack.string('namespace')}`;
     const tag = container.optionalObject('tag')?.optionalString('name') || undefined;
     const digest = container.optionalObject('tag')?.optionalString('digest') || container.optionalObject('manifest')?.optionalString('digest') || undefined;
-    const name = url.replace(/[:@][^/]*$/, '');
+    const name = kit.oci.withoutReference(url);
     return { events: [{ ...event, repositories: [], image: { name, tag, digest }, tag, commit: digest }] };
   }
 

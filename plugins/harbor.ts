@@ -11,13 +11,13 @@
  */
 import type { ProviderFactory } from '../src/pipeline/provider.ts';
 
-/** Harbor's event types about artifacts, and the CloudEvents types Harbor maps them to. */
-const EVENTS: Record<string, string> = {
-  PUSH_ARTIFACT: 'PUSH_ARTIFACT',
-  DELETE_ARTIFACT: 'DELETE_ARTIFACT',
-  'harbor.artifact.pushed': 'PUSH_ARTIFACT',
-  'harbor.artifact.deleted': 'DELETE_ARTIFACT',
-};
+/** Harbor's event types about artifacts, and the CloudEvents types Harbor maps them to (a Map: `constructor` is no type). */
+const EVENTS = new Map([
+  ['PUSH_ARTIFACT', 'PUSH_ARTIFACT'],
+  ['DELETE_ARTIFACT', 'DELETE_ARTIFACT'],
+  ['harbor.artifact.pushed', 'PUSH_ARTIFACT'],
+  ['harbor.artifact.deleted', 'DELETE_ARTIFACT'],
+]);
 
 
 const harbor: ProviderFactory = (kit) => ({
@@ -30,7 +30,7 @@ const harbor: ProviderFactory = (kit) => ({
     const payload = kit.read(kit.json(request.body));
     const cloudEvent = payload.has('specversion');
     const type = payload.string('type');
-    const event = EVENTS[type];
+    const event = EVENTS.get(type);
     if (event === undefined) return kit.ignore(`Harbor event ${kit.printable(type) ?? '(unnamed)'} is not about a pushed or deleted artifact`);
     const data = payload.object(cloudEvent ? 'data' : 'event_data');
     const fullName = data.object('repository').string('repo_full_name');
@@ -41,7 +41,7 @@ const harbor: ProviderFactory = (kit) => ({
       const given = resource.optionalString('tag');
       const tag = given !== undefined && kit.oci.isTag(given) ? given : undefined;
       // `<registry host>/<repo_full_name>:tag` or `…@digest` without the reference (a `:port` is followed by `/`).
-      const url = (resource.optionalString('resource_url') ?? '').replace(/[:@][^/]*$/, '');
+      const url = kit.oci.withoutReference(resource.optionalString('resource_url') ?? '');
       const name = url.endsWith(`/${fullName}`) ? url : fullName;
       return kit.imageEvent(event, { name, tag, digest }, event === 'DELETE_ARTIFACT');
     });

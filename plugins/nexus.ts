@@ -14,8 +14,11 @@
 import type { ProviderFactory } from '../src/pipeline/provider.ts';
 
 const signature = { header: 'X-Nexus-Webhook-Signature', algorithms: ['sha1'], prefixed: false } as const;
-/** The payload field in which each event names its item. */
-const ITEMS: Record<string, 'asset' | 'component'> = { 'rm:repository:asset': 'asset', 'rm:repository:component': 'component' };
+/** The payload field in which each event names its item (a Map: an event header `constructor` names none). */
+const ITEMS = new Map<string, 'asset' | 'component'>([
+  ['rm:repository:asset', 'asset'],
+  ['rm:repository:component', 'component'],
+]);
 /** An asset path of a docker manifest; Nexus's newer stores prefix paths with `/`. */
 const MANIFEST = /^\/?v2\/(.+)\/manifests\/([^/]+)$/;
 
@@ -40,7 +43,7 @@ const nexus: ProviderFactory = (kit) => ({
   verify: (request, key: Key) => kit.hmacHeader.verify(request, signature, key.secret),
   parse(request, info, key: Key) {
     const event = info.event ?? '';
-    const kind = ITEMS[event];
+    const kind = ITEMS.get(event);
     if (kind === undefined) return kit.ignore('not a repository asset or component event');
     const payload = kit.read(kit.json(request.body));
     const action = payload.string('action');

@@ -15,6 +15,22 @@ export function isDigest(value: string): boolean {
 }
 
 /**
+ * An image reference without its tag or digest: what follows the first `:` or `@` of the last path segment, so a
+ * registry's `:port` stays. One pass over the string, whatever it holds (the pattern `/[:@][^/]*$/` backtracks
+ * quadratically on a long run of `:` that a `/` follows).
+ *
+ * @example withoutReference('harbor.example.com:8443/library/nginx:1.27') // 'harbor.example.com:8443/library/nginx'
+ * @example withoutReference('ghcr.io/org/app@sha256:0123…')               // 'ghcr.io/org/app'
+ */
+export function withoutReference(reference: string): string {
+  const segment = reference.lastIndexOf('/') + 1;
+  const colon = reference.indexOf(':', segment);
+  const at = reference.indexOf('@', segment);
+  const cut = colon < 0 ? at : at < 0 ? colon : Math.min(colon, at);
+  return cut < 0 ? reference : reference.slice(0, cut);
+}
+
+/**
  * The event of one pushed (or deleted) image: no repositories, the image, and its tag and digest also as the
  * event's `tag` and `commit`, so targets' `tags` filters apply to image tags.
  *

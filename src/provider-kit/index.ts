@@ -12,10 +12,11 @@ import { genericEvent } from './generic-payload.ts';
 import { changedPaths, createOrDelete, isZeroId, ref, refOf, typedRef, ZERO_SHA } from './git.ts';
 import { compileGlob } from './glob.ts';
 import { hmac, signHmacHeader, verifyHeaderToken, verifyHmacHeader } from './hmac.ts';
-import { imageEvent, isDigest, isTag } from './images.ts';
+import { imageEvent, isDigest, isTag, withoutReference } from './images.ts';
 import { oidcVerifier } from './oidc.ts';
 import { formField, json, payloadLimits, read, repositoryNames, repositorySpellings, signedJson, text } from './payload.ts';
 import { printable } from './verdict.ts';
+import { trimTrailing } from './strings.ts';
 import { signStandardWebhook, STANDARD_WEBHOOKS_TOLERANCE_SECONDS, standardWebhooksKey, verifyStandardWebhook } from './standard-webhooks.ts';
 
 export type { HmacAlgorithm, HmacSignature } from './hmac.ts';
@@ -92,8 +93,8 @@ export interface ProviderKit {
   // --- registries -------------------------------------------------------------------------------------------------
   /** The event of one pushed (or deleted) image, with its tag and digest also as `tag` and `commit`. */
   imageEvent: typeof imageEvent;
-  /** What OCI allows a tag and a digest to look like. */
-  oci: { isTag: typeof isTag; isDigest: typeof isDigest };
+  /** What OCI allows a tag and a digest to look like; a reference without its `:tag` or `@digest` (a registry's `:port` stays). */
+  oci: { isTag: typeof isTag; isDigest: typeof isDigest; withoutReference: typeof withoutReference };
 
   // --- options ----------------------------------------------------------------------------------------------------
   /** TypeBox's builder, for a provider's `options` schema (checked with file:line:col like the rest of the config). */
@@ -104,6 +105,8 @@ export interface ProviderKit {
   glob: typeof compileGlob;
   /** A sender-controlled value if it is short and plain enough to show in a reason, else undefined. */
   printable: typeof printable;
+  /** `value` without the `character`s it ends with (`https://git.example//` → `https://git.example`), in one pass: never `replace(/\/+$/, '')` on what a sender chose, which backtracks. */
+  trimTrailing: typeof trimTrailing;
 }
 
 /** The kit handed to every provider factory. It holds no state: verifiers with caches are made per provider, in `prepare`. */
@@ -136,9 +139,10 @@ export const providerKit: ProviderKit = {
   changedPaths,
   genericEvent,
   imageEvent,
-  oci: { isTag, isDigest },
+  oci: { isTag, isDigest, withoutReference },
   Type,
   problem: (field, message) => new ConfigProblem(field, message),
   glob: compileGlob,
   printable,
+  trimTrailing,
 };

@@ -134,6 +134,12 @@ describe('cdevents parse', () => {
     expect(parse(edited('change-merged', (e) => (e.subject.content.repository.source = 'my-git.example/')))).toEqual({ events: [{ event: MERGED, repositories: ['TestRepo/TestOrg', 'my-git.example/TestRepo/TestOrg'] }] });
   });
 
+  test('a source of 128 Ki slashes and a letter is read in one pass (the timeout only catches a blow-up)', () => {
+    // Trimming it with `/\/+$/` tried every slash to the end: about a minute for this source.
+    const source = `${'/'.repeat(128 * 1024)}x`;
+    expect(parse(edited('change-merged', (e) => (e.subject.content.repository.source = source)))).toEqual({ events: [{ event: MERGED, repositories: ['TestRepo/TestOrg'] }] });
+  }, 5_000);
+
   test('a merged change that names no repository (the schema allows it): no repository, only unfiltered targets match', () => {
     expect(parse(edited('change-merged', (e) => delete e.subject.content.repository))).toEqual({ events: [{ event: MERGED, repositories: [] }] });
   });

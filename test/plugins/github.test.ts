@@ -295,4 +295,17 @@ describe('github packages (GHCR container images)', () => {
     deleted.action = 'deleted';
     expect(parse(request(JSON.stringify(deleted), { 'X-GitHub-Event': 'package' }))).toMatchObject({ ignored: 'package action "deleted" is not a publish' });
   });
+
+  test('an action too long or odd to show is not quoted in the reason (a 1 MiB one would fill logs and the delivery log)', () => {
+    const payload = JSON.parse(fixture_('github-packages', 'package-published').text);
+    payload.action = 'x'.repeat(1024 * 1024);
+    expect(parse(request(JSON.stringify(payload), { 'X-GitHub-Event': 'package' }))).toMatchObject({ ignored: 'package action is not a publish' });
+  });
+
+  test('a package_url of 128 Ki colons and a slash is read in one pass (the timeout only catches a blow-up)', () => {
+    // Stripping the reference with `/[:@][^/]*$/` tried every colon up to the slash: about a minute for this URL.
+    const payload = JSON.parse(fixture_('github-packages', 'package-published').text);
+    payload.package.package_version.package_url = `ghcr.io/${':'.repeat(128 * 1024)}/app:1.0`;
+    expect(parse(request(JSON.stringify(payload), { 'X-GitHub-Event': 'package' }))).toMatchObject({ image: { name: `ghcr.io/${':'.repeat(128 * 1024)}/app` } });
+  }, 5_000);
 });

@@ -117,6 +117,10 @@ describe('harbor parse', () => {
     expect(parse(edited(name, (payload) => (payload.type = type)))).toEqual({ ignored });
   });
 
+  test.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])('a type named like an object property (%s) is an unknown event, ignored', (type) => {
+    expect(parse(edited('push-artifact', (payload) => (payload.type = type)))).toEqual({ ignored: `Harbor event ${type} is not about a pushed or deleted artifact` });
+  });
+
   test('a push naming no resource is ignored', () => {
     expect(parse(edited('push-artifact', (payload) => (payload.event_data.resources = [])))).toEqual({ ignored: 'PUSH_ARTIFACT names no artifact' });
   });
@@ -133,6 +137,12 @@ describe('harbor parse', () => {
     });
     expect(parse(request)).toEqual({ events: [expect.objectContaining({ image: { name: expected, tag: 'latest', digest: PUSHED } })] });
   });
+
+  test('a resource_url of 128 Ki colons and a slash is read in one pass (the timeout only catches a blow-up)', () => {
+    // Stripping the reference with `/[:@][^/]*$/` tried every colon up to the slash: about a minute for this URL.
+    const request = edited('push-artifact', (payload) => (payload.event_data.resources[0].resource_url = `${':'.repeat(128 * 1024)}/`));
+    expect(parse(request)).toEqual({ events: [expect.objectContaining({ image: { name: 'test-webhook/debian', tag: 'latest', digest: PUSHED } })] });
+  }, 5_000);
 
   test.each<[string, (payload: any) => void, string]>([
     ['no type', (payload) => delete payload.type, 'type is missing'],

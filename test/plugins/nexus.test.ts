@@ -150,6 +150,12 @@ describe('nexus parse', () => {
     expect(parse(request)).toEqual({ events: [{ event: ASSET, repositories: [], image: { name: 'platform/api', tag: '1.4.2' }, tag: '1.4.2' }] });
   });
 
+  test.each(['__proto__', 'constructor', 'toString'])('an event header named like an object property (%s) is no asset or component event: ignored', (event) => {
+    const request = signedFixture('asset-created');
+    request.headers.set('X-Nexus-Webhook-Id', event);
+    expect(parse(request)).toEqual({ ignored: 'not a repository asset or component event' });
+  });
+
   test('a component event: name is the image, version the tag', () => {
     // No recorded component delivery was published. Built from asset-created.json by putting the fields Nexus's
     // RepositoryComponentWebhook sends (id, format, name, group, version) in place of the asset.
