@@ -14,12 +14,13 @@ import type { Config } from '../config/schema.ts';
 import type { Clock } from '../reconcile/clock.ts';
 import { createDispatcher } from '../reconcile/dispatcher.ts';
 import { createFleet } from '../reconcile/fleet.ts';
-import { createRequestedAtClock, defaultApiVersion } from '../reconcile/kinds.ts';
+import { defaultApiVersion } from '../reconcile/kinds.ts';
 import { connectResolved, type KubeConnection } from '../reconcile/kube-connect.ts';
 import type { KubeTarget } from '../reconcile/kube-target.ts';
 import { createLabelSelection } from '../reconcile/label-selection.ts';
 import { findMissingDiscoveryPermissions, findMissingPermissions, type MissingPermission } from '../reconcile/permission-check.ts';
-import { createReconciler, type ObjectSelector, type Reconciler } from '../reconcile/reconciler.ts';
+import { createReconciler, type ObjectSelector, type Reconciler, type Ticket } from '../reconcile/reconciler.ts';
+import type { WorkLedger } from '../reconcile/work-item.ts';
 import { retryPolicy } from '../reconcile/retry.ts';
 import { createEventRecorder } from '../reconcile/kube-events.ts';
 import { eventFailures } from '../observe/event-failures.ts';
@@ -33,6 +34,10 @@ export interface ClustersOptions {
   metrics: Metrics;
   log: Logger;
   deliveries: DeliveryLog;
+  /** Where patches settle the work they served (the journal). */
+  ledger: WorkLedger;
+  /** The process's one requestedAt source (values never repeat, whichever cluster they go to). */
+  requestedAt: (now: Date) => string;
   clock: Clock;
   random?: () => number;
   /** Informer tuning for discovery (tests, benchmarks). */
@@ -42,6 +47,8 @@ export interface ClustersOptions {
 export interface Clusters {
   /** Every cluster's reconciler behind one (fleet.ts). */
   reconciler: Reconciler;
+  /** A cluster's queue was full: these objects of an accepted delivery were not requested there (its reporter says so). */
+  refused(cluster: string | undefined, ticket: Ticket, selectors: readonly ObjectSelector[]): void;
   discovery?: Discovery;
   /** True when nothing is sent to any cluster. */
   dryRun: boolean;
@@ -74,14 +81,12 @@ interface Member {
 
 /**
  * @example
- * const clusters = await startClusters({ config, targets: loaded.clusters ?? [{ kube: loaded.kube }], metrics, log, deliveries, clock });
- * clusters.reconciler.submit(ticket, selectors);
+ * const clusters = await startClusters({ config, targets: loaded.clusters ?? [{ kube: loaded.kube }], metrics, log, deliveries, ledger: journal, requestedAt, clock });
+ * clusters.reconciler.submit(items);
  * await clusters.readiness(); // { ready: true, … }
  */
 export async function startClusters(options: ClustersOptions): Promise<Clusters> {
-  const { config, metrics, log, deliveries, clock } = options;
-  // One token source for the process: requestedAt values never repeat, whichever cluster they go to.
-  const requestedAt = createRequestedAtClock();
+  const { config, metrics, log, deliveries, clock, requestedAt } = options;
   const members: Member[] = [];
   const reporters = new Map<string | undefined, ReturnType<typeof createReconcileReporter>>();
   const problems: string[] = [];
@@ -109,7 +114,8 @@ export async function startClusters(options: ClustersOptions): Promise<Clusters>
       client: connection.client,
       dryRun: connection.mode === 'dry-run',
       debounceMs: config.reconcile.debounce,
-      maxPending: config.reconcile.maxPending,
+      maxAgeMs: config.reconcile.retry.maxAge,
+      ledger: options.ledger,
       dispatcher,
       selection: createLabelSelection({ client: connection.client, dispatcher, clock, maxAgeMs: config.reconcile.debounce }),
       clock,
@@ -118,7 +124,7 @@ export async function startClusters(options: ClustersOptions): Promise<Clusters>
     });
     members.push({ name: target.name, connection, reconciler, lastReady: { at: -Infinity, result: { ready: false, reason: 'not checked yet' } } });
   }
-  const fleet = createFleet({ members, refused: (cluster, ticket, selectors) => reporters.get(cluster)?.refused(ticket, selectors) });
+  const fleet = createFleet(members);
   const dryRun = members.every((member) => member.connection.mode === 'dry-run');
   const named = (member: Member) => (member.name === undefined ? '' : `cluster ${member.name}: `);
 
@@ -185,6 +191,7 @@ export async function startClusters(options: ClustersOptions): Promise<Clusters>
 
   return {
     reconciler: fleet,
+    refused: (cluster, ticket, selectors) => reporters.get(cluster)?.refused(ticket, selectors),
     discovery,
     dryRun,
     describe:
