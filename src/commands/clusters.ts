@@ -7,7 +7,7 @@ import type { Readiness } from '../http/app.ts';
 import type { DeliveryLog } from '../observe/delivery-log.ts';
 import type { Logger } from '../observe/log.ts';
 import type { Metrics } from '../observe/metrics.ts';
-import { createDiscoveryReporter, createReconcileReporter } from '../observe/reporters.ts';
+import { createDiscoveryReporter, createReconcileReporter, type ClusterReconcileReporter } from '../observe/reporters.ts';
 import type { Discovery, DiscoveryOptions } from '../discovery/discovery.ts';
 import type { DiscoveredKind } from '../discovery/discovered-object.ts';
 import type { Config } from '../config/schema.ts';
@@ -22,7 +22,7 @@ import { findMissingDiscoveryPermissions, findMissingPermissions, type MissingPe
 import { createReconciler, type ObjectSelector, type Reconciler, type Ticket } from '../reconcile/reconciler.ts';
 import type { WorkLedger } from '../reconcile/work-item.ts';
 import { retryPolicy } from '../reconcile/retry.ts';
-import { createEventRecorder } from '../reconcile/kube-events.ts';
+import { createEventRecorder, type EventRecorder } from '../reconcile/kube-events.ts';
 import { eventFailures } from '../observe/event-failures.ts';
 import type { KubeClient } from '../reconcile/kube-client.ts';
 import { hostname } from 'node:os';
@@ -69,6 +69,17 @@ export interface Clusters {
   stop(): Promise<void>;
 }
 
+/** The cluster's reporter, waking the Events that waited for its patches once none are left. */
+function withEventsWoken(reporter: ClusterReconcileReporter, events: EventRecorder): ClusterReconcileReporter {
+  return {
+    ...reporter,
+    pending(count) {
+      reporter.pending(count);
+      if (count === 0) events.wake();
+    },
+  };
+}
+
 /** How long a successful API-server check counts for /readyz, so probes do not load the API server. */
 const readinessCacheMs = 2_000;
 
@@ -105,9 +116,11 @@ export async function startClusters(options: ClustersOptions): Promise<Clusters>
       onRetry: (job, notice) => reporter.retrying(job.label, job.kind, notice),
     });
     // One Event per burst: the window covers the debounce window of the leading patch and the trailing patch that closes it.
+    // Events wait while the cluster's patches are waiting or running: a fan-out's patches go first.
+    let busy = () => false;
     const events =
       config.kubernetes.events && connection.mode !== 'dry-run'
-        ? createEventRecorder({ api: connection.client.api, clock, windowMs: 2 * config.reconcile.debounce, instance: hostname(), failed: eventFailed })
+        ? createEventRecorder({ api: connection.client.api, clock, windowMs: 2 * config.reconcile.debounce, instance: hostname(), failed: eventFailed, busy: () => busy() })
         : undefined;
     const reconciler = createReconciler({
       ...(events ? { events } : {}),
@@ -120,8 +133,9 @@ export async function startClusters(options: ClustersOptions): Promise<Clusters>
       selection: createLabelSelection({ client: connection.client, dispatcher, clock, maxAgeMs: config.reconcile.debounce }),
       clock,
       requestedAt,
-      reporter,
+      reporter: events ? withEventsWoken(reporter, events) : reporter,
     });
+    busy = () => reconciler.pending() > 0;
     members.push({ name: target.name, connection, reconciler, lastReady: { at: -Infinity, result: { ready: false, reason: 'not checked yet' } } });
   }
   const fleet = createFleet(members);
