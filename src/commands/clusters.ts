@@ -4,6 +4,7 @@
  * them behind one fleet, starts discovery in each, and answers /readyz for all of them.
  */
 import type { Readiness } from '../http/app.ts';
+import { failureClass } from '../reconcile/failure-class.ts';
 import type { DeliveryLog } from '../observe/delivery-log.ts';
 import type { Logger } from '../observe/log.ts';
 import type { Metrics } from '../observe/metrics.ts';
@@ -170,7 +171,7 @@ export async function startClusters(options: ClustersOptions): Promise<Clusters>
       await member.connection.client.ping(AbortSignal.timeout(config.kubernetes.requestTimeout));
       result = { ready: true };
     } catch (error) {
-      result = { ready: false, reason: `Kubernetes API: ${(error as Error).message}` };
+      result = { ready: false, reason: failureClass(error), detail: `Kubernetes API: ${(error as Error).message}` };
     }
     member.lastReady = { at: clock.now(), result };
     return result;
@@ -183,8 +184,8 @@ export async function startClusters(options: ClustersOptions): Promise<Clusters>
       if (member.connection.mode === 'dry-run') return;
       const startup = await apiReadiness(member);
       if (!startup.ready) {
-        log.error('the Kubernetes API does not answer; /readyz reports 503 until it does', { ...(member.name !== undefined ? { cluster: member.name } : {}), reason: startup.reason });
-        problems.push(`${named(member)}the Kubernetes API did not answer at start-up: ${startup.reason}`);
+        log.error('the Kubernetes API does not answer; /readyz reports 503 until it does', { ...(member.name !== undefined ? { cluster: member.name } : {}), reason: startup.detail });
+        problems.push(`${named(member)}the Kubernetes API did not answer at start-up: ${startup.detail}`);
       }
     }),
   );
@@ -196,7 +197,7 @@ export async function startClusters(options: ClustersOptions): Promise<Clusters>
     // Until each watched kind has been listed once, a push could miss what discovery has not seen yet.
     const unsynced = (discovery?.status() ?? []).filter((watch) => watch.cluster === member.name && !watch.synced);
     if (unsynced.length > 0) {
-      return { ready: false, reason: `discovery has not listed ${unsynced.map((watch) => `${watch.kind}${watch.problem ? ` (${watch.problem})` : ''}`).join(', ')} yet` };
+      return { ready: false, reason: 'discovery-not-synced', detail: `discovery has not listed ${unsynced.map((watch) => `${watch.kind}${watch.problem ? ` (${watch.problem})` : ''}`).join(', ')} yet` };
     }
     return { ready: true };
   }
@@ -223,7 +224,7 @@ export async function startClusters(options: ClustersOptions): Promise<Clusters>
       );
       const down = members.filter((_, index) => !results[index]!.ready).map((member) => member.name!);
       const ready = down.length < members.length;
-      return { ready, ...(down.length > 0 ? { reason: `not ready: ${down.join(', ')}` } : {}), clusters };
+      return { ready, ...(down.length > 0 ? { reason: 'cluster-not-ready', detail: `not ready: ${down.join(', ')}` } : {}), clusters };
     },
     checkPermissions(selectors) {
       for (const member of members) {

@@ -111,8 +111,9 @@ function waitLine(wait: RateLimitWait): string {
 }
 
 function sync(jobs: RegisterJob[], prefix: string, options: { dryRun: boolean; prune: boolean; rotateSecret: boolean }, deps: RegisterDeps, onWait: (wait: RateLimitWait) => void, onRow?: (row: SyncRow) => void) {
-  const send = hostFetch({ fetch: deps.fetch, now: deps.now, sleep: deps.sleep, onWait });
-  return syncHooks(jobs, { ...options, gatewayPrefix: prefix, hostFor: (job) => HOST_CLIENTS[job.spec.kind]({ apiUrl: job.apiUrl, token: job.token, send }), onRow });
+  // One transport per job, pinned to its API: its token and secrets go nowhere else.
+  const sendFor = (job: RegisterJob) => hostFetch({ origin: job.apiUrl, fetch: deps.fetch, now: deps.now, sleep: deps.sleep, onWait });
+  return syncHooks(jobs, { ...options, gatewayPrefix: prefix, hostFor: (job) => HOST_CLIENTS[job.spec.kind]({ apiUrl: job.apiUrl, token: job.token, send: sendFor(job) }), onRow });
 }
 
 /**

@@ -8,6 +8,7 @@ import { Value } from '@sinclair/typebox/value';
 import { closestName } from '../config/suggest.ts';
 import type { Catalog } from '../pipeline/catalog.ts';
 import type { ProviderCodec, ProviderSecrets } from '../pipeline/provider.ts';
+import { OutboundRefusal, pinnedFetch } from '../pinned-fetch.ts';
 import type { Sample, SampleInput } from './sample.ts';
 
 export interface SendOptions {
@@ -114,9 +115,11 @@ export async function runSend(options: SendOptions, deps: SendDeps, out: (line: 
       : {};
   let response: Response;
   try {
-    response = await fetch(options.url, { method: 'POST', headers: { ...sample.headers(input), ...signed }, body });
+    // The delivery's token or signature goes to this URL only, never on through a redirect.
+    response = await pinnedFetch(options.url)(options.url, { method: 'POST', headers: { ...sample.headers(input), ...signed }, body });
   } catch (error) {
-    err(`cannot reach ${options.url}: ${(error as Error).message}`);
+    if (error instanceof OutboundRefusal) err(`${options.url}: ${error.message} (send posts the signed delivery only to the URL given: give the address the gateway answers on)`);
+    else err(`cannot reach ${options.url}: ${(error as Error).message}`);
     return 1;
   }
   out(`${response.status} ${response.statusText}`);

@@ -1,6 +1,7 @@
 /** Schema violations in the user's words: unknown keys with a "did you mean", missing keys, expected forms. */
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { isKeyName, shownKey } from './key-name.ts';
 import { closestName } from './suggest.ts';
 
 interface SchemaNode {
@@ -43,7 +44,7 @@ export function* schemaProblems(schema: TSchema, data: unknown): Generator<Schem
 
 function describeError(message: string, schema: SchemaNode, value: unknown, missing: boolean, unknownKey: boolean, segments: string[]): string {
   const key = segments[segments.length - 1]!;
-  if (unknownKey) return `unknown key "${key}"${didYouMean(key, Object.keys(schema.properties ?? {}))}`;
+  if (unknownKey) return `unknown key ${shownKey(key)}${isKeyName(key) ? didYouMean(key, Object.keys(schema.properties ?? {})) : ''}`;
   if (missing) return `"${key}" is required`;
   if (schema.description) return `expected ${schema.description}${unionKeyHint(schema, value)}`;
   if (message.startsWith('Expected union value') && Array.isArray(schema.anyOf)) {

@@ -7,6 +7,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { MAX_REPORTED_PROBLEMS } from './limits.ts';
 import { Config } from './schema.ts';
+import { notAConfig } from './not-a-config.ts';
 import { schemaProblems } from './schema-problems.ts';
 import { formatPath, parseYamlSource, type ConfigIssue, type YamlSource } from './yaml-source.ts';
 import { checkConfigRules, type RuleContext } from './rules.ts';
@@ -57,6 +58,8 @@ export interface CheckedConfig {
 /** Parses config text and checks it against the schema (defaults applied); throws ConfigError listing every problem. */
 export function parseConfig(text: string, file: string): CheckedConfig {
   const source = parseYamlSource(text, file);
+  const foreign = notAConfig(text, source);
+  if (foreign) throw new ConfigError(file, [foreign]);
   if (source.syntaxIssues.length > 0) throw new ConfigError(file, source.syntaxIssues);
   if (source.data === null || typeof source.data !== 'object' || Array.isArray(source.data)) {
     throw new ConfigError(file, [{ line: 1, col: 1, path: '', message: 'the config must be a YAML mapping (server, kubernetes, reconcile, providers, targets)' }]);

@@ -3,6 +3,7 @@
  * bounds on anchors and aliases. yaml-source.ts loads it only when a config needs it.
  */
 import { isAlias, isCollection, isMap, isNode, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { isKeyName, shownKey } from './key-name.ts';
 import { MAX_YAML_ANCHORS, MAX_YAML_NODES } from './limits.ts';
 import type { ConfigIssue, SourcePosition, YamlSource } from './yaml-source.ts';
 
@@ -70,7 +71,8 @@ interface Frame {
 }
 
 const cap = (n: number) => Math.min(n, MAX_YAML_NODES + 1);
-const shown = (key: string) => JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key);
+/** An anchor's name, quoted only when it is a key name: `*name` in a file that is not YAML is text of that file. */
+const anchorName = (name: string) => (isKeyName(name) ? name : '…');
 
 /**
  * Duplicate keys, unresolvable or self-containing aliases, and documents that are too large once their
@@ -110,8 +112,8 @@ function structureIssues(doc: Document, position: (offset: number) => SourcePosi
       firstAlias ??= node;
       if (++aliases === MAX_YAML_ANCHORS + 1) at(node, `more than ${MAX_YAML_ANCHORS} aliases (*name)`);
       const target = anchored.get(node.source);
-      if (target === undefined) at(node, `alias *${node.source} has no anchor &${node.source} before it`);
-      else if (!sizes.has(target) && !isScalar(target)) at(node, `alias *${node.source} is inside the node it names`);
+      if (target === undefined) at(node, `alias *${anchorName(node.source)} has no anchor &${anchorName(node.source)} before it`);
+      else if (!sizes.has(target) && !isScalar(target)) at(node, `alias *${anchorName(node.source)} is inside the node it names`);
       else frame.total = cap(frame.total + (sizes.get(target) ?? 1));
       continue;
     }
@@ -142,7 +144,7 @@ function duplicateKeys(items: readonly unknown[], at: (node: unknown, message: s
     if (!isPair(item) || !isScalar(item.key)) continue;
     // toJS turns every key into a property name, so `1` and "1" collide as well.
     const key = String(item.key.value);
-    if (seen.has(key)) at(item.key, `duplicate key ${shown(key)}`);
+    if (seen.has(key)) at(item.key, `duplicate key ${shownKey(key)}`);
     seen.add(key);
   }
 }

@@ -4,6 +4,7 @@
  * the file's size suggests (see limits.ts).
  */
 import { CORE_SCHEMA, load } from 'js-yaml';
+import { isKeyName } from './key-name.ts';
 import { LARGE_CONFIG_BYTES, MAX_YAML_ANCHORS, MAX_YAML_NODES } from './limits.ts';
 import { shareRepeatedStrings } from './share-strings.ts';
 
@@ -138,10 +139,11 @@ function withinBounds(root: unknown): boolean {
   return total <= MAX_YAML_NODES;
 }
 
-/** `['providers', 0, 'secret']` → `providers[0].secret`. */
+/** `['providers', 0, 'secret']` → `providers[0].secret`; a key that is not a key name (see key-name.ts) shows as `…`. */
 export function formatPath(path: readonly (string | number)[]): string {
   return path.reduce<string>((text, segment) => {
     if (typeof segment === 'number' || /^[0-9]+$/.test(segment)) return `${text}[${segment}]`;
-    return text ? `${text}.${segment}` : segment;
+    const shown = isKeyName(segment) ? segment : '…';
+    return text ? `${text}.${shown}` : shown;
   }, '');
 }

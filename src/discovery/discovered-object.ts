@@ -11,6 +11,7 @@
  * Annotations: `fluxgate.io/ignore: "true"` opts out; `fluxgate.io/paths: apps/**, shared/**` narrows to pushes that
  * changed those paths (same rules as `match.paths`; passes when the provider does not report paths).
  */
+import { redactUrl } from '../core/redact-url.ts';
 import { compileMatch, type MatchResult } from '../pipeline/match.ts';
 import type { Event } from '../pipeline/provider.ts';
 import { normalizeImage } from '../pipeline/image-ref.ts';
@@ -29,7 +30,11 @@ export type DiscoveredKind = (typeof DISCOVERED_KINDS)[number];
 export interface DiscoveredSource {
   /** Index keys: `repo:<host>/<path>` and `path:<path>` for a Git URL, `image:<name>` for an image. */
   keys: readonly string[];
-  /** For people: `url https://github.com/org/app`, `image ghcr.io/org/app`, `source https://…`. */
+  /**
+   * For people: `url https://github.com/org/app`, `image ghcr.io/org/app`, `source https://…`; the URL without its
+   * credentials (`https://user:token@…` is shown `https://…`): this is what rules on the page, in /api/deliveries
+   * and in `fluxgate explain` quote.
+   */
   shown: string;
   /** What it follows; undefined: every push to it. */
   follows?: Follows;
@@ -78,10 +83,10 @@ function sourcesOf(kind: string, spec: Record<string, any>): DiscoveredSource[] 
       return gitSource(spec.url, 'url', gitRepositoryFollows(spec.ref));
     case 'OCIRepository': {
       const url = typeof spec.url === 'string' ? spec.url.replace(/^oci:\/\//i, '') : '';
-      return imageSource(url, `url ${spec.url}`, ociRepositoryFollows(spec.ref));
+      return imageSource(url, `url ${redactUrl(String(spec.url))}`, ociRepositoryFollows(spec.ref));
     }
     case 'ImageRepository':
-      return imageSource(typeof spec.image === 'string' ? spec.image : '', `image ${spec.image}`, { kind: 'image-tags', exclusions: tagExclusions(spec.exclusionList) });
+      return imageSource(typeof spec.image === 'string' ? spec.image : '', `image ${redactUrl(String(spec.image))}`, { kind: 'image-tags', exclusions: tagExclusions(spec.exclusionList) });
     case 'Application': {
       const sources = [spec.source, ...(Array.isArray(spec.sources) ? spec.sources : [])];
       return sources.flatMap((source) => (typeof source === 'object' && source !== null && !source.chart ? gitSource(source.repoURL, 'source', argoFollows(source.targetRevision)) : []));
@@ -94,7 +99,7 @@ function sourcesOf(kind: string, spec: Record<string, any>): DiscoveredSource[] 
 function gitSource(url: unknown, word: string, follows: Follows): DiscoveredSource[] {
   if (typeof url !== 'string' || url === '') return [];
   const keys = repositoryKeys(url);
-  return keys.length === 0 ? [] : [{ keys, shown: `${word} ${url}`, follows }];
+  return keys.length === 0 ? [] : [{ keys, shown: `${word} ${redactUrl(url)}`, follows }];
 }
 
 function imageSource(image: string, shown: string, follows?: Follows): DiscoveredSource[] {

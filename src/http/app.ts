@@ -14,20 +14,33 @@ import { readBody, type BodyRefusal, type Timers } from './read-body.ts';
 import { createRequestGate, type RequestGate } from './request-gate.ts';
 import { safeEqual } from '../provider-kit/compare.ts';
 import { clientAddress } from './client-address.ts';
-import { hasBody, requestPath } from './route.ts';
+import { decodedSegment, hasBody, requestPath } from './route.ts';
 import type { DeliveryRecord } from '../observe/delivery-log.ts';
 import { renderDeliveryPage } from './delivery-page.ts';
+import { withAdminHeaders } from './admin-headers.ts';
 import { deliveryFilter } from './delivery-query.ts';
 import { failureView } from './state-section.ts';
 import type { FailureRecord } from '../store/journal.ts';
 
 export interface Readiness {
   ready: boolean;
+  /** Why, in a word (`unreachable`, `forbidden`, `discovery-not-synced`, `dry-run`, …): shown to every reader. */
   reason?: string;
+  /** Why, in full (the API server's URL, the error's text): shown only to a reader with the admin token, when one is set. */
+  detail?: string;
   /** With `clusters:`: each cluster's own readiness (fluxgate is ready while one of them is). */
   clusters?: Record<string, Readiness>;
-  /** With discovery: each watched kind's state (`watching`, `kind-absent`, …), objects held and any problem. */
+  /** With discovery: each watched kind's state (`watching`, `kind-absent`, …), objects held and any problem (a detail). */
   discovery?: readonly { kind: string; state: string; problem?: string; objects: number; synced: boolean }[];
+}
+
+/** Readiness without its details: what a reader without the admin token sees. */
+function withoutDetail({ detail: _detail, clusters, discovery, ...readiness }: Readiness): Readiness {
+  return {
+    ...readiness,
+    ...(clusters ? { clusters: Object.fromEntries(Object.entries(clusters).map(([name, cluster]) => [name, withoutDetail(cluster)])) } : {}),
+    ...(discovery ? { discovery: discovery.map(({ problem: _problem, ...watch }) => watch) } : {}),
+  };
 }
 
 /** The `server:` limits this layer enforces (sizes in bytes, durations in milliseconds). */
@@ -113,6 +126,9 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
   if (maxBodySize < limits.maxBodySize) {
     log.warn('server.maxBodyBytesInFlight is smaller than server.maxBodySize: bodies above it are refused with 413', { maxBodySize, maxBodyBytesInFlight: limits.maxBodyBytesInFlight });
   }
+  // A body over the limit is read on and thrown away up to this size, so its sender reads the 413 (see
+  // read-body.ts): at most a quarter of the budget, which a drain holds as a read would.
+  const drainBytes = Math.max(maxBodySize, Math.floor(limits.maxBodyBytesInFlight / 4));
   const budget = createBodyBudget(limits.maxBodyBytesInFlight);
   const gate = createRequestGate(limits.maxConcurrentRequests);
   limitMetrics(metrics, budget, gate);
@@ -144,11 +160,11 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
         deps.webhook.reporter.rejected(provider, 503, 'shutting down');
         return refuse(request, 503, { error: 'shutting down' }, retryAfter);
       }
-      const read = await readBody(request, { maxBytes: maxBodySize, budget, timeoutMs: limits.bodyTimeout, timers: deps.timers });
+      const read = await readBody(request, { maxBytes: maxBodySize, drainBytes, budget, timeoutMs: limits.bodyTimeout, timers: deps.timers });
       if (!read.ok) {
         const refusal = bodyRefusals[read.refusal];
         deps.webhook.reporter.rejected(provider, refusal.status, refusal.reason);
-        // Closing tells the sender to stop sending the rest of the body.
+        // Whatever of the body is left unread, closing stops the sender sending it.
         return json(refusal.status, { error: refusal.reason }, { ...refusal.headers, connection: 'close' });
       }
       // The sender's address matters only to a provider that restricts it.
@@ -160,13 +176,23 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
     }
   }
 
-  async function readyz(): Promise<Response> {
-    if (!deps.accepting()) return json(503, { ready: false, reason: 'shutting down' });
+  /** Whether the request may see what the admin token guards: no token is set, or it carries the token. */
+  const admitted = (request: Request): 'yes' | 'no token given' | 'wrong token' => {
+    const token = deps.admin().token;
+    if (token === undefined) return 'yes';
+    const given = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '')?.[1];
+    if (given === undefined) return 'no token given';
+    return safeEqual(given, token) ? 'yes' : 'wrong token';
+  };
+
+  /** Probes carry no token and need only the status: the details (URLs, error text) are for a token's bearer. */
+  async function readyz(request: Request): Promise<Response> {
+    if (!deps.accepting()) return json(503, { ready: false, reason: 'shutting-down' });
     // A readiness check may wait for the API server: it counts against the cap like a hook.
-    if (!gate.enter()) return json(503, { ready: false, reason: 'too many requests in flight' }, retryAfter);
+    if (!gate.enter()) return json(503, { ready: false, reason: 'busy' }, retryAfter);
     try {
       const readiness = await deps.readiness();
-      return json(readiness.ready ? 200 : 503, readiness);
+      return json(readiness.ready ? 200 : 503, admitted(request) === 'yes' ? readiness : withoutDetail(readiness));
     } finally {
       gate.leave();
     }
@@ -175,18 +201,18 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
   const healthz = () => json(200, { status: 'ok' });
   /** The status page and the API may want the admin token; the metrics and the probes never do. */
   const guarded = (page: (request: Request) => Response) => (request: Request) => {
-    const token = deps.admin().token;
-    if (token === undefined) return page(request);
-    const given = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '')?.[1];
-    if (given === undefined) return json(401, { error: 'this page needs the admin token (Authorization: Bearer …)' }, { 'www-authenticate': 'Bearer' });
-    return safeEqual(given, token) ? page(request) : json(401, { error: 'the admin token does not match' }, { 'www-authenticate': 'Bearer' });
+    const admission = admitted(request);
+    if (admission === 'yes') return page(request);
+    const error = admission === 'no token given' ? 'this page needs the admin token (Authorization: Bearer …)' : 'the admin token does not match';
+    return json(401, { error }, { 'www-authenticate': 'Bearer' });
   };
 
   const html = (text: string) => new Response(text, { headers: { 'content-type': 'text/html; charset=utf-8' } });
   const query = (request: Request) => new URL(request.url, 'http://admin').searchParams;
   const withPage = (answer: () => Response) => () => (deps.admin().statusPage ? answer() : json(404, { error: 'not found' }));
   const oneDelivery = (prefix: string, render: (record: DeliveryRecord) => Response) => (request: Request) => {
-    const id = decodeURIComponent(requestPath(request).slice(prefix.length));
+    const id = decodedSegment(requestPath(request).slice(prefix.length));
+    if (id === undefined) return json(400, { error: 'the delivery id in the path is not valid percent-encoding' });
     const record = deps.deliveries.find(id);
     return record ? render(record) : json(404, { error: `no recent delivery ${id.slice(0, 140)}` });
   };
@@ -258,6 +284,6 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
   };
   return {
     webhook: surface((request, path, peer) => (path.startsWith('/hook/') ? hook(request, path, peer) : webhookPage(request, path))),
-    admin: surface((request, path) => page(request, path, pages)),
+    admin: withAdminHeaders(surface((request, path) => page(request, path, pages))),
   };
 }

@@ -1,8 +1,16 @@
-/** HTML for the admin pages. Escaping: every value shown there came from config or from a webhook sender. */
-const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+/** HTML for the admin pages. Escaping: every value shown there came from config, a cluster or a webhook sender. */
+import { escapedCharacter, UNSAFE_CHARACTERS } from '../core/shown-text.ts';
 
+const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '\t': '\t', '\n': '\n', '\r': '\r' };
+const special = new RegExp(`[&<>"'${UNSAFE_CHARACTERS}]`, 'gu');
+
+/**
+ * Text as HTML: markup characters as entities, and the characters a browser acts on rather than shows (controls
+ * but tab and line breaks, bidirectional overrides and isolates, line separators) written as `\u202e`, so a ref
+ * cannot reorder what the page shows after it. An entity would not do: the browser turns it back into the character.
+ */
 export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (character) => entities[character]!);
+  return String(value ?? '').replace(special, (character) => entities[character] ?? escapedCharacter(character));
 }
 
 const style = `body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin:.5rem 0 1.5rem}

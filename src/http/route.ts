@@ -36,3 +36,16 @@ export function declaredLength(request: Request): number | undefined {
   const length = request.headers.get('content-length');
   return length !== null && /^[0-9]+$/.test(length) ? Number(length) : undefined;
 }
+
+/**
+ * A percent-encoded path segment, decoded; undefined when it is not valid percent-encoding of UTF-8 (`%ZZ`, a
+ * lone `%`, an incomplete or overlong sequence): the sender's mistake, answered 400, never an error of fluxgate's.
+ * @example decodedSegment('a%2Fb') // 'a/b'; decodedSegment('%ZZ') // undefined
+ */
+export function decodedSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}

@@ -42,6 +42,13 @@ export interface StatusView {
 
 /** How often the page refreshes itself. */
 export const REFRESH_SECONDS = 5;
+/**
+ * Rows and, per row, objects the page shows at most (the newest; the rest are in /api/deliveries and on each
+ * delivery's page): with every recorded value cut to SHOWN_CHARACTERS, the page, and the time the process spends
+ * building it while webhooks wait, stay bounded whatever admin.recentDeliveries and a delivery's fan-out are.
+ */
+export const SHOWN_DELIVERIES = 100;
+export const SHOWN_OBJECTS = 10;
 
 /**
  * A route the page may show: an unsigned provider's route, and a custom `path` (often a Flux Receiver's
@@ -63,13 +70,15 @@ function labelText(labels: Record<string, string> | undefined): string {
   return `{${Object.entries(labels ?? {}).map(([key, value]) => `${key}=${value}`).join(',')}}`;
 }
 
-/** "2 of 3 patched", "failed: GitRepository a/b (403 …)", or the reason of an ignored delivery. */
-function effects(record: DeliveryRecord): string {
+/** Each object and the state its patch reached (the first SHOWN_OBJECTS), or the reason of an ignored delivery. */
+function effects(record: DeliveryRecord, key: string | undefined): string {
   if (record.objects.length === 0) return e(record.reason ?? '');
-  const items = record.objects.map(
+  const items = record.objects.slice(0, SHOWN_OBJECTS).map(
     (object) =>
       `<li>${object.cluster ? `${e(object.cluster)}: ` : ''}${e(object.object)}: <b class="${e(object.state)}">${e(object.state)}</b>${object.detail ? ` (${e(object.detail)})` : ''}${object.rule ? `<br><small>${e(object.rule)}</small>` : ''}</li>`,
   );
+  const more = record.objects.length - SHOWN_OBJECTS;
+  if (more > 0) items.push(`<li>and ${more} more${key ? `: <a href="/deliveries/${encodeURIComponent(key)}">all objects</a>` : ''}</li>`);
   const misses = (record.nearMisses ?? []).map((miss) => `<li><small>not reconciled: ${e(miss)}</small></li>`);
   return `<ul>${items.join('')}${misses.join('')}</ul>`;
 }
@@ -114,7 +123,7 @@ export function renderStatusPage(view: StatusView): string {
     matchText(target.match),
     `<ul>${target.resources.map((resource) => `<li>${e(resource.kind)} ${e(resource.namespace)}/${e(resource.name ?? labelText(resource.matchLabels))}</li>`).join('')}</ul>`,
   ]);
-  const deliveries = view.deliveries.map((record) => {
+  const deliveries = view.deliveries.slice(0, SHOWN_DELIVERIES).map((record) => {
     const key = deliveryKey(record);
     return [
       e(record.receivedAt),
@@ -123,9 +132,11 @@ export function renderStatusPage(view: StatusView): string {
       key ? `<a href="/deliveries/${encodeURIComponent(key)}">${e(key)}</a>` : '',
       answerText(record),
       e([record.repository, record.ref].filter(Boolean).join(' ')),
-      effects(record),
+      effects(record, key),
     ];
   });
+  const older = view.deliveries.length - SHOWN_DELIVERIES;
+  const olderText = older > 0 ? `<p>the newest ${SHOWN_DELIVERIES} of ${view.deliveries.length}: all of them are in <a href="/api/deliveries">/api/deliveries</a></p>` : '';
   const banners = [
     ...(view.dryRun ? ['<div class="banner"><b>dry-run</b>: reconcile requests are logged, not sent to Kubernetes.</div>'] : []),
     ...(view.problems.length > 0 ? [`<div class="banner"><b>Problems</b><ul>${view.problems.map((problem) => `<li class="problem">${e(problem)}</li>`).join('')}</ul></div>`] : []),
@@ -140,7 +151,7 @@ ${banners.join('\n')}
 <p>${reloadText(view.reload)}</p>
 <h2>Providers</h2>${table(['name', 'type', 'route', 'events'], providers)}
 <h2>Targets</h2>${table(['name', 'providers', 'match', 'resources'], targets)}${view.receivers ? receiverSection(view.receivers) : ''}${view.state ? stateSection(view.state) : ''}
-<h2>Recent deliveries</h2>${unknown}${table(['received', 'provider', 'event', 'delivery', 'answer', 'repository / ref', 'caused'], deliveries)}`,
+<h2>Recent deliveries</h2>${unknown}${olderText}${table(['received', 'provider', 'event', 'delivery', 'answer', 'repository / ref', 'caused'], deliveries)}`,
     view.refreshSeconds,
   );
 }

@@ -2,13 +2,15 @@
  * Structured logs on stderr, one line per record: a JSON object (`json`, for log collectors) or
  * `HH:MM:SS.mmm LEVEL message key=value …` (`text`, for a person at a terminal, coloured there). Fields are
  * whatever the caller passes; callers never pass secrets (the config layer hands plugins resolved secrets, and
- * nothing else sees them). Field values may come from a webhook payload, so the text format escapes control
- * characters: a ref cannot move the cursor or recolour a terminal.
+ * nothing else sees them). Field values may come from a webhook payload: a string value is cut to
+ * SHOWN_CHARACTERS (so is an error's message), and the text format escapes control characters, line separators
+ * and bidirectional controls: a ref cannot move the cursor, recolour a terminal or reorder what follows it.
  *
  * Lines are batched per event-loop turn and written with one syscall: a write per line cost more than the
  * rest of the webhook path together under load. `flush()` writes what is pending (call it before exit).
  */
 import { writeSync } from 'node:fs';
+import { cutText, escapeUnsafe, SHOWN_CHARACTERS, unsafeCharacter as unsafe } from '../core/shown-text.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
@@ -46,12 +48,25 @@ const levelColour: Record<LogLevel, string> = { debug: '\x1b[2m', info: '\x1b[32
 const dim = '\x1b[2m';
 const reset = '\x1b[0m';
 
-/** Characters a terminal may act on: C0 and C1 controls, DEL, line and paragraph separators, bidi overrides. */
-const unsafe = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
-
 /** `text` quoted as JSON, with the characters JSON leaves alone (DEL, C1, separators, bidi) escaped too. */
 function quote(text: string): string {
-  return JSON.stringify(text).replace(new RegExp(unsafe.source, 'gu'), (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeUnsafe(JSON.stringify(text));
+}
+
+/**
+ * `fields` with each string value (and an error's message) cut to SHOWN_CHARACTERS: the same object when none is
+ * longer, as on almost every line.
+ */
+function boundedFields(fields: LogFields | undefined): LogFields | undefined {
+  let bounded: LogFields | undefined;
+  for (const key in fields) {
+    const value = fields[key];
+    const text = typeof value === 'string' ? value : value instanceof Error ? value.message : undefined;
+    if (text === undefined || text.length <= SHOWN_CHARACTERS) continue;
+    bounded ??= { ...fields };
+    bounded[key] = cutText(text);
+  }
+  return bounded ?? fields;
 }
 
 /** A bare value when it reads as one (no space, quote, `=`, backslash, unsafe character), else a quoted one. */
@@ -127,7 +142,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
   const emit = (level: LogLevel) => (message: string, fields?: LogFields) => {
     if (order[level] < threshold) return;
-    pending += text ? `${textLine(now(), level, message, fields, colour)}\n` : `${JSON.stringify({ time: now().toISOString(), level, msg: message, ...fields })}\n`;
+    const bounded = boundedFields(fields);
+    pending += text ? `${textLine(now(), level, message, bounded, colour)}\n` : `${JSON.stringify({ time: now().toISOString(), level, msg: message, ...bounded })}\n`;
     if (!scheduled) {
       scheduled = true;
       setImmediate(flush);

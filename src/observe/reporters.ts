@@ -1,7 +1,13 @@
 /**
  * The observers behind the reporter interfaces: each pipeline and reconcile event becomes a metric, a log
  * line and an entry in the delivery log. Nothing here is read back by the pipeline.
+ *
+ * This is where a delivery's own values (repository, ref, commit, delivery id, event, reasons quoting them) and a
+ * patch's errors become records: each is cut to SHOWN_CHARACTERS, and a repository URL loses its credentials, so
+ * the delivery log, the pages, /api/deliveries and the log lines stay small whatever a sender puts in a payload.
  */
+import { redactUrl } from '../core/redact-url.ts';
+import { cutOptional, cutText } from '../core/shown-text.ts';
 import type { DeliveryInfo, Event } from '../pipeline/provider.ts';
 import type { DiscoveryReporter } from '../discovery/discovery.ts';
 import type { ProviderIdentity, WebhookReporter } from '../pipeline/webhook-reporter.ts';
@@ -20,49 +26,65 @@ function eventLabel(provider: ProviderIdentity, info?: DeliveryInfo): string {
   return info.event !== undefined && provider.events.has(info.event) ? info.event : 'other';
 }
 
-function summary(event?: Event) {
+/** What a record and a log line keep of an event: cut, and the repository without credentials. */
+function summary(event?: Event): Summary {
   if (!event) return {};
-  return { repository: event.repositories[0] ?? event.image?.name, ref: event.ref ?? event.tag, commit: event.commit };
+  const repository = event.repositories[0] ?? event.image?.name;
+  return { repository: repository === undefined ? undefined : cutText(redactUrl(repository)), ref: cutOptional(event.ref ?? event.tag), commit: cutOptional(event.commit) };
+}
+
+type Summary = { repository?: string; ref?: string; commit?: string };
+
+/** What a record and a log line keep of what the headers described: cut (a header may be several KB). */
+function described(info?: DeliveryInfo): { deliveryId?: string; event?: string } {
+  return { deliveryId: cutOptional(info?.deliveryId), event: cutOptional(info?.event) };
 }
 
 export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries: DeliveryLog, now: () => number): WebhookReporter {
   // Once per delivery, thousands of times a second: kept as built (the delivery log takes it over), not copied.
-  const record = (provider: ProviderIdentity, status: number, outcome: 'accepted' | 'ignored' | 'rejected', info?: DeliveryInfo, reason?: string, event?: Event, targets: string[] = [], ticket?: Ticket, nearMisses?: readonly string[]) => {
+  const record = (provider: ProviderIdentity, status: number, outcome: 'accepted' | 'ignored' | 'rejected', info: ReturnType<typeof described>, reason?: string, shown: Summary = {}, targets: string[] = [], ticket?: Ticket, nearMisses?: readonly string[]) => {
     const entry: Parameters<DeliveryLog['add']>[0] = {
       ticket: ticket?.seq,
-      deliveryId: info?.deliveryId,
+      deliveryId: info.deliveryId,
       provider: provider.name,
       type: provider.type,
-      event: info?.event,
+      event: info.event,
       receivedAt: new Date(now()).toISOString(),
       status,
       outcome,
       reason,
       targets,
-      ...summary(event),
+      ...shown,
     };
-    if (nearMisses && nearMisses.length > 0) entry.nearMisses = [...nearMisses];
+    if (nearMisses && nearMisses.length > 0) entry.nearMisses = nearMisses.map((miss) => cutText(miss));
     deliveries.add(entry);
   };
   return {
     rejected(provider, status, reason, info) {
       metrics.webhookRequests.inc({ provider: provider.name, type: provider.type, event: eventLabel(provider, info), outcome: statusOutcome[status] ?? 'error' });
-      log.warn('webhook rejected', { provider: provider.name, status, reason, event: info?.event, delivery: info?.deliveryId });
-      record(provider, status, 'rejected', info, reason);
+      const headers = described(info);
+      const why = cutText(reason);
+      log.warn('webhook rejected', { provider: provider.name, status, reason: why, event: headers.event, delivery: headers.deliveryId });
+      record(provider, status, 'rejected', headers, why);
     },
     ignored(provider, info, reason, event) {
       const outcome = reason === 'duplicate delivery' ? 'duplicate' : 'ignored';
       metrics.webhookRequests.inc({ provider: provider.name, type: provider.type, event: eventLabel(provider, info), outcome });
-      log.info('webhook ignored', { provider: provider.name, event: info.event, delivery: info.deliveryId, reason, ...summary(event) });
-      record(provider, 200, 'ignored', info, reason, event);
+      const headers = described(info);
+      const why = cutText(reason);
+      const shown = summary(event);
+      log.info('webhook ignored', { provider: provider.name, event: headers.event, delivery: headers.deliveryId, reason: why, ...shown });
+      record(provider, 200, 'ignored', headers, why, shown);
     },
     accepted(provider, info, event, targets, ticket, discovered) {
       metrics.webhookRequests.inc({ provider: provider.name, type: provider.type, event: eventLabel(provider, info), outcome: 'accepted' });
       const found = discovered ? { discovered: discovered.objects.length } : {};
-      log.info('webhook accepted', { provider: provider.name, event: info.event, delivery: info.deliveryId, targets, ...found, ...summary(event) });
-      record(provider, 202, 'accepted', info, undefined, event, targets, ticket, discovered?.nearMisses);
+      const headers = described(info);
+      const shown = summary(event);
+      log.info('webhook accepted', { provider: provider.name, event: headers.event, delivery: headers.deliveryId, targets, ...found, ...shown });
+      record(provider, 202, 'accepted', headers, undefined, shown, targets, ticket, discovered?.nearMisses);
       // Each discovered object is listed with the rule that found it; reconcile reports then update its state.
-      for (const object of discovered?.objects ?? []) deliveries.effect(ticket.seq, { object: object.object, ...(object.cluster !== undefined ? { cluster: object.cluster } : {}), state: 'pending', rule: object.rule });
+      for (const object of discovered?.objects ?? []) deliveries.effect(ticket.seq, { object: object.object, ...(object.cluster !== undefined ? { cluster: object.cluster } : {}), state: 'pending', rule: cutText(object.rule) });
     },
   };
 }
@@ -85,7 +107,8 @@ export interface ClusterReconcileReporter extends ReconcileReporter {
 export function createReconcileReporter(metrics: Metrics, log: Logger, deliveries: DeliveryLog, cluster?: string): ClusterReconcileReporter {
   const where = cluster === undefined ? {} : { cluster };
   // Once per webhook and object (a coalesced webhook too): fields are assigned, not spread, in the order shown.
-  const effect = (tickets: readonly Ticket[], object: string, state: ObjectState, detail?: string, attempts?: number, endedAt?: number) => {
+  const effect = (tickets: readonly Ticket[], object: string, state: ObjectState, fullDetail?: string, attempts?: number, endedAt?: number) => {
+    const detail = cutOptional(fullDetail);
     for (const ticket of tickets) {
       const row: ObjectEffect = cluster === undefined ? { object, state } : { object, cluster, state };
       if (detail !== undefined) row.detail = detail;

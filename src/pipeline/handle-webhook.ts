@@ -3,9 +3,12 @@
  * to reconcile. Returns the answer the SPEC's HTTP contract names; knows nothing of HTTP frameworks or Kubernetes.
  * Synchronous for the usual HMAC providers; a provider whose verification needs I/O (OIDC) makes it a promise.
  */
+import { redactUrl } from '../core/redact-url.ts';
+import { cutText } from '../core/shown-text.ts';
 import { ipFamily } from '../ip.ts';
 import type { BlockList } from 'node:net';
 import type { DiscoveryResult } from '../discovery/discovery.ts';
+import type { TicketCause } from '../reconcile/kube-events.ts';
 import type { ObjectSelector } from '../reconcile/reconciler.ts';
 import type { Acceptor, AcceptOutcome } from './acceptance.ts';
 import type { ProviderRuntime } from './compile.ts';
@@ -155,14 +158,7 @@ function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: W
   const outcome = deps.journal.accept({
     provider: provider.name,
     ...(info.deliveryId !== undefined ? { deliveryId: info.deliveryId } : {}),
-    cause: {
-      provider: provider.name,
-      ...(info.event !== undefined ? { event: info.event } : {}),
-      ...(event.repositories[0] ?? event.image?.name ? { repository: event.repositories[0] ?? event.image!.name } : {}),
-      ...(event.ref ?? event.tag ? { ref: event.ref ?? event.tag } : {}),
-      ...(event.commit ? { commit: event.commit } : {}),
-      ...(info.deliveryId !== undefined ? { deliveryId: info.deliveryId } : {}),
-    },
+    cause: causeOf(provider, info, event),
     selectors: wanted,
   });
   const answered = (result: AcceptOutcome): WebhookAnswer => {
@@ -176,4 +172,22 @@ function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: W
     return { status: 202, body: { delivery: info.deliveryId ?? `fluxgate-${ticket.seq}`, targets: match.targets.length, ...(found ? { discovered: discovered.length } : {}) } };
   };
   return outcome instanceof Promise ? outcome.then(answered) : answered(outcome);
+}
+
+/**
+ * What the ticket carries into reconcile and its Kubernetes Event: cut to SHOWN_CHARACTERS and the repository
+ * without credentials, so a ticket waiting for its patch keeps no payload-sized string alive and the Event quotes
+ * no secret.
+ */
+function causeOf(provider: ProviderRuntime, info: VerifiedInfo, event: Event): TicketCause {
+  const repository = event.repositories[0] ?? event.image?.name;
+  const ref = event.ref ?? event.tag;
+  return {
+    provider: provider.name,
+    ...(info.event !== undefined ? { event: cutText(info.event) } : {}),
+    ...(repository ? { repository: cutText(redactUrl(repository)) } : {}),
+    ...(ref ? { ref: cutText(ref) } : {}),
+    ...(event.commit ? { commit: cutText(event.commit) } : {}),
+    ...(info.deliveryId !== undefined ? { deliveryId: cutText(info.deliveryId) } : {}),
+  };
 }

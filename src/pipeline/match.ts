@@ -3,6 +3,7 @@
  * every webhook and, when it says no, says why in a short sentence for the status page.
  */
 import type { TargetMatch } from '../config/schema.ts';
+import { redactUrl } from '../core/redact-url.ts';
 import type { Event } from './provider.ts';
 import { imageMatcher, normalizeImage } from './image-ref.ts';
 import { compileGlob } from '../provider-kit/glob.ts';
@@ -142,12 +143,15 @@ function repositoryReason(wanted: RepositoryPattern, event: Event, normalize: (i
   return `repository ${shown(event.repositories)} ${wanted.glob === undefined ? 'is not' : 'does not match'} ${wanted.pattern}`;
 }
 
-/** The most telling spelling for a reason: `host/path` when one is known, else the slug. Runs only on a miss. */
+/**
+ * The most telling spelling for a reason: `host/path` when one is known, else the slug; never a password, whatever
+ * form the URL took (the reason is recorded and shown). Runs only on a miss.
+ */
 export function shown(repositories: readonly string[]): string {
-  const normalized = repositories.map(normalizeRepository);
+  const normalized = repositories.map((repository) => normalizeRepository(redactUrl(repository)));
   const hosted = normalized.find((r) => r.host !== undefined && r.path !== '');
   if (hosted) return `${hosted.host}/${hosted.path}`;
-  return normalized.find((r) => r.path !== '')?.path ?? repositories[0] ?? '';
+  return normalized.find((r) => r.path !== '')?.path ?? redactUrl(repositories[0] ?? '');
 }
 
 function refCheck(branches: string[] | undefined, tags: string[] | undefined): Check {

@@ -179,17 +179,20 @@ export function repositoryMatches(wanted: RepositoryPattern, candidates: readonl
 
 /** Repositories repeat from one webhook to the next; this many spellings are kept per cache. */
 const spellingCacheSize = 512;
+/** Longer spellings are not kept: no real URL is this long, and 512 payload-sized ones would hold hundreds of MB. */
+const cachedSpellingLength = 1024;
 
 /**
  * `make` for repository spellings, with a small cache, so the webhook path does not re-parse the same URLs on
  * every push. The cache is dropped whole when full: simpler than LRU, and a burst of new names costs one
- * re-parse each.
+ * re-parse each. A spelling longer than any real URL is parsed each time and not kept.
  *
  * @example const keysOf = perSpelling((spelling) => keysFor(normalizeRepository(spelling)));
  */
 export function perSpelling<T>(make: (spelling: string) => T): (spelling: string) => T {
   const cache = new Map<string, T>();
   return (spelling) => {
+    if (spelling.length > cachedSpellingLength) return make(spelling);
     let value = cache.get(spelling);
     if (value === undefined) {
       if (cache.size >= spellingCacheSize) cache.clear();

@@ -5,11 +5,15 @@
  * (the issuer rotated its keys).
  *
  * Only asymmetric algorithms are accepted, so neither `alg: none` nor an HMAC "signed" with a public key passes.
+ * Discovery and key requests follow no redirect and go only to the URL's own origin (src/pinned-fetch.ts): keys
+ * are trusted for what they sign, so they are taken only from the address the issuer (or the config) names; a
+ * redirect is an issuer failure (503), not a key source.
  *
  * jose is imported on the first token: it brings Node's http, https and net modules, which a gateway without an
  * OIDC provider should not pay for at start-up.
  */
 import type { JWTVerifyGetKey } from 'jose';
+import { OutboundRefusal, pinnedFetch } from '../pinned-fetch.ts';
 import type { VerifyResult, WebhookRequest } from '../pipeline/provider.ts';
 import { bearerToken } from './credentials.ts';
 import { fail, printable } from './verdict.ts';
@@ -60,15 +64,18 @@ export function oidcVerifier(options: OidcOptions): OidcVerifier {
     const configured = options.jwksUris?.[issuer];
     let jwksUri = configured;
     if (!jwksUri) {
-      const response = await fetch(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+      const discovery = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+      const response = await pinnedFetch(discovery)(discovery, { signal: AbortSignal.timeout(timeoutMs) });
       if (!response.ok) throw new Error(`discovery answered ${response.status}`);
       const document = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
       if (document.issuer !== issuer) throw new Error('the discovery document names another issuer');
       if (typeof document.jwks_uri !== 'string') throw new Error('the discovery document has no jwks_uri');
       jwksUri = document.jwks_uri;
     }
-    const { createRemoteJWKSet } = await import('jose');
-    return createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: timeoutMs, cooldownDuration: options.keyRefetchCooldownMs ?? 30_000, cacheMaxAge: 10 * 60_000 });
+    const { createRemoteJWKSet, customFetch } = await import('jose');
+    // jose asks fetch for redirect: 'manual' itself; through pinnedFetch a redirect also says where it pointed.
+    const keysFetch = pinnedFetch(jwksUri);
+    return createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: timeoutMs, cooldownDuration: options.keyRefetchCooldownMs ?? 30_000, cacheMaxAge: 10 * 60_000, [customFetch]: keysFetch });
   }
 
   function keysOf(issuer: string, now: number): Promise<JWTVerifyGetKey> {
@@ -130,6 +137,7 @@ function reasonFor(error: unknown, issuer: string, errors: typeof import('jose')
   if (error instanceof errors.JWSSignatureVerificationFailed) return fail('token signature does not match');
   if (error instanceof errors.JWKSNoMatchingKey) return fail(`no key of issuer ${issuer} matches the token`);
   if (error instanceof errors.JWKSTimeout) return { ok: false, reason: `the keys of issuer ${issuer} did not arrive in time`, retryable: true };
+  if (error instanceof OutboundRefusal) return { ok: false, reason: `cannot fetch the keys of issuer ${issuer}: ${error.message}`, retryable: true };
   // Any failure to get the key set (an answer other than 200, no answer) is the issuer's, not the sender's.
   if (error instanceof errors.JOSEError && /fetch|network|ECONN|JSON Web Key Set/i.test(error.message)) {
     return { ok: false, reason: `cannot fetch the keys of issuer ${issuer}`, retryable: true };

@@ -7,6 +7,7 @@
  * kubeconfig into the options below.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { OutboundRefusal, pinnedFetch } from '../pinned-fetch.ts';
 
 export interface ObjectRef {
   apiVersion: string;
@@ -135,7 +136,8 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   const target = base.toString().replace(/\/+$/, '');
   validateTlsMaterial(options);
 
-  const doFetch = options.fetch ?? fetch;
+  // The bearer token goes to this API server only: a 3xx is a failure, never followed (src/pinned-fetch.ts).
+  const doFetch = pinnedFetch(base.origin, options.fetch);
   const tls = {
     ...(options.caPem && !options.skipTlsVerify ? { ca: options.caPem } : {}),
     ...(options.certPem ? { cert: options.certPem } : {}),
@@ -189,7 +191,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     const signal = init.signal ? AbortSignal.any([timeout.signal, init.signal]) : timeout.signal;
     try {
       const res = await doFetch(`${target}${path}`, {
-        method, headers, body: init.body, signal, redirect: 'manual',
+        method, headers, body: init.body, signal,
         ...(base.protocol === 'https:' ? { tls } : {}),
         ...(options.proxy ? { proxy: options.proxy } : {}),
       } as RequestInit);
@@ -201,6 +203,9 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
       return await read(res, what);
     } catch (e) {
       if (e instanceof KubeError) throw e;
+      if (e instanceof OutboundRefusal) {
+        throw new KubeError(`${target}: ${e.message} (fluxgate sends its credentials only to the configured server: set it to the API server's own address)`, 'http', e.status);
+      }
       if (init.signal?.aborted && !timeout.signal.aborted) throw init.signal.reason; // the caller gave up: its own reason
       if (timeout.signal.aborted) throw new KubeError(`no answer from ${target} within ${options.timeoutMs}ms (${what})`, 'timeout');
       throw transportError(what, e);

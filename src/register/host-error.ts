@@ -2,6 +2,7 @@
  * A host's refusal, kept with what explains it: the status, the host's own message (bounded, one line) and the
  * headers that name missing permissions (GitHub's `X-Accepted-OAuth-Scopes`). Each host client turns it into advice.
  */
+import { OutboundRefusal } from '../pinned-fetch.ts';
 
 export class HostError extends Error {
   override name = 'HostError';
@@ -64,10 +65,14 @@ async function readBounded(response: Response, limit: number): Promise<string> {
 }
 
 /**
- * The common part of every host's advice: a refused token, a rate limit, an unreachable host, a refused hook;
- * undefined for 403/404, which each host explains with its own permission names.
+ * The common part of every host's advice: a refused token, a rate limit, an unreachable host, a refused hook, a
+ * redirect not followed; undefined for 403/404, which each host explains with its own permission names.
  */
 export function commonAdvice(error: unknown, title: string): string | undefined {
+  if (error instanceof OutboundRefusal) {
+    const redirect = error.status !== undefined ? ' and follows no redirect: set register.apiUrl to the address the API answers on itself' : '';
+    return `${title}: ${error.message} (fluxgate sends the token and hook secrets only to register.apiUrl${redirect})`;
+  }
   if (!(error instanceof HostError)) {
     const cause = (error as { cause?: { code?: string } })?.cause?.code ?? (error as { code?: string })?.code;
     const name = (error as Error)?.name;

@@ -4,7 +4,11 @@
  * `RateLimit-Reset` on GitLab). Every wait is announced first (the progress line) and taken on the injected `sleep`,
  * so tests never sleep. A wait longer than `maxWaitMs` is not taken: the rate-limited answer is returned and
  * becomes that scope's error.
+ *
+ * Each HostFetch serves one API origin (`register.apiUrl`'s): every attempt goes through `pinnedFetch`, so the
+ * token and the hook secrets never reach another host, by a redirect or a URL the host hands back.
  */
+import { pinnedFetch } from '../pinned-fetch.ts';
 
 /** A wait about to be taken. */
 export interface RateLimitWait {
@@ -19,6 +23,8 @@ export interface RateLimitWait {
 }
 
 export interface HostFetchOptions {
+  /** The API's URL: requests to any other origin are refused before they are sent. */
+  origin: string;
   /** The transport (default: global fetch). */
   fetch?: (request: Request) => Promise<Response>;
   now: () => number;
@@ -70,11 +76,12 @@ export function rateLimitWait(response: Response, now: number, attempt: number):
  * A fetch that waits out rate limits as the host asks.
  *
  * @example
- * const send = hostFetch({ now: Date.now, sleep: (ms) => Bun.sleep(ms), onWait: (wait) => console.error(`waiting ${wait.waitMs} ms`) });
+ * const send = hostFetch({ origin: 'https://api.github.com', now: Date.now, sleep: (ms) => Bun.sleep(ms), onWait: (wait) => console.error(`waiting ${wait.waitMs} ms`) });
  * const response = await send(new Request('https://api.github.com/repos/acme/app/hooks'));
  */
 export function hostFetch(options: HostFetchOptions): HostFetch {
-  const transport = options.fetch ?? ((request: Request) => fetch(request));
+  const given = options.fetch;
+  const transport = pinnedFetch(options.origin, given && ((input, init) => given(input instanceof Request ? new Request(input, init) : new Request(String(input), init))));
   const maxAttempts = options.maxAttempts ?? 4;
   const maxWaitMs = options.maxWaitMs ?? 15 * 60_000;
   const timeoutMs = options.timeoutMs ?? 30_000;

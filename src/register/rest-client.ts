@@ -1,9 +1,11 @@
 /**
  * A small JSON client for GitHub's and Gitea's REST APIs, which share their shape: a token header, JSON bodies and
  * `Link: <…>; rel="next"` pagination. Requests go through a HostFetch (rate limits waited out); failures become
- * HostErrors. A `next` link to another origin is never followed, so the token only goes to the configured API.
+ * HostErrors. A `next` link to another origin is refused here, with a message saying so (the HostFetch under it
+ * refuses any other origin too), so the token only goes to the configured API.
  */
 import type { HostFetch } from './host-fetch.ts';
+import { OutboundRefusal, shownUrl } from '../pinned-fetch.ts';
 import { HostError, hostError } from './host-error.ts';
 
 export interface RestClient {
@@ -66,9 +68,13 @@ export function restClient(options: RestClientOptions): RestClient {
         const body = (await response.json()) as unknown;
         if (!Array.isArray(body)) throw new HostError(response.status, `GET ${first.pathname}`, 'the answer is not a list');
         items.push(...(body as T[]));
-        const next = nextLink(response.headers.get('link'));
-        if (next !== undefined && new URL(next, url).origin !== origin) throw new HostError(response.status, `GET ${first.pathname}`, 'the next page is on another host; not followed');
-        url = next === undefined ? undefined : new URL(next, url).href;
+        const link = nextLink(response.headers.get('link'));
+        const next: URL | undefined = link === undefined ? undefined : new URL(link, url);
+        if (next !== undefined && next.origin !== origin) {
+          const request = `GET ${first.pathname}`;
+          throw new OutboundRefusal(`${request}: the next page is on another host; not followed (${shownUrl(next)})`, request);
+        }
+        url = next?.href;
       }
       return items;
     },

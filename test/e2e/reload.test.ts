@@ -108,6 +108,28 @@ describe('a config saved by rename-replace', () => {
     expect((await hook('second')).status).toBe(202);
   });
 
+  test('a config replaced by a link to a password file is refused at a position: none of its lines reaches the log or the page', async () => {
+    const dir = tempDir();
+    const path = join(dir.path, 'fluxgate.yaml');
+    writeFileSync(path, config([{ name: 'github' }]));
+    const hash = '$6$Hq0rT2x9$W3nQ8vLp1zK5mY7cR4tB6dF0gH2jS9aE1uI3oP5lX7kV9bN';
+    writeFileSync(join(dir.path, 'shadow'), `root:${hash}:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n`);
+    const { hook, reloaded, log, page } = await start(path, dir);
+
+    symlinkSync(join(dir.path, 'shadow'), `${path}.link`);
+    renameSync(`${path}.link`, path);
+    await reloaded('failure');
+    const refused = log.lines.find((line) => line.msg === 'config reload refused: the running config keeps serving');
+    expect(refused?.problems).toEqual([expect.stringMatching(new RegExp(`^${path}:1:1 the file is not a fluxgate config`))]);
+    const shown = await page();
+    expect(shown).toContain(`${path}:1:1 the file is not a fluxgate config`);
+    for (const text of [JSON.stringify(log.lines), shown]) {
+      expect(text).not.toContain('Hq0rT2x9');
+      expect(text).not.toContain('daemon:');
+    }
+    expect((await hook('github')).status).toBe(202);
+  });
+
   test('settings read at start-up are reported as needing a restart; the rest applies', async () => {
     const dir = tempDir();
     const path = join(dir.path, 'fluxgate.yaml');

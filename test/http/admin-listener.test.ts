@@ -86,6 +86,39 @@ describe('admin.token', () => {
     }
   });
 
+  test('every answer carries a script-free CSP, nosniff, X-Frame-Options DENY and no referrer: pages, API, metrics, probes, refusals', async () => {
+    const withToken = { authorization: `Bearer ${TOKEN}` };
+    const requests: [string, RequestInit, number][] = [
+      ['/', {}, 401],
+      ['/', { headers: { authorization: 'Bearer not-the-token' } }, 401],
+      ['/', { headers: withToken }, 200],
+      ['/?refresh=off', { headers: withToken }, 200],
+      ['/api/deliveries', { headers: withToken }, 200],
+      ['/api/deliveries?no-such-filter=1', { headers: withToken }, 400],
+      ['/api/deliveries/no-such-delivery', { headers: withToken }, 404],
+      ['/deliveries/no-such-delivery', { headers: withToken }, 404],
+      ['/deliveries/%ZZ', { headers: withToken }, 400],
+      ['/metrics', {}, 200],
+      ['/healthz', {}, 200],
+      ['/readyz', {}, 200],
+      ['/no-such-page', {}, 404],
+      ['/metrics', { method: 'DELETE' }, 405],
+      ['/', { method: 'POST', body: '{}' }, 413],
+    ];
+    for (const [path, init, status] of requests) {
+      const response = await fetch(`${gateway.adminUrl}${path}`, init);
+      await response.arrayBuffer();
+      expect({ path, status: response.status, csp: response.headers.get('content-security-policy'), sniff: response.headers.get('x-content-type-options'), frame: response.headers.get('x-frame-options'), referrer: response.headers.get('referrer-policy') }).toEqual({
+        path,
+        status,
+        csp: "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        sniff: 'nosniff',
+        frame: 'DENY',
+        referrer: 'no-referrer',
+      });
+    }
+  });
+
   test('the token appears in no answer and no log line', async () => {
     const answers = await Promise.all(['/', '/api/deliveries', '/metrics'].map(async (path) => (await get(`${gateway.adminUrl}${path}`, { authorization: `Bearer ${TOKEN}` })).text()));
     const wrong = await (await get(`${gateway.adminUrl}/`, { authorization: `Bearer ${TOKEN}x` })).text();

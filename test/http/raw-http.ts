@@ -101,3 +101,27 @@ export async function rawExchange(port: number, text: string | Uint8Array): Prom
 export function head(requestLine: string, headers: Record<string, string | number>): string {
   return `${requestLine}\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`;
 }
+
+/** What a sender that writes its whole request before reading anything gets. */
+export interface WholeSend {
+  /** True when every byte was handed to the kernel without the connection being reset or closed first. */
+  written: boolean;
+  /** The answer read once the write was over (or after it failed, as some clients try); absent when none came. */
+  response?: RawResponse;
+}
+
+/**
+ * Writes `request` whole and only then reads the answer, as most HTTP clients send a body (curl, GitHub's
+ * deliveries): a server that closes while the body is still arriving makes the write fail (EPIPE, a reset),
+ * which such a client reports instead of any status.
+ */
+export async function sendWholeThenRead(port: number, request: Uint8Array): Promise<WholeSend> {
+  const connection = await rawConnect(port);
+  try {
+    const written = await connection.send(request);
+    const response = await connection.response().catch(() => undefined);
+    return { written, ...(response ? { response } : {}) };
+  } finally {
+    connection.destroy();
+  }
+}

@@ -64,6 +64,38 @@ describe('over plain HTTP', () => {
   });
 });
 
+describe('malformed paths', () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startHttpGateway();
+  });
+  afterAll(() => gateway.stop());
+
+  test('a delivery id that is not valid percent-encoding is a 400 saying so, as a page and in the API', async () => {
+    const admin = Number(new URL(gateway.adminUrl).port);
+    for (const path of ['/deliveries/%ZZ', '/api/deliveries/%ZZ', '/deliveries/%', '/api/deliveries/%E0%A4%A', '/deliveries/%C0%AF']) {
+      const response = await rawExchange(admin, head(`GET ${path} HTTP/1.1`, { Host: 'gw', Connection: 'close' }));
+      expect({ path, status: response.status }).toEqual({ path, status: 400 });
+      expect(JSON.parse(response.body)).toEqual({ error: 'the delivery id in the path is not valid percent-encoding' });
+    }
+  });
+
+  test('no request line on either listener is answered with a 5xx', async () => {
+    const paths = ['/deliveries/%ZZ', '/api/deliveries/%00', '/hook/%ZZ', '/hook/github%ZZ', '/%ZZ', '*', '//', '/..', '/hook/../metrics', '/%2e%2e/metrics', 'http://x/%ZZ', '/api/deliveries?since=%ZZ', '/?refresh=%ZZ', '/metrics?%ZZ', `/deliveries/${'%41'.repeat(3000)}`];
+    const ports = { webhook: gateway.port, admin: Number(new URL(gateway.adminUrl).port) };
+    for (const [listener, port] of Object.entries(ports)) {
+      for (const path of paths) {
+        for (const method of ['GET', 'POST']) {
+          const body = method === 'POST' ? '{}' : '';
+          const response = await rawExchange(port, head(`${method} ${path} HTTP/1.1`, { Host: 'gw', Connection: 'close', ...(body ? { 'Content-Length': body.length } : {}) }) + body);
+          expect({ listener, method, path, status: response.status < 500 }).toEqual({ listener, method, path, status: true });
+        }
+      }
+    }
+    expect(gateway.log.lines.filter((line) => line.msg === 'request failed')).toEqual([]);
+  });
+});
+
 describe('over HTTPS', () => {
   test('hooks and pages route the same under TLS, with a short Host too', async () => {
     const gateway = await withPkiDir(async (pki) => {

@@ -84,8 +84,8 @@ describe('two clusters', () => {
     await clock.advance(3_000);
     const ready = await readyz(gateway);
     expect(ready.status).toBe(200);
-    expect(ready.body).toMatchObject({ ready: true, reason: 'not ready: b', clusters: { a: { ready: true }, b: { ready: false } } });
-    expect(ready.body.clusters.b.reason).toStartWith('Kubernetes API: cannot reach');
+    expect(ready.body).toMatchObject({ ready: true, reason: 'cluster-not-ready', detail: 'not ready: b', clusters: { a: { ready: true }, b: { ready: false, reason: 'unreachable' } } });
+    expect(ready.body.clusters.b.detail).toStartWith('Kubernetes API: cannot reach');
 
     // b gives up after its attempts: the delivery log shows the failure in b, and only there.
     // Each step fires the retries due; reading the log between steps gives their connection attempts time to fail.

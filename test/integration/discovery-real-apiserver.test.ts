@@ -233,8 +233,8 @@ describe('RBAC for discovery', () => {
       'the Kubernetes credentials may not watch GitRepository in any namespace: discovery cannot keep its index of it',
     ]);
     // GitRepository lists, then its watch is refused; Application cannot even be listed: not ready, and why.
-    await eventually('/readyz to name the kind that cannot be listed', async () => /discovery has not listed Application \(.*403/.test((await readyz(gateway!)).body.reason ?? ''));
-    expect((await readyz(gateway!)).status).toBe(503);
+    await eventually('/readyz to name the kind that cannot be listed', async () => /discovery has not listed Application \(.*403/.test((await readyz(gateway!)).body.detail ?? ''));
+    expect(await readyz(gateway!)).toMatchObject({ status: 503, body: { reason: 'discovery-not-synced' } });
     await cluster.request('DELETE', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/fluxgate-no-watch');
   }, 60_000);
 });

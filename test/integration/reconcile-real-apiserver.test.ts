@@ -141,9 +141,10 @@ describe('connection problems are reported, not hidden', () => {
 
     const ready = await fetch(`${gateway.adminUrl}/readyz`);
     expect(ready.status).toBe(503);
-    const body = (await ready.json()) as { ready: boolean; reason: string };
+    const body = (await ready.json()) as { ready: boolean; reason: string; detail: string };
     expect(body.ready).toBe(false);
-    expect(body.reason).toMatch(/certificate/i);
+    expect(body.reason).toBe('tls');
+    expect(body.detail).toMatch(/certificate/i);
     expect(JSON.stringify(body)).not.toContain(cluster.adminToken);
 
     // A webhook is still accepted, but no patch gets through an unverified connection.
@@ -165,9 +166,10 @@ describe('connection problems are reported, not hidden', () => {
 
     const ready = await fetch(`${gateway.adminUrl}/readyz`);
     expect(ready.status).toBe(503);
-    const body = (await ready.json()) as { reason: string };
-    expect(body.reason).toContain('401');
-    expect(body.reason).toMatch(/credentials were rejected/);
+    const body = (await ready.json()) as { reason: string; detail: string };
+    expect(body.reason).toBe('unauthorized');
+    expect(body.detail).toContain('401');
+    expect(body.detail).toMatch(/credentials were rejected/);
 
     await push(gateway);
     await outcomeReaches(gateway, 'GitRepository', 'unauthorized', 1);

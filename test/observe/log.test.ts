@@ -37,6 +37,27 @@ describe('text format', () => {
     expect(line).toStartWith('03:04:05.006 INFO  ignored refs/heads/\\u001b[2J');
   });
 
+  test('bidirectional marks and isolates, line and paragraph separators and C1 controls are escaped too', () => {
+    const hostile = 'main\u200e\u200f\u2066\u2067\u2068\u2069\u202a\u202b\u202c\u202d\u2028\u2029\u0085\u0080\u009f\u061cend';
+    const [line, ...more] = lines({ format: 'text' }, (log) => log.info('webhook ignored', { ref: hostile }));
+    expect(more).toEqual([]);
+    expect(line).not.toMatch(/[\u0080-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+    expect(line).toContain('ref="main\\u200e\\u200f\\u2066\\u2067\\u2068\\u2069\\u202a\\u202b\\u202c\\u202d\\u2028\\u2029\\u0085\\u0080\\u009f\\u061cend"');
+  });
+
+  test('a string field (or an error) longer than 1024 characters is cut and marked, in both formats', () => {
+    const ref = `refs/heads/${'b'.repeat(100_000)}`;
+    const [text] = lines({ format: 'text' }, (log) => log.info('webhook accepted', { ref, error: new Error('e'.repeat(5000)), short: 'main' }));
+    expect(text!.length).toBeLessThan(2 * 1024 + 200);
+    expect(text).toContain('b… (cut from 100011 characters)" error="eee');
+    expect(text).toContain('e… (cut from 5000 characters)" short=main');
+    const [json] = lines({ format: 'json' }, (log) => log.info('webhook accepted', { ref, short: 'main' }));
+    const parsed = JSON.parse(json!);
+    expect(parsed.ref).toHaveLength(1024);
+    expect(parsed.ref).toEndWith('… (cut from 100011 characters)');
+    expect(parsed.short).toBe('main');
+  });
+
   test('colours only when asked (a terminal), and never in JSON', () => {
     const [plain] = lines({ format: 'text' }, (log) => log.error('patch failed', { object: 'a/b' }));
     const [coloured] = lines({ format: 'text', colour: true }, (log) => log.error('patch failed', { object: 'a/b' }));

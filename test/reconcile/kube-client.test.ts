@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createServer } from 'node:net';
 import { KubeError, createKubeClient, labelSelector, parseRetryAfter, type KubeClient, type KubeClientOptions } from '../../src/reconcile/kube-client.ts';
+import { startElsewhere } from '../support/elsewhere.ts';
 import { startFakeKubeApiServer, unrelatedCaPem, type FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 
 const SOURCE = 'source.toolkit.fluxcd.io/v1';
@@ -358,6 +359,30 @@ describe('failures', () => {
     expect(e.failure).toBe('connection');
     expect(e.code).toBe('ECONNREFUSED');
     expect(e.message).toContain(`cannot reach https://127.0.0.1:${port}`);
+  });
+
+  test.each([
+    ['GET', '/api', 302],
+    ['PATCH', path, 307],
+    ['PATCH', path, 301],
+    ['PATCH', path, 303],
+    ['PATCH', path, 308],
+  ] as const)('%s %s answered %d with a Location elsewhere → an http failure naming it; nothing is sent there', async (method, match, status) => {
+    const elsewhere = startElsewhere();
+    try {
+      kube.injectFaults({ method, path: match }, [{ status, location: elsewhere.location }]);
+      const c = client();
+      const e = await failure(method === 'GET' ? c.ping() : c.mergePatch(gitRepo('app'), { a: 'b' }));
+      const request = method === 'GET' ? 'GET /api' : `PATCH /apis/${SOURCE}/namespaces/flux-system/gitrepositories/app`;
+      expect(e.failure).toBe('http');
+      expect(e.status).toBe(status);
+      expect(e.message).toBe(
+        `${kube.url}: ${request} answered ${status}, a redirect to ${elsewhere.shown}: not followed (fluxgate sends its credentials only to the configured server: set it to the API server's own address)`,
+      );
+      expect(elsewhere.received).toEqual([]);
+    } finally {
+      await elsewhere.stop();
+    }
   });
 
   test('target never carries credentials', () => {

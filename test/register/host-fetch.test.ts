@@ -32,7 +32,7 @@ describe('hostFetch', () => {
     const waits: RateLimitWait[] = [];
     const sleeps: number[] = [];
     let calls = 0;
-    const send = hostFetch({ fetch: async () => (calls++, answer(429, { 'Retry-After': '2' })), now: () => NOW, sleep: async (ms) => void sleeps.push(ms), onWait: (wait) => waits.push(wait), maxAttempts: 3 });
+    const send = hostFetch({ origin: 'https://api.example.com', fetch: async () => (calls++, answer(429, { 'Retry-After': '2' })), now: () => NOW, sleep: async (ms) => void sleeps.push(ms), onWait: (wait) => waits.push(wait), maxAttempts: 3 });
     const response = await send(new Request('https://api.example.com/repos/a/b/hooks?per_page=100', { headers: { Authorization: 'Bearer t0ken' } }));
     expect(response.status).toBe(429);
     expect(calls).toBe(3);
@@ -46,9 +46,35 @@ describe('hostFetch', () => {
   test('sends the same body again on a retry', async () => {
     const bodies: string[] = [];
     const replies = [answer(429, { 'Retry-After': '1' }), answer(201)];
-    const send = hostFetch({ fetch: async (request) => (bodies.push(await request.text()), replies.shift()!), now: () => NOW, sleep: async () => {}, onWait: () => {} });
+    const send = hostFetch({ origin: 'https://api.example.com', fetch: async (request) => (bodies.push(await request.text()), replies.shift()!), now: () => NOW, sleep: async () => {}, onWait: () => {} });
     await send(new Request('https://api.example.com/x', { method: 'POST', body: '{"a":1}' }));
     expect(bodies).toEqual(['{"a":1}', '{"a":1}']);
+  });
+});
+
+describe('hostFetch sends only to its API and follows no redirect', () => {
+  test('a request to another origin is refused before the transport sees it', async () => {
+    const seen: string[] = [];
+    const send = hostFetch({ origin: 'https://api.example.com/api/v3', fetch: async (request) => (seen.push(request.url), answer(200)), now: () => NOW, sleep: async () => {}, onWait: () => {} });
+    await expect(send(new Request('https://api.example.com.evil.example/api/v3/x', { headers: { Authorization: 'Bearer t0ken' } }))).rejects.toThrow(
+      'GET /api/v3/x was not sent to https://api.example.com.evil.example: this client sends its credentials only to https://api.example.com',
+    );
+    expect(seen).toEqual([]);
+  });
+
+  test('every attempt asks the transport not to follow redirects; a redirect is an error, not retried', async () => {
+    const modes: string[] = [];
+    const send = hostFetch({
+      origin: 'https://api.example.com',
+      fetch: async (request) => (modes.push(request.redirect), new Response(null, { status: 307, headers: { Location: '/moved?token=x' } })),
+      now: () => NOW,
+      sleep: async () => {},
+      onWait: () => {},
+    });
+    await expect(send(new Request('https://api.example.com/repos/a/b/hooks', { method: 'POST', body: '{}' }))).rejects.toThrow(
+      'POST /repos/a/b/hooks answered 307, a redirect to https://api.example.com/moved: not followed',
+    );
+    expect(modes).toEqual(['manual']);
   });
 });
 

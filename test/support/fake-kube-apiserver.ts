@@ -49,7 +49,7 @@ export interface RecordedRequest {
  * client; PATCH is not retried. Use PATCH (or two resets) to test reset handling.
  */
 export type Fault =
-  | { status: number; retryAfter?: string; message?: string }
+  | { status: number; retryAfter?: string; message?: string; location?: string }
   | { status: 'reset' }
   | { status: 'hang' };
 
@@ -301,7 +301,7 @@ export async function startFakeKubeApiServer(options: { requireClientCert?: bool
     if (fault?.status === 'reset') { req.socket.destroy(); return; }
     if (fault?.status === 'hang') return; // never answer; stop() closes the socket
     if (fault) {
-      const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'Retry-After': fault.retryAfter } : {};
+      const headers: Record<string, string> = { ...(fault.retryAfter !== undefined ? { 'Retry-After': fault.retryAfter } : {}), ...(fault.location !== undefined ? { Location: fault.location } : {}) };
       return fail(res, fault.status, fault.message ?? `injected ${fault.status}`, undefined, headers);
     }
 

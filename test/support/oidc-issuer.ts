@@ -17,6 +17,8 @@ export interface OidcIssuer {
   rotate(): Promise<void>;
   /** Answers 503 to everything while down. */
   setDown(down: boolean): void;
+  /** Answers requests for `path` (`/.well-known/openid-configuration`, `/jwks`) with `answer` instead; undefined restores them. */
+  override(path: string, answer: (() => Response) | undefined): void;
   /** The PEM-less public JWK of the current key (for forging tests). */
   publicJwk(): JWK;
   stop(): Promise<void>;
@@ -32,6 +34,7 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
   let current = await newKey(`key-${generation}`);
   const unpublished = await newKey('key-unpublished');
   let down = false;
+  const overrides = new Map<string, () => Response>();
   const requests: string[] = [];
   // The issuer's URL is known once the port is: the handler reads it from this holder.
   const self = { issuer: '' };
@@ -42,6 +45,8 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
       const path = new URL(request.url).pathname;
       requests.push(path);
       if (down) return new Response('unavailable', { status: 503 });
+      const override = overrides.get(path);
+      if (override) return override();
       if (path === '/.well-known/openid-configuration') return Response.json({ issuer: self.issuer, jwks_uri: `${self.issuer}/jwks`, id_token_signing_alg_values_supported: ['RS256'] });
       if (path === '/jwks') return Response.json({ keys: [current.publicJwk] });
       return new Response('not found', { status: 404 });
@@ -63,6 +68,7 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
       current = await newKey(`key-${generation}`);
     },
     setDown: (value) => (down = value),
+    override: (path, answer) => void (answer ? overrides.set(path, answer) : overrides.delete(path)),
     publicJwk: () => current.publicJwk,
     stop: () => server.stop(true),
   };

@@ -75,6 +75,22 @@ export function githubWebhook(secret: string, options: DeliveryOptions & { event
     event === 'ping'
       ? deliveryBody('github/ping.json', { repository: rewrite.repository ?? defaults.repository })
       : deliveryBody('github/push-new-branch.json', { ...defaults, ...rewrite });
+  return signedGithub(secret, body, event, deliveryId);
+}
+
+/**
+ * A GitHub push whose published payload a test changes in ways `Rewrite` does not (values of any length or
+ * content): `change` edits the parsed payload of `push-new-branch.json`, which is then sent compactly and signed.
+ *
+ * @example githubPushWith(secret, (payload) => { payload.ref = `refs/heads/${'b'.repeat(1_000_000)}`; });
+ */
+export function githubPushWith(secret: string, change: (payload: Record<string, any>) => void, deliveryId: string = randomUUID()): OutgoingWebhook {
+  const payload = JSON.parse(new TextDecoder().decode(fixtureBytes('github/push-new-branch.json'))) as Record<string, any>;
+  change(payload);
+  return signedGithub(secret, new TextEncoder().encode(JSON.stringify(payload)), 'push', deliveryId);
+}
+
+function signedGithub(secret: string, body: Uint8Array, event: string, deliveryId: string): OutgoingWebhook {
   return {
     body,
     headers: {

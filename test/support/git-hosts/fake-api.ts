@@ -20,6 +20,8 @@ export interface FakeApi {
   requests: RecordedRequest[];
   /** The next answers, before the fake's own (each used once, in order). */
   queue(...responses: (() => Response)[]): void;
+  /** Answers in the fake's place whenever `answer` returns a Response (a redirect for POST only, say); replaces the last one. */
+  intercept(answer: (request: RecordedRequest) => Response | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export function page<T>(url: URL, items: readonly T[], sizeParam: string, defaul
 export function startFakeApi(authHeader: string, handle: (request: RecordedRequest, url: URL) => Response): FakeApi {
   const requests: RecordedRequest[] = [];
   const queued: (() => Response)[] = [];
+  const interceptor = { answer: (_request: RecordedRequest): Response | undefined => undefined };
   const server = Bun.serve({
     hostname: '127.0.0.1',
     port: 0,
@@ -66,13 +69,14 @@ export function startFakeApi(authHeader: string, handle: (request: RecordedReque
       const recorded: RecordedRequest = { method: request.method, path: url.pathname + url.search, auth: request.headers.get(authHeader), ...(body !== undefined ? { body } : {}) };
       requests.push(recorded);
       const next = queued.shift();
-      return next ? next() : handle(recorded, url);
+      return next ? next() : (interceptor.answer(recorded) ?? handle(recorded, url));
     },
   });
   return {
     origin: `http://127.0.0.1:${server.port}`,
     requests,
     queue: (...responses) => queued.push(...responses),
+    intercept: (answer) => void (interceptor.answer = answer),
     stop: async () => {
       await server.stop(true);
     },
