@@ -152,7 +152,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let accepting = true;
   const readiness = async () => {
     const health = store.journal.health();
-    if (!health.ok) return { ready: false, reason: `the state store cannot be written: ${health.error}` };
+    if (!health.ok) return { ready: false, reason: 'store-unwritable', detail: `the state store cannot be written: ${health.error}` };
     return clusters.readiness();
   };
   if (!clusters.dryRun) {

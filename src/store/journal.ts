@@ -41,6 +41,11 @@ export interface JournalChanges {
 /** Writes one commit, all or nothing; throws when it cannot (the journal then answers 503). */
 export interface JournalWriter {
   write(changes: JournalChanges): void;
+  /**
+   * Called before each commit; throws when the store cannot be reached. A store that could not be opened at start
+   * and is open now hands back what it read, once: the journal takes it over before anything else is written.
+   */
+  open?(): JournalState | undefined;
 }
 
 /** What a durable store read back at start. */
@@ -78,6 +83,10 @@ export interface JournalOptions {
   /** Failures kept at most (the oldest go first). */
   maxFailures: number;
   reporter: JournalReporter;
+  /** The store could not be opened at start: unhealthy until a commit succeeds. */
+  initialError?: string;
+  /** A store that could not be opened at start was opened: `owed` items read back are fed to reconcile. */
+  opened?(owed: number): void;
   /** Runs the group commit after the current burst of I/O (default: setImmediate). */
   defer?: (run: () => void) => void;
 }
@@ -120,28 +129,34 @@ export function createJournal(options: JournalOptions): Journal {
   const defer = options.defer ?? ((run) => void setImmediate(run));
   const pending: PendingWork = createPendingWork(options.clusters);
   const failures = new Map<number, FailureRecord>();
-  let nextSeq = options.initial?.nextSeq ?? 1;
+  let nextSeq = 1;
   let nextFailure = 1;
   // Written by the next commit: items and failures that changed since the last one, ids seen.
   const dirtyItems = new Map<string, WorkItem | null>();
   const dirtyFailures = new Map<number, FailureRecord | null>();
   let staged: Staged[] = [];
   let scheduled = false;
-  let lastError: string | undefined;
+  let lastError: string | undefined = options.initialError;
+  let checking = false;
 
-  for (const failure of options.initial?.failures ?? []) {
-    failures.set(failure.seq, failure);
-    nextFailure = Math.max(nextFailure, failure.seq + 1);
-  }
-  for (const item of options.initial?.items ?? []) {
-    if (options.clusters.includes(item.cluster)) pending.put(item);
-    else {
-      // Owed in a cluster the config no longer names: kept as a failure, so it is seen (and can be retried if it returns).
-      dirtyItems.set(item.id, null);
-      keepFailure(item, { kind: 'failed', outcome: 'failed', error: `cluster ${item.cluster ?? '(kubernetes:)'} is no longer configured`, attempts: 0 });
+  /** What a store read back: owed items (those of a cluster the config no longer names become failures), failures, ids. */
+  function load(state: JournalState): void {
+    nextSeq = Math.max(nextSeq, state.nextSeq);
+    for (const failure of state.failures) {
+      failures.set(failure.seq, failure);
+      nextFailure = Math.max(nextFailure, failure.seq + 1);
     }
+    for (const item of state.items) {
+      if (options.clusters.includes(item.cluster)) pending.put(item);
+      else {
+        // Owed in a cluster the config no longer names: kept as a failure, so it is seen (and can be retried if it returns).
+        dirtyItems.set(item.id, null);
+        keepFailure(item, { kind: 'failed', outcome: 'failed', error: `cluster ${item.cluster ?? '(kubernetes:)'} is no longer configured`, attempts: 0 });
+      }
+    }
+    for (const seen of state.seen) dedupe.remember(seen.provider, seen.deliveryId, seen.at);
   }
-  for (const seen of options.initial?.seen ?? []) dedupe.remember(seen.provider, seen.deliveryId, seen.at);
+  if (options.initial) load(options.initial);
 
   const report = () => {
     for (const cluster of options.clusters) reporter.pending(cluster, pending.count(cluster));
@@ -185,6 +200,19 @@ export function createJournal(options: JournalOptions): Journal {
 
   function commit(): void {
     scheduled = false;
+    let error: string | undefined;
+    try {
+      const opened = writer!.open?.();
+      // Opened only now (it could not be at start): what it owed is taken over first. Nothing was accepted meanwhile.
+      if (opened) {
+        load(opened);
+        const items = pending.all();
+        options.opened?.(items.length);
+        if (items.length > 0) options.feed(items);
+      }
+    } catch (caught) {
+      error = caught instanceof Error ? caught.message : String(caught);
+    }
     const batch = staged;
     staged = [];
     const folded = new Map<string, WorkItem>();
@@ -193,14 +221,17 @@ export function createJournal(options: JournalOptions): Journal {
     for (const [id, item] of folded) items.set(id, item);
     const seen = batch.flatMap((entry) => (entry.deliveryId !== undefined ? [{ provider: entry.provider, deliveryId: entry.deliveryId, at: entry.ticket.acceptedAt }] : []));
     const started = performance.now();
-    let error: string | undefined;
-    try {
-      writer!.write({ items, failures: dirtyFailures, seen, nextSeq });
-    } catch (caught) {
-      error = caught instanceof Error ? caught.message : String(caught);
+    if (error === undefined) {
+      try {
+        writer!.write({ items, failures: dirtyFailures, seen, nextSeq });
+      } catch (caught) {
+        error = caught instanceof Error ? caught.message : String(caught);
+      }
     }
     reporter.committed(performance.now() - started, batch.length, error);
-    lastError = error;
+    // Health follows the commits that carry deliveries (or a check): a small write of the delivery log squeezing
+    // into the last free bytes of a full disk does not make the store look writable again.
+    if (error !== undefined || batch.length > 0 || checking) lastError = error;
     if (error !== undefined) {
       for (const entry of batch) {
         if (entry.deliveryId !== undefined) dedupe.forget(entry.provider, entry.deliveryId);
@@ -321,7 +352,13 @@ export function createJournal(options: JournalOptions): Journal {
     flushSoon: schedule,
     health: () => (lastError === undefined ? { ok: true } : { ok: false, error: lastError }),
     check() {
-      if (writer !== undefined) commit();
+      if (writer === undefined) return;
+      checking = true;
+      try {
+        commit();
+      } finally {
+        checking = false;
+      }
     },
     expireFailures(time) {
       for (const [seq, failure] of failures) {

@@ -12,7 +12,7 @@ import type { ObjectSelector, Ticket } from '../reconcile/reconciler.ts';
 import type { WorkItem } from '../reconcile/work-item.ts';
 import { createDeliveryDeduper } from '../pipeline/dedupe.ts';
 import { createJournal, type Journal, type JournalReporter } from './journal.ts';
-import { openSqlite } from './sqlite-file.ts';
+import { DATABASE_FILE, openSqlite } from './sqlite-file.ts';
 import { sqliteJournal, type SqliteJournal } from './sqlite-store.ts';
 
 /**
@@ -94,32 +94,93 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return openSqliteStore(options, journalOptions);
 }
 
+/**
+ * Whether opening the state failed for a reason that may pass (a read-only or full file system, permissions): the
+ * gateway then serves, answers 503 and tries again, instead of exiting into a restart loop. Anything else (a file
+ * written by a newer fluxgate, another gateway on it) is a mistake to fix, and ends the start.
+ */
+function mayPass(error: unknown): boolean {
+  const code = String((error as { code?: unknown })?.code ?? '');
+  return ['EROFS', 'EACCES', 'EPERM', 'ENOSPC', 'EDQUOT', 'EIO', 'EFBIG', 'SQLITE_CANTOPEN', 'SQLITE_FULL'].includes(code) || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_IOERR');
+}
+
 function openSqliteStore(options: StoreOptions, journalOptions: Omit<Parameters<typeof createJournal>[0], 'writer' | 'initial'>): Store {
   const { state, clock, log } = options;
   const directory = statePath(state, options.configDir, options.env);
-  const opened = openSqlite({ directory, sync: state.sync, maxSizeBytes: state.maxSize, now: () => clock.now() });
-  if (opened.movedAside) {
-    log.error('the state file could not be read and was moved aside; a new one is started (what it owed is not replayed: inspect the moved file)', { movedTo: opened.movedAside.to, reason: opened.movedAside.reason });
-    options.movedAside?.(opened.movedAside.to);
+  const path = join(directory, DATABASE_FILE);
+  let sqlite: SqliteJournal | undefined;
+  /** What the last open read back, until the journal and the delivery log take it. */
+  let loaded: ReturnType<SqliteJournal['load']> | undefined;
+  let triedAt = Number.NEGATIVE_INFINITY;
+  let openError: Error | undefined;
+
+  /** Opens the file and reads it back, or throws; a failure that may pass is tried again at most every RECHECK_MS. */
+  const open = (): void => {
+    if (sqlite) return;
+    if (openError && clock.now() - triedAt < RECHECK_MS) throw openError;
+    triedAt = clock.now();
+    try {
+      const opened = openSqlite({ directory, sync: state.sync, maxSizeBytes: state.maxSize, now: () => clock.now() });
+      if (opened.movedAside) {
+        log.error('the state file could not be read and was moved aside; a new one is started (what it owed is not replayed: inspect the moved file)', { movedTo: opened.movedAside.to, reason: opened.movedAside.reason });
+        options.movedAside?.(opened.movedAside.to);
+      }
+      const opening = sqliteJournal(opened, { deliveries: options.recentDeliveries, maxAgeMs: state.retention.maxAge, dedupeWindowMs: DEDUPE_WINDOW_MS });
+      loaded = opening.load(clock.now());
+      sqlite = opening;
+      openError = undefined;
+      log.info('state', { store: 'sqlite', path: opened.path, sync: state.sync, owed: loaded.journal.items.length, failures: loaded.journal.failures.length, deliveries: loaded.records.length, ...(opened.migrated.from !== opened.migrated.to ? { migratedFrom: opened.migrated.from } : {}) });
+    } catch (error) {
+      if (!mayPass(error)) throw error;
+      openError = error as Error;
+      throw error;
+    }
+  };
+  /** What was read back, for the journal; the delivery log takes its records at the same moment. */
+  const take = () => {
+    const state = loaded;
+    loaded = undefined;
+    if (state) deliveries.restore(state.records);
+    return state?.journal;
+  };
+
+  let startError: string | undefined;
+  try {
+    open();
+  } catch (error) {
+    if (openError === undefined) throw error; // not a fault that may pass: a mistake to fix before starting
+    startError = (error as Error).message;
+    log.error('the state store cannot be opened: webhooks are answered 503 until it can (tried again every 5 s)', { path, error: startError });
   }
-  const sqlite: SqliteJournal = sqliteJournal(opened, { deliveries: options.recentDeliveries, maxAgeMs: state.retention.maxAge, dedupeWindowMs: DEDUPE_WINDOW_MS });
-  const loaded = sqlite.load(clock.now());
-  const journal = createJournal({ ...journalOptions, writer: sqlite, initial: loaded.journal });
   const deliveries = createDeliveryLog(options.recentDeliveries, {
     changed(record) {
-      sqlite.recordChanged(record);
+      sqlite?.recordChanged(record);
       journal.flushSoon();
     },
   });
-  deliveries.restore(loaded.records);
-  log.info('state', { store: 'sqlite', path: opened.path, sync: state.sync, owed: loaded.journal.items.length, failures: loaded.journal.failures.length, deliveries: loaded.records.length, ...(opened.migrated.from !== opened.migrated.to ? { migratedFrom: opened.migrated.from } : {}) });
+  const initial = take();
+  const journal = createJournal({
+    ...journalOptions,
+    ...(initial ? { initial } : {}),
+    ...(startError !== undefined ? { initialError: startError } : {}),
+    opened: (owed) => {
+      if (owed > 0) log.info('reconciling what was accepted before the restart and not yet patched', { items: owed });
+    },
+    writer: {
+      open() {
+        open();
+        return take();
+      },
+      write: (changes) => sqlite!.write(changes),
+    },
+  });
 
   let lastMaintenance = Number.NEGATIVE_INFINITY;
   let timer: unknown;
   const maintain = () => {
     const now = clock.now();
     if (!journal.health().ok) journal.check();
-    if (now - lastMaintenance >= MAINTENANCE_MS && journal.health().ok) {
+    if (sqlite && now - lastMaintenance >= MAINTENANCE_MS && journal.health().ok) {
       lastMaintenance = now;
       journal.expireFailures(now - state.retention.maxAge);
       journal.flush();
@@ -134,15 +195,15 @@ function openSqliteStore(options: StoreOptions, journalOptions: Omit<Parameters<
   maintain();
   return {
     kind: 'sqlite',
-    describe: `sqlite: ${opened.path}`,
+    describe: `sqlite: ${path}`,
     durable: true,
     journal,
     deliveries,
-    sizeBytes: () => sqlite.sizeBytes(),
+    sizeBytes: () => sqlite?.sizeBytes(),
     async close() {
       clock.clearTimer(timer);
-      journal.flush();
-      sqlite.close();
+      if (sqlite) journal.flush();
+      sqlite?.close();
     },
   };
 }

@@ -26,9 +26,12 @@ export interface GatewayProcess {
  * const gateway = await startGatewayProcess('/tmp/x/fluxgate.yaml');
  * gateway.kill('SIGKILL');
  */
-export async function startGatewayProcess(config: string, env: Record<string, string> = {}): Promise<GatewayProcess> {
+export async function startGatewayProcess(config: string, env: Record<string, string> = {}, limits: { fileSizeLimitKiB?: number } = {}): Promise<GatewayProcess> {
   const binary = process.env.FLUXGATE_BINARY;
-  const command = binary ? [resolve(import.meta.dir, '..', '..', binary), 'serve', '--config', config] : fluxgateArgs('serve', '--config', config);
+  const fluxgate = binary ? [resolve(import.meta.dir, '..', '..', binary), 'serve', '--config', config] : fluxgateArgs('serve', '--config', config);
+  // A file-size limit with SIGXFSZ ignored: a write past it fails with EFBIG, as on a full disk (ignored signals
+  // survive exec; bash's ulimit -f counts KiB). Only the soft limit: prlimit can lift it again without privilege.
+  const command = limits.fileSizeLimitKiB === undefined ? fluxgate : ['bash', '-c', `trap '' XFSZ; ulimit -S -f ${limits.fileSizeLimitKiB}; exec "$@"`, 'fluxgate', ...fluxgate];
   const child = Bun.spawn(command, { env: { ...process.env, ...env }, stdout: 'ignore', stderr: 'pipe' });
   const lines: Record<string, unknown>[] = [];
   const text: string[] = [];
