@@ -37,7 +37,8 @@ function commitToStamp(given: string | undefined): string | undefined {
 
 async function build(options: { target?: string; outfile: string; commit?: string }): Promise<void> {
   const result = await Bun.build({
-    entrypoints: [join(root, 'src', 'main.ts')],
+    // The CEL evaluator's worker is an entry point of its own: a Worker's script must be (src/receivers/cel-evaluator.ts).
+    entrypoints: [join(root, 'src', 'main.ts'), join(root, 'src', 'receivers', 'cel-worker.ts')],
     compile: { outfile: options.outfile, ...(options.target ? { target: `bun-${options.target}` as Bun.Build.CompileTarget } : {}) },
     bytecode: true,
     // Dynamic imports become chunks loaded when first imported: without splitting, every module's imports of Node

@@ -21,6 +21,7 @@ import { dirname } from 'node:path';
 import type { ProviderFactory } from '../pipeline/provider.ts';
 import type { Config } from '../config/schema.ts';
 import { LARGE_CONFIG_TARGETS } from '../config/limits.ts';
+import type { CelEvaluator } from '../receivers/cel-evaluator.ts';
 import type { FluxReceivers } from '../receivers/watcher.ts';
 import { startClusters, type ClustersOptions } from './clusters.ts';
 import { loadConfigFile, type LoadedConfig } from './load-config.ts';
@@ -125,11 +126,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // The cluster's Flux Receivers, on their own paths: started once the listeners are up, restarted by a reload
   // that changes fluxReceivers or the provider types.
   let receivers: FluxReceivers | undefined;
+  // One CEL evaluator (a worker thread) for the process, made when Receivers are first served: it outlives a
+  // reload's watcher, whose routes still evaluate until the new watcher's replace them.
+  let evaluator: CelEvaluator | undefined;
   const startReceivers = async (from: LoadedConfig) => {
     if (!from.config.fluxReceivers.enabled) return undefined;
     // Loaded only when enabled: it brings the CEL library.
-    const { serveFluxReceivers } = await import('../receivers/serve-receivers.ts');
-    return serveFluxReceivers({ config: from.config.fluxReceivers, client, ...(primaryCluster !== undefined ? { cluster: primaryCluster } : {}), dryRun, catalog: from.catalog, routes, clock, log });
+    const { serveFluxReceivers, createCelEvaluator } = await import('../receivers/serve-receivers.ts');
+    evaluator ??= createCelEvaluator({ clock });
+    return serveFluxReceivers({ config: from.config.fluxReceivers, client, ...(primaryCluster !== undefined ? { cluster: primaryCluster } : {}), dryRun, catalog: from.catalog, routes, clock, log, evaluator });
   };
   // The config being served: replaced as a whole by a reload; what was read once at start-up stays `config`.
   let serving = loaded;
@@ -255,6 +260,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         const result = await reconciler.shutdown(config.server.shutdownTimeout);
         if (result.unfinished > 0 && store.durable) log.warn('shutdown timed out with patches unfinished: they stay in the journal and are patched at the next start', { ...result, store: store.describe });
         else if (result.unfinished > 0) log.error('shutdown timed out with patches unfinished (state.store: memory: they are lost)', result);
+        // After the drain: a filtered delivery still being selected needs it.
+        evaluator?.close();
         await clusters.stop();
         await store.close();
         // The admin listener stays up until the patches are done, so /metrics can watch the drain.

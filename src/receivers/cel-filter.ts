@@ -6,6 +6,9 @@
  * `last()` of lists that Flux's CEL environment has and the library lacks. A generic-oidc Receiver's
  * `oidcProviders[].variables` and `validations` are compiled here too, over `claims` and `vars`.
  *
+ * This file compiles (here, on the main thread, so a Receiver is refused at once with the reason) and runs a
+ * prepared expression (in the evaluator's worker, cel-evaluator.ts, never on the main thread).
+ *
  * Bounded cost: neither CEL library for JavaScript meters evaluation, so an expression is compiled only when its
  * cost is provably linear in its input, and refused (with the reason) otherwise:
  * - at most 200 syntax nodes, nesting depth 24, 8 concatenations (`+`): the whole expression is small;
@@ -15,9 +18,10 @@
  * - an expression with a comprehension is not evaluated (an error, so nothing is patched) when its body size times
  *   the largest list or map of the request exceeds 250,000 steps (a 2048-commit push with a 120-node body fits;
  *   measured here, 600,000 such steps took about 0.3 s), nor once one delivery's evaluations over all the
- *   objects its selectors found reach 1,000,000 (`DELIVERY_STEPS`, counted by the caller with `steps`).
- * Everything else costs what the library's native string and list operations cost on a body of at most
- * `server.maxBodySize`.
+ *   objects its selectors found reach 1,000,000 (`DELIVERY_STEPS`, counted by the worker with `stepsOf`).
+ * What these rules cannot see — `join()` multiplies its list by its separator, `split('')` makes a list as long
+ * as its string, a comprehension over such a list — is bounded where it runs: the worker refuses to build a
+ * string or list past its size bound (cel-bounds.ts) and is stopped at the delivery's time limit.
  */
 import { Environment, Optional } from '@marcbachmann/cel-js';
 
@@ -28,25 +32,20 @@ export interface FilterVariables {
   claims?: Readonly<Record<string, unknown>>;
 }
 
+/** An expression that passed the rules: what the evaluator needs to run it (it prepares it again in its worker). */
 export interface CompiledFilter {
   readonly expression: string;
-  /**
-   * True: reconcile the resource; false: leave it; `{ error }`: the expression could not be evaluated for it
-   * (a missing key, a type mismatch, an input too large for it) — the resource is not reconciled, as in Flux.
-   * `requestSize` is `largestCollection(req, claims)`, computed once per delivery.
-   */
-  evaluate(variables: FilterVariables, requestSize: number): boolean | { error: string };
-  /** What one evaluation may cost on a request of `requestSize` (0 without a comprehension), for a delivery's budget. */
-  steps(requestSize: number): number;
+  /** Whether `claims` is a variable (generic-oidc). */
+  readonly claims: boolean;
 }
 
 /** The steps one delivery's filter evaluations may take together, over every object its selectors found. */
 export const DELIVERY_STEPS = 1_000_000;
 
-/** An OIDC provider's variable or validation: any value over `claims` and `vars`. */
+/** An OIDC provider's variable (`result: 'any'`) or validation (`'bool'`): any value over `claims` and `vars`. */
 export interface CompiledClaimRule {
   readonly expression: string;
-  run(variables: { claims: Readonly<Record<string, unknown>>; vars: Readonly<Record<string, unknown>> }): { value: unknown } | { error: string };
+  readonly result: 'any' | 'bool';
 }
 
 export interface FilterCompiler {
@@ -155,8 +154,15 @@ function environment(variables: readonly string[]): Environment {
 
 type Program = ((variables: object) => unknown) & { ast: AstNode };
 
+/** An expression checked, parsed and bounded, ready to run. */
+export interface Prepared {
+  program: Program;
+  /** The size of its comprehension body (0: none), which a request's largest collection multiplies. */
+  bodyNodes: number;
+}
+
 /** Checks, parses and bounds one expression; `bool`: it must return a bool, as Flux declares. */
-function prepare(env: Environment, expression: string, bool: boolean): { program: Program; bodyNodes: number } | { problem: string } {
+function prepare(env: Environment, expression: string, bool: boolean): Prepared | { problem: string } {
   let program: Program;
   try {
     const checked = env.check(expression);
@@ -171,8 +177,16 @@ function prepare(env: Environment, expression: string, bool: boolean): { program
   return { program, bodyNodes: cost.bodyNodes };
 }
 
-/** Runs a prepared expression, unless its comprehension is too costly for a request of `requestSize`. */
-function run(prepared: { program: Program; bodyNodes: number }, variables: object, requestSize: number): { value: unknown } | { error: string } {
+/** What one evaluation may cost on a request of `requestSize` (0 without a comprehension), for a delivery's budget. */
+export function stepsOf(prepared: Prepared, requestSize: number): number {
+  return prepared.bodyNodes * requestSize;
+}
+
+/**
+ * Runs a prepared expression, unless its comprehension is too costly for a request of `requestSize`
+ * (`largestCollection(req, claims)`, computed once per delivery). fluxgate calls it in the evaluator's worker only.
+ */
+export function runPrepared(prepared: Prepared, variables: object, requestSize: number): { value: unknown } | { error: string } {
   if (prepared.bodyNodes > 0 && prepared.bodyNodes * requestSize > MAX_STEPS) {
     return { error: `the request is too large for this expression (${requestSize} elements × ${prepared.bodyNodes} nodes in a comprehension > ${MAX_STEPS})` };
   }
@@ -183,35 +197,48 @@ function run(prepared: { program: Program; bodyNodes: number }, variables: objec
   }
 }
 
+/** The three CEL environments: filters with and without `claims`, and OIDC rules over `claims` and `vars`. */
+export interface CelEnvironments {
+  plain: Environment;
+  claims: Environment;
+  oidc: Environment;
+}
+
+export function celEnvironments(): CelEnvironments {
+  return { plain: environment(['res', 'req']), claims: environment(['res', 'req', 'claims']), oidc: environment(['claims', 'vars']) };
+}
+
+/** Prepares a filter (`bool`, over `res`, `req` and maybe `claims`) in `environments`. */
+export function prepareFilter(environments: CelEnvironments, expression: string, claims: boolean): Prepared | { problem: string } {
+  return prepare(claims ? environments.claims : environments.plain, expression, true);
+}
+
+/** Prepares an OIDC variable (`any`) or validation (`bool`) in `environments`. */
+export function prepareClaimRule(environments: CelEnvironments, expression: string, result: 'any' | 'bool'): Prepared | { problem: string } {
+  return prepare(environments.oidc, expression, result === 'bool');
+}
+
 /**
- * Makes the two CEL environments (with and without `claims`) once; `compile` is then cheap.
+ * Makes the CEL environments once; `compile` is then cheap. Compiling checks an expression against the rules
+ * above; the evaluator (cel-evaluator.ts) runs it.
  *
  * @example
  * const filters = createFilterCompiler();
  * const filter = filters.compile("req.tag.contains(res.metadata.name)", { claims: false });
  * if ('problem' in filter) throw new Error(filter.problem);
- * filter.evaluate({ res: { metadata: { name: 'app' } }, req: { tag: 'ghcr.io/org/app:1.2' } }, 0); // true
+ * await evaluator.filter({ req: { tag: 'ghcr.io/org/app:1.2' }, lists: [{ filters: [filter], objects: [{ metadata: { name: 'app' } }] }], stepsSpent: 0 });
+ * // { verdicts: [[true]], stepsSpent: 0 }
  */
 export function createFilterCompiler(): FilterCompiler {
-  const environments = { plain: environment(['res', 'req']), claims: environment(['res', 'req', 'claims']), oidc: environment(['claims', 'vars']) };
+  const environments = celEnvironments();
   return {
     compile(expression, scope) {
-      const prepared = prepare(scope.claims ? environments.claims : environments.plain, expression, true);
-      if ('problem' in prepared) return prepared;
-      return {
-        expression,
-        evaluate(variables, requestSize) {
-          const result = run(prepared, variables, requestSize);
-          if ('error' in result) return result;
-          return typeof result.value === 'boolean' ? result.value : { error: 'the expression did not return a bool' };
-        },
-        steps: (requestSize) => prepared.bodyNodes * requestSize,
-      };
+      const prepared = prepareFilter(environments, expression, scope.claims);
+      return 'problem' in prepared ? prepared : { expression, claims: scope.claims };
     },
     compileClaimRule(expression, result) {
-      const prepared = prepare(environments.oidc, expression, result === 'bool');
-      if ('problem' in prepared) return prepared;
-      return { expression, run: (variables) => run(prepared, variables, largestCollection(variables.claims)) };
+      const prepared = prepareClaimRule(environments, expression, result);
+      return 'problem' in prepared ? prepared : { expression, result };
     },
   };
 }

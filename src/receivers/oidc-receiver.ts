@@ -3,7 +3,8 @@
  * `oidcProviders` entry with that `issuerURL`; the token must be signed by that issuer's published keys, for its
  * `audience` (default `notification-controller`) and not expired (fluxgate's OIDC verifier, with its key caches);
  * then the entry's `variables` are evaluated in order (`vars.<name>`) and every `validation` must be true, or the
- * answer is 401 with the messages of those that are not. The body is not read (Flux reads none), and the verified
+ * answer is 401 with the messages of those that are not. The rules run in the CEL evaluator's worker
+ * (cel-evaluator.ts), bounded like a resourceFilter: a token whose rules go past a bound is refused (401). The body is not read (Flux reads none), and the verified
  * claims are a resourceFilter's `claims`.
  *
  * fluxgate's own `generic-oidc` type (issuers, audience, claim globs) cannot express these CEL rules, so a
@@ -14,14 +15,15 @@ import type { Event, ProviderCodec, VerifyResult } from '../pipeline/provider.ts
 import { bearerToken } from '../provider-kit/credentials.ts';
 import { oidcVerifier, type OidcVerifier } from '../provider-kit/oidc.ts';
 import { printable } from '../provider-kit/verdict.ts';
-import type { CompiledClaimRule, FilterCompiler } from './cel-filter.ts';
+import type { CelEvaluator } from './cel-evaluator.ts';
+import type { FilterCompiler } from './cel-filter.ts';
 import { requestOf, type DeliveryContext, type ReceiverCodec } from './receiver-codec.ts';
 import type { OidcProviderSpec } from './receiver-spec.ts';
 
 interface IssuerRules {
   verifier: OidcVerifier;
-  variables: { name: string; rule: CompiledClaimRule }[];
-  validations: { rule: CompiledClaimRule; message: string }[];
+  variables: { name: string; expression: string }[];
+  validations: { expression: string; message: string }[];
 }
 
 const EVENT = 'push';
@@ -36,31 +38,22 @@ function claimedIssuer(token: string): string | undefined {
   }
 }
 
-/** Variables in order, then every validation: the messages of those that are false. */
-function checkClaims(rules: IssuerRules, claims: Readonly<Record<string, unknown>>): string | undefined {
-  const vars: Record<string, unknown> = {};
-  for (const { name, rule } of rules.variables) {
-    const result = rule.run({ claims, vars });
-    if ('error' in result) return `variable ${name} could not be evaluated: ${result.error}`;
-    vars[name] = result.value;
-  }
-  const failures: string[] = [];
-  for (const { rule, message } of rules.validations) {
-    const result = rule.run({ claims, vars });
-    if ('error' in result) return `a validation could not be evaluated: ${result.error}`;
-    if (result.value !== true) failures.push(message);
-  }
-  return failures.length > 0 ? `token validation failed: ${failures.join('; ')}` : undefined;
+/** Variables in order, then every validation (in the evaluator): why the token is refused, or undefined. */
+async function checkClaims(rules: IssuerRules, claims: Readonly<Record<string, unknown>>, evaluator: CelEvaluator): Promise<string | undefined> {
+  if (rules.variables.length + rules.validations.length === 0) return undefined;
+  const answer = await evaluator.claims({ claims, variables: rules.variables, validations: rules.validations });
+  return 'failed' in answer ? `the token's rules could not be checked: ${answer.failed}` : answer.rejected;
 }
 
 /**
  * @example
  * const made = oidcReceiverCodec([{ issuerURL: 'https://token.actions.githubusercontent.com', audience: 'notification-controller',
- *   variables: [], validations: [{ expression: "claims.repository_owner == 'my-org'", message: 'wrong org' }] }], filters, { readsRequest: false });
+ *   variables: [], validations: [{ expression: "claims.repository_owner == 'my-org'", message: 'wrong org' }] }], filters, evaluator, { readsRequest: false });
  */
 export function oidcReceiverCodec(
   providers: readonly OidcProviderSpec[],
   filters: FilterCompiler,
+  evaluator: CelEvaluator,
   options: { readsRequest: boolean },
 ): { codec: ReceiverCodec; options: undefined; key: ReadonlyMap<string, IssuerRules>; verifies: true } | string {
   const byIssuer = new Map<string, IssuerRules>();
@@ -70,13 +63,13 @@ export function oidcReceiverCodec(
     for (const variable of provider.variables) {
       const rule = filters.compileClaimRule(variable.expression, 'any');
       if ('problem' in rule) return `${at}.variables ${variable.name}: ${rule.problem}`;
-      variables.push({ name: variable.name, rule });
+      variables.push({ name: variable.name, expression: rule.expression });
     }
     const validations: IssuerRules['validations'] = [];
     for (const [position, validation] of provider.validations.entries()) {
       const rule = filters.compileClaimRule(validation.expression, 'bool');
       if ('problem' in rule) return `${at}.validations[${position}]: ${rule.problem}`;
-      validations.push({ rule, message: validation.message });
+      validations.push({ expression: rule.expression, message: validation.message });
     }
     byIssuer.set(provider.issuerURL, { verifier: oidcVerifier({ issuers: [provider.issuerURL], audience: provider.audience }), variables, validations });
   }
@@ -97,7 +90,7 @@ export function oidcReceiverCodec(
       if (rules === undefined) return { ok: false, reason: `no oidcProvider for issuer ${printable(issuer) ?? '(not shown)'}` };
       const verdict = await rules.verifier.verify(token, now);
       if (!verdict.ok) return verdict;
-      const failed = checkClaims(rules, verdict.claims ?? {});
+      const failed = await checkClaims(rules, verdict.claims ?? {}, evaluator);
       return failed === undefined ? verdict : { ok: false, reason: failed };
     },
     parse(request, info) {

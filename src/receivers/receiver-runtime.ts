@@ -8,7 +8,8 @@
  *
  * A Receiver with a resourceFilter gets a target whose selectors carry the filter bound to each delivery's body:
  * the target index is asked for the delivery's targets with the events its codec just parsed, finds the body
- * kept for them (receiver-codec.ts), and hands reconcile/ selectors that read their objects and filter them.
+ * kept for them (receiver-codec.ts), and hands reconcile/ selectors that read their objects and filter them —
+ * all of a delivery's selectors in one job of the CEL evaluator (cel-evaluator.ts), off the main thread.
  */
 import type { Catalog } from '../pipeline/catalog.ts';
 import { compileSelector, type CompiledTarget, type ProviderRuntime } from '../pipeline/compile.ts';
@@ -17,8 +18,10 @@ import type { Event, ProviderCodec, ProviderSecrets } from '../pipeline/provider
 import type { TargetIndex } from '../pipeline/target-index.ts';
 import { optionsOf } from '../config/provider-rules.ts';
 import { annotationFor, defaultApiVersion } from '../reconcile/kinds.ts';
-import type { ObjectFilter, ObjectSelector } from '../reconcile/reconciler.ts';
-import { DELIVERY_STEPS, largestCollection, type CompiledFilter, type FilterCompiler } from './cel-filter.ts';
+import type { FilterVerdict, ObjectFilter, ObjectSelector } from '../reconcile/reconciler.ts';
+import type { CelEvaluator } from './cel-evaluator.ts';
+import type { CompiledFilter, FilterCompiler } from './cel-filter.ts';
+import type { FilterJob } from './cel-jobs.ts';
 import { codecsOf, FLUX_TYPES } from './flux-types.ts';
 import { oidcReceiverCodec } from './oidc-receiver.ts';
 import { receiverCodec, type DeliveryContext, type ReceiverCodec } from './receiver-codec.ts';
@@ -45,6 +48,8 @@ export interface ServingInput {
   secret?: SecretState;
   catalog: Catalog;
   filters: FilterCompiler;
+  /** Where the Receiver's CEL runs (filters, OIDC rules): one per watcher, shared by its Receivers. */
+  evaluator: CelEvaluator;
   /** With `clusters:`, the cluster the Receiver was read from: its resources are that cluster's, not the fleet's. */
   cluster?: string;
 }
@@ -77,30 +82,46 @@ function compileFilters(spec: ReceiverSpec, filters: FilterCompiler): CompiledFi
   return perResource;
 }
 
-/** What one delivery's evaluations have cost so far (cel-filter.ts DELIVERY_STEPS), shared by its selectors. */
-interface Budget {
-  spent: number;
+/** A selector's call waiting for its delivery's job. */
+interface Batched {
+  list: FilterJob['lists'][number];
+  resolve(verdicts: FilterVerdict[] | { error: string }): void;
 }
 
-/** `filters` bound to one delivery: all must accept the object (Flux stacks them the same way). */
-function boundFilter(filters: readonly CompiledFilter[], context: DeliveryContext | undefined, requestSize: () => number, budget: Budget): ObjectFilter {
-  return {
-    accepts(object) {
-      if (context === undefined) return { error: 'the delivery kept no body for the filter' };
-      for (const filter of filters) {
-        const steps = filter.steps(requestSize());
-        if (budget.spent + steps > DELIVERY_STEPS) return { error: `the request is too large to filter this many objects (over ${DELIVERY_STEPS} steps for one delivery)` };
-        budget.spent += steps;
-        const verdict = filter.evaluate({ res: object, req: context.req, ...(context.claims ? { claims: context.claims } : {}) }, requestSize());
-        if (verdict !== true) return verdict;
-      }
-      return true;
-    },
-  };
+/**
+ * One delivery's filters, a filter per selector (undefined: a selector without one). Calls made in one turn are
+ * one job of the evaluator; the steps a job took are carried to the next, DELIVERY_STEPS being per delivery.
+ */
+function deliveryFilters(filters: readonly CompiledFilter[][], context: DeliveryContext | undefined, evaluator: CelEvaluator): (ObjectFilter | undefined)[] {
+  let batch: Batched[] = [];
+  let stepsSpent = 0;
+  async function flush(input: DeliveryContext): Promise<void> {
+    const taken = batch;
+    batch = [];
+    const answer = await evaluator.filter({ req: input.req, ...(input.claims ? { claims: input.claims } : {}), lists: taken.map((entry) => entry.list), stepsSpent });
+    if ('failed' in answer) {
+      for (const entry of taken) entry.resolve({ error: answer.failed });
+      return;
+    }
+    stepsSpent = answer.stepsSpent;
+    taken.forEach((entry, index) => entry.resolve(answer.verdicts[index]!));
+  }
+  return filters.map((list) => {
+    if (list.length === 0) return undefined;
+    return {
+      accepts(objects) {
+        if (context === undefined) return Promise.resolve({ error: 'the delivery kept no body for the filter' });
+        return new Promise((resolve) => {
+          if (batch.length === 0) queueMicrotask(() => void flush(context));
+          batch.push({ list: { filters: [...list], objects: [...objects] }, resolve });
+        });
+      },
+    };
+  });
 }
 
 /** The Receiver's one target, its selectors bound to each delivery's body when it has filters. */
-function targetIndex(name: string, selectors: ObjectSelector[], filters: CompiledFilter[][], codec: ReceiverCodec): TargetIndex<CompiledTarget> {
+function targetIndex(name: string, selectors: ObjectSelector[], filters: CompiledFilter[][], codec: ReceiverCodec, evaluator: CelEvaluator): TargetIndex<CompiledTarget> {
   // No repository or branch filter: Flux reconciles the resources for any verified delivery (deletions aside).
   const target: CompiledTarget = { name, match: compileMatch(undefined), selectors, keys: [] };
   const filtered = filters.some((list) => list.length > 0);
@@ -110,11 +131,8 @@ function targetIndex(name: string, selectors: ObjectSelector[], filters: Compile
     candidates(events: readonly Event[]) {
       if (!filtered) return { targets: [target], others: 0 };
       const context = events[0] === undefined ? undefined : codec.contextOf(events[0]);
-      let size: number | undefined;
-      const requestSize = () => (size ??= largestCollection(context?.req, context?.claims));
-      const budget: Budget = { spent: 0 };
-      const bound = selectors.map((selector, index) => (filters[index]!.length > 0 ? { ...selector, filter: boundFilter(filters[index]!, context, requestSize, budget) } : selector));
-      return { targets: [{ ...target, selectors: bound }], others: 0 };
+      const bound = deliveryFilters(filters, context, evaluator);
+      return { targets: [{ ...target, selectors: selectors.map((selector, index) => (bound[index] ? { ...selector, filter: bound[index] } : selector)) }], others: 0 };
     },
   };
 }
@@ -139,7 +157,7 @@ function providerOf(
 ): { codec: ReceiverCodec; options: unknown; key: unknown; verifies: boolean } | { problem: string; code: NotReadyCode } {
   if (spec.type === 'generic-oidc') {
     // Its only problems are expressions its oidcProviders hold.
-    const made = oidcReceiverCodec(spec.oidcProviders, input.filters, { readsRequest });
+    const made = oidcReceiverCodec(spec.oidcProviders, input.filters, input.evaluator, { readsRequest });
     return typeof made === 'string' ? { problem: made, code: 'InvalidCELExpression' } : made;
   }
   const type = FLUX_TYPES[spec.type]!;
@@ -216,7 +234,9 @@ export function receiverServing(input: ServingInput): ReceiverServing {
     type: spec.type,
     route: path,
     events: provider.codec.events,
-    targets: targetIndex(name, selectorsOf(spec, name, filters, input.cluster), filters, provider.codec),
+    targets: targetIndex(name, selectorsOf(spec, name, filters, input.cluster), filters, provider.codec, input.evaluator),
   };
+  // A Receiver with CEL to run has the evaluator's worker started now rather than at its first delivery.
+  if (filters.some((list) => list.length > 0) || spec.oidcProviders.some((entry) => entry.variables.length + entry.validations.length > 0)) input.evaluator.warm();
   return { path, runtime, ready: true, reason: 'served by fluxgate' };
 }

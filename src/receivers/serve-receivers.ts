@@ -10,7 +10,10 @@ import type { Clock } from '../reconcile/clock.ts';
 import type { KubeClient } from '../reconcile/kube-client.ts';
 import { findMissingPermissions } from '../reconcile/permission-check.ts';
 import { createInformer } from '../watch/informer.ts';
+import type { CelEvaluator } from './cel-evaluator.ts';
 import { watchFluxReceivers, type FluxReceivers } from './watcher.ts';
+
+export { createCelEvaluator } from './cel-evaluator.ts';
 
 export interface ServeReceiversOptions {
   config: FluxReceiversConfig;
@@ -23,11 +26,13 @@ export interface ServeReceiversOptions {
   routes: Pick<RouteTable, 'replace'>;
   clock: Clock;
   log: Logger;
+  /** Where the Receivers' CEL runs; the caller owns it (it outlives a reload's watcher). */
+  evaluator: CelEvaluator;
 }
 
 /**
  * @example
- * const receivers = serveFluxReceivers({ config: config.fluxReceivers, client, dryRun, catalog: loaded.catalog, routes, clock, log });
+ * const receivers = serveFluxReceivers({ config: config.fluxReceivers, client, dryRun, catalog: loaded.catalog, routes, clock, log, evaluator });
  * // at shutdown or reload:
  * await receivers?.stop();
  */
@@ -48,6 +53,7 @@ export function serveFluxReceivers(options: ServeReceiversOptions): FluxReceiver
     clock: options.clock,
     log,
     createInformer,
+    evaluator: options.evaluator,
     ...(options.cluster !== undefined ? { cluster: options.cluster } : {}),
     missingPermissions: (selectors) => findMissingPermissions(client, selectors),
   });

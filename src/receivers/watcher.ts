@@ -17,6 +17,7 @@ import type { KubeApi } from '../reconcile/kube-client.ts';
 import type { MissingPermission } from '../reconcile/permission-check.ts';
 import type { ObjectSelector } from '../reconcile/reconciler.ts';
 import type { Informer, InformerOptions } from '../watch/informer.ts';
+import type { CelEvaluator } from './cel-evaluator.ts';
 import { compileOnce, createFilterCompiler, type FilterCompiler } from './cel-filter.ts';
 import { RECEIVER_API_VERSION, RECEIVER_KIND, readReceiver, type ReceiverObject, type ReceiverSpec } from './receiver-spec.ts';
 import { receiverProviderName, receiverServing, type ReceiverServing, type SecretState } from './receiver-runtime.ts';
@@ -40,6 +41,8 @@ export interface FluxReceiversOptions {
   /** src/watch/informer.ts's createInformer (tests hand in a fake). */
   createInformer(options: InformerOptions): Informer;
   filters?: FilterCompiler;
+  /** Where the Receivers' CEL runs (cel-evaluator.ts); the caller owns it and closes it. */
+  evaluator: CelEvaluator;
   /** With `clusters:`, the name of the cluster `api` reaches: the Receivers' resources are patched there only. */
   cluster?: string;
   /**
@@ -103,7 +106,7 @@ function sameSpec(before: Entry | undefined, object: ReceiverObject): boolean {
 
 /**
  * @example
- * const receivers = watchFluxReceivers({ api: client.api, catalog, routes, writeStatus: false, secretRefreshMs: 60_000, clock, log, createInformer });
+ * const receivers = watchFluxReceivers({ api: client.api, catalog, routes, writeStatus: false, secretRefreshMs: 60_000, clock, log, createInformer, evaluator });
  * receivers.start();
  * receivers.list(); // [{ namespace: 'flux-system', name: 'github', type: 'github', ready: true, reason: 'served by fluxgate', suspended: false, path: '/hook/5ad6c3…' }]
  * await receivers.stop();
@@ -221,7 +224,7 @@ export function watchFluxReceivers(options: FluxReceiversOptions): FluxReceivers
       const secret = spec.secretName === undefined ? undefined : secrets.state(spec.namespace, spec.secretName);
       if (entry.servedFrom?.spec !== spec || entry.servedFrom.secret !== secret) {
         if (entry.compiler?.spec !== spec) entry.compiler = { spec, filters: compileOnce(filters) };
-        entry.serving = receiverServing({ spec, secret, catalog, filters: entry.compiler.filters, ...(options.cluster !== undefined ? { cluster: options.cluster } : {}) });
+        entry.serving = receiverServing({ spec, secret, catalog, filters: entry.compiler.filters, evaluator: options.evaluator, ...(options.cluster !== undefined ? { cluster: options.cluster } : {}) });
         entry.servedFrom = { spec, secret };
       }
       if (entry.serving?.path !== undefined) runtimes.push(entry.serving.runtime);

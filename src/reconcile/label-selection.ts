@@ -9,12 +9,14 @@
  *
  * A selector with a filter (named or by labels) lists its objects' metadata instead — by `metadata.name` field
  * selector when named, so reading one object needs the same `list` permission as a label selector — shares that
- * LIST the same way, and applies its filter to them on every call: the filter belongs to one webhook.
+ * LIST the same way, and applies its filter to them on every call: the filter belongs to one webhook. A
+ * webhook's filtered selectors are selected together (`selectFiltered`): every LIST first, then every filter in
+ * one turn, so that they decide in one evaluation.
  */
 import type { Clock } from './clock.ts';
 import type { Dispatcher, JobResult } from './dispatcher.ts';
 import { labelSelector, type KubeClient } from './kube-client.ts';
-import type { ObjectSelector } from './reconciler.ts';
+import type { FilterVerdict, ObjectSelector } from './reconciler.ts';
 
 /** `problems`: objects a filter could not decide on (they are left alone), for the log and the delivery log. */
 export type SelectionResult = (JobResult & { ok: true; names: string[]; problems?: string }) | (JobResult & { ok: false });
@@ -26,6 +28,8 @@ const SHOWN_PROBLEMS = 3;
 
 export interface LabelSelection {
   select(selector: ObjectSelector, signal: AbortSignal): Promise<SelectionResult>;
+  /** One webhook's selectors with a filter, decided together; a result per selector, in order. */
+  selectFiltered(selectors: readonly ObjectSelector[], signal: AbortSignal): Promise<SelectionResult[]>;
 }
 
 /**
@@ -88,21 +92,34 @@ export function createLabelSelection(options: { client: KubeClient; dispatcher: 
     return result.ok ? { ...result, objects } : result;
   }
 
-  async function filtered(selector: ObjectSelector & { filter: NonNullable<ObjectSelector['filter']> }, signal: AbortSignal): Promise<SelectionResult> {
-    const listed = await sharedObjects(selector.key, () => listObjects(selector, signal));
-    if (!listed.ok) return listed;
+  /** The names a filter accepted among `objects`, and what it could not decide. */
+  function chosen(job: JobResult & { ok: true }, objects: readonly Record<string, unknown>[], verdicts: FilterVerdict[] | { error: string }): SelectionResult {
+    if (!Array.isArray(verdicts)) return { ...job, names: [], problems: `the filter could not decide for this delivery: ${verdicts.error}` };
     const names: string[] = [];
     const problems: string[] = [];
-    for (const object of listed.objects) {
+    objects.forEach((object, index) => {
       const name = (object.metadata as { name: string }).name;
-      const verdict = selector.filter.accepts(object);
+      const verdict = verdicts[index] ?? { error: 'no verdict' };
       if (verdict === true) names.push(name);
       else if (verdict !== false) problems.push(`${name}: ${verdict.error}`);
-    }
-    const { objects: _objects, ...job } = listed;
+    });
     if (problems.length === 0) return { ...job, names };
     const more = problems.length > SHOWN_PROBLEMS ? `; and ${problems.length - SHOWN_PROBLEMS} more` : '';
     return { ...job, names, problems: `the filter could not decide for ${problems.slice(0, SHOWN_PROBLEMS).join('; ')}${more}` };
+  }
+
+  async function selectFiltered(selectors: readonly ObjectSelector[], signal: AbortSignal): Promise<SelectionResult[]> {
+    const listed = await Promise.all(selectors.map((selector) => sharedObjects(selector.key, () => listObjects(selector, signal))));
+    // In one turn: the webhook's filters decide together.
+    const decisions = listed.map((result, index) => (result.ok ? selectors[index]!.filter?.accepts(result.objects) : undefined));
+    return Promise.all(
+      listed.map(async (result, index): Promise<SelectionResult> => {
+        if (!result.ok) return result;
+        const { objects, ...job } = result;
+        const verdicts = await (decisions[index] ?? Promise.resolve(objects.map(() => true)));
+        return chosen(job, objects, verdicts);
+      }),
+    );
   }
 
   async function list(selector: ObjectSelector, signal: AbortSignal): Promise<SelectionResult> {
@@ -121,10 +138,10 @@ export function createLabelSelection(options: { client: KubeClient; dispatcher: 
   }
 
   return {
-    select(selector, signal) {
-      const { filter } = selector;
-      if (filter !== undefined) return filtered({ ...selector, filter }, signal);
+    async select(selector, signal) {
+      if (selector.filter !== undefined) return (await selectFiltered([selector], signal))[0]!;
       return sharedNames(selector.key, () => list(selector, signal));
     },
+    selectFiltered,
   };
 }

@@ -23,7 +23,7 @@ import { delay, type Clock } from './clock.ts';
 import type { Dispatcher, RetryNotice } from './dispatcher.ts';
 import type { ReconcileAnnotation } from './kinds.ts';
 import type { KubeClient, ObjectRef } from './kube-client.ts';
-import type { LabelSelection } from './label-selection.ts';
+import type { LabelSelection, SelectionResult } from './label-selection.ts';
 import type { FinalOutcome } from './retry.ts';
 import type { EventRecorder, TicketCause } from './kube-events.ts';
 import type { WorkItem, WorkLedger } from './work-item.ts';
@@ -54,16 +54,21 @@ export interface ObjectSelector {
   clusters?: readonly string[];
 }
 
+/** True: patch it; false: leave it; `{ error }`: the filter could not decide (reported; the object is left). */
+export type FilterVerdict = boolean | { error: string };
+
 /**
  * Decides, for one webhook, which of a selector's objects are patched (a Flux Receiver's resourceFilter bound to
- * the delivery's body). It sees each object's apiVersion, kind and metadata (managedFields left out).
+ * the delivery's body). It sees each object's apiVersion, kind and metadata (managedFields left out). The
+ * filters of one webhook's selectors that are called in the same turn decide together, in one evaluation for
+ * the delivery: label selection calls them for all of a webhook's filtered selectors at once.
  *
  * @example
- * const filter: ObjectFilter = { accepts: (object) => (object.metadata as { name: string }).name.startsWith('web-') };
+ * const filter: ObjectFilter = { accepts: async (objects) => objects.map((object) => (object.metadata as { name: string }).name.startsWith('web-')) };
  */
 export interface ObjectFilter {
-  /** True: patch it; false: leave it; `{ error }`: the filter could not decide (reported; the object is left). */
-  accepts(object: Readonly<Record<string, unknown>>): boolean | { error: string };
+  /** A verdict per object, in order; or `{ error }` when none could be decided (nothing of this delivery is patched). */
+  accepts(objects: readonly Readonly<Record<string, unknown>>[]): Promise<FilterVerdict[] | { error: string }>;
 }
 
 export type PatchOutcome = 'success' | 'dry_run' | FinalOutcome;
@@ -273,25 +278,29 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     checkIdle();
   }
 
-  async function selectThenExpand(item: WorkItem): Promise<void> {
-    selecting += 1;
+  /** Resolves the items' selectors with `select` (a result per item, in order) and hands each one's names to the journal. */
+  async function selectThenExpand(items: readonly WorkItem[], select: () => Promise<SelectionResult[]>): Promise<void> {
+    selecting += items.length;
     reporter.pending(pendingCount());
-    const selector = item.selector;
-    reporter.queued(selector.label, item.tickets);
+    for (const item of items) reporter.queued(item.selector.label, item.tickets);
     try {
-      // Read back from the journal, a filtered item has lost its filter: every object the selector names is owed.
-      const note = item.filtered && selector.filter === undefined ? "the filter was bound to a delivery accepted before a restart: every object the selector names is reconciled" : undefined;
-      const result = await selection.select(selector, stop.signal);
-      if (!result.ok) {
-        reporter.selectionFailed(selector.label, selector.kind, result.error, item.tickets);
-        if (!result.interrupted) ledger.settle(item.id, item.revision, { kind: 'failed', outcome: result.outcome, error: result.error, attempts: result.attempts });
-        return;
-      }
-      reporter.selected(selector.label, result.names, item.tickets, dryRun, note);
-      if (result.problems !== undefined) reporter.selectionFailed(selector.label, selector.kind, result.problems, item.tickets);
-      ledger.expand(item, result.names);
+      const results = await select();
+      items.forEach((item, index) => {
+        const { selector } = item;
+        const result = results[index]!;
+        if (!result.ok) {
+          reporter.selectionFailed(selector.label, selector.kind, result.error, item.tickets);
+          if (!result.interrupted) ledger.settle(item.id, item.revision, { kind: 'failed', outcome: result.outcome, error: result.error, attempts: result.attempts });
+          return;
+        }
+        // Read back from the journal, a filtered item has lost its filter: every object the selector names is owed.
+        const note = item.filtered && selector.filter === undefined ? 'the filter was bound to a delivery accepted before a restart: every object the selector names is reconciled' : undefined;
+        reporter.selected(selector.label, result.names, item.tickets, dryRun, note);
+        if (result.problems !== undefined) reporter.selectionFailed(selector.label, selector.kind, result.problems, item.tickets);
+        ledger.expand(item, result.names);
+      });
     } finally {
-      selecting -= 1;
+      selecting -= items.length;
       reporter.pending(pendingCount());
       checkIdle();
     }
@@ -299,12 +308,21 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
 
   return {
     submit(items) {
+      // One delivery's filters are decided together: one evaluation for the delivery.
+      const filtered = new Map<number, WorkItem[]>();
       for (const item of items) {
         const { selector } = item;
-        // A named object is owed as it is, also when a filter it had was lost with a restart (it could only have excluded it).
-        if (selector.name !== undefined && selector.filter === undefined) request(item as WorkItem & { selector: { name: string } });
-        else void selectThenExpand(item);
+        if (selector.filter !== undefined) {
+          const delivery = item.tickets[0]?.seq ?? item.revision;
+          filtered.set(delivery, [...(filtered.get(delivery) ?? []), item]);
+        } else if (selector.name !== undefined) {
+          // A named object is owed as it is, also when a filter it had was lost with a restart (it could only have excluded it).
+          request(item as WorkItem & { selector: { name: string } });
+        } else {
+          void selectThenExpand([item], async () => [await selection.select(selector, stop.signal)]);
+        }
       }
+      for (const group of filtered.values()) void selectThenExpand(group, () => selection.selectFiltered(group.map((item) => item.selector), stop.signal));
     },
     pending: pendingCount,
     async shutdown(timeoutMs) {

@@ -2,7 +2,9 @@
  * The compiled binary itself, as a VM or container runs it: built by scripts/build.ts (or the one named by
  * $FLUXGATE_BINARY, which CI builds with `npm run build`), run from a directory with no checkout and no
  * node_modules, with a HOME and environment of its own. validate, serve in dry-run, a signed `send` from the
- * same binary answered 202, /metrics with the stamped version, SIGTERM and exit 0. Then the arm64 cross build.
+ * same binary answered 202, /metrics with the stamped version, SIGTERM and exit 0; a Flux Receiver's
+ * resourceFilter evaluated by the CEL worker built into the binary, against a real API server. Then the arm64
+ * cross build.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
@@ -10,6 +12,7 @@ import { copyFileSync, openSync, readSync, closeSync, readFileSync, writeFileSyn
 import { join, resolve } from 'node:path';
 import packageJson from '../../package.json' with { type: 'json' };
 import { waitForLogLine } from '../support/cli.ts';
+import { startTestCluster } from '../support/kube-apiserver/cluster.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 // Compiling takes 5-15 s on two shared cores; a first cross build also fetches Bun's arm64 runtime.
@@ -103,6 +106,40 @@ describe('the compiled binary, outside the checkout', () => {
     expect(await child.exited).toBe(0);
     expect(lines.join('\n')).not.toContain(SECRET);
   });
+});
+
+test('fluxReceivers: a resourceFilter is evaluated by the CEL worker built into the binary', async () => {
+  const cluster = await startTestCluster();
+  const child = { process: undefined as ReturnType<typeof Bun.spawn> | undefined };
+  try {
+    const ns = 'binary-cel';
+    const labels = { team: 'web' };
+    const repository = (name: string) => ({ apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', metadata: { name, namespace: ns, labels }, spec: { url: `https://example.invalid/${name}.git`, interval: '10m', ref: { branch: 'main' } } });
+    for (const manifest of [
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'receiver-token', namespace: ns }, data: { token: Buffer.from('binary-cel-token').toString('base64') } },
+      repository('frontend'),
+      repository('backend'),
+      { apiVersion: 'notification.toolkit.fluxcd.io/v1', kind: 'Receiver', metadata: { name: 'ci', namespace: ns }, spec: { type: 'generic', secretRef: { name: 'receiver-token' }, resources: [{ kind: 'GitRepository', name: '*', matchLabels: labels }], resourceFilter: 'req.component == res.metadata.name' } },
+    ]) await cluster.apply(manifest);
+    const kubeconfig = cluster.writeKubeconfig({ token: cluster.adminToken, context: 'binary' });
+    writeFileSync(join(scratch.path, 'receivers.yaml'), `server: { address: 127.0.0.1:0, adminAddress: 127.0.0.1:0 }\nkubernetes: { mode: kubeconfig, kubeconfig: ${kubeconfig} }\nfluxReceivers: { enabled: true, namespaces: [${ns}] }\n`);
+    child.process = Bun.spawn([binary, 'serve', '--config', 'receivers.yaml'], { cwd: scratch.path, env: isolatedEnv(), stdout: 'ignore', stderr: 'pipe' });
+    const listening = await waitForLogLine(child.process.stderr as ReadableStream<Uint8Array>, (line) => line.msg === 'fluxgate listening');
+    const hook = `http://${listening.address}/hook/${new Bun.CryptoHasher('sha256').update(`binary-cel-token${'ci'}${ns}`).digest('hex')}`;
+    const deliver = () => fetch(hook, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"component": "backend"}' });
+    for (let answer = await deliver(); answer.status !== 202; answer = await deliver()) await Bun.sleep(100); // until the Receiver is served
+    const annotations = async (name: string) => ((await cluster.get('source.toolkit.fluxcd.io/v1', 'gitrepositories', ns, name)).metadata.annotations ?? {}) as Record<string, string>;
+    for (let waited = 0; !(await annotations('backend'))['reconcile.fluxcd.io/requestedAt']; waited += 100) {
+      if (waited > 30_000) throw new Error('backend was not patched');
+      await Bun.sleep(100);
+    }
+    expect(await annotations('frontend')).not.toHaveProperty(['reconcile.fluxcd.io/requestedAt']);
+  } finally {
+    child.process?.kill('SIGTERM');
+    await child.process?.exited;
+    await cluster.stop();
+  }
 });
 
 /** e_machine from an ELF header: 0x3e x86-64, 0xb7 AArch64. */

@@ -7,6 +7,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
 import { createHash, createHmac } from 'node:crypto';
 import { stringify as toYaml } from 'yaml';
+import { BUILT_STRING_LIMIT } from '../../src/receivers/cel-bounds.ts';
+import { DELIVERY_TIME_LIMIT_MS } from '../../src/receivers/cel-evaluator.ts';
 import { startTestCluster, type TestCluster } from '../support/kube-apiserver/cluster.ts';
 import { manualClock, type ManualClock } from '../support/manual-clock.ts';
 import type { TestGateway } from '../support/gateway.ts';
@@ -230,5 +232,59 @@ describe('existing Receivers on their existing paths', () => {
     });
     // The token is nowhere in what was written.
     expect(JSON.stringify(await cluster.get(RECEIVER.apiVersion, RECEIVER.plural, ns, 'served'))).not.toContain('token-status');
+  }, 60_000);
+});
+
+describe('a resourceFilter is bounded in time and memory', () => {
+  /** The delivery log as text, read on the admin port. */
+  const deliveryLog = async () => JSON.stringify(await (await fetch(`${gateway!.adminUrl}/api/deliveries`)).json());
+  const postJson = (path: string, body: unknown) => fetch(`${gateway!.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  async function filteredReceiver(prefix: string, resourceFilter: string, objects: number): Promise<{ ns: string; path: string; names: string[] }> {
+    const ns = await freshNamespace(cluster, prefix);
+    const names = Array.from({ length: objects }, (_, index) => `app-${index}`);
+    await applyAll(cluster, [
+      secret(ns, 'receiver-token', `token-${prefix}`),
+      ...names.map((name) => gitRepository(ns, name, { labels: { team: 'web' } })),
+      receiver(ns, 'ci', { type: 'generic', resources: [{ kind: 'GitRepository', name: '*', matchLabels: { team: 'web' } }], resourceFilter }),
+    ]);
+    return { ns, path: hashedPath(`token-${prefix}`, 'ci', ns), names };
+  }
+
+  test('join() of 1,000 pieces with a 1 MB separator is stopped at the size bound: nothing patched, the reason in the delivery log', async () => {
+    const { ns, path, names } = await filteredReceiver('celsize', "req.a.split('').join(req.b).size() > 0", 3);
+    gateway = await startReceiverGateway(ns);
+    await served(path);
+    const answer = await postJson(path, { a: 'x'.repeat(1000), b: 'y'.repeat(1_000_000) });
+    expect(answer.status).toBe(202);
+    const reason = `the filter could not decide for this delivery: join() would build a string of more than ${BUILT_STRING_LIMIT} characters`;
+    await eventually('the delivery record with the reason', async () => (await deliveryLog()).includes(reason), { timeoutMs: 15_000, describe: deliveryLog });
+    for (const name of names) expect(await annotationsOf(cluster, GIT_REPOSITORY, ns, name)).not.toHaveProperty([REQUESTED_AT]);
+  }, 60_000);
+
+  test('/healthz on the webhook port answers while a delivery’s filters are evaluated, which are stopped at the time limit', async () => {
+    // 33 walks of a 3.5 MB string per object, 20 objects: many seconds of evaluation, unless stopped.
+    const slow = Array.from({ length: 33 }, () => 'req.a.size() > 0').join(' && ');
+    const { ns, path, names } = await filteredReceiver('celtime', slow, 20);
+    const events: string[] = [];
+    const base = manualClock(Date.now());
+    // The evaluator arms its time limit when it hands a delivery's job to its worker: the evaluation has started.
+    const clock: ManualClock = { ...base, setTimer: (callback, delayMs) => (delayMs === DELIVERY_TIME_LIMIT_MS && events.push('evaluating'), base.setTimer(callback, delayMs)) };
+    gateway = await startReceiverGateway(ns, { clock });
+    await served(path);
+    const decided = async () => /could not decide|selected \d+/.test(await deliveryLog());
+
+    expect((await postJson(path, { a: 'x'.repeat(3_500_000) })).status).toBe(202);
+    await eventually('the evaluation to start (or end)', async () => events.includes('evaluating') || ((await decided()) && events.push('decided')), { timeoutMs: 15_000 });
+    expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
+    events.push('healthz');
+    if (await decided()) events.push('decided');
+    // Past the time limit: the worker is terminated and the delivery fails with the reason.
+    await clock.advance(DELIVERY_TIME_LIMIT_MS);
+    await eventually('the delivery to be decided', decided, { timeoutMs: 15_000, describe: deliveryLog });
+    if (!events.includes('decided')) events.push('decided');
+    expect(events).toEqual(['evaluating', 'healthz', 'decided']);
+    expect(await deliveryLog()).toContain(`the filter could not decide for this delivery: the evaluation took longer than ${DELIVERY_TIME_LIMIT_MS} ms and was stopped`);
+    for (const name of names.slice(0, 3)) expect(await annotationsOf(cluster, GIT_REPOSITORY, ns, name)).not.toHaveProperty([REQUESTED_AT]);
   }, 60_000);
 });

@@ -9,7 +9,7 @@ import { createDispatcher } from '../../src/reconcile/dispatcher.ts';
 import { createRequestedAtClock } from '../../src/reconcile/kinds.ts';
 import type { KubeApi, KubeClient, ObjectRef } from '../../src/reconcile/kube-client.ts';
 import { createLabelSelection } from '../../src/reconcile/label-selection.ts';
-import { createReconciler, type ObjectFilter, type ObjectSelector, type ReconcileReporter, type Reconciler } from '../../src/reconcile/reconciler.ts';
+import { createReconciler, type FilterVerdict, type ObjectFilter, type ObjectSelector, type ReconcileReporter, type Reconciler } from '../../src/reconcile/reconciler.ts';
 import { acceptNow, testJournal } from '../support/journal.ts';
 import { manualClock, settle } from '../support/manual-clock.ts';
 
@@ -75,10 +75,19 @@ function setup() {
     requestedAt: createRequestedAtClock(),
     reporter,
   });
-  const filter = (accepts: ObjectFilter['accepts']): ObjectFilter => ({
-    accepts(object) {
-      seen.push(object);
-      return accepts(object);
+  /** How many times filters were called, and in how many turns (a webhook's selectors decide in one). */
+  const calls = { filters: 0, turns: 0 };
+  let inTurn = false;
+  const filter = (accepts: (object: Readonly<Record<string, unknown>>) => FilterVerdict): ObjectFilter => ({
+    async accepts(objects) {
+      calls.filters += 1;
+      if (!inTurn) {
+        calls.turns += 1;
+        inTurn = true;
+        queueMicrotask(() => (inTurn = false));
+      }
+      seen.push(...objects);
+      return objects.map(accepts);
     },
   });
   return {
@@ -88,6 +97,7 @@ function setup() {
     failures,
     seen,
     journal,
+    calls,
     filter,
     submit: (selectors: ObjectSelector[]) => acceptNow(journal, selectors),
   };
@@ -130,12 +140,34 @@ describe('a named selector with a filter', () => {
     expect(run.patched).toEqual(['web']);
   });
 
+  test('a filter that cannot decide for the delivery at all: nothing of it is patched, and the reason is reported', async () => {
+    const run = setup();
+    const stopped: ObjectFilter = { accepts: async () => ({ error: 'join() would build a string of more than 1048576 characters' }) };
+    run.submit([named('web', stopped), labelled(stopped)]);
+    await settle();
+    expect(run.patched).toEqual([]);
+    expect(run.failures).toEqual([
+      'the filter could not decide for this delivery: join() would build a string of more than 1048576 characters',
+      'the filter could not decide for this delivery: join() would build a string of more than 1048576 characters',
+    ]);
+  });
+
   test('it is owed until its object is read and patched (a query item, then the object\'s own)', async () => {
     const run = setup();
     run.submit([named('web', run.filter(() => true))]);
     expect(run.journal.pending()).toBe(1);
     await settle();
     expect(run.patched).toEqual(['web']);
+  });
+});
+
+describe('a webhook with several filtered selectors', () => {
+  test('every selector is listed first, then all their filters are called in one turn (one evaluation per delivery)', async () => {
+    const run = setup();
+    run.submit([named('web', run.filter(() => true)), labelled(run.filter(nameIs('api'))), named('api', run.filter(() => false))]);
+    await settle();
+    expect(run.calls).toEqual({ filters: 3, turns: 1 });
+    expect(run.patched.sort()).toEqual(['api', 'web']);
   });
 });
 

@@ -11,7 +11,9 @@ import { handleWebhook, type WebhookAnswer } from '../../src/pipeline/handle-web
 import type { WebhookRequest } from '../../src/pipeline/provider.ts';
 import { providerKit } from '../../src/provider-kit/index.ts';
 import type { ObjectSelector } from '../../src/reconcile/reconciler.ts';
+import { createCelEvaluator } from '../../src/receivers/cel-evaluator.ts';
 import { createFilterCompiler } from '../../src/receivers/cel-filter.ts';
+import { systemClock } from '../../src/reconcile/clock.ts';
 import { readReceiver } from '../../src/receivers/receiver-spec.ts';
 import { receiverServing, type ReceiverServing, type SecretState } from '../../src/receivers/receiver-runtime.ts';
 import { fixture, withBody } from '../support/provider-fixtures.ts';
@@ -19,13 +21,15 @@ import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.ts';
 
 const catalog = builtinCatalog(builtinProviders, providerKit);
 const filters = createFilterCompiler();
+const evaluator = createCelEvaluator({ clock: systemClock });
+afterAll(() => evaluator.close());
 const TOKEN = 'receiver-token-6f1d';
 const repository = { kind: 'GitRepository', name: 'app' };
 
 function serving(spec: Record<string, unknown>, secret: SecretState | undefined = { data: { token: TOKEN } }, name = 'receiver'): ReceiverServing {
   const read = readReceiver({ metadata: { name, namespace: 'apps', generation: 1 }, spec: { secretRef: { name: 'token' }, resources: [repository], ...spec } });
   if ('problem' in read) throw new Error(read.problem);
-  return receiverServing({ spec: read.spec, secret, catalog, filters });
+  return receiverServing({ spec: read.spec, secret, catalog, filters, evaluator });
 }
 
 function served(spec: Record<string, unknown>, secret?: SecretState) {
@@ -62,7 +66,7 @@ describe('the path', () => {
   ] as const)('%s: no path, not ready, with the reason', (_case, secret, reason) => {
     const read = readReceiver({ metadata: { name: 'receiver', namespace: 'apps' }, spec: { type: 'github', secretRef: { name: 'token' }, resources: [repository] } });
     if ('problem' in read) throw new Error(read.problem);
-    expect(receiverServing({ spec: read.spec, secret, catalog, filters })).toEqual({ ready: false, reason, code: 'TokenNotFound' });
+    expect(receiverServing({ spec: read.spec, secret, catalog, filters, evaluator })).toEqual({ ready: false, reason, code: 'TokenNotFound' });
   });
 });
 
@@ -184,6 +188,17 @@ describe('generic-oidc', () => {
     expect(await deliver(result, request('', { Authorization: `Bearer ${elsewhere}` }))).toMatchObject({ status: 401 });
   });
 
+  test('a token whose rules would build a value past the size bound is refused (401) with the reason', async () => {
+    const spec = oidc();
+    spec.oidcProviders[0]!.variables.push({ name: 'joined', expression: 'claims.parts.join(claims.glue)' });
+    const result = served(spec, undefined);
+    const token = await issuer.token({ aud: 'notification-controller', repository_owner: 'my-org', ref: 'refs/heads/main', parts: Array.from({ length: 1000 }, () => 'x'), glue: 'y'.repeat(100_000) });
+    expect(await deliver(result, request('', { Authorization: `Bearer ${token}` }))).toMatchObject({
+      status: 401,
+      body: { error: "the token's rules could not be checked: join() would build a string of more than 1048576 characters" },
+    });
+  });
+
   test('a validation that is not valid CEL refuses the Receiver', () => {
     const spec = oidc();
     spec.oidcProviders[0]!.validations[0]!.expression = 'vars.owner ==';
@@ -214,38 +229,52 @@ describe('resourceFilter', () => {
     const answer = await deliver(spec, request('{"name": "web-b"}', { 'Content-Type': 'application/json' }));
     expect(answer.status).toBe(202);
     const [byLabels, named] = answer.selectors;
-    expect(byLabels!.filter!.accepts(object('web-a'))).toBe(false);
-    expect(byLabels!.filter!.accepts(object('web-b'))).toBe(true);
-    expect(named!.filter!.accepts(object('app'))).toBe(false);
+    expect(await byLabels!.filter!.accepts([object('web-a'), object('web-b')])).toEqual([false, true]);
+    expect(await named!.filter!.accepts([object('app')])).toEqual([false]);
+  });
+
+  test('one delivery’s selectors are decided in one job of the evaluator, however many objects they list', async () => {
+    const jobs: number[] = [];
+    const counting = { ...evaluator, filter: (job: Parameters<typeof evaluator.filter>[0]) => (jobs.push(job.lists.length), evaluator.filter(job)) };
+    const read = readReceiver({ metadata: { name: 'receiver', namespace: 'apps', generation: 1 }, spec: { type: 'generic', secretRef: { name: 'token' }, resources: [labelled, repository], resourceFilter: 'req.name == res.metadata.name' } });
+    if ('problem' in read) throw new Error(read.problem);
+    const result = receiverServing({ spec: read.spec, secret: { data: { token: TOKEN } }, catalog, filters, evaluator: counting });
+    if (result.path === undefined) throw new Error(result.reason);
+    const { selectors } = await deliver(result, request('{"name": "web-b"}', { 'Content-Type': 'application/json' }));
+    const labelledObjects = Array.from({ length: 50 }, (_, index) => object(`web-${String.fromCharCode(97 + (index % 26))}`));
+    const verdicts = await Promise.all([selectors[0]!.filter!.accepts(labelledObjects), selectors[1]!.filter!.accepts([object('app')])]);
+    expect(jobs).toEqual([2]);
+    expect(verdicts[1]).toEqual([false]);
   });
 
   test('each resource’s own filter stacks with resourceFilter', async () => {
     const spec = { type: 'generic', resources: [{ ...labelled, filter: "res.metadata.name.endsWith('-b')" }, repository], resourceFilter: "req.go == 'yes'" };
     const { selectors } = await deliver(spec, request('{"go": "yes"}', { 'Content-Type': 'application/json' }));
-    expect(selectors[0]!.filter!.accepts(object('web-a'))).toBe(false);
-    expect(selectors[0]!.filter!.accepts(object('web-b'))).toBe(true);
-    expect(selectors[1]!.filter!.accepts(object('app'))).toBe(true);
+    // Called in one turn, as label selection calls a delivery's selectors: one job for both.
+    const [first, second] = await Promise.all([selectors[0]!.filter!.accepts([object('web-a'), object('web-b')]), selectors[1]!.filter!.accepts([object('app')])]);
+    expect([first, second]).toEqual([[false, true], [true]]);
   });
 
   test('a body that is not JSON is 400 when it says it is; {} when it does not say so', async () => {
     const spec = { type: 'generic', resourceFilter: "has(req.name) || res.metadata.name == 'app'" };
     expect(await deliver(spec, request('not json', { 'Content-Type': 'application/json' }))).toMatchObject({ status: 400 });
     const { selectors } = await deliver(spec, request('not json'));
-    expect(selectors[0]!.filter!.accepts(object('app'))).toBe(true);
+    expect(await selectors[0]!.filter!.accepts([object('app')])).toEqual([true]);
   });
 
   test('one delivery’s filter evaluations share a budget: a comprehension over a large body stops deciding', async () => {
     const spec = { type: 'generic', resources: [labelled], resourceFilter: 'req.commits.exists(c, c.id == res.metadata.name)' };
     const commits = Array.from({ length: 2000 }, (_, index) => ({ id: `web-${index}` }));
     const { selectors } = await deliver(spec, request(JSON.stringify({ commits }), { 'Content-Type': 'application/json' }));
-    const verdicts = Array.from({ length: 200 }, (_, index) => selectors[0]!.filter!.accepts(object(`web-${index}`)));
+    const verdicts = await selectors[0]!.filter!.accepts(Array.from({ length: 200 }, (_, index) => object(`web-${index}`)));
+    if (!Array.isArray(verdicts)) throw new Error(verdicts.error);
     expect(verdicts[0]).toBe(true);
     const refused = verdicts.findIndex((verdict) => verdict !== true);
     expect(refused).toBeGreaterThan(10);
     expect(verdicts.slice(refused).every((verdict) => typeof verdict === 'object' && verdict.error.includes('too large to filter this many objects'))).toBe(true);
   });
 
-  test('gcr filters read the decoded notification, as Flux hands it over', () => {
+  test('gcr filters read the decoded notification, as Flux hands it over', async () => {
     const envelope = fixture('gcr', 'push-insert-tag', { 'Content-Type': 'application/json' });
     const gcr = served({ type: 'gcr', resourceFilter: "req.tag.contains(res.metadata.name) && req.digest.contains('@sha256:') && req.action == 'INSERT'" }, { data: { token: TOKEN, email: 'a@b.c', audience: 'x' } });
     const parsed = gcr.runtime.codec.parse(withBody(envelope, envelope.text), { event: 'INSERT' }, gcr.runtime.key);
@@ -253,8 +282,7 @@ describe('resourceFilter', () => {
     const { targets } = gcr.runtime.targets.candidates(parsed.events);
     const filter = targets[0]!.selectors[0]!.filter!;
     const named = (name: string) => ({ apiVersion: 'image.toolkit.fluxcd.io/v1', kind: 'ImageRepository', metadata: { name } });
-    expect(filter.accepts(named('hello-world'))).toBe(true);
-    expect(filter.accepts(named('other'))).toBe(false);
+    expect(await filter.accepts([named('hello-world'), named('other')])).toEqual([true, false]);
   });
 });
 
@@ -264,7 +292,7 @@ describe('with clusters:', () => {
     const { manualClock } = await import('../support/manual-clock.ts');
     const read = readReceiver({ metadata: { name: 'receiver', namespace: 'apps', generation: 1 }, spec: { type: 'generic', secretRef: { name: 'token' }, resources: [repository] } });
     if ('problem' in read) throw new Error(read.problem);
-    const result = receiverServing({ spec: read.spec, secret: { data: { token: TOKEN } }, catalog, filters, cluster: 'eu' });
+    const result = receiverServing({ spec: read.spec, secret: { data: { token: TOKEN } }, catalog, filters, evaluator, cluster: 'eu' });
     if (result.path === undefined) throw new Error(`not served: ${result.reason}`);
     const { selectors } = await deliver(result, request('{}', { 'Content-Type': 'application/json' }));
     expect(selectors.map((selector) => selector.clusters)).toEqual([['eu']]);

@@ -2,7 +2,7 @@
  * The Receiver watcher on a fake informer and an in-memory API (Secrets and status patches), with a manual clock:
  * routes appear, move with a rotated token, go with a deleted Receiver, and yield to the config file's.
  */
-import { describe, expect, test } from 'bun:test';
+import { afterAll, describe, expect, test } from 'bun:test';
 import { builtinProviders } from '../../plugins/index.ts';
 import { builtinCatalog } from '../../src/pipeline/catalog.ts';
 import type { ProviderRuntime } from '../../src/pipeline/compile.ts';
@@ -12,6 +12,7 @@ import { KubeError, type KubeApi } from '../../src/reconcile/kube-client.ts';
 import type { WatchedObject } from '../../src/watch/informer.ts';
 import type { MissingPermission } from '../../src/reconcile/permission-check.ts';
 import type { ObjectSelector } from '../../src/reconcile/reconciler.ts';
+import { createCelEvaluator } from '../../src/receivers/cel-evaluator.ts';
 import { createFilterCompiler, type FilterCompiler } from '../../src/receivers/cel-filter.ts';
 import { receiverPath } from '../../src/receivers/webhook-path.ts';
 import { watchFluxReceivers } from '../../src/receivers/watcher.ts';
@@ -32,6 +33,10 @@ function receiver(name: string, spec: Record<string, unknown> = {}, generation =
     ...(status !== undefined ? { status } : {}),
   };
 }
+
+// No delivery is evaluated here: the evaluator is what the watcher hands to each Receiver's runtime.
+const evaluator = createCelEvaluator({ clock: manualClock() });
+afterAll(() => evaluator.close());
 
 function setup(options: { writeStatus?: boolean; config?: ProviderRuntime[]; filters?: FilterCompiler; crossNamespaceRefs?: boolean; missingPermissions?: (selectors: readonly ObjectSelector[]) => Promise<MissingPermission[]> } = {}) {
   const clock = manualClock(Date.UTC(2031, 0, 1));
@@ -63,7 +68,7 @@ function setup(options: { writeStatus?: boolean; config?: ProviderRuntime[]; fil
   const routes = createRouteTable(['config', 'receivers']);
   if (options.config) routes.replace('config', options.config);
   const informers = fakeInformers();
-  const watcher = watchFluxReceivers({ api, catalog, routes, writeStatus: options.writeStatus ?? false, secretRefreshMs: REFRESH, clock, log, createInformer: informers.create, ...(options.filters ? { filters: options.filters } : {}), ...(options.crossNamespaceRefs !== undefined ? { crossNamespaceRefs: options.crossNamespaceRefs } : {}), ...(options.missingPermissions ? { missingPermissions: options.missingPermissions } : {}) });
+  const watcher = watchFluxReceivers({ api, catalog, routes, writeStatus: options.writeStatus ?? false, secretRefreshMs: REFRESH, clock, log, createInformer: informers.create, evaluator, ...(options.filters ? { filters: options.filters } : {}), ...(options.crossNamespaceRefs !== undefined ? { crossNamespaceRefs: options.crossNamespaceRefs } : {}), ...(options.missingPermissions ? { missingPermissions: options.missingPermissions } : {}) });
   watcher.start();
   return { clock, log, secrets, reads, concurrency, patches, routes, watcher, informer: informers.last() };
 }

@@ -1,0 +1,162 @@
+/**
+ * Where Receivers' CEL runs: one Bun Worker (cel-worker.ts), kept warm between deliveries, that takes one job at
+ * a time — a delivery's filters over all the objects its selectors found, or an OIDC token's variables and
+ * validations — so that neither a slow expression nor a large value it builds ever holds the main thread, which
+ * answers webhooks and `/healthz` meanwhile.
+ *
+ * Each job is timed from the moment it is handed to a ready worker: past `timeLimitMs` (1 s by default) the
+ * worker is terminated, the job answers `{ failed }`, and a new worker is started for the next. Termination
+ * interrupts JavaScript, including every CEL comprehension; the native string operations that it cannot
+ * interrupt are the ones the worker bounds in size before they run (cel-bounds.ts). Bun ignores a Worker's
+ * `resourceLimits` (measured in bench/worker-limits.ts, and said in Bun's Node.js compatibility notes), so the
+ * bounds on memory are those sizes, not a heap limit. Token checks (on the request path) go before waiting
+ * filter jobs.
+ */
+import type { Clock } from '../reconcile/clock.ts';
+import type { CelAnswer, CelJob, ClaimsAnswer, ClaimsJob, FilterAnswer, FilterJob } from './cel-jobs.ts';
+import type { JobMessage, WorkerMessage } from './cel-worker.ts';
+
+/** How long one delivery's filters (or one token's rules) may take in the worker. */
+export const DELIVERY_TIME_LIMIT_MS = 1000;
+
+/**
+ * The worker's script: next to this file in a checkout. In a binary compiled by scripts/build.ts, which lists it
+ * as an entry point, it is embedded at its path under `src/` (the entry points' common root) — this module may
+ * sit in a chunk elsewhere, so its own URL does not lead there.
+ */
+function workerUrl(): string {
+  const embeddedRoot = /^file:\/\/\/(?:\$bunfs|[A-Za-z]:\/~BUN)\/root\//.exec(import.meta.url);
+  return embeddedRoot ? `${embeddedRoot[0]}receivers/cel-worker.ts` : new URL('./cel-worker.ts', import.meta.url).href;
+}
+
+export interface CelEvaluator {
+  /** One delivery's filters, in one round trip; `{ failed }`: stopped at a bound, nothing of it decided. */
+  filter(job: Omit<FilterJob, 'kind'>): Promise<FilterAnswer>;
+  /** One token's variables and validations; `{ failed }`: stopped at a bound. */
+  claims(job: Omit<ClaimsJob, 'kind'>): Promise<ClaimsAnswer>;
+  /** Starts the worker now if none runs, so the first delivery does not wait for it. */
+  warm(): void;
+  /** Terminates the worker; jobs not yet answered answer `{ failed }`. */
+  close(): void;
+}
+
+interface Waiting {
+  job: CelJob;
+  resolve(answer: CelAnswer): void;
+}
+
+interface Thread {
+  worker: Worker;
+  ready: boolean;
+}
+
+/** A worker running cel-worker.ts: `on` hears that it is ready, its answers, and its end (an error or an exit). */
+function startThread(on: { ready(): void; answer(id: number, answer: CelAnswer): void; gone(reason: string): void }): Thread {
+  const worker = new Worker(workerUrl(), { smol: true });
+  // The worker never keeps the process alive: shutdown does not wait for it.
+  worker.unref();
+  worker.addEventListener('message', (event) => {
+    const message = event.data as WorkerMessage;
+    if ('ready' in message) on.ready();
+    else on.answer(message.id, message.answer);
+  });
+  worker.addEventListener('error', (event) => on.gone(`the evaluator failed: ${event.message}`));
+  worker.addEventListener('close', () => on.gone('the evaluator stopped'));
+  return { worker, ready: false };
+}
+
+/** Queues `waiting`: a token check holds up a webhook's answer, a filter job runs after it, so token checks go first. */
+function enqueue(queue: Waiting[], waiting: Waiting): void {
+  const at = waiting.job.kind === 'claims' ? queue.findIndex((other) => other.job.kind !== 'claims') : -1;
+  queue.splice(at < 0 ? queue.length : at, 0, waiting);
+}
+
+/**
+ * @example
+ * const evaluator = createCelEvaluator({ clock: systemClock });
+ * await evaluator.claims({ claims: { sub: 'ci' }, variables: [], validations: [{ expression: "claims.sub == 'ci'", message: 'not ci' }] }); // {}
+ * evaluator.close();
+ */
+export function createCelEvaluator(options: { clock: Clock; timeLimitMs?: number }): CelEvaluator {
+  const { clock } = options;
+  const limitMs = options.timeLimitMs ?? DELIVERY_TIME_LIMIT_MS;
+  const queue: Waiting[] = [];
+  let thread: Thread | undefined;
+  let running: { id: number; waiting: Waiting; timer: unknown } | undefined;
+  let nextId = 1;
+  let closed = false;
+
+  function start(): void {
+    const current: Thread = startThread({
+      ready() {
+        if (thread !== current) return;
+        current.ready = true;
+        next();
+      },
+      answer: (id, answer) => thread === current && running?.id === id && finish(answer),
+      gone: (reason) => thread === current && fail(reason),
+    });
+    thread = current;
+  }
+
+  function kill(): void {
+    thread?.worker.terminate();
+    thread = undefined;
+  }
+
+  /** Answers the running job and hands the worker the next. */
+  function finish(answer: CelAnswer): void {
+    if (running === undefined) return;
+    const { waiting, timer } = running;
+    running = undefined;
+    clock.clearTimer(timer);
+    waiting.resolve(answer);
+    next();
+  }
+
+  /** The worker is gone: the running job fails; if it never became ready, so do the waiting ones (no restart loop). */
+  function fail(reason: string): void {
+    const started = thread?.ready === true;
+    kill();
+    if (running !== undefined) finish({ failed: reason });
+    else if (!started) for (const waiting of queue.splice(0)) waiting.resolve({ failed: reason });
+  }
+
+  function timedOut(id: number): void {
+    if (running?.id !== id) return;
+    kill();
+    start(); // warm again for the next job
+    finish({ failed: `the evaluation took longer than ${limitMs} ms and was stopped` });
+  }
+
+  function next(): void {
+    if (closed || running !== undefined || queue.length === 0) return;
+    if (thread === undefined) return start();
+    if (!thread.ready) return;
+    const waiting = queue.shift()!;
+    const id = nextId++;
+    running = { id, waiting, timer: clock.setTimer(() => timedOut(id), limitMs) };
+    try {
+      thread.worker.postMessage({ id, job: waiting.job } satisfies JobMessage);
+    } catch (error) {
+      finish({ failed: `the job could not be handed to the evaluator: ${String(error)}` });
+    }
+  }
+
+  const submit = (job: CelJob): Promise<CelAnswer> =>
+    closed ? Promise.resolve({ failed: 'the evaluator is closed' }) : new Promise((resolve) => (enqueue(queue, { job, resolve }), next()));
+
+  return {
+    filter: (job) => submit({ kind: 'filter', ...job }) as Promise<FilterAnswer>,
+    claims: (job) => submit({ kind: 'claims', ...job }) as Promise<ClaimsAnswer>,
+    warm() {
+      if (!closed && thread === undefined) start();
+    },
+    close() {
+      closed = true;
+      kill();
+      finish({ failed: 'the evaluator is closed' });
+      for (const waiting of queue.splice(0)) waiting.resolve({ failed: 'the evaluator is closed' });
+    },
+  };
+}
