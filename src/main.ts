@@ -109,7 +109,7 @@ async function validate(file: string | undefined, flags: ServeFlags, command: Co
   if (file && flags.config && file !== flags.config) command.error('error: give the config file once: as FILE or as --config FILE', { exitCode: EXIT_USAGE });
   const path = configPath(command, file ?? flags.config, io.env);
   const { runValidate } = await import('./commands/validate.ts');
-  return runValidate({ path, builtins: await builtins(), env: io.env, dryRun: flags.dryRun, fileOnly: flags.fileOnly }, io.out, io.err);
+  return runValidate({ path, builtins: await builtins(), env: io.env, dryRun: flags.dryRun, fileOnly: flags.fileOnly, configFromPipe: true }, io.out, io.err);
 }
 
 interface SendFlags {

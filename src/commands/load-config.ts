@@ -6,9 +6,9 @@
  * plugin run). Every problem is reported at once as `file:line:col path: message`.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { MAX_CONFIG_BYTES } from '../config/limits.ts';
+import { MAX_CONFIG_BYTES, MAX_SECRET_FILE_BYTES, MAX_TLS_FILE_BYTES } from '../config/limits.ts';
 import { isPlaceholderSecret } from '../config/placeholder-secrets.ts';
 import { checkConfigRules, type RuleIssue } from '../config/rules.ts';
 import { resolveAdminToken, resolveProviderSecrets, secretOrigin } from '../config/secrets.ts';
@@ -21,9 +21,11 @@ import { builtinCatalog, loadCatalog, type Catalog } from '../pipeline/catalog.t
 import type { PreparedProvider } from '../pipeline/compile.ts';
 import { createMatchCompiler, type MatchCompiler } from '../pipeline/match.ts';
 import { ConfigProblem, type ProviderFactory, type ProviderSecrets } from '../pipeline/provider.ts';
+import { verifyRefusesOthers } from '../pipeline/verify-check.ts';
 import { providerKit } from '../provider-kit/index.ts';
 import { defaultApiVersion } from '../reconcile/kinds.ts';
 import { KubeSetupError, resolveKubernetes, type KubeTarget } from '../reconcile/kube-target.ts';
+import { notRegular, readBounded, readFailure, readRegularText } from '../read-regular-file.ts';
 
 export interface LoadOptions {
   /** The config file. */
@@ -39,10 +41,20 @@ export interface LoadOptions {
    * files and kubeconfig it names — for a config checked away from where it runs (CI, another machine).
    */
   fileOnly?: boolean;
-  /** Reads secret and TLS files (default: the file system). */
-  readFile?: (path: string) => string;
+  /**
+   * `validate` of a config from a pipe (`validate <(kustomize build …)`): the config may be a FIFO, read to its
+   * end. Off for `serve`, whose reloads must never wait on a pipe.
+   */
+  configFromPipe?: boolean;
+  /** Reads secret and TLS files, at most `maxBytes` (default: regular files only, readRegularText). */
+  readFile?: (path: string, maxBytes: number) => string;
   /** Where a pod's service account is mounted (tests). */
   serviceAccountDir?: string;
+  /**
+   * A reload's plugins: those of `previous` are kept for unchanged files; with `loadNew` false (a file watch
+   * triggered it), no plugin code is loaded and what changed in pluginsDir is listed in `catalog.pending`.
+   */
+  plugins?: { previous: Catalog; loadNew: boolean };
 }
 
 /** What the file alone says (validate --file-only). */
@@ -92,15 +104,15 @@ export async function loadConfigFile(options: LoadOptions & { fileOnly: true }):
 export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile | LoadedConfig>;
 export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile | LoadedConfig> {
   const { path, env } = options;
-  const text = readConfigText(path);
+  const text = readConfigText(path, options.configFromPipe === true);
   const checked = parseConfig(text, path);
   const { config, source } = checked;
   const files = new Set<string>();
   const fingerprint = createHash('sha256').update(text);
-  const read = options.readFile ?? ((file: string) => readFileSync(file, 'utf8'));
-  const readFile = (file: string) => {
+  const read = options.readFile ?? readRegularText;
+  const readFile = (file: string, maxBytes: number) => {
     files.add(file);
-    const content = read(file);
+    const content = read(file, maxBytes);
     fingerprint.update(`\0${file}\0${content}`);
     return content;
   };
@@ -112,7 +124,7 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
   // pluginsDir is itself config, so plugins are loaded between the schema check and the rules that name types.
   let catalog: Catalog;
   try {
-    catalog = await loadCatalog(options.builtins, providerKit, config.pluginsDir, baseDir);
+    catalog = await loadCatalog(options.builtins, providerKit, config.pluginsDir, baseDir, options.plugins ?? {});
   } catch (error) {
     problems.push({ path: ['pluginsDir'], message: (error as Error).message });
     catalog = builtinCatalog(options.builtins, providerKit);
@@ -145,20 +157,21 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
 
   // Placeholder secrets are public: only acceptable when nothing would be sent to a cluster.
   const sendsNothing = clusters ? clusters.every((cluster) => cluster.kube.mode === 'dry-run') : kube?.mode === 'dry-run';
-  const { secrets, problems: secretProblems } = resolveProviderSecrets(config, { env, readFile: (file) => readFile(fromConfig(file)) }, (value, ref, index, field) => {
+  const { secrets, problems: secretProblems } = resolveProviderSecrets(config, { env, readFile: (file) => readFile(fromConfig(file), MAX_SECRET_FILE_BYTES) }, (value, ref, index, field) => {
     if (!sendsNothing && isPlaceholderSecret(value)) return placeholderMessage(ref, kube, config.kubernetes.mode);
     return undefined;
   });
   problems.push(...secretProblems);
   // The admin token guards the status page and the API: a placeholder there is as public as anywhere.
-  const admin = resolveAdminToken(config, { env, readFile: (file) => readFile(fromConfig(file)) }, (value, ref) => (isPlaceholderSecret(value) ? placeholderMessage(ref, kube, config.kubernetes.mode) : undefined));
+  const admin = resolveAdminToken(config, { env, readFile: (file) => readFile(fromConfig(file), MAX_SECRET_FILE_BYTES) }, (value, ref) => (isPlaceholderSecret(value) ? placeholderMessage(ref, kube, config.kubernetes.mode) : undefined));
   problems.push(...admin.problems);
   // Every provider of a known type is prepared with the secrets that resolved, so its problems join the others.
   const providers = prepareProviders(config, catalog, secrets, problems);
+  problems.push(...(await checkPluginVerifiers(config, catalog, providers, secrets)));
 
   let tls: TlsPem | undefined;
   if (config.server.tls) {
-    const loaded = loadTlsFiles(config.server.tls, fromConfig, readFile);
+    const loaded = loadTlsFiles(config.server.tls, fromConfig, (file) => readFile(file, MAX_TLS_FILE_BYTES));
     problems.push(...loaded.problems);
     tls = loaded.pem;
   }
@@ -232,43 +245,66 @@ function prepareProviders(config: LoadedFile['config'], catalog: Catalog, secret
   return prepared;
 }
 
+/**
+ * Each configured provider of a plugin type that verifies with a secret, checked with the plugin's own `sign`: a
+ * verify that accepts an unsigned delivery, or one signed with another secret, is refused at the provider's type.
+ */
+async function checkPluginVerifiers(config: LoadedFile['config'], catalog: Catalog, providers: Map<string, PreparedProvider>, secrets: Map<string, ProviderSecrets>): Promise<RuleIssue[]> {
+  const problems: RuleIssue[] = [];
+  for (const [index, provider] of config.providers.entries()) {
+    const plugin = catalog.plugins.get(provider.type);
+    const prepared = providers.get(provider.name);
+    if (!plugin || !prepared?.verifies || prepared.codec.keyless || prepared.codec.secretFields.length === 0) continue;
+    const refused = await verifyRefusesOthers(prepared.codec, secrets.get(provider.name) ?? {}, prepared.options, prepared.key);
+    if (refused !== undefined) problems.push({ path: ['providers', index, 'type'], message: `type "${provider.type}" (plugin ${plugin.path}) is refused: ${refused}` });
+  }
+  return problems;
+}
+
 function placeholderMessage(ref: SecretRef, kube: KubeTarget | undefined, mode: string): string {
   const origin = secretOrigin(ref);
   const reaches = kube ? `kubernetes ${kube.mode}: ${kube.describe}` : `kubernetes.mode ${mode}`;
   return `${origin.name} holds a placeholder, not a secret, and fluxgate would send reconcile requests (${reaches}): ${origin.fix}, or try fluxgate without a cluster: fluxgate serve --dry-run`;
 }
 
-/** The config text, refused before it is parsed when it is larger than MAX_CONFIG_BYTES (read bounded, so a pipe works too). */
-function readConfigText(path: string): string {
+/**
+ * The config text, refused before it is parsed when it is larger than MAX_CONFIG_BYTES or not a regular file
+ * (after symlinks): opened without blocking, so a FIFO cannot hold a start or a reload in `open`. With
+ * `fromPipe` (validate), a FIFO is read to its end, bounded the same way.
+ */
+function readConfigText(path: string, fromPipe: boolean): string {
   const refuse = (message: string) => new ConfigError(path, [{ line: 1, col: 1, path: '', message }]);
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOCTTY | (fromPipe && isFifo(path) ? 0 : constants.O_NONBLOCK));
   } catch (error) {
-    throw refuse(`cannot read config: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw refuse(`cannot read config: ${readFailure(error)}`);
   }
+  const tooLarge = () =>
+    refuse(`the config is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB, the most fluxgate reads (10,000 targets are about 2.4 MB); split what generates it, or use fewer, broader targets (matchLabels, globs)`);
   try {
+    const stats = fstatSync(fd);
+    const refused = fromPipe && stats.isFIFO() ? undefined : notRegular(stats);
+    if (refused !== undefined) throw refuse(`cannot read config: ${refused}`);
+    if (stats.size > MAX_CONFIG_BYTES) throw tooLarge();
     // Sized to the file (a byte more, to see it end), grown if it grows while being read, never past the limit:
     // a buffer of the limit itself was 4 MiB touched by every start, whatever the config's size.
-    let buffer = Buffer.allocUnsafe(Math.min(fstatSync(fd).size, MAX_CONFIG_BYTES) + 1);
-    let length = 0;
-    for (let read = -1; read !== 0; length += read) {
-      if (length === buffer.length) {
-        if (buffer.length > MAX_CONFIG_BYTES) break;
-        const larger = Buffer.allocUnsafe(Math.min(buffer.length * 2, MAX_CONFIG_BYTES + 1));
-        buffer.copy(larger, 0, 0, length);
-        buffer = larger;
-      }
-      read = readSync(fd, buffer, length, buffer.length - length, null);
-    }
-    if (length > MAX_CONFIG_BYTES) {
-      throw refuse(`the config is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB, the most fluxgate reads (10,000 targets are about 2.4 MB); split what generates it, or use fewer, broader targets (matchLabels, globs)`);
-    }
-    return buffer.toString('utf8', 0, length);
+    const bytes = readBounded(fd, stats.size, MAX_CONFIG_BYTES);
+    if (bytes === undefined) throw tooLarge();
+    return bytes.toString('utf8');
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw refuse(`cannot read config: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw refuse(`cannot read config: ${readFailure(error)}`);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Whether `path` is a FIFO (after symlinks); false when it cannot be looked at (the open says why). */
+function isFifo(path: string): boolean {
+  try {
+    return statSync(path).isFIFO();
+  } catch {
+    return false;
   }
 }

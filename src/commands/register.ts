@@ -3,8 +3,8 @@
  * / `register.onStart`: the same once at start-up, logged, never fatal. The config is loaded as `validate
  * --file-only` loads it (no Kubernetes needed), then the register tokens and the provider secrets are resolved.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { readSecretFile } from '../config/secrets.ts';
 import { ConfigError } from '../config/validate.ts';
 import { formatPath } from '../config/yaml-source.ts';
 import type { ProviderConfig } from '../config/schema.ts';
@@ -36,7 +36,7 @@ export interface RegisterOptions {
   /** Send the configured secrets to existing hooks too. */
   rotateSecret?: boolean;
   output?: 'table' | 'json';
-  /** Reads secret files (default: the file system). */
+  /** Reads secret files (default: regular files of at most 64 KiB, as serve reads them). */
   readFile?: (path: string) => string;
 }
 
@@ -65,7 +65,7 @@ async function prepare(options: RegisterOptions, select: (provider: ProviderConf
     return { nothing: `${options.path}: no provider has a register block, so there is nothing to register (README › Registering webhooks)` };
   }
   const baseDir = dirname(resolve(options.path));
-  const readFile = options.readFile ?? ((file: string) => readFileSync(file, 'utf8'));
+  const readFile = options.readFile ?? readSecretFile;
   const { jobs, problems } = registerJobs(config, catalog, { env: options.env, readFile: (file) => readFile(resolve(baseDir, file)) }, select);
   if (problems.length > 0) {
     return { error: new ConfigError(options.path, problems.map(({ path, message, atKey }) => ({ ...source.locate(path, atKey), path: formatPath(path), message }))) };

@@ -1,6 +1,8 @@
 /**
  * Live reload: on SIGHUP or a settled change of the config or a file it names, the config is loaded again by
- * the same loader `serve` started with. A config with problems is refused with its `file:line:col` lines and
+ * the same loader `serve` started with. Plugin code is loaded only by SIGHUP (and the reload API): a reload the
+ * file watch triggered keeps the plugins loaded and logs that a plugin changed, so dropping a file into
+ * pluginsDir never runs it by itself. A config with problems is refused with its `file:line:col` lines and
  * the running one keeps serving; a good one is handed to `apply` (which swaps routes and targets in one step).
  * Settings the running process cannot change in place (listeners, the Kubernetes connections, reconcile
  * tuning, discovery) are reported as needing a restart and keep their running values.
@@ -9,6 +11,7 @@ import { ConfigError } from '../config/validate.ts';
 import type { Logger } from '../observe/log.ts';
 import type { Clock } from '../reconcile/clock.ts';
 import { watchFiles, type FileWatch, type WatchSet } from '../config/file-watch.ts';
+import type { Catalog } from '../pipeline/catalog.ts';
 import type { LoadedConfig } from './load-config.ts';
 
 export type ReloadOutcome = 'success' | 'failure';
@@ -42,7 +45,8 @@ export interface Reloader {
 export interface ReloaderOptions {
   /** The config serve started with. */
   initial: LoadedConfig;
-  load(): Promise<LoadedConfig>;
+  /** Loads the config again; `plugins` says which plugins are loaded (LoadOptions.plugins). */
+  load(plugins: { previous: Catalog; loadNew: boolean }): Promise<LoadedConfig>;
   /** Makes `next` the serving config; must not throw for a config the loader accepted. */
   apply(next: LoadedConfig): void | Promise<void>;
   /** Counts an attempt (metrics). */
@@ -94,11 +98,13 @@ export function createReloader(configPath: string, options: ReloaderOptions): Re
   let status: ReloadStatus = { generation: 0, restartNeeded: [] };
   let tail: Promise<unknown> = Promise.resolve();
   let waiting: Promise<ReloadStatus> | undefined;
+  /** The plugin changes last reported as waiting for SIGHUP, so each is logged once. */
+  let reportedPending = '';
 
   async function run(trigger: string): Promise<ReloadStatus> {
     let next: LoadedConfig;
     try {
-      next = await options.load();
+      next = await options.load({ previous: current.catalog, loadNew: trigger !== 'file change' });
     } catch (error) {
       const problems = error instanceof ConfigError ? error.message.split('\n') : [`${configPath}: ${(error as Error).message}`];
       log.error('config reload refused: the running config keeps serving', { trigger, problems });
@@ -106,6 +112,9 @@ export function createReloader(configPath: string, options: ReloaderOptions): Re
       status = { ...status, last: { at: clock.now(), trigger, outcome: 'failure', problems } };
       return status;
     }
+    const pending = next.catalog.pending.join('\n');
+    if (pending !== '' && pending !== reportedPending) log.warn('a plugin changed; send SIGHUP to load it', { changes: next.catalog.pending });
+    reportedPending = pending;
     // A file event that changed nothing (a touch, a rewrite with the same content, a sibling file) is no reload.
     if (next.fingerprint === current.fingerprint && trigger === 'file change') return status;
     const restart = restartNeeded(options.initial, next);

@@ -230,7 +230,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const reloader = createReloader(options.configPath, {
     initial: loaded,
-    load: () => loadConfigFile({ path: options.configPath, builtins: options.builtins, env, dryRun: options.dryRun }),
+    load: (plugins) => loadConfigFile({ path: options.configPath, builtins: options.builtins, env, dryRun: options.dryRun, plugins }),
     apply: applyConfig,
     counted: (outcome) => metrics.configReloads.inc({ outcome }),
     clock,

@@ -10,6 +10,22 @@
 /** Largest config file read; checked before the file is parsed. 10,000 targets fit with room to spare. */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 
+/*
+ * Largest files read besides the config (src/read-regular-file.ts reads each only if it is a regular file). Each
+ * is far above what the file holds in practice and far below what would hurt: a limit keeps a wrong path (a
+ * device, a log file) from being read into memory.
+ */
+/** A secret file (`{ file: … }`, admin.token): webhook secrets and tokens are tens of bytes. */
+export const MAX_SECRET_FILE_BYTES = 64 * 1024;
+/** `server.tls` certificate and key: a certificate chain is a few KB. */
+export const MAX_TLS_FILE_BYTES = 1024 * 1024;
+/** A kubeconfig: one merged from hundreds of clusters, certificates inline, is about 1 MB. */
+export const MAX_KUBECONFIG_BYTES = 4 * 1024 * 1024;
+/** The files a kubeconfig or the service account names: CA bundle, client certificate and key, token. */
+export const MAX_KUBE_FILE_BYTES = 1024 * 1024;
+/** A plugin file in pluginsDir: a provider is 30–80 lines. */
+export const MAX_PLUGIN_FILE_BYTES = 1024 * 1024;
+
 /**
  * Most anchors (`&name`) and, separately, most aliases (`*name`) in one config. The `yaml` package resolves
  * each alias by scanning every anchor and alias before it (quadratic: 20,000 aliases took 7 s), and a config

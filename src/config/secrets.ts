@@ -2,8 +2,9 @@
  * Resolves `{ env }`, `{ file }` and `{ value }` secret references. Messages name the variable or file,
  * never the value.
  */
-import { readFileSync } from 'node:fs';
 import type { ProviderSecrets } from '../pipeline/provider.ts';
+import { readFailure, readRegularText } from '../read-regular-file.ts';
+import { MAX_SECRET_FILE_BYTES } from './limits.ts';
 import type { RuleIssue } from './rules.ts';
 import type { Config, SecretRef } from './schema.ts';
 
@@ -12,9 +13,12 @@ export interface SecretSources {
   readFile(path: string): string;
 }
 
+/** A secret file's text: a regular file (after symlinks) of at most MAX_SECRET_FILE_BYTES. */
+export const readSecretFile = (path: string): string => readRegularText(path, MAX_SECRET_FILE_BYTES);
+
 export const processSecretSources: SecretSources = {
   env: process.env,
-  readFile: (path) => readFileSync(path, 'utf8'),
+  readFile: readSecretFile,
 };
 
 /** The secret's value; throws an Error saying which source is missing or empty. */
@@ -29,7 +33,7 @@ export function resolveSecret(ref: SecretRef, sources: SecretSources): string {
   try {
     text = sources.readFile(ref.file);
   } catch (error) {
-    throw new Error(`cannot read secret file ${ref.file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new Error(`cannot read secret file ${ref.file}: ${readFailure(error)}`);
   }
   // Files written by `echo` or mounted from a Kubernetes Secret often end with a newline that is not part of it.
   const value = text.replace(/\r?\n$/, '');

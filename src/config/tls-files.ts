@@ -3,6 +3,7 @@
  * them: readable, PEM, parseable, and the key belongs to the certificate. Messages name files, never content.
  */
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { readFailure } from '../read-regular-file.ts';
 import type { RuleIssue } from './rules.ts';
 
 export interface TlsPem {
@@ -32,7 +33,7 @@ export function loadTlsFiles(
     try {
       return readFile(path);
     } catch (error) {
-      problems.push({ path: ['server', 'tls', field], message: `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? 'read failed'}` });
+      problems.push({ path: ['server', 'tls', field], message: `cannot read ${what} ${path}: ${readFailure(error)}` });
       return undefined;
     }
   };

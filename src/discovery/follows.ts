@@ -7,8 +7,11 @@
  * Masterminds/semver, whose syntax differs in one way that matters here: a comma means AND (`>=1.0.0, <2.0.0`),
  * which node-semver writes with a space; `||`, `^`, `~`, `x` wildcards, hyphen ranges and the rule that
  * pre-releases match only a range that names one agree. A leading `v` on a tag is accepted by both.
+ *
+ * A range is parsed once, when the object is (re)filed, and bounded: testing a tag against it costs a comparison
+ * per alternative, and a range of 30,000 alternatives parsed again for each push held the event loop for seconds.
  */
-import { satisfies, validRange } from 'semver';
+import { Range } from 'semver';
 import type { TagExclusions } from './exclusion-list.ts';
 
 /** The ref a push concerns, as the pipeline's Event says it. */
@@ -25,7 +28,9 @@ export interface PushedRef {
 export type Follows =
   | { kind: 'branch'; name: string }
   | { kind: 'tag'; name: string }
-  | { kind: 'semver'; range: string; compiled: string | null }
+  | { kind: 'semver'; range: string; compiled: Range }
+  /** A semver rule fluxgate does not use: not a range, or past the bounds; `shown` is the range cut for messages. */
+  | { kind: 'unusable-semver'; shown: string; why: string }
   | { kind: 'ref'; name: string }
   | { kind: 'commit'; id: string }
   /** Flux GitRepository without a ref: Flux checks out `master`; the repository's default branch counts too. */
@@ -45,9 +50,35 @@ const COMMIT = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
 /** What makes an Argo CD targetRevision a semver constraint rather than a branch or tag name. */
 const RANGE_SYNTAX = /[\^~<>=*|,]|(^|\.)[xX](\.|$)| - /;
 
-/** A Masterminds range as node-semver reads it (commas are AND); null when it is not a range. */
-function compileRange(range: string): string | null {
-  return validRange(range.replace(/,/g, ' '));
+/** Longest semver range used: real ones are tens of characters (`>=1.0.0 <2.0.0`, `~1.2 || ~1.4`). */
+export const MAX_SEMVER_RANGE_LENGTH = 1024;
+/** Most `||` alternatives in a range used: each tag pushed is compared with every one of them. */
+export const MAX_SEMVER_ALTERNATIVES = 32;
+/** Characters of an unusable range quoted in messages. */
+const SHOWN_RANGE_LENGTH = 64;
+
+/** Why a range is past the bounds fluxgate reads, or undefined. */
+function outOfBounds(range: string, shown: string): string | undefined {
+  if (range.length > MAX_SEMVER_RANGE_LENGTH) return `semver range ${shown} is ${range.length} characters long, more than the ${MAX_SEMVER_RANGE_LENGTH} fluxgate reads`;
+  const alternatives = range.split('||').length;
+  if (alternatives > MAX_SEMVER_ALTERNATIVES) return `semver range ${shown} has ${alternatives} alternatives (||), more than the ${MAX_SEMVER_ALTERNATIVES} fluxgate reads`;
+  return undefined;
+}
+
+/**
+ * The rule of a semver range, parsed once as node-semver reads a Masterminds range (commas are AND); a range past
+ * the bounds or that does not parse is kept as unusable, with why (a near miss of every push).
+ * @example semverRule('>=1.0.0, <2.0.0') // { kind: 'semver', range: '>=1.0.0, <2.0.0', compiled: new Range('>=1.0.0  <2.0.0') }
+ */
+export function semverRule(range: string): Follows {
+  const shown = range.length > SHOWN_RANGE_LENGTH ? `${range.slice(0, SHOWN_RANGE_LENGTH)}…` : range;
+  const why = outOfBounds(range, shown);
+  if (why !== undefined) return { kind: 'unusable-semver', shown, why };
+  try {
+    return { kind: 'semver', range, compiled: new Range(range.replace(/,/g, ' ')) };
+  } catch {
+    return { kind: 'unusable-semver', shown, why: `semver ${range} is not a valid range` };
+  }
 }
 
 /**
@@ -63,7 +94,7 @@ export function gitRepositoryFollows(ref: unknown): Follows {
   const name = text('name');
   if (name !== undefined) return { kind: 'ref', name };
   const semver = text('semver');
-  if (semver !== undefined) return { kind: 'semver', range: semver, compiled: compileRange(semver) };
+  if (semver !== undefined) return semverRule(semver);
   const tag = text('tag');
   if (tag !== undefined) return { kind: 'tag', name: tag };
   const branch = text('branch');
@@ -84,8 +115,9 @@ export function argoFollows(targetRevision: unknown): Follows {
   if (revision.startsWith('refs/')) return { kind: 'ref', name: revision };
   if (COMMIT.test(revision)) return { kind: 'commit', id: revision };
   if (RANGE_SYNTAX.test(revision)) {
-    const compiled = compileRange(revision);
-    if (compiled !== null) return { kind: 'semver', range: revision, compiled };
+    const rule = semverRule(revision);
+    // Past the bounds it is refused as a range; a name with range syntax that does not parse is a branch or tag name.
+    if (rule.kind === 'semver' || outOfBounds(revision, '') !== undefined) return rule;
   }
   // Argo CD resolves a plain name as a branch or a tag: 'ref' with a short name stands for "either".
   return { kind: 'ref', name: revision };
@@ -101,7 +133,7 @@ export function ociRepositoryFollows(ref: unknown): Follows {
   const digest = text('digest');
   if (digest !== undefined) return { kind: 'commit', id: digest };
   const semver = text('semver');
-  if (semver !== undefined) return { kind: 'semver', range: semver, compiled: compileRange(semver) };
+  if (semver !== undefined) return semverRule(semver);
   return { kind: 'tag', name: text('tag') ?? 'latest' };
 }
 
@@ -113,6 +145,8 @@ export function describeFollows(rule: Follows): string {
       return `${rule.kind} ${rule.name}`;
     case 'semver':
       return `semver ${rule.range}`;
+    case 'unusable-semver':
+      return `semver ${rule.shown} (unusable)`;
     case 'ref':
       return `ref ${rule.name}`;
     case 'commit':
@@ -144,10 +178,11 @@ export function followsPush(rule: Follows, pushed: PushedRef): Verdict {
       return branch === rule.name ? yes(`ref branch ${rule.name}`) : no(`follows branch ${rule.name}, not ${what}`);
     case 'tag':
       return tag === rule.name ? yes(`ref tag ${rule.name}`) : no(`follows tag ${rule.name}, not ${what}`);
+    case 'unusable-semver':
+      return no(rule.why);
     case 'semver': {
-      if (rule.compiled === null) return no(`semver ${rule.range} is not a valid range`);
       if (tag === undefined) return no(`follows semver ${rule.range} (tags only), not ${what}`);
-      return satisfies(tag, rule.compiled) ? yes(`ref semver ${rule.range} (tag ${tag})`) : no(`tag ${tag} is not in semver ${rule.range}`);
+      return rule.compiled.test(tag) ? yes(`ref semver ${rule.range} (tag ${tag})`) : no(`tag ${tag} is not in semver ${rule.range}`);
     }
     case 'ref': {
       const full = pushed.ref ?? (branch !== undefined ? `refs/heads/${branch}` : tag !== undefined ? `refs/tags/${tag}` : undefined);

@@ -4,7 +4,9 @@
  * nothing of Kubernetes, targets or HTTP frameworks.
  *
  * A provider is a file whose default export is a factory `(kit) => ProviderCodec`. Built-in providers live in
- * `plugins/`; runtime ones are loaded from `pluginsDir` the same way. Both may only `import type` from fluxgate
+ * `plugins/`; runtime ones are loaded from `pluginsDir` the same way (at start-up and on SIGHUP, first in a worker
+ * under a time limit), run with the gateway's rights, and have `verify` checked with their own `sign`
+ * (docs/writing-a-provider.md). Both may only `import type` from fluxgate
  * (a compiled binary cannot resolve imports of files outside it): everything they need at run time is in the
  * kit (`src/provider-kit/index.ts`).
  *

@@ -6,8 +6,9 @@
  * in kube-client.ts, because client-node's HTTP layer ignores the CA, insecure-skip-tls-verify and client
  * certificates under Bun.
  */
-import { readFileSync } from 'node:fs';
+import { MAX_KUBE_FILE_BYTES } from '../config/limits.ts';
 import type { KubernetesConfig } from '../config/schema.ts';
+import { readFailure, readRegularText } from '../read-regular-file.ts';
 import { createDryRunClient } from './dry-run-client.ts';
 import { createKubeClient, type KubeClient } from './kube-client.ts';
 import { resolveKubernetes, type KubeTarget, type ResolveDeps } from './kube-target.ts';
@@ -56,7 +57,7 @@ export interface ConnectOptions {
  */
 export async function connectResolved(target: KubeTarget, options: ConnectOptions): Promise<KubeConnection> {
   const io = {
-    readFile: options.readFile ?? ((p: string) => readFileSync(p, 'utf8')),
+    readFile: options.readFile ?? ((p: string) => readRegularText(p, MAX_KUBE_FILE_BYTES)),
     now: options.now ?? Date.now,
     fetch: options.fetch,
     timeoutMs: options.timeoutMs,
@@ -95,7 +96,8 @@ export async function connectKubernetes(
   deps: ConnectDeps = {},
 ): Promise<KubeConnection> {
   const target = await resolveKubernetes(config, env, deps);
-  return connectResolved(target, { timeoutMs: config.requestTimeout, readFile: deps.readFile, now: deps.now, fetch: deps.fetch });
+  const readFile = deps.readFile;
+  return connectResolved(target, { timeoutMs: config.requestTimeout, ...(readFile ? { readFile: (p: string) => readFile(p, MAX_KUBE_FILE_BYTES) } : {}), now: deps.now, fetch: deps.fetch });
 }
 
 interface ConnectIo {
@@ -117,7 +119,7 @@ export function rotatingTokenFile(path: string, readFile: (p: string) => string,
     try {
       token = readFile(path).trim() || undefined;
     } catch (e) {
-      if (token === undefined) throw new Error(`cannot read token file ${path}: ${(e as NodeJS.ErrnoException).code ?? 'read failed'}`);
+      if (token === undefined) throw new Error(`cannot read token file ${path}: ${readFailure(e)}`);
     }
     readAt = now();
     return token;

@@ -4,16 +4,19 @@
  * auth-provider plugin: this is what `validate` checks, and the first step of connecting (kube-connect.ts).
  */
 import { ipFamily } from '../ip.ts';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Cluster, KubeConfig, User } from '@kubernetes/client-node';
+import { MAX_KUBECONFIG_BYTES, MAX_KUBE_FILE_BYTES } from '../config/limits.ts';
 import type { KubernetesConfig } from '../config/schema.ts';
+import { readFailure, readRegularText } from '../read-regular-file.ts';
 
 /** What resolving reads from the machine; injectable for tests. */
 export interface ResolveDeps {
-  /** Whether a regular file exists. */
+  /** Whether a file exists (of any kind: one that is not a regular file is refused when read, saying what it is). */
   fileExists?: (path: string) => boolean;
-  readFile?: (path: string) => string;
+  /** A file's text, refused past `maxBytes` or when it is not a regular file (readRegularText). */
+  readFile?: (path: string, maxBytes: number) => string;
   /** Where the pod's service account is mounted. */
   serviceAccountDir?: string;
 }
@@ -25,7 +28,8 @@ export const DRY_RUN_FALLBACK_WARNING =
 
 const defaultFileExists = (path: string) => {
   try {
-    return statSync(path).isFile();
+    statSync(path);
+    return true;
   } catch {
     return false;
   }
@@ -85,7 +89,7 @@ export async function resolveKubernetes(
 ): Promise<KubeTarget> {
   const io = {
     fileExists: deps.fileExists ?? defaultFileExists,
-    readFile: deps.readFile ?? ((p: string) => readFileSync(p, 'utf8')),
+    readFile: deps.readFile ?? readRegularText,
     saDir: deps.serviceAccountDir ?? SERVICE_ACCOUNT_DIR,
   };
   const home = env.HOME || undefined;
@@ -124,7 +128,7 @@ function dryRun(): KubeTarget {
 
 interface FileIo {
   fileExists: (path: string) => boolean;
-  readFile: (path: string) => string;
+  readFile: (path: string, maxBytes: number) => string;
   saDir: string;
 }
 
@@ -156,7 +160,17 @@ function inCluster(env: Record<string, string | undefined>, io: FileIo): KubeTar
   if (!io.fileExists(tokenPath)) {
     throw new KubeSetupError(`in-cluster: service-account token ${tokenPath} not found (is automountServiceAccountToken disabled?)`, 'mode');
   }
-  const caPem = io.fileExists(caPath) ? io.readFile(caPath) : undefined;
+  let caPem: string | undefined;
+  try {
+    caPem = io.fileExists(caPath) ? io.readFile(caPath, MAX_KUBE_FILE_BYTES) : undefined;
+  } catch (e) {
+    throw new KubeSetupError(`in-cluster: cannot read the service-account CA ${caPath}: ${readFailure(e)}`, 'mode');
+  }
+  try {
+    io.readFile(tokenPath, MAX_KUBE_FILE_BYTES);
+  } catch (e) {
+    throw new KubeSetupError(`in-cluster: cannot read the service-account token ${tokenPath}: ${readFailure(e)}`, 'mode');
+  }
   const server = `https://${ipFamily(host) === 6 ? `[${host}]` : host}:${port}`;
   return { mode: 'in-cluster', describe: `service account → ${server}`, server, caPem, tokenPath };
 }
@@ -169,9 +183,9 @@ async function fromKubeconfig(path: string, context: string | undefined, field: 
   const fail = (message: string, at: KubeSetupError['field'] = field) => new KubeSetupError(message, at);
   let text: string;
   try {
-    text = io.readFile(path);
+    text = io.readFile(path, MAX_KUBECONFIG_BYTES);
   } catch (e) {
-    throw fail(`cannot read kubeconfig ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw fail(`cannot read kubeconfig ${path}: ${readFailure(e)}`);
   }
   let raw: any;
   try {
@@ -217,21 +231,12 @@ async function fromKubeconfig(path: string, context: string | undefined, field: 
 
   const file = user ? tokenFile.get(user.name) : undefined;
   const tokenPath = file === undefined ? undefined : isAbsolute(file) ? file : join(dirname(path), file);
-  const plainHttp = cluster.server.startsWith('http:');
-  if (plainHttp) {
+  let used: { cluster: Cluster; user?: User; tokenFile?: string } = { cluster, user, tokenFile: tokenPath };
+  if (cluster.server.startsWith('http:')) {
     // Plain HTTP (e.g. `kubectl proxy`): credentials would travel in clear text, so none are sent (or read).
     warnings.push(`${where}: ${cluster.server} is plain HTTP; no credentials are sent`);
   } else {
-    // The files the credentials come from must exist now, not when the first patch is due.
-    const named: [string, string | undefined][] = [
-      ['certificate-authority', cluster.caFile],
-      ['client-certificate', user?.certFile],
-      ['client-key', user?.keyFile],
-      ['token-file', tokenPath],
-    ];
-    for (const [key, namedPath] of named) {
-      if (namedPath !== undefined && !io.fileExists(namedPath)) throw fail(`${where}: ${key} ${namedPath} not found`, contextField);
-    }
+    used = credentialFiles(kc, cluster, user, tokenPath, io, (message) => fail(`${where}: ${message}`, contextField));
   }
   return {
     mode: 'kubeconfig',
@@ -239,10 +244,67 @@ async function fromKubeconfig(path: string, context: string | undefined, field: 
     ...(warnings.length ? { warning: warnings.join('; ') } : {}),
     path,
     kc,
-    cluster,
-    user,
-    tokenFile: tokenPath,
+    cluster: used.cluster,
+    user: used.user,
+    tokenFile: used.tokenFile,
   };
+}
+
+/**
+ * The files the context's credentials come from, checked now rather than when the first patch is due: each must
+ * exist and be readable (a regular file within MAX_KUBE_FILE_BYTES); the certificates and keys are inlined (below).
+ */
+function credentialFiles(kc: KubeConfig, cluster: Cluster, user: User | undefined, tokenPath: string | undefined, io: FileIo, fail: (message: string) => KubeSetupError): { cluster: Cluster; user?: User; tokenFile?: string } {
+  const named: [string, string | undefined][] = [
+    ['certificate-authority', cluster.caFile],
+    ['client-certificate', user?.certFile],
+    ['client-key', user?.keyFile],
+    ['token-file', tokenPath],
+  ];
+  for (const [key, namedPath] of named) {
+    if (namedPath !== undefined && !io.fileExists(namedPath)) throw fail(`${key} ${namedPath} not found`);
+  }
+  const read = (key: string, namedPath: string) => {
+    try {
+      return io.readFile(namedPath, MAX_KUBE_FILE_BYTES);
+    } catch (e) {
+      throw fail(`cannot read ${key} ${namedPath}: ${readFailure(e)}`);
+    }
+  };
+  if (tokenPath !== undefined) read('token-file', tokenPath);
+  const inlined = inlineNamedFiles(kc, cluster, user, read);
+  return { ...inlined, tokenFile: tokenPath ?? inlined.tokenFile };
+}
+
+/**
+ * The context's cluster and user with the files they name read by fluxgate (regular files, bounded) and handed to
+ * client-node inline, in `kc` too: client-node would otherwise open them itself, with a blocking, unbounded read,
+ * each time credentials are resolved. A file-based auth provider's token file becomes fluxgate's own re-read
+ * token file.
+ */
+function inlineNamedFiles(kc: KubeConfig, cluster: Cluster, user: User | undefined, read: (key: string, path: string) => string): { cluster: Cluster; user?: User; tokenFile?: string } {
+  const base64 = (key: string, path: string) => Buffer.from(read(key, path)).toString('base64');
+  const inlinedCluster: Cluster = cluster.caFile ? { ...cluster, caFile: undefined, caData: base64('certificate-authority', cluster.caFile) } : cluster;
+  let inlinedUser = user;
+  let tokenFile: string | undefined;
+  if (user) {
+    inlinedUser = { ...user };
+    if (user.certFile) inlinedUser = { ...inlinedUser, certFile: undefined, certData: base64('client-certificate', user.certFile) };
+    if (user.keyFile) inlinedUser = { ...inlinedUser, keyFile: undefined, keyData: base64('client-key', user.keyFile) };
+    const provider = user.authProvider as { config?: Record<string, unknown> } | undefined;
+    const config = provider?.config ?? {};
+    if (typeof config.tokenFile === 'string' && config.tokenFile !== '') {
+      tokenFile = config.tokenFile;
+      read('auth-provider tokenFile', tokenFile);
+      inlinedUser = { ...inlinedUser, authProvider: undefined };
+    } else if (typeof config['idp-certificate-authority'] === 'string' && config['idp-certificate-authority'] !== '') {
+      const data = base64('idp-certificate-authority', config['idp-certificate-authority']);
+      inlinedUser = { ...inlinedUser, authProvider: { ...provider, config: { ...config, 'idp-certificate-authority': undefined, 'idp-certificate-authority-data': data } } };
+    }
+  }
+  kc.clusters = kc.clusters.map((entry) => (entry === cluster ? inlinedCluster : entry));
+  if (user && inlinedUser) kc.users = kc.users.map((entry) => (entry === user ? inlinedUser! : entry));
+  return { cluster: inlinedCluster, user: inlinedUser, ...(tokenFile !== undefined ? { tokenFile } : {}) };
 }
 
 /**

@@ -55,13 +55,13 @@ describe('config size', () => {
     expect((await loadConfigFile({ path, builtins: builtinProviders, env })).config.targets).toEqual([]);
   });
 
-  test('a config from a pipe (`validate <(kustomize build …)`), whose size is unknown until it ends, is read whole or refused past the limit', async () => {
+  test('validate reads a config from a pipe (`validate <(kustomize build …)`), whose size is unknown until it ends, whole or refused past the limit', async () => {
     const read = async (text: string) => {
       const path = join(dir.path, `pipe-${text.length}`);
       expect(Bun.spawnSync(['mkfifo', path]).exitCode).toBe(0);
       const writer = Bun.spawn(['sh', '-c', 'cat > "$0"', path], { stdin: new Blob([text]), stderr: 'ignore' });
       try {
-        return await loadConfigFile({ path, builtins: builtinProviders, env });
+        return await loadConfigFile({ path, builtins: builtinProviders, env, configFromPipe: true });
       } finally {
         writer.kill();
         await writer.exited;

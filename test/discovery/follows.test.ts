@@ -1,6 +1,7 @@
 /** Ref semantics, one row per rule: what a push must be for a GitRepository, an Argo CD source or an OCIRepository to follow it. */
 import { describe, expect, test } from 'bun:test';
-import { argoFollows, followsPush, gitRepositoryFollows, ociRepositoryFollows, type PushedRef } from '../../src/discovery/follows.ts';
+import { Range } from 'semver';
+import { argoFollows, followsPush, gitRepositoryFollows, MAX_SEMVER_ALTERNATIVES, MAX_SEMVER_RANGE_LENGTH, ociRepositoryFollows, type PushedRef } from '../../src/discovery/follows.ts';
 
 const branch = (name: string, defaultBranch?: string): PushedRef => ({ branch: name, ref: `refs/heads/${name}`, ...(defaultBranch ? { defaultBranch } : {}) });
 const tag = (name: string): PushedRef => ({ tag: name, ref: `refs/tags/${name}` });
@@ -66,5 +67,42 @@ describe('OCIRepository spec.ref', () => {
     expect(followsPush(ociRepositoryFollows(undefined), tag('v1'))).toEqual({ follows: false, why: 'follows tag latest, not tag v1' });
     expect(followsPush(ociRepositoryFollows({ semver: '>=1.0.0', tag: 'x' }), tag('1.2.0'))).toEqual({ follows: true, why: 'ref semver >=1.0.0 (tag 1.2.0)' });
     expect(followsPush(ociRepositoryFollows({ digest: 'sha256:aaaabbbbccccddddeeee', tag: 'v1' }), tag('v1'))).toEqual({ follows: false, why: 'pinned to digest aaaabbbbcccc' });
+  });
+});
+
+describe('semver ranges are parsed once and bounded', () => {
+  /** `1.0.0 || 1.0.1 || …`: every alternative a valid range, none matching everything. */
+  const alternatives = (count: number) => Array.from({ length: count }, (_, index) => `1.0.${index}`).join(' || ');
+
+  test('the rule holds the parsed range, so a push only tests the tag', () => {
+    for (const rule of [gitRepositoryFollows({ semver: '>=1.0.0, <2.0.0' }), ociRepositoryFollows({ semver: '^1.2' }), argoFollows('~1.4 || ~1.6')]) {
+      expect(rule.kind).toBe('semver');
+      expect((rule as { compiled: unknown }).compiled).toBeInstanceOf(Range);
+    }
+  });
+
+  test('a range of 30,000 alternatives (350 KB) is a near miss that says why, for a tag and a branch alike; its text is cut in the reason', () => {
+    const huge = alternatives(30_000);
+    expect(huge.length).toBeGreaterThan(350_000);
+    const rule = gitRepositoryFollows({ semver: huge });
+    expect(rule.kind).toBe('unusable-semver');
+    const why = `semver range ${huge.slice(0, 64)}… is ${huge.length} characters long, more than the ${MAX_SEMVER_RANGE_LENGTH} fluxgate reads`;
+    expect(followsPush(rule, tag('v1.0.0'))).toEqual({ follows: false, why });
+    expect(followsPush(rule, branch('main'))).toEqual({ follows: false, why });
+    expect(followsPush(ociRepositoryFollows({ semver: huge }), tag('1.0.0'))).toEqual({ follows: false, why });
+    // Argo CD: range syntax past the bounds is not taken for a branch name.
+    expect(followsPush(argoFollows(huge), tag('v1.0.0'))).toEqual({ follows: false, why });
+  });
+
+  test(`more than ${MAX_SEMVER_ALTERNATIVES} alternatives within the length is a near miss; ${MAX_SEMVER_ALTERNATIVES} and a range of exactly ${MAX_SEMVER_RANGE_LENGTH} characters still match`, () => {
+    const over = alternatives(MAX_SEMVER_ALTERNATIVES + 1);
+    expect(over.length).toBeLessThanOrEqual(MAX_SEMVER_RANGE_LENGTH);
+    expect(followsPush(gitRepositoryFollows({ semver: over }), tag('v1.0.0'))).toEqual({ follows: false, why: `semver range ${over.slice(0, 64)}… has ${MAX_SEMVER_ALTERNATIVES + 1} alternatives (||), more than the ${MAX_SEMVER_ALTERNATIVES} fluxgate reads` });
+    const most = alternatives(MAX_SEMVER_ALTERNATIVES);
+    expect(followsPush(gitRepositoryFollows({ semver: most }), tag('v1.0.31'))).toEqual({ follows: true, why: `ref semver ${most} (tag v1.0.31)` });
+    const padded = `>=1.0.0${' '.repeat(MAX_SEMVER_RANGE_LENGTH - 14)}<2.0.0 `;
+    expect(padded.length).toBe(MAX_SEMVER_RANGE_LENGTH);
+    expect(followsPush(gitRepositoryFollows({ semver: padded }), tag('v1.2.0')).follows).toBe(true);
+    expect(followsPush(gitRepositoryFollows({ semver: `${padded} ` }), tag('v1.2.0')).follows).toBe(false);
   });
 });

@@ -1,17 +1,19 @@
 /**
  * Live reload as an operator meets it: the config saved by an editor (a new file renamed over the old), a
- * Kubernetes volume update (a `..data` symlink swapped), a rotated secret file, a changed plugin, SIGHUP — and
+ * Kubernetes volume update (a `..data` symlink swapped), a rotated secret file, SIGHUP, a plugin changed or
+ * added (loaded by SIGHUP only, and first in a worker under a time limit) — and
  * a config with problems, which is refused with its `file:line:col` while the running one keeps serving.
  * File events are real (inotify), so these tests wait for the reload to land; they never sleep for it.
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import { mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinProviders } from '../../plugins/index.ts';
 import { startGateway, type Gateway } from '../../src/commands/serve.ts';
 import { fluxgateArgs, waitForLogLine } from '../support/cli.ts';
 import { memoryLogger } from '../support/memory-logger.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { until } from '../support/until.ts';
 import { githubWebhook, post } from '../support/webhooks.ts';
 
 // Each test waits for real file events and a process or two; a busy machine needs more than bun's 5 s.
@@ -177,28 +179,120 @@ test('a rotated secret file takes effect: the old secret is refused, the new one
   expect(JSON.stringify(log.lines)).not.toContain(ROTATED);
 });
 
-test('a changed plugin in pluginsDir is loaded again', async () => {
+describe('a file that is not a regular file', () => {
+  /** Replaces `path` by a symlink to `target`, as a volume swap or an attacker with write access would. */
+  const swapForSymlink = (path: string, target: string) => {
+    symlinkSync(target, `${path}.tmp`);
+    renameSync(`${path}.tmp`, path);
+  };
+
+  test('a secret file swapped for /dev/zero or a FIFO: the reload is refused saying so (nothing read from the device), and both ports keep answering', async () => {
+    const dir = tempDir();
+    const path = join(dir.path, 'fluxgate.yaml');
+    mkdirSync(join(dir.path, 'secrets'));
+    writeFileSync(join(dir.path, 'secrets', 'github'), `${SECRET}\n`);
+    writeFileSync(path, config([{ name: 'github', secret: '{ file: secrets/github }' }]));
+    const { gateway, hook, reloaded } = await start(path, dir);
+
+    swapForSymlink(join(dir.path, 'secrets', 'github'), '/dev/zero');
+    await reloaded('failure');
+    await expect(gateway.reload('SIGHUP')).resolves.toMatchObject({ last: { outcome: 'failure', problems: [expect.stringMatching(/providers\[0\]\.secret: cannot read secret file secrets\/github: a character device, not a regular file$/)] } });
+    expect(Bun.spawnSync(['mkfifo', join(dir.path, 'secrets', 'pipe')]).exitCode).toBe(0);
+    swapForSymlink(join(dir.path, 'secrets', 'github'), 'pipe');
+    const status = await gateway.reload('SIGHUP');
+    expect(status.last?.problems).toEqual([expect.stringMatching(/providers\[0\]\.secret: cannot read secret file secrets\/github: a named pipe \(FIFO\), not a regular file$/)]);
+    expect((await hook('github')).status).toBe(202);
+    expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${gateway.adminUrl}/healthz`)).status).toBe(200);
+  });
+
+  test('a config swapped for a symlink to a FIFO: SIGHUP is answered with the refusal at once, no writer waited for, webhooks still served', async () => {
+    const dir = tempDir();
+    const path = join(dir.path, 'fluxgate.yaml');
+    writeFileSync(path, config([{ name: 'github' }]));
+    const { gateway, hook } = await start(path, dir);
+    expect(Bun.spawnSync(['mkfifo', join(dir.path, 'pipe')]).exitCode).toBe(0);
+    swapForSymlink(path, 'pipe');
+    const status = await gateway.reload('SIGHUP');
+    expect(status.last).toMatchObject({ trigger: 'SIGHUP', outcome: 'failure', problems: [`${path}:1:1 cannot read config: a named pipe (FIFO), not a regular file`] });
+    expect((await hook('github')).status).toBe(202);
+  });
+});
+
+/** A plugin file as its owner writes it (mode 644 whatever the umask), saved by rename. */
+function writePlugin(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  chmodSync(`${path}.tmp`, 0o644);
+  renameSync(`${path}.tmp`, path);
+}
+
+/** A directory with pluginsDir `plugins` (mode 700) holding docs/examples/acme.ts, and a config with an acme provider. */
+function acmeSetup(): { dir: { path: string; remove(): void }; path: string; plugins: string; acme: string } {
   const dir = tempDir();
   const path = join(dir.path, 'fluxgate.yaml');
-  mkdirSync(join(dir.path, 'plugins'));
+  const plugins = join(dir.path, 'plugins');
+  mkdirSync(plugins, { mode: 0o700 });
   const acme = readFileSync(join(import.meta.dir, '..', '..', 'docs', 'examples', 'acme.ts'), 'utf8');
-  writeFileSync(join(dir.path, 'plugins', 'acme.ts'), acme);
+  writePlugin(join(plugins, 'acme.ts'), acme);
   writeFileSync(path, config([{ name: 'acme', type: 'acme' }], 'pluginsDir: plugins\n').replace('    resources:', '    match: { repository: acme-org/app }\n    resources:'));
-  const { gateway, reloaded } = await start(path, dir);
+  return { dir, path, plugins, acme };
+}
+
+/** Posts a signed Acme push naming its event in `eventHeader`; the status. */
+async function acmePush(url: string, eventHeader: string): Promise<number> {
   const { createHmac, randomUUID } = await import('node:crypto');
   const body = JSON.stringify({ repository: { full_name: 'acme-org/app', clone_url: 'https://git.acme.example/acme-org/app.git' }, ref: 'refs/heads/main', after: 'a'.repeat(40), commits: [] });
-  const send = (eventHeader: string) =>
-    fetch(`${gateway.url}/hook/acme`, {
-      method: 'POST',
-      body,
-      headers: { 'content-type': 'application/json', [eventHeader]: 'push', 'x-acme-delivery': randomUUID(), 'x-acme-signature': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}` },
-    });
-  expect((await send('x-acme-event')).status).toBe(202);
+  const response = await fetch(`${url}/hook/acme`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', [eventHeader]: 'push', 'x-acme-delivery': randomUUID(), 'x-acme-signature': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}` },
+  });
+  return response.status;
+}
 
-  saveByRename(join(dir.path, 'plugins', 'acme.ts'), acme.replace("headers.get('x-acme-event')", "headers.get('x-acme-kind')"));
-  await reloaded('success');
-  expect((await send('x-acme-kind')).status).toBe(202);
-  expect((await send('x-acme-event')).status).toBe(200); // no event header any more: ignored
+test('a plugin changed or added in pluginsDir is not loaded by the file watch, which says to send SIGHUP; SIGHUP loads it', async () => {
+  const { dir, path, plugins, acme } = acmeSetup();
+  const { gateway, log } = await start(path, dir);
+  expect(await acmePush(gateway.url, 'x-acme-event')).toBe(202);
+
+  writePlugin(join(plugins, 'acme.ts'), acme.replace("headers.get('x-acme-event')", "headers.get('x-acme-kind')"));
+  writePlugin(join(plugins, 'beta.ts'), acme.replace("id: 'acme'", "id: 'beta'"));
+  const notice = (changes: string[]) => log.lines.some((line) => line.msg === 'a plugin changed; send SIGHUP to load it' && JSON.stringify(line.changes) === JSON.stringify(changes));
+  await until(() => notice([join(plugins, 'acme.ts'), join(plugins, 'beta.ts')]), 'the file watch to notice both plugin files');
+  // Still the code loaded at start.
+  expect(await acmePush(gateway.url, 'x-acme-event')).toBe(202);
+  expect(await acmePush(gateway.url, 'x-acme-kind')).toBe(200);
+
+  expect(await gateway.reload('SIGHUP')).toMatchObject({ generation: 1, last: { outcome: 'success' } });
+  expect(await acmePush(gateway.url, 'x-acme-kind')).toBe(202);
+  expect(await acmePush(gateway.url, 'x-acme-event')).toBe(200); // no event header any more: ignored
+  writeFileSync(path, readFileSync(path, 'utf8').replace('type: acme }', 'type: beta }'));
+  expect(await gateway.reload('SIGHUP')).toMatchObject({ generation: 2, last: { outcome: 'success' } });
+});
+
+test('a plugin that never finishes loading (`while (true) {}`): the file watch leaves it alone, SIGHUP is refused with the reason after its bound, and both ports answered meanwhile; SIGTERM still stops the process', async () => {
+  const { dir, path, plugins } = acmeSetup();
+  const child = Bun.spawn(fluxgateArgs('serve', '--config', path), { env: { PATH: process.env.PATH ?? '', HOME: dir.path, HOOK_SECRET: SECRET }, stdout: 'ignore', stderr: 'pipe' });
+  try {
+    const lines: string[] = [];
+    const listening = await waitForLogLine(child.stderr, (line) => line.msg === 'fluxgate listening', lines);
+    const health = async () => [(await fetch(`http://${listening.address}/healthz`)).status, (await fetch(`http://${listening.admin}/healthz`)).status];
+    writePlugin(join(plugins, 'loop.ts'), 'while (true) {}\nexport default () => ({});\n');
+    await waitForLogLine(child.stderr, (line) => line.msg === 'a plugin changed; send SIGHUP to load it', lines);
+    expect(await health()).toEqual([200, 200]);
+
+    child.kill('SIGHUP');
+    expect(await health()).toEqual([200, 200]);
+    const refused = await waitForLogLine(child.stderr, (line) => line.msg === 'config reload refused: the running config keeps serving', lines);
+    expect((refused.problems as string[])[0]).toMatch(new RegExp(`^${path}:\\d+:\\d+ pluginsDir: plugin ${join(plugins, 'loop.ts')}: its import did not finish within 5 s$`));
+    expect(await health()).toEqual([200, 200]);
+    expect(await acmePush(`http://${listening.address}`, 'x-acme-event')).toBe(202);
+    child.kill('SIGTERM');
+    expect(await child.exited).toBe(0);
+  } finally {
+    child.kill('SIGKILL');
+    dir.remove();
+  }
 });
 
 test('SIGHUP reloads the config and the process keeps serving', async () => {

@@ -143,6 +143,26 @@ describe('while fluxgate runs', () => {
     expect(await pushTo(gateway!, moved, { branch: 'release' })).toEqual({ status: 200, body: { ignored: `no watched object uses repository github.com/your-org/${moved}` } });
   }, 60_000);
 
+  test('a 350 KB semver range (30,000 alternatives) is a near miss that says why; a normal range beside it still matches the tag', async () => {
+    const repo = freshRepository();
+    const ns = await freshNamespace(cluster, 'semver');
+    const huge = Array.from({ length: 30_000 }, (_, index) => `1.0.${index}`).join(' || ');
+    expect(huge.length).toBeGreaterThan(350_000);
+    await applyAll(cluster, [
+      gitRepositoryAt(ns, 'huge', `https://github.com/your-org/${repo}`, { semver: huge }),
+      gitRepositoryAt(ns, 'normal', `https://github.com/your-org/${repo}`, { semver: '>=1.0.0, <2.0.0' }),
+    ]);
+    await startDiscovering(discoveryConfig({ kubeconfig: cluster.kubeconfigPath, discovery: { kinds: ['GitRepository'] } }));
+    expect(await pushTo(gateway!, repo, { tag: 'v1.4.0' })).toMatchObject({ status: 202, body: { discovered: 1 } });
+    const [record] = await deliveries(gateway!);
+    expect(record!.objects.map((object) => [object.object, object.rule])).toEqual([[`GitRepository ${ns}/normal`, `discovered: GitRepository ${ns}/normal, url https://github.com/your-org/${repo}, ref semver >=1.0.0, <2.0.0 (tag v1.4.0)`]]);
+    expect(record!.nearMisses).toEqual([`GitRepository ${ns}/huge: semver range ${huge.slice(0, 64)}… is ${huge.length} characters long, more than the 1024 fluxgate reads`]);
+    expect(await pushTo(gateway!, repo, { tag: 'v2.0.0' })).toEqual({
+      status: 200,
+      body: { ignored: `no watched object follows this push (GitRepository ${ns}/huge: semver range ${huge.slice(0, 64)}… is ${huge.length} characters long, more than the 1024 fluxgate reads; GitRepository ${ns}/normal: tag v2.0.0 is not in semver >=1.0.0, <2.0.0)` },
+    });
+  }, 60_000);
+
   test('a watch cut by the server side (fault proxy) resumes from where it was: changes made meanwhile are not missed, no re-list; shutdown closes it', async () => {
     const repo = freshRepository();
     const ns = await freshNamespace(cluster, 'cut');

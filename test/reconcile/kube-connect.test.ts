@@ -207,6 +207,23 @@ describe('kubeconfig mode', () => {
     await c.client!.ping();
   });
 
+  test('the files a kubeconfig names are read by fluxgate when it is resolved, not opened again by the Kubernetes client when connecting', async () => {
+    const d = subdir('read-once');
+    writeFileSync(join(d, 'ca.crt'), kube.caPem);
+    const path = join(d, 'config');
+    writeFileSync(path, toYaml({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'once',
+      clusters: [{ name: 'c', cluster: { server: kube.url, 'certificate-authority': 'ca.crt' } }],
+      users: [{ name: 'u', user: { token: kube.token } }],
+      contexts: [{ name: 'once', context: { cluster: 'c', user: 'u' } }],
+    }));
+    const target = await resolveKubernetes(cfg({ mode: 'kubeconfig', kubeconfig: path }), {});
+    // Whatever the path holds now (here: nothing; a FIFO would have blocked the client's own read) is not read.
+    rmSync(join(d, 'ca.crt'));
+    const c = await connectResolved(target, { timeoutMs: 3000 });
+    await c.client!.ping();
+  });
+
   test('an exec credential plugin supplies the token', async () => {
     const path = join(subdir('exec'), 'config');
     const credential = JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: kube.token } });
