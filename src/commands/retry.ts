@@ -5,8 +5,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import type { ProviderFactory } from '../pipeline/provider.ts';
-import { resolveSecret } from '../config/secrets.ts';
-import { readFileSync } from 'node:fs';
+import { readSecretFile, resolveSecret } from '../config/secrets.ts';
 import { loadConfigFile } from './load-config.ts';
 
 export interface RetryOptions {
@@ -53,7 +52,7 @@ export async function runRetry(options: RetryOptions, deps: RetryDeps, out: (lin
   let token: string | undefined;
   if (config.admin.token) {
     const baseDir = dirname(resolve(options.path));
-    token = resolveSecret(config.admin.token, { env: options.env, readFile: (file) => readFileSync(resolve(baseDir, file), 'utf8') });
+    token = resolveSecret(config.admin.token, { env: options.env, readFile: (file) => readSecretFile(resolve(baseDir, file)) });
   }
   const headers: Record<string, string> = token !== undefined ? { authorization: `Bearer ${token}` } : {};
   const ask = async (method: string, path: string): Promise<Response | undefined> => {
