@@ -5,7 +5,9 @@
  * and fluxgate's idle RSS after start.
  * With `--baseline DIR`, the fluxgate of another checkout (e.g. a worktree of an earlier commit) runs in the same
  * rounds too, so a change is measured against what it replaces on the same machine at the same time.
- * usage: bun bench/ingest.ts [--duration 10] [--rounds 2] [--baseline DIR]
+ * With `--state memory,sqlite`, fluxgate runs once per state store named (`state.store`; default: sqlite, the
+ * default store), in the same interleaved rounds: what keeping the journal costs a webhook.
+ * usage: bun bench/ingest.ts [--duration 10] [--rounds 2] [--baseline DIR] [--state memory,sqlite]
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -16,7 +18,7 @@ import { tempDir } from '../test/support/temp-dir.ts';
 import { freePort, rssMiB } from './support.ts';
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' }, connections: { type: 'string', default: '32' }, baseline: { type: 'string' } },
+  options: { duration: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' }, connections: { type: 'string', default: '32' }, baseline: { type: 'string' }, state: { type: 'string', default: 'sqlite' } },
 });
 const root = join(import.meta.dir, '..');
 const secret = 'bench-secret';
@@ -78,12 +80,15 @@ async function readUntil(stream: ReadableStream<Uint8Array>, pattern: RegExp): P
   }
 }
 
-function writeConfig(port: number): string {
-  const path = join(dir.path, 'fluxgate.yaml');
+const stores = values.state.split(',').map((store) => store.trim()).filter(Boolean);
+
+function writeConfig(port: number, store: string): string {
+  const path = join(dir.path, `fluxgate-${port}.yaml`);
   writeFileSync(
     path,
   `server: { address: 127.0.0.1:${port}, adminAddress: 127.0.0.1:0 }
 kubernetes: { mode: dry-run }
+state: { store: ${store}, path: state-${port} }
 providers:
   - { name: github, type: github, secret: { env: BENCH_SECRET } }
 targets:
@@ -96,10 +101,10 @@ targets:
   return path;
 }
 
-async function startFluxgate(checkout = root): Promise<Started> {
+async function startFluxgate(checkout = root, store = 'sqlite'): Promise<Started> {
   const port = freePort();
   // Logs go to /dev/null at the level a user runs with: their cost is part of what is measured.
-  const child = Bun.spawn([...pin(0), process.execPath, join(checkout, 'src/main.ts'), 'serve', '--config', writeConfig(port)], {
+  const child = Bun.spawn([...pin(0), process.execPath, join(checkout, 'src/main.ts'), 'serve', '--config', writeConfig(port, store)], {
     env: { ...process.env, BENCH_SECRET: secret, FLUXGATE_LOG_LEVEL: process.env.FLUXGATE_LOG_LEVEL ?? 'info' },
     stdout: 'ignore',
     stderr: 'ignore',
@@ -130,23 +135,25 @@ async function load(port: number, seconds: number): Promise<{ rps: number; p99ms
 }
 
 const duration = Number(values.duration);
-type ServerName = 'bare' | 'bare+parse' | 'fluxgate' | 'baseline';
-const results: Record<ServerName, { rps: number; p99ms: number }[]> = { bare: [], 'bare+parse': [], fluxgate: [], baseline: [] };
-const servers: ServerName[] = ['bare', 'bare+parse', 'fluxgate', ...(values.baseline ? (['baseline'] as const) : [])];
+type ServerName = string;
+const fluxgates = stores.map((store) => (stores.length === 1 ? 'fluxgate' : `fluxgate (${store})`));
+const servers: ServerName[] = ['bare', 'bare+parse', ...fluxgates, ...(values.baseline ? ['baseline'] : [])];
+const results: Record<ServerName, { rps: number; p99ms: number }[]> = Object.fromEntries(servers.map((name) => [name, []]));
 let idleRss = NaN;
 try {
   for (let round = 0; round < Number(values.rounds); round += 1) {
     // Interleaved rounds, so a noisy neighbour on this shared machine hurts every server alike.
     for (const name of servers) {
-      const server = name === 'fluxgate' ? await startFluxgate() : name === 'baseline' ? await startFluxgate(values.baseline) : await startBare(name === 'bare+parse');
-      if (name === 'fluxgate' && round === 0) {
+      const store = stores[fluxgates.indexOf(name)];
+      const server = store !== undefined ? await startFluxgate(root, store) : name === 'baseline' ? await startFluxgate(values.baseline) : await startBare(name === 'bare+parse');
+      if (name === fluxgates[0] && round === 0) {
         await Bun.sleep(500);
         idleRss = rssMiB(server.pid);
       }
       await load(server.port, 2); // warm-up: JIT and connection set-up
       const result = await load(server.port, duration);
       if (result.non2xx > 0) throw new Error(`${name}: ${result.non2xx} answers were not 2xx`);
-      results[name].push(result);
+      results[name]!.push(result);
       await server.stop();
     }
   }
@@ -154,19 +161,20 @@ try {
   dir.remove();
 }
 
-const best = (name: ServerName) => results[name].reduce((a, b) => (b.rps > a.rps ? b : a));
+const best = (name: ServerName) => results[name]!.reduce((a, b) => (b.rps > a.rps ? b : a));
 const bare = best('bare');
 const bareParse = best('bare+parse');
-const fluxgate = best('fluxgate');
+const fluxgate = best(fluxgates[0]!);
 const line = (name: string, r: { rps: number; p99ms: number }) => `${name.padEnd(24)} ${r.rps.toFixed(0).padStart(9)} req/s   p99 ${r.p99ms.toFixed(2).padStart(6)} ms`;
 console.log(`ingest: ${body.length} B signed GitHub push, ${values.connections} connections, ${duration}s x ${values.rounds} rounds (best of), servers pinned to core 0, wrk to core 1`);
 console.log(line('bare Bun.serve + HMAC', bare));
 console.log(line('bare + JSON.parse', bareParse));
-console.log(line('fluxgate (dry-run)', fluxgate));
+for (const name of fluxgates) console.log(line(`${name} (dry-run)`.slice(0, 24), best(name)));
 console.log(`ratio fluxgate/bare:       ${((fluxgate.rps / bare.rps) * 100).toFixed(1)}% (goal >= 50%)`);
 console.log(`ratio fluxgate/bare+parse: ${((fluxgate.rps / bareParse.rps) * 100).toFixed(1)}%`);
 console.log(`ratio bare+parse/bare:     ${((bareParse.rps / bare.rps) * 100).toFixed(1)}% (the cost of parsing the payload alone)`);
 console.log(`fluxgate idle RSS after start: ${idleRss.toFixed(1)} MiB`);
+for (const name of fluxgates.slice(1)) console.log(`ratio ${name}/${fluxgates[0]}: ${(best(name).rps / fluxgate.rps).toFixed(2)}× req/s, p99 ${best(name).p99ms.toFixed(2)} vs ${fluxgate.p99ms.toFixed(2)} ms`);
 if (values.baseline) {
   const baseline = best('baseline');
   console.log(line(`baseline (${values.baseline})`.slice(0, 24), baseline));

@@ -216,6 +216,21 @@ async function importReceivers(flags: ImportFlags, command: Command, io: Io): Pr
   return runImportReceivers(options, (text) => io.out(text.replace(/\n$/, '')), io.err);
 }
 
+interface RetryFlags {
+  config?: string;
+  all?: boolean;
+  admin?: string;
+}
+
+async function retry(seqs: string[], flags: RetryFlags, command: Command, io: Io): Promise<number> {
+  const numbers = seqs.map(Number);
+  if (numbers.some((seq) => !Number.isSafeInteger(seq) || seq < 1)) command.error('error: SEQ: the number of a failure, as `fluxgate retry` lists them', { exitCode: EXIT_USAGE });
+  if (flags.all && numbers.length > 0) command.error('error: give SEQ numbers or --all, not both', { exitCode: EXIT_USAGE });
+  const path = configPath(command, flags.config, io.env);
+  const { runRetry } = await import('./commands/retry.ts');
+  return runRetry({ path, builtins: await builtins(), env: io.env, seqs: numbers, all: flags.all === true, ...(flags.admin ? { admin: flags.admin } : {}) }, { fetch: (request) => fetch(request) }, io.out, io.err);
+}
+
 /** The command tree; `setExit` receives the exit code of the command that ran. */
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const version = `fluxgate ${fluxgateVersion}`;
@@ -297,6 +312,13 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--context <name>', 'the kubeconfig context')
     .option('-n, --namespace <namespace>', 'only this namespace (repeatable; default: all)', (value: string, all: string[] = []) => [...all, value])
     .action(async (flags: ImportFlags, self: Command) => setExit(await importReceivers(flags, self, io)));
+
+  command('retry', 'list the reconcile requests that failed for good, or owe them again (on the running gateway)')
+    .argument('[SEQ...]', 'the failures to retry, by the number the list shows')
+    .addOption(configOption())
+    .option('--all', 'retry every kept failure')
+    .option('--admin <url>', 'the admin listener (default: from server.adminAddress)')
+    .action(async (seqs: string[], flags: RetryFlags, self: Command) => setExit(await retry(seqs, flags, self, io)));
 
   command('version', 'print the version').action(() => {
     io.out(version);

@@ -8,21 +8,22 @@ import { failureClass } from '../reconcile/failure-class.ts';
 import type { DeliveryLog } from '../observe/delivery-log.ts';
 import type { Logger } from '../observe/log.ts';
 import type { Metrics } from '../observe/metrics.ts';
-import { createDiscoveryReporter, createReconcileReporter } from '../observe/reporters.ts';
+import { createDiscoveryReporter, createReconcileReporter, type ClusterReconcileReporter } from '../observe/reporters.ts';
 import type { Discovery, DiscoveryOptions } from '../discovery/discovery.ts';
 import type { DiscoveredKind } from '../discovery/discovered-object.ts';
 import type { Config } from '../config/schema.ts';
 import type { Clock } from '../reconcile/clock.ts';
 import { createDispatcher } from '../reconcile/dispatcher.ts';
 import { createFleet } from '../reconcile/fleet.ts';
-import { createRequestedAtClock, defaultApiVersion } from '../reconcile/kinds.ts';
+import { defaultApiVersion } from '../reconcile/kinds.ts';
 import { connectResolved, type KubeConnection } from '../reconcile/kube-connect.ts';
 import type { KubeTarget } from '../reconcile/kube-target.ts';
 import { createLabelSelection } from '../reconcile/label-selection.ts';
 import { findMissingDiscoveryPermissions, findMissingPermissions, type MissingPermission } from '../reconcile/permission-check.ts';
-import { createReconciler, type ObjectSelector, type Reconciler } from '../reconcile/reconciler.ts';
+import { createReconciler, type ObjectSelector, type Reconciler, type Ticket } from '../reconcile/reconciler.ts';
+import type { WorkLedger } from '../reconcile/work-item.ts';
 import { retryPolicy } from '../reconcile/retry.ts';
-import { createEventRecorder } from '../reconcile/kube-events.ts';
+import { createEventRecorder, type EventRecorder } from '../reconcile/kube-events.ts';
 import { eventFailures } from '../observe/event-failures.ts';
 import type { KubeClient } from '../reconcile/kube-client.ts';
 import { hostname } from 'node:os';
@@ -34,6 +35,10 @@ export interface ClustersOptions {
   metrics: Metrics;
   log: Logger;
   deliveries: DeliveryLog;
+  /** Where patches settle the work they served (the journal). */
+  ledger: WorkLedger;
+  /** The process's one requestedAt source (values never repeat, whichever cluster they go to). */
+  requestedAt: (now: Date) => string;
   clock: Clock;
   random?: () => number;
   /** Informer tuning for discovery (tests, benchmarks). */
@@ -43,6 +48,8 @@ export interface ClustersOptions {
 export interface Clusters {
   /** Every cluster's reconciler behind one (fleet.ts). */
   reconciler: Reconciler;
+  /** A cluster's queue was full: these objects of an accepted delivery were not requested there (its reporter says so). */
+  refused(cluster: string | undefined, ticket: Ticket, selectors: readonly ObjectSelector[]): void;
   discovery?: Discovery;
   /** True when nothing is sent to any cluster. */
   dryRun: boolean;
@@ -63,6 +70,17 @@ export interface Clusters {
   stop(): Promise<void>;
 }
 
+/** The cluster's reporter, waking the Events that waited for its patches once none are left. */
+function withEventsWoken(reporter: ClusterReconcileReporter, events: EventRecorder): ClusterReconcileReporter {
+  return {
+    ...reporter,
+    pending(count) {
+      reporter.pending(count);
+      if (count === 0) events.wake();
+    },
+  };
+}
+
 /** How long a successful API-server check counts for /readyz, so probes do not load the API server. */
 const readinessCacheMs = 2_000;
 
@@ -75,14 +93,12 @@ interface Member {
 
 /**
  * @example
- * const clusters = await startClusters({ config, targets: loaded.clusters ?? [{ kube: loaded.kube }], metrics, log, deliveries, clock });
- * clusters.reconciler.submit(ticket, selectors);
+ * const clusters = await startClusters({ config, targets: loaded.clusters ?? [{ kube: loaded.kube }], metrics, log, deliveries, ledger: journal, requestedAt, clock });
+ * clusters.reconciler.submit(items);
  * await clusters.readiness(); // { ready: true, … }
  */
 export async function startClusters(options: ClustersOptions): Promise<Clusters> {
-  const { config, metrics, log, deliveries, clock } = options;
-  // One token source for the process: requestedAt values never repeat, whichever cluster they go to.
-  const requestedAt = createRequestedAtClock();
+  const { config, metrics, log, deliveries, clock, requestedAt } = options;
   const members: Member[] = [];
   const reporters = new Map<string | undefined, ReturnType<typeof createReconcileReporter>>();
   const problems: string[] = [];
@@ -101,25 +117,29 @@ export async function startClusters(options: ClustersOptions): Promise<Clusters>
       onRetry: (job, notice) => reporter.retrying(job.label, job.kind, notice),
     });
     // One Event per burst: the window covers the debounce window of the leading patch and the trailing patch that closes it.
+    // Events wait while the cluster's patches are waiting or running: a fan-out's patches go first.
+    let busy = () => false;
     const events =
       config.kubernetes.events && connection.mode !== 'dry-run'
-        ? createEventRecorder({ api: connection.client.api, clock, windowMs: 2 * config.reconcile.debounce, instance: hostname(), failed: eventFailed })
+        ? createEventRecorder({ api: connection.client.api, clock, windowMs: 2 * config.reconcile.debounce, instance: hostname(), failed: eventFailed, busy: () => busy() })
         : undefined;
     const reconciler = createReconciler({
       ...(events ? { events } : {}),
       client: connection.client,
       dryRun: connection.mode === 'dry-run',
       debounceMs: config.reconcile.debounce,
-      maxPending: config.reconcile.maxPending,
+      maxAgeMs: config.reconcile.retry.maxAge,
+      ledger: options.ledger,
       dispatcher,
       selection: createLabelSelection({ client: connection.client, dispatcher, clock, maxAgeMs: config.reconcile.debounce }),
       clock,
       requestedAt,
-      reporter,
+      reporter: events ? withEventsWoken(reporter, events) : reporter,
     });
+    busy = () => reconciler.pending() > 0;
     members.push({ name: target.name, connection, reconciler, lastReady: { at: -Infinity, result: { ready: false, reason: 'not checked yet' } } });
   }
-  const fleet = createFleet({ members, refused: (cluster, ticket, selectors) => reporters.get(cluster)?.refused(ticket, selectors) });
+  const fleet = createFleet(members);
   const dryRun = members.every((member) => member.connection.mode === 'dry-run');
   const named = (member: Member) => (member.name === undefined ? '' : `cluster ${member.name}: `);
 
@@ -186,6 +206,7 @@ export async function startClusters(options: ClustersOptions): Promise<Clusters>
 
   return {
     reconciler: fleet,
+    refused: (cluster, ticket, selectors) => reporters.get(cluster)?.refused(ticket, selectors),
     discovery,
     dryRun,
     describe:

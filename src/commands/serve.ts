@@ -7,16 +7,17 @@ import { fitRequestCap } from '../http/fd-limit.ts';
 import { listen } from '../http/listen.ts';
 import { REFRESH_SECONDS, renderStatusPage } from '../http/status-page.ts';
 import { createUnknownRoutes } from '../observe/unknown-routes.ts';
-import { createDeliveryLog } from '../observe/delivery-log.ts';
 import { createLogger, type Logger } from '../observe/log.ts';
 import { createMetrics } from '../observe/metrics.ts';
 import { createWebhookReporter } from '../observe/reporters.ts';
 import { addressBlocks, compileProviders } from '../pipeline/compile.ts';
-import { createDeliveryDeduper } from '../pipeline/dedupe.ts';
 import { createRouteTable } from '../pipeline/route-table.ts';
-import { createTicketMinter } from '../pipeline/tickets.ts';
 import { systemClock, type Clock } from '../reconcile/clock.ts';
-import { annotationFor, defaultApiVersion } from '../reconcile/kinds.ts';
+import { annotationFor, createRequestedAtClock, defaultApiVersion } from '../reconcile/kinds.ts';
+import type { Reconciler } from '../reconcile/reconciler.ts';
+import { createJournalReporter } from '../observe/journal-reporter.ts';
+import { openStore } from '../store/open-store.ts';
+import { dirname } from 'node:path';
 import type { ProviderFactory } from '../pipeline/provider.ts';
 import type { Config } from '../config/schema.ts';
 import { LARGE_CONFIG_TARGETS } from '../config/limits.ts';
@@ -65,15 +66,12 @@ export interface Gateway {
   shutdown(): Promise<{ unfinished: number }>;
 }
 
-/**
- * Deliveries are remembered this long to drop providers' redeliveries. Longer than the 10 minutes a
- * timestamp-signed delivery (Standard Webhooks, ±5 minutes) stays acceptable, so no replay outlives its record.
- */
-const dedupeWindowMs = 11 * 60_000;
 /** Quiet time after the last file event before a reload: an editor's save or a volume's swap is several events. */
 const reloadSettleMs = 250;
 /** Requests to unknown paths are logged at most once per this window (with their count). */
 const unknownRouteLogWindowMs = 10_000;
+
+const optionalSize = (sizeBytes: number | undefined) => (sizeBytes === undefined ? {} : { sizeBytes });
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? createLogger();
@@ -83,17 +81,46 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const loaded = await loadConfigFile({ path: options.configPath, builtins: options.builtins, env, dryRun: options.dryRun });
   const { config } = loaded;
   const metrics = createMetrics(options.version, undefined, { clustered: loaded.clusters !== undefined });
-  const deliveries = createDeliveryLog(config.admin.recentDeliveries);
+  // One token source for the process: requestedAt values never repeat, whichever cluster they go to.
+  const requestedAt = createRequestedAtClock();
+  // The journal feeds reconcile, and reconcile settles with the journal: the fleet is bound once the clusters are up.
+  let fleet: Reconciler | undefined;
+  let refusedBy: Parameters<typeof openStore>[0]['refused'];
+  const store = await openStore({
+    state: config.state,
+    configDir: dirname(options.configPath),
+    env,
+    clusters: loaded.clusters?.map((cluster) => cluster.name) ?? [undefined],
+    maxPending: config.reconcile.maxPending,
+    recentDeliveries: config.admin.recentDeliveries,
+    requestedAt,
+    clock,
+    log,
+    reporter: createJournalReporter(metrics, log, clock),
+    feed: (items) => fleet!.submit(items),
+    refused: (cluster, ticket, selectors) => refusedBy?.(cluster, ticket, selectors),
+    movedAside: () => metrics.storeMovedAside.inc(),
+  });
+  const deliveries = store.deliveries;
   const webhookReporter = createWebhookReporter(metrics, log, deliveries, () => clock.now());
   // Per cluster: connection, queue, dispatcher, reconciler, Events; behind one fleet; discovery in each (clusters.ts).
-  const clusters = await startClusters({ config, targets: loaded.clusters ?? [{ kube: loaded.kube }], metrics, log, deliveries, clock, random: options.random, informer: options.informer });
+  let clusters;
+  try {
+    clusters = await startClusters({ config, targets: loaded.clusters ?? [{ kube: loaded.kube }], metrics, log, deliveries, ledger: store.journal, requestedAt, clock, random: options.random, informer: options.informer });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  fleet = clusters.reconciler;
+  refusedBy = clusters.refused;
   const reconciler = clusters.reconciler;
   const { client, dryRun, name: primaryCluster } = clusters.primary;
-  const mintTicket = createTicketMinter(() => clock.now());
-  // lru-cache allocates its whole capacity on first use (about 12 MiB for 100,000 ids): 10,000 per provider is
-  // 1.3 MiB and still 15 distinct deliveries a second for the whole window. Dedupe only spares benign
-  // redeliveries (a GitHub delivery id is not signed): losing an id under a flood costs one spare reconcile.
-  const deduper = createDeliveryDeduper({ ttlMs: dedupeWindowMs, maxEntriesPerProvider: 10_000, now: () => clock.now() });
+  // What the journal owed when the last process stopped (or was killed) is reconciled again before serving.
+  const replayed = store.journal.replay();
+  metrics.storeReplayed.set(replayed);
+  if (replayed > 0) log.info('reconciling what was accepted before the restart and not yet patched', { items: replayed });
+  metrics.gaugeOf('fluxgate_store_size_bytes', 'Bytes the state store takes on disk (sqlite).', () => store.sizeBytes() ?? 0);
+  metrics.gaugeOf('fluxgate_store_healthy', '1 when the state store takes writes, 0 when webhooks are answered 503 for it.', () => (store.journal.health().ok ? 1 : 0));
   // Config-file providers first: a path both serve stays the config's.
   const routes = createRouteTable(['config', 'receivers']);
   // The cluster's Flux Receivers, on their own paths: started once the listeners are up, restarted by a reload
@@ -128,7 +155,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
   await applyConfig(loaded);
   let accepting = true;
-  const readiness = () => clusters.readiness();
+  const readiness = async () => {
+    const health = store.journal.health();
+    if (!health.ok) return { ready: false, reason: 'store-unwritable', detail: `the state store cannot be written: ${health.error}` };
+    return clusters.readiness();
+  };
   if (!clusters.dryRun) {
     // Targets are shared between providers: each selector once.
     const selectors = new Map(routes.all().flatMap((provider) => provider.targets.all.flatMap((target) => target.selectors)).map((selector) => [selector.key, selector]));
@@ -142,9 +173,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     routes,
     ...(config.server.trustedProxies ? { trustedProxies: addressBlocks(config.server.trustedProxies) } : {}),
     webhook: {
-      reconciler,
-      seen: (provider, id) => deduper.seen(provider, id),
-      mintTicket,
+      journal: store.journal,
       accepting: () => accepting,
       reporter: webhookReporter,
       now: () => clock.now(),
@@ -172,10 +201,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         unknownHooks: unknownRoutes.summary(),
         ...(refresh ? { refreshSeconds: REFRESH_SECONDS } : {}),
         ...(receivers ? { receivers: { list: receivers.list(), problem: receivers.problem() } } : {}),
+        state: { describe: store.describe, durable: store.durable, health: store.journal.health(), owed: store.journal.pending(), failures: store.journal.failures(), ...optionalSize(store.sizeBytes()) },
       }),
     unknownRoute: (path) => unknownRoutes.report(path),
     now: () => clock.now(),
     admin: () => ({ token: serving.adminToken, statusPage: serving.config.admin.statusPage }),
+    failures: {
+      list: () => store.journal.failures(),
+      retry(seqs) {
+        const retried = store.journal.retry(seqs);
+        if (retried > 0) log.info('failed reconcile requests owed again', { items: retried });
+        return retried;
+      },
+    },
   });
 
   const tls = loaded.tls;
@@ -187,6 +225,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   } catch (error) {
     await server.stop();
     await clusters.stop();
+    await store.close();
     throw error;
   }
   const reloader = createReloader(options.configPath, {
@@ -219,10 +258,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         await receivers?.stop();
         log.info('shutting down: flushing pending reconcile requests', { pending: reconciler.pending() });
         const result = await reconciler.shutdown(config.server.shutdownTimeout);
-        if (result.unfinished > 0) log.error('shutdown timed out with patches unfinished', result);
+        if (result.unfinished > 0 && store.durable) log.warn('shutdown timed out with patches unfinished: they stay in the journal and are patched at the next start', { ...result, store: store.describe });
+        else if (result.unfinished > 0) log.error('shutdown timed out with patches unfinished (state.store: memory: they are lost)', result);
         // After the drain: a filtered delivery still being selected needs it.
         evaluator?.close();
         await clusters.stop();
+        await store.close();
         // The admin listener stays up until the patches are done, so /metrics can watch the drain.
         await Promise.all([server.stop(), admin.stop()]);
         log.info('stopped', result);

@@ -79,7 +79,14 @@ export const KubernetesConfig = T.Object(
 
 export const RetryConfig = T.Object(
   {
-    maxAttempts: T.Integer({ minimum: 1, maximum: 100, default: 8 }),
+    /**
+     * How long a patch is retried while the API server is unreachable or answers 5xx/429, counted from the oldest
+     * delivery it serves: an outage is waited out, not counted in attempts. Answers that will not change (404, 403,
+     * 422…) end it at once.
+     */
+    maxAge: duration('1h'),
+    /** Optional: also end retries after this many attempts. */
+    maxAttempts: T.Optional(T.Integer({ minimum: 1, maximum: 1_000_000 })),
     initialDelay: duration('250ms'),
     maxDelay: duration('30s'),
   },
@@ -245,6 +252,52 @@ export const DiscoveryConfig = T.Object(
 );
 export type DiscoveryConfig = Static<typeof DiscoveryConfig>;
 
+/** NATS JetStream, for several replicas sharing one journal (`state.store: nats`). */
+export const NatsConfig = T.Object(
+  {
+    /** Server URLs, e.g. `nats://nats-0.nats:4222`. */
+    servers: T.Array(T.String({ pattern: '^(nats|tls|wss?)://[^\\s]+$', description: 'a nats:// or tls:// URL' }), { minItems: 1 }),
+    /** A NATS credentials file (JWT and NKey seed), as `nsc` writes it. */
+    credentials: T.Optional(T.String({ minLength: 1 })),
+    /** TLS towards the servers: a CA to trust, and a client certificate for mutual TLS. */
+    tls: T.Optional(T.Object({ caFile: T.Optional(T.String({ minLength: 1 })), certFile: T.Optional(T.String({ minLength: 1 })), keyFile: T.Optional(T.String({ minLength: 1 })) }, closed)),
+    /** Prefix of the stream and buckets fluxgate creates, so several gateways can share one NATS. */
+    name: T.String({ pattern: '^[A-Za-z0-9_-]{1,32}$', default: 'fluxgate', description: 'letters, digits, _ and -' }),
+    /** Copies JetStream keeps of each message: 3 on a three-node cluster, 1 on a single server. */
+    replicas: T.Integer({ minimum: 1, maximum: 5, default: 1 }),
+    /** A replica that stops renewing its objects' lease loses them to another after this long. */
+    lease: duration('15s'),
+  },
+  closed,
+);
+export type NatsConfig = StaticDecode<typeof NatsConfig>;
+
+/** Where accepted work, delivery ids, the delivery log and failures are kept (src/store/). */
+export const StateConfig = T.Object(
+  {
+    /** `sqlite`: a file on this machine (one gateway); `nats`: JetStream, shared by replicas; `memory`: nothing survives the process. */
+    store: T.Union([T.Literal('sqlite'), T.Literal('nats'), T.Literal('memory')], { default: 'sqlite' }),
+    /** sqlite: the directory of `fluxgate.db`, relative to the config file. Default: `$STATE_DIRECTORY` (systemd), else `fluxgate-state` beside the config. */
+    path: T.Optional(T.String({ minLength: 1 })),
+    /** sqlite: `full` syncs each group commit to disk (survives a power loss); `normal` survives a crash of the process only. */
+    sync: T.Union([T.Literal('full'), T.Literal('normal')], { default: 'full' }),
+    /** sqlite: the file never grows past this; when full, webhooks get 503 until retention frees room. */
+    maxSize: size('256MiB'),
+    retention: T.Object(
+      {
+        /** Delivery records and kept failures older than this are dropped (the newest admin.recentDeliveries are kept at most). */
+        maxAge: duration('168h'),
+        /** Failures kept for a retry (`fluxgate retry`, the status page) at most; the oldest go first. */
+        failures: T.Integer({ minimum: 1, maximum: 100_000, default: 1000 }),
+      },
+      { ...closed, default: {} },
+    ),
+    nats: T.Optional(NatsConfig),
+  },
+  { ...closed, default: {} },
+);
+export type StateConfig = StaticDecode<typeof StateConfig>;
+
 /** One cluster of a fleet: a kubeconfig (and context), or the pod's own service account. */
 export const ClusterConfig = T.Object(
   {
@@ -263,6 +316,7 @@ export const Config = T.Object(
     admin: AdminConfig,
     kubernetes: KubernetesConfig,
     reconcile: ReconcileConfig,
+    state: StateConfig,
     /** Directory of extra provider plugins (`*.ts` / `*.js`, one provider each). */
     pluginsDir: T.Optional(T.String({ minLength: 1 })),
     /** At least one, unless fluxReceivers is enabled (config/rules.ts). */

@@ -19,6 +19,8 @@ import type { DeliveryRecord } from '../observe/delivery-log.ts';
 import { renderDeliveryPage } from './delivery-page.ts';
 import { withAdminHeaders } from './admin-headers.ts';
 import { deliveryFilter } from './delivery-query.ts';
+import { failureView } from './state-section.ts';
+import type { FailureRecord } from '../store/journal.ts';
 
 export interface Readiness {
   ready: boolean;
@@ -71,6 +73,8 @@ export interface HttpDeps {
   now(): number;
   /** The admin listener's page: a bearer token it and /api/* require, and whether there is a page at all (read per request: a reload may change them). */
   admin(): { token?: string; statusPage: boolean };
+  /** The failures the journal keeps, and owing them again (all, or those seqs); returns how many. */
+  failures: { list(): readonly FailureRecord[]; retry(seqs?: readonly number[]): number };
 }
 
 export interface HttpApp {
@@ -228,8 +232,24 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
         return 'error' in parsed ? json(400, { error: parsed.error }) : json(200, { deliveries: deps.deliveries.recent(parsed.filter) });
       }),
     ],
+    ['/api/failures', guarded(() => json(200, { failures: deps.failures.list().map(failureView) }))],
     ['/', guarded((request) => withPage(() => html(deps.statusPage(query(request).get('refresh') !== 'off')))())],
   ]);
+  /**
+   * Actions change state: POST without a body, never from another site's page (a browser says where a request
+   * comes from in Sec-Fetch-Site; tools send none). A form on the status page is sent back to it.
+   */
+  const retryFailures = guarded((request) => {
+    const site = request.headers.get('sec-fetch-site');
+    if (site !== null && site !== 'same-origin' && site !== 'none') return json(403, { error: 'actions are taken from the status page or a client, not from another site' });
+    const given = query(request).getAll('seq');
+    const seqs = given.map(Number);
+    if (seqs.some((seq) => !Number.isSafeInteger(seq) || seq < 1)) return json(400, { error: 'seq: the number of a failure from /api/failures' });
+    const retried = deps.failures.retry(given.length > 0 ? seqs : undefined);
+    if ((request.headers.get('accept') ?? '').includes('text/html')) return new Response(null, { status: 303, headers: { location: '/' } });
+    return json(200, { retried });
+  });
+  const actions = new Map<string, (request: Request) => Response>([['/api/failures/retry', retryFailures]]);
   /** Pages under a prefix: one delivery, as JSON or as a page. */
   const prefixed: [string, (request: Request) => Response][] = [
     ['/api/deliveries/', guarded(oneDelivery('/api/deliveries/', (record) => json(200, record)))],
@@ -239,6 +259,8 @@ export function createHttpApps(deps: HttpDeps): HttpApps {
   /** Only hooks read a body: any other body is refused before a byte of it is read. */
   function page(request: Request, path: string, table: ReadonlyMap<string, (request: Request) => Response | Promise<Response>>): Response | Promise<Response> {
     if (hasBody(request)) return refuse(request, 413, { error: 'this route takes no body' });
+    const action = table === pages ? actions.get(path) : undefined;
+    if (action) return request.method === 'POST' ? action(request) : json(405, { error: 'use POST' }, { allow: 'POST' });
     const answer = table.get(path) ?? (table === pages ? prefixed.find(([prefix]) => path.startsWith(prefix) && path.length > prefix.length)?.[1] : undefined);
     if (!answer) return json(404, { error: 'not found' });
     if (request.method !== 'GET' && request.method !== 'HEAD') return json(405, { error: 'use GET' }, { allow: 'GET, HEAD' });

@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.ts';
 import { deliveryKey, type DeliveryRecord } from '../observe/delivery-log.ts';
 import type { ReceiverView } from '../receivers/watcher.ts';
 import { escapeHtml as e, page, table } from './html.ts';
+import { stateSection, type StateView } from './state-section.ts';
 
 /** A provider as the page shows it. */
 export interface ProviderView {
@@ -35,6 +36,8 @@ export interface StatusView {
   refreshSeconds?: number;
   /** The cluster's Flux Receivers, when `fluxReceivers` is enabled; `problem`: why they are not being watched. */
   receivers?: { list: readonly ReceiverView[]; problem?: string };
+  /** The state store: where accepted work is kept, and the failures kept for a retry. */
+  state?: StateView;
 }
 
 /** How often the page refreshes itself. */
@@ -147,7 +150,7 @@ ${banners.join('\n')}
 <p>Kubernetes: ${e(view.kubernetes)} · started ${e(view.startedAt)} · <a href="/metrics">metrics</a> · <a href="/api/deliveries">deliveries as JSON</a> · ${refresh}</p>
 <p>${reloadText(view.reload)}</p>
 <h2>Providers</h2>${table(['name', 'type', 'route', 'events'], providers)}
-<h2>Targets</h2>${table(['name', 'providers', 'match', 'resources'], targets)}${view.receivers ? receiverSection(view.receivers) : ''}
+<h2>Targets</h2>${table(['name', 'providers', 'match', 'resources'], targets)}${view.receivers ? receiverSection(view.receivers) : ''}${view.state ? stateSection(view.state) : ''}
 <h2>Recent deliveries</h2>${unknown}${olderText}${table(['received', 'provider', 'event', 'delivery', 'answer', 'repository / ref', 'caused'], deliveries)}`,
     view.refreshSeconds,
   );

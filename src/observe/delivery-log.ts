@@ -70,6 +70,13 @@ export interface DeliveryLog {
   recent(filter?: DeliveryFilter): DeliveryRecord[];
   /** A delivery by its provider's delivery id, or `fluxgate-<ticket>` for one without. */
   find(id: string): DeliveryRecord | undefined;
+  /** Puts back records read from the store at start (oldest first), with their objects and states. */
+  restore(records: readonly DeliveryRecord[]): void;
+}
+
+export interface DeliveryLogOptions {
+  /** Called after a record was added or changed (the store writes it with its next commit). */
+  changed?(record: DeliveryRecord): void;
 }
 
 /** How many of a delivery's objects are in each state. */
@@ -106,45 +113,74 @@ function matches(record: DeliveryRecord, filter: DeliveryFilter): boolean {
  * log.effect(7, { object: 'GitRepository flux-system/app', state: 'patched', attempts: 1, latencyMs: 42 });
  * log.find('fluxgate-7')?.state; // 'patched'
  */
-export function createDeliveryLog(capacity = 100): DeliveryLog {
+export function createDeliveryLog(capacity = 100, options: DeliveryLogOptions = {}): DeliveryLog {
+  const changed = options.changed ?? (() => {});
   // A ring of the last `capacity` records (up to 10,000): adding one is O(1) at any size.
   const slots: (DeliveryRecord | undefined)[] = new Array(capacity);
   let next = 0;
   let size = 0;
   // Accepted records by ticket, with what their objects' states add up to.
   const byTicket = new Map<number, Tracked>();
+  // Effects reported before their delivery's record: reconcile may start as soon as the journal has the work, a
+  // moment before the record is added (and, with a shared store, on another replica). Applied when it comes.
+  const early = new Map<number, ObjectEffect[]>();
   const newestFirst = function* (): Generator<DeliveryRecord> {
     for (let offset = 1; offset <= size; offset += 1) yield slots[(next - offset + capacity) % capacity]!;
   };
+  function addEffect(ticket: number, effect: ObjectEffect): void {
+    const tracked = byTicket.get(ticket);
+    if (!tracked) {
+      keepEarly(early, ticket, effect);
+      return;
+    }
+    const { record, counts } = tracked;
+    const existing = tracked.index ? tracked.index.get(effectKey(effect)) : record.objects.find((object) => sameObject(object, effect));
+    if (existing) {
+      counts[existing.state] -= 1;
+      // A later state replaces the earlier one; its detail goes with it (a "coalesced" note does not outlive the
+      // patch it waited for), what found the object (its rule) stays.
+      Object.assign(existing, CLEARED, effect);
+    } else {
+      record.objects.push(effect);
+      if (tracked.index) tracked.index.set(effectKey(effect), effect);
+      else if (record.objects.length > INDEX_ABOVE) tracked.index = new Map(record.objects.map((object) => [effectKey(object), object]));
+    }
+    counts[effect.state] += 1;
+    record.state = stateFromCounts(counts);
+    changed(record);
+  }
+
+  function keep(entry: DeliveryRecord): void {
+    const dropped = slots[next];
+    if (dropped?.ticket !== undefined) byTicket.delete(dropped.ticket);
+    slots[next] = entry;
+    next = (next + 1) % capacity;
+    size = Math.min(size + 1, capacity);
+  }
+
   return {
     add(record) {
       const entry = record as DeliveryRecord;
       entry.objects = [];
       if (entry.outcome === 'accepted') entry.state = 'pending';
-      const dropped = slots[next];
-      if (dropped?.ticket !== undefined) byTicket.delete(dropped.ticket);
-      slots[next] = entry;
-      next = (next + 1) % capacity;
-      size = Math.min(size + 1, capacity);
-      if (entry.ticket !== undefined) byTicket.set(entry.ticket, { record: entry, counts: { pending: 0, selected: 0, patched: 0, 'dry-run': 0, 'not-found': 0, forbidden: 0, failed: 0 } });
+      keep(entry);
+      changed(entry);
+      if (entry.ticket === undefined) return;
+      byTicket.set(entry.ticket, { record: entry, counts: { pending: 0, selected: 0, patched: 0, 'dry-run': 0, 'not-found': 0, forbidden: 0, failed: 0 } });
+      const waiting = early.get(entry.ticket);
+      if (waiting === undefined) return;
+      early.delete(entry.ticket);
+      for (const effect of waiting) addEffect(entry.ticket, effect);
     },
-    effect(ticket, effect) {
-      const tracked = byTicket.get(ticket);
-      if (!tracked) return;
-      const { record, counts } = tracked;
-      const existing = tracked.index ? tracked.index.get(effectKey(effect)) : record.objects.find((object) => sameObject(object, effect));
-      if (existing) {
-        counts[existing.state] -= 1;
-        // A later state replaces the earlier one; its detail goes with it (a "coalesced" note does not outlive the
-        // patch it waited for), what found the object (its rule) stays.
-        Object.assign(existing, CLEARED, effect);
-      } else {
-        record.objects.push(effect);
-        if (tracked.index) tracked.index.set(effectKey(effect), effect);
-        else if (record.objects.length > INDEX_ABOVE) tracked.index = new Map(record.objects.map((object) => [effectKey(object), object]));
+    effect: addEffect,
+    restore(records) {
+      for (const record of records) {
+        keep(record);
+        if (record.ticket === undefined) continue;
+        const counts: StateCounts = { pending: 0, selected: 0, patched: 0, 'dry-run': 0, 'not-found': 0, forbidden: 0, failed: 0 };
+        for (const object of record.objects) counts[object.state] += 1;
+        byTicket.set(record.ticket, { record, counts, ...(record.objects.length > INDEX_ABOVE ? { index: new Map(record.objects.map((object) => [effectKey(object), object])) } : {}) });
       }
-      counts[effect.state] += 1;
-      record.state = stateFromCounts(counts);
     },
     recent(filter = {}) {
       const found: DeliveryRecord[] = [];
@@ -157,6 +193,22 @@ export function createDeliveryLog(capacity = 100): DeliveryLog {
     },
   };
 }
+
+/** Tickets whose effects wait for their record at most: a record that never comes (refused) costs nothing for long. */
+const EARLY_TICKETS = 1024;
+
+function keepEarly(early: Map<number, ObjectEffect[]>, ticket: number, effect: ObjectEffect): void {
+  const effects = early.get(ticket);
+  if (effects !== undefined) {
+    if (effects.length < EARLY_EFFECTS) effects.push(effect);
+    return;
+  }
+  if (early.size >= EARLY_TICKETS) early.delete(early.keys().next().value!);
+  early.set(ticket, [effect]);
+}
+
+/** Effects kept per waiting ticket (later ones replace earlier ones per object when applied, so a few suffice). */
+const EARLY_EFFECTS = 64;
 
 interface Tracked {
   record: DeliveryRecord;

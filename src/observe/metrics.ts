@@ -45,6 +45,18 @@ export interface Metrics {
   configReloads: Counter<'outcome'>;
   /** Kubernetes Events that could not be written, by reason. */
   eventsFailed: Counter<'reason'>;
+  /** Time to write one group commit of the journal (many webhooks share one). */
+  storeCommitDuration: Histogram;
+  /** Writes the store refused (disk full, read-only, NATS unreachable…), by operation. */
+  storeErrors: Counter<'operation'>;
+  /** Work items owed and not yet settled (objects or label queries to reconcile). */
+  journalPending: Gauge<'cluster'>;
+  /** Failures kept for a retry by hand. */
+  journalFailures: Gauge;
+  /** Items read back from the store and reconciled again at start. */
+  storeReplayed: Gauge;
+  /** Store files that could not be read at start and were moved aside. */
+  storeMovedAside: Counter;
   /** Adds a gauge read when /metrics is scraped (what a limit bounds, for instance). */
   gaugeOf(name: string, help: string, read: () => number): void;
   /** What /metrics answers: the Prometheus text exposition and its content type. */
@@ -117,6 +129,12 @@ export function createMetrics(version: string, startTimeSeconds = Date.now() / 1
       labelNames: ['reason'],
       registers,
     }),
+    storeCommitDuration: new Histogram({ name: 'fluxgate_store_commit_duration_seconds', help: 'Time to write one group commit of the journal.', buckets: requestBuckets, registers }),
+    storeErrors: new Counter({ name: 'fluxgate_store_errors_total', help: 'Writes the state store refused, by operation.', labelNames: ['operation'], registers }),
+    journalPending: new Gauge({ name: 'fluxgate_journal_pending', help: 'Work items accepted and not yet settled by a patch.', labelNames: perCluster(), registers }),
+    journalFailures: new Gauge({ name: 'fluxgate_journal_failures', help: 'Failed reconcile requests kept for a retry by hand.', registers }),
+    storeReplayed: new Gauge({ name: 'fluxgate_store_replayed_items', help: 'Work items read back from the store and reconciled again at start.', registers }),
+    storeMovedAside: new Counter({ name: 'fluxgate_store_moved_aside_total', help: 'State files that could not be read at start and were moved aside.', registers }),
     gaugeOf(name, help, read) {
       new Gauge({
         name,
@@ -133,6 +151,7 @@ export function createMetrics(version: string, startTimeSeconds = Date.now() / 1
   };
   // Both outcomes exist from the start, so increase() sees the first failure.
   for (const outcome of ['success', 'failure']) metrics.configReloads.inc({ outcome }, 0);
+  metrics.storeErrors.inc({ operation: 'commit' }, 0);
   registerProcessMetrics(registers, startTimeSeconds);
   return metrics;
 }

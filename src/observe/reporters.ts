@@ -130,7 +130,8 @@ export function createReconcileReporter(metrics: Metrics, log: Logger, deliverie
       metrics.reconcileRetries.inc(labels({ kind, reason: notice.reason }));
       log.warn('patch failed, retrying', { object, ...where, reason: notice.reason, attempt: notice.attempt, retryInMs: notice.delayMs, error: notice.error });
     },
-    selected(selector, names, tickets, dryRun) {
+    selected(selector, names, tickets, dryRun, note) {
+      if (note !== undefined) log.warn(note, { selector, ...where });
       if (names.length === 0) {
         const detail = dryRun ? 'label selectors are not resolved in dry-run' : 'no object matches the labels';
         log.warn('selector matched nothing', { selector, ...where, detail });
@@ -138,7 +139,8 @@ export function createReconcileReporter(metrics: Metrics, log: Logger, deliverie
         return;
       }
       log.debug('selector resolved', { selector, ...where, objects: names });
-      effect(tickets, selector, 'selected', `selected ${names.length}: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`);
+      const listed = `selected ${names.length}: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`;
+      effect(tickets, selector, 'selected', note === undefined ? listed : `${listed} (${note})`);
     },
     selectionFailed(selector, kind, error, tickets) {
       metrics.reconcileRequests.inc(labels({ kind, outcome: 'failed' }));

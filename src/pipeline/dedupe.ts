@@ -16,6 +16,10 @@ export interface DeliveryDeduperOptions {
 export interface DeliveryDeduper {
   /** Records `deliveryId` for `provider`; true when it was already recorded less than `ttlMs` ago. */
   seen(provider: string, deliveryId: string): boolean;
+  /** Forgets an id recorded by `seen` whose delivery was then refused, so the provider's retry is not a duplicate. */
+  forget(provider: string, deliveryId: string): void;
+  /** Records an id first seen at `at` (read back from the store at start): its window runs from then. */
+  remember(provider: string, deliveryId: string, at: number): void;
 }
 
 /**
@@ -60,6 +64,13 @@ export function createDeliveryDeduper(options: DeliveryDeduperOptions): Delivery
       // Re-recording restarts the window and makes the id the most recent, so expired ids are evicted first.
       cache.set(deliveryId, true);
       return false;
+    },
+    forget(provider, deliveryId) {
+      caches.get(provider)?.delete(deliveryId);
+    },
+    remember(provider, deliveryId, at) {
+      const left = at + ttlMs - now();
+      if (left > 0) cacheFor(provider).set(deliveryId, true, { ttl: left });
     },
   };
 }

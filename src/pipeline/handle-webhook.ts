@@ -8,8 +8,9 @@ import { cutText } from '../core/shown-text.ts';
 import { ipFamily } from '../ip.ts';
 import type { BlockList } from 'node:net';
 import type { DiscoveryResult } from '../discovery/discovery.ts';
-import type { Reconciler, ObjectSelector, Ticket } from '../reconcile/reconciler.ts';
 import type { TicketCause } from '../reconcile/kube-events.ts';
+import type { ObjectSelector } from '../reconcile/reconciler.ts';
+import type { Acceptor, AcceptOutcome } from './acceptance.ts';
 import type { ProviderRuntime } from './compile.ts';
 import { matchTargets, type TargetMatch } from './match-targets.ts';
 import { PayloadError, type DeliveryInfo, type Event, type VerifiedInfo, type VerifyResult, type WebhookRequest } from './provider.ts';
@@ -28,16 +29,13 @@ export interface IncomingWebhook extends WebhookRequest {
 }
 
 export interface WebhookDeps {
-  reconciler: Pick<Reconciler, 'submit' | 'hasRoom'>;
-  /** Records a provider's delivery id; true when it was already seen recently. */
-  seen(provider: string, deliveryId: string): boolean;
-  /** Mints the ticket of an accepted webhook (tickets.ts), with what it was. */
-  mintTicket(cause: TicketCause): Ticket;
+  /** The journal: dedupe, room, and the accepted work kept (durably, with a durable store) before the 202. */
+  journal: Acceptor;
   /** False once shutdown has begun: checked again here, after the body was read, so no 202 can follow it. */
   accepting(): boolean;
   reporter: WebhookReporter;
   now(): number;
-  /** Seconds a client should wait when the queue is full, the gateway is stopping or an issuer is unreachable. */
+  /** Seconds a client should wait when the queue is full, the store or an issuer is unavailable, or the gateway is stopping. */
   retryAfterSeconds: number;
   /** With discovery on: the discovered objects the events concern, with near misses; undefined when the provider does not use it. */
   discover?(provider: string, events: readonly Event[]): DiscoveryResult | undefined;
@@ -47,7 +45,7 @@ export interface WebhookDeps {
  * The decision for one webhook whose body has been read. In order: a source not allowed (401) → bad
  * authentication (401; 503 when the failure is not the sender's) → ping (200) → event filter (200) → parse (400)
  * → not about code (200) → match targets and discovered objects (200 when nothing matches) → stopping or no room
- * (503, not remembered) → duplicate (200) → accepted (202, reconcile requested).
+ * (503, not remembered) → duplicate (200) → the journal keeps it (503 when it cannot) → accepted (202).
  *
  * @example
  * const answer = await handleWebhook(provider, { body, headers, source: '192.0.2.7' }, deps); // { status: 202, body: { delivery: '…', targets: 1 } }
@@ -142,7 +140,7 @@ export function decide(provider: ProviderRuntime, request: WebhookRequest, verif
   return { kind: 'matched', info, events, match, reason: '', event: match.targets.length > 0 ? match.event : found!.event, ...(found ? { found } : {}) };
 }
 
-function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: WebhookDeps, described: DeliveryInfo, verdict: VerifyResult): WebhookAnswer {
+function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: WebhookDeps, described: DeliveryInfo, verdict: VerifyResult): WebhookAnswer | Promise<WebhookAnswer> {
   if (!verdict.ok) return refuse(provider, deps, described, verdict.retryable ? 503 : 401, verdict.reason);
   // A delivery id the credential covers wins over the header-described one, for dedupe and in the record.
   const verified: VerifiedInfo = { ...described, ...(verdict.deliveryId !== undefined ? { deliveryId: verdict.deliveryId } : {}), ...(verdict.claims ? { claims: verdict.claims } : {}) };
@@ -153,19 +151,27 @@ function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: W
   if (decision.kind === 'unmatched') return ignore(provider, deps, info, decision.reason, decision.event);
   const { match, found } = decision;
   const discovered = found?.requests ?? [];
+  if (!deps.accepting()) return refuse(provider, deps, info, 503, 'shutting down');
 
-  // Both checked before the delivery id is recorded, so a delivery refused here is not a "duplicate" when retried.
   const wanted: ObjectSelector[] = discovered.length === 0 ? match.selectors : [...match.selectors, ...discovered.map((request) => request.selector)];
-  const refusal = !deps.accepting() ? 'shutting down' : !deps.reconciler.hasRoom(wanted) ? 'reconcile queue is full' : undefined;
-  if (refusal !== undefined) return refuse(provider, deps, info, 503, refusal);
-  if (info.deliveryId !== undefined && deps.seen(provider.name, info.deliveryId)) return ignore(provider, deps, info, 'duplicate delivery', match.event);
-
   const event = decision.event;
-  const ticket = deps.mintTicket(causeOf(provider, info, event));
-  const report = found && { objects: discovered.map((request) => ({ cluster: request.cluster, object: request.selector.label, rule: request.rule })), nearMisses: found.misses };
-  deps.reporter.accepted(provider, info, event, match.targets, ticket, report);
-  deps.reconciler.submit(ticket, wanted);
-  return { status: 202, body: { delivery: info.deliveryId ?? `fluxgate-${ticket.seq}`, targets: match.targets.length, ...(found ? { discovered: discovered.length } : {}) } };
+  const outcome = deps.journal.accept({
+    provider: provider.name,
+    ...(info.deliveryId !== undefined ? { deliveryId: info.deliveryId } : {}),
+    cause: causeOf(provider, info, event),
+    selectors: wanted,
+  });
+  const answered = (result: AcceptOutcome): WebhookAnswer => {
+    // Refused before anything was kept: the delivery id is not remembered, so the provider's retry is accepted.
+    if (result.kind === 'full') return refuse(provider, deps, info, 503, 'reconcile queue is full');
+    if (result.kind === 'unavailable') return refuse(provider, deps, info, 503, result.reason);
+    if (result.kind === 'duplicate') return ignore(provider, deps, info, 'duplicate delivery', match.event);
+    const { ticket } = result;
+    const report = found && { objects: discovered.map((request) => ({ cluster: request.cluster, object: request.selector.label, rule: request.rule })), nearMisses: found.misses };
+    deps.reporter.accepted(provider, info, event, match.targets, ticket, report);
+    return { status: 202, body: { delivery: info.deliveryId ?? `fluxgate-${ticket.seq}`, targets: match.targets.length, ...(found ? { discovered: discovered.length } : {}) } };
+  };
+  return outcome instanceof Promise ? outcome.then(answered) : answered(outcome);
 }
 
 /**

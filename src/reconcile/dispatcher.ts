@@ -1,5 +1,6 @@
 /**
- * Runs one API-server job at a time per call, with bounded concurrency across calls and retries with backoff.
+ * Runs one API-server job at a time per call, with bounded concurrency across calls and retries with backoff until
+ * the job's deadline (or the policy's attempts).
  * A job waiting out its backoff does not hold a concurrency slot, so one throttled object cannot stall the
  * others. It keeps no record of what is pending: the reconciler owns that.
  */
@@ -13,11 +14,16 @@ export interface DispatchJob {
   label: string;
   /** One attempt; throws KubeError (or anything) on failure. */
   attempt(signal: AbortSignal): Promise<void>;
+  /**
+   * Retries end once the next attempt would start after this (ms since the epoch): an outage is waited out this
+   * long, however many attempts it takes. Undefined: only the policy's `maxAttempts` ends them.
+   */
+  deadline?: number;
 }
 
 export type JobResult =
   | { ok: true; attempts: number }
-  | { ok: false; outcome: FinalOutcome; error: string; attempts: number; retriesExhausted: boolean };
+  | { ok: false; outcome: FinalOutcome; error: string; attempts: number; retriesExhausted: boolean; interrupted?: boolean };
 
 export interface RetryNotice {
   reason: RetryReason;
@@ -28,7 +34,7 @@ export interface RetryNotice {
 }
 
 export interface Dispatcher {
-  /** Runs `job` until it succeeds, fails for good, runs out of attempts, or `signal` gives up on it. */
+  /** Runs `job` until it succeeds, fails for good, runs out of attempts or time, or `signal` interrupts it. */
   run(job: DispatchJob, signal: AbortSignal): Promise<JobResult>;
 }
 
@@ -79,15 +85,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         }
         const message = failure instanceof Error ? failure.message : String(failure);
         const verdict = classifyFailure(failure);
+        if (signal.aborted) return { ok: false, outcome: 'failed', error: `${message} (interrupted by shutdown)`, attempts: attempt, retriesExhausted: false, interrupted: true };
         if (!verdict.retry) return { ok: false, outcome: verdict.outcome, error: message, attempts: attempt, retriesExhausted: false };
-        if (attempt >= policy.maxAttempts || signal.aborted) {
-          return { ok: false, outcome: 'failed', error: message, attempts: attempt, retriesExhausted: true };
-        }
         const delayMs = backoffDelay(policy, attempt, verdict.retryAfterMs);
+        if (attempt >= policy.maxAttempts || (job.deadline !== undefined && clock.now() + delayMs > job.deadline)) {
+          const why = attempt >= policy.maxAttempts ? '' : ' (retried for reconcile.retry.maxAge)';
+          return { ok: false, outcome: 'failed', error: `${message}${why}`, attempts: attempt, retriesExhausted: true };
+        }
         options.onRetry?.(job, { reason: verdict.reason, attempt, delayMs, error: message });
         await delay(clock, delayMs, signal);
         if (signal.aborted) {
-          return { ok: false, outcome: 'failed', error: `${message} (given up at shutdown)`, attempts: attempt, retriesExhausted: true };
+          return { ok: false, outcome: 'failed', error: `${message} (interrupted by shutdown)`, attempts: attempt, retriesExhausted: false, interrupted: true };
         }
       }
     },

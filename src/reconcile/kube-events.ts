@@ -8,7 +8,9 @@
  * logged (once per window per reason), nothing else. Writes queue behind a small number in flight, so at a high
  * rate of distinct objects Events trail their patches instead of doubling the writes the API server sees at once
  * (measured with bench/latency at 200 objects/s: unbounded Event writes took push → patch from 9 ms to 83 ms
- * p50); an object patched again while its Event waits adds to that Event instead of queueing another.
+ * p50); an object patched again while its Event waits adds to that Event instead of queueing another. And while
+ * patches are waiting or running in the cluster (`busy`), Events wait for them, up to `maxDelayMs`: a push that
+ * fans out to a thousand objects gets its patches through first, then their Events (bench/fanout).
  */
 import { LRUCache } from 'lru-cache';
 import type { Clock } from './clock.ts';
@@ -28,6 +30,8 @@ export interface TicketCause {
 export interface EventRecorder {
   /** An object was patched for these tickets (newest last); `uid` is the object's, from the patch's answer. */
   requested(ref: ObjectRef, uid: string | undefined, tickets: readonly Ticket[], untracked: number): void;
+  /** The cluster's patches are done for now: waiting Events are written. */
+  wake(): void;
 }
 
 export interface EventRecorderOptions {
@@ -38,6 +42,10 @@ export interface EventRecorderOptions {
   /** `reportingInstance`: which fluxgate (the host name). */
   instance: string;
   failed(reason: string, error: string): void;
+  /** True while patches wait or run in the cluster: Events wait (default: never busy). */
+  busy?(): boolean;
+  /** The longest an Event waits for `busy` to end (default 5 s). */
+  maxDelayMs?: number;
 }
 
 /** Events kept to aggregate into: beyond this many objects the oldest is forgotten (its next patch gets a new Event). */
@@ -74,9 +82,12 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
   const recent = new LRUCache<string, { name: string; firstAt: number; count: number }>({ max: MAX_TRACKED });
   let sequence = 0;
 
-  /** Objects whose Event waits to be written, oldest first: the patches it stands for, the newest note. */
-  const queued = new Map<string, { ref: ObjectRef; uid: string | undefined; note: string; patches: number }>();
+  /** Objects whose Event waits to be written, oldest first: the patches it stands for, the newest note, since when. */
+  const queued = new Map<string, { ref: ObjectRef; uid: string | undefined; note: string; patches: number; since: number }>();
   let inFlight = 0;
+  const busy = options.busy ?? (() => false);
+  const maxDelayMs = options.maxDelayMs ?? 5_000;
+  let timer: unknown;
 
   async function write(key: string, ref: ObjectRef, uid: string | undefined, note: string, patches: number): Promise<void> {
     const now = clock.now();
@@ -115,8 +126,24 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
     }
   }
 
+  /** Whether the oldest waiting Event may go now: nothing else is being patched, or it has waited long enough. */
+  function due(): boolean {
+    const oldest = queued.values().next().value;
+    if (oldest === undefined) return false;
+    if (!busy()) return true;
+    const left = oldest.since + maxDelayMs - clock.now();
+    if (left <= 0) return true;
+    if (timer === undefined) {
+      timer = clock.setTimer(() => {
+        timer = undefined;
+        pump();
+      }, left);
+    }
+    return false;
+  }
+
   function pump(): void {
-    while (inFlight < IN_FLIGHT && queued.size > 0) {
+    while (inFlight < IN_FLIGHT && due()) {
       const [key, next] = queued.entries().next().value!;
       queued.delete(key);
       inFlight += 1;
@@ -141,9 +168,10 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
       } else if (queued.size >= MAX_QUEUED) {
         options.failed('overloaded', `${MAX_QUEUED} Events are waiting to be written; the Event for ${ref.kind} ${ref.namespace}/${ref.name} is dropped`);
       } else {
-        queued.set(key, { ref, uid, note, patches: 1 });
+        queued.set(key, { ref, uid, note, patches: 1, since: clock.now() });
       }
       pump();
     },
+    wake: pump,
   };
 }

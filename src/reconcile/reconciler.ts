@@ -1,6 +1,8 @@
 /**
- * Turns accepted webhooks into reconcile requests. This file owns all reconcile state: one small state machine
- * per object, and nothing else decides when an object is patched.
+ * Turns the work accepted webhooks owe (work items, kept by the journal) into patches. This file owns the timing of
+ * reconcile: one small state machine per object, and nothing else decides when an object is patched. What is owed
+ * is the journal's: each patch settles the items it served (`WorkLedger`), and a patch interrupted by shutdown
+ * settles nothing, so its items stay owed.
  *
  * Per object (apiVersion, kind, namespace, name, annotation):
  * - idle → a request starts a patch at once (the leading edge) and opens a debounce window;
@@ -11,9 +13,11 @@
  * more than one patch per object in flight (a retry landing after a newer patch would put an older requestedAt
  * back). While shutting down there are no windows: waiting requests start as soon as the running patch ends.
  *
- * Label selectors are resolved to names first (label-selection.ts) and then take the same per-object path; so are
- * selectors with a filter (a Flux Receiver's resourceFilter), named or not: their objects are read and filtered
- * first, for the one webhook the filter was bound to.
+ * Label selectors are resolved to names first (label-selection.ts), and the journal turns the names into items of
+ * their own (`expand`) that take the same per-object path; so are selectors with a filter (a Flux Receiver's
+ * resourceFilter), named or not: their objects are read and filtered first, for the one webhook the filter was
+ * bound to. An item read back from the journal has lost its filter (it lived in the process that accepted it): it
+ * reconciles every object its selector names.
  */
 import { delay, type Clock } from './clock.ts';
 import type { Dispatcher, RetryNotice } from './dispatcher.ts';
@@ -22,6 +26,7 @@ import type { KubeClient, ObjectRef } from './kube-client.ts';
 import type { LabelSelection, SelectionResult } from './label-selection.ts';
 import type { FinalOutcome } from './retry.ts';
 import type { EventRecorder, TicketCause } from './kube-events.ts';
+import type { WorkItem, WorkLedger } from './work-item.ts';
 
 /** One accepted webhook, as far as reconcile is concerned; minted by the pipeline. */
 export interface Ticket {
@@ -75,6 +80,8 @@ export interface PatchReport {
   attempts: number;
   error?: string;
   retriesExhausted?: boolean;
+  /** Shutdown stopped it: the work stays owed (in a durable store, until the next start). */
+  interrupted?: boolean;
   /** The accepted webhooks this patch serves (at most `maxTrackedTickets`). */
   tickets: Ticket[];
   /** Further webhooks folded into this patch beyond the tracked ones. */
@@ -88,17 +95,15 @@ export interface ReconcileReporter {
   queued(object: string, tickets: readonly Ticket[]): void;
   coalesced(object: string, ticket: Ticket): void;
   retrying(object: string, kind: string, notice: RetryNotice): void;
-  selected(selector: string, names: readonly string[], tickets: readonly Ticket[], dryRun: boolean): void;
+  selected(selector: string, names: readonly string[], tickets: readonly Ticket[], dryRun: boolean, note?: string): void;
   selectionFailed(selector: string, kind: string, error: string, tickets: readonly Ticket[]): void;
   finished(report: PatchReport): void;
   pending(count: number): void;
 }
 
 export interface Reconciler {
-  /** Requests a reconcile of every object the selectors name, for one accepted webhook. */
-  submit(ticket: Ticket, selectors: readonly ObjectSelector[]): void;
-  /** Whether submitting these selectors keeps the pending objects within `maxPending` (the HTTP layer answers 503 otherwise). */
-  hasRoom(selectors: readonly ObjectSelector[]): boolean;
+  /** Reconciles what each item owes: its object, or the objects of its label query once listed. */
+  submit(items: readonly WorkItem[]): void;
   /** Objects with a patch running or waiting, plus label selectors being listed. */
   pending(): number;
   /** Starts every waiting patch at once, keeps patching what still arrives, and waits (bounded) until nothing is left. */
@@ -109,17 +114,31 @@ export interface ReconcilerOptions {
   client: KubeClient;
   dryRun: boolean;
   debounceMs: number;
-  maxPending: number;
   dispatcher: Dispatcher;
   selection: LabelSelection;
   clock: Clock;
-  /** Source of requestedAt tokens (kinds.ts createRequestedAtClock), one per process. */
+  /** Source of requestedAt tokens (kinds.ts createRequestedAtClock), one per process, for items without a value. */
   requestedAt: (now: Date) => string;
   reporter: ReconcileReporter;
+  /** Where each patch settles the items it served, and label queries become items of their own. */
+  ledger: WorkLedger;
+  /** Retries of a patch end this long after the oldest delivery it serves was accepted (`reconcile.retry.maxAge`). */
+  maxAgeMs?: number;
   /** Webhooks remembered per waiting patch for reports; more are counted, not kept (bounded memory under a flood). */
   maxTrackedTickets?: number;
   /** Writes an Event on each object patched (not in dry-run); absent: no Events. */
   events?: EventRecorder;
+}
+
+/** The work a patch (waiting or running) serves: each item's newest revision, the newest value, the oldest delivery. */
+interface Owed {
+  /** Usually one item; more when the same object is owed under two ids (a filter's object and a named target). */
+  items: Map<string, number>;
+  revision: number;
+  value?: string;
+  since: number;
+  tickets: Ticket[];
+  untracked: number;
 }
 
 interface ObjectState {
@@ -131,34 +150,33 @@ interface ObjectState {
   running: boolean;
   /** The debounce window's timer while it is open. */
   window: unknown;
-  /** Webhooks the next patch serves. */
-  waiting: Ticket[];
-  untracked: number;
+  /** What the next patch serves; undefined while nothing waits. */
+  waiting?: Owed;
   /** Counted in `busyObjects`: running or waiting. */
   busy: boolean;
 }
 
 /**
  * @example
- * const reconciler = createReconciler({ client, dryRun: false, debounceMs: 2000, maxPending: 10_000, dispatcher, selection,
- *   clock: systemClock, requestedAt: createRequestedAtClock(), reporter });
- * if (reconciler.hasRoom(selectors)) reconciler.submit({ seq: 1, acceptedAt: Date.now() }, selectors);
+ * const reconciler = createReconciler({ client, dryRun: false, debounceMs: 2000, dispatcher, selection,
+ *   clock: systemClock, requestedAt: createRequestedAtClock(), reporter, ledger: journal });
+ * reconciler.submit(items);
  */
 export function createReconciler(options: ReconcilerOptions): Reconciler {
-  const { client, dryRun, dispatcher, selection, clock, reporter, requestedAt } = options;
+  const { client, dryRun, dispatcher, selection, clock, reporter, requestedAt, ledger } = options;
   const maxTracked = options.maxTrackedTickets ?? 1000;
   const objects = new Map<string, ObjectState>();
   let busyObjects = 0;
   let selecting = 0;
   let draining = false;
-  /** Aborted when shutdown runs out of time: in-flight attempts and backoffs give up. */
+  /** Aborted when shutdown runs out of time: in-flight attempts and backoffs give up, their work stays owed. */
   const stop = new AbortController();
   const idleWaiters: (() => void)[] = [];
 
   const pendingCount = () => busyObjects + selecting;
 
   function settle(state: ObjectState): void {
-    const busy = state.running || state.waiting.length > 0;
+    const busy = state.running || state.waiting !== undefined;
     if (busy !== state.busy) {
       state.busy = busy;
       busyObjects += busy ? 1 : -1;
@@ -175,53 +193,77 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     let state = objects.get(key);
     if (!state) {
       const ref = { apiVersion: selector.apiVersion, kind: selector.kind, namespace: selector.namespace, name };
-      state = { key, ref, label: `${selector.kind} ${selector.namespace}/${name}`, annotation: selector.annotation, running: false, window: undefined, waiting: [], untracked: 0, busy: false };
+      state = { key, ref, label: `${selector.kind} ${selector.namespace}/${name}`, annotation: selector.annotation, running: false, window: undefined, busy: false };
       objects.set(key, state);
     }
     return state;
   }
 
-  function request(selector: ObjectSelector, name: string, tickets: readonly Ticket[]): void {
-    const state = stateOf(selector, name);
-    if (!state.running && state.window === undefined) {
-      start(state, [...tickets], 0);
-    } else {
-      for (const ticket of tickets) {
-        if (state.waiting.length === 0) reporter.queued(state.label, [ticket]);
+  /** `item` folded into what waits: tickets beyond `maxTracked` are counted, not kept. */
+  function owe(waiting: Owed | undefined, item: WorkItem): Owed {
+    const owed: Owed = waiting ?? { items: new Map(), revision: item.revision, since: item.since, tickets: [], untracked: 0 };
+    owed.items.set(item.id, Math.max(owed.items.get(item.id) ?? 0, item.revision));
+    if (item.revision >= owed.revision) {
+      owed.revision = item.revision;
+      if (item.value !== undefined) owed.value = item.value;
+    }
+    owed.since = Math.min(owed.since, item.since);
+    owed.untracked += item.untracked;
+    for (const ticket of item.tickets) {
+      if (owed.tickets.length < maxTracked) owed.tickets.push(ticket);
+      else owed.untracked += 1;
+    }
+    return owed;
+  }
+
+  function request(item: WorkItem & { selector: { name: string } }): void {
+    const state = stateOf(item.selector, item.selector.name);
+    const idle = !state.running && state.window === undefined;
+    if (!idle) {
+      for (const ticket of item.tickets) {
+        if (state.waiting === undefined) reporter.queued(state.label, [ticket]);
         else reporter.coalesced(state.label, ticket);
-        if (state.waiting.length < maxTracked) state.waiting.push(ticket);
-        else state.untracked += 1;
       }
     }
+    state.waiting = owe(state.waiting, item);
+    if (idle) start(state);
     settle(state);
   }
 
-  function start(state: ObjectState, tickets: Ticket[], untracked: number): void {
+  function start(state: ObjectState): void {
+    const owed = state.waiting!;
     state.running = true;
-    state.waiting = [];
-    state.untracked = 0;
+    state.waiting = undefined;
     if (!draining) {
       state.window = clock.setTimer(() => {
         state.window = undefined;
         advance(state);
       }, options.debounceMs);
     }
-    // One value per patch, kept across its retries: Flux treats it as an opaque token.
-    const value = state.annotation.fixedValue ?? requestedAt(new Date(clock.now()));
+    // One value per patch, kept across its retries: Flux treats it as an opaque token. The journal minted it when the
+    // newest delivery was accepted, so a patch repeated after a crash writes the same value.
+    const value = state.annotation.fixedValue ?? owed.value ?? requestedAt(new Date(clock.now()));
     const annotations = { [state.annotation.key]: value };
-    reporter.queued(state.label, tickets);
+    reporter.queued(state.label, owed.tickets);
     let uid: string | undefined;
     const attempt = async (signal: AbortSignal) => {
       uid = (await client.mergePatch(state.ref, annotations, signal)).uid;
     };
+    const deadline = options.maxAgeMs === undefined ? undefined : owed.since + options.maxAgeMs;
     void dispatcher
-      .run({ kind: state.ref.kind, label: state.label, attempt }, stop.signal)
+      .run({ kind: state.ref.kind, label: state.label, attempt, ...(deadline !== undefined ? { deadline } : {}) }, stop.signal)
       .then((result) => {
         state.running = false;
-        const base = { object: state.label, kind: state.ref.kind, attempts: result.attempts, tickets, untracked, endedAt: clock.now() };
-        if (result.ok && !dryRun) options.events?.requested(state.ref, uid, tickets, untracked);
-        if (result.ok) reporter.finished({ ...base, outcome: dryRun ? 'dry_run' : 'success' });
-        else reporter.finished({ ...base, outcome: result.outcome, error: result.error, retriesExhausted: result.retriesExhausted });
+        const base = { object: state.label, kind: state.ref.kind, attempts: result.attempts, tickets: owed.tickets, untracked: owed.untracked, endedAt: clock.now() };
+        if (result.ok && !dryRun) options.events?.requested(state.ref, uid, owed.tickets, owed.untracked);
+        if (result.ok) {
+          reporter.finished({ ...base, outcome: dryRun ? 'dry_run' : 'success' });
+          for (const [id, revision] of owed.items) ledger.settle(id, revision, { kind: 'done' });
+        } else {
+          reporter.finished({ ...base, outcome: result.outcome, error: result.error, retriesExhausted: result.retriesExhausted, ...(result.interrupted ? { interrupted: true } : {}) });
+          const failed = { kind: 'failed', outcome: result.outcome, error: result.error, attempts: result.attempts } as const;
+          if (!result.interrupted) for (const [id, revision] of owed.items) ledger.settle(id, revision, failed);
+        }
         advance(state);
       });
   }
@@ -229,56 +271,58 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   /** After the window closed or the patch ended: the trailing patch, or back to idle. */
   function advance(state: ObjectState): void {
     if (!state.running && state.window === undefined) {
-      if (state.waiting.length > 0) start(state, state.waiting, state.untracked);
+      if (state.waiting !== undefined) start(state);
       else objects.delete(state.key);
     }
     settle(state);
     checkIdle();
   }
 
-  /** Resolves `selectors` to names with `select` (a result per selector) and requests a patch of each named object. */
-  async function selectThenRequest(selectors: readonly ObjectSelector[], ticket: Ticket, select: () => Promise<SelectionResult[]>): Promise<void> {
-    selecting += selectors.length;
+  /** Resolves the items' selectors with `select` (a result per item, in order) and hands each one's names to the journal. */
+  async function selectThenExpand(items: readonly WorkItem[], select: () => Promise<SelectionResult[]>): Promise<void> {
+    selecting += items.length;
     reporter.pending(pendingCount());
-    for (const selector of selectors) reporter.queued(selector.label, [ticket]);
+    for (const item of items) reporter.queued(item.selector.label, item.tickets);
     try {
       const results = await select();
-      selectors.forEach((selector, index) => {
+      items.forEach((item, index) => {
+        const { selector } = item;
         const result = results[index]!;
         if (!result.ok) {
-          reporter.selectionFailed(selector.label, selector.kind, result.error, [ticket]);
+          reporter.selectionFailed(selector.label, selector.kind, result.error, item.tickets);
+          if (!result.interrupted) ledger.settle(item.id, item.revision, { kind: 'failed', outcome: result.outcome, error: result.error, attempts: result.attempts });
           return;
         }
-        reporter.selected(selector.label, result.names, [ticket], dryRun);
-        if (result.problems !== undefined) reporter.selectionFailed(selector.label, selector.kind, result.problems, [ticket]);
-        for (const name of result.names) request(selector, name, [ticket]);
+        // Read back from the journal, a filtered item has lost its filter: every object the selector names is owed.
+        const note = item.filtered && selector.filter === undefined ? 'the filter was bound to a delivery accepted before a restart: every object the selector names is reconciled' : undefined;
+        reporter.selected(selector.label, result.names, item.tickets, dryRun, note);
+        if (result.problems !== undefined) reporter.selectionFailed(selector.label, selector.kind, result.problems, item.tickets);
+        ledger.expand(item, result.names);
       });
     } finally {
-      selecting -= selectors.length;
+      selecting -= items.length;
       reporter.pending(pendingCount());
       checkIdle();
     }
   }
 
   return {
-    submit(ticket, selectors) {
-      for (const selector of selectors) {
-        if (selector.filter !== undefined) continue;
-        if (selector.name !== undefined) request(selector, selector.name, [ticket]);
-        else void selectThenRequest([selector], ticket, async () => [await selection.select(selector, stop.signal)]);
+    submit(items) {
+      // One delivery's filters are decided together: one evaluation for the delivery.
+      const filtered = new Map<number, WorkItem[]>();
+      for (const item of items) {
+        const { selector } = item;
+        if (selector.filter !== undefined) {
+          const delivery = item.tickets[0]?.seq ?? item.revision;
+          filtered.set(delivery, [...(filtered.get(delivery) ?? []), item]);
+        } else if (selector.name !== undefined) {
+          // A named object is owed as it is, also when a filter it had was lost with a restart (it could only have excluded it).
+          request(item as WorkItem & { selector: { name: string } });
+        } else {
+          void selectThenExpand([item], async () => [await selection.select(selector, stop.signal)]);
+        }
       }
-      // One webhook's filters are decided together: one evaluation for the delivery.
-      const filtered = selectors.filter((selector) => selector.filter !== undefined);
-      if (filtered.length > 0) void selectThenRequest(filtered, ticket, () => selection.selectFiltered(filtered, stop.signal));
-    },
-    hasRoom(selectors) {
-      let added = 0;
-      for (const selector of selectors) {
-        // A request for an object already waiting joins its patch: it adds nothing. A filtered one counts until read.
-        if (selector.name === undefined || selector.filter !== undefined || !objects.get(objectKey(selector, selector.name))?.busy) added += 1;
-      }
-      // An empty queue takes any one webhook, so a target naming more objects than maxPending still works.
-      return added === 0 || pendingCount() === 0 || pendingCount() + added <= options.maxPending;
+      for (const group of filtered.values()) void selectThenExpand(group, () => selection.selectFiltered(group.map((item) => item.selector), stop.signal));
     },
     pending: pendingCount,
     async shutdown(timeoutMs) {
@@ -297,7 +341,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       timer.abort();
       if (finished) return { unfinished: 0 };
       const unfinished = pendingCount();
-      // Out of time: give up on backoffs and in-flight requests (each is reported as failed).
+      // Out of time: give up on backoffs and in-flight requests (each is reported as interrupted, and stays owed).
       stop.abort();
       await idle();
       return { unfinished };

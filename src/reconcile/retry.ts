@@ -3,6 +3,7 @@ import type { RetryConfig } from '../config/schema.ts';
 import { KubeError } from './kube-client.ts';
 
 export interface RetryPolicy {
+  /** Infinity: attempts are bounded by the job's deadline (`reconcile.retry.maxAge`) alone. */
   maxAttempts: number;
   initialDelayMs: number;
   maxDelayMs: number;
@@ -11,7 +12,7 @@ export interface RetryPolicy {
 }
 
 export function retryPolicy(config: RetryConfig, random: () => number = Math.random): RetryPolicy {
-  return { maxAttempts: config.maxAttempts, initialDelayMs: config.initialDelay, maxDelayMs: config.maxDelay, random };
+  return { maxAttempts: config.maxAttempts ?? Number.POSITIVE_INFINITY, initialDelayMs: config.initialDelay, maxDelayMs: config.maxDelay, random };
 }
 
 /** A Retry-After beyond this is treated as this: a webhook's reconcile should not wait for an hour. */

@@ -9,15 +9,21 @@ setDefaultTimeout(30_000);
 
 const dir = tempDir();
 afterAll(() => dir.remove());
-const config = join(dir.path, 'fluxgate.yaml');
-writeFileSync(
-  config,
-  `server: { address: 127.0.0.1:0, adminAddress: 127.0.0.1:0 }
+/** A config with its own state directory: under script(1), a stopped fluxgate lets go of its file a moment after script ends. */
+function configWithState(name: string): string {
+  const path = join(dir.path, `${name}.yaml`);
+  writeFileSync(
+    path,
+    `server: { address: 127.0.0.1:0, adminAddress: 127.0.0.1:0 }
 kubernetes: { mode: dry-run }
+state: { path: ${name}-state }
 providers: [{ name: github, type: github, secret: { env: HOOK_SECRET } }]
 targets: [{ name: app, providers: [github], resources: [{ kind: GitRepository, name: app, namespace: flux-system }] }]
 `,
-);
+  );
+  return path;
+}
+const config = configWithState('fluxgate');
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir.path, HOOK_SECRET: 'log-format-secret-6b1f' };
 
 /**
@@ -75,11 +81,11 @@ describe('fluxgate serve logs', () => {
   test('at a terminal: text with coloured levels by default, plain with NO_COLOR', async () => {
     if (!Bun.which('script')) throw new Error('needs script(1) from util-linux to give fluxgate a terminal');
     // script(1) runs fluxgate on a pseudo-terminal and copies what it shows to stdout.
-    const shell = fluxgateArgs('serve', '--config', config).map((arg) => `'${arg}'`).join(' ');
-    const coloured = await outputUntilListening(['script', '-qefc', shell, '/dev/null'], {}, 'stdout');
+    const shell = (config: string) => fluxgateArgs('serve', '--config', config).map((arg) => `'${arg}'`).join(' ');
+    const coloured = await outputUntilListening(['script', '-qefc', shell(configWithState('coloured')), '/dev/null'], {}, 'stdout');
     expect(coloured).toMatch(/\u001b\[2m\d\d:\d\d:\d\d\.\d{3}\u001b\[0m \u001b\[32mINFO \u001b\[0m fluxgate listening /);
     expect(coloured).not.toContain('{"time"');
-    const plain = await outputUntilListening(['script', '-qefc', shell, '/dev/null'], { NO_COLOR: '1' }, 'stdout');
+    const plain = await outputUntilListening(['script', '-qefc', shell(configWithState('plain')), '/dev/null'], { NO_COLOR: '1' }, 'stdout');
     expect(plain).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  fluxgate listening /m);
     expect(plain).not.toContain('\u001b');
   });

@@ -36,7 +36,8 @@ describe('config validation', () => {
     });
     expect(config.kubernetes).toMatchObject({ mode: 'auto', requestTimeout: 10_000 });
     // Durations and sizes arrive parsed: milliseconds and bytes.
-    expect(config.reconcile).toMatchObject({ debounce: 2000, concurrency: 16, retry: { maxAttempts: 8, initialDelay: 250, maxDelay: 30_000 } });
+    expect(config.reconcile).toMatchObject({ debounce: 2000, concurrency: 16, retry: { maxAge: 3_600_000, initialDelay: 250, maxDelay: 30_000 } });
+    expect(config.state).toEqual({ store: 'sqlite', sync: 'full', maxSize: 256 * 2 ** 20, retention: { maxAge: 168 * 3_600_000, failures: 1000 } });
   });
 
   test('a typo in a key is reported with its line and column, and the key meant', () => {

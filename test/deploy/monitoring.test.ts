@@ -78,13 +78,13 @@ describe('PrometheusRule', () => {
     writeFileSync(join(dir.path, 'rules.yaml'), stringify(rule.spec));
     const result = promtool(['check', 'rules', join(dir.path, 'rules.yaml')]);
     dir.remove();
-    expect(result.output).toContain('SUCCESS: 5 rules found');
+    expect(result.output).toContain('SUCCESS: 6 rules found');
     expect(result.code).toBe(0);
   });
 
-  test('alerts for reconcile failures, exhausted retries, bad signatures and an unreachable API server', () => {
+  test('alerts for reconcile failures, exhausted retries, an unwritable store, bad signatures and an unreachable API server', () => {
     const alerts = rule.spec.groups.flatMap((group: { rules: { alert?: string }[] }) => group.rules.map((entry) => entry.alert));
-    expect(alerts).toEqual(['FluxgateReconcileFailures', 'FluxgateRetriesExhausted', 'FluxgateWebhookSignatureRejected', 'FluxgateKubernetesApiUnreachable', 'FluxgateDown']);
+    expect(alerts).toEqual(['FluxgateReconcileFailures', 'FluxgateRetriesExhausted', 'FluxgateStoreUnwritable', 'FluxgateWebhookSignatureRejected', 'FluxgateKubernetesApiUnreachable', 'FluxgateDown']);
   });
 
   test('promtool test rules: each alert fires on the series that mean it, and not before or after', () => {

@@ -19,9 +19,13 @@ async function deliver(targets: CompiledTarget[], found: DiscoveryResult | undef
   const submitted: string[] = [];
   const records: { ignored?: string; accepted?: { targets: string[]; discovered?: DiscoveredReport } }[] = [];
   const deps: WebhookDeps = {
-    reconciler: { submit: (_ticket, selectors) => void submitted.push(...selectors.map((s) => `${s.label}${s.clusters ? ` in ${s.clusters}` : ''}`)), hasRoom: () => room },
-    seen: () => false,
-    mintTicket: () => ({ seq: 7, acceptedAt: 0 }),
+    journal: {
+      accept(delivery) {
+        if (!room) return { kind: 'full' };
+        submitted.push(...delivery.selectors.map((s) => `${s.label}${s.clusters ? ` in ${s.clusters}` : ''}`));
+        return { kind: 'accepted', ticket: { seq: 7, acceptedAt: 0 } };
+      },
+    },
     accepting: () => true,
     reporter: {
       rejected: () => {},

@@ -111,7 +111,7 @@ describe('admin.token', () => {
       expect({ path, status: response.status, csp: response.headers.get('content-security-policy'), sniff: response.headers.get('x-content-type-options'), frame: response.headers.get('x-frame-options'), referrer: response.headers.get('referrer-policy') }).toEqual({
         path,
         status,
-        csp: "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        csp: "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         sniff: 'nosniff',
         frame: 'DENY',
         referrer: 'no-referrer',

@@ -5,7 +5,8 @@ import { handleWebhook, type WebhookDeps } from '../../src/pipeline/handle-webho
 import { indexTargets } from '../../src/pipeline/target-index.ts';
 import type { WebhookReporter } from '../../src/pipeline/webhook-reporter.ts';
 import { PayloadError, type DeliveryInfo, type Event, type Ignored, type Parsed, type ProviderCodec, type VerifyResult } from '../../src/pipeline/provider.ts';
-import type { ObjectSelector, Ticket } from '../../src/reconcile/reconciler.ts';
+import type { AcceptedDelivery, AcceptOutcome } from '../../src/pipeline/acceptance.ts';
+import type { ObjectSelector } from '../../src/reconcile/reconciler.ts';
 
 function selector(name: string): ObjectSelector {
   return { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', namespace: 'flux-system', name, annotation: { key: 'k' }, key: name, label: name };
@@ -22,8 +23,8 @@ interface Script {
   allowedSources?: string[];
   source?: string;
   accepting?: boolean;
-  room?: boolean;
-  duplicate?: boolean;
+  /** What the journal answers (default: accepted as ticket 41). */
+  journal?: AcceptOutcome | Promise<AcceptOutcome>;
 }
 
 const push: Event = { event: 'push', repositories: ['org/app'], branch: 'main', ref: 'refs/heads/main' };
@@ -32,8 +33,8 @@ const missing = (name: string, reason: string): CompiledTarget => ({ name, match
 
 async function run(script: Script) {
   const calls: string[] = [];
-  const submitted: { ticket: Ticket; selectors: readonly ObjectSelector[] }[] = [];
-  const seenKeys: string[] = [];
+  // What the journal was handed: it decides duplicates and room (test/store/journal.test.ts).
+  const handed: AcceptedDelivery[] = [];
   const codec: ProviderCodec<unknown> = {
     id: 'scripted',
     defaultEvents: ['push'],
@@ -64,16 +65,15 @@ async function run(script: Script) {
     accepted: (_p, info, event, targets, ticket) => calls.push(`accepted ${targets.join(',')} #${ticket.seq} ${info.event} ${event.ref ?? event.image?.name}`),
   };
   const deps: WebhookDeps = {
-    reconciler: { submit: (ticket, selectors) => submitted.push({ ticket, selectors }), hasRoom: () => script.room ?? true },
-    seen: (provider, id) => (seenKeys.push(`${provider}\u0000${id}`), script.duplicate ?? false),
-    mintTicket: () => ({ seq: 41, acceptedAt: 1000 }),
+    journal: { accept: (delivery) => (handed.push(delivery), script.journal ?? { kind: 'accepted', ticket: { seq: 41, acceptedAt: 1000 } }) },
     accepting: () => script.accepting ?? true,
     reporter,
     now: () => 1000,
     retryAfterSeconds: 7,
   };
   const answer = await handleWebhook(provider, { body: new Uint8Array(), headers: new Headers(), source: script.source }, deps);
-  return { answer, calls: calls.filter((call) => call !== 'verify'), verified: calls.includes('verify'), submitted, seenKeys };
+  const seenKeys = handed.flatMap((delivery) => (delivery.deliveryId !== undefined ? [`${delivery.provider}\u0000${delivery.deliveryId}`] : []));
+  return { answer, calls: calls.filter((call) => call !== 'verify'), verified: calls.includes('verify'), handed, seenKeys };
 }
 
 describe('handleWebhook', () => {
@@ -81,8 +81,7 @@ describe('handleWebhook', () => {
     const r = await run({ verify: { ok: false, reason: 'signature does not match' } });
     expect(r.answer).toEqual({ status: 401, body: { error: 'signature does not match' } });
     expect(r.calls).toEqual(['rejected 401 signature does not match']);
-    expect(r.submitted).toEqual([]);
-    expect(r.seenKeys).toEqual([]);
+    expect(r.handed).toEqual([]);
   });
 
   test('a failure that is not the sender\'s (an issuer out of reach): 503 with Retry-After, so the sender retries', async () => {
@@ -146,7 +145,7 @@ describe('handleWebhook', () => {
     expect((await run({ targets: [] })).answer.body).toEqual({ ignored: 'no target uses provider hub' });
     const r = await run({ targets: [missing('a', 'branch dev does not match [main]'), missing('b', 'repository org/x is not org/y')] });
     expect(r.answer).toEqual({ status: 200, body: { ignored: 'no target matched (a: branch dev does not match [main]; b: repository org/x is not org/y)' } });
-    expect(r.seenKeys).toEqual([]);
+    expect(r.handed).toEqual([]);
   });
 
   test('a multi-ref delivery: a target matches when any of its events does', async () => {
@@ -157,33 +156,45 @@ describe('handleWebhook', () => {
     expect(r.calls).toEqual(['accepted release #41 push refs/heads/release']);
   });
 
-  test('shutting down or no room: 503 with Retry-After, and the delivery is not recorded as seen', async () => {
-    for (const [script, reason] of [
-      [{ accepting: false }, 'shutting down'],
-      [{ room: false }, 'reconcile queue is full'],
+  test('shutting down: 503 with Retry-After, and nothing is handed to the journal', async () => {
+    const r = await run({ accepting: false });
+    expect(r.answer).toEqual({ status: 503, body: { error: 'shutting down' }, headers: { 'Retry-After': '7' } });
+    expect(r.calls).toEqual(['rejected 503 shutting down']);
+    expect(r.handed).toEqual([]);
+  });
+
+  test('the journal has no room, or cannot write: 503 with Retry-After and its reason', async () => {
+    for (const [outcome, reason] of [
+      [{ kind: 'full' }, 'reconcile queue is full'],
+      [{ kind: 'unavailable', reason: 'the state store cannot be written: disk full' }, 'the state store cannot be written: disk full'],
     ] as const) {
-      const r = await run(script);
+      const r = await run({ journal: outcome });
       expect(r.answer).toEqual({ status: 503, body: { error: reason }, headers: { 'Retry-After': '7' } });
       expect(r.calls).toEqual([`rejected 503 ${reason}`]);
-      expect(r.seenKeys).toEqual([]);
-      expect(r.submitted).toEqual([]);
     }
   });
 
-  test('a delivery id seen before: 200 duplicate, nothing submitted', async () => {
-    const r = await run({ duplicate: true });
+  test('a delivery id the journal has seen: 200 duplicate', async () => {
+    const r = await run({ journal: { kind: 'duplicate' } });
     expect(r.answer).toEqual({ status: 200, body: { ignored: 'duplicate delivery' } });
     expect(r.seenKeys).toEqual(['hub\u0000d-1']);
-    expect(r.submitted).toEqual([]);
   });
 
-  test('accepted: 202, one ticket, each object once even when two targets name it', async () => {
+  test('accepted: 202 with the journal\'s ticket, each object once even when two targets name it', async () => {
     const r = await run({ targets: [matching('a', [selector('x'), selector('y')]), missing('b', 'no'), matching('c', [selector('y')])] });
     expect(r.answer).toEqual({ status: 202, body: { delivery: 'd-1', targets: 2 } });
     expect(r.calls).toEqual(['accepted a,c #41 push refs/heads/main']);
-    expect(r.submitted).toHaveLength(1);
-    expect(r.submitted[0]!.ticket).toEqual({ seq: 41, acceptedAt: 1000 });
-    expect(r.submitted[0]!.selectors.map((s) => s.key)).toEqual(['x', 'y']);
+    expect(r.handed).toHaveLength(1);
+    expect(r.handed[0]!.cause).toEqual({ provider: 'hub', event: 'push', repository: 'org/app', ref: 'refs/heads/main', deliveryId: 'd-1' });
+    expect(r.handed[0]!.selectors.map((s) => s.key)).toEqual(['x', 'y']);
+  });
+
+  test('a journal that answers later (a durable store): the 202 waits for it', async () => {
+    let release: (outcome: AcceptOutcome) => void = () => {};
+    const later = new Promise<AcceptOutcome>((resolve) => (release = resolve));
+    const answered = run({ journal: later });
+    release({ kind: 'accepted', ticket: { seq: 5, acceptedAt: 1000 } });
+    expect((await answered).answer).toEqual({ status: 202, body: { delivery: 'd-1', targets: 1 } });
   });
 
   test('a delivery id the credential covers wins over the header-described one', async () => {

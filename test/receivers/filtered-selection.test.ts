@@ -9,7 +9,8 @@ import { createDispatcher } from '../../src/reconcile/dispatcher.ts';
 import { createRequestedAtClock } from '../../src/reconcile/kinds.ts';
 import type { KubeApi, KubeClient, ObjectRef } from '../../src/reconcile/kube-client.ts';
 import { createLabelSelection } from '../../src/reconcile/label-selection.ts';
-import { createReconciler, type FilterVerdict, type ObjectFilter, type ObjectSelector, type ReconcileReporter } from '../../src/reconcile/reconciler.ts';
+import { createReconciler, type FilterVerdict, type ObjectFilter, type ObjectSelector, type ReconcileReporter, type Reconciler } from '../../src/reconcile/reconciler.ts';
+import { acceptNow, testJournal } from '../support/journal.ts';
 import { manualClock, settle } from '../support/manual-clock.ts';
 
 const WINDOW = 2000;
@@ -61,18 +62,19 @@ function setup() {
     pending() {},
   };
   const dispatcher = createDispatcher({ concurrency: 4, policy: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 1000, random: () => 0.5 }, clock });
-  const reconciler = createReconciler({
+  let reconciler: Reconciler | undefined;
+  const journal = testJournal({ clock, feed: (items) => reconciler!.submit(items) });
+  reconciler = createReconciler({
     client,
     dryRun: false,
     debounceMs: WINDOW,
-    maxPending: 100,
+    ledger: journal,
     dispatcher,
     selection: createLabelSelection({ client, dispatcher, clock, maxAgeMs: WINDOW }),
     clock,
     requestedAt: createRequestedAtClock(),
     reporter,
   });
-  let seq = 0;
   /** How many times filters were called, and in how many turns (a webhook's selectors decide in one). */
   const calls = { filters: 0, turns: 0 };
   let inTurn = false;
@@ -94,10 +96,10 @@ function setup() {
     patched,
     failures,
     seen,
+    journal,
     calls,
-    reconciler,
     filter,
-    submit: (selectors: ObjectSelector[]) => reconciler.submit({ seq: ++seq, acceptedAt: clock.now() }, selectors),
+    submit: (selectors: ObjectSelector[]) => acceptNow(journal, selectors),
   };
 }
 
@@ -150,9 +152,12 @@ describe('a named selector with a filter', () => {
     ]);
   });
 
-  test('it counts against maxPending until its object is read', () => {
+  test('it is owed until its object is read and patched (a query item, then the object\'s own)', async () => {
     const run = setup();
-    expect(run.reconciler.hasRoom([named('web', run.filter(() => true))])).toBe(true);
+    run.submit([named('web', run.filter(() => true))]);
+    expect(run.journal.pending()).toBe(1);
+    await settle();
+    expect(run.patched).toEqual(['web']);
   });
 });
 

@@ -42,9 +42,7 @@ async function deliver(spec: Record<string, unknown> | ReturnType<typeof served>
   const { runtime } = 'runtime' in spec ? spec : served(spec);
   let selectors: readonly ObjectSelector[] = [];
   const answer = await handleWebhook(runtime as never, request, {
-    reconciler: { submit: (_ticket, wanted) => void (selectors = wanted), hasRoom: () => true },
-    seen: () => false,
-    mintTicket: () => ({ seq: 1, acceptedAt: 0 }),
+    journal: { accept: (delivery) => ((selectors = delivery.selectors), { kind: 'accepted', ticket: { seq: 1, acceptedAt: 0 } }) },
     accepting: () => true,
     reporter: { rejected() {}, ignored() {}, accepted() {} },
     now: () => Date.now(),
@@ -290,7 +288,8 @@ describe('resourceFilter', () => {
 
 describe('with clusters:', () => {
   test('a Receiver read from one cluster patches its resources in that cluster only, not across the fleet', async () => {
-    const { createFleet } = await import('../../src/reconcile/fleet.ts');
+    const { testJournal, acceptNow } = await import('../support/journal.ts');
+    const { manualClock } = await import('../support/manual-clock.ts');
     const read = readReceiver({ metadata: { name: 'receiver', namespace: 'apps', generation: 1 }, spec: { type: 'generic', secretRef: { name: 'token' }, resources: [repository] } });
     if ('problem' in read) throw new Error(read.problem);
     const result = receiverServing({ spec: read.spec, secret: { data: { token: TOKEN } }, catalog, filters, evaluator, cluster: 'eu' });
@@ -299,11 +298,8 @@ describe('with clusters:', () => {
     expect(selectors.map((selector) => selector.clusters)).toEqual([['eu']]);
 
     const submitted: Record<string, string[]> = { eu: [], us: [] };
-    const member = (name: string) => ({
-      name,
-      reconciler: { submit: (_ticket: unknown, group: readonly ObjectSelector[]) => void submitted[name]!.push(...group.map((s) => s.label)), hasRoom: () => true, pending: () => 0, shutdown: async () => ({ unfinished: 0 }) },
-    });
-    createFleet({ members: [member('eu'), member('us')] as never }).submit({ seq: 1, acceptedAt: 0 } as never, selectors);
+    const journal = testJournal({ clock: manualClock(), clusters: ['eu', 'us'], feed: (items) => items.forEach((item) => submitted[item.cluster!]!.push(item.selector.label)) });
+    acceptNow(journal, selectors);
     expect(submitted).toEqual({ eu: ['GitRepository apps/app'], us: [] });
   });
 });

@@ -102,7 +102,7 @@ describe('dispatcher retries', () => {
     expect(await slow.run(quick.job, live)).toEqual({ ok: true, attempts: 1 });
   });
 
-  test('an aborted signal ends a backoff at once and stops further attempts', async () => {
+  test('an aborted signal ends a backoff at once and stops further attempts: interrupted, not failed for good', async () => {
     const clock = manualClock();
     const dispatcher = createDispatcher({ concurrency: 1, policy, clock });
     const { job, attempts } = scriptedJob([new KubeError('busy', 'http', 503), new KubeError('busy', 'http', 503)]);
@@ -111,8 +111,26 @@ describe('dispatcher retries', () => {
     await settle();
     expect(attempts).toHaveLength(1);
     stop.abort();
-    expect(await result).toMatchObject({ ok: false, retriesExhausted: true, error: 'busy (given up at shutdown)' });
+    expect(await result).toMatchObject({ ok: false, interrupted: true, retriesExhausted: false, error: 'busy (interrupted by shutdown)' });
     expect(attempts).toHaveLength(1);
-    expect(await dispatcher.run(scriptedJob([]).job, stop.signal)).toMatchObject({ ok: false, error: 'shutting down' });
+    expect(await dispatcher.run(scriptedJob([]).job, stop.signal)).toMatchObject({ ok: false, interrupted: true, error: 'shutting down (interrupted by shutdown)' });
+  });
+
+  test('with a deadline, retries go on past any count until the next attempt would start after it', async () => {
+    const clock = manualClock();
+    const dispatcher = createDispatcher({ concurrency: 1, policy: { ...policy, maxAttempts: Number.POSITIVE_INFINITY }, clock });
+    const start = clock.now();
+    const attempts: number[] = [];
+    const job = { kind: 'GitRepository', label: 'GitRepository flux-system/app', deadline: start + 60_000, attempt: async () => {
+      attempts.push(clock.now() - start);
+      throw new KubeError('refused', 'connection');
+    } };
+    const result = dispatcher.run(job, new AbortController().signal);
+    await clock.advance(120_000);
+    const ended = await result;
+    expect(ended).toMatchObject({ ok: false, retriesExhausted: true });
+    expect((ended as { error: string }).error).toBe('refused (retried for reconcile.retry.maxAge)');
+    expect(attempts.length).toBeGreaterThan(10);
+    expect(attempts.at(-1)!).toBeLessThanOrEqual(60_000);
   });
 });

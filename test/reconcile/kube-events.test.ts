@@ -99,3 +99,28 @@ describe('Kubernetes Events under load', () => {
     expect(held.calls[1]!.body.series.count).toBe(2);
   });
 });
+
+describe('Events wait for the cluster\'s patches', () => {
+  test('while patches wait or run, Events are held; written when they are done (wake), or once they waited maxDelayMs', async () => {
+    const held = heldApi();
+    const clock = manualClock();
+    let busy = true;
+    const events = createEventRecorder({ api: held.api, clock, windowMs: 4000, instance: 'test', failed: () => {}, busy: () => busy, maxDelayMs: 5000 });
+    events.requested(ref('a'), 'uid-a', [ticket(1)], 0);
+    events.requested(ref('b'), 'uid-b', [ticket(2)], 0);
+    await settle();
+    expect(held.calls).toHaveLength(0);
+    busy = false;
+    events.wake();
+    await settle();
+    expect(held.calls.map((call) => call.body.regarding.name)).toEqual(['a', 'b']);
+    await answerAll(held);
+
+    busy = true;
+    events.requested(ref('c'), 'uid-c', [ticket(3)], 0);
+    await clock.advance(4999);
+    expect(held.calls).toHaveLength(2);
+    await clock.advance(1); // a cluster that never goes quiet still gets its Events, late
+    expect(held.calls.at(-1)!.body.regarding.name).toBe('c');
+  });
+});

@@ -8,7 +8,8 @@ import { createRequestedAtClock } from '../../src/reconcile/kinds.ts';
 import { createDryRunClient } from '../../src/reconcile/dry-run-client.ts';
 import { KubeError, type KubeClient, type ObjectRef } from '../../src/reconcile/kube-client.ts';
 import { createLabelSelection } from '../../src/reconcile/label-selection.ts';
-import { createReconciler, type ObjectSelector, type PatchOutcome, type PatchReport, type ReconcileReporter, type Ticket } from '../../src/reconcile/reconciler.ts';
+import { createReconciler, type ObjectSelector, type PatchOutcome, type PatchReport, type ReconcileReporter, type Reconciler, type Ticket } from '../../src/reconcile/reconciler.ts';
+import { acceptNow, testJournal } from '../support/journal.ts';
 import { manualClock, settle } from '../support/manual-clock.ts';
 
 const WINDOW = 2000;
@@ -44,7 +45,7 @@ const labelled: ObjectSelector = {
   label: 'Kustomization flux-system/{app=web}',
 };
 
-function setup(options: { maxPending?: number; maxTrackedTickets?: number; listed?: () => Promise<string[]> } = {}) {
+function setup(options: { maxTrackedTickets?: number; listed?: () => Promise<string[]> } = {}) {
   const clock = manualClock(Date.UTC(2031, 0, 1));
   const calls: Call[] = [];
   const lists: number[] = [];
@@ -86,11 +87,14 @@ function setup(options: { maxPending?: number; maxTrackedTickets?: number; liste
     pending: (count) => pendingSeen.push(count),
   };
   const dispatcher = createDispatcher({ concurrency: 8, policy: { maxAttempts: 5, initialDelayMs: 100, maxDelayMs: 1000, random: () => 0.5 }, clock });
-  const reconciler = createReconciler({
+  // The journal owes what is accepted and feeds it to reconcile, as in the gateway (in memory here).
+  let reconciler: Reconciler | undefined;
+  const journal = testJournal({ clock, feed: (items) => reconciler!.submit(items) });
+  reconciler = createReconciler({
     client,
     dryRun: false,
     debounceMs: WINDOW,
-    maxPending: options.maxPending ?? 100,
+    ledger: journal,
     dispatcher,
     selection: createLabelSelection({ client, dispatcher, clock, maxAgeMs: WINDOW }),
     clock,
@@ -100,19 +104,18 @@ function setup(options: { maxPending?: number; maxTrackedTickets?: number; liste
   });
   const t0 = clock.now();
   const pushes: { ticket: Ticket; names: string[] }[] = [];
-  let seq = 0;
   return {
     clock,
     calls,
     lists,
     finished,
     reconciler,
+    journal,
     /** Milliseconds since the start of the scenario. */
     at: (time: number) => time - t0,
     push(selectors: ObjectSelector[] = [named('app')]) {
-      const ticket = { seq: ++seq, acceptedAt: clock.now() };
+      const ticket = acceptNow(journal, selectors);
       pushes.push({ ticket, names: selectors.flatMap((selector) => (selector.name === undefined ? [] : [selector.name])) });
-      reconciler.submit(ticket, selectors);
       return ticket;
     },
     /** Answers the oldest unanswered PATCH. */
@@ -262,7 +265,7 @@ describe('shutdown', () => {
     expectInvariants(h);
   });
 
-  test('gives up after its timeout, reporting what was unfinished', async () => {
+  test('gives up after its timeout, reporting what was unfinished; the work stays owed in the journal', async () => {
     const h = setup();
     h.push();
     await settle();
@@ -270,28 +273,72 @@ describe('shutdown', () => {
     const stopping = h.reconciler.shutdown(5_000);
     await h.clock.advance(5_000);
     expect(await stopping).toEqual({ unfinished: 1 });
-    expect(h.finished[0]).toMatchObject({ outcome: 'failed', retriesExhausted: true });
+    expect(h.finished[0]).toMatchObject({ outcome: 'failed', interrupted: true, retriesExhausted: false });
+    expect(h.journal.pending()).toBe(1);
+    expect(h.journal.failures()).toEqual([]);
   });
 });
 
-describe('room (maxPending counts objects)', () => {
-  test('a fan-out webhook counts each object it would add; joining a waiting object adds nothing', async () => {
-    const h = setup({ maxPending: 3 });
-    h.push([named('a')]);
+describe('settling with the journal', () => {
+  test('a patch settles what it served; a delivery folded in while it ran stays owed until the trailing patch', async () => {
+    const h = setup();
+    h.push();
     await settle();
-    expect(h.reconciler.pending()).toBe(1);
-    expect(h.reconciler.hasRoom([named('b'), named('c')])).toBe(true); // 1 + 2 = 3
-    expect(h.reconciler.hasRoom([named('b'), named('c'), named('d')])).toBe(false); // 1 + 3 > 3
-    h.push([named('b'), named('c')]);
-    await settle();
-    expect(h.reconciler.pending()).toBe(3);
-    expect(h.reconciler.hasRoom([named('a')])).toBe(true); // a is running: another request joins its next patch
-    expect(h.reconciler.hasRoom([named('d')])).toBe(false);
+    expect(h.journal.pending()).toBe(1);
+    await h.clock.advance(100);
+    h.push(); // folded into the next patch: a newer revision
+    await h.answer();
+    expect(h.journal.pending()).toBe(1);
+    await h.clock.advance(WINDOW);
+    await h.answer();
+    expect(h.journal.pending()).toBe(0);
+    expectInvariants(h);
   });
 
-  test('an empty queue takes one webhook even when it names more objects than maxPending', () => {
-    const h = setup({ maxPending: 1 });
-    expect(h.reconciler.hasRoom([named('a'), named('b')])).toBe(true);
+  test('an answer that will not change moves the work to the failures; a retry owes it again', async () => {
+    const h = setup();
+    h.push([named('gone')]);
+    await settle();
+    await h.answer(new KubeError('not found', 'http', 404));
+    expect(h.journal.pending()).toBe(0);
+    expect(h.journal.failures().map((failure) => [failure.item.selector.name, failure.outcome])).toEqual([['gone', 'not_found']]);
+    await h.clock.advance(WINDOW);
+    expect(h.journal.retry()).toBe(1);
+    await settle();
+    expect(h.calls.map((call) => call.ref.name)).toEqual(['gone', 'gone']);
+    await h.answer();
+    expect(h.journal.failures()).toEqual([]);
+    expect(h.journal.pending()).toBe(0);
+  });
+
+  test('retries run until reconcile.retry.maxAge after the oldest delivery, not for a count of attempts', async () => {
+    const clock = manualClock(Date.UTC(2031, 0, 1));
+    let attempts = 0;
+    const client: KubeClient = {
+      target: 'test', api: createDryRunClient().api, ping: async () => {}, canI: async () => true, listNames: async () => [],
+      mergePatch: async () => {
+        attempts += 1;
+        throw new KubeError('connection refused', 'connection');
+      },
+    };
+    let reconciler: Reconciler | undefined;
+    const journal = testJournal({ clock, feed: (items) => reconciler!.submit(items) });
+    const dispatcher = createDispatcher({ concurrency: 8, policy: { maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 1000, maxDelayMs: 30_000, random: () => 0.5 }, clock });
+    const finished: PatchReport[] = [];
+    reconciler = createReconciler({
+      client, dryRun: false, debounceMs: WINDOW, ledger: journal, dispatcher, selection: createLabelSelection({ client, dispatcher, clock, maxAgeMs: WINDOW }), clock,
+      requestedAt: createRequestedAtClock(), maxAgeMs: 10 * 60_000,
+      reporter: { queued() {}, coalesced() {}, retrying() {}, selected() {}, selectionFailed() {}, finished: (report) => finished.push(report), pending() {} },
+    });
+    acceptNow(journal, [named('app')]);
+    await clock.advance(9 * 60_000);
+    expect(finished).toEqual([]);
+    expect(attempts).toBeGreaterThan(8); // more than the old fixed count: an outage is waited out
+    await clock.advance(2 * 60_000);
+    expect(finished).toHaveLength(1);
+    expect(finished[0]).toMatchObject({ outcome: 'failed', retriesExhausted: true });
+    expect(finished[0]!.error).toContain('reconcile.retry.maxAge');
+    expect(journal.failures()).toHaveLength(1);
   });
 });
 
@@ -378,4 +425,5 @@ function expectInvariants(h: Harness): void {
     for (const name of names) expect(h.calls.some((call) => call.ref.name === name && call.at >= ticket.acceptedAt)).toBe(true);
   }
   expect(h.reconciler.pending()).toBe(0);
+  expect(h.journal.pending()).toBe(0);
 }

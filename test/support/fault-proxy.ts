@@ -84,6 +84,10 @@ export interface FaultProxy {
   cutStreams(options?: { abrupt?: boolean }): number;
   /** A kubeconfig (YAML text) pointing at the proxy, trusting its CA, authenticating with `token`. */
   kubeconfig(options: { token: string; context?: string }): string;
+  /** The API server becomes unreachable, as in an outage: open connections are reset, new ones refused (nothing listens), until `up()`. */
+  down(): Promise<void>;
+  /** Listens again on the same port. */
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -330,7 +334,8 @@ export async function startFaultProxy(options: { upstream: string; upstreamCaPem
     front.once('error', reject);
     front.listen(0, '127.0.0.1', resolve);
   });
-  const url = `https://127.0.0.1:${(front.address() as { port: number }).port}`;
+  const frontPort = (front.address() as { port: number }).port;
+  const url = `https://127.0.0.1:${frontPort}`;
 
   return {
     url,
@@ -375,6 +380,26 @@ export async function startFaultProxy(options: { upstream: string; upstreamCaPem
         users: [{ name: context, user: { token } }],
         contexts: [{ name: context, context: { cluster: context, user: context } }],
         'current-context': context,
+      });
+    },
+    async down() {
+      const closed = new Promise<void>((resolve) => front.close(() => resolve()));
+      for (const socket of sockets) {
+        try {
+          socket.resetAndDestroy();
+        } catch {
+          socket.destroy();
+        }
+      }
+      await closed;
+    },
+    async up() {
+      await new Promise<void>((resolve, reject) => {
+        front.once('error', reject);
+        front.listen(frontPort, '127.0.0.1', () => {
+          front.off('error', reject);
+          resolve();
+        });
       });
     },
     async stop() {

@@ -1,0 +1,209 @@
+/**
+ * Opens the store `state:` names and builds what lives in it: the journal (accepted work, delivery ids, failures)
+ * and the delivery log behind the status page. `memory` keeps today's process-only behaviour; `sqlite` (the
+ * default) writes through to a file in `state.path`; `nats` shares everything between replicas (nats-store.ts).
+ */
+import { isAbsolute, join, resolve } from 'node:path';
+import type { StateConfig } from '../config/schema.ts';
+import { createDeliveryLog, type DeliveryLog } from '../observe/delivery-log.ts';
+import type { Logger } from '../observe/log.ts';
+import type { Clock } from '../reconcile/clock.ts';
+import type { ObjectSelector, Ticket } from '../reconcile/reconciler.ts';
+import type { WorkItem } from '../reconcile/work-item.ts';
+import { createDeliveryDeduper } from '../pipeline/dedupe.ts';
+import { createJournal, type Journal, type JournalReporter } from './journal.ts';
+import { DATABASE_FILE, openSqlite } from './sqlite-file.ts';
+import { sqliteJournal, type SqliteJournal } from './sqlite-store.ts';
+
+/**
+ * Deliveries are remembered this long to drop providers' redeliveries. Longer than the 10 minutes a
+ * timestamp-signed delivery (Standard Webhooks, ±5 minutes) stays acceptable, so no replay outlives its record.
+ */
+export const DEDUPE_WINDOW_MS = 11 * 60_000;
+/** How often retention runs (and a failing store is tried again while nothing else writes). */
+const MAINTENANCE_MS = 60_000;
+const RECHECK_MS = 5_000;
+
+export interface StoreOptions {
+  state: StateConfig;
+  /** Relative `state.path` is taken from here (the config file's directory). */
+  configDir: string;
+  env: Record<string, string | undefined>;
+  clusters: readonly (string | undefined)[];
+  maxPending: number;
+  /** Delivery records kept (admin.recentDeliveries). */
+  recentDeliveries: number;
+  requestedAt: (now: Date) => string;
+  clock: Clock;
+  log: Logger;
+  reporter: JournalReporter;
+  feed(items: readonly WorkItem[]): void;
+  refused?(cluster: string | undefined, ticket: Ticket, selectors: readonly ObjectSelector[]): void;
+  /** A store file that could not be read was moved aside (logged here too). */
+  movedAside?(to: string): void;
+}
+
+export interface Store {
+  kind: StateConfig['store'];
+  /** For the log and the status page: `sqlite: /var/lib/fluxgate/fluxgate.db`. */
+  describe: string;
+  /** False: a restart loses what is owed (`store: memory`). */
+  durable: boolean;
+  journal: Journal;
+  deliveries: DeliveryLog;
+  /** Bytes on disk (sqlite), for the metric and the page. */
+  sizeBytes(): number | undefined;
+  /** Writes what waits, stops retention and closes the file. */
+  close(): Promise<void>;
+}
+
+/** Where sqlite keeps its file: `state.path`, else systemd's `$STATE_DIRECTORY`, else `fluxgate-state` beside the config. */
+export function statePath(state: StateConfig, configDir: string, env: Record<string, string | undefined>): string {
+  if (state.path !== undefined) return isAbsolute(state.path) ? state.path : resolve(configDir, state.path);
+  const systemd = env.STATE_DIRECTORY?.split(':')[0];
+  return systemd ? systemd : join(configDir, 'fluxgate-state');
+}
+
+/**
+ * @example
+ * const store = await openStore({ state: config.state, configDir, env: process.env, clusters: [undefined], … });
+ * await store.journal.accept(delivery);
+ */
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const { state, clock, log } = options;
+  const dedupe = createDeliveryDeduper({ ttlMs: DEDUPE_WINDOW_MS, maxEntriesPerProvider: 10_000, now: () => clock.now() });
+  const journalOptions = {
+    clusters: options.clusters,
+    maxPending: options.maxPending,
+    dedupe,
+    clock,
+    requestedAt: options.requestedAt,
+    feed: options.feed,
+    ...(options.refused ? { refused: options.refused } : {}),
+    maxFailures: state.retention.failures,
+    reporter: options.reporter,
+  };
+  if (state.store === 'memory') {
+    log.warn('state.store is memory: accepted work, delivery ids and the delivery log do not survive a restart');
+    return { kind: 'memory', describe: 'memory (not durable)', durable: false, journal: createJournal(journalOptions), deliveries: createDeliveryLog(options.recentDeliveries), sizeBytes: () => undefined, close: async () => {} };
+  }
+  if (state.store === 'nats') {
+    const { openNatsStore } = await import('./nats-store.ts');
+    return openNatsStore({ ...options, dedupe, journalOptions });
+  }
+  return openSqliteStore(options, journalOptions);
+}
+
+/**
+ * Whether opening the state failed for a reason that may pass (a read-only or full file system, permissions): the
+ * gateway then serves, answers 503 and tries again, instead of exiting into a restart loop. Anything else (a file
+ * written by a newer fluxgate, another gateway on it) is a mistake to fix, and ends the start.
+ */
+function mayPass(error: unknown): boolean {
+  const code = String((error as { code?: unknown })?.code ?? '');
+  return ['EROFS', 'EACCES', 'EPERM', 'ENOSPC', 'EDQUOT', 'EIO', 'EFBIG', 'SQLITE_CANTOPEN', 'SQLITE_FULL'].includes(code) || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_IOERR');
+}
+
+function openSqliteStore(options: StoreOptions, journalOptions: Omit<Parameters<typeof createJournal>[0], 'writer' | 'initial'>): Store {
+  const { state, clock, log } = options;
+  const directory = statePath(state, options.configDir, options.env);
+  const path = join(directory, DATABASE_FILE);
+  let sqlite: SqliteJournal | undefined;
+  /** What the last open read back, until the journal and the delivery log take it. */
+  let loaded: ReturnType<SqliteJournal['load']> | undefined;
+  let triedAt = Number.NEGATIVE_INFINITY;
+  let openError: Error | undefined;
+
+  /** Opens the file and reads it back, or throws; a failure that may pass is tried again at most every RECHECK_MS. */
+  const open = (): void => {
+    if (sqlite) return;
+    if (openError && clock.now() - triedAt < RECHECK_MS) throw openError;
+    triedAt = clock.now();
+    try {
+      const opened = openSqlite({ directory, sync: state.sync, maxSizeBytes: state.maxSize, now: () => clock.now() });
+      if (opened.movedAside) {
+        log.error('the state file could not be read and was moved aside; a new one is started (what it owed is not replayed: inspect the moved file)', { movedTo: opened.movedAside.to, reason: opened.movedAside.reason });
+        options.movedAside?.(opened.movedAside.to);
+      }
+      const opening = sqliteJournal(opened, { deliveries: options.recentDeliveries, maxAgeMs: state.retention.maxAge, dedupeWindowMs: DEDUPE_WINDOW_MS });
+      loaded = opening.load(clock.now());
+      sqlite = opening;
+      openError = undefined;
+      log.info('state', { store: 'sqlite', path: opened.path, sync: state.sync, owed: loaded.journal.items.length, failures: loaded.journal.failures.length, deliveries: loaded.records.length, ...(opened.migrated.from !== opened.migrated.to ? { migratedFrom: opened.migrated.from } : {}) });
+    } catch (error) {
+      if (!mayPass(error)) throw error;
+      openError = error as Error;
+      throw error;
+    }
+  };
+  /** What was read back, for the journal; the delivery log takes its records at the same moment. */
+  const take = () => {
+    const state = loaded;
+    loaded = undefined;
+    if (state) deliveries.restore(state.records);
+    return state?.journal;
+  };
+
+  let startError: string | undefined;
+  try {
+    open();
+  } catch (error) {
+    if (openError === undefined) throw error; // not a fault that may pass: a mistake to fix before starting
+    startError = (error as Error).message;
+    log.error('the state store cannot be opened: webhooks are answered 503 until it can (tried again every 5 s)', { path, error: startError });
+  }
+  const deliveries = createDeliveryLog(options.recentDeliveries, {
+    changed(record) {
+      sqlite?.recordChanged(record);
+      journal.flushSoon();
+    },
+  });
+  const initial = take();
+  const journal = createJournal({
+    ...journalOptions,
+    ...(initial ? { initial } : {}),
+    ...(startError !== undefined ? { initialError: startError } : {}),
+    opened: (owed) => {
+      if (owed > 0) log.info('reconciling what was accepted before the restart and not yet patched', { items: owed });
+    },
+    writer: {
+      open() {
+        open();
+        return take();
+      },
+      write: (changes) => sqlite!.write(changes),
+    },
+  });
+
+  let lastMaintenance = Number.NEGATIVE_INFINITY;
+  let timer: unknown;
+  const maintain = () => {
+    const now = clock.now();
+    if (!journal.health().ok) journal.check();
+    if (sqlite && now - lastMaintenance >= MAINTENANCE_MS && journal.health().ok) {
+      lastMaintenance = now;
+      journal.expireFailures(now - state.retention.maxAge);
+      journal.flush();
+      try {
+        sqlite.maintain(now);
+      } catch (error) {
+        log.warn('state retention could not run; it is tried again later', { error: (error as Error).message });
+      }
+    }
+    timer = clock.setTimer(maintain, RECHECK_MS);
+  };
+  maintain();
+  return {
+    kind: 'sqlite',
+    describe: `sqlite: ${path}`,
+    durable: true,
+    journal,
+    deliveries,
+    sizeBytes: () => sqlite?.sizeBytes(),
+    async close() {
+      clock.clearTimer(timer);
+      if (sqlite) journal.flush();
+      sqlite?.close();
+    },
+  };
+}
