@@ -8,7 +8,7 @@
  * watch's own delay is in both sides of every ratio.
  */
 import { randomBytes } from 'node:crypto';
-import { createRequestedAtClock } from '../src/reconcile/kinds.ts';
+import { createRequestedAtClock } from '../src/core/kinds.ts';
 import { resourcePath, startTestCluster, type TestCluster } from '../test/support/kube-apiserver/cluster.ts';
 
 export const REQUESTED_AT = 'reconcile.fluxcd.io/requestedAt';

@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { createHash } from 'node:crypto';
 import { createCelEvaluator } from '../src/receivers/cel-evaluator.ts';
 import { celEnvironments, createFilterCompiler, largestCollection, prepareFilter, runPrepared } from '../src/receivers/cel-filter.ts';
-import { systemClock } from '../src/reconcile/clock.ts';
+import { systemClock } from '../src/core/clock.ts';
 import { waitForLogLine } from '../test/support/cli.ts';
 import { tempDir } from '../test/support/temp-dir.ts';
 import type { TestCluster } from '../test/support/kube-apiserver/cluster.ts';

@@ -12,7 +12,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDeliveryDeduper } from '../src/pipeline/dedupe.ts';
+import { createDeliveryDeduper } from '../src/store/dedupe.ts';
 import { tempDir } from '../test/support/temp-dir.ts';
 
 const { values } = parseArgs({

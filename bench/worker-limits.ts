@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { Worker as NodeWorker } from 'node:worker_threads';
 import { createCelEvaluator } from '../src/receivers/cel-evaluator.ts';
 import { createFilterCompiler } from '../src/receivers/cel-filter.ts';
-import { systemClock } from '../src/reconcile/clock.ts';
+import { systemClock } from '../src/core/clock.ts';
 import { tempDir } from '../test/support/temp-dir.ts';
 import { printMachine, printTable } from './support.ts';
 

@@ -39,15 +39,15 @@ async function build(options: { target?: string; outfile: string; commit?: strin
   const result = await Bun.build({
     // Each Worker's script is an entry point of its own; inside the binary it sits at its path under src/, the entry
     // points' common directory: the CEL evaluator's (src/receivers/cel-evaluator.ts) and the one that loads each
-    // plugin first under a time limit (src/pipeline/plugin-trial.ts).
-    entrypoints: [join(root, 'src', 'main.ts'), join(root, 'src', 'receivers', 'cel-worker.ts'), join(root, 'src', 'pipeline', 'plugin-trial-worker.ts')],
+    // plugin first under a time limit (src/provider-kit/plugin-trial.ts).
+    entrypoints: [join(root, 'src', 'main.ts'), join(root, 'src', 'receivers', 'cel-worker.ts'), join(root, 'src', 'provider-kit', 'plugin-trial-worker.ts')],
     compile: { outfile: options.outfile, ...(options.target ? { target: `bun-${options.target}` as Bun.Build.CompileTarget } : {}) },
     bytecode: true,
     // Dynamic imports become chunks loaded when first imported: without splitting, every module's imports of Node
     // built-ins (node:https from the Kubernetes client, node:crypto's streams, …) are hoisted and run at start-up.
     splitting: true,
     format: 'esm',
-    define: { FLUXGATE_BUILD_COMMIT: JSON.stringify(options.commit ?? ''), FLUXGATE_PLUGIN_TRIAL_WORKER: JSON.stringify('./pipeline/plugin-trial-worker.ts') },
+    define: { FLUXGATE_BUILD_COMMIT: JSON.stringify(options.commit ?? ''), FLUXGATE_PLUGIN_TRIAL_WORKER: JSON.stringify('./provider-kit/plugin-trial-worker.ts') },
   });
   for (const message of result.logs) console.error(String(message));
   if (!result.success) throw new Error(`build failed for ${options.target ?? 'this machine'}`);

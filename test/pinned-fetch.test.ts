@@ -4,7 +4,7 @@
  * fragment; other answers (a 304, a 404) come back as they are.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { OutboundRefusal, pinnedFetch, shownUrl } from '../src/pinned-fetch.ts';
+import { OutboundRefusal, pinnedFetch, shownUrl } from '../src/core/pinned-fetch.ts';
 import { startElsewhere, type Elsewhere } from './support/elsewhere.ts';
 
 let elsewhere: Elsewhere;

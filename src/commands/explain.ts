@@ -5,18 +5,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/validate.ts';
-import { optionsOf } from '../config/provider-rules.ts';
+import { optionsOf } from '../provider-kit/provider-rules.ts';
 import { compileProviders, type PreparedProvider, type ProviderRuntime } from '../pipeline/compile.ts';
 import { explainDelivery, explainEvents, type Explanation } from '../pipeline/explain.ts';
 import { ref as refOfName, refOf } from '../provider-kit/git.ts';
-import type { Event, ProviderFactory } from '../pipeline/provider.ts';
-import { annotationFor, defaultApiVersion } from '../reconcile/kinds.ts';
-import { loadConfigFile, type LoadedConfig, type LoadedFile } from './load-config.ts';
+import type { Event, ProviderFactory } from '../provider-kit/contract.ts';
+import { annotationFor, defaultApiVersion } from '../core/kinds.ts';
+import { loadConfigFile, type LoadedConfig, type LoadedFile } from '../app/load-config.ts';
 import { reportConfigError } from './validate.ts';
 import { explainDiscovered, type DiscoveredExplanation } from '../discovery/explain.ts';
 import { listObjects } from '../discovery/list-objects.ts';
 import { DISCOVERED_KINDS } from '../discovery/discovered-object.ts';
-import { connectResolved } from '../reconcile/kube-connect.ts';
+import { connectResolved } from '../kube/connect.ts';
 
 export interface ExplainOptions {
   path: string;

@@ -4,12 +4,12 @@
  * references, never as values; the file's header lists each variable with the kubectl line that reads it, and
  * what was left out (on stderr too). Reads Receivers (list) and the Secrets they name (get), nothing else.
  */
-import { builtinCatalog } from '../pipeline/catalog.ts';
-import type { ProviderFactory } from '../pipeline/provider.ts';
+import { builtinCatalog } from '../provider-kit/catalog.ts';
+import type { ProviderFactory } from '../provider-kit/contract.ts';
 import { providerKit } from '../provider-kit/index.ts';
-import { connectResolved } from '../reconcile/kube-connect.ts';
-import { KubeError, type KubeApi } from '../reconcile/kube-client.ts';
-import { resolveKubernetes } from '../reconcile/kube-target.ts';
+import { connectResolved } from '../kube/connect.ts';
+import { KubeError, type KubeApi } from '../kube/client.ts';
+import { resolveKubernetes } from '../kube/target.ts';
 import { receiversAsConfig, type ImportedReceiver } from '../receivers/config-export.ts';
 import { RECEIVER_API_VERSION, RECEIVER_KIND, readReceiver } from '../receivers/receiver-spec.ts';
 

@@ -8,21 +8,21 @@ import { readSecretFile } from '../config/secrets.ts';
 import { ConfigError } from '../config/validate.ts';
 import { formatPath } from '../config/yaml-source.ts';
 import type { ProviderConfig } from '../config/schema.ts';
-import type { Logger } from '../observe/log.ts';
-import type { ProviderFactory } from '../pipeline/provider.ts';
+import type { Logger } from '../core/log.ts';
+import type { ProviderFactory } from '../provider-kit/contract.ts';
 import { hostFetch, type RateLimitWait } from '../register/host-fetch.ts';
 import { HOST_CLIENTS } from '../register/hosts.ts';
 import { gatewayPrefix, registerJobs, type RegisterJob } from '../register/jobs.ts';
 import { exitCode, renderJson, renderTable, summarize } from '../register/report.ts';
 import { syncHooks, type SyncRow } from '../register/sync-hooks.ts';
 import { reportConfigError } from './validate.ts';
-import { loadConfigFile } from './load-config.ts';
+import { loadConfigFile } from '../app/load-config.ts';
 import { DISCOVERED_KINDS } from '../discovery/discovered-object.ts';
 import { listObjects } from '../discovery/list-objects.ts';
-import { defaultApiVersion } from '../reconcile/kinds.ts';
-import { connectResolved } from '../reconcile/kube-connect.ts';
+import { defaultApiVersion } from '../core/kinds.ts';
+import { connectResolved } from '../kube/connect.ts';
 import { discoveredScopes } from '../register/discovered-scopes.ts';
-import type { WatchedObject } from '../watch/watched-object.ts';
+import type { WatchedObject } from '../kube/watched-object.ts';
 
 export interface RegisterOptions {
   /** The config file. */

@@ -6,10 +6,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import { closestName } from '../config/suggest.ts';
-import type { Catalog } from '../pipeline/catalog.ts';
-import type { ProviderCodec, ProviderSecrets } from '../pipeline/provider.ts';
-import { OutboundRefusal, pinnedFetch } from '../pinned-fetch.ts';
-import type { Sample, SampleInput } from './sample.ts';
+import type { Catalog } from '../provider-kit/catalog.ts';
+import type { ProviderCodec } from '../provider-kit/contract.ts';
+import type { ProviderSecrets } from '../config/secrets.ts';
+import { OutboundRefusal, pinnedFetch } from '../core/pinned-fetch.ts';
+import type { Sample, SampleInput } from '../provider-kit/sample.ts';
 
 export interface SendOptions {
   url: string;

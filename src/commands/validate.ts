@@ -3,7 +3,7 @@
  * problem as `file:line:col path: message` (exit 1), or what serve would run (exit 0).
  */
 import { ConfigError, plural } from '../config/validate.ts';
-import { loadConfigFile, type LoadOptions } from './load-config.ts';
+import { loadConfigFile, type LoadOptions } from '../app/load-config.ts';
 
 export async function runValidate(options: LoadOptions, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   try {

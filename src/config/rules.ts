@@ -1,17 +1,19 @@
-/** Config rules that a schema cannot express: cross references and plugin capabilities. */
-import type { Catalog } from '../pipeline/catalog.ts';
+/**
+ * Config rules that a schema cannot express: cross references, ranges that depend on each other, targets. What a
+ * provider type allows (its secrets, options, registration) is checked by the provider kit (provider-rules.ts).
+ */
 import { checkClusters, checkDiscovery } from './cluster-rules.ts';
-import { checkProviders, isAddressBlock } from './provider-rules.ts';
+import { isAddressBlock } from '../core/ip.ts';
 import type { Config } from './schema.ts';
 import { formatDuration } from './units.ts';
 
 export interface RuleContext {
-  /** Provider types by id (built in and from pluginsDir). */
-  providers: Catalog;
   /** The apiVersion fluxgate assumes for a well-known kind, if any. */
   defaultApiVersion(kind: string): string | undefined;
   /** Compiles a target's match block; throws with a message naming the bad pattern. */
   compileMatch(match: Config['targets'][number]['match']): unknown;
+  /** Rules of the layers above, reported with these (the provider kit's: what each provider type allows). */
+  more?(config: Config): RuleIssue[];
 }
 
 export interface RuleIssue {
@@ -22,7 +24,7 @@ export interface RuleIssue {
 }
 
 export function checkConfigRules(config: Config, context: RuleContext): RuleIssue[] {
-  return [...checkServer(config), ...checkProviders(config, context.providers), ...checkTargets(config, context), ...checkClusters(config), ...checkDiscovery(config)];
+  return [...checkServer(config), ...(context.more?.(config) ?? []), ...checkTargets(config, context), ...checkClusters(config), ...checkDiscovery(config)];
 }
 
 function checkServer(config: Config): RuleIssue[] {

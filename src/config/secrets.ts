@@ -2,11 +2,16 @@
  * Resolves `{ env }`, `{ file }` and `{ value }` secret references. Messages name the variable or file,
  * never the value.
  */
-import type { ProviderSecrets } from '../pipeline/provider.ts';
-import { readFailure, readRegularText } from '../read-regular-file.ts';
+import { readFailure, readRegularText } from '../core/read-regular-file.ts';
 import { MAX_SECRET_FILE_BYTES } from './limits.ts';
 import type { RuleIssue } from './rules.ts';
 import type { Config, SecretRef } from './schema.ts';
+
+/** Secret fields a provider may read, resolved from `{ env }`, `{ file }` or `{ value }` in the config. */
+export interface ProviderSecrets {
+  secret?: string;
+  signingSecret?: string;
+}
 
 export interface SecretSources {
   env: Record<string, string | undefined>;

@@ -13,10 +13,10 @@
  */
 import { redactUrl } from '../core/redact-url.ts';
 import { compileMatch, type MatchResult } from '../pipeline/match.ts';
-import type { Event } from '../pipeline/provider.ts';
+import type { Event } from '../provider-kit/contract.ts';
 import { normalizeImage } from '../pipeline/image-ref.ts';
 import { normalizeRepository } from '../pipeline/repository-url.ts';
-import type { WatchedObject } from '../watch/informer.ts';
+import type { WatchedObject } from '../kube/informer.ts';
 import { tagExclusions } from './exclusion-list.ts';
 import { argoFollows, gitRepositoryFollows, ociRepositoryFollows, type Follows } from './follows.ts';
 

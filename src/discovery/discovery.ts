@@ -3,13 +3,14 @@
  * are looked up in every index and become exact-name selectors for the reconciler of the object's cluster, each
  * with the rule that found it. Owns its watches: stop() ends them all (shutdown, reload).
  */
-import type { Logger } from '../observe/log.ts';
-import type { Event } from '../pipeline/provider.ts';
-import type { Clock } from '../reconcile/clock.ts';
-import { annotationFor, defaultApiVersion } from '../reconcile/kinds.ts';
-import type { KubeApi } from '../reconcile/kube-client.ts';
-import type { ObjectSelector } from '../reconcile/reconciler.ts';
-import { createInformer, type Informer, type InformerOptions, type WatchState } from '../watch/informer.ts';
+import type { DiscoveredRequest, DiscoveryResult } from '../pipeline/discovered.ts';
+import type { Logger } from '../core/log.ts';
+import type { Event } from '../provider-kit/contract.ts';
+import type { Clock } from '../core/clock.ts';
+import { annotationFor, defaultApiVersion } from '../core/kinds.ts';
+import type { KubeApi } from '../kube/client.ts';
+import type { ObjectSelector } from '../core/selector.ts';
+import { createInformer, type Informer, type InformerOptions, type WatchState } from '../kube/informer.ts';
 import { eventKeys, type DiscoveredKind, type DiscoveredObject } from './discovered-object.ts';
 import { createDiscoveryIndex, type DiscoveryIndex } from './discovery-index.ts';
 import { matchDiscovered } from './match-discovered.ts';
@@ -46,23 +47,6 @@ export interface DiscoveryOptions {
 }
 
 /** A discovered object to reconcile, in its cluster. */
-export interface DiscoveredRequest {
-  cluster?: string;
-  selector: ObjectSelector;
-  /** `discovered: GitRepository flux-system/app, url …, ref branch main` */
-  rule: string;
-}
-
-export interface DiscoveryResult {
-  requests: DiscoveredRequest[];
-  /** Near misses, for the record: at most a few, then how many more. */
-  misses: string[];
-  /** Why nothing was found (meaningful when `requests` is empty). */
-  reason: string;
-  /** The event shown in records: the first that found something, else the first. */
-  event: Event;
-}
-
 export interface WatchStatus {
   cluster?: string;
   kind: string;

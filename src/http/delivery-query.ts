@@ -3,7 +3,7 @@
  * (an RFC 3339 time, or a duration back from now such as `15m`). Anything else is a 400 naming what is allowed.
  */
 import { durationMs } from '../config/units.ts';
-import type { DeliveryFilter } from '../observe/delivery-log.ts';
+import type { DeliveryFilter } from '../store/delivery-log.ts';
 
 const KEYS = ['provider', 'outcome', 'state', 'repository', 'since'] as const;
 /** Long enough for any repository URL; a longer value is a mistake or an attack, not a filter. */

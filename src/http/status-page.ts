@@ -3,12 +3,37 @@
  * permissions, a refused reload, requests to unknown hooks), and recent deliveries with the state their patches
  * reached, each linking to its drill-down. It refreshes itself every few seconds, without JavaScript.
  */
-import type { ReloadStatus } from '../commands/reload.ts';
 import type { Config } from '../config/schema.ts';
-import { deliveryKey, type DeliveryRecord } from '../observe/delivery-log.ts';
-import type { ReceiverView } from '../receivers/watcher.ts';
+import { deliveryKey, type DeliveryRecord } from '../store/delivery-log.ts';
 import { escapeHtml as e, page, table } from './html.ts';
 import { stateSection, type StateView } from './state-section.ts';
+
+/** The config reloads as the page shows them (src/app/reload.ts keeps them). */
+export interface ReloadStatus {
+  /** How many configs have been applied since start (0: the one serve started with). */
+  generation: number;
+  /** The last reload attempt, if any. */
+  last?: {
+    at: number;
+    trigger: string;
+    outcome: 'success' | 'failure';
+    /** A refused config's problems, as `file:line:col path: message` lines. */
+    problems?: string[];
+  };
+  /** Settings changed in the file that keep their running values until a restart (e.g. `server.address`). */
+  restartNeeded: string[];
+}
+
+/** A Flux Receiver as the page shows it (src/receivers/ serves them). */
+export interface ReceiverView {
+  namespace: string;
+  name: string;
+  type?: string;
+  ready: boolean;
+  reason: string;
+  suspended: boolean;
+  path?: string;
+}
 
 /** A provider as the page shows it. */
 export interface ProviderView {

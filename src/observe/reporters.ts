@@ -8,13 +8,15 @@
  */
 import { redactUrl } from '../core/redact-url.ts';
 import { cutOptional, cutText } from '../core/shown-text.ts';
-import type { DeliveryInfo, Event } from '../pipeline/provider.ts';
+import type { DeliveryInfo, Event } from '../provider-kit/contract.ts';
 import type { DiscoveryReporter } from '../discovery/discovery.ts';
 import type { ProviderIdentity, WebhookReporter } from '../pipeline/webhook-reporter.ts';
-import type { ObjectSelector, PatchOutcome, ReconcileReporter, Ticket } from '../reconcile/reconciler.ts';
-import type { WatchState } from '../watch/informer.ts';
-import type { DeliveryLog, ObjectEffect, ObjectState } from './delivery-log.ts';
-import type { Logger } from './log.ts';
+import type { PatchOutcome, ReconcileReporter } from '../reconcile/reconciler.ts';
+import type { ObjectSelector } from '../core/selector.ts';
+import type { Ticket } from '../core/ticket.ts';
+import type { WatchState } from '../kube/informer.ts';
+import type { DeliveryLog, ObjectEffect, ObjectState } from '../store/delivery-log.ts';
+import type { Logger } from '../core/log.ts';
 import type { Metrics } from './metrics.ts';
 
 const statusOutcome: Record<number, string> = { 400: 'bad_request', 401: 'unauthorized', 408: 'timeout', 413: 'too_large', 503: 'unavailable' };

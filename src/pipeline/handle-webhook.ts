@@ -5,15 +5,15 @@
  */
 import { redactUrl } from '../core/redact-url.ts';
 import { cutText } from '../core/shown-text.ts';
-import { ipFamily } from '../ip.ts';
+import { ipFamily } from '../core/ip.ts';
 import type { BlockList } from 'node:net';
-import type { DiscoveryResult } from '../discovery/discovery.ts';
-import type { TicketCause } from '../reconcile/kube-events.ts';
-import type { ObjectSelector } from '../reconcile/reconciler.ts';
+import type { DiscoveryResult } from './discovered.ts';
+import type { TicketCause } from '../core/ticket.ts';
+import type { ObjectSelector } from '../core/selector.ts';
 import type { Acceptor, AcceptOutcome } from './acceptance.ts';
 import type { ProviderRuntime } from './compile.ts';
 import { matchTargets, type TargetMatch } from './match-targets.ts';
-import { PayloadError, type DeliveryInfo, type Event, type VerifiedInfo, type VerifyResult, type WebhookRequest } from './provider.ts';
+import { PayloadError, type DeliveryInfo, type Event, type VerifiedInfo, type VerifyResult, type WebhookRequest } from '../provider-kit/contract.ts';
 import type { WebhookReporter } from './webhook-reporter.ts';
 
 export interface WebhookAnswer {

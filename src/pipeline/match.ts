@@ -4,9 +4,9 @@
  */
 import type { TargetMatch } from '../config/schema.ts';
 import { redactUrl } from '../core/redact-url.ts';
-import type { Event } from './provider.ts';
+import type { Event } from '../provider-kit/contract.ts';
 import { imageMatcher, normalizeImage } from './image-ref.ts';
-import { compileGlob } from '../provider-kit/glob.ts';
+import { compileGlob } from '../core/glob.ts';
 import { cachedNormalizer, compileRepositoryPattern, normalizeRepository, repositoryMatches, type NormalizedRepository, type RepositoryPattern } from './repository-url.ts';
 
 export type MatchResult = { matched: true } | { matched: false; reason: string };

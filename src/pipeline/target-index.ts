@@ -6,9 +6,9 @@
  * push costs what its own targets cost, not what the whole config costs.
  */
 import type { TargetMatch } from '../config/schema.ts';
-import { isGlobPattern } from '../provider-kit/glob.ts';
+import { isGlobPattern } from '../core/glob.ts';
 import { normalizeImage } from './image-ref.ts';
-import type { Event } from './provider.ts';
+import type { Event } from '../provider-kit/contract.ts';
 import { normalizeRepository, perSpelling, type NormalizedRepository } from './repository-url.ts';
 
 /** Where a target is filed: its index keys, or none (evaluated for every delivery). */

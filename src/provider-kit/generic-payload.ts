@@ -15,7 +15,7 @@
  * GitHub-style push payloads are accepted too: `repository` as an object (`full_name`, `html_url`, `clone_url`,
  * `ssh_url`, `git_url`, `url`), `after` as the commit and `commits[]` with `added`/`modified`/`removed`.
  */
-import { PayloadError, type Event } from '../pipeline/provider.ts';
+import { PayloadError, type Event } from './contract.ts';
 import { changedPaths, isZeroId, ref as refParts, refOf } from './git.ts';
 import { payloadLimits, read, repositoryNames, type PayloadReader } from './payload.ts';
 

@@ -1,5 +1,5 @@
 /** Git facts every Git host's payload needs: refs, the all-zero id of a deleted ref, changed paths. */
-import { PayloadError, type Event } from '../pipeline/provider.ts';
+import { PayloadError, type Event } from './contract.ts';
 import { payloadLimits, type PayloadReader } from './payload.ts';
 
 /** The object id Git hosts send as `after` (or `before`) for a deleted (or new) ref. */

@@ -1,5 +1,5 @@
 /** Registry events: one image event, and what OCI allows a tag and a digest to look like. */
-import type { Event, ImageEvent } from '../pipeline/provider.ts';
+import type { Event, ImageEvent } from './contract.ts';
 
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DIGEST = /^sha(256:[a-f0-9]{64}|512:[a-f0-9]{128})$/;

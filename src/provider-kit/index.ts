@@ -5,12 +5,12 @@
  * one short file.
  */
 import { Type } from '@sinclair/typebox';
-import { ConfigProblem, PayloadError, type Ignored } from '../pipeline/provider.ts';
-import { safeEqual } from './compare.ts';
+import { ConfigProblem, PayloadError, type Ignored } from './contract.ts';
+import { safeEqual } from '../core/safe-equal.ts';
 import { basicAuth, basicAuthHeader, bearerToken } from './credentials.ts';
 import { genericEvent } from './generic-payload.ts';
 import { changedPaths, createOrDelete, isZeroId, ref, refOf, typedRef, ZERO_SHA } from './git.ts';
-import { compileGlob } from './glob.ts';
+import { compileGlob } from '../core/glob.ts';
 import { hmac, signHmacHeader, verifyHeaderToken, verifyHmacHeader } from './hmac.ts';
 import { imageEvent, isDigest, isTag, withoutReference } from './images.ts';
 import { oidcVerifier } from './oidc.ts';

@@ -13,8 +13,8 @@
  * OIDC provider should not pay for at start-up.
  */
 import type { JWTVerifyGetKey } from 'jose';
-import { OutboundRefusal, pinnedFetch } from '../pinned-fetch.ts';
-import type { VerifyResult, WebhookRequest } from '../pipeline/provider.ts';
+import { OutboundRefusal, pinnedFetch } from '../core/pinned-fetch.ts';
+import type { VerifyResult, WebhookRequest } from './contract.ts';
 import { bearerToken } from './credentials.ts';
 import { fail, printable } from './verdict.ts';
 

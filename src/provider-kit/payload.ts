@@ -3,7 +3,7 @@
  * is not an object`), so a 400 tells the sender exactly what was wrong. Every list a payload can make long is read
  * in one pass and against a cap (`payloadLimits`).
  */
-import { PayloadError, type WebhookRequest } from '../pipeline/provider.ts';
+import { PayloadError, type WebhookRequest } from './contract.ts';
 
 /**
  * Caps on what one payload may make long. Each list is read in one linear pass, and the caps also bound what

@@ -4,8 +4,8 @@
  * "{id}.{timestamp}.{body}">`, possibly several space-separated entries during a key rotation (one match is
  * enough). The key is the base64 after `whsec_`.
  */
-import { ConfigProblem, type VerifyResult, type WebhookRequest } from '../pipeline/provider.ts';
-import { safeEqual } from './compare.ts';
+import { ConfigProblem, type VerifyResult, type WebhookRequest } from './contract.ts';
+import { safeEqual } from '../core/safe-equal.ts';
 import { hmac } from './hmac.ts';
 import { fail } from './verdict.ts';
 

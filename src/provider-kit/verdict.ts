@@ -1,5 +1,5 @@
 /** Building blocks of a VerifyResult, shared by every verifier in the kit. */
-import type { VerifyResult } from '../pipeline/provider.ts';
+import type { VerifyResult } from './contract.ts';
 
 export const OK: VerifyResult = { ok: true };
 

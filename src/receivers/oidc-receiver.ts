@@ -11,7 +11,7 @@
  * Receiver of this type gets a codec of its own.
  */
 import { decodeJwt } from 'jose';
-import type { Event, ProviderCodec, VerifyResult } from '../pipeline/provider.ts';
+import type { Event, ProviderCodec, VerifyResult } from '../provider-kit/contract.ts';
 import { bearerToken } from '../provider-kit/credentials.ts';
 import { oidcVerifier, type OidcVerifier } from '../provider-kit/oidc.ts';
 import { printable } from '../provider-kit/verdict.ts';

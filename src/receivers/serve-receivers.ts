@@ -3,13 +3,13 @@
  * Imported only when enabled, so a gateway without Receivers never loads the CEL library.
  */
 import type { FluxReceiversConfig } from '../config/schema.ts';
-import type { Logger } from '../observe/log.ts';
-import type { Catalog } from '../pipeline/catalog.ts';
+import type { Logger } from '../core/log.ts';
+import type { Catalog } from '../provider-kit/catalog.ts';
 import type { RouteTable } from '../pipeline/route-table.ts';
-import type { Clock } from '../reconcile/clock.ts';
-import type { KubeClient } from '../reconcile/kube-client.ts';
-import { findMissingPermissions } from '../reconcile/permission-check.ts';
-import { createInformer } from '../watch/informer.ts';
+import type { Clock } from '../core/clock.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { findMissingPermissions } from '../kube/permission-check.ts';
+import { createInformer } from '../kube/informer.ts';
 import type { CelEvaluator } from './cel-evaluator.ts';
 import { watchFluxReceivers, type FluxReceivers } from './watcher.ts';
 

@@ -9,14 +9,14 @@
  * all of them, so a rotated token moves the path within one interval. `stop()` ends the watch, the timer and the
  * reads in flight, and leaves the routes as they are until the next watcher (after a reload) replaces them.
  */
-import type { Catalog } from '../pipeline/catalog.ts';
+import type { Catalog } from '../provider-kit/catalog.ts';
 import type { RouteConflict, RouteTable } from '../pipeline/route-table.ts';
-import type { Logger } from '../observe/log.ts';
-import type { Clock } from '../reconcile/clock.ts';
-import type { KubeApi } from '../reconcile/kube-client.ts';
-import type { MissingPermission } from '../reconcile/permission-check.ts';
-import type { ObjectSelector } from '../reconcile/reconciler.ts';
-import type { Informer, InformerOptions } from '../watch/informer.ts';
+import type { Logger } from '../core/log.ts';
+import type { Clock } from '../core/clock.ts';
+import type { KubeApi } from '../kube/client.ts';
+import type { MissingPermission } from '../kube/permission-check.ts';
+import type { ObjectSelector } from '../core/selector.ts';
+import type { Informer, InformerOptions } from '../kube/informer.ts';
 import type { CelEvaluator } from './cel-evaluator.ts';
 import { compileOnce, createFilterCompiler, type FilterCompiler } from './cel-filter.ts';
 import { RECEIVER_API_VERSION, RECEIVER_KIND, readReceiver, type ReceiverObject, type ReceiverSpec } from './receiver-spec.ts';
@@ -38,7 +38,7 @@ export interface FluxReceiversOptions {
   secretRefreshMs: number;
   clock: Clock;
   log: Logger;
-  /** src/watch/informer.ts's createInformer (tests hand in a fake). */
+  /** src/kube/informer.ts's createInformer (tests hand in a fake). */
   createInformer(options: InformerOptions): Informer;
   filters?: FilterCompiler;
   /** Where the Receivers' CEL runs (cel-evaluator.ts); the caller owns it and closes it. */
@@ -53,6 +53,7 @@ export interface FluxReceiversOptions {
 }
 
 /** One Receiver as the status page shows it: never its token, its path shortened. */
+/** A Receiver as fluxgate serves it: whether it is ready, why not, and its path. */
 export interface ReceiverView {
   namespace: string;
   name: string;

@@ -19,57 +19,16 @@
  * bound to. An item read back from the journal has lost its filter (it lived in the process that accepted it): it
  * reconciles every object its selector names.
  */
-import { delay, type Clock } from './clock.ts';
+import { delay, type Clock } from '../core/clock.ts';
 import type { Dispatcher, RetryNotice } from './dispatcher.ts';
-import type { ReconcileAnnotation } from './kinds.ts';
-import type { KubeClient, ObjectRef } from './kube-client.ts';
+import type { ReconcileAnnotation } from '../core/kinds.ts';
+import type { ObjectSelector } from '../core/selector.ts';
+import type { Ticket } from '../core/ticket.ts';
+import type { KubeClient, ObjectRef } from '../kube/client.ts';
 import type { LabelSelection, SelectionResult } from './label-selection.ts';
 import type { FinalOutcome } from './retry.ts';
-import type { EventRecorder, TicketCause } from './kube-events.ts';
+import type { EventRecorder } from '../kube/events.ts';
 import type { WorkItem, WorkLedger } from './work-item.ts';
-
-/** One accepted webhook, as far as reconcile is concerned; minted by the pipeline. */
-export interface Ticket {
-  seq: number;
-  acceptedAt: number;
-  /** What the delivery was, for the Event on each object it patched. */
-  cause?: TicketCause;
-}
-
-/** A configured resource, compiled at start-up: a named object or a label query. */
-export interface ObjectSelector {
-  apiVersion: string;
-  kind: string;
-  namespace: string;
-  name?: string;
-  matchLabels?: Record<string, string>;
-  annotation: ReconcileAnnotation;
-  /** Identity of the selector; identical selectors in different targets share it. */
-  key: string;
-  /** For people: `GitRepository flux-system/flux-repo` or `Kustomization flux-system/{app=my-app}`. */
-  label: string;
-  /** Set when only some of the selected objects are to be patched, decided from the objects themselves. */
-  filter?: ObjectFilter;
-  /** The clusters (names from `clusters:`) it is reconciled in; undefined: every cluster. Read by the fleet (fleet.ts). */
-  clusters?: readonly string[];
-}
-
-/** True: patch it; false: leave it; `{ error }`: the filter could not decide (reported; the object is left). */
-export type FilterVerdict = boolean | { error: string };
-
-/**
- * Decides, for one webhook, which of a selector's objects are patched (a Flux Receiver's resourceFilter bound to
- * the delivery's body). It sees each object's apiVersion, kind and metadata (managedFields left out). The
- * filters of one webhook's selectors that are called in the same turn decide together, in one evaluation for
- * the delivery: label selection calls them for all of a webhook's filtered selectors at once.
- *
- * @example
- * const filter: ObjectFilter = { accepts: async (objects) => objects.map((object) => (object.metadata as { name: string }).name.startsWith('web-')) };
- */
-export interface ObjectFilter {
-  /** A verdict per object, in order; or `{ error }` when none could be decided (nothing of this delivery is patched). */
-  accepts(objects: readonly Readonly<Record<string, unknown>>[]): Promise<FilterVerdict[] | { error: string }>;
-}
 
 export type PatchOutcome = 'success' | 'dry_run' | FinalOutcome;
 

@@ -5,9 +5,9 @@
  * cluster (the same LIST discovery's watches start with).
  */
 import { normalizeRepository } from '../pipeline/repository-url.ts';
-import type { WatchedObject } from '../watch/watched-object.ts';
+import type { WatchedObject } from '../kube/watched-object.ts';
 import type { Scope } from './hook-host.ts';
-import type { HostSpec } from './host-specs.ts';
+import type { HostSpec } from '../provider-kit/host-specs.ts';
 
 /** The host repositories are cloned from, given its API root: `api.github.com` → `github.com`, else the API's own host. */
 export function webHostOf(apiUrl: string): string {

@@ -5,13 +5,13 @@
  * is refused: a hook registered with a public secret could be sent by anyone.
  */
 import { isPlaceholderSecret } from '../config/placeholder-secrets.ts';
-import { routeOf } from '../config/provider-rules.ts';
+import { routeOf } from '../config/routes.ts';
 import type { RuleIssue } from '../config/rules.ts';
 import type { Config, ProviderConfig, SecretRef } from '../config/schema.ts';
 import { resolveSecret, secretOrigin, type SecretSources } from '../config/secrets.ts';
-import type { Catalog } from '../pipeline/catalog.ts';
+import type { Catalog } from '../provider-kit/catalog.ts';
 import type { Scope, WantedHook } from './hook-host.ts';
-import { hookEventsFor, hostSpecOf, type HostSpec } from './host-specs.ts';
+import { hookEventsFor, hostSpecOf, type HostSpec } from '../provider-kit/host-specs.ts';
 
 export interface RegisterJob {
   provider: string;

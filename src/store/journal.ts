@@ -12,9 +12,10 @@
  * failure that will not change moves the item to the failures. Those writes ride the next commit: losing one in a
  * crash costs one extra patch at the next start, never a missing one.
  */
-import type { Clock } from '../reconcile/clock.ts';
-import type { ObjectSelector, Ticket } from '../reconcile/reconciler.ts';
-import type { DeliveryDeduper } from '../pipeline/dedupe.ts';
+import type { Clock } from '../core/clock.ts';
+import type { ObjectSelector } from '../core/selector.ts';
+import type { Ticket } from '../core/ticket.ts';
+import type { DeliveryDeduper } from './dedupe.ts';
 import { createPendingWork, type PendingWork } from './pending-work.ts';
 import type { AcceptedDelivery, AcceptOutcome, Acceptor } from '../pipeline/acceptance.ts';
 import type { Settlement, WorkItem, WorkLedger } from '../reconcile/work-item.ts';

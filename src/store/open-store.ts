@@ -5,12 +5,13 @@
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import type { StateConfig } from '../config/schema.ts';
-import { createDeliveryLog, type DeliveryLog } from '../observe/delivery-log.ts';
-import type { Logger } from '../observe/log.ts';
-import type { Clock } from '../reconcile/clock.ts';
-import type { ObjectSelector, Ticket } from '../reconcile/reconciler.ts';
+import { createDeliveryLog, type DeliveryLog } from './delivery-log.ts';
+import type { Logger } from '../core/log.ts';
+import type { Clock } from '../core/clock.ts';
+import type { ObjectSelector } from '../core/selector.ts';
+import type { Ticket } from '../core/ticket.ts';
 import type { WorkItem } from '../reconcile/work-item.ts';
-import { createDeliveryDeduper } from '../pipeline/dedupe.ts';
+import { createDeliveryDeduper } from './dedupe.ts';
 import { createJournal, type Journal, type JournalReporter } from './journal.ts';
 import { DATABASE_FILE, openSqlite } from './sqlite-file.ts';
 import { sqliteJournal, type SqliteJournal } from './sqlite-store.ts';

@@ -2,7 +2,7 @@
  * How the journal names and folds work items: an item per object (or label query) and cluster, so deliveries
  * naming the same object fold into one, and a label query's objects become items of their own.
  */
-import type { ObjectSelector } from '../reconcile/reconciler.ts';
+import type { ObjectSelector } from '../core/selector.ts';
 import type { WorkItem } from '../reconcile/work-item.ts';
 
 /** Tickets kept per item for reports; a flood folds into a count. */

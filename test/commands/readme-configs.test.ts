@@ -7,7 +7,7 @@ import { afterAll, expect, test } from 'bun:test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { loadConfigFile } from '../../src/commands/load-config.ts';
+import { loadConfigFile } from '../../src/app/load-config.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const readme = readFileSync(join(import.meta.dir, '..', '..', 'README.md'), 'utf8');

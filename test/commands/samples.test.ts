@@ -6,9 +6,10 @@ import { describe, expect, test } from 'bun:test';
 import { builtinProviders } from '../../plugins/index.ts';
 import { samples } from '../../samples/index.ts';
 import { sampleInput } from '../../src/commands/send.ts';
-import { builtinCatalog } from '../../src/pipeline/catalog.ts';
+import { builtinCatalog } from '../../src/provider-kit/catalog.ts';
 import { normalizeImage } from '../../src/pipeline/image-ref.ts';
-import type { Event, ProviderSecrets } from '../../src/pipeline/provider.ts';
+import type { Event } from '../../src/provider-kit/contract.ts';
+import type { ProviderSecrets } from '../../src/config/secrets.ts';
 import { normalizeRepository } from '../../src/pipeline/repository-url.ts';
 import { providerKit } from '../../src/provider-kit/index.ts';
 

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { builtinProviders } from '../../plugins/index.ts';
 import { samples } from '../../samples/index.ts';
 import { runSend, type SendOptions } from '../../src/commands/send.ts';
-import { builtinCatalog } from '../../src/pipeline/catalog.ts';
+import { builtinCatalog } from '../../src/provider-kit/catalog.ts';
 import { providerKit } from '../../src/provider-kit/index.ts';
 import { startElsewhere, type Elsewhere } from '../support/elsewhere.ts';
 

@@ -3,7 +3,7 @@ import { builtinProviders } from '../../plugins/index.ts';
 import { afterAll, describe, expect, test } from 'bun:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfigFile } from '../../src/commands/load-config.ts';
+import { loadConfigFile } from '../../src/app/load-config.ts';
 import { MAX_CONFIG_BYTES } from '../../src/config/limits.ts';
 import { ConfigError } from '../../src/config/validate.ts';
 import { tempDir } from '../support/temp-dir.ts';

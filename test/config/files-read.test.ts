@@ -9,7 +9,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { builtinProviders } from '../../plugins/index.ts';
-import { loadConfigFile } from '../../src/commands/load-config.ts';
+import { loadConfigFile } from '../../src/app/load-config.ts';
 import { ConfigError } from '../../src/config/validate.ts';
 import { tempDir } from '../support/temp-dir.ts';
 

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { builtinProviders } from '../../plugins/index.ts';
-import { loadConfigFile } from '../../src/commands/load-config.ts';
+import { loadConfigFile } from '../../src/app/load-config.ts';
 import { runValidate } from '../../src/commands/validate.ts';
 import { tempDir } from '../support/temp-dir.ts';
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { createDiscovery, type DiscoveryOptions } from '../../src/discovery/discovery.ts';
-import type { Event } from '../../src/pipeline/provider.ts';
+import type { Event } from '../../src/provider-kit/contract.ts';
 import { fakeClusterApi, fakeWatchApi, type FakeWatchApi } from '../support/fake-watch-api.ts';
 import { manualClock, settle } from '../support/manual-clock.ts';
 import { memoryLogger } from '../support/memory-logger.ts';

@@ -1,7 +1,7 @@
 /** The discovered view of `fluxgate explain`: from a repository and ref (or a payload's events) and listed objects. */
 import { describe, expect, test } from 'bun:test';
 import { explainDiscovered, pushEvent } from '../../src/discovery/explain.ts';
-import type { WatchedObject } from '../../src/watch/informer.ts';
+import type { WatchedObject } from '../../src/kube/informer.ts';
 
 const git = (namespace: string, name: string, spec: Record<string, unknown>, annotations?: Record<string, string>): WatchedObject => ({
   apiVersion: 'source.toolkit.fluxcd.io/v1',

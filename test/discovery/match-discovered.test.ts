@@ -6,8 +6,8 @@ import { describe, expect, test } from 'bun:test';
 import { eventKeys } from '../../src/discovery/discovered-object.ts';
 import { createDiscoveryIndex } from '../../src/discovery/discovery-index.ts';
 import { matchDiscovered } from '../../src/discovery/match-discovered.ts';
-import type { Event } from '../../src/pipeline/provider.ts';
-import type { WatchedObject } from '../../src/watch/informer.ts';
+import type { Event } from '../../src/provider-kit/contract.ts';
+import type { WatchedObject } from '../../src/kube/informer.ts';
 
 function gitRepository(name: string, url: string, ref?: Record<string, string>, extra: { annotations?: Record<string, string>; suspend?: boolean; namespace?: string } = {}): WatchedObject {
   return {

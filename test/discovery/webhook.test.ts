@@ -1,12 +1,12 @@
 /** The webhook answer with discovery on: discovered objects are reconciled like configured ones, 202 without any target. */
 import { describe, expect, test } from 'bun:test';
-import type { DiscoveryResult } from '../../src/discovery/discovery.ts';
+import type { DiscoveryResult } from '../../src/pipeline/discovered.ts';
 import type { CompiledTarget, ProviderRuntime } from '../../src/pipeline/compile.ts';
 import { handleWebhook, type WebhookDeps } from '../../src/pipeline/handle-webhook.ts';
-import type { Event, ProviderCodec } from '../../src/pipeline/provider.ts';
+import type { Event, ProviderCodec } from '../../src/provider-kit/contract.ts';
 import { indexTargets } from '../../src/pipeline/target-index.ts';
 import type { DiscoveredReport } from '../../src/pipeline/webhook-reporter.ts';
-import type { ObjectSelector } from '../../src/reconcile/reconciler.ts';
+import type { ObjectSelector } from '../../src/core/selector.ts';
 
 const push: Event = { event: 'push', repositories: ['https://github.com/org/app'], branch: 'main', ref: 'refs/heads/main' };
 const selector = (name: string, clusters?: string[]): ObjectSelector => ({

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { chmodSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinProviders } from '../../plugins/index.ts';
-import { startGateway, type Gateway } from '../../src/commands/serve.ts';
+import { startGateway, type Gateway } from '../../src/app/gateway.ts';
 import { fluxgateArgs, waitForLogLine } from '../support/cli.ts';
 import { memoryLogger } from '../support/memory-logger.ts';
 import { tempDir } from '../support/temp-dir.ts';

@@ -1,5 +1,5 @@
 /** A fluxgate in dry-run on loopback for the HTTP tests: one signed GitHub provider, one target. */
-import type { Clock } from '../../src/reconcile/clock.ts';
+import type { Clock } from '../../src/core/clock.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 
 export const SECRET = 'http-test-secret-5d1e';

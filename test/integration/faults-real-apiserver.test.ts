@@ -3,7 +3,7 @@
  * 429 + Retry-After, 503, answers slower than kubernetes.requestTimeout and TCP resets, and lets us watch the
  * PATCHes on the wire: how many, with which Content-Type and body, and how many at once.
  */
-import type { Clock } from '../../src/reconcile/clock.ts';
+import type { Clock } from '../../src/core/clock.ts';
 import { manualClock } from '../support/manual-clock.ts';
 import { afterEach, describe, expect, test } from 'bun:test';
 import { type TestCluster } from '../support/kube-apiserver/cluster.ts';

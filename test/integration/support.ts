@@ -2,7 +2,7 @@
  * Shared helpers for the integration tests against a real kube-apiserver (test/support/kube-apiserver):
  * gateway configs, namespaces per test, bounded polling, and metric/log lookups.
  */
-import type { Clock } from '../../src/reconcile/clock.ts';
+import type { Clock } from '../../src/core/clock.ts';
 import { expect } from 'bun:test';
 import { randomBytes } from 'node:crypto';
 import { stringify as toYaml } from 'yaml';

@@ -1,6 +1,6 @@
 /** The recent-deliveries record behind the status page and /api/deliveries: bounded, newest first, states from patches. */
 import { describe, expect, test } from 'bun:test';
-import { createDeliveryLog, type DeliveryLog } from '../../src/observe/delivery-log.ts';
+import { createDeliveryLog, type DeliveryLog } from '../../src/store/delivery-log.ts';
 
 const receivedAt = '2026-01-02T03:04:05.006Z';
 const accepted = (log: DeliveryLog, ticket: number, deliveryId?: string) =>

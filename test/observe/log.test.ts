@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { chooseLogFormat, createLogger, type LoggerOptions } from '../../src/observe/log.ts';
+import { chooseLogFormat, createLogger, type LoggerOptions } from '../../src/core/log.ts';
 
 // Built from local-time parts, so the expected HH:MM:SS.mmm holds in any time zone.
 const at = new Date(2026, 0, 2, 3, 4, 5, 6);

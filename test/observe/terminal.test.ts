@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { isTerminal } from '../../src/observe/terminal.ts';
+import { isTerminal } from '../../src/core/terminal.ts';
 
 const module = join(import.meta.dir, '..', '..', 'src', 'observe', 'terminal.ts');
 /** Prints whether the child's stderr is a terminal, as fluxgate decides it at start-up. */

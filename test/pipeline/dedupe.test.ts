@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { createDeliveryDeduper } from '../../src/pipeline/dedupe.ts';
+import { createDeliveryDeduper } from '../../src/store/dedupe.ts';
 
 const TTL = 10 * 60_000;
 

@@ -4,9 +4,9 @@ import { addressBlocks, type CompiledTarget, type ProviderRuntime } from '../../
 import { handleWebhook, type WebhookDeps } from '../../src/pipeline/handle-webhook.ts';
 import { indexTargets } from '../../src/pipeline/target-index.ts';
 import type { WebhookReporter } from '../../src/pipeline/webhook-reporter.ts';
-import { PayloadError, type DeliveryInfo, type Event, type Ignored, type Parsed, type ProviderCodec, type VerifyResult } from '../../src/pipeline/provider.ts';
+import { PayloadError, type DeliveryInfo, type Event, type Ignored, type Parsed, type ProviderCodec, type VerifyResult } from '../../src/provider-kit/contract.ts';
 import type { AcceptedDelivery, AcceptOutcome } from '../../src/pipeline/acceptance.ts';
-import type { ObjectSelector } from '../../src/reconcile/reconciler.ts';
+import type { ObjectSelector } from '../../src/core/selector.ts';
 
 function selector(name: string): ObjectSelector {
   return { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', namespace: 'flux-system', name, annotation: { key: 'k' }, key: name, label: name };

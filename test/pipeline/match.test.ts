@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import type { TargetMatch } from '../../src/config/schema.ts';
-import type { Event } from '../../src/pipeline/provider.ts';
+import type { Event } from '../../src/provider-kit/contract.ts';
 import { compileMatch, createMatchCompiler } from '../../src/pipeline/match.ts';
 
 const REPOS = ['https://github.com/your-org/your-repo', 'git@github.com:your-org/your-repo.git', 'your-org/your-repo'];

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { compileGlob, isGlobPattern } from '../../src/provider-kit/glob.ts';
+import { compileGlob, isGlobPattern } from '../../src/core/glob.ts';
 import { normalizeRepository, repositoryMatcher } from '../../src/pipeline/repository-url.ts';
 
 describe('normalizeRepository', () => {

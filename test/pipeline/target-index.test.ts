@@ -4,7 +4,7 @@ import type { TargetMatch } from '../../src/config/schema.ts';
 import type { CompiledTarget } from '../../src/pipeline/compile.ts';
 import { compileMatch } from '../../src/pipeline/match.ts';
 import { matchTargets } from '../../src/pipeline/match-targets.ts';
-import type { Event } from '../../src/pipeline/provider.ts';
+import type { Event } from '../../src/provider-kit/contract.ts';
 import { indexKeysOf, indexTargets } from '../../src/pipeline/target-index.ts';
 
 function target(name: string, match?: TargetMatch): CompiledTarget {

@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'bun:test';
 import { Value } from '@sinclair/typebox/value';
 import acrFactory from '../../plugins/acr.ts';
-import { PayloadError, type Parsed, type WebhookRequest } from '../../src/pipeline/provider.ts';
+import { PayloadError, type Parsed, type WebhookRequest } from '../../src/provider-kit/contract.ts';
 import { codecOf, fixture, keyOf, withBody, withEditedJson, payloadErrorOf } from '../support/provider-fixtures.ts';
 
 const acr = codecOf<unknown>(acrFactory);

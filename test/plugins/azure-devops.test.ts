@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { Value } from '@sinclair/typebox/value';
-import { PayloadError, type Parsed, type WebhookRequest } from '../../src/pipeline/provider.ts';
+import { PayloadError, type Parsed, type WebhookRequest } from '../../src/provider-kit/contract.ts';
 import { payloadLimits } from '../../src/provider-kit/payload.ts';
 import { repositoryMatcher } from '../../src/pipeline/repository-url.ts';
 import azureDevops from '../../plugins/azure-devops.ts';

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { createHmac } from 'node:crypto';
-import { PayloadError, type ProviderSecrets } from '../../src/pipeline/provider.ts';
+import { PayloadError } from '../../src/provider-kit/contract.ts';
+import { type ProviderSecrets } from '../../src/config/secrets.ts';
 import { payloadLimits } from '../../src/provider-kit/payload.ts';
 import { repositoryMatcher } from '../../src/pipeline/repository-url.ts';
 import bitbucketServer from '../../plugins/bitbucket-server.ts';

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinProviders } from '../../plugins/index.ts';
-import { loadCatalog } from '../../src/pipeline/catalog.ts';
+import { loadCatalog } from '../../src/provider-kit/catalog.ts';
 import { providerKit } from '../../src/provider-kit/index.ts';
 import { tempDir } from '../support/temp-dir.ts';
 

@@ -1,7 +1,7 @@
 /** Docker Hub: unsigned push notifications, Docker's documented example and a recorded delivery of the old format. */
 import { describe, expect, test } from 'bun:test';
 import dockerhubFactory from '../../plugins/dockerhub.ts';
-import { PayloadError, type WebhookRequest } from '../../src/pipeline/provider.ts';
+import { PayloadError, type WebhookRequest } from '../../src/provider-kit/contract.ts';
 import { codecOf, fixture, withBody, withEditedJson, payloadErrorOf } from '../support/provider-fixtures.ts';
 
 const dockerhub = codecOf(dockerhubFactory);

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { Value } from '@sinclair/typebox/value';
 import gcr from '../../plugins/gcr.ts';
-import type { Ignored, Parsed, WebhookRequest } from '../../src/pipeline/provider.ts';
+import type { Ignored, Parsed, WebhookRequest } from '../../src/provider-kit/contract.ts';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.ts';
 import { codecOf, fixture, keyOf, withBody } from '../support/provider-fixtures.ts';
 

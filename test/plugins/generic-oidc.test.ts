@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { Value } from '@sinclair/typebox/value';
 import genericOidc from '../../plugins/generic-oidc.ts';
-import { ConfigProblem, type Event, type Ignored, type Parsed, type VerifiedInfo, type WebhookRequest } from '../../src/pipeline/provider.ts';
+import { ConfigProblem, type Event, type Ignored, type Parsed, type VerifiedInfo, type WebhookRequest } from '../../src/provider-kit/contract.ts';
 import { payloadLimits } from '../../src/provider-kit/payload.ts';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.ts';
 import { codecOf, fixture, keyOf, payloadErrorOf } from '../support/provider-fixtures.ts';

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import generic from '../../plugins/generic.ts';
 import genericHmac from '../../plugins/generic-hmac.ts';
 import { builtinProviders } from '../../plugins/index.ts';
-import { PayloadError, type WebhookRequest } from '../../src/pipeline/provider.ts';
+import { PayloadError, type WebhookRequest } from '../../src/provider-kit/contract.ts';
 import { providerKit } from '../../src/provider-kit/index.ts';
 import { drive } from '../support/codec-adapter.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { createHmac } from 'node:crypto';
 import github from '../../plugins/github.ts';
-import { PayloadError, type WebhookRequest } from '../../src/pipeline/provider.ts';
+import { PayloadError, type WebhookRequest } from '../../src/provider-kit/contract.ts';
 import { drive } from '../support/codec-adapter.ts';
 import { fixture as fixture_ } from '../support/provider-fixtures.ts';
 import { deliveryBody, githubWebhook } from '../support/webhooks.ts';

@@ -1,7 +1,7 @@
 /** GitLab's signing token: one that could never verify a delivery is refused when the config loads (prepare). */
 import { describe, expect, test } from 'bun:test';
 import gitlab from '../../plugins/gitlab.ts';
-import { ConfigProblem } from '../../src/pipeline/provider.ts';
+import { ConfigProblem } from '../../src/provider-kit/contract.ts';
 import { codecOf, keyOf } from '../support/provider-fixtures.ts';
 
 const codec = codecOf(gitlab);

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'bun:test';
 import { createHmac } from 'node:crypto';
 import gogs from '../../plugins/gogs.ts';
-import { PayloadError, type ProviderSecrets, type WebhookRequest } from '../../src/pipeline/provider.ts';
+import { PayloadError, type WebhookRequest } from '../../src/provider-kit/contract.ts';
+import { type ProviderSecrets } from '../../src/config/secrets.ts';
 import { payloadLimits } from '../../src/provider-kit/payload.ts';
 import { codecOf, fixture, withBody } from '../support/provider-fixtures.ts';
 

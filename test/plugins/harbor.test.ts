@@ -1,7 +1,7 @@
 /** Harbor: the Authorization header as configured, Default and CloudEvents payloads from Harbor's documentation. */
 import { describe, expect, test } from 'bun:test';
 import harborFactory from '../../plugins/harbor.ts';
-import { PayloadError, type WebhookRequest } from '../../src/pipeline/provider.ts';
+import { PayloadError, type WebhookRequest } from '../../src/provider-kit/contract.ts';
 import { payloadLimits } from '../../src/provider-kit/payload.ts';
 import { codecOf, eventsOf, fixture, withBody, withEditedJson, payloadErrorOf } from '../support/provider-fixtures.ts';
 

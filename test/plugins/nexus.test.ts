@@ -3,7 +3,7 @@ import { describe, expect, test } from 'bun:test';
 import { createHmac } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import nexusFactory from '../../plugins/nexus.ts';
-import { PayloadError, type WebhookRequest } from '../../src/pipeline/provider.ts';
+import { PayloadError, type WebhookRequest } from '../../src/provider-kit/contract.ts';
 import { codecOf, fixture, keyOf, withBody, withEditedJson, payloadErrorOf } from '../support/provider-fixtures.ts';
 
 const nexus = codecOf(nexusFactory);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import genericFactory from '../../plugins/generic.ts';
 import githubFactory from '../../plugins/github.ts';
 import gitlabFactory from '../../plugins/gitlab.ts';
-import { PayloadError } from '../../src/pipeline/provider.ts';
+import { PayloadError } from '../../src/provider-kit/contract.ts';
 import { changedPaths } from '../../src/provider-kit/git.ts';
 import { payloadLimits, repositoryNames as collector } from '../../src/provider-kit/payload.ts';
 import { drive, type DrivenCodec } from '../support/codec-adapter.ts';

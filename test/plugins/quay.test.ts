@@ -1,7 +1,7 @@
 /** Quay: unsigned Repository Push notifications, from the Red Hat Quay and quay.io documentation. */
 import { describe, expect, test } from 'bun:test';
 import quayFactory from '../../plugins/quay.ts';
-import { PayloadError, type Parsed, type WebhookRequest } from '../../src/pipeline/provider.ts';
+import { PayloadError, type Parsed, type WebhookRequest } from '../../src/provider-kit/contract.ts';
 import { payloadLimits } from '../../src/provider-kit/payload.ts';
 import { codecOf, fixture, withBody, withEditedJson, payloadErrorOf } from '../support/provider-fixtures.ts';
 

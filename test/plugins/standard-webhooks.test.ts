@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { createHmac } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import standardWebhooks from '../../plugins/standard-webhooks.ts';
-import { ConfigProblem, PayloadError, type Ignored, type Parsed, type WebhookRequest } from '../../src/pipeline/provider.ts';
+import { ConfigProblem, PayloadError, type Ignored, type Parsed, type WebhookRequest } from '../../src/provider-kit/contract.ts';
 import { payloadLimits } from '../../src/provider-kit/payload.ts';
 import { codecOf, fixture, keyOf, withBody } from '../support/provider-fixtures.ts';
 

@@ -7,8 +7,8 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { BUILT_LIST_LIMIT, BUILT_STRING_LIMIT } from '../../src/receivers/cel-bounds.ts';
 import { createCelEvaluator, DELIVERY_TIME_LIMIT_MS } from '../../src/receivers/cel-evaluator.ts';
 import { createFilterCompiler, largestCollection, type CompiledFilter, type FilterVariables } from '../../src/receivers/cel-filter.ts';
-import type { FilterVerdict } from '../../src/receivers/cel-jobs.ts';
-import { systemClock } from '../../src/reconcile/clock.ts';
+import type { FilterVerdict } from '../../src/core/selector.ts';
+import { systemClock } from '../../src/core/clock.ts';
 import { manualClock } from '../support/manual-clock.ts';
 import { until } from '../support/until.ts';
 

@@ -1,7 +1,7 @@
 /** What import-receivers makes of Receivers that a config file holds only with care (names, types, kinds). */
 import { describe, expect, test } from 'bun:test';
 import { builtinProviders } from '../../plugins/index.ts';
-import { builtinCatalog } from '../../src/pipeline/catalog.ts';
+import { builtinCatalog } from '../../src/provider-kit/catalog.ts';
 import { providerKit } from '../../src/provider-kit/index.ts';
 import { receiversAsConfig, type ImportedReceiver } from '../../src/receivers/config-export.ts';
 import { readReceiver } from '../../src/receivers/receiver-spec.ts';

@@ -6,10 +6,11 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { createDispatcher } from '../../src/reconcile/dispatcher.ts';
-import { createRequestedAtClock } from '../../src/reconcile/kinds.ts';
-import type { KubeApi, KubeClient, ObjectRef } from '../../src/reconcile/kube-client.ts';
+import { createRequestedAtClock } from '../../src/core/kinds.ts';
+import type { KubeApi, KubeClient, ObjectRef } from '../../src/kube/client.ts';
 import { createLabelSelection } from '../../src/reconcile/label-selection.ts';
-import { createReconciler, type FilterVerdict, type ObjectFilter, type ObjectSelector, type ReconcileReporter, type Reconciler } from '../../src/reconcile/reconciler.ts';
+import { createReconciler, type ReconcileReporter, type Reconciler } from '../../src/reconcile/reconciler.ts';
+import { type FilterVerdict, type ObjectFilter, type ObjectSelector } from '../../src/core/selector.ts';
 import { acceptNow, testJournal } from '../support/journal.ts';
 import { manualClock, settle } from '../support/manual-clock.ts';
 

@@ -6,14 +6,14 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createHmac } from 'node:crypto';
 import { builtinProviders } from '../../plugins/index.ts';
-import { builtinCatalog } from '../../src/pipeline/catalog.ts';
+import { builtinCatalog } from '../../src/provider-kit/catalog.ts';
 import { handleWebhook, type WebhookAnswer } from '../../src/pipeline/handle-webhook.ts';
-import type { WebhookRequest } from '../../src/pipeline/provider.ts';
+import type { WebhookRequest } from '../../src/provider-kit/contract.ts';
 import { providerKit } from '../../src/provider-kit/index.ts';
-import type { ObjectSelector } from '../../src/reconcile/reconciler.ts';
+import type { ObjectSelector } from '../../src/core/selector.ts';
 import { createCelEvaluator } from '../../src/receivers/cel-evaluator.ts';
 import { createFilterCompiler } from '../../src/receivers/cel-filter.ts';
-import { systemClock } from '../../src/reconcile/clock.ts';
+import { systemClock } from '../../src/core/clock.ts';
 import { readReceiver } from '../../src/receivers/receiver-spec.ts';
 import { receiverServing, type ReceiverServing, type SecretState } from '../../src/receivers/receiver-runtime.ts';
 import { fixture, withBody } from '../support/provider-fixtures.ts';

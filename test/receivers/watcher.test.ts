@@ -4,14 +4,14 @@
  */
 import { afterAll, describe, expect, test } from 'bun:test';
 import { builtinProviders } from '../../plugins/index.ts';
-import { builtinCatalog } from '../../src/pipeline/catalog.ts';
+import { builtinCatalog } from '../../src/provider-kit/catalog.ts';
 import type { ProviderRuntime } from '../../src/pipeline/compile.ts';
 import { createRouteTable } from '../../src/pipeline/route-table.ts';
 import { providerKit } from '../../src/provider-kit/index.ts';
-import { KubeError, type KubeApi } from '../../src/reconcile/kube-client.ts';
-import type { WatchedObject } from '../../src/watch/informer.ts';
-import type { MissingPermission } from '../../src/reconcile/permission-check.ts';
-import type { ObjectSelector } from '../../src/reconcile/reconciler.ts';
+import { KubeError, type KubeApi } from '../../src/kube/client.ts';
+import type { WatchedObject } from '../../src/kube/informer.ts';
+import type { MissingPermission } from '../../src/kube/permission-check.ts';
+import type { ObjectSelector } from '../../src/core/selector.ts';
 import { createCelEvaluator } from '../../src/receivers/cel-evaluator.ts';
 import { createFilterCompiler, type FilterCompiler } from '../../src/receivers/cel-filter.ts';
 import { receiverPath } from '../../src/receivers/webhook-path.ts';

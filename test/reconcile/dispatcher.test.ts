@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { createDispatcher, type RetryNotice } from '../../src/reconcile/dispatcher.ts';
-import { KubeError } from '../../src/reconcile/kube-client.ts';
+import { KubeError } from '../../src/kube/client.ts';
 import { manualClock, settle } from '../support/manual-clock.ts';
 
 /** A signal nobody aborts. */

@@ -1,7 +1,8 @@
 /** The fleet: each work item to its cluster's reconciler. */
 import { describe, expect, test } from 'bun:test';
 import { createFleet } from '../../src/reconcile/fleet.ts';
-import type { ObjectSelector, Reconciler } from '../../src/reconcile/reconciler.ts';
+import type { Reconciler } from '../../src/reconcile/reconciler.ts';
+import type { ObjectSelector } from '../../src/core/selector.ts';
 import type { WorkItem } from '../../src/reconcile/work-item.ts';
 
 function member() {

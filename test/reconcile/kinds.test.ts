@@ -5,7 +5,7 @@ import {
   annotationFor,
   createRequestedAtClock,
   defaultApiVersion,
-} from '../../src/reconcile/kinds.ts';
+} from '../../src/core/kinds.ts';
 
 const RFC3339_NANO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/;
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createServer } from 'node:net';
-import { KubeError, createKubeClient, labelSelector, parseRetryAfter, type KubeClient, type KubeClientOptions } from '../../src/reconcile/kube-client.ts';
+import { KubeError, createKubeClient, labelSelector, parseRetryAfter, type KubeClient, type KubeClientOptions } from '../../src/kube/client.ts';
 import { startElsewhere } from '../support/elsewhere.ts';
 import { startFakeKubeApiServer, unrelatedCaPem, type FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { KubernetesConfig } from '../../src/config/schema.ts';
-import { connectKubernetes, connectResolved, rotatingTokenFile } from '../../src/reconcile/kube-connect.ts';
-import { DRY_RUN_FALLBACK_WARNING, KubeSetupError, resolveKubernetes } from '../../src/reconcile/kube-target.ts';
-import { KubeError } from '../../src/reconcile/kube-client.ts';
+import { connectKubernetes, connectResolved, rotatingTokenFile } from '../../src/kube/connect.ts';
+import { DRY_RUN_FALLBACK_WARNING, KubeSetupError, resolveKubernetes } from '../../src/kube/target.ts';
+import { KubeError } from '../../src/kube/client.ts';
 import { startFakeKubeApiServer, unrelatedCaPem, type FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 
 const SOURCE = 'source.toolkit.fluxcd.io/v1';

@@ -5,9 +5,9 @@
  * API server, are in test/integration/events-real-apiserver.test.ts.)
  */
 import { describe, expect, test } from 'bun:test';
-import { createEventRecorder } from '../../src/reconcile/kube-events.ts';
-import type { KubeApi, ObjectRef } from '../../src/reconcile/kube-client.ts';
-import type { Ticket } from '../../src/reconcile/reconciler.ts';
+import { createEventRecorder } from '../../src/kube/events.ts';
+import type { KubeApi, ObjectRef } from '../../src/kube/client.ts';
+import type { Ticket } from '../../src/core/ticket.ts';
 import { manualClock, settle } from '../support/manual-clock.ts';
 
 interface Call {

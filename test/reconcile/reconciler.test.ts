@@ -4,11 +4,13 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { createDispatcher } from '../../src/reconcile/dispatcher.ts';
-import { createRequestedAtClock } from '../../src/reconcile/kinds.ts';
-import { createDryRunClient } from '../../src/reconcile/dry-run-client.ts';
-import { KubeError, type KubeClient, type ObjectRef } from '../../src/reconcile/kube-client.ts';
+import { createRequestedAtClock } from '../../src/core/kinds.ts';
+import { createDryRunClient } from '../../src/kube/dry-run-client.ts';
+import { KubeError, type KubeClient, type ObjectRef } from '../../src/kube/client.ts';
 import { createLabelSelection } from '../../src/reconcile/label-selection.ts';
-import { createReconciler, type ObjectSelector, type PatchOutcome, type PatchReport, type ReconcileReporter, type Reconciler, type Ticket } from '../../src/reconcile/reconciler.ts';
+import { createReconciler, type PatchOutcome, type PatchReport, type ReconcileReporter, type Reconciler } from '../../src/reconcile/reconciler.ts';
+import { type ObjectSelector } from '../../src/core/selector.ts';
+import { type Ticket } from '../../src/core/ticket.ts';
 import { acceptNow, testJournal } from '../support/journal.ts';
 import { manualClock, settle } from '../support/manual-clock.ts';
 

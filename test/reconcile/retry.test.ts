@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
-import { KubeError } from '../../src/reconcile/kube-client.ts';
-import { backoffDelay, classifyFailure } from '../../src/reconcile/retry.ts';
+import { KubeError } from '../../src/kube/client.ts';
+import { classifyFailure } from '../../src/reconcile/retry.ts';
+import { backoffDelay } from '../../src/core/backoff.ts';
 
 const base = { maxAttempts: 8, initialDelayMs: 250, maxDelayMs: 30_000 };
 

@@ -2,12 +2,15 @@
 import { describe, expect, test } from 'bun:test';
 import { builtinProviders } from '../../plugins/index.ts';
 import { checkRules, ConfigError, parseConfig } from '../../src/config/validate.ts';
-import { builtinCatalog } from '../../src/pipeline/catalog.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { builtinCatalog } from '../../src/provider-kit/catalog.ts';
+import { checkProviders } from '../../src/provider-kit/provider-rules.ts';
 import { compileMatch } from '../../src/pipeline/match.ts';
 import { providerKit } from '../../src/provider-kit/index.ts';
-import { defaultApiVersion } from '../../src/reconcile/kinds.ts';
+import { defaultApiVersion } from '../../src/core/kinds.ts';
 
-const context = { providers: builtinCatalog(builtinProviders, providerKit), defaultApiVersion, compileMatch };
+const catalog = builtinCatalog(builtinProviders, providerKit);
+const context = { defaultApiVersion, compileMatch, more: (config: Config) => checkProviders(config, catalog) };
 
 function problems(text: string): string[] {
   try {

@@ -2,7 +2,7 @@
 import { expect, test } from 'bun:test';
 import { HostError } from '../../src/register/host-error.ts';
 import type { HookHost } from '../../src/register/hook-host.ts';
-import { HOST_SPECS } from '../../src/register/host-specs.ts';
+import { HOST_SPECS } from '../../src/provider-kit/host-specs.ts';
 import type { RegisterJob } from '../../src/register/jobs.ts';
 import { syncHooks } from '../../src/register/sync-hooks.ts';
 

@@ -4,7 +4,8 @@
  * commit for a burst, and nothing accepted when the write fails.
  */
 import { describe, expect, test } from 'bun:test';
-import type { ObjectSelector, Ticket } from '../../src/reconcile/reconciler.ts';
+import type { ObjectSelector } from '../../src/core/selector.ts';
+import type { Ticket } from '../../src/core/ticket.ts';
 import type { WorkItem } from '../../src/reconcile/work-item.ts';
 import type { JournalChanges } from '../../src/store/journal.ts';
 import { acceptAll, acceptNow, testJournal } from '../support/journal.ts';

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateConfig } from '../../src/config/schema.ts';
 import { Value } from '@sinclair/typebox/value';
-import type { ObjectSelector } from '../../src/reconcile/reconciler.ts';
+import type { ObjectSelector } from '../../src/core/selector.ts';
 import type { WorkItem } from '../../src/reconcile/work-item.ts';
 import { openStore, statePath, type Store } from '../../src/store/open-store.ts';
 import { quietJournalReporter } from '../support/journal.ts';

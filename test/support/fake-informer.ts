@@ -1,8 +1,8 @@
 /**
- * An in-memory informer with the contract of src/watch/informer.ts: the test decides when the (re)list happens
+ * An in-memory informer with the contract of src/kube/informer.ts: the test decides when the (re)list happens
  * and which changes follow, so a consumer is driven without an API server.
  */
-import type { Informer, InformerOptions, WatchedObject } from '../../src/watch/informer.ts';
+import type { Informer, InformerOptions, WatchedObject } from '../../src/kube/informer.ts';
 
 export interface FakeInformer {
   /** The options the consumer created it with. */

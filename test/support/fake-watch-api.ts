@@ -14,7 +14,7 @@
  * const api = fakeWatchApi({ apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', plural: 'gitrepositories' });
  * api.put({ metadata: { name: 'app', namespace: 'flux-system' }, spec: { url: 'https://github.com/org/app' } });
  */
-import { KubeError, type KubeApi } from '../../src/reconcile/kube-client.ts';
+import { KubeError, type KubeApi } from '../../src/kube/client.ts';
 
 export interface FakeStream {
   path: string;

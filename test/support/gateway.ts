@@ -2,9 +2,9 @@
 import { builtinProviders } from '../../plugins/index.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startGateway, type Gateway } from '../../src/commands/serve.ts';
+import { startGateway, type Gateway } from '../../src/app/gateway.ts';
 import { memoryLogger } from './memory-logger.ts';
-import type { Clock } from '../../src/reconcile/clock.ts';
+import type { Clock } from '../../src/core/clock.ts';
 import { tempDir } from './temp-dir.ts';
 
 export interface TestGateway extends Gateway {

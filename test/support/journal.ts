@@ -1,8 +1,9 @@
 /** A journal for tests: in memory (no writer) unless one is given, feeding whatever the test hands it. */
-import { createDeliveryDeduper } from '../../src/pipeline/dedupe.ts';
-import type { Clock } from '../../src/reconcile/clock.ts';
-import { createRequestedAtClock } from '../../src/reconcile/kinds.ts';
-import type { ObjectSelector, Ticket } from '../../src/reconcile/reconciler.ts';
+import { createDeliveryDeduper } from '../../src/store/dedupe.ts';
+import type { Clock } from '../../src/core/clock.ts';
+import { createRequestedAtClock } from '../../src/core/kinds.ts';
+import type { ObjectSelector } from '../../src/core/selector.ts';
+import type { Ticket } from '../../src/core/ticket.ts';
 import type { WorkItem } from '../../src/reconcile/work-item.ts';
 import { createJournal, type Journal, type JournalOptions } from '../../src/store/journal.ts';
 

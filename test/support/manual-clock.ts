@@ -1,5 +1,5 @@
 /** A Clock driven by the test: timers fire only when `advance` moves time past them. */
-import type { Clock } from '../../src/reconcile/clock.ts';
+import type { Clock } from '../../src/core/clock.ts';
 
 interface Timer {
   id: number;

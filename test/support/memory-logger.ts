@@ -1,5 +1,5 @@
 /** A logger that keeps parsed lines in memory, for tests. */
-import { createLogger, type Logger, type LogLevel } from '../../src/observe/log.ts';
+import { createLogger, type Logger, type LogLevel } from '../../src/core/log.ts';
 
 export type MemoryLogger = Logger & { lines: { level: LogLevel; msg: string; [key: string]: unknown }[] };
 

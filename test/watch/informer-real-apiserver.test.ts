@@ -7,9 +7,9 @@
 import { afterAll, afterEach, describe, expect, test } from 'bun:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectKubernetes } from '../../src/reconcile/kube-connect.ts';
-import type { KubeApi } from '../../src/reconcile/kube-client.ts';
-import { createInformer, type Informer, type WatchedObject } from '../../src/watch/informer.ts';
+import { connectKubernetes } from '../../src/kube/connect.ts';
+import type { KubeApi } from '../../src/kube/client.ts';
+import { createInformer, type Informer, type WatchedObject } from '../../src/kube/informer.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { type TestCluster } from '../support/kube-apiserver/cluster.ts';
 import { clusterForFile } from '../support/cluster-for-file.ts';

@@ -4,8 +4,8 @@
  * The same behaviour against the real kube-apiserver and the fault proxy: informer-real-apiserver.test.ts.
  */
 import { describe, expect, test } from 'bun:test';
-import { KubeError } from '../../src/reconcile/kube-client.ts';
-import { createInformer, type InformerOptions, type WatchedObject, type WatchState } from '../../src/watch/informer.ts';
+import { KubeError } from '../../src/kube/client.ts';
+import { createInformer, type InformerOptions, type WatchedObject, type WatchState } from '../../src/kube/informer.ts';
 import { fakeWatchApi, type FakeWatchApi } from '../support/fake-watch-api.ts';
 import { manualClock, settle, type ManualClock } from '../support/manual-clock.ts';
 import { memoryLogger } from '../support/memory-logger.ts';

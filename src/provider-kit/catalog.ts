@@ -13,11 +13,11 @@ import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MAX_PLUGIN_FILE_BYTES } from '../config/limits.ts';
-import type { ProviderKit } from '../provider-kit/index.ts';
-import { readFailure, readRegularFile } from '../read-regular-file.ts';
+import type { ProviderKit } from './index.ts';
+import { readFailure, readRegularFile } from '../core/read-regular-file.ts';
 import { processUid, unsafeAccess } from './plugin-access.ts';
 import { PLUGIN_LOAD_TIMEOUT_MS, trialLoad } from './plugin-trial.ts';
-import type { ProviderCodec, ProviderFactory } from './provider.ts';
+import type { ProviderCodec, ProviderFactory } from './contract.ts';
 
 /** A provider type loaded from a plugin file. */
 export interface LoadedPlugin {

@@ -3,7 +3,8 @@
  * any credential, or signed with a secret other than the configured one, must be refused. A verify that accepts
  * them (one that always returns ok, or only looks for the header) would let anyone trigger reconciles, silently.
  */
-import type { ProviderCodec, ProviderSecrets, VerifyResult, WebhookRequest } from './provider.ts';
+import type { ProviderCodec, VerifyResult, WebhookRequest } from './contract.ts';
+import type { ProviderSecrets } from '../config/secrets.ts';
 
 /** How long the check waits for a verify that returns a promise. */
 export const VERIFY_CHECK_TIMEOUT_MS = 5000;

@@ -2,7 +2,7 @@
  * A failed Kubernetes API call in one word: what /readyz tells every reader (a probe, anyone who reaches the admin
  * port) without the URL, address or server text of the error itself.
  */
-import { KubeError } from './kube-client.ts';
+import { KubeError } from './client.ts';
 
 export type FailureClass = 'unreachable' | 'timeout' | 'tls' | 'unauthorized' | 'forbidden' | 'not-found' | 'api-error' | 'error';
 

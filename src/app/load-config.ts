@@ -11,21 +11,23 @@ import { dirname, resolve } from 'node:path';
 import { MAX_CONFIG_BYTES, MAX_SECRET_FILE_BYTES, MAX_TLS_FILE_BYTES } from '../config/limits.ts';
 import { isPlaceholderSecret } from '../config/placeholder-secrets.ts';
 import { checkConfigRules, type RuleIssue } from '../config/rules.ts';
+import { checkProviders } from '../provider-kit/provider-rules.ts';
 import { resolveAdminToken, resolveProviderSecrets, secretOrigin } from '../config/secrets.ts';
 import type { SecretRef } from '../config/schema.ts';
 import { loadTlsFiles, type TlsPem } from '../config/tls-files.ts';
 import { ConfigError, parseConfig, type CheckedConfig } from '../config/validate.ts';
 import { formatPath } from '../config/yaml-source.ts';
-import { optionsOf } from '../config/provider-rules.ts';
-import { builtinCatalog, loadCatalog, type Catalog } from '../pipeline/catalog.ts';
+import { optionsOf } from '../provider-kit/provider-rules.ts';
+import { builtinCatalog, loadCatalog, type Catalog } from '../provider-kit/catalog.ts';
 import type { PreparedProvider } from '../pipeline/compile.ts';
 import { createMatchCompiler, type MatchCompiler } from '../pipeline/match.ts';
-import { ConfigProblem, type ProviderFactory, type ProviderSecrets } from '../pipeline/provider.ts';
-import { verifyRefusesOthers } from '../pipeline/verify-check.ts';
+import { ConfigProblem, type ProviderFactory } from '../provider-kit/contract.ts';
+import { type ProviderSecrets } from '../config/secrets.ts';
+import { verifyRefusesOthers } from '../provider-kit/verify-check.ts';
 import { providerKit } from '../provider-kit/index.ts';
-import { defaultApiVersion } from '../reconcile/kinds.ts';
-import { KubeSetupError, resolveKubernetes, type KubeTarget } from '../reconcile/kube-target.ts';
-import { notRegular, readBounded, readFailure, readRegularText } from '../read-regular-file.ts';
+import { defaultApiVersion } from '../core/kinds.ts';
+import { KubeSetupError, resolveKubernetes, type KubeTarget } from '../kube/target.ts';
+import { notRegular, readBounded, readFailure, readRegularText } from '../core/read-regular-file.ts';
 
 export interface LoadOptions {
   /** The config file. */
@@ -130,7 +132,7 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
     catalog = builtinCatalog(options.builtins, providerKit);
   }
   const matchCompiler = createMatchCompiler();
-  problems.push(...checkConfigRules(config, { providers: catalog, defaultApiVersion, compileMatch: matchCompiler.compile }));
+  problems.push(...checkConfigRules(config, { defaultApiVersion, compileMatch: matchCompiler.compile }), ...checkProviders(config, catalog));
   const located = () => problems.map(({ path: at, message, atKey }) => ({ ...source.locate(at, atKey), path: formatPath(at), message }));
   if (options.fileOnly) {
     if (problems.length > 0) throw new ConfigError(path, located());

@@ -10,7 +10,7 @@
  * rest of the webhook path together under load. `flush()` writes what is pending (call it before exit).
  */
 import { writeSync } from 'node:fs';
-import { cutText, escapeUnsafe, SHOWN_CHARACTERS, unsafeCharacter as unsafe } from '../core/shown-text.ts';
+import { cutText, escapeUnsafe, SHOWN_CHARACTERS, unsafeCharacter as unsafe } from './shown-text.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;

@@ -8,28 +8,16 @@
  * tuning, discovery) are reported as needing a restart and keep their running values.
  */
 import { ConfigError } from '../config/validate.ts';
-import type { Logger } from '../observe/log.ts';
-import type { Clock } from '../reconcile/clock.ts';
+import type { Logger } from '../core/log.ts';
+import type { Clock } from '../core/clock.ts';
 import { watchFiles, type FileWatch, type WatchSet } from '../config/file-watch.ts';
-import type { Catalog } from '../pipeline/catalog.ts';
+import type { Catalog } from '../provider-kit/catalog.ts';
 import type { LoadedConfig } from './load-config.ts';
+import type { ReloadStatus } from '../http/status-page.ts';
 
-export type ReloadOutcome = 'success' | 'failure';
+export type ReloadOutcome = NonNullable<ReloadStatus['last']>['outcome'];
 
-export interface ReloadStatus {
-  /** How many configs have been applied since start (0: the one serve started with). */
-  generation: number;
-  /** The last reload attempt, if any. */
-  last?: {
-    at: number;
-    trigger: string;
-    outcome: ReloadOutcome;
-    /** A refused config's problems, as `file:line:col path: message` lines. */
-    problems?: string[];
-  };
-  /** Settings changed in the file that keep their running values until a restart (e.g. `server.address`). */
-  restartNeeded: string[];
-}
+export type { ReloadStatus };
 
 export interface Reloader {
   /**

@@ -15,3 +15,12 @@ export function ipFamily(address: string): 0 | 4 | 6 {
 export function newBlockList(): BlockList {
   return new (net().BlockList)();
 }
+
+/** Whether `value` is an IP address or a CIDR block (`10.0.0.0/8`, `2001:db8::/32`). */
+export function isAddressBlock(value: string): boolean {
+  const [address = '', bits, ...rest] = value.split('/');
+  const family = ipFamily(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}

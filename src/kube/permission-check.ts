@@ -4,8 +4,8 @@
  * proves the server answers; a token without rights would otherwise surface as a 403 on the first push,
  * possibly days later.
  */
-import { KubeError, type KubeClient } from './kube-client.ts';
-import type { ObjectSelector } from './reconciler.ts';
+import { KubeError, type KubeClient } from './client.ts';
+import type { ObjectSelector } from '../core/selector.ts';
 
 export interface MissingPermission {
   verb: 'patch' | 'list' | 'watch' | 'create';

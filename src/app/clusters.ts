@@ -4,28 +4,30 @@
  * them behind one fleet, starts discovery in each, and answers /readyz for all of them.
  */
 import type { Readiness } from '../http/app.ts';
-import { failureClass } from '../reconcile/failure-class.ts';
-import type { DeliveryLog } from '../observe/delivery-log.ts';
-import type { Logger } from '../observe/log.ts';
+import { failureClass } from '../kube/failure-class.ts';
+import type { DeliveryLog } from '../store/delivery-log.ts';
+import type { Logger } from '../core/log.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import { createDiscoveryReporter, createReconcileReporter, type ClusterReconcileReporter } from '../observe/reporters.ts';
 import type { Discovery, DiscoveryOptions } from '../discovery/discovery.ts';
 import type { DiscoveredKind } from '../discovery/discovered-object.ts';
 import type { Config } from '../config/schema.ts';
-import type { Clock } from '../reconcile/clock.ts';
+import type { Clock } from '../core/clock.ts';
 import { createDispatcher } from '../reconcile/dispatcher.ts';
 import { createFleet } from '../reconcile/fleet.ts';
-import { defaultApiVersion } from '../reconcile/kinds.ts';
-import { connectResolved, type KubeConnection } from '../reconcile/kube-connect.ts';
-import type { KubeTarget } from '../reconcile/kube-target.ts';
+import { defaultApiVersion } from '../core/kinds.ts';
+import { connectResolved, type KubeConnection } from '../kube/connect.ts';
+import type { KubeTarget } from '../kube/target.ts';
 import { createLabelSelection } from '../reconcile/label-selection.ts';
-import { findMissingDiscoveryPermissions, findMissingPermissions, type MissingPermission } from '../reconcile/permission-check.ts';
-import { createReconciler, type ObjectSelector, type Reconciler, type Ticket } from '../reconcile/reconciler.ts';
+import { findMissingDiscoveryPermissions, findMissingPermissions, type MissingPermission } from '../kube/permission-check.ts';
+import { createReconciler, type Reconciler } from '../reconcile/reconciler.ts';
+import { type ObjectSelector } from '../core/selector.ts';
+import { type Ticket } from '../core/ticket.ts';
 import type { WorkLedger } from '../reconcile/work-item.ts';
 import { retryPolicy } from '../reconcile/retry.ts';
-import { createEventRecorder, type EventRecorder } from '../reconcile/kube-events.ts';
+import { createEventRecorder, type EventRecorder } from '../kube/events.ts';
 import { eventFailures } from '../observe/event-failures.ts';
-import type { KubeClient } from '../reconcile/kube-client.ts';
+import type { KubeClient } from '../kube/client.ts';
 import { hostname } from 'node:os';
 
 export interface ClustersOptions {

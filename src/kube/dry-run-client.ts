@@ -2,7 +2,7 @@
  * The KubeClient of dry-run mode: it talks to no cluster. Label selectors resolve to nothing, and patches are
  * accepted and dropped; the caller logs what would have been sent.
  */
-import { KubeError, type KubeApi, type KubeClient } from './kube-client.ts';
+import { KubeError, type KubeApi, type KubeClient } from './client.ts';
 
 /** Nothing to read or watch in dry-run: every call fails, so a watch logs its kind as unavailable. */
 const noCluster = (): Promise<never> => Promise.reject(new KubeError('dry-run: there is no cluster to ask', 'connection'));

@@ -8,10 +8,10 @@
  */
 import { MAX_KUBE_FILE_BYTES } from '../config/limits.ts';
 import type { KubernetesConfig } from '../config/schema.ts';
-import { readFailure, readRegularText } from '../read-regular-file.ts';
+import { readFailure, readRegularText } from '../core/read-regular-file.ts';
 import { createDryRunClient } from './dry-run-client.ts';
-import { createKubeClient, type KubeClient } from './kube-client.ts';
-import { resolveKubernetes, type KubeTarget, type ResolveDeps } from './kube-target.ts';
+import { createKubeClient, type KubeClient } from './client.ts';
+import { resolveKubernetes, type KubeTarget, type ResolveDeps } from './target.ts';
 
 export type ResolvedMode = 'kubeconfig' | 'in-cluster' | 'dry-run';
 

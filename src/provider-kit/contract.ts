@@ -29,7 +29,8 @@
  * export default acme;
  */
 import type { TSchema } from '@sinclair/typebox';
-import type { ProviderKit } from '../provider-kit/index.ts';
+import type { ProviderKit } from './index.ts';
+import type { ProviderSecrets } from '../config/secrets.ts';
 
 /** A webhook as it came off the wire: the exact bytes, so signatures are checked over what the sender signed. */
 export interface WebhookRequest {
@@ -37,11 +38,8 @@ export interface WebhookRequest {
   headers: Headers;
 }
 
-/** Secret fields a provider may read, resolved from `{ env }`, `{ file }` or `{ value }` in the config. */
-export interface ProviderSecrets {
-  secret?: string;
-  signingSecret?: string;
-}
+/** The secret fields a provider may read (resolved by the config loader), part of the contract a plugin implements. */
+export type { ProviderSecrets };
 export type SecretField = keyof ProviderSecrets;
 
 /** What the headers say about a delivery before anything is verified or parsed (shown even for refused ones). */

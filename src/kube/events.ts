@@ -13,19 +13,9 @@
  * fans out to a thousand objects gets its patches through first, then their Events (bench/fanout).
  */
 import { LRUCache } from 'lru-cache';
-import type { Clock } from './clock.ts';
-import type { KubeApi, ObjectRef } from './kube-client.ts';
-import type { Ticket } from './reconciler.ts';
-
-/** What caused a reconcile request, as the pipeline knows it; carried on the ticket. */
-export interface TicketCause {
-  provider: string;
-  event?: string;
-  repository?: string;
-  ref?: string;
-  commit?: string;
-  deliveryId?: string;
-}
+import type { Clock } from '../core/clock.ts';
+import type { KubeApi, ObjectRef } from './client.ts';
+import type { Ticket } from '../core/ticket.ts';
 
 export interface EventRecorder {
   /** An object was patched for these tickets (newest last); `uid` is the object's, from the patch's answer. */

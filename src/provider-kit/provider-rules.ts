@@ -3,34 +3,21 @@
  * verifies with, `options` checked against the type's own schema, distinct names and routes, and source
  * addresses that parse; a `register` block that fits its host.
  */
-import { ipFamily } from '../ip.ts';
+import { isAddressBlock } from '../core/ip.ts';
+import { routeOf } from '../config/routes.ts';
 import { Value } from '@sinclair/typebox/value';
-import type { ProviderCodec } from '../pipeline/provider.ts';
-import { hookEventsFor, hostSpecOf, HOST_SPECS } from '../register/host-specs.ts';
-import type { RuleIssue } from './rules.ts';
-import type { Config, ProviderConfig } from './schema.ts';
-import { schemaProblems } from './schema-problems.ts';
-import { closestName } from './suggest.ts';
+import type { ProviderCodec } from './contract.ts';
+import { hookEventsFor, hostSpecOf, HOST_SPECS } from './host-specs.ts';
+import type { RuleIssue } from '../config/rules.ts';
+import type { Config, ProviderConfig } from '../config/schema.ts';
+import { schemaProblems } from '../config/schema-problems.ts';
+import { closestName } from '../config/suggest.ts';
 
 const SECRET_FIELDS = ['secret', 'signingSecret'] as const;
-
-/** The route of a provider: its `path`, else `/hook/<name>`. */
-export function routeOf(provider: Pick<ProviderConfig, 'name' | 'path'>): string {
-  return provider.path ?? `/hook/${provider.name}`;
-}
 
 /** A provider's options with the type's defaults applied (what `prepare` and `sign` receive). */
 export function optionsOf(codec: ProviderCodec<unknown>, options: unknown): unknown {
   return codec.options ? Value.Default(codec.options, structuredClone(options ?? {})) : undefined;
-}
-
-/** Whether `value` is an IP address or a CIDR block (`10.0.0.0/8`, `2001:db8::/32`). */
-export function isAddressBlock(value: string): boolean {
-  const [address = '', bits, ...rest] = value.split('/');
-  const family = ipFamily(address);
-  if (family === 0 || rest.length > 0) return false;
-  if (bits === undefined) return true;
-  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
 export function checkProviders(config: Config, catalog: ReadonlyMap<string, ProviderCodec<unknown>>): RuleIssue[] {

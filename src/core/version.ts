@@ -4,7 +4,7 @@
  * The commit rides in the version as semver build metadata (`0.1.0+3f9c2a1b7d4e`), so `fluxgate version`,
  * the status page and `fluxgate_build_info{version}` all carry it without a second field to thread through.
  */
-import packageJson from '../package.json' with { type: 'json' };
+import packageJson from '../../package.json' with { type: 'json' };
 
 declare const FLUXGATE_BUILD_COMMIT: string | undefined;
 

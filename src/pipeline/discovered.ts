@@ -1,0 +1,23 @@
+/**
+ * What the pipeline asks of discovery (a port, implemented by src/discovery/): the discovered objects a delivery's
+ * events concern, each with the rule that found it, and the near misses for the record.
+ */
+import type { ObjectSelector } from '../core/selector.ts';
+import type { Event } from '../provider-kit/contract.ts';
+
+export interface DiscoveredRequest {
+  cluster?: string;
+  selector: ObjectSelector;
+  /** `discovered: GitRepository flux-system/app, url …, ref branch main` */
+  rule: string;
+}
+
+export interface DiscoveryResult {
+  requests: DiscoveredRequest[];
+  /** Near misses, for the record: at most a few, then how many more. */
+  misses: string[];
+  /** Why nothing was found (meaningful when `requests` is empty). */
+  reason: string;
+  /** The event shown in records: the first that found something, else the first. */
+  event: Event;
+}
