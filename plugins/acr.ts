@@ -9,7 +9,7 @@
  *   no `request`), `target.tag`, `target.digest` when it is a well-formed digest. Deletions never match. No header
  *   carries a delivery id: the body's `id` (ACR's event id) is returned as the parsed one, which dedupe then uses.
  */
-import type { ProviderFactory } from '../src/provider-kit/contract.ts';
+import type { ProviderFactory } from '../src/provider-kit/index.ts';
 
 interface Options { header?: string }
 interface Key { header: string; secret?: string }

@@ -8,7 +8,7 @@
  *   (only `push_data.images`): the event then names the image alone. Docker Hub sends no digest. `callback_url`
  *   (a legacy validation callback) is not called.
  */
-import type { ProviderFactory } from '../src/provider-kit/contract.ts';
+import type { ProviderFactory } from '../src/provider-kit/index.ts';
 
 const dockerhub: ProviderFactory = (kit) => ({
   id: 'dockerhub',

@@ -10,7 +10,7 @@
  *   image; DELETE → the same, deleted. A message that is no registry notification is ignored (200), since Pub/Sub
  *   would redeliver a refused one for days.
  */
-import type { ProviderFactory, VerifyResult } from '../src/provider-kit/contract.ts';
+import type { ProviderFactory, VerifyResult } from '../src/provider-kit/index.ts';
 import type { OidcVerifier, PayloadReader } from '../src/provider-kit/index.ts';
 
 const GOOGLE_ISSUER = 'https://accounts.google.com';

@@ -3,7 +3,7 @@
  * `X-Signature: <algorithm>=<hex>`, HMAC of the exact body with sha256, sha1 or sha512 (`sign` uses sha256).
  * `X-Event` names the event (default `push`); `X-Delivery`, else `X-Request-Id`, is the delivery id.
  */
-import type { ProviderFactory } from '../src/provider-kit/contract.ts';
+import type { ProviderFactory } from '../src/provider-kit/index.ts';
 
 const SIGNATURE = { header: 'X-Signature', algorithms: ['sha256', 'sha1', 'sha512'], prefixed: true } as const;
 

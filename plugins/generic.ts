@@ -4,7 +4,7 @@
  * wherever the sender can sign. `X-Event` names the event (default `push`); `X-Delivery`, else `X-Request-Id`, is
  * the delivery id.
  */
-import type { ProviderFactory } from '../src/provider-kit/contract.ts';
+import type { ProviderFactory } from '../src/provider-kit/index.ts';
 
 const generic: ProviderFactory = (kit) => ({
   id: 'generic',

@@ -9,8 +9,8 @@
  *   chain of events triggers. A verified signature's `webhook-id` wins over all of them.
  * - parse: `push` and `tag_push` (from project, group and system hooks); other system hook events are ignored.
  */
-import type { ProviderFactory } from '../src/provider-kit/contract.ts';
-import type { ProviderSecrets } from '../src/config/secrets.ts';
+import type { ProviderFactory } from '../src/provider-kit/index.ts';
+import type { ProviderSecrets } from '../src/provider-kit/index.ts';
 
 const PROJECT_FIELDS = ['path_with_namespace', 'web_url', 'git_http_url', 'git_ssh_url', 'http_url', 'ssh_url'];
 const REPOSITORY_FIELDS = ['homepage', 'git_http_url', 'git_ssh_url', 'url'];

@@ -9,7 +9,7 @@
  *   `harbor.artifact.*` types are named like the Default ones, so one `events:` list serves both formats. One event
  *   per `event_data.resources[]` entry. A resource pushed by digest (replication) has its digest as `tag`: no tag.
  */
-import type { ProviderFactory } from '../src/provider-kit/contract.ts';
+import type { ProviderFactory } from '../src/provider-kit/index.ts';
 
 /** Harbor's event types about artifacts, and the CloudEvents types Harbor maps them to (a Map: `constructor` is no type). */
 const EVENTS = new Map([

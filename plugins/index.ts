@@ -1,5 +1,5 @@
 /** The providers compiled into fluxgate, handed to the catalog by the composition root. Runtime ones from `pluginsDir` come on top. */
-import type { ProviderFactory } from '../src/provider-kit/contract.ts';
+import type { ProviderFactory } from '../src/provider-kit/index.ts';
 import acr from './acr.ts';
 import azureDevops from './azure-devops.ts';
 import bitbucket from './bitbucket.ts';

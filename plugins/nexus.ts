@@ -11,7 +11,7 @@
  *   Nexus does not say under which host clients pull: `options.registry` (e.g. `nexus.example.com:8082`) prefixes
  *   image names with it; without it they carry no registry host.
  */
-import type { ProviderFactory } from '../src/provider-kit/contract.ts';
+import type { ProviderFactory } from '../src/provider-kit/index.ts';
 
 const signature = { header: 'X-Nexus-Webhook-Signature', algorithms: ['sha1'], prefixed: false } as const;
 /** The payload field in which each event names its item (a Map: an event header `constructor` names none). */

@@ -9,7 +9,7 @@
  *   event per entry of `updated_tags`, a list of tag names as Quay sends it today (a JSON object, as very old docs
  *   showed, is refused with a 400 naming the field). Quay sends no digest.
  */
-import type { ProviderFactory } from '../src/provider-kit/contract.ts';
+import type { ProviderFactory } from '../src/provider-kit/index.ts';
 
 const quay: ProviderFactory = (kit) => ({
   id: 'quay',

@@ -1,5 +1,5 @@
 /** An Azure Container Registry `push` webhook as ACR sends it, slim. */
-import type { Sample } from '../src/provider-kit/sample.ts';
+import type { Sample } from '../src/provider-kit/index.ts';
 import { imageOf } from './registry.ts';
 
 const acr: Sample = {

@@ -1,5 +1,5 @@
 /** An Azure DevOps service hook `git.push` as it sends it, slim: one ref update. */
-import type { Sample } from '../src/provider-kit/sample.ts';
+import type { Sample } from '../src/provider-kit/index.ts';
 
 const azureDevops: Sample = {
   headers: () => ({ 'Content-Type': 'application/json; charset=utf-8' }),

@@ -1,5 +1,5 @@
 /** A Bitbucket Data Center `repo:refs_changed` as it sends it, slim: one change. */
-import type { Sample } from '../src/provider-kit/sample.ts';
+import type { Sample } from '../src/provider-kit/index.ts';
 
 const bitbucketServer: Sample = {
   headers: (input) => ({ 'Content-Type': 'application/json; charset=utf-8', 'X-Event-Key': input.event ?? 'repo:refs_changed', 'X-Request-Id': input.deliveryId }),

@@ -1,5 +1,5 @@
 /** A Bitbucket Cloud `repo:push` as Bitbucket sends it, slim: one change. */
-import { web, type Sample } from '../src/provider-kit/sample.ts';
+import { web, type Sample } from '../src/provider-kit/index.ts';
 
 const bitbucket: Sample = {
   headers: (input) => ({ 'Content-Type': 'application/json', 'User-Agent': 'Bitbucket-Webhooks/2.0', 'X-Event-Key': input.event ?? 'repo:push', 'X-Request-UUID': input.deliveryId, 'X-Attempt-Number': '1' }),

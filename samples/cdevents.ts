@@ -1,5 +1,5 @@
 /** A CDEvents `change.merged` in CloudEvents binary mode, slim. */
-import type { Sample } from '../src/provider-kit/sample.ts';
+import type { Sample } from '../src/provider-kit/index.ts';
 
 const TYPE = 'dev.cdevents.change.merged.0.2.0';
 

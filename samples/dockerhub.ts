@@ -1,5 +1,5 @@
 /** A Docker Hub repository webhook as Docker Hub sends it, slim. */
-import type { Sample } from '../src/provider-kit/sample.ts';
+import type { Sample } from '../src/provider-kit/index.ts';
 
 const dockerhub: Sample = {
   headers: () => ({ 'Content-Type': 'application/json' }),

@@ -1,5 +1,5 @@
 /** An Artifact Registry notification through a Pub/Sub push subscription, as Pub/Sub sends it, slim. */
-import type { Sample } from '../src/provider-kit/sample.ts';
+import type { Sample } from '../src/provider-kit/index.ts';
 import { imageOf } from './registry.ts';
 
 const gcr: Sample = {

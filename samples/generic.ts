@@ -1,5 +1,5 @@
 /** fluxgate's own payload, for the `generic` and `generic-hmac` types. */
-import type { Sample } from '../src/provider-kit/sample.ts';
+import type { Sample } from '../src/provider-kit/index.ts';
 
 const generic: Sample = {
   headers: (input) => ({ 'Content-Type': 'application/json', 'User-Agent': 'fluxgate-send', 'X-Event': input.event ?? 'push', 'X-Delivery': input.deliveryId }),

@@ -1,5 +1,5 @@
 /** The push body Gitea, Forgejo and Gogs send (GitHub's shape): for the `gitea` and `gogs` samples. */
-import { web, type SampleInput } from '../src/provider-kit/sample.ts';
+import { web, type SampleInput } from '../src/provider-kit/index.ts';
 
 export function giteaPush(input: SampleInput, defaultHost: string): unknown {
   const url = web(defaultHost, input);

@@ -1,5 +1,5 @@
 /** A Gitea (or Forgejo) push as Gitea sends it, slim. */
-import type { Sample } from '../src/provider-kit/sample.ts';
+import type { Sample } from '../src/provider-kit/index.ts';
 import { giteaPush } from './gitea-family.ts';
 
 const gitea: Sample = {

@@ -1,5 +1,5 @@
 /** A GitHub `push` (or the named event) as GitHub sends it, slim: the fields the github provider reads. */
-import { web, type Sample } from '../src/provider-kit/sample.ts';
+import { web, type Sample } from '../src/provider-kit/index.ts';
 
 const github: Sample = {
   headers: (input) => ({ 'Content-Type': 'application/json', 'User-Agent': 'GitHub-Hookshot/fluxgate-send', 'X-GitHub-Event': input.event ?? 'push', 'X-GitHub-Delivery': input.deliveryId }),

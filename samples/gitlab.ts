@@ -1,5 +1,5 @@
 /** A GitLab `Push Hook` (or `Tag Push Hook`) as GitLab sends it, slim: the fields the gitlab provider reads. */
-import { web, type Sample } from '../src/provider-kit/sample.ts';
+import { web, type Sample } from '../src/provider-kit/index.ts';
 
 const gitlab: Sample = {
   headers: (input) => ({

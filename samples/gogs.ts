@@ -1,5 +1,5 @@
 /** A Gogs push as Gogs sends it, slim. */
-import type { Sample } from '../src/provider-kit/sample.ts';
+import type { Sample } from '../src/provider-kit/index.ts';
 import { giteaPush } from './gitea-family.ts';
 
 const gogs: Sample = {

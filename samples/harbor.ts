@@ -1,5 +1,5 @@
 /** A Harbor `PUSH_ARTIFACT` webhook (Default format) as Harbor sends it, slim. */
-import type { Sample } from '../src/provider-kit/sample.ts';
+import type { Sample } from '../src/provider-kit/index.ts';
 import { imageOf } from './registry.ts';
 
 const harbor: Sample = {

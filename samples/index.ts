@@ -1,5 +1,5 @@
 /** The sample delivery of each built-in provider type, for `fluxgate send`. */
-import type { Sample } from '../src/provider-kit/sample.ts';
+import type { Sample } from '../src/provider-kit/index.ts';
 import acr from './acr.ts';
 import azureDevops from './azure-devops.ts';
 import bitbucket from './bitbucket.ts';

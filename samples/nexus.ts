@@ -1,5 +1,5 @@
 /** A Nexus Repository 3 asset webhook for a docker manifest, as Nexus sends it (compact JSON), slim. */
-import type { Sample } from '../src/provider-kit/sample.ts';
+import type { Sample } from '../src/provider-kit/index.ts';
 import { imageOf } from './registry.ts';
 
 const nexus: Sample = {

@@ -1,5 +1,5 @@
 /** A Quay `repo_push` notification as Quay sends it, slim. */
-import type { Sample } from '../src/provider-kit/sample.ts';
+import type { Sample } from '../src/provider-kit/index.ts';
 import { imageOf } from './registry.ts';
 
 const quay: Sample = {

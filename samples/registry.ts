@@ -1,5 +1,5 @@
 /** The image a registry sample pushes: its registry host (the sample's default when the name has none) and path. */
-import type { SampleInput } from '../src/provider-kit/sample.ts';
+import type { SampleInput } from '../src/provider-kit/index.ts';
 
 export function imageOf(input: SampleInput, defaultRegistry: string): { registry: string; path: string; tag: string; digest: string } {
   const [first = '', ...rest] = input.image.name.split('/');

@@ -2,7 +2,7 @@
  * A Standard Webhooks message (`type`, `timestamp`, `data`) whose data is fluxgate's generic payload. A provider
  * reading it names the paths in its options: `{ repository: data.repository, ref: data.ref, commit: data.commit }`.
  */
-import type { Sample } from '../src/provider-kit/sample.ts';
+import type { Sample } from '../src/provider-kit/index.ts';
 
 const standardWebhooks: Sample = {
   headers: () => ({ 'Content-Type': 'application/json' }),

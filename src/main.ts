@@ -11,9 +11,7 @@
 import { existsSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { chooseConfigPath } from './commands/config-path.ts';
-import type { LogFormat, LogLevel } from './core/log.ts';
-import { isTerminal } from './core/terminal.ts';
-import { fluxgateVersion } from './core/version.ts';
+import { fluxgateVersion, isTerminal, type LogFormat, type LogLevel } from './core/index.ts';
 
 const EXIT_USAGE = 2;
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -61,10 +59,10 @@ async function serve(flags: ServeFlags, command: Command, io: Io): Promise<numbe
   const level = checkLogLevel(command, io.env);
   const path = configPath(command, flags.config, io.env);
   const [{ startGateway }, { reportConfigError }, { ConfigError }, { createLogger, chooseLogFormat }] = await Promise.all([
-    import('./app/gateway.ts'),
+    import('./app/index.ts'),
     import('./commands/validate.ts'),
-    import('./config/validate.ts'),
-    import('./core/log.ts'),
+    import('./config/index.ts'),
+    import('./core/index.ts'),
   ]);
   const format = chooseLogFormat(flags.logFormat, io.env.FLUXGATE_LOG_FORMAT, io.stderrIsTerminal);
   if (typeof format !== 'string') command.error(`error: ${format.error}`, { exitCode: EXIT_USAGE });
@@ -134,7 +132,7 @@ async function builtins() {
 async function send(url: string | undefined, flags: SendFlags, command: Command, io: Io): Promise<number> {
   const [{ runSend, sendArgumentsProblem }, { builtinCatalog }, { providerKit }, { samples }] = await Promise.all([
     import('./commands/send.ts'),
-    import('./provider-kit/catalog.ts'),
+    import('./provider-kit/index.ts'),
     import('./provider-kit/index.ts'),
     import('../samples/index.ts'),
   ]);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { builtinProviders } from '../../plugins/index.ts';
 import { loadCatalog } from '../../src/provider-kit/catalog.ts';
 import { PayloadError, type Parsed, type WebhookRequest } from '../../src/provider-kit/contract.ts';
-import { providerKit } from '../../src/provider-kit/index.ts';
+import { providerKit } from '../../src/provider-kit/kit.ts';
 import { codecOf, keyOf } from '../../test/support/provider-fixtures.ts';
 import acme from './acme.ts';
 

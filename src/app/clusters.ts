@@ -3,31 +3,31 @@
  * of `clusters:`), gives each its own dispatcher, label selection, reconciler and reporter (separate queues), puts
  * them behind one fleet, starts discovery in each, and answers /readyz for all of them.
  */
-import type { Readiness } from '../http/app.ts';
-import { failureClass } from '../kube/failure-class.ts';
-import type { DeliveryLog } from '../store/delivery-log.ts';
-import type { Logger } from '../core/log.ts';
-import type { Metrics } from '../observe/metrics.ts';
-import { createDiscoveryReporter, createReconcileReporter, type ClusterReconcileReporter } from '../observe/reporters.ts';
-import type { Discovery, DiscoveryOptions } from '../discovery/discovery.ts';
-import type { DiscoveredKind } from '../discovery/discovered-object.ts';
-import type { Config } from '../config/schema.ts';
-import type { Clock } from '../core/clock.ts';
-import { createDispatcher } from '../reconcile/dispatcher.ts';
-import { createFleet } from '../reconcile/fleet.ts';
-import { defaultApiVersion } from '../core/kinds.ts';
-import { connectResolved, type KubeConnection } from '../kube/connect.ts';
-import type { KubeTarget } from '../kube/target.ts';
-import { createLabelSelection } from '../reconcile/label-selection.ts';
-import { findMissingDiscoveryPermissions, findMissingPermissions, type MissingPermission } from '../kube/permission-check.ts';
-import { createReconciler, type Reconciler } from '../reconcile/reconciler.ts';
-import { type ObjectSelector } from '../core/selector.ts';
-import { type Ticket } from '../core/ticket.ts';
-import type { WorkLedger } from '../reconcile/work-item.ts';
-import { retryPolicy } from '../reconcile/retry.ts';
-import { createEventRecorder, type EventRecorder } from '../kube/events.ts';
-import { eventFailures } from '../observe/event-failures.ts';
-import type { KubeClient } from '../kube/client.ts';
+import type { Readiness } from '../http/index.ts';
+import { failureClass } from '../kube/index.ts';
+import type { DeliveryLog } from '../store/index.ts';
+import type { Logger } from '../core/index.ts';
+import type { Metrics } from '../observe/index.ts';
+import { createDiscoveryReporter, createReconcileReporter, type ClusterReconcileReporter } from '../observe/index.ts';
+import type { Discovery, DiscoveryOptions } from '../discovery/index.ts';
+import type { DiscoveredKind } from '../discovery/index.ts';
+import type { Config } from '../config/index.ts';
+import type { Clock } from '../core/index.ts';
+import { createDispatcher } from '../reconcile/index.ts';
+import { createFleet } from '../reconcile/index.ts';
+import { defaultApiVersion } from '../core/index.ts';
+import { connectResolved, type KubeConnection } from '../kube/index.ts';
+import type { KubeTarget } from '../kube/index.ts';
+import { createLabelSelection } from '../reconcile/index.ts';
+import { findMissingDiscoveryPermissions, findMissingPermissions, type MissingPermission } from '../kube/index.ts';
+import { createReconciler, type Reconciler } from '../reconcile/index.ts';
+import { type ObjectSelector } from '../core/index.ts';
+import { type Ticket } from '../core/index.ts';
+import type { WorkLedger } from '../reconcile/index.ts';
+import { retryPolicy } from '../reconcile/index.ts';
+import { createEventRecorder, type EventRecorder } from '../kube/index.ts';
+import { eventFailures } from '../observe/index.ts';
+import type { KubeClient } from '../kube/index.ts';
 import { hostname } from 'node:os';
 
 export interface ClustersOptions {
@@ -150,7 +150,7 @@ export async function startClusters(options: ClustersOptions): Promise<Clusters>
   let discoveredKinds: readonly DiscoveredKind[] = [];
   if (settings.enabled) {
     // Loaded only when on: the index, the ref rules and their libraries (semver, re2js) cost start-up otherwise.
-    const [{ createDiscovery }, { DISCOVERED_KINDS }] = await Promise.all([import('../discovery/discovery.ts'), import('../discovery/discovered-object.ts')]);
+    const { createDiscovery, DISCOVERED_KINDS } = await import('../discovery/index.ts');
     discoveredKinds = settings.kinds ?? DISCOVERED_KINDS;
     const live = members.filter((member) => member.connection.mode !== 'dry-run');
     if (live.length < members.length) log.warn('discovery needs a cluster to watch: it is off where reconcile requests are not sent (dry-run)', { clusters: members.length - live.length });

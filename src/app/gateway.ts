@@ -2,27 +2,27 @@
  * The composition root: loads the config, connects to Kubernetes, wires pipeline, reconcile and observers,
  * and serves HTTP. Nothing else in fluxgate creates long-lived state.
  */
-import { createHttpApps } from '../http/app.ts';
-import { fitRequestCap } from '../http/fd-limit.ts';
-import { listen } from '../http/listen.ts';
-import { REFRESH_SECONDS, renderStatusPage } from '../http/status-page.ts';
-import { createUnknownRoutes } from '../observe/unknown-routes.ts';
-import { createLogger, type Logger } from '../core/log.ts';
-import { createMetrics } from '../observe/metrics.ts';
-import { createWebhookReporter } from '../observe/reporters.ts';
-import { addressBlocks, compileProviders } from '../pipeline/compile.ts';
-import { createRouteTable } from '../pipeline/route-table.ts';
-import { systemClock, type Clock } from '../core/clock.ts';
-import { annotationFor, createRequestedAtClock, defaultApiVersion } from '../core/kinds.ts';
-import type { Reconciler } from '../reconcile/reconciler.ts';
-import { createJournalReporter } from '../observe/journal-reporter.ts';
-import { openStore } from '../store/open-store.ts';
+import { createHttpApps } from '../http/index.ts';
+import { fitRequestCap } from '../http/index.ts';
+import { listen } from '../http/index.ts';
+import { REFRESH_SECONDS, renderStatusPage } from '../http/index.ts';
+import { createUnknownRoutes } from '../observe/index.ts';
+import { createLogger, type Logger } from '../core/index.ts';
+import { createMetrics } from '../observe/index.ts';
+import { createWebhookReporter } from '../observe/index.ts';
+import { addressBlocks, compileProviders } from '../pipeline/index.ts';
+import { createRouteTable } from '../pipeline/index.ts';
+import { systemClock, type Clock } from '../core/index.ts';
+import { annotationFor, createRequestedAtClock, defaultApiVersion } from '../core/index.ts';
+import type { Reconciler } from '../reconcile/index.ts';
+import { createJournalReporter } from '../observe/index.ts';
+import { openStore } from '../store/index.ts';
 import { dirname } from 'node:path';
-import type { ProviderFactory } from '../provider-kit/contract.ts';
-import type { Config } from '../config/schema.ts';
-import { LARGE_CONFIG_TARGETS } from '../config/limits.ts';
-import type { CelEvaluator } from '../receivers/cel-evaluator.ts';
-import type { FluxReceivers } from '../receivers/watcher.ts';
+import type { ProviderFactory } from '../provider-kit/index.ts';
+import type { Config } from '../config/index.ts';
+import { LARGE_CONFIG_TARGETS } from '../config/index.ts';
+import type { CelEvaluator } from '../receivers/index.ts';
+import type { FluxReceivers } from '../receivers/index.ts';
 import { startClusters, type ClustersOptions } from './clusters.ts';
 import { loadConfigFile, type LoadedConfig } from './load-config.ts';
 import { createReloader, type ReloadStatus } from './reload.ts';
@@ -132,7 +132,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const startReceivers = async (from: LoadedConfig) => {
     if (!from.config.fluxReceivers.enabled) return undefined;
     // Loaded only when enabled: it brings the CEL library.
-    const { serveFluxReceivers, createCelEvaluator } = await import('../receivers/serve-receivers.ts');
+    const { serveFluxReceivers, createCelEvaluator } = await import('../receivers/index.ts');
     evaluator ??= createCelEvaluator({ clock });
     return serveFluxReceivers({ config: from.config.fluxReceivers, client, ...(primaryCluster !== undefined ? { cluster: primaryCluster } : {}), dryRun, catalog: from.catalog, routes, clock, log, evaluator });
   };

@@ -8,26 +8,26 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { MAX_CONFIG_BYTES, MAX_SECRET_FILE_BYTES, MAX_TLS_FILE_BYTES } from '../config/limits.ts';
-import { isPlaceholderSecret } from '../config/placeholder-secrets.ts';
-import { checkConfigRules, type RuleIssue } from '../config/rules.ts';
-import { checkProviders } from '../provider-kit/provider-rules.ts';
-import { resolveAdminToken, resolveProviderSecrets, secretOrigin } from '../config/secrets.ts';
-import type { SecretRef } from '../config/schema.ts';
-import { loadTlsFiles, type TlsPem } from '../config/tls-files.ts';
-import { ConfigError, parseConfig, type CheckedConfig } from '../config/validate.ts';
-import { formatPath } from '../config/yaml-source.ts';
-import { optionsOf } from '../provider-kit/provider-rules.ts';
-import { builtinCatalog, loadCatalog, type Catalog } from '../provider-kit/catalog.ts';
-import type { PreparedProvider } from '../pipeline/compile.ts';
-import { createMatchCompiler, type MatchCompiler } from '../pipeline/match.ts';
-import { ConfigProblem, type ProviderFactory } from '../provider-kit/contract.ts';
-import { type ProviderSecrets } from '../config/secrets.ts';
-import { verifyRefusesOthers } from '../provider-kit/verify-check.ts';
+import { MAX_CONFIG_BYTES, MAX_SECRET_FILE_BYTES, MAX_TLS_FILE_BYTES } from '../config/index.ts';
+import { isPlaceholderSecret } from '../config/index.ts';
+import { checkConfigRules, type RuleIssue } from '../config/index.ts';
+import { checkProviders } from '../provider-kit/index.ts';
+import { resolveAdminToken, resolveProviderSecrets, secretOrigin } from '../config/index.ts';
+import type { SecretRef } from '../config/index.ts';
+import { loadTlsFiles, type TlsPem } from '../config/index.ts';
+import { ConfigError, parseConfig, type CheckedConfig } from '../config/index.ts';
+import { formatPath } from '../config/index.ts';
+import { optionsOf } from '../provider-kit/index.ts';
+import { builtinCatalog, loadCatalog, type Catalog } from '../provider-kit/index.ts';
+import type { PreparedProvider } from '../pipeline/index.ts';
+import { createMatchCompiler, type MatchCompiler } from '../pipeline/index.ts';
+import { ConfigProblem, type ProviderFactory } from '../provider-kit/index.ts';
+import { type ProviderSecrets } from '../config/index.ts';
+import { verifyRefusesOthers } from '../provider-kit/index.ts';
 import { providerKit } from '../provider-kit/index.ts';
-import { defaultApiVersion } from '../core/kinds.ts';
-import { KubeSetupError, resolveKubernetes, type KubeTarget } from '../kube/target.ts';
-import { notRegular, readBounded, readFailure, readRegularText } from '../core/read-regular-file.ts';
+import { defaultApiVersion } from '../core/index.ts';
+import { KubeSetupError, resolveKubernetes, type KubeTarget } from '../kube/index.ts';
+import { notRegular, readBounded, readFailure, readRegularText } from '../core/index.ts';
 
 export interface LoadOptions {
   /** The config file. */

@@ -7,13 +7,13 @@
  * Settings the running process cannot change in place (listeners, the Kubernetes connections, reconcile
  * tuning, discovery) are reported as needing a restart and keep their running values.
  */
-import { ConfigError } from '../config/validate.ts';
-import type { Logger } from '../core/log.ts';
-import type { Clock } from '../core/clock.ts';
-import { watchFiles, type FileWatch, type WatchSet } from '../config/file-watch.ts';
-import type { Catalog } from '../provider-kit/catalog.ts';
+import { ConfigError } from '../config/index.ts';
+import type { Logger } from '../core/index.ts';
+import type { Clock } from '../core/index.ts';
+import { watchFiles, type FileWatch, type WatchSet } from '../config/index.ts';
+import type { Catalog } from '../provider-kit/index.ts';
 import type { LoadedConfig } from './load-config.ts';
-import type { ReloadStatus } from '../http/status-page.ts';
+import type { ReloadStatus } from '../http/index.ts';
 
 export type ReloadOutcome = NonNullable<ReloadStatus['last']>['outcome'];
 

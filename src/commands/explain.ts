@@ -4,19 +4,19 @@
  * hand. Nothing is verified (there is no signature to check), nothing is sent.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../config/validate.ts';
-import { optionsOf } from '../provider-kit/provider-rules.ts';
-import { compileProviders, type PreparedProvider, type ProviderRuntime } from '../pipeline/compile.ts';
-import { explainDelivery, explainEvents, type Explanation } from '../pipeline/explain.ts';
-import { ref as refOfName, refOf } from '../provider-kit/git.ts';
-import type { Event, ProviderFactory } from '../provider-kit/contract.ts';
-import { annotationFor, defaultApiVersion } from '../core/kinds.ts';
-import { loadConfigFile, type LoadedConfig, type LoadedFile } from '../app/load-config.ts';
+import { ConfigError } from '../config/index.ts';
+import { optionsOf } from '../provider-kit/index.ts';
+import { compileProviders, type PreparedProvider, type ProviderRuntime } from '../pipeline/index.ts';
+import { explainDelivery, explainEvents, type Explanation } from '../pipeline/index.ts';
+import { ref as refOfName, refOf } from '../provider-kit/index.ts';
+import type { Event, ProviderFactory } from '../provider-kit/index.ts';
+import { annotationFor, defaultApiVersion } from '../core/index.ts';
+import { loadConfigFile, type LoadedConfig, type LoadedFile } from '../app/index.ts';
 import { reportConfigError } from './validate.ts';
-import { explainDiscovered, type DiscoveredExplanation } from '../discovery/explain.ts';
-import { listObjects } from '../discovery/list-objects.ts';
-import { DISCOVERED_KINDS } from '../discovery/discovered-object.ts';
-import { connectResolved } from '../kube/connect.ts';
+import { explainDiscovered, type DiscoveredExplanation } from '../discovery/index.ts';
+import { listObjects } from '../discovery/index.ts';
+import { DISCOVERED_KINDS } from '../discovery/index.ts';
+import { connectResolved } from '../kube/index.ts';
 
 export interface ExplainOptions {
   path: string;

@@ -4,14 +4,14 @@
  * references, never as values; the file's header lists each variable with the kubectl line that reads it, and
  * what was left out (on stderr too). Reads Receivers (list) and the Secrets they name (get), nothing else.
  */
-import { builtinCatalog } from '../provider-kit/catalog.ts';
-import type { ProviderFactory } from '../provider-kit/contract.ts';
+import { builtinCatalog } from '../provider-kit/index.ts';
+import type { ProviderFactory } from '../provider-kit/index.ts';
 import { providerKit } from '../provider-kit/index.ts';
-import { connectResolved } from '../kube/connect.ts';
-import { KubeError, type KubeApi } from '../kube/client.ts';
-import { resolveKubernetes } from '../kube/target.ts';
-import { receiversAsConfig, type ImportedReceiver } from '../receivers/config-export.ts';
-import { RECEIVER_API_VERSION, RECEIVER_KIND, readReceiver } from '../receivers/receiver-spec.ts';
+import { connectResolved } from '../kube/index.ts';
+import { KubeError, type KubeApi } from '../kube/index.ts';
+import { resolveKubernetes } from '../kube/index.ts';
+import { receiversAsConfig, type ImportedReceiver } from '../receivers/index.ts';
+import { RECEIVER_API_VERSION, RECEIVER_KIND, readReceiver } from '../receivers/index.ts';
 
 export interface ImportOptions {
   kubeconfig?: string;

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { closestName } from '../config/suggest.ts';
+import { closestName } from '../config/index.ts';
 
 /** How each Git host takes a webhook: where to add it, and what its form calls each field. Guidance, not wire format. */
 interface GitHost {

@@ -4,25 +4,25 @@
  * --file-only` loads it (no Kubernetes needed), then the register tokens and the provider secrets are resolved.
  */
 import { dirname, resolve } from 'node:path';
-import { readSecretFile } from '../config/secrets.ts';
-import { ConfigError } from '../config/validate.ts';
-import { formatPath } from '../config/yaml-source.ts';
-import type { ProviderConfig } from '../config/schema.ts';
-import type { Logger } from '../core/log.ts';
-import type { ProviderFactory } from '../provider-kit/contract.ts';
-import { hostFetch, type RateLimitWait } from '../register/host-fetch.ts';
-import { HOST_CLIENTS } from '../register/hosts.ts';
-import { gatewayPrefix, registerJobs, type RegisterJob } from '../register/jobs.ts';
-import { exitCode, renderJson, renderTable, summarize } from '../register/report.ts';
-import { syncHooks, type SyncRow } from '../register/sync-hooks.ts';
+import { readSecretFile } from '../config/index.ts';
+import { ConfigError } from '../config/index.ts';
+import { formatPath } from '../config/index.ts';
+import type { ProviderConfig } from '../config/index.ts';
+import type { Logger } from '../core/index.ts';
+import type { ProviderFactory } from '../provider-kit/index.ts';
+import { hostFetch, type RateLimitWait } from '../register/index.ts';
+import { HOST_CLIENTS } from '../register/index.ts';
+import { gatewayPrefix, registerJobs, type RegisterJob } from '../register/index.ts';
+import { exitCode, renderJson, renderTable, summarize } from '../register/index.ts';
+import { syncHooks, type SyncRow } from '../register/index.ts';
 import { reportConfigError } from './validate.ts';
-import { loadConfigFile } from '../app/load-config.ts';
-import { DISCOVERED_KINDS } from '../discovery/discovered-object.ts';
-import { listObjects } from '../discovery/list-objects.ts';
-import { defaultApiVersion } from '../core/kinds.ts';
-import { connectResolved } from '../kube/connect.ts';
-import { discoveredScopes } from '../register/discovered-scopes.ts';
-import type { WatchedObject } from '../kube/watched-object.ts';
+import { loadConfigFile } from '../app/index.ts';
+import { DISCOVERED_KINDS } from '../discovery/index.ts';
+import { listObjects } from '../discovery/index.ts';
+import { defaultApiVersion } from '../core/index.ts';
+import { connectResolved } from '../kube/index.ts';
+import { discoveredScopes } from '../register/index.ts';
+import type { WatchedObject } from '../kube/index.ts';
 
 export interface RegisterOptions {
   /** The config file. */

@@ -4,9 +4,9 @@
  * the same action as the status page's buttons.
  */
 import { dirname, resolve } from 'node:path';
-import type { ProviderFactory } from '../provider-kit/contract.ts';
-import { readSecretFile, resolveSecret } from '../config/secrets.ts';
-import { loadConfigFile } from '../app/load-config.ts';
+import type { ProviderFactory } from '../provider-kit/index.ts';
+import { readSecretFile, resolveSecret } from '../config/index.ts';
+import { loadConfigFile } from '../app/index.ts';
 
 export interface RetryOptions {
   path: string;

@@ -5,12 +5,12 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
-import { closestName } from '../config/suggest.ts';
-import type { Catalog } from '../provider-kit/catalog.ts';
-import type { ProviderCodec } from '../provider-kit/contract.ts';
-import type { ProviderSecrets } from '../config/secrets.ts';
-import { OutboundRefusal, pinnedFetch } from '../core/pinned-fetch.ts';
-import type { Sample, SampleInput } from '../provider-kit/sample.ts';
+import { closestName } from '../config/index.ts';
+import type { Catalog } from '../provider-kit/index.ts';
+import type { ProviderCodec } from '../provider-kit/index.ts';
+import type { ProviderSecrets } from '../config/index.ts';
+import { OutboundRefusal, pinnedFetch } from '../core/index.ts';
+import type { Sample, SampleInput } from '../provider-kit/index.ts';
 
 export interface SendOptions {
   url: string;

@@ -2,8 +2,8 @@
  * `fluxgate validate [FILE]`: loads the config exactly as `serve` does, minus the network, and prints every
  * problem as `file:line:col path: message` (exit 1), or what serve would run (exit 0).
  */
-import { ConfigError, plural } from '../config/validate.ts';
-import { loadConfigFile, type LoadOptions } from '../app/load-config.ts';
+import { ConfigError, plural } from '../config/index.ts';
+import { loadConfigFile, type LoadOptions } from '../app/index.ts';
 
 export async function runValidate(options: LoadOptions, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   try {

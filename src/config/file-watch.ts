@@ -7,7 +7,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { Clock } from '../core/clock.ts';
+import type { Clock } from '../core/index.ts';
 
 export interface WatchSet {
   /** Files whose change matters (absolute paths). */

@@ -3,7 +3,7 @@
  * provider type allows (its secrets, options, registration) is checked by the provider kit (provider-rules.ts).
  */
 import { checkClusters, checkDiscovery } from './cluster-rules.ts';
-import { isAddressBlock } from '../core/ip.ts';
+import { isAddressBlock } from '../core/index.ts';
 import type { Config } from './schema.ts';
 import { formatDuration } from './units.ts';
 

@@ -2,7 +2,7 @@
  * Resolves `{ env }`, `{ file }` and `{ value }` secret references. Messages name the variable or file,
  * never the value.
  */
-import { readFailure, readRegularText } from '../core/read-regular-file.ts';
+import { readFailure, readRegularText } from '../core/index.ts';
 import { MAX_SECRET_FILE_BYTES } from './limits.ts';
 import type { RuleIssue } from './rules.ts';
 import type { Config, SecretRef } from './schema.ts';

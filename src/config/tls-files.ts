@@ -3,7 +3,7 @@
  * them: readable, PEM, parseable, and the key belongs to the certificate. Messages name files, never content.
  */
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { readFailure } from '../core/read-regular-file.ts';
+import { readFailure } from '../core/index.ts';
 import type { RuleIssue } from './rules.ts';
 
 export interface TlsPem {

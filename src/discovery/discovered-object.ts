@@ -11,12 +11,12 @@
  * Annotations: `fluxgate.io/ignore: "true"` opts out; `fluxgate.io/paths: apps/**, shared/**` narrows to pushes that
  * changed those paths (same rules as `match.paths`; passes when the provider does not report paths).
  */
-import { redactUrl } from '../core/redact-url.ts';
-import { compileMatch, type MatchResult } from '../pipeline/match.ts';
-import type { Event } from '../provider-kit/contract.ts';
-import { normalizeImage } from '../pipeline/image-ref.ts';
-import { normalizeRepository } from '../pipeline/repository-url.ts';
-import type { WatchedObject } from '../kube/informer.ts';
+import { redactUrl } from '../core/index.ts';
+import { compileMatch, type MatchResult } from '../pipeline/index.ts';
+import type { Event } from '../provider-kit/index.ts';
+import { normalizeImage } from '../pipeline/index.ts';
+import { normalizeRepository } from '../pipeline/index.ts';
+import type { WatchedObject } from '../kube/index.ts';
 import { tagExclusions } from './exclusion-list.ts';
 import { argoFollows, gitRepositoryFollows, ociRepositoryFollows, type Follows } from './follows.ts';
 

@@ -3,7 +3,7 @@
  * up its own keys and evaluates only the objects filed there, so its cost follows what it concerns, not the
  * cluster's size. Fed by an informer: a sync replaces everything, a change replaces one object.
  */
-import type { WatchedObject } from '../kube/informer.ts';
+import type { WatchedObject } from '../kube/index.ts';
 import { discoveredObject, type DiscoveredObject } from './discovered-object.ts';
 
 export interface DiscoveryIndex {

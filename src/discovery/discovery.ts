@@ -3,14 +3,14 @@
  * are looked up in every index and become exact-name selectors for the reconciler of the object's cluster, each
  * with the rule that found it. Owns its watches: stop() ends them all (shutdown, reload).
  */
-import type { DiscoveredRequest, DiscoveryResult } from '../pipeline/discovered.ts';
-import type { Logger } from '../core/log.ts';
-import type { Event } from '../provider-kit/contract.ts';
-import type { Clock } from '../core/clock.ts';
-import { annotationFor, defaultApiVersion } from '../core/kinds.ts';
-import type { KubeApi } from '../kube/client.ts';
-import type { ObjectSelector } from '../core/selector.ts';
-import { createInformer, type Informer, type InformerOptions, type WatchState } from '../kube/informer.ts';
+import type { DiscoveredRequest, DiscoveryResult } from '../pipeline/index.ts';
+import type { Logger } from '../core/index.ts';
+import type { Event } from '../provider-kit/index.ts';
+import type { Clock } from '../core/index.ts';
+import { annotationFor, defaultApiVersion } from '../core/index.ts';
+import type { KubeApi } from '../kube/index.ts';
+import type { ObjectSelector } from '../core/index.ts';
+import { createInformer, type Informer, type InformerOptions, type WatchState } from '../kube/index.ts';
 import { eventKeys, type DiscoveredKind, type DiscoveredObject } from './discovered-object.ts';
 import { createDiscoveryIndex, type DiscoveryIndex } from './discovery-index.ts';
 import { matchDiscovered } from './match-discovered.ts';

@@ -4,8 +4,8 @@
  * each near miss would not be (another branch, suspended, a pinned commit, opted out). The same indexes and rules
  * as the webhook path, without a watch: the command lists the objects and hands them over.
  */
-import type { Event } from '../provider-kit/contract.ts';
-import type { WatchedObject } from '../kube/informer.ts';
+import type { Event } from '../provider-kit/index.ts';
+import type { WatchedObject } from '../kube/index.ts';
 import { eventKeys } from './discovered-object.ts';
 import { createDiscoveryIndex, type DiscoveryIndex } from './discovery-index.ts';
 import { matchDiscovered } from './match-discovered.ts';

@@ -3,8 +3,8 @@
  * namespace (all namespaces when none are configured), kept as watches keep them. A kind the cluster does not
  * serve is skipped, as discovery skips it.
  */
-import { KubeError, type KubeApi } from '../kube/client.ts';
-import { watchedObject, type WatchedObject } from '../kube/watched-object.ts';
+import { KubeError, type KubeApi } from '../kube/index.ts';
+import { watchedObject, type WatchedObject } from '../kube/index.ts';
 
 const PAGE = 500;
 

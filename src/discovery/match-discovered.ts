@@ -3,7 +3,7 @@
  * the same repository or image that do not follow this push (another branch, a pinned commit), are suspended, or
  * opted out. The candidates come from the index (same repository or image); this decides about each.
  */
-import type { Event } from '../provider-kit/contract.ts';
+import type { Event } from '../provider-kit/index.ts';
 import type { DiscoveredObject, DiscoveredSource } from './discovered-object.ts';
 import { IGNORE_ANNOTATION } from './discovered-object.ts';
 import { followsPush, type Verdict } from './follows.ts';

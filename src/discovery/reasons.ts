@@ -1,7 +1,7 @@
 /** Discovery's answers in words, bounded in length whatever the cluster holds. */
-import { normalizeImage } from '../pipeline/image-ref.ts';
-import { shown } from '../pipeline/match.ts';
-import type { Event } from '../provider-kit/contract.ts';
+import { normalizeImage } from '../pipeline/index.ts';
+import { shown } from '../pipeline/index.ts';
+import type { Event } from '../provider-kit/index.ts';
 
 /** Near misses listed at most; the rest are counted. */
 export const SHOWN_MISSES = 10;

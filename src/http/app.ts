@@ -3,24 +3,24 @@
  * bodies to the pipeline and renders its answers. The decisions about a webhook stay in
  * `pipeline/handle-webhook.ts`; what this layer needs arrives in `HttpDeps`.
  */
-import type { RouteTable } from '../pipeline/route-table.ts';
+import type { RouteTable } from '../pipeline/index.ts';
 import type { BlockList } from 'node:net';
-import { handleWebhook, type WebhookAnswer, type WebhookDeps } from '../pipeline/handle-webhook.ts';
-import type { DeliveryLog } from '../store/delivery-log.ts';
-import type { Logger } from '../core/log.ts';
-import type { Metrics } from '../observe/metrics.ts';
+import { handleWebhook, type WebhookAnswer, type WebhookDeps } from '../pipeline/index.ts';
+import type { DeliveryLog } from '../store/index.ts';
+import type { Logger } from '../core/index.ts';
+import type { Metrics } from '../observe/index.ts';
 import { createBodyBudget, type BodyBudget } from './body-budget.ts';
 import { readBody, type BodyRefusal, type Timers } from './read-body.ts';
 import { createRequestGate, type RequestGate } from './request-gate.ts';
-import { safeEqual } from '../core/safe-equal.ts';
+import { safeEqual } from '../core/index.ts';
 import { clientAddress } from './client-address.ts';
 import { decodedSegment, hasBody, requestPath } from './route.ts';
-import type { DeliveryRecord } from '../store/delivery-log.ts';
+import type { DeliveryRecord } from '../store/index.ts';
 import { renderDeliveryPage } from './delivery-page.ts';
 import { withAdminHeaders } from './admin-headers.ts';
 import { deliveryFilter } from './delivery-query.ts';
 import { failureView } from './state-section.ts';
-import type { FailureRecord } from '../store/journal.ts';
+import type { FailureRecord } from '../store/index.ts';
 
 export interface Readiness {
   ready: boolean;

@@ -3,7 +3,7 @@
  * `server.trustedProxies` — the right-most address of `X-Forwarded-For` that is not itself a trusted proxy (what
  * a chain of proxies appends; anything left of it the client could have written).
  */
-import { ipFamily } from '../core/ip.ts';
+import { ipFamily } from '../core/index.ts';
 import type { BlockList } from 'node:net';
 
 function trusted(proxies: BlockList, address: string): boolean {

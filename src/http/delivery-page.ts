@@ -3,7 +3,7 @@
  * it took, the last error and the time from acceptance to the API server's answer. Refreshes until the
  * delivery's patches have all ended.
  */
-import type { DeliveryRecord } from '../store/delivery-log.ts';
+import type { DeliveryRecord } from '../store/index.ts';
 import { escapeHtml as e, page, table } from './html.ts';
 
 const REFRESH_SECONDS = 2;

@@ -2,8 +2,8 @@
  * The filters of `GET /api/deliveries`: `provider`, `outcome`, `state`, `repository` (a substring) and `since`
  * (an RFC 3339 time, or a duration back from now such as `15m`). Anything else is a 400 naming what is allowed.
  */
-import { durationMs } from '../config/units.ts';
-import type { DeliveryFilter } from '../store/delivery-log.ts';
+import { durationMs } from '../config/index.ts';
+import type { DeliveryFilter } from '../store/index.ts';
 
 const KEYS = ['provider', 'outcome', 'state', 'repository', 'since'] as const;
 /** Long enough for any repository URL; a longer value is a mistake or an attack, not a filter. */

@@ -6,7 +6,7 @@
  * keep waiting requests below the limit and to say what the limit is.
  */
 import { readFileSync } from 'node:fs';
-import type { Logger } from '../core/log.ts';
+import type { Logger } from '../core/index.ts';
 
 export type FileLimit = { soft: number | 'unlimited'; hard: number | 'unlimited' };
 

@@ -1,5 +1,5 @@
 /** HTML for the admin pages. Escaping: every value shown there came from config, a cluster or a webhook sender. */
-import { escapedCharacter, UNSAFE_CHARACTERS } from '../core/shown-text.ts';
+import { escapedCharacter, UNSAFE_CHARACTERS } from '../core/index.ts';
 
 const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '\t': '\t', '\n': '\n', '\r': '\r' };
 const special = new RegExp(`[&<>"'${UNSAFE_CHARACTERS}]`, 'gu');

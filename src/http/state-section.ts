@@ -2,7 +2,7 @@
  * The state store on the status page: where accepted work is kept, whether it takes writes, what is owed, and the
  * failures kept for a retry by hand, each with a button (a form without a body: no script runs on the page).
  */
-import type { FailureRecord } from '../store/journal.ts';
+import type { FailureRecord } from '../store/index.ts';
 import { escapeHtml as e, table } from './html.ts';
 
 export interface StateView {

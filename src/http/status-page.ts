@@ -3,8 +3,8 @@
  * permissions, a refused reload, requests to unknown hooks), and recent deliveries with the state their patches
  * reached, each linking to its drill-down. It refreshes itself every few seconds, without JavaScript.
  */
-import type { Config } from '../config/schema.ts';
-import { deliveryKey, type DeliveryRecord } from '../store/delivery-log.ts';
+import type { Config } from '../config/index.ts';
+import { deliveryKey, type DeliveryRecord } from '../store/index.ts';
 import { escapeHtml as e, page, table } from './html.ts';
 import { stateSection, type StateView } from './state-section.ts';
 

@@ -7,7 +7,7 @@
  * kubeconfig into the options below.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { OutboundRefusal, pinnedFetch } from '../core/pinned-fetch.ts';
+import { OutboundRefusal, pinnedFetch } from '../core/index.ts';
 
 export interface ObjectRef {
   apiVersion: string;

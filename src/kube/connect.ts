@@ -6,9 +6,9 @@
  * in kube-client.ts, because client-node's HTTP layer ignores the CA, insecure-skip-tls-verify and client
  * certificates under Bun.
  */
-import { MAX_KUBE_FILE_BYTES } from '../config/limits.ts';
-import type { KubernetesConfig } from '../config/schema.ts';
-import { readFailure, readRegularText } from '../core/read-regular-file.ts';
+import { MAX_KUBE_FILE_BYTES } from '../config/index.ts';
+import type { KubernetesConfig } from '../config/index.ts';
+import { readFailure, readRegularText } from '../core/index.ts';
 import { createDryRunClient } from './dry-run-client.ts';
 import { createKubeClient, type KubeClient } from './client.ts';
 import { resolveKubernetes, type KubeTarget, type ResolveDeps } from './target.ts';

@@ -13,9 +13,9 @@
  * fans out to a thousand objects gets its patches through first, then their Events (bench/fanout).
  */
 import { LRUCache } from 'lru-cache';
-import type { Clock } from '../core/clock.ts';
+import type { Clock } from '../core/index.ts';
 import type { KubeApi, ObjectRef } from './client.ts';
-import type { Ticket } from '../core/ticket.ts';
+import type { Ticket } from '../core/index.ts';
 
 export interface EventRecorder {
   /** An object was patched for these tickets (newest last); `uid` is the object's, from the patch's answer. */

@@ -11,11 +11,11 @@
  * (Bun's fetch with the kubeconfig's CA, client certificate and tls-server-name), so a watch verifies the API
  * server exactly as every other request does (test/watch/informer-real-apiserver.test.ts proves both ways).
  */
-import type { Clock } from '../core/clock.ts';
-import { delay } from '../core/clock.ts';
+import type { Clock } from '../core/index.ts';
+import { delay } from '../core/index.ts';
 import { KubeError, type KubeApi } from './client.ts';
-import { backoffDelay } from '../core/backoff.ts';
-import type { Logger } from '../core/log.ts';
+import { backoffDelay } from '../core/index.ts';
+import type { Logger } from '../core/index.ts';
 import { watchCollection, type CollectionWatch } from './list-watch.ts';
 import type { WatchedObject } from './watched-object.ts';
 

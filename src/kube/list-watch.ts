@@ -10,10 +10,10 @@
  * 410 each time) costs a list per backoff step, not a tight loop.
  * Every wait is a timer on the injected clock; stop() aborts the request in flight and cancels the wait.
  */
-import { delay, type Clock } from '../core/clock.ts';
+import { delay, type Clock } from '../core/index.ts';
 import { KubeError, type KubeApi } from './client.ts';
-import { backoffDelay, type RetryPolicy } from '../core/backoff.ts';
-import type { Logger } from '../core/log.ts';
+import { backoffDelay, type RetryPolicy } from '../core/index.ts';
+import type { Logger } from '../core/index.ts';
 import { watchEvents, type WatchEvent } from './watch-events.ts';
 import { watchedObject, type WatchedObject } from './watched-object.ts';
 

@@ -5,7 +5,7 @@
  * possibly days later.
  */
 import { KubeError, type KubeClient } from './client.ts';
-import type { ObjectSelector } from '../core/selector.ts';
+import type { ObjectSelector } from '../core/index.ts';
 
 export interface MissingPermission {
   verb: 'patch' | 'list' | 'watch' | 'create';

@@ -3,13 +3,13 @@
  * kubeconfig, context, cluster and user, or the pod's service account, or dry-run. No network, no exec or
  * auth-provider plugin: this is what `validate` checks, and the first step of connecting (kube-connect.ts).
  */
-import { ipFamily } from '../core/ip.ts';
+import { ipFamily } from '../core/index.ts';
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Cluster, KubeConfig, User } from '@kubernetes/client-node';
-import { MAX_KUBECONFIG_BYTES, MAX_KUBE_FILE_BYTES } from '../config/limits.ts';
-import type { KubernetesConfig } from '../config/schema.ts';
-import { readFailure, readRegularText } from '../core/read-regular-file.ts';
+import { MAX_KUBECONFIG_BYTES, MAX_KUBE_FILE_BYTES } from '../config/index.ts';
+import type { KubernetesConfig } from '../config/index.ts';
+import { readFailure, readRegularText } from '../core/index.ts';
 
 /** What resolving reads from the machine; injectable for tests. */
 export interface ResolveDeps {

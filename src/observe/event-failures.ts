@@ -2,8 +2,8 @@
  * Failures to write a Kubernetes Event: counted in `fluxgate_kubernetes_events_failed_total{reason}` and logged
  * at most once a minute per reason. An Event is a courtesy; its failures must not flood the log.
  */
-import type { Clock } from '../core/clock.ts';
-import type { Logger } from '../core/log.ts';
+import type { Clock } from '../core/index.ts';
+import type { Logger } from '../core/index.ts';
 import type { Metrics } from './metrics.ts';
 
 const LOG_EVERY_MS = 60_000;

@@ -2,9 +2,9 @@
  * The journal's reports as metrics and log lines. A store that cannot be written is logged at most once per
  * `quietMs` (with how many commits failed meanwhile), and once when it can be written again.
  */
-import type { Clock } from '../core/clock.ts';
-import type { JournalReporter } from '../store/journal.ts';
-import type { Logger } from '../core/log.ts';
+import type { Clock } from '../core/index.ts';
+import type { JournalReporter } from '../store/index.ts';
+import type { Logger } from '../core/index.ts';
 import type { Metrics } from './metrics.ts';
 
 /**

@@ -6,17 +6,17 @@
  * patch's errors become records: each is cut to SHOWN_CHARACTERS, and a repository URL loses its credentials, so
  * the delivery log, the pages, /api/deliveries and the log lines stay small whatever a sender puts in a payload.
  */
-import { redactUrl } from '../core/redact-url.ts';
-import { cutOptional, cutText } from '../core/shown-text.ts';
-import type { DeliveryInfo, Event } from '../provider-kit/contract.ts';
-import type { DiscoveryReporter } from '../discovery/discovery.ts';
-import type { ProviderIdentity, WebhookReporter } from '../pipeline/webhook-reporter.ts';
-import type { PatchOutcome, ReconcileReporter } from '../reconcile/reconciler.ts';
-import type { ObjectSelector } from '../core/selector.ts';
-import type { Ticket } from '../core/ticket.ts';
-import type { WatchState } from '../kube/informer.ts';
-import type { DeliveryLog, ObjectEffect, ObjectState } from '../store/delivery-log.ts';
-import type { Logger } from '../core/log.ts';
+import { redactUrl } from '../core/index.ts';
+import { cutOptional, cutText } from '../core/index.ts';
+import type { DeliveryInfo, Event } from '../provider-kit/index.ts';
+import type { DiscoveryReporter } from '../discovery/index.ts';
+import type { ProviderIdentity, WebhookReporter } from '../pipeline/index.ts';
+import type { PatchOutcome, ReconcileReporter } from '../reconcile/index.ts';
+import type { ObjectSelector } from '../core/index.ts';
+import type { Ticket } from '../core/index.ts';
+import type { WatchState } from '../kube/index.ts';
+import type { DeliveryLog, ObjectEffect, ObjectState } from '../store/index.ts';
+import type { Logger } from '../core/index.ts';
 import type { Metrics } from './metrics.ts';
 
 const statusOutcome: Record<number, string> = { 400: 'bad_request', 401: 'unauthorized', 408: 'timeout', 413: 'too_large', 503: 'unavailable' };

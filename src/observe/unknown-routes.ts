@@ -4,8 +4,8 @@
  * logged at most once per window with how many arrived — so a wrong URL on a Git host leaves a trace, and a
  * scanner cannot flood the log. Paths are cut short before they are kept or logged.
  */
-import type { Clock } from '../core/clock.ts';
-import type { Logger } from '../core/log.ts';
+import type { Clock } from '../core/index.ts';
+import type { Logger } from '../core/index.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface UnknownRoutes {

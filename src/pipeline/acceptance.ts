@@ -2,9 +2,9 @@
  * The pipeline's port to the journal: an accepted delivery is handed over, and the answer depends on whether the
  * journal kept it. Implemented by the store.
  */
-import type { TicketCause } from '../core/ticket.ts';
-import type { ObjectSelector } from '../core/selector.ts';
-import type { Ticket } from '../core/ticket.ts';
+import type { TicketCause } from '../core/index.ts';
+import type { ObjectSelector } from '../core/index.ts';
+import type { Ticket } from '../core/index.ts';
 
 /** The journal's view of an accepted delivery, as the pipeline hands it over. */
 export interface AcceptedDelivery {

@@ -3,13 +3,13 @@
  * key `prepare` made, accepted events, route, allowed sources and the targets that listen to it, each with a
  * compiled matcher and selectors.
  */
-import { ipFamily, newBlockList } from '../core/ip.ts';
+import { ipFamily, newBlockList } from '../core/index.ts';
 import type { BlockList } from 'node:net';
-import type { Config, ResourceSelector } from '../config/schema.ts';
-import type { ReconcileAnnotation } from '../core/kinds.ts';
-import type { ObjectSelector } from '../core/selector.ts';
+import type { Config, ResourceSelector } from '../config/index.ts';
+import type { ReconcileAnnotation } from '../core/index.ts';
+import type { ObjectSelector } from '../core/index.ts';
 import { createMatchCompiler, type MatchCompiler, type MatchResult } from './match.ts';
-import type { Event, ProviderCodec } from '../provider-kit/contract.ts';
+import type { Event, ProviderCodec } from '../provider-kit/index.ts';
 import { indexKeysOf, indexTargets, type TargetIndex } from './target-index.ts';
 
 export interface CompiledTarget {

@@ -2,8 +2,8 @@
  * What the pipeline asks of discovery (a port, implemented by src/discovery/): the discovered objects a delivery's
  * events concern, each with the rule that found it, and the near misses for the record.
  */
-import type { ObjectSelector } from '../core/selector.ts';
-import type { Event } from '../provider-kit/contract.ts';
+import type { ObjectSelector } from '../core/index.ts';
+import type { Event } from '../provider-kit/index.ts';
 
 export interface DiscoveredRequest {
   cluster?: string;

@@ -5,7 +5,7 @@
  */
 import type { CompiledTarget, ProviderRuntime } from './compile.ts';
 import { decide, type Decision } from './handle-webhook.ts';
-import type { Event, VerifiedInfo, WebhookRequest } from '../provider-kit/contract.ts';
+import type { Event, VerifiedInfo, WebhookRequest } from '../provider-kit/index.ts';
 
 export interface TargetVerdict {
   target: string;

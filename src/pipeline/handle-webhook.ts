@@ -3,17 +3,17 @@
  * to reconcile. Returns the answer the SPEC's HTTP contract names; knows nothing of HTTP frameworks or Kubernetes.
  * Synchronous for the usual HMAC providers; a provider whose verification needs I/O (OIDC) makes it a promise.
  */
-import { redactUrl } from '../core/redact-url.ts';
-import { cutText } from '../core/shown-text.ts';
-import { ipFamily } from '../core/ip.ts';
+import { redactUrl } from '../core/index.ts';
+import { cutText } from '../core/index.ts';
+import { ipFamily } from '../core/index.ts';
 import type { BlockList } from 'node:net';
 import type { DiscoveryResult } from './discovered.ts';
-import type { TicketCause } from '../core/ticket.ts';
-import type { ObjectSelector } from '../core/selector.ts';
+import type { TicketCause } from '../core/index.ts';
+import type { ObjectSelector } from '../core/index.ts';
 import type { Acceptor, AcceptOutcome } from './acceptance.ts';
 import type { ProviderRuntime } from './compile.ts';
 import { matchTargets, type TargetMatch } from './match-targets.ts';
-import { PayloadError, type DeliveryInfo, type Event, type VerifiedInfo, type VerifyResult, type WebhookRequest } from '../provider-kit/contract.ts';
+import { PayloadError, type DeliveryInfo, type Event, type VerifiedInfo, type VerifyResult, type WebhookRequest } from '../provider-kit/index.ts';
 import type { WebhookReporter } from './webhook-reporter.ts';
 
 export interface WebhookAnswer {

@@ -8,7 +8,7 @@
  * `index.docker.io`, `registry-1.docker.io` and `registry.hub.docker.com` are `docker.io`; on `docker.io` a
  * one-segment name is in `library/`.
  */
-import { compileGlob, isGlobPattern } from '../core/glob.ts';
+import { compileGlob, isGlobPattern } from '../core/index.ts';
 
 const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
 

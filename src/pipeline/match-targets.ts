@@ -3,9 +3,9 @@
  * index finds for the events are evaluated; a target matches when any event matches it; two targets naming the
  * same object ask for one reconcile.
  */
-import type { ObjectSelector } from '../core/selector.ts';
+import type { ObjectSelector } from '../core/index.ts';
 import type { CompiledTarget } from './compile.ts';
-import type { Event } from '../provider-kit/contract.ts';
+import type { Event } from '../provider-kit/index.ts';
 import { normalizeImage } from './image-ref.ts';
 import { shown as shownRepository } from './match.ts';
 import type { TargetIndex } from './target-index.ts';

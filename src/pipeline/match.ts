@@ -2,11 +2,11 @@
  * Target matching: compiles a target's `match` block once at config load into a cheap predicate that runs on
  * every webhook and, when it says no, says why in a short sentence for the status page.
  */
-import type { TargetMatch } from '../config/schema.ts';
-import { redactUrl } from '../core/redact-url.ts';
-import type { Event } from '../provider-kit/contract.ts';
+import type { TargetMatch } from '../config/index.ts';
+import { redactUrl } from '../core/index.ts';
+import type { Event } from '../provider-kit/index.ts';
 import { imageMatcher, normalizeImage } from './image-ref.ts';
-import { compileGlob } from '../core/glob.ts';
+import { compileGlob } from '../core/index.ts';
 import { cachedNormalizer, compileRepositoryPattern, normalizeRepository, repositoryMatches, type NormalizedRepository, type RepositoryPattern } from './repository-url.ts';
 
 export type MatchResult = { matched: true } | { matched: false; reason: string };

@@ -21,7 +21,7 @@
  *   `org/project/repo`; `dev.azure.com/org/_git/repo` (repo named like its project) becomes `org/repo/repo`.
  */
 
-import { compileGlob, isGlobPattern } from '../core/glob.ts';
+import { compileGlob, isGlobPattern } from '../core/index.ts';
 
 /** A repository reduced to what identifies it. `host` is absent for a bare slug. */
 export interface NormalizedRepository {

@@ -5,10 +5,10 @@
  * (or with a glob) are in a list every delivery evaluates. With thousands of targets on one repository each, a
  * push costs what its own targets cost, not what the whole config costs.
  */
-import type { TargetMatch } from '../config/schema.ts';
-import { isGlobPattern } from '../core/glob.ts';
+import type { TargetMatch } from '../config/index.ts';
+import { isGlobPattern } from '../core/index.ts';
 import { normalizeImage } from './image-ref.ts';
-import type { Event } from '../provider-kit/contract.ts';
+import type { Event } from '../provider-kit/index.ts';
 import { normalizeRepository, perSpelling, type NormalizedRepository } from './repository-url.ts';
 
 /** Where a target is filed: its index keys, or none (evaluated for every delivery). */

@@ -1,6 +1,6 @@
 /** What the webhook path tells the observers (metrics, logs, delivery log); implemented in observe/. */
-import type { DeliveryInfo, Event } from '../provider-kit/contract.ts';
-import type { Ticket } from '../core/ticket.ts';
+import type { DeliveryInfo, Event } from '../provider-kit/index.ts';
+import type { Ticket } from '../core/index.ts';
 
 /** The provider as reporters see it: never its secrets. */
 export interface ProviderIdentity {

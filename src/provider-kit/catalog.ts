@@ -12,9 +12,9 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MAX_PLUGIN_FILE_BYTES } from '../config/limits.ts';
-import type { ProviderKit } from './index.ts';
-import { readFailure, readRegularFile } from '../core/read-regular-file.ts';
+import { MAX_PLUGIN_FILE_BYTES } from '../config/index.ts';
+import type { ProviderKit } from './kit.ts';
+import { readFailure, readRegularFile } from '../core/index.ts';
 import { processUid, unsafeAccess } from './plugin-access.ts';
 import { PLUGIN_LOAD_TIMEOUT_MS, trialLoad } from './plugin-trial.ts';
 import type { ProviderCodec, ProviderFactory } from './contract.ts';

@@ -29,8 +29,8 @@
  * export default acme;
  */
 import type { TSchema } from '@sinclair/typebox';
-import type { ProviderKit } from './index.ts';
-import type { ProviderSecrets } from '../config/secrets.ts';
+import type { ProviderKit } from './kit.ts';
+import type { ProviderSecrets } from '../config/index.ts';
 
 /** A webhook as it came off the wire: the exact bytes, so signatures are checked over what the sender signed. */
 export interface WebhookRequest {

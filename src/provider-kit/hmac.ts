@@ -1,7 +1,7 @@
 /** HMAC signatures in a header: `<algorithm>=<hex>` (GitHub, Bitbucket) or bare hex (Gitea, Gogs, Nexus). */
 import { createHmac } from 'node:crypto';
 import { PayloadError, type VerifyResult, type WebhookRequest } from './contract.ts';
-import { safeEqual } from '../core/safe-equal.ts';
+import { safeEqual } from '../core/index.ts';
 import { fail, OK, printable } from './verdict.ts';
 
 export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha512';

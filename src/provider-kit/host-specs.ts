@@ -3,7 +3,7 @@
  * (the scope keys of `providers[].register`), its default API and how the provider's event names become the host's
  * hook events. The config rules read this table; the host clients (github.ts, gitlab.ts, gitea.ts) implement it.
  */
-import type { RegisterConfig } from '../config/schema.ts';
+import type { RegisterConfig } from '../config/index.ts';
 
 export type HostKind = 'github' | 'gitlab' | 'gitea';
 export type ScopeKey = keyof Pick<RegisterConfig, 'repositories' | 'organization' | 'projects' | 'groups'>;

@@ -13,7 +13,7 @@
  * OIDC provider should not pay for at start-up.
  */
 import type { JWTVerifyGetKey } from 'jose';
-import { OutboundRefusal, pinnedFetch } from '../core/pinned-fetch.ts';
+import { OutboundRefusal, pinnedFetch } from '../core/index.ts';
 import type { VerifyResult, WebhookRequest } from './contract.ts';
 import { bearerToken } from './credentials.ts';
 import { fail, printable } from './verdict.ts';

@@ -3,7 +3,7 @@
  * It exists to be stopped: a plugin whose import or factory never returns (a synchronous infinite loop) cannot
  * be interrupted on the main thread, but this worker can be terminated (plugin-trial.ts).
  */
-import { providerKit } from './index.ts';
+import { providerKit } from './kit.ts';
 
 declare const self: Worker;
 

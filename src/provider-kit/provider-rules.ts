@@ -3,15 +3,15 @@
  * verifies with, `options` checked against the type's own schema, distinct names and routes, and source
  * addresses that parse; a `register` block that fits its host.
  */
-import { isAddressBlock } from '../core/ip.ts';
-import { routeOf } from '../config/routes.ts';
+import { isAddressBlock } from '../core/index.ts';
+import { routeOf } from '../config/index.ts';
 import { Value } from '@sinclair/typebox/value';
 import type { ProviderCodec } from './contract.ts';
 import { hookEventsFor, hostSpecOf, HOST_SPECS } from './host-specs.ts';
-import type { RuleIssue } from '../config/rules.ts';
-import type { Config, ProviderConfig } from '../config/schema.ts';
-import { schemaProblems } from '../config/schema-problems.ts';
-import { closestName } from '../config/suggest.ts';
+import type { RuleIssue } from '../config/index.ts';
+import type { Config, ProviderConfig } from '../config/index.ts';
+import { schemaProblems } from '../config/index.ts';
+import { closestName } from '../config/index.ts';
 
 const SECRET_FIELDS = ['secret', 'signingSecret'] as const;
 

@@ -5,7 +5,7 @@
  * enough). The key is the base64 after `whsec_`.
  */
 import { ConfigProblem, type VerifyResult, type WebhookRequest } from './contract.ts';
-import { safeEqual } from '../core/safe-equal.ts';
+import { safeEqual } from '../core/index.ts';
 import { hmac } from './hmac.ts';
 import { fail } from './verdict.ts';
 

@@ -4,7 +4,7 @@
  * them (one that always returns ok, or only looks for the header) would let anyone trigger reconciles, silently.
  */
 import type { ProviderCodec, VerifyResult, WebhookRequest } from './contract.ts';
-import type { ProviderSecrets } from '../config/secrets.ts';
+import type { ProviderSecrets } from '../config/index.ts';
 
 /** How long the check waits for a verify that returns a promise. */
 export const VERIFY_CHECK_TIMEOUT_MS = 5000;

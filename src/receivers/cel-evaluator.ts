@@ -12,7 +12,7 @@
  * bounds on memory are those sizes, not a heap limit. Token checks (on the request path) go before waiting
  * filter jobs.
  */
-import type { Clock } from '../core/clock.ts';
+import type { Clock } from '../core/index.ts';
 import type { CelAnswer, CelJob, ClaimsAnswer, ClaimsJob, FilterAnswer, FilterJob } from './cel-jobs.ts';
 import type { JobMessage, WorkerMessage } from './cel-worker.ts';
 

@@ -6,8 +6,8 @@
  * out with the reason, never imported as something broader.
  */
 import { createHash } from 'node:crypto';
-import type { Catalog } from '../provider-kit/catalog.ts';
-import { defaultApiVersion, REQUESTED_AT_ANNOTATION } from '../core/kinds.ts';
+import type { Catalog } from '../provider-kit/index.ts';
+import { defaultApiVersion, REQUESTED_AT_ANNOTATION } from '../core/index.ts';
 import { codecsOf, FLUX_TYPES } from './flux-types.ts';
 import { receiverCodec } from './receiver-codec.ts';
 import type { ReceiverSpec } from './receiver-spec.ts';

@@ -12,8 +12,8 @@
  *   `spec.events`, as Flux does; they act on their codec's default events (pushes), so a deletion or a scan report
  *   is answered 200 ignored where Flux would reconcile.
  */
-import type { Catalog } from '../provider-kit/catalog.ts';
-import type { ProviderCodec } from '../provider-kit/contract.ts';
+import type { Catalog } from '../provider-kit/index.ts';
+import type { ProviderCodec } from '../provider-kit/index.ts';
 
 export interface FluxType {
   /** The fluxgate codec that reads this type's deliveries. */

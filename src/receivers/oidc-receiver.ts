@@ -11,10 +11,10 @@
  * Receiver of this type gets a codec of its own.
  */
 import { decodeJwt } from 'jose';
-import type { Event, ProviderCodec, VerifyResult } from '../provider-kit/contract.ts';
-import { bearerToken } from '../provider-kit/credentials.ts';
-import { oidcVerifier, type OidcVerifier } from '../provider-kit/oidc.ts';
-import { printable } from '../provider-kit/verdict.ts';
+import type { Event, ProviderCodec, VerifyResult } from '../provider-kit/index.ts';
+import { bearerToken } from '../provider-kit/index.ts';
+import { oidcVerifier, type OidcVerifier } from '../provider-kit/index.ts';
+import { printable } from '../provider-kit/index.ts';
 import type { CelEvaluator } from './cel-evaluator.ts';
 import type { FilterCompiler } from './cel-filter.ts';
 import { requestOf, type DeliveryContext, type ReceiverCodec } from './receiver-codec.ts';

@@ -4,7 +4,7 @@
  * an event the Receiver lists acted on even when the codec finds it not about code — and, for a Receiver with a
  * resourceFilter, the request body its filter reads (`req`), kept for the delivery being parsed.
  */
-import { PayloadError, type DeliveryInfo, type Event, type ProviderCodec, type VerifiedInfo, type WebhookRequest } from '../provider-kit/contract.ts';
+import { PayloadError, type DeliveryInfo, type Event, type ProviderCodec, type VerifiedInfo, type WebhookRequest } from '../provider-kit/index.ts';
 import type { FluxType } from './flux-types.ts';
 
 /** What a resourceFilter reads besides the resource, for one delivery. */

@@ -11,15 +11,15 @@
  * kept for them (receiver-codec.ts), and hands reconcile/ selectors that read their objects and filter them —
  * all of a delivery's selectors in one job of the CEL evaluator (cel-evaluator.ts), off the main thread.
  */
-import type { Catalog } from '../provider-kit/catalog.ts';
-import { compileSelector, type CompiledTarget, type ProviderRuntime } from '../pipeline/compile.ts';
-import { compileMatch } from '../pipeline/match.ts';
-import type { Event, ProviderCodec } from '../provider-kit/contract.ts';
-import type { ProviderSecrets } from '../config/secrets.ts';
-import type { TargetIndex } from '../pipeline/target-index.ts';
-import { optionsOf } from '../provider-kit/provider-rules.ts';
-import { annotationFor, defaultApiVersion } from '../core/kinds.ts';
-import type { FilterVerdict, ObjectFilter, ObjectSelector } from '../core/selector.ts';
+import type { Catalog } from '../provider-kit/index.ts';
+import { compileSelector, type CompiledTarget, type ProviderRuntime } from '../pipeline/index.ts';
+import { compileMatch } from '../pipeline/index.ts';
+import type { Event, ProviderCodec } from '../provider-kit/index.ts';
+import type { ProviderSecrets } from '../config/index.ts';
+import type { TargetIndex } from '../pipeline/index.ts';
+import { optionsOf } from '../provider-kit/index.ts';
+import { annotationFor, defaultApiVersion } from '../core/index.ts';
+import type { FilterVerdict, ObjectFilter, ObjectSelector } from '../core/index.ts';
 import type { CelEvaluator } from './cel-evaluator.ts';
 import type { CompiledFilter, FilterCompiler } from './cel-filter.ts';
 import type { FilterJob } from './cel-jobs.ts';

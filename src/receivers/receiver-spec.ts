@@ -3,7 +3,7 @@
  * notification-controller checks it, since the test CRD (and an old API server) may not enforce the schema.
  * Unknown fields are ignored, as Flux ignores them.
  */
-import { defaultApiVersion } from '../core/kinds.ts';
+import { defaultApiVersion } from '../core/index.ts';
 import { FLUX_TYPE_NAMES } from './flux-types.ts';
 
 export const RECEIVER_API_VERSION = 'notification.toolkit.fluxcd.io/v1';

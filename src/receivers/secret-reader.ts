@@ -5,7 +5,7 @@
  * next reconciles the Receiver. Values stay in memory only; nothing here logs or returns them except `state`.
  */
 import { createHash } from 'node:crypto';
-import { KubeError, type KubeApi } from '../kube/client.ts';
+import { KubeError, type KubeApi } from '../kube/index.ts';
 import type { SecretState } from './receiver-runtime.ts';
 
 export interface SecretReader {

@@ -2,14 +2,14 @@
  * `fluxReceivers` in `serve`: starts the Receiver watcher for one cluster connection, or says why it cannot.
  * Imported only when enabled, so a gateway without Receivers never loads the CEL library.
  */
-import type { FluxReceiversConfig } from '../config/schema.ts';
-import type { Logger } from '../core/log.ts';
-import type { Catalog } from '../provider-kit/catalog.ts';
-import type { RouteTable } from '../pipeline/route-table.ts';
-import type { Clock } from '../core/clock.ts';
-import type { KubeClient } from '../kube/client.ts';
-import { findMissingPermissions } from '../kube/permission-check.ts';
-import { createInformer } from '../kube/informer.ts';
+import type { FluxReceiversConfig } from '../config/index.ts';
+import type { Logger } from '../core/index.ts';
+import type { Catalog } from '../provider-kit/index.ts';
+import type { RouteTable } from '../pipeline/index.ts';
+import type { Clock } from '../core/index.ts';
+import type { KubeClient } from '../kube/index.ts';
+import { findMissingPermissions } from '../kube/index.ts';
+import { createInformer } from '../kube/index.ts';
 import type { CelEvaluator } from './cel-evaluator.ts';
 import { watchFluxReceivers, type FluxReceivers } from './watcher.ts';
 

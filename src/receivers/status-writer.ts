@@ -6,7 +6,7 @@
  * unsigned types), `status.webhookPath` holds it in full, as Flux writes it. Off by default: while
  * notification-controller still runs it owns this status, and two writers would flap.
  */
-import type { KubeApi } from '../kube/client.ts';
+import type { KubeApi } from '../kube/index.ts';
 import { RECEIVER_API_VERSION, RECEIVER_KIND } from './receiver-spec.ts';
 
 export interface DesiredStatus {

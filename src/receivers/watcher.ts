@@ -9,14 +9,14 @@
  * all of them, so a rotated token moves the path within one interval. `stop()` ends the watch, the timer and the
  * reads in flight, and leaves the routes as they are until the next watcher (after a reload) replaces them.
  */
-import type { Catalog } from '../provider-kit/catalog.ts';
-import type { RouteConflict, RouteTable } from '../pipeline/route-table.ts';
-import type { Logger } from '../core/log.ts';
-import type { Clock } from '../core/clock.ts';
-import type { KubeApi } from '../kube/client.ts';
-import type { MissingPermission } from '../kube/permission-check.ts';
-import type { ObjectSelector } from '../core/selector.ts';
-import type { Informer, InformerOptions } from '../kube/informer.ts';
+import type { Catalog } from '../provider-kit/index.ts';
+import type { RouteConflict, RouteTable } from '../pipeline/index.ts';
+import type { Logger } from '../core/index.ts';
+import type { Clock } from '../core/index.ts';
+import type { KubeApi } from '../kube/index.ts';
+import type { MissingPermission } from '../kube/index.ts';
+import type { ObjectSelector } from '../core/index.ts';
+import type { Informer, InformerOptions } from '../kube/index.ts';
 import type { CelEvaluator } from './cel-evaluator.ts';
 import { compileOnce, createFilterCompiler, type FilterCompiler } from './cel-filter.ts';
 import { RECEIVER_API_VERSION, RECEIVER_KIND, readReceiver, type ReceiverObject, type ReceiverSpec } from './receiver-spec.ts';

@@ -4,9 +4,9 @@
  * A job waiting out its backoff does not hold a concurrency slot, so one throttled object cannot stall the
  * others. It keeps no record of what is pending: the reconciler owns that.
  */
-import { delay, type Clock } from '../core/clock.ts';
+import { delay, type Clock } from '../core/index.ts';
 import { classifyFailure, type FinalOutcome, type RetryReason } from './retry.ts';
-import { backoffDelay, type RetryPolicy } from '../core/backoff.ts';
+import { backoffDelay, type RetryPolicy } from '../core/index.ts';
 
 export interface DispatchJob {
   /** Kind of the object, for metrics. */

@@ -13,10 +13,10 @@
  * webhook's filtered selectors are selected together (`selectFiltered`): every LIST first, then every filter in
  * one turn, so that they decide in one evaluation.
  */
-import type { Clock } from '../core/clock.ts';
+import type { Clock } from '../core/index.ts';
 import type { Dispatcher, JobResult } from './dispatcher.ts';
-import { labelSelector, type KubeClient } from '../kube/client.ts';
-import type { FilterVerdict, ObjectSelector } from '../core/selector.ts';
+import { labelSelector, type KubeClient } from '../kube/index.ts';
+import type { FilterVerdict, ObjectSelector } from '../core/index.ts';
 
 /** `problems`: objects a filter could not decide on (they are left alone), for the log and the delivery log. */
 export type SelectionResult = (JobResult & { ok: true; names: string[]; problems?: string }) | (JobResult & { ok: false });

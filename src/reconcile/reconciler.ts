@@ -19,15 +19,15 @@
  * bound to. An item read back from the journal has lost its filter (it lived in the process that accepted it): it
  * reconciles every object its selector names.
  */
-import { delay, type Clock } from '../core/clock.ts';
+import { delay, type Clock } from '../core/index.ts';
 import type { Dispatcher, RetryNotice } from './dispatcher.ts';
-import type { ReconcileAnnotation } from '../core/kinds.ts';
-import type { ObjectSelector } from '../core/selector.ts';
-import type { Ticket } from '../core/ticket.ts';
-import type { KubeClient, ObjectRef } from '../kube/client.ts';
+import type { ReconcileAnnotation } from '../core/index.ts';
+import type { ObjectSelector } from '../core/index.ts';
+import type { Ticket } from '../core/index.ts';
+import type { KubeClient, ObjectRef } from '../kube/index.ts';
 import type { LabelSelection, SelectionResult } from './label-selection.ts';
 import type { FinalOutcome } from './retry.ts';
-import type { EventRecorder } from '../kube/events.ts';
+import type { EventRecorder } from '../kube/index.ts';
 import type { WorkItem, WorkLedger } from './work-item.ts';
 
 export type PatchOutcome = 'success' | 'dry_run' | FinalOutcome;

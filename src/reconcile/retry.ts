@@ -1,7 +1,7 @@
 /** Which API-server failures are worth another attempt, and how long to wait before it. */
-import type { RetryConfig } from '../config/schema.ts';
-import { KubeError } from '../kube/client.ts';
-import type { RetryPolicy } from '../core/backoff.ts';
+import type { RetryConfig } from '../config/index.ts';
+import { KubeError } from '../kube/index.ts';
+import type { RetryPolicy } from '../core/index.ts';
 
 export function retryPolicy(config: RetryConfig, random: () => number = Math.random): RetryPolicy {
   return { maxAttempts: config.maxAttempts ?? Number.POSITIVE_INFINITY, initialDelayMs: config.initialDelay, maxDelayMs: config.maxDelay, random };

@@ -2,8 +2,8 @@
  * What reconcile is handed and what it reports back: work items (one per object or label query and cluster, owed
  * by accepted webhooks and kept by the journal until settled) and the ledger a patch settles them with.
  */
-import type { ObjectSelector } from '../core/selector.ts';
-import type { Ticket } from '../core/ticket.ts';
+import type { ObjectSelector } from '../core/index.ts';
+import type { Ticket } from '../core/index.ts';
 
 /**
  * One object (or label query) an accepted delivery asked to reconcile, in one cluster: the unit the journal keeps,

@@ -4,10 +4,10 @@
  * `spec.url` and every Application source's `repoURL` whose host is the host's web address, read once from each
  * cluster (the same LIST discovery's watches start with).
  */
-import { normalizeRepository } from '../pipeline/repository-url.ts';
-import type { WatchedObject } from '../kube/watched-object.ts';
+import { normalizeRepository } from '../pipeline/index.ts';
+import type { WatchedObject } from '../kube/index.ts';
 import type { Scope } from './hook-host.ts';
-import type { HostSpec } from '../provider-kit/host-specs.ts';
+import type { HostSpec } from '../provider-kit/index.ts';
 
 /** The host repositories are cloned from, given its API root: `api.github.com` → `github.com`, else the API's own host. */
 export function webHostOf(apiUrl: string): string {

@@ -7,7 +7,7 @@
 import { commonAdvice, HostError } from './host-error.ts';
 import type { HostFetch } from './host-fetch.ts';
 import type { FieldChange, HookHost, HostHook, Scope, WantedHook } from './hook-host.ts';
-import { HOST_SPECS } from '../provider-kit/host-specs.ts';
+import { HOST_SPECS } from '../provider-kit/index.ts';
 import { restClient } from './rest-client.ts';
 
 interface GitHubHook {

@@ -10,7 +10,7 @@ import { GroupHooks, ProjectHooks } from '@gitbeaker/rest';
 import { commonAdvice, HostError, hostError } from './host-error.ts';
 import type { HostFetch } from './host-fetch.ts';
 import type { FieldChange, HookHost, HostHook, Scope, WantedHook } from './hook-host.ts';
-import { GITLAB_EVENT_FLAGS, HOST_SPECS } from '../provider-kit/host-specs.ts';
+import { GITLAB_EVENT_FLAGS, HOST_SPECS } from '../provider-kit/index.ts';
 
 type RequesterFn = NonNullable<ConstructorParameters<typeof ProjectHooks>[0]['requesterFn']>;
 type GitLabHook = Record<string, unknown> & { id: number; url: string };

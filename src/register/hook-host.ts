@@ -2,7 +2,7 @@
  * The contract between the reconciliation (plan.ts, reconcile.ts) and one host's API client (github.ts, gitlab.ts,
  * gitea.ts): hooks in fluxgate's terms, so comparing and planning never depend on a host's wire format.
  */
-import type { HostSpec } from '../provider-kit/host-specs.ts';
+import type { HostSpec } from '../provider-kit/index.ts';
 
 /** Where hooks are kept: a repository or organization (GitHub, Gitea), a project or group (GitLab). */
 export interface Scope {

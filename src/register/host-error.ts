@@ -2,7 +2,7 @@
  * A host's refusal, kept with what explains it: the status, the host's own message (bounded, one line) and the
  * headers that name missing permissions (GitHub's `X-Accepted-OAuth-Scopes`). Each host client turns it into advice.
  */
-import { OutboundRefusal } from '../core/pinned-fetch.ts';
+import { OutboundRefusal } from '../core/index.ts';
 
 export class HostError extends Error {
   override name = 'HostError';

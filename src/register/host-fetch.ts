@@ -8,7 +8,7 @@
  * Each HostFetch serves one API origin (`register.apiUrl`'s): every attempt goes through `pinnedFetch`, so the
  * token and the hook secrets never reach another host, by a redirect or a URL the host hands back.
  */
-import { pinnedFetch } from '../core/pinned-fetch.ts';
+import { pinnedFetch } from '../core/index.ts';
 
 /** A wait about to be taken. */
 export interface RateLimitWait {

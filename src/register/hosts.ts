@@ -4,7 +4,7 @@ import { githubHost } from './github.ts';
 import { gitlabHost } from './gitlab.ts';
 import type { HookHost } from './hook-host.ts';
 import type { HostFetch } from './host-fetch.ts';
-import type { HostKind } from '../provider-kit/host-specs.ts';
+import type { HostKind } from '../provider-kit/index.ts';
 
 export const HOST_CLIENTS: Readonly<Record<HostKind, (options: { apiUrl: string; token: string; send: HostFetch }) => HookHost>> = {
   github: githubHost,

@@ -4,14 +4,14 @@
  * provider's secrets, its events as the host names them). Secrets and tokens are resolved here, and a placeholder
  * is refused: a hook registered with a public secret could be sent by anyone.
  */
-import { isPlaceholderSecret } from '../config/placeholder-secrets.ts';
-import { routeOf } from '../config/routes.ts';
-import type { RuleIssue } from '../config/rules.ts';
-import type { Config, ProviderConfig, SecretRef } from '../config/schema.ts';
-import { resolveSecret, secretOrigin, type SecretSources } from '../config/secrets.ts';
-import type { Catalog } from '../provider-kit/catalog.ts';
+import { isPlaceholderSecret } from '../config/index.ts';
+import { routeOf } from '../config/index.ts';
+import type { RuleIssue } from '../config/index.ts';
+import type { Config, ProviderConfig, SecretRef } from '../config/index.ts';
+import { resolveSecret, secretOrigin, type SecretSources } from '../config/index.ts';
+import type { Catalog } from '../provider-kit/index.ts';
 import type { Scope, WantedHook } from './hook-host.ts';
-import { hookEventsFor, hostSpecOf, type HostSpec } from '../provider-kit/host-specs.ts';
+import { hookEventsFor, hostSpecOf, type HostSpec } from '../provider-kit/index.ts';
 
 export interface RegisterJob {
   provider: string;

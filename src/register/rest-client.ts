@@ -5,7 +5,7 @@
  * refuses any other origin too), so the token only goes to the configured API.
  */
 import type { HostFetch } from './host-fetch.ts';
-import { OutboundRefusal, shownUrl } from '../core/pinned-fetch.ts';
+import { OutboundRefusal, shownUrl } from '../core/index.ts';
 import { HostError, hostError } from './host-error.ts';
 
 export interface RestClient {

@@ -5,7 +5,7 @@
  * the order of requests (and so the output) stable.
  */
 import type { FieldChange, HookHost, Scope } from './hook-host.ts';
-import type { HostKind } from '../provider-kit/host-specs.ts';
+import type { HostKind } from '../provider-kit/index.ts';
 import type { RegisterJob } from './jobs.ts';
 import { planScope, type Step } from './plan.ts';
 

@@ -12,13 +12,13 @@
  * failure that will not change moves the item to the failures. Those writes ride the next commit: losing one in a
  * crash costs one extra patch at the next start, never a missing one.
  */
-import type { Clock } from '../core/clock.ts';
-import type { ObjectSelector } from '../core/selector.ts';
-import type { Ticket } from '../core/ticket.ts';
+import type { Clock } from '../core/index.ts';
+import type { ObjectSelector } from '../core/index.ts';
+import type { Ticket } from '../core/index.ts';
 import type { DeliveryDeduper } from './dedupe.ts';
 import { createPendingWork, type PendingWork } from './pending-work.ts';
-import type { AcceptedDelivery, AcceptOutcome, Acceptor } from '../pipeline/acceptance.ts';
-import type { Settlement, WorkItem, WorkLedger } from '../reconcile/work-item.ts';
+import type { AcceptedDelivery, AcceptOutcome, Acceptor } from '../pipeline/index.ts';
+import type { Settlement, WorkItem, WorkLedger } from '../reconcile/index.ts';
 import { fold, itemId, MAX_ITEM_TICKETS, namedItem } from './work.ts';
 
 /** A failure kept for a retry by hand (`fluxgate retry`, the status page): the item as it was owed, and why it ended. */

@@ -4,13 +4,13 @@
  * default) writes through to a file in `state.path`; `nats` shares everything between replicas (nats-store.ts).
  */
 import { isAbsolute, join, resolve } from 'node:path';
-import type { StateConfig } from '../config/schema.ts';
+import type { StateConfig } from '../config/index.ts';
 import { createDeliveryLog, type DeliveryLog } from './delivery-log.ts';
-import type { Logger } from '../core/log.ts';
-import type { Clock } from '../core/clock.ts';
-import type { ObjectSelector } from '../core/selector.ts';
-import type { Ticket } from '../core/ticket.ts';
-import type { WorkItem } from '../reconcile/work-item.ts';
+import type { Logger } from '../core/index.ts';
+import type { Clock } from '../core/index.ts';
+import type { ObjectSelector } from '../core/index.ts';
+import type { Ticket } from '../core/index.ts';
+import type { WorkItem } from '../reconcile/index.ts';
 import { createDeliveryDeduper } from './dedupe.ts';
 import { createJournal, type Journal, type JournalReporter } from './journal.ts';
 import { DATABASE_FILE, openSqlite } from './sqlite-file.ts';

@@ -2,7 +2,7 @@
  * The unsettled work items, by id, with a count per cluster so room is judged in O(1) per item. Owned by the
  * journal; every backend keeps this same view in memory and writes it through.
  */
-import type { WorkItem } from '../reconcile/work-item.ts';
+import type { WorkItem } from '../reconcile/index.ts';
 
 export interface PendingWork {
   get(id: string): WorkItem | undefined;

@@ -6,7 +6,7 @@
 import type { Database } from 'bun:sqlite';
 import { statSync } from 'node:fs';
 import type { DeliveryRecord } from './delivery-log.ts';
-import type { WorkItem } from '../reconcile/work-item.ts';
+import type { WorkItem } from '../reconcile/index.ts';
 import type { FailureRecord, JournalChanges, JournalState, JournalWriter } from './journal.ts';
 import type { OpenedSqlite } from './sqlite-file.ts';
 

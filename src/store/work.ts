@@ -2,8 +2,8 @@
  * How the journal names and folds work items: an item per object (or label query) and cluster, so deliveries
  * naming the same object fold into one, and a label query's objects become items of their own.
  */
-import type { ObjectSelector } from '../core/selector.ts';
-import type { WorkItem } from '../reconcile/work-item.ts';
+import type { ObjectSelector } from '../core/index.ts';
+import type { WorkItem } from '../reconcile/index.ts';
 
 /** Tickets kept per item for reports; a flood folds into a count. */
 export const MAX_ITEM_TICKETS = 16;

@@ -11,7 +11,7 @@ import { normalizeImage } from '../../src/pipeline/image-ref.ts';
 import type { Event } from '../../src/provider-kit/contract.ts';
 import type { ProviderSecrets } from '../../src/config/secrets.ts';
 import { normalizeRepository } from '../../src/pipeline/repository-url.ts';
-import { providerKit } from '../../src/provider-kit/index.ts';
+import { providerKit } from '../../src/provider-kit/kit.ts';
 
 const catalog = builtinCatalog(builtinProviders, providerKit);
 const NOW = new Date(Date.UTC(2031, 2, 4, 5, 6, 7));

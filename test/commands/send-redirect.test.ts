@@ -8,7 +8,7 @@ import { builtinProviders } from '../../plugins/index.ts';
 import { samples } from '../../samples/index.ts';
 import { runSend, type SendOptions } from '../../src/commands/send.ts';
 import { builtinCatalog } from '../../src/provider-kit/catalog.ts';
-import { providerKit } from '../../src/provider-kit/index.ts';
+import { providerKit } from '../../src/provider-kit/kit.ts';
 import { startElsewhere, type Elsewhere } from '../support/elsewhere.ts';
 
 const SECRET = 'send-redirect-secret-5d1e';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { builtinProviders } from '../../plugins/index.ts';
-import { providerKit } from '../../src/provider-kit/index.ts';
+import { providerKit } from '../../src/provider-kit/kit.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { runIsolated } from '../support/isolated-cli.ts';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.ts';

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinProviders } from '../../plugins/index.ts';
 import { loadCatalog } from '../../src/provider-kit/catalog.ts';
-import { providerKit } from '../../src/provider-kit/index.ts';
+import { providerKit } from '../../src/provider-kit/kit.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const dir = tempDir();

@@ -14,7 +14,7 @@ import { describe, expect, test } from 'bun:test';
 import { Value } from '@sinclair/typebox/value';
 import fc from 'fast-check';
 import { builtinProviders } from '../../plugins/index.ts';
-import { providerKit } from '../../src/provider-kit/index.ts';
+import { providerKit } from '../../src/provider-kit/kit.ts';
 import { everyBytesCase, everyHeaderCases, everyPathCases, fuzzCaseArbitrary, sizeCases } from '../support/fuzz/arbitraries.ts';
 import { fuzzProblems, fuzzTarget, seedReads, type FuzzCase, type FuzzTarget } from '../support/fuzz/fuzz-case.ts';
 import { optionsOf, seedsOf } from '../support/fuzz/seeds.ts';

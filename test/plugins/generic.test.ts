@@ -5,7 +5,7 @@ import generic from '../../plugins/generic.ts';
 import genericHmac from '../../plugins/generic-hmac.ts';
 import { builtinProviders } from '../../plugins/index.ts';
 import { PayloadError, type WebhookRequest } from '../../src/provider-kit/contract.ts';
-import { providerKit } from '../../src/provider-kit/index.ts';
+import { providerKit } from '../../src/provider-kit/kit.ts';
 import { drive } from '../support/codec-adapter.ts';
 
 const hmacPlugin = Object.assign(drive(genericHmac), { id: 'generic-hmac' });

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { createHmac, randomBytes } from 'node:crypto';
 import gitlab from '../../plugins/gitlab.ts';
 import { PayloadError, type WebhookRequest } from '../../src/provider-kit/contract.ts';
-import { providerKit, type ProviderKit } from '../../src/provider-kit/index.ts';
+import { providerKit, type ProviderKit } from '../../src/provider-kit/kit.ts';
 import { drive } from '../support/codec-adapter.ts';
 import { deliveryBody, gitlabSignedWebhook, gitlabWebhook } from '../support/webhooks.ts';
 

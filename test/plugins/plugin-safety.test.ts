@@ -10,7 +10,7 @@ import { builtinProviders } from '../../plugins/index.ts';
 import { loadConfigFile } from '../../src/app/load-config.ts';
 import { loadCatalog } from '../../src/provider-kit/catalog.ts';
 import { ConfigError } from '../../src/config/validate.ts';
-import { providerKit } from '../../src/provider-kit/index.ts';
+import { providerKit } from '../../src/provider-kit/kit.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const dir = tempDir();

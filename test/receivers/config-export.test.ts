@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'bun:test';
 import { builtinProviders } from '../../plugins/index.ts';
 import { builtinCatalog } from '../../src/provider-kit/catalog.ts';
-import { providerKit } from '../../src/provider-kit/index.ts';
+import { providerKit } from '../../src/provider-kit/kit.ts';
 import { receiversAsConfig, type ImportedReceiver } from '../../src/receivers/config-export.ts';
 import { readReceiver } from '../../src/receivers/receiver-spec.ts';
 

@@ -9,7 +9,7 @@ import { builtinProviders } from '../../plugins/index.ts';
 import { builtinCatalog } from '../../src/provider-kit/catalog.ts';
 import { handleWebhook, type WebhookAnswer } from '../../src/pipeline/handle-webhook.ts';
 import type { WebhookRequest } from '../../src/provider-kit/contract.ts';
-import { providerKit } from '../../src/provider-kit/index.ts';
+import { providerKit } from '../../src/provider-kit/kit.ts';
 import type { ObjectSelector } from '../../src/core/selector.ts';
 import { createCelEvaluator } from '../../src/receivers/cel-evaluator.ts';
 import { createFilterCompiler } from '../../src/receivers/cel-filter.ts';

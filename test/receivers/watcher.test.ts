@@ -7,7 +7,7 @@ import { builtinProviders } from '../../plugins/index.ts';
 import { builtinCatalog } from '../../src/provider-kit/catalog.ts';
 import type { ProviderRuntime } from '../../src/pipeline/compile.ts';
 import { createRouteTable } from '../../src/pipeline/route-table.ts';
-import { providerKit } from '../../src/provider-kit/index.ts';
+import { providerKit } from '../../src/provider-kit/kit.ts';
 import { KubeError, type KubeApi } from '../../src/kube/client.ts';
 import type { WatchedObject } from '../../src/kube/informer.ts';
 import type { MissingPermission } from '../../src/kube/permission-check.ts';

@@ -6,7 +6,7 @@ import type { Config } from '../../src/config/schema.ts';
 import { builtinCatalog } from '../../src/provider-kit/catalog.ts';
 import { checkProviders } from '../../src/provider-kit/provider-rules.ts';
 import { compileMatch } from '../../src/pipeline/match.ts';
-import { providerKit } from '../../src/provider-kit/index.ts';
+import { providerKit } from '../../src/provider-kit/kit.ts';
 import { defaultApiVersion } from '../../src/core/kinds.ts';
 
 const catalog = builtinCatalog(builtinProviders, providerKit);

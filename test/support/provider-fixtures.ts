@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PayloadError, type Event, type Ignored, type Parsed, type ProviderCodec, type ProviderFactory, type WebhookRequest } from '../../src/provider-kit/contract.ts';
 import { type ProviderSecrets } from '../../src/config/secrets.ts';
-import { providerKit } from '../../src/provider-kit/index.ts';
+import { providerKit } from '../../src/provider-kit/kit.ts';
 
 const fixtures = join(import.meta.dir, '..', 'fixtures');
 

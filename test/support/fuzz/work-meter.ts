@@ -8,7 +8,7 @@
  * The same Proxy can note which paths a codec reads: a value it never reads cannot change what it does, so the
  * exhaustive edits aim at those.
  */
-import { providerKit, type ProviderKit } from '../../../src/provider-kit/index.ts';
+import { providerKit, type ProviderKit } from '../../../src/provider-kit/kit.ts';
 
 /** A path read, relative to the document `json` returned: `["repository","full_name"]`; `[…,"*"]` for a key list. */
 export type ReadPath = string;

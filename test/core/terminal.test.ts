@@ -3,7 +3,7 @@ import { openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { isTerminal } from '../../src/core/terminal.ts';
 
-const module = join(import.meta.dir, '..', '..', 'src', 'observe', 'terminal.ts');
+const module = join(import.meta.dir, '..', '..', 'src', 'core', 'terminal.ts');
 /** Prints whether the child's stderr is a terminal, as fluxgate decides it at start-up. */
 const probe = ['-e', `import { isTerminal } from ${JSON.stringify(module)}; require('node:fs').writeSync(1, String(isTerminal(2)));`];
 

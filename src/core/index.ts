@@ -1,0 +1,16 @@
+/** The face of src/core/: what the layers above use of it. */
+export { backoffDelay, type RetryPolicy } from './backoff.ts';
+export { type Clock, delay, systemClock } from './clock.ts';
+export { compileGlob, isGlobPattern } from './glob.ts';
+export { ipFamily, isAddressBlock, newBlockList } from './ip.ts';
+export { annotationFor, createRequestedAtClock, defaultApiVersion, type ReconcileAnnotation, REQUESTED_AT_ANNOTATION } from './kinds.ts';
+export { chooseLogFormat, createLogger, type LogFormat, type Logger, type LogLevel } from './log.ts';
+export { OutboundRefusal, pinnedFetch, shownUrl } from './pinned-fetch.ts';
+export { notRegular, readBounded, readFailure, readRegularFile, readRegularText } from './read-regular-file.ts';
+export { redactUrl } from './redact-url.ts';
+export { safeEqual } from './safe-equal.ts';
+export { type FilterVerdict, type ObjectFilter, type ObjectSelector } from './selector.ts';
+export { cutOptional, cutText, escapedCharacter, UNSAFE_CHARACTERS } from './shown-text.ts';
+export { isTerminal } from './terminal.ts';
+export { type Ticket, type TicketCause } from './ticket.ts';
+export { fluxgateVersion } from './version.ts';

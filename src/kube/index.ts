@@ -1,0 +1,9 @@
+/** The face of src/kube/: what the layers above use of it. */
+export { type KubeApi, type KubeClient, KubeError, labelSelector, type ObjectRef } from './client.ts';
+export { connectResolved, type KubeConnection } from './connect.ts';
+export { createEventRecorder, type EventRecorder } from './events.ts';
+export { failureClass } from './failure-class.ts';
+export { createInformer, type Informer, type InformerOptions, type WatchState } from './informer.ts';
+export { findMissingDiscoveryPermissions, findMissingPermissions, type MissingPermission } from './permission-check.ts';
+export { KubeSetupError, type KubeTarget, resolveKubernetes } from './target.ts';
+export { watchedObject, type WatchedObject } from './watched-object.ts';

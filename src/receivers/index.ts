@@ -1,0 +1,6 @@
+/** The face of src/receivers/: what the layers above use of it. */
+export { type CelEvaluator } from './cel-evaluator.ts';
+export { type ImportedReceiver, receiversAsConfig } from './config-export.ts';
+export { readReceiver, RECEIVER_API_VERSION, RECEIVER_KIND } from './receiver-spec.ts';
+export { createCelEvaluator, serveFluxReceivers } from './serve-receivers.ts';
+export { type FluxReceivers } from './watcher.ts';
