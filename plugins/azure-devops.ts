@@ -12,7 +12,8 @@
  * - parse: one event per `resource.refUpdates[]` entry (`name` full ref, `newObjectId` all zeros = deleted),
  *   named `git.push`; the repository by `remoteUrl`. Azure DevOps lists no changed files.
  */
-import type { ProviderCodec, ProviderFactory } from '../src/provider-kit/index.ts';
+import type { ProviderCodec } from '../src/provider-kit/index.ts';
+import type { ProviderFactory } from '../src/provider-kit/index.ts';
 
 const PUSH = 'git.push';
 

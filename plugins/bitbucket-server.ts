@@ -7,7 +7,8 @@
  * - parse: one event per `changes[]` entry (`ref.id` full ref, `type` ADD/UPDATE/DELETE, `toHash`). The
  *   repository is named by its clone URLs (http, ssh), its web URL and `PROJECT/slug`; no changed files are listed.
  */
-import type { Event, ProviderCodec, ProviderFactory } from '../src/provider-kit/index.ts';
+import type { Event, ProviderCodec } from '../src/provider-kit/index.ts';
+import type { ProviderFactory } from '../src/provider-kit/index.ts';
 import type { PayloadReader } from '../src/provider-kit/index.ts';
 
 const signature = { header: 'X-Hub-Signature', algorithms: ['sha256'], prefixed: true } as const;

@@ -7,7 +7,8 @@
  * - parse: one event per `push.changes[]` entry (`new` is the ref after the push, `null` when it was deleted).
  *   The payload names the repository by `full_name` and web URL only, and lists no changed files.
  */
-import type { Event, ProviderCodec, ProviderFactory } from '../src/provider-kit/index.ts';
+import type { Event, ProviderCodec } from '../src/provider-kit/index.ts';
+import type { ProviderFactory } from '../src/provider-kit/index.ts';
 
 const signature = { header: 'X-Hub-Signature', algorithms: ['sha256'], prefixed: true } as const;
 const PUSH = 'repo:push';

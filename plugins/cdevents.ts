@@ -13,7 +13,8 @@
  *   host (none when the change names no repository: only targets without `repository` match). A change event
  *   names no branch, commit or changed paths: targets with `branches`/`tags` never match it.
  */
-import type { ProviderCodec, ProviderFactory } from '../src/provider-kit/index.ts';
+import type { ProviderCodec } from '../src/provider-kit/index.ts';
+import type { ProviderFactory } from '../src/provider-kit/index.ts';
 import type { PayloadReader, ProviderKit } from '../src/provider-kit/index.ts';
 
 const SIGNATURE = { header: 'X-Signature', algorithms: ['sha256', 'sha1', 'sha512'], prefixed: true } as const;

@@ -10,7 +10,8 @@
  *   image; DELETE → the same, deleted. A message that is no registry notification is ignored (200), since Pub/Sub
  *   would redeliver a refused one for days.
  */
-import type { ProviderFactory, VerifyResult } from '../src/provider-kit/index.ts';
+import type { VerifyResult } from '../src/provider-kit/index.ts';
+import type { ProviderFactory } from '../src/provider-kit/index.ts';
 import type { OidcVerifier, PayloadReader } from '../src/provider-kit/index.ts';
 
 const GOOGLE_ISSUER = 'https://accounts.google.com';

@@ -12,7 +12,8 @@
  *   when the token names none: the claims are signed, the body is not.
  * - describe: `X-Event` (default `push`); `X-Delivery` or `X-Request-Id` until verify replaces it with the `jti`.
  */
-import type { ProviderFactory, VerifyResult } from '../src/provider-kit/index.ts';
+import type { VerifyResult } from '../src/provider-kit/index.ts';
+import type { ProviderFactory } from '../src/provider-kit/index.ts';
 import type { OidcVerifier, PayloadReader, ProviderKit } from '../src/provider-kit/index.ts';
 
 interface Options { issuers: string[]; audience: string; claims: Record<string, string> }

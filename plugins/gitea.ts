@@ -9,7 +9,8 @@
  * - parse: `push` (every ref, tags included, gets its own delivery), `create` and `delete` (short `ref` + `ref_type`).
  *   Gitea lists at most FEED_MAX_COMMIT_NUM commits (default 5) and says how many there were in `total_commits`.
  */
-import type { ProviderCodec, ProviderFactory } from '../src/provider-kit/index.ts';
+import type { ProviderCodec } from '../src/provider-kit/index.ts';
+import type { ProviderFactory } from '../src/provider-kit/index.ts';
 
 const SIGNATURES = [
   { header: 'X-Forgejo-Signature', algorithms: ['sha256'], prefixed: false },

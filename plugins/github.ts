@@ -6,7 +6,8 @@
  * - parse: `push` (JSON or form `payload=`, whose signature covers the form bytes as sent); `create`/`delete` and
  *   `release` refs; `package`/`registry_package` container images published to GHCR.
  */
-import type { Event, Ignored, Parsed, ProviderFactory } from '../src/provider-kit/index.ts';
+import type { Event, Ignored, Parsed } from '../src/provider-kit/index.ts';
+import type { ProviderFactory } from '../src/provider-kit/index.ts';
 import type { PayloadReader } from '../src/provider-kit/index.ts';
 
 const SHA256 = { header: 'X-Hub-Signature-256', algorithms: ['sha256'], prefixed: true } as const;

@@ -8,7 +8,8 @@
  *   it); a tag push sends only `create` (`ref_type: tag`, `sha`); deleting a branch or tag sends only `delete`.
  *   Gogs lists at most FEED_MAX_COMMIT_NUM commits (default 5) and does not say how many there were.
  */
-import type { ProviderCodec, ProviderFactory } from '../src/provider-kit/index.ts';
+import type { ProviderCodec } from '../src/provider-kit/index.ts';
+import type { ProviderFactory } from '../src/provider-kit/index.ts';
 
 const SIGNATURE = { header: 'X-Gogs-Signature', algorithms: ['sha256'], prefixed: false } as const;
 const REPOSITORY_FIELDS = ['full_name', 'html_url', 'clone_url', 'ssh_url'];

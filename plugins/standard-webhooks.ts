@@ -10,7 +10,8 @@
  * A payload with nothing at the repository paths is not about code: 200 (ignored), so other event types the
  * sender posts to the same endpoint never count as failures.
  */
-import type { ProviderCodec, ProviderFactory } from '../src/provider-kit/index.ts';
+import type { ProviderCodec } from '../src/provider-kit/index.ts';
+import type { ProviderFactory } from '../src/provider-kit/index.ts';
 
 /** `providers[].options`: dotted paths into the payload, and a fixed event name. */
 interface Options { repository: string | string[]; ref?: string; branch?: string; tag?: string; commit?: string; paths?: string; event?: string; eventName?: string }

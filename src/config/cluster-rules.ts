@@ -2,7 +2,7 @@
  * The rules of `clusters:`, `targets[].clusters` and `discovery:` a schema cannot say: distinct names, each cluster
  * reached one way, `kubernetes:` not also naming a connection, references that exist.
  */
-import type { RuleIssue } from './rules.ts';
+import type { RuleIssue } from './rule-issue.ts';
 import type { Config } from './schema.ts';
 import { closestName } from './suggest.ts';
 

@@ -1,4 +1,7 @@
-/** The face of src/config/: what the layers above use of it. */
+/**
+ * The config: its schema (the single source of config types), the YAML reader that places every problem at its
+ * line and column, and the rules a schema cannot say. Knows nothing of providers or Kubernetes.
+ */
 export { type FileWatch, watchFiles, type WatchSet } from './file-watch.ts';
 export { LARGE_CONFIG_TARGETS, MAX_CONFIG_BYTES, MAX_KUBE_FILE_BYTES, MAX_KUBECONFIG_BYTES, MAX_PLUGIN_FILE_BYTES, MAX_SECRET_FILE_BYTES, MAX_TLS_FILE_BYTES } from './limits.ts';
 export { isPlaceholderSecret } from './placeholder-secrets.ts';

@@ -5,6 +5,9 @@
 import { checkClusters, checkDiscovery } from './cluster-rules.ts';
 import { isAddressBlock } from '../core/index.ts';
 import type { Config } from './schema.ts';
+import type { RuleIssue } from './rule-issue.ts';
+
+export type { RuleIssue };
 import { formatDuration } from './units.ts';
 
 export interface RuleContext {
@@ -14,13 +17,6 @@ export interface RuleContext {
   compileMatch(match: Config['targets'][number]['match']): unknown;
   /** Rules of the layers above, reported with these (the provider kit's: what each provider type allows). */
   more?(config: Config): RuleIssue[];
-}
-
-export interface RuleIssue {
-  path: (string | number)[];
-  message: string;
-  /** Point at the key rather than its value. */
-  atKey?: boolean;
 }
 
 export function checkConfigRules(config: Config, context: RuleContext): RuleIssue[] {

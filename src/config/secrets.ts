@@ -4,7 +4,7 @@
  */
 import { readFailure, readRegularText } from '../core/index.ts';
 import { MAX_SECRET_FILE_BYTES } from './limits.ts';
-import type { RuleIssue } from './rules.ts';
+import type { RuleIssue } from './rule-issue.ts';
 import type { Config, SecretRef } from './schema.ts';
 
 /** Secret fields a provider may read, resolved from `{ env }`, `{ file }` or `{ value }` in the config. */

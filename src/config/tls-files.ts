@@ -4,7 +4,7 @@
  */
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFailure } from '../core/index.ts';
-import type { RuleIssue } from './rules.ts';
+import type { RuleIssue } from './rule-issue.ts';
 
 export interface TlsPem {
   cert: string;

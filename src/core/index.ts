@@ -1,4 +1,7 @@
-/** The face of src/core/: what the layers above use of it. */
+/**
+ * The vocabulary every layer shares (a ticket, a selector, the kinds fluxgate reconciles) and the small tools
+ * they all use: clock and backoff, log, globs, constant-time compare, addresses, bounded file reads, pinned fetch.
+ */
 export { backoffDelay, type RetryPolicy } from './backoff.ts';
 export { type Clock, delay, systemClock } from './clock.ts';
 export { compileGlob, isGlobPattern } from './glob.ts';

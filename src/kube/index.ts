@@ -1,4 +1,7 @@
-/** The face of src/kube/: what the layers above use of it. */
+/**
+ * Kubernetes: the client (merge patch, list, watch, discovery of plurals), how a config reaches a cluster,
+ * permission checks, informers, and the Events written on patched objects.
+ */
 export { type KubeApi, type KubeClient, KubeError, labelSelector, type ObjectRef } from './client.ts';
 export { connectResolved, type KubeConnection } from './connect.ts';
 export { createEventRecorder, type EventRecorder } from './events.ts';

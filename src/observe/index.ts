@@ -1,4 +1,7 @@
-/** The face of src/observe/: what the layers above use of it. */
+/**
+ * The observers: metrics, log lines and delivery-log entries from the reports of the pipeline, reconcile,
+ * discovery and the journal. Write-only: nothing here is read back by the layers below.
+ */
 export { eventFailures } from './event-failures.ts';
 export { createJournalReporter } from './journal-reporter.ts';
 export { createMetrics, type Metrics } from './metrics.ts';

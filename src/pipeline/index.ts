@@ -1,4 +1,7 @@
-/** The face of src/pipeline/: what the layers above use of it. */
+/**
+ * The webhook path after HTTP: describe, verify, parse, match targets (and discovery's objects), and the
+ * decision — answered once the journal has kept what it owes.
+ */
 export { type AcceptedDelivery, type Acceptor, type AcceptOutcome } from './acceptance.ts';
 export { addressBlocks, type CompiledTarget, compileProviders, compileSelector, type PreparedProvider, type ProviderRuntime } from './compile.ts';
 export { type DiscoveredRequest, type DiscoveryResult } from './discovered.ts';

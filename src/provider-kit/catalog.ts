@@ -17,7 +17,8 @@ import type { ProviderKit } from './kit.ts';
 import { readFailure, readRegularFile } from '../core/index.ts';
 import { processUid, unsafeAccess } from './plugin-access.ts';
 import { PLUGIN_LOAD_TIMEOUT_MS, trialLoad } from './plugin-trial.ts';
-import type { ProviderCodec, ProviderFactory } from './contract.ts';
+import type { ProviderCodec } from './contract.ts';
+import type { ProviderFactory } from './kit.ts';
 
 /** A provider type loaded from a plugin file. */
 export interface LoadedPlugin {

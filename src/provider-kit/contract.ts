@@ -12,7 +12,7 @@
  *
  * @example
  * // plugins/acme.ts — a host that signs the body with `X-Acme-Signature: sha256=<hex>`
- * import type { ProviderFactory } from '../src/pipeline/provider.ts';
+ * import type { ProviderFactory } from '../src/provider-kit/index.ts';
  * const signature = { header: 'X-Acme-Signature', algorithms: ['sha256'], prefixed: true } as const;
  * const acme: ProviderFactory = (kit) => ({
  *   id: 'acme',
@@ -29,7 +29,6 @@
  * export default acme;
  */
 import type { TSchema } from '@sinclair/typebox';
-import type { ProviderKit } from './kit.ts';
 import type { ProviderSecrets } from '../config/index.ts';
 
 /** A webhook as it came off the wire: the exact bytes, so signatures are checked over what the sender signed. */
@@ -165,9 +164,6 @@ export interface ProviderCodec<Key = ProviderSecrets> {
 export interface VerifiedInfo extends DeliveryInfo {
   claims?: Readonly<Record<string, unknown>>;
 }
-
-/** What a provider file's default export is. */
-export type ProviderFactory = (kit: ProviderKit) => ProviderCodec<any>;
 
 /** Thrown by `parse` when an authenticated payload cannot be understood; the HTTP answer is 400 with its message. */
 export class PayloadError extends Error {

@@ -5,7 +5,7 @@
  * one short file.
  */
 import { Type } from '@sinclair/typebox';
-import { ConfigProblem, PayloadError, type Ignored } from './contract.ts';
+import { ConfigProblem, PayloadError, type Ignored, type ProviderCodec } from './contract.ts';
 import { safeEqual } from '../core/index.ts';
 import { basicAuth, basicAuthHeader, bearerToken } from './credentials.ts';
 import { genericEvent } from './generic-payload.ts';
@@ -22,6 +22,9 @@ import { signStandardWebhook, STANDARD_WEBHOOKS_TOLERANCE_SECONDS, standardWebho
 export type { HmacAlgorithm, HmacSignature } from './hmac.ts';
 export type { OidcOptions, OidcVerifier } from './oidc.ts';
 export type { PayloadReader } from './payload.ts';
+
+/** What a provider file's default export is: it receives the kit and returns its codec. */
+export type ProviderFactory = (kit: ProviderKit) => ProviderCodec<any>;
 
 export interface ProviderKit {
   // --- authentication -----------------------------------------------------------------------------------------

@@ -1,4 +1,7 @@
-/** The face of src/reconcile/: what the layers above use of it. */
+/**
+ * When each object is patched: one state machine per object (leading patch, window, trailing patch), bounded
+ * concurrency and retries, label selection; it settles each item of work with the journal.
+ */
 export { createDispatcher } from './dispatcher.ts';
 export { createFleet } from './fleet.ts';
 export { createLabelSelection } from './label-selection.ts';

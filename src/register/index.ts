@@ -1,4 +1,6 @@
-/** The face of src/register/: what the layers above use of it. */
+/**
+ * Webhook registration on Git hosts (`fluxgate register`): the plan, the jobs, in line with the config.
+ */
 export { discoveredScopes } from './discovered-scopes.ts';
 export { hostFetch, type RateLimitWait } from './host-fetch.ts';
 export { HOST_CLIENTS } from './hosts.ts';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import generic from '../../plugins/generic.ts';
-import type { ProviderFactory } from '../../src/provider-kit/contract.ts';
+import type { ProviderFactory } from '../../src/provider-kit/kit.ts';
 import { fuzzProblems, fuzzTarget, type FuzzCase } from '../support/fuzz/fuzz-case.ts';
 import { seedsOf } from '../support/fuzz/seeds.ts';
 

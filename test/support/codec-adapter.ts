@@ -3,7 +3,8 @@
  * verify with the key `prepare` makes, describe from the headers, parse to the single event a delivery reports
  * (or its `ignored` answer).
  */
-import type { DeliveryInfo, Event, ProviderFactory, VerifyResult, WebhookRequest } from '../../src/provider-kit/contract.ts';
+import type { DeliveryInfo, Event, VerifyResult, WebhookRequest } from '../../src/provider-kit/contract.ts';
+import type { ProviderFactory } from '../../src/provider-kit/kit.ts';
 import type { ProviderSecrets } from '../../src/config/secrets.ts';
 import { codecOf, keyOf } from './provider-fixtures.ts';
 

@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PayloadError, type Event, type Ignored, type Parsed, type ProviderCodec, type ProviderFactory, type WebhookRequest } from '../../src/provider-kit/contract.ts';
+import { PayloadError, type Event, type Ignored, type Parsed, type ProviderCodec, type WebhookRequest } from '../../src/provider-kit/contract.ts';
+import { type ProviderFactory } from '../../src/provider-kit/kit.ts';
 import { type ProviderSecrets } from '../../src/config/secrets.ts';
 import { providerKit } from '../../src/provider-kit/kit.ts';
 

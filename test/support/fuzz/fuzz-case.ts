@@ -3,7 +3,8 @@
  * with what may go wrong listed: a throw other than the codec's own PayloadError, an answer outside the contract,
  * more reads of the payload than a fixed multiple of its size, or a call that takes seconds.
  */
-import { PayloadError, type ProviderCodec, type ProviderFactory } from '../../../src/provider-kit/contract.ts';
+import { PayloadError, type ProviderCodec } from '../../../src/provider-kit/contract.ts';
+import { type ProviderFactory } from '../../../src/provider-kit/kit.ts';
 import { deliveryInfoProblems, messageProblems, parsedProblems } from './codec-contract.ts';
 import { encode, formatPath } from './json-document.ts';
 import { mutateDocument, type DocumentMutation, type FuzzRequest } from './mutations.ts';
