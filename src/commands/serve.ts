@@ -15,7 +15,7 @@ import { createRouteTable } from '../pipeline/route-table.ts';
 import { systemClock, type Clock } from '../reconcile/clock.ts';
 import { annotationFor, createRequestedAtClock, defaultApiVersion } from '../reconcile/kinds.ts';
 import type { Reconciler } from '../reconcile/reconciler.ts';
-import { createJournalReporter } from '../observe/journal-reporter.ts';
+import { createJournalReporter, createReplicaReporter } from '../observe/journal-reporter.ts';
 import { openStore } from '../store/open-store.ts';
 import { dirname } from 'node:path';
 import type { ProviderFactory } from '../pipeline/provider.ts';
@@ -99,6 +99,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     feed: (items) => fleet!.submit(items),
     refused: (cluster, ticket, selectors) => refusedBy?.(cluster, ticket, selectors),
     movedAside: () => metrics.storeMovedAside.inc(),
+    replica: createReplicaReporter(metrics),
   });
   const deliveries = store.deliveries;
   const webhookReporter = createWebhookReporter(metrics, log, deliveries, () => clock.now());

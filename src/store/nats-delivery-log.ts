@@ -1,0 +1,126 @@
+/**
+ * The delivery log shared by replicas: each replica keeps its own ring (observe/delivery-log.ts) and publishes what
+ * it adds there (records it answered, effects of the patches it made) to the stream `<name>-log`, in small batches;
+ * every replica reads that stream into its ring, so any replica's page and /api/deliveries show every delivery and
+ * what became of it, whichever replica took it and whichever patched it. At start, a replica reads what the stream
+ * still holds (bounded by count, bytes and `state.retention.maxAge`).
+ *
+ * The log is what people read, not the promise: a batch lost with NATS down is a gap on the page, never lost work.
+ */
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { DeliverPolicy } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { createDeliveryLog, type DeliveryLog, type DeliveryRecord, type ObjectEffect } from '../observe/delivery-log.ts';
+import type { Clock } from '../reconcile/clock.ts';
+
+type Entry = { add: Omit<DeliveryRecord, 'objects' | 'state'> } | { ticket: number; effect: ObjectEffect };
+
+interface Batch {
+  replica: string;
+  entries: Entry[];
+}
+
+export interface SharedDeliveryLog {
+  log: DeliveryLog;
+  /** Starts reading the stream (from what it holds) into the ring. */
+  start(): Promise<void>;
+  /** Publishes what waits. */
+  flush(): void;
+  stop(): Promise<void>;
+}
+
+export interface SharedLogOptions {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  stream: string;
+  subject: string;
+  replica: string;
+  capacity: number;
+  clock: Clock;
+  failed(error: string): void;
+}
+
+/** A batch is published this long after its first entry at most, or once it reaches BATCH_BYTES. */
+const BATCH_MS = 50;
+const BATCH_BYTES = 256 * 1024;
+
+/**
+ * @example
+ * const shared = sharedDeliveryLog({ nc, js, stream: 'fluxgate-log', subject: 'fluxgate.log', replica, capacity: 100, clock, failed });
+ * await shared.start();
+ * shared.log.add(record); // shown by every replica
+ */
+export function sharedDeliveryLog(options: SharedLogOptions): SharedDeliveryLog {
+  const { nc, js, clock } = options;
+  const ring = createDeliveryLog(options.capacity);
+  let waiting: string[] = [];
+  let bytes = 0;
+  let timer: unknown;
+  let reader: { stop(): void } | undefined;
+
+  const flush = () => {
+    clock.clearTimer(timer);
+    timer = undefined;
+    if (waiting.length === 0) return;
+    const body = `{"replica":${JSON.stringify(options.replica)},"entries":[${waiting.join(',')}]}`;
+    waiting = [];
+    bytes = 0;
+    try {
+      nc.publish(options.subject, body);
+    } catch (error) {
+      options.failed((error as Error).message);
+    }
+  };
+  const queue = (entry: Entry) => {
+    const text = JSON.stringify(entry);
+    waiting.push(text);
+    bytes += text.length;
+    if (bytes >= BATCH_BYTES) flush();
+    else timer ??= clock.setTimer(flush, BATCH_MS);
+  };
+
+  const log: DeliveryLog = {
+    add(record) {
+      ring.add(record);
+      queue({ add: record });
+    },
+    effect(ticket, effect) {
+      ring.effect(ticket, effect);
+      queue({ ticket, effect });
+    },
+    recent: (filter) => ring.recent(filter),
+    find: (id) => ring.find(id),
+    restore: (records) => ring.restore(records),
+  };
+
+  const apply = (batch: Batch) => {
+    // This replica's own entries are in its ring already.
+    if (batch.replica === options.replica || !Array.isArray(batch.entries)) return;
+    for (const entry of batch.entries) {
+      if ('add' in entry) ring.add({ ...entry.add });
+      else if (typeof entry.ticket === 'number') ring.effect(entry.ticket, { ...entry.effect });
+    }
+  };
+
+  return {
+    log,
+    async start() {
+      const consumer = await js.consumers.getPushConsumer(options.stream, { deliver_policy: DeliverPolicy.All });
+      const messages = await consumer.consume({
+        callback: (message) => {
+          try {
+            apply(message.json<Batch>());
+          } catch {
+            // a batch that is not JSON (another writer): skipped
+          }
+        },
+      });
+      reader = messages;
+    },
+    flush,
+    async stop() {
+      flush();
+      reader?.stop();
+    },
+  };
+}
