@@ -25,8 +25,12 @@ export interface AcceptedMessage {
   ticket?: number;
   acceptedAt: number;
   cause?: TicketCause;
+  /** The provider's delivery id (the record of the delivery is found by it). */
+  deliveryId?: string;
   /** The accepting replica. */
   replica: string;
+  /** Failures owed again by hand (`fluxgate retry`): no delivery of its own in the log. */
+  retry?: true;
   /** The annotation value minted at acceptance (a selector's fixed value wins). */
   value?: string;
   items: AcceptedItem[];

@@ -22,10 +22,19 @@ interface Batch {
 
 export interface SharedDeliveryLog {
   log: DeliveryLog;
+  /**
+   * Keeps an accepted delivery's record on the stream before its message is acked (the materializer): the record
+   * outlives a replica killed between its 202 and its next batch. A record of the same ticket is merged, not added twice.
+   */
+  keep(record: Omit<DeliveryRecord, 'objects' | 'state'>): Promise<void>;
   /** Starts reading the stream (from what it holds) into the ring. */
   start(): Promise<void>;
   /** Publishes what waits. */
   flush(): void;
+  /** Reads on from the last message it read (after the connection came back). */
+  restart(): void;
+  /** The stream sequence of the last message read. */
+  position(): number;
   stop(): Promise<void>;
 }
 
@@ -57,6 +66,8 @@ export function sharedDeliveryLog(options: SharedLogOptions): SharedDeliveryLog 
   let bytes = 0;
   let timer: unknown;
   let reader: { stop(): void } | undefined;
+  let lastSeq = 0;
+  let readers = 0;
 
   const flush = () => {
     clock.clearTimer(timer);
@@ -79,9 +90,23 @@ export function sharedDeliveryLog(options: SharedLogOptions): SharedDeliveryLog 
     else timer ??= clock.setTimer(flush, BATCH_MS);
   };
 
+  /** The ring's record of this accepted delivery, if it has one (kept by the accepting replica and by the materializer). */
+  const existing = (record: Omit<DeliveryRecord, 'objects' | 'state'>) => {
+    if (record.ticket === undefined) return undefined;
+    const found = ring.find(record.deliveryId ?? `fluxgate-${record.ticket}`);
+    return found?.ticket === record.ticket ? found : undefined;
+  };
+  /** Adds the record, or fills in what the ring's record of the same delivery lacks (targets, the provider's type). */
+  const addOrMerge = (record: Omit<DeliveryRecord, 'objects' | 'state'>) => {
+    const found = existing(record);
+    if (found === undefined) return ring.add(record);
+    if (found.targets.length === 0 && record.targets.length > 0) found.targets = record.targets;
+    if (record.type !== record.provider) found.type = record.type;
+  };
+
   const log: DeliveryLog = {
     add(record) {
-      ring.add(record);
+      addOrMerge(record);
       queue({ add: record });
     },
     effect(ticket, effect) {
@@ -97,17 +122,25 @@ export function sharedDeliveryLog(options: SharedLogOptions): SharedDeliveryLog 
     // This replica's own entries are in its ring already.
     if (batch.replica === options.replica || !Array.isArray(batch.entries)) return;
     for (const entry of batch.entries) {
-      if ('add' in entry) ring.add({ ...entry.add });
+      if ('add' in entry) addOrMerge({ ...entry.add });
       else if (typeof entry.ticket === 'number') ring.effect(entry.ticket, { ...entry.effect });
     }
   };
 
   return {
     log,
+    async keep(record) {
+      addOrMerge({ ...record });
+      await js.publish(options.subject, JSON.stringify({ replica: options.replica, entries: [{ add: record }] }));
+    },
     async start() {
-      const consumer = await js.consumers.getPushConsumer(options.stream, { deliver_policy: DeliverPolicy.All });
+      const mine = (readers += 1);
+      reader?.stop();
+      const consumer = await js.consumers.getPushConsumer(options.stream, lastSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 } : { deliver_policy: DeliverPolicy.All });
       const messages = await consumer.consume({
         callback: (message) => {
+          if (mine !== readers || message.seq <= lastSeq) return;
+          lastSeq = message.seq;
           try {
             apply(message.json<Batch>());
           } catch {
@@ -115,7 +148,12 @@ export function sharedDeliveryLog(options: SharedLogOptions): SharedDeliveryLog 
           }
         },
       });
-      reader = messages;
+      if (mine !== readers) messages.stop();
+      else reader = messages;
+    },
+    position: () => lastSeq,
+    restart() {
+      void this.start().catch((error: Error) => options.failed(error.message));
     },
     flush,
     async stop() {

@@ -5,10 +5,13 @@
  * one past it removes the oldest.
  */
 import type { KV, KvEntry } from '@nats-io/kv';
+import type { Clock } from '../reconcile/clock.ts';
 import type { FailureRecord } from './journal.ts';
+import { superviseWatch, type SupervisedWatch } from './nats-watch.ts';
 
 export interface SharedFailures {
   ready: Promise<void>;
+  watch: SupervisedWatch;
   list(): FailureRecord[];
   get(seq: number): FailureRecord | undefined;
   size(): number;
@@ -21,10 +24,8 @@ export interface SharedFailures {
  * @example
  * const failures = await watchFailures(layout.failures, { max: 1000, changed: () => report() });
  */
-export async function watchFailures(kv: KV, options: { max: number; changed(): void }): Promise<SharedFailures> {
+export function watchFailures(kv: KV, options: { max: number; clock: Clock; changed(): void; failed(operation: string, error: string): void }): SharedFailures {
   const bySeq = new Map<number, FailureRecord>();
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
   const apply = (entry: KvEntry) => {
     const seq = Number(entry.key.slice(2));
     if (entry.operation !== 'PUT') bySeq.delete(seq);
@@ -38,21 +39,33 @@ export async function watchFailures(kv: KV, options: { max: number; changed(): v
     }
     options.changed();
   };
-  if ((await kv.status()).values === 0) markReady();
-  const watcher = await kv.watch({ key: 'f.*' });
-  void (async () => {
-    for await (const entry of watcher) {
-      apply(entry);
-      if (entry.delta === 0) markReady();
-    }
-  })();
+  let unconfirmed = new Set<number>();
+  const watch = superviseWatch(
+    kv,
+    'f.*',
+    options.clock,
+    {
+      begin: () => void (unconfirmed = new Set(bySeq.keys())),
+      entry(entry) {
+        unconfirmed.delete(Number(entry.key.slice(2)));
+        apply(entry);
+      },
+      caughtUp() {
+        for (const seq of unconfirmed) bySeq.delete(seq);
+        unconfirmed.clear();
+        options.changed();
+      },
+    },
+    (error) => options.failed('watch', error),
+  );
   const sorted = () => [...bySeq.values()].sort((a, b) => a.failedAt - b.failedAt || a.seq - b.seq);
   const remove = async (seq: number) => {
     bySeq.delete(seq);
     await kv.delete(`f.${seq}`);
   };
   return {
-    ready,
+    ready: watch.ready,
+    watch,
     list: sorted,
     get: (seq) => bySeq.get(seq),
     size: () => bySeq.size,
@@ -63,6 +76,6 @@ export async function watchFailures(kv: KV, options: { max: number; changed(): v
       if (over > 0) await Promise.all(sorted().slice(0, over).map((oldest) => remove(oldest.seq)));
     },
     remove,
-    stop: () => watcher.stop(),
+    stop: () => watch.stop(),
   };
 }

@@ -136,7 +136,7 @@ export function createNatsJournal(options: NatsJournalOptions): NatsJournal {
     let ticketSeq: number;
     let duplicate: boolean;
     try {
-      const { head, rest } = encodeAccepted({ acceptedAt, ...(delivery.cause ? { cause: delivery.cause } : {}), replica: options.replica, value: options.requestedAt(new Date(acceptedAt)) }, items, CHUNK_BYTES);
+      const { head, rest } = encodeAccepted({ acceptedAt, ...(delivery.cause ? { cause: delivery.cause } : {}), ...(delivery.deliveryId !== undefined ? { deliveryId: delivery.deliveryId } : {}), replica: options.replica, value: options.requestedAt(new Date(acceptedAt)) }, items, CHUNK_BYTES);
       const first = await options.js.publish(options.subject, head, { timeout: options.timeoutMs, ...(msgID ? { msgID } : {}) });
       ticketSeq = first.seq;
       duplicate = first.duplicate;
@@ -221,7 +221,7 @@ export function createNatsJournal(options: NatsJournalOptions): NatsJournal {
           const { item } = failure;
           const cause = item.tickets.at(-1)?.cause;
           const owed: AcceptedItem = { ...(item.cluster !== undefined ? { cluster: item.cluster } : {}), selector: item.selector, ...(item.filtered ? { filtered: true as const } : {}) };
-          const { head } = encodeAccepted({ acceptedAt: now, ...(cause ? { cause } : {}), replica: options.replica, value: options.requestedAt(new Date(now)) }, [owed], CHUNK_BYTES);
+          const { head } = encodeAccepted({ acceptedAt: now, ...(cause ? { cause } : {}), replica: options.replica, retry: true, value: options.requestedAt(new Date(now)) }, [owed], CHUNK_BYTES);
           await options.js.publish(options.subject, head, { timeout: options.timeoutMs });
           await failures.remove(failure.seq);
         });

@@ -32,6 +32,7 @@ export interface NatsLayout {
   materializer: string;
   /** The stream behind the work bucket (its size is the store's). */
   workStream: string;
+  failuresBucket: string;
   work: KV;
   owners: KV;
   failures: KV;
@@ -58,6 +59,7 @@ export function layoutNames(name: string) {
     owners: `${name}-owners`,
     failures: `${name}-failures`,
     workStream: `KV_${name}-work`,
+    failuresBucket: `${name}-failures`,
   };
 }
 

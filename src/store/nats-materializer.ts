@@ -7,7 +7,7 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { delay, type Clock } from '../reconcile/clock.ts';
-import { decodeAccepted, itemsOf } from './nats-accepted.ts';
+import { decodeAccepted, itemsOf, type AcceptedMessage } from './nats-accepted.ts';
 import { MATERIALIZE_ACK_WAIT_MS } from './nats-layout.ts';
 import { foldItem, type WorkSet } from './nats-work.ts';
 
@@ -20,6 +20,8 @@ export interface MaterializerOptions {
   timeoutMs: number;
   clock: Clock;
   failed(operation: string, error: string): void;
+  /** A delivery's message was folded in (before it is acked): its record is kept in the shared log. */
+  folded(message: AcceptedMessage, seq: number): Promise<void>;
   /** A message that is not an accepted delivery: acked and dropped (it would come back forever). */
   unreadable(seq: number, error: string): void;
 }
@@ -43,15 +45,17 @@ export async function eachLimited<T>(inputs: readonly T[], limit: number, work: 
  * const materializer = startMaterializer({ js, stream: 'fluxgate-accepted', consumer: 'fluxgate-materializer', kv, work, timeoutMs: 3000, failed, unreadable });
  * await materializer.stop();
  */
-export function startMaterializer(options: MaterializerOptions): { stop(): Promise<void> } {
+export function startMaterializer(options: MaterializerOptions): { restart(): void; stop(): Promise<void> } {
   let stopped = false;
   let current: { stop(): void } | undefined;
   const stopping = new AbortController();
 
   async function materialize(message: JsMsg): Promise<void> {
     let items;
+    let accepted: AcceptedMessage;
     try {
-      items = itemsOf(decodeAccepted(message.string()), message.seq);
+      accepted = decodeAccepted(message.string());
+      items = itemsOf(accepted, message.seq);
     } catch (error) {
       options.unreadable(message.seq, (error as Error).message);
       message.ack();
@@ -68,6 +72,7 @@ export function startMaterializer(options: MaterializerOptions): { stop(): Promi
     keepWorking();
     try {
       await eachLimited(items, CONCURRENCY, ({ key, item }) => foldItem(options.kv, options.work, key, item, options.timeoutMs));
+      if (accepted.ticket === undefined && !accepted.retry) await options.folded(accepted, message.seq);
       await message.ackAck({ timeout: options.timeoutMs });
     } catch (error) {
       options.failed('materialize', (error as Error).message);
@@ -92,6 +97,8 @@ export function startMaterializer(options: MaterializerOptions): { stop(): Promi
   };
   const running = run();
   return {
+    // The loop takes the consumer again.
+    restart: () => current?.stop(),
     async stop() {
       stopped = true;
       stopping.abort();

@@ -7,9 +7,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type StreamState } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { DeliveryRecord } from '../observe/delivery-log.ts';
 import type { DeliveryDeduper } from '../pipeline/dedupe.ts';
+import type { AcceptedMessage } from './nats-accepted.ts';
 import { DEDUPE_WINDOW_MS, type Store, type StoreOptions } from './open-store.ts';
 import { connectNats, NATS_TIMEOUT_MS } from './nats-connect.ts';
 import { createFeeder, type Feeder } from './nats-feeder.ts';
@@ -47,6 +49,44 @@ async function withTimeout<T>(what: string, promise: Promise<T>, timeoutMs: numb
   }
 }
 
+/**
+ * The record of an accepted delivery as its message tells it: what every replica shows when the replica that
+ * answered it died before its own record (with its targets and provider type) reached the log.
+ */
+function acceptedRecord(message: AcceptedMessage, seq: number): Omit<DeliveryRecord, 'objects' | 'state'> {
+  const cause = message.cause;
+  const provider = cause?.provider ?? 'unknown';
+  const deliveryId = message.deliveryId ?? cause?.deliveryId;
+  return {
+    ticket: seq,
+    ...(deliveryId !== undefined ? { deliveryId } : {}),
+    provider,
+    type: provider,
+    ...(cause?.event !== undefined ? { event: cause.event } : {}),
+    receivedAt: new Date(message.acceptedAt).toISOString(),
+    status: 202,
+    outcome: 'accepted',
+    ...(cause?.repository !== undefined ? { repository: cause.repository } : {}),
+    ...(cause?.ref !== undefined ? { ref: cause.ref } : {}),
+    ...(cause?.commit !== undefined ? { commit: cause.commit } : {}),
+    targets: [],
+  };
+}
+
+/** Creating the streams and buckets waits for a JetStream cluster that is still electing its leaders (all pods starting together). */
+async function ensureLayoutPatiently<T>(log: StoreOptions['log'], create: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const until = performance.now() + timeoutMs;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await create();
+    } catch (error) {
+      if (performance.now() > until) throw new Error(`state.nats: JetStream did not take fluxgate's streams and buckets: ${(error as Error).message}`);
+      if (attempt === 1) log.warn('JetStream is not ready for fluxgate\'s streams and buckets yet; trying again', { error: (error as Error).message });
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 250 * attempt)));
+    }
+  }
+}
+
 /** Follows the connection: false while the client reconnects; a reconnect asks the journal to check. */
 function followConnection(nc: NatsConnection, changed: (connected: boolean) => void): void {
   void (async () => {
@@ -78,16 +118,18 @@ export async function openNatsStore(options: StoreOptions, dedupe: DeliveryDedup
   try {
     const js = jetstream(nc, { timeout: NATS_TIMEOUT_MS });
     const jsm = await jetstreamManager(nc, { timeout: NATS_TIMEOUT_MS });
-    const layout = await ensureLayout(js, jsm, nats, { dedupeWindowMs: DEDUPE_WINDOW_MS, logMaxAgeMs: state.retention.maxAge, logMaxMessages: Math.max(1000, options.recentDeliveries * LOG_MESSAGES_PER_RECORD) });
-    const work = await watchWork(layout.work, {
+    const layout = await ensureLayoutPatiently(log, () => ensureLayout(js, jsm, nats, { dedupeWindowMs: DEDUPE_WINDOW_MS, logMaxAgeMs: state.retention.maxAge, logMaxMessages: Math.max(1000, options.recentDeliveries * LOG_MESSAGES_PER_RECORD) }));
+    const work = watchWork(layout.work, {
       clusters: options.clusters,
+      clock,
+      failed,
       changed: (key, entry) => {
         feeder?.changed(key, entry);
         journal?.report();
       },
       unreadable: (key, error) => log.warn('a work item in NATS could not be read and is left alone', { key, error }),
     });
-    const failures = await watchFailures(layout.failures, { max: state.retention.failures, changed: () => journal?.report() });
+    const failures = watchFailures(layout.failures, { max: state.retention.failures, clock, changed: () => journal?.report(), failed });
     await withTimeout('NATS (reading the owed work)', Promise.all([work.ready, failures.ready]), 60_000);
     feeder = createFeeder({ work: () => work, owns: (partition) => ownership?.owns(partition) ?? false, feed: options.feed, maxFilters: Math.max(1000, options.maxPending) });
     const liveFeeder = feeder;
@@ -113,9 +155,20 @@ export async function openNatsStore(options: StoreOptions, dedupe: DeliveryDedup
     // Partitions are taken before serving (reconcile starts with what they owe when serve calls replay()).
     await ownership.tick();
     ownership.start();
-    const materializer = startMaterializer({ js, stream: layout.acceptedStream, consumer: layout.materializer, kv: layout.work, work, timeoutMs: NATS_TIMEOUT_MS, clock, failed, unreadable: (seq, error) => log.warn('a message of the accepted stream could not be read and is dropped', { seq, error }) });
     const shared = sharedDeliveryLog({ nc, js, stream: layout.logStream, subject: layout.logSubject, replica, capacity: options.recentDeliveries, clock, failed: (error) => failed('log', error) });
     await shared.start();
+    const materializer = startMaterializer({
+      js,
+      stream: layout.acceptedStream,
+      consumer: layout.materializer,
+      kv: layout.work,
+      work,
+      timeoutMs: NATS_TIMEOUT_MS,
+      clock,
+      failed,
+      folded: (message, seq) => shared.keep(acceptedRecord(message, seq)),
+      unreadable: (seq, error) => log.warn('a message of the accepted stream could not be read and is dropped', { seq, error }),
+    });
     journal = createNatsJournal({
       clusters: options.clusters,
       maxPending: options.maxPending,
@@ -137,11 +190,58 @@ export async function openNatsStore(options: StoreOptions, dedupe: DeliveryDedup
       failed,
     });
     const liveJournal = journal;
+    // After the connection came back, every watch and consumer starts again from where it was: the client's own
+    // recovery can leave one silent after all servers went away.
+    const resume = () => {
+      work.watch.restart();
+      failures.watch.restart();
+      materializer.restart();
+      shared.restart();
+    };
     followConnection(nc, (now) => {
       connected = now;
-      if (now) liveJournal.check();
+      if (now) {
+        liveJournal.check();
+        resume();
+      }
     });
-
+    // A reader that has not reached, by this check, where its stream ended at the last one (silent, not ended: its
+    // consumer lived on a node that went away) is started again. The materializer: deliveries waiting whose oldest
+    // did not move in two checks.
+    let firstAccepted = 0;
+    let acceptedStuck = 0;
+    const following = (position: () => number) => {
+      let target = 0;
+      return (state: StreamState) => {
+        const behind = position() < target;
+        target = state.last_seq;
+        return behind;
+      };
+    };
+    const followers = [
+      { stream: layout.workStream, behind: following(() => work.watch.revision()), restart: () => work.watch.restart() },
+      { stream: `KV_${layout.failuresBucket}`, behind: following(() => failures.watch.revision()), restart: () => failures.watch.restart() },
+      { stream: layout.logStream, behind: following(() => shared.position()), restart: () => shared.restart() },
+      {
+        stream: layout.acceptedStream,
+        behind: (state: StreamState) => {
+          acceptedStuck = state.messages > 0 && state.first_seq === firstAccepted ? acceptedStuck + 1 : 0;
+          firstAccepted = state.first_seq;
+          return acceptedStuck >= 2;
+        },
+        restart: () => materializer.restart(),
+      },
+    ];
+    const checkFollowers = () => {
+      for (const follower of followers) {
+        void jsm.streams
+          .info(follower.stream)
+          .then((info) => {
+            if (follower.behind(info.state)) follower.restart();
+          })
+          .catch(() => undefined);
+      }
+    };
     let sizeBytes = 0;
     let lastMaintenance = clock.now();
     let timer: unknown;
@@ -149,6 +249,7 @@ export async function openNatsStore(options: StoreOptions, dedupe: DeliveryDedup
       const now = clock.now();
       reportOwned();
       if (!liveJournal.health().ok) liveJournal.check();
+      if (connected) checkFollowers();
       if (now - lastMaintenance >= MAINTENANCE_MS && connected) {
         lastMaintenance = now;
         liveJournal.expireFailures(now - state.retention.maxAge);

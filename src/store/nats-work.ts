@@ -12,6 +12,8 @@ import type { WorkItem } from '../reconcile/work-item.ts';
 import { createPendingWork, type PendingWork } from './pending-work.ts';
 import { fold } from './work.ts';
 import { partitionOfKey } from './nats-partitions.ts';
+import { superviseWatch, type SupervisedWatch } from './nats-watch.ts';
+import type { Clock } from '../reconcile/clock.ts';
 
 /** An item as kept in the bucket: without its filter (a function), with the token the accepting replica keeps it under. */
 export type StoredItem = WorkItem & { filterRef?: string };
@@ -25,6 +27,7 @@ export interface WorkEntry {
 export interface WorkSet {
   /** Resolves once the bucket's contents at start were read. */
   ready: Promise<void>;
+  watch: SupervisedWatch;
   get(id: string): WorkEntry | undefined;
   byKey(key: string): WorkEntry | undefined;
   inPartition(partition: string): WorkEntry[];
@@ -36,6 +39,8 @@ export interface WorkSet {
 
 export interface WorkSetOptions {
   clusters: readonly (string | undefined)[];
+  clock: Clock;
+  failed(operation: string, error: string): void;
   /** An item was written (its revision raised) or settled (`undefined`). */
   changed(key: string, entry: WorkEntry | undefined): void;
   /** A value that is not a work item (another version's, damaged): it is left alone. */
@@ -59,14 +64,11 @@ function decodeItem(entry: KvEntry): StoredItem {
  * const work = watchWork(layout.work, { clusters: [undefined], changed, unreadable });
  * await work.ready;
  */
-export async function watchWork(kv: KV, options: WorkSetOptions): Promise<WorkSet> {
+export function watchWork(kv: KV, options: WorkSetOptions): WorkSet {
   const byKey = new Map<string, WorkEntry>();
   const keyById = new Map<string, string>();
   const byPartition = new Map<string, Set<string>>();
   const pending = createPendingWork(options.clusters);
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
-
   const remove = (key: string) => {
     const existing = byKey.get(key);
     if (!existing) return;
@@ -102,18 +104,31 @@ export async function watchWork(kv: KV, options: WorkSetOptions): Promise<WorkSe
     options.changed(entry.key, stored);
   };
 
-  const status = await kv.status();
-  if (status.values === 0) markReady();
-  const watcher = await kv.watch({ key: '>' });
-  void (async () => {
-    for await (const entry of watcher) {
-      apply(entry);
-      // Caught up with what the bucket held when the watch began.
-      if (entry.delta === 0) markReady();
-    }
-  })();
+  // Keys not named again by a restarted watch's snapshot were settled while it was away.
+  let unconfirmed = new Set<string>();
+  const watch = superviseWatch(
+    kv,
+    '>',
+    options.clock,
+    {
+      begin: () => void (unconfirmed = new Set(byKey.keys())),
+      entry(entry) {
+        unconfirmed.delete(entry.key);
+        apply(entry);
+      },
+      caughtUp() {
+        for (const key of unconfirmed) {
+          remove(key);
+          options.changed(key, undefined);
+        }
+        unconfirmed.clear();
+      },
+    },
+    (error) => options.failed('watch', error),
+  );
   return {
-    ready,
+    ready: watch.ready,
+    watch,
     get: (id) => {
       const key = keyById.get(id);
       return key === undefined ? undefined : byKey.get(key);
@@ -122,7 +137,7 @@ export async function watchWork(kv: KV, options: WorkSetOptions): Promise<WorkSe
     inPartition: (partition) => [...(byPartition.get(partition) ?? [])].map((key) => byKey.get(key)!),
     partitions: () => [...byPartition.keys()],
     counts: pending,
-    stop: () => watcher.stop(),
+    stop: () => watch.stop(),
   };
 }
 

@@ -150,7 +150,9 @@ describe('state.store: nats on one replica', () => {
       const selectors = Array.from({ length: 10_000 }, (_, i) => selector(`app-${i}`, { key: `key-app-${i}` }));
       const outcome = await accept(replica, selectors, 'big');
       expect(outcome.kind).toBe('accepted');
-      await until(() => replica.store.journal.pending() === 10_000 && replica.fed.length === 10_000, 'every object owed', 120_000);
+      await until(() => replica.store.journal.pending() === 10_000 && replica.fed.length === 10_000, 'every object owed', 120_000).catch((error) => {
+        throw new Error(`${error.message}: pending ${replica.store.journal.pending()}, fed ${replica.fed.length}`);
+      });
       const ticket = (outcome as { ticket: { seq: number } }).ticket.seq;
       expect(new Set(replica.fed.map((item) => item.tickets[0]!.seq))).toEqual(new Set([ticket]));
     } finally {
@@ -181,7 +183,9 @@ describe('state.store: nats with several replicas', () => {
 
       a.store.deliveries.add({ ticket: 1, deliveryId: 'shared-1', provider: 'github', type: 'github', receivedAt: new Date().toISOString(), status: 202, outcome: 'accepted', targets: ['one'] });
       b.store.deliveries.effect(1, { object: 'GitRepository flux-system/one', state: 'patched', attempts: 1 });
-      await until(() => b.store.deliveries.find('shared-1')?.state === 'patched' && a.store.deliveries.find('shared-1')?.state === 'patched', 'the record and its effect on both replicas');
+      await until(() => b.store.deliveries.find('shared-1')?.state === 'patched' && a.store.deliveries.find('shared-1')?.state === 'patched', 'the record and its effect on both replicas').catch((error) => {
+        throw new Error(`${error.message}: ${JSON.stringify(b.store.deliveries.recent().filter((r) => r.ticket === 1))}`);
+      });
     } finally {
       await Promise.all([a.store.close(), b.store.close()]);
     }
