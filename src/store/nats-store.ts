@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { jetstream, jetstreamManager, type StreamState } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DeliveryRecord } from '../observe/delivery-log.ts';
 import type { DeliveryDeduper } from '../pipeline/dedupe.ts';
@@ -17,17 +17,14 @@ import { connectNats, NATS_TIMEOUT_MS } from './nats-connect.ts';
 import { createFeeder, type Feeder } from './nats-feeder.ts';
 import { watchFailures } from './nats-failures.ts';
 import { createNatsJournal, type NatsJournal } from './nats-journal.ts';
-import { ensureLayout } from './nats-layout.ts';
+import { ensureLayout, type NatsLayout } from './nats-layout.ts';
 import { startMaterializer } from './nats-materializer.ts';
 import { createOwnership, type Ownership } from './nats-ownership.ts';
 import { partitionReplica } from './nats-partitions.ts';
 import { sharedDeliveryLog } from './nats-delivery-log.ts';
+import { queueStuck, startUpkeep } from './nats-upkeep.ts';
 import { watchWork } from './nats-work.ts';
 
-/** How often a store that failed is tried again, and the gauges follow what this replica owns. */
-const RECHECK_MS = 5_000;
-/** How often retention runs (failures past their age, delete markers of settled items). */
-const MAINTENANCE_MS = 60_000;
 /** Delete markers of settled items are purged once this old (a watcher that was away a while still sees them). */
 const MARKER_AGE_MS = 30 * 60_000;
 /** The delivery log stream keeps this many batches per record kept on the page (and 1,000 at least). */
@@ -98,6 +95,50 @@ function followConnection(nc: NatsConnection, changed: (connected: boolean) => v
 }
 
 /**
+ * This replica's view of the shared work: the work and failure buckets watched into memory (read whole before it
+ * serves), the feeder that hands reconcile what the owned partitions owe, and the leases on those partitions.
+ */
+async function shareWork(layout: NatsLayout, options: StoreOptions, hooks: { replica: string; lease: number; failed(operation: string, error: string): void; report(): void }) {
+  const { clock, log } = options;
+  let feeder: Feeder | undefined;
+  let ownership: Ownership | undefined;
+  const work = watchWork(layout.work, {
+    clusters: options.clusters,
+    clock,
+    failed: hooks.failed,
+    changed: (key, entry) => {
+      feeder?.changed(key, entry);
+      hooks.report();
+    },
+    unreadable: (key, error) => log.warn('a work item in NATS could not be read and is left alone', { key, error }),
+  });
+  const failures = watchFailures(layout.failures, { max: options.state.retention.failures, clock, changed: hooks.report, failed: hooks.failed });
+  await withTimeout('NATS (reading the owed work)', Promise.all([work.ready, failures.ready]), 60_000);
+  const liveFeeder = createFeeder({ work: () => work, owns: (partition) => ownership?.owns(partition) ?? false, feed: options.feed, maxFilters: Math.max(1000, options.maxPending) });
+  feeder = liveFeeder;
+  const reportOwned = () => options.replica?.owned(ownership?.owned().length ?? 0, liveFeeder.ownedItems());
+  ownership = createOwnership({
+    kv: layout.owners,
+    replica: hooks.replica,
+    leaseMs: hooks.lease,
+    clock,
+    extraPartitions: () => work.partitions().filter((partition) => partitionReplica(partition) !== undefined),
+    busy: (partition) => liveFeeder.busy(partition),
+    acquired: (partition) => {
+      options.replica?.acquired();
+      liveFeeder.acquired(partition);
+      reportOwned();
+    },
+    lost: (partition) => {
+      liveFeeder.lost(partition);
+      reportOwned();
+    },
+    failed: hooks.failed,
+  });
+  return { work, failures, feeder: liveFeeder, ownership, reportOwned };
+}
+
+/**
  * @example
  * const store = await openNatsStore({ state: { store: 'nats', nats: { servers: ['nats://nats:4222'], … }, … }, … }, dedupe);
  */
@@ -111,47 +152,13 @@ export async function openNatsStore(options: StoreOptions, dedupe: DeliveryDedup
     options.replica?.failed(operation);
     log.debug('a state store operation failed; it is tried again', { operation, error });
   };
-  let feeder: Feeder | undefined;
   let journal: NatsJournal | undefined;
-  let ownership: Ownership | undefined;
   let connected = true;
   try {
     const js = jetstream(nc, { timeout: NATS_TIMEOUT_MS });
     const jsm = await jetstreamManager(nc, { timeout: NATS_TIMEOUT_MS });
     const layout = await ensureLayoutPatiently(log, () => ensureLayout(js, jsm, nats, { dedupeWindowMs: DEDUPE_WINDOW_MS, logMaxAgeMs: state.retention.maxAge, logMaxMessages: Math.max(1000, options.recentDeliveries * LOG_MESSAGES_PER_RECORD) }));
-    const work = watchWork(layout.work, {
-      clusters: options.clusters,
-      clock,
-      failed,
-      changed: (key, entry) => {
-        feeder?.changed(key, entry);
-        journal?.report();
-      },
-      unreadable: (key, error) => log.warn('a work item in NATS could not be read and is left alone', { key, error }),
-    });
-    const failures = watchFailures(layout.failures, { max: state.retention.failures, clock, changed: () => journal?.report(), failed });
-    await withTimeout('NATS (reading the owed work)', Promise.all([work.ready, failures.ready]), 60_000);
-    feeder = createFeeder({ work: () => work, owns: (partition) => ownership?.owns(partition) ?? false, feed: options.feed, maxFilters: Math.max(1000, options.maxPending) });
-    const liveFeeder = feeder;
-    const reportOwned = () => options.replica?.owned(ownership?.owned().length ?? 0, liveFeeder.ownedItems());
-    ownership = createOwnership({
-      kv: layout.owners,
-      replica,
-      leaseMs: nats.lease,
-      clock,
-      extraPartitions: () => work.partitions().filter((partition) => partitionReplica(partition) !== undefined),
-      busy: (partition) => liveFeeder.busy(partition),
-      acquired: (partition) => {
-        options.replica?.acquired();
-        liveFeeder.acquired(partition);
-        reportOwned();
-      },
-      lost: (partition) => {
-        liveFeeder.lost(partition);
-        reportOwned();
-      },
-      failed,
-    });
+    const { work, failures, feeder, ownership, reportOwned } = await shareWork(layout, options, { replica, lease: nats.lease, failed, report: () => journal?.report() });
     // Partitions are taken before serving (reconcile starts with what they owe when serve calls replay()).
     await ownership.tick();
     ownership.start();
@@ -205,63 +212,27 @@ export async function openNatsStore(options: StoreOptions, dedupe: DeliveryDedup
         resume();
       }
     });
-    // A reader that has not reached, by this check, where its stream ended at the last one (silent, not ended: its
-    // consumer lived on a node that went away) is started again. The materializer: deliveries waiting whose oldest
-    // did not move in two checks.
-    let firstAccepted = 0;
-    let acceptedStuck = 0;
-    const following = (position: () => number) => {
-      let target = 0;
-      return (state: StreamState) => {
-        const behind = position() < target;
-        target = state.last_seq;
-        return behind;
-      };
-    };
-    const followers = [
-      { stream: layout.workStream, behind: following(() => work.watch.revision()), restart: () => work.watch.restart() },
-      { stream: `KV_${layout.failuresBucket}`, behind: following(() => failures.watch.revision()), restart: () => failures.watch.restart() },
-      { stream: layout.logStream, behind: following(() => shared.position()), restart: () => shared.restart() },
-      {
-        stream: layout.acceptedStream,
-        behind: (state: StreamState) => {
-          acceptedStuck = state.messages > 0 && state.first_seq === firstAccepted ? acceptedStuck + 1 : 0;
-          firstAccepted = state.first_seq;
-          return acceptedStuck >= 2;
-        },
-        restart: () => materializer.restart(),
+    const upkeep = startUpkeep({
+      clock,
+      jsm,
+      followers: [
+        { stream: layout.workStream, position: () => work.watch.revision(), restart: () => work.watch.restart() },
+        { stream: `KV_${layout.failuresBucket}`, position: () => failures.watch.revision(), restart: () => failures.watch.restart() },
+        { stream: layout.logStream, position: () => shared.position(), restart: () => shared.restart() },
+        { stream: layout.acceptedStream, stuck: queueStuck(), restart: () => materializer.restart() },
+      ],
+      sized: [layout.acceptedStream, layout.logStream, layout.workStream],
+      connected: () => connected,
+      each() {
+        reportOwned();
+        if (!liveJournal.health().ok) liveJournal.check();
       },
-    ];
-    const checkFollowers = () => {
-      for (const follower of followers) {
-        void jsm.streams
-          .info(follower.stream)
-          .then((info) => {
-            if (follower.behind(info.state)) follower.restart();
-          })
-          .catch(() => undefined);
-      }
-    };
-    let sizeBytes = 0;
-    let lastMaintenance = clock.now();
-    let timer: unknown;
-    const maintain = () => {
-      const now = clock.now();
-      reportOwned();
-      if (!liveJournal.health().ok) liveJournal.check();
-      if (connected) checkFollowers();
-      if (now - lastMaintenance >= MAINTENANCE_MS && connected) {
-        lastMaintenance = now;
+      retention(now) {
         liveJournal.expireFailures(now - state.retention.maxAge);
-        void Promise.all([layout.acceptedStream, layout.logStream, layout.workStream].map((stream) => jsm.streams.info(stream).then((info) => info.state.bytes)))
-          .then((sizes) => (sizeBytes = sizes.reduce((sum, bytes) => sum + bytes, 0)))
-          .catch(() => undefined);
         // KV's type leaves out the bucket's purgeDeletes (@nats-io/kv 3.4).
         void (layout.work as unknown as { purgeDeletes(olderMillis: number): Promise<unknown> }).purgeDeletes(MARKER_AGE_MS).catch((error: Error) => failed('retention', error.message));
-      }
-      timer = clock.setTimer(maintain, RECHECK_MS);
-    };
-    maintain();
+      },
+    });
     log.info('state', { store: 'nats', servers: nats.servers, name: nats.name, replicas: nats.replicas, replica, owed: work.counts.total(), failures: failures.size(), partitions: ownership.owned().length, live: ownership.live().length });
     return {
       kind: 'nats',
@@ -269,13 +240,13 @@ export async function openNatsStore(options: StoreOptions, dedupe: DeliveryDedup
       durable: true,
       journal,
       deliveries: shared.log,
-      sizeBytes: () => sizeBytes,
+      sizeBytes: upkeep.sizeBytes,
       async close() {
-        clock.clearTimer(timer);
+        upkeep.stop();
         await materializer.stop();
         await shared.stop();
         // Given back at once: the other replicas take the partitions over at their next round, not a lease later.
-        await ownership!.close();
+        await ownership.close();
         work.stop();
         failures.stop();
         await nc.drain().catch(() => nc.close());
