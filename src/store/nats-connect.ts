@@ -8,6 +8,11 @@ import { isAbsolute, resolve } from 'node:path';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import type { NatsConfig } from '../config/schema.ts';
 
+/** The servers as logs and pages show them: a user and password in a URL become `***`. */
+export function shownServers(servers: readonly string[]): string[] {
+  return servers.map((server) => server.replace(/\/\/[^/@]*@/, '//***@'));
+}
+
 /** A request to NATS (a publish's ack, a KV write) that takes longer than this has failed. */
 export const NATS_TIMEOUT_MS = 3_000;
 
@@ -46,6 +51,6 @@ export async function connectNats(nats: NatsConfig, options: { configDir: string
     });
   } catch (error) {
     // The client's message names the server it tried last; never a credential.
-    throw new Error(`state.nats: cannot connect to ${nats.servers.join(', ')}: ${(error as Error).message}`);
+    throw new Error(`state.nats: cannot connect to ${shownServers(nats.servers).join(', ')}: ${(error as Error).message}`);
   }
 }

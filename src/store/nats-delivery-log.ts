@@ -158,6 +158,7 @@ export function sharedDeliveryLog(options: SharedLogOptions): SharedDeliveryLog 
     flush,
     async stop() {
       flush();
+      readers += 1;
       reader?.stop();
     },
   };

@@ -88,6 +88,8 @@ export function startMaterializer(options: MaterializerOptions): { restart(): vo
         const consumer = await options.js.consumers.get(options.stream, options.consumer);
         const messages = await consumer.consume({ max_messages: 16 });
         current = messages;
+        // Stopped while the consumer was being looked up: nothing stopped this one.
+        if (stopped) messages.stop();
         for await (const message of messages) await materialize(message);
       } catch (error) {
         if (!stopped) options.failed('materialize', (error as Error).message);

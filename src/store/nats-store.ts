@@ -13,7 +13,7 @@ import type { DeliveryRecord } from '../observe/delivery-log.ts';
 import type { DeliveryDeduper } from '../pipeline/dedupe.ts';
 import type { AcceptedMessage } from './nats-accepted.ts';
 import { DEDUPE_WINDOW_MS, type Store, type StoreOptions } from './open-store.ts';
-import { connectNats, NATS_TIMEOUT_MS } from './nats-connect.ts';
+import { connectNats, NATS_TIMEOUT_MS, shownServers } from './nats-connect.ts';
 import { createFeeder, type Feeder } from './nats-feeder.ts';
 import { watchFailures } from './nats-failures.ts';
 import { createNatsJournal, type NatsJournal } from './nats-journal.ts';
@@ -233,10 +233,10 @@ export async function openNatsStore(options: StoreOptions, dedupe: DeliveryDedup
         void (layout.work as unknown as { purgeDeletes(olderMillis: number): Promise<unknown> }).purgeDeletes(MARKER_AGE_MS).catch((error: Error) => failed('retention', error.message));
       },
     });
-    log.info('state', { store: 'nats', servers: nats.servers, name: nats.name, replicas: nats.replicas, replica, owed: work.counts.total(), failures: failures.size(), partitions: ownership.owned().length, live: ownership.live().length });
+    log.info('state', { store: 'nats', servers: shownServers(nats.servers), name: nats.name, replicas: nats.replicas, replica, owed: work.counts.total(), failures: failures.size(), partitions: ownership.owned().length, live: ownership.live().length });
     return {
       kind: 'nats',
-      describe: `nats: ${nats.servers.join(', ')} (${nats.name}, R${nats.replicas}), replica ${replica}`,
+      describe: `nats: ${shownServers(nats.servers).join(', ')} (${nats.name}, R${nats.replicas}), replica ${replica}`,
       durable: true,
       journal,
       deliveries: shared.log,

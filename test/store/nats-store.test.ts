@@ -43,6 +43,7 @@ const freshName = () => `t${process.pid}x${(prefix += 1)}`;
 
 interface Replica {
   store: Store;
+  log: ReturnType<typeof memoryLogger>;
   fed: WorkItem[];
   errors: string[];
   owned: { partitions: number; items: number };
@@ -52,6 +53,7 @@ async function openReplica(name: string, options: { lease?: number; maxPending?:
   const fed: WorkItem[] = [];
   const errors: string[] = [];
   const owned = { partitions: 0, items: 0 };
+  const log = memoryLogger();
   const state = {
     store: 'nats',
     sync: 'full',
@@ -68,12 +70,12 @@ async function openReplica(name: string, options: { lease?: number; maxPending?:
     recentDeliveries: 100,
     requestedAt: createRequestedAtClock(),
     clock: systemClock,
-    log: memoryLogger(),
+    log,
     reporter: { ...quietJournalReporter, committed: (_ms, _n, error) => void (error && errors.push(error)) },
     feed: (items) => void fed.push(...items),
     replica: { failed() {}, owned: (partitions, items) => Object.assign(owned, { partitions, items }), acquired() {} },
   });
-  return { store, fed, errors, owned };
+  return { store, log, fed, errors, owned };
 }
 
 async function accept(replica: Replica, selectors: ObjectSelector[], deliveryId?: string) {
@@ -220,6 +222,20 @@ describe('state.store: nats with several replicas', () => {
       await link.stop();
     }
   }, 60_000);
+});
+
+describe('secrets', () => {
+  test('a password in a server URL never reaches the log or the status page', async () => {
+    const replica = await openReplica(freshName(), { servers: nats.urls.map((url) => url.replace('nats://', 'nats://fluxgate:hunter2-secret@')) });
+    try {
+      expect(replica.store.describe).toContain('nats://***@127.0.0.1:');
+      expect(replica.store.describe).not.toContain('hunter2');
+      expect(JSON.stringify(replica.log.lines)).not.toContain('hunter2');
+      expect(replica.log.lines.find((line) => line.msg === 'state')).toMatchObject({ servers: [expect.stringContaining('***@')] });
+    } finally {
+      await replica.store.close();
+    }
+  });
 });
 
 describe('NATS away', () => {
