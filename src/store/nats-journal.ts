@@ -240,6 +240,7 @@ export function createNatsJournal(options: NatsJournalOptions): NatsJournal {
     check() {
       void options.ping().then(
         () => {
+          if (commitError !== undefined) reporter.committed(0, 0);
           commitError = undefined;
           const owed = [...retrying];
           retrying.clear();

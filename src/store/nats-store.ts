@@ -225,7 +225,8 @@ export async function openNatsStore(options: StoreOptions, dedupe: DeliveryDedup
       connected: () => connected,
       each() {
         reportOwned();
-        if (!liveJournal.health().ok) liveJournal.check();
+        // Also when healthy: settles NATS could not take earlier are written again by a check that succeeds.
+        liveJournal.check();
       },
       retention(now) {
         liveJournal.expireFailures(now - state.retention.maxAge);
