@@ -27,6 +27,10 @@ if [[ -z ${KUBECONFIG_FOR_TESTS:-} ]]; then
     echo "could not prepare kubectl; the deploy/ dry-run tests will fail" >&2
   fi
 fi
+# Debian's nats-server (JetStream) for the tests of state.store: nats (test/support/nats-server.ts starts them).
+if ! bash test/support/prepare-nats.sh >/dev/null; then
+  echo "could not prepare nats-server; the state.store: nats tests will fail" >&2
+fi
 if [[ -z ${FLUXGATE_KUSTOMIZE:-} ]]; then
   # kustomize v4.5.4 renders deploy/ for the deploy tests (cached after the first download).
   if ! bash test/support/prepare-kustomize.sh >/dev/null; then

@@ -15,7 +15,7 @@ import { createRouteTable } from '../pipeline/index.ts';
 import { systemClock, type Clock } from '../core/index.ts';
 import { annotationFor, createRequestedAtClock, defaultApiVersion } from '../core/index.ts';
 import type { Reconciler } from '../reconcile/index.ts';
-import { createJournalReporter } from '../observe/index.ts';
+import { createJournalReporter, createReplicaReporter } from '../observe/index.ts';
 import { openStore } from '../store/index.ts';
 import { dirname } from 'node:path';
 import type { ProviderFactory } from '../provider-kit/index.ts';
@@ -100,6 +100,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     feed: (items) => fleet!.submit(items),
     refused: (cluster, ticket, selectors) => refusedBy?.(cluster, ticket, selectors),
     movedAside: () => metrics.storeMovedAside.inc(),
+    replica: createReplicaReporter(metrics),
   });
   const deliveries = store.deliveries;
   const webhookReporter = createWebhookReporter(metrics, log, deliveries, () => clock.now());

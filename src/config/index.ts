@@ -15,3 +15,4 @@ export { loadTlsFiles, type TlsPem } from './tls-files.ts';
 export { durationMs } from './units.ts';
 export { type CheckedConfig, ConfigError, parseConfig, plural } from './validate.ts';
 export { formatPath } from './yaml-source.ts';
+export { type NatsConfig } from './schema.ts';

@@ -39,6 +39,12 @@ function checkServer(config: Config): RuleIssue[] {
   config.server.trustedProxies?.forEach((block, index) => {
     if (!isAddressBlock(block)) issues.push({ path: ['server', 'trustedProxies', index], message: `"${block}" is not an IP address or CIDR block (e.g. 10.0.0.0/8)` });
   });
+  if (config.state.store === 'nats' && config.state.nats === undefined) {
+    issues.push({ path: ['state', 'store'], message: 'store: nats needs state.nats: { servers: [nats://…] } (the NATS servers with JetStream the replicas share)' });
+  }
+  if (config.state.nats !== undefined && config.state.nats.lease < 1000) {
+    issues.push({ path: ['state', 'nats', 'lease'], message: `lease ${formatDuration(config.state.nats.lease)} is too short: at least 1s (a replica renews it every third of it)` });
+  }
   const retry = config.reconcile.retry;
   if (retry.maxDelay < retry.initialDelay) {
     issues.push({ path: ['reconcile', 'retry', 'maxDelay'], message: `maxDelay ${formatDuration(retry.maxDelay)} is shorter than initialDelay ${formatDuration(retry.initialDelay)}` });

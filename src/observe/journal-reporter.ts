@@ -5,6 +5,7 @@
 import type { Clock } from '../core/index.ts';
 import type { JournalReporter } from '../store/index.ts';
 import type { Logger } from '../core/index.ts';
+import type { ReplicaReporter } from '../store/index.ts';
 import type { Metrics } from './metrics.ts';
 
 /**
@@ -38,5 +39,25 @@ export function createJournalReporter(metrics: Metrics, log: Logger, clock: Cloc
     failures(count) {
       metrics.journalFailures.set(count);
     },
+  };
+}
+
+/**
+ * What a shared store (`store: nats`) reports beside the journal: its failed operations other than commits
+ * (counted by operation; the journal's health and its log line cover what matters to webhooks), and what this
+ * replica owns.
+ *
+ * @example
+ * const replica = createReplicaReporter(metrics);
+ * replica.owned(11, 240); // 11 partitions, 240 items owed there
+ */
+export function createReplicaReporter(metrics: Metrics): ReplicaReporter {
+  return {
+    failed: (operation) => metrics.storeErrors.inc({ operation }),
+    owned(partitions, items) {
+      metrics.storeOwnedPartitions.set(partitions);
+      metrics.storeOwnedItems.set(items);
+    },
+    acquired: () => metrics.storePartitionsAcquired.inc(),
   };
 }

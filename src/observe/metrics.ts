@@ -57,6 +57,12 @@ export interface Metrics {
   storeReplayed: Gauge;
   /** Store files that could not be read at start and were moved aside. */
   storeMovedAside: Counter;
+  /** `store: nats`: work items owed in the partitions this replica owns (the objects it reconciles). */
+  storeOwnedItems: Gauge;
+  /** `store: nats`: partitions of the objects this replica owns. */
+  storeOwnedPartitions: Gauge;
+  /** `store: nats`: partitions this replica took (at start, from a replica gone, or handed back). */
+  storePartitionsAcquired: Counter;
   /** Adds a gauge read when /metrics is scraped (what a limit bounds, for instance). */
   gaugeOf(name: string, help: string, read: () => number): void;
   /** What /metrics answers: the Prometheus text exposition and its content type. */
@@ -135,6 +141,9 @@ export function createMetrics(version: string, startTimeSeconds = Date.now() / 1
     journalFailures: new Gauge({ name: 'fluxgate_journal_failures', help: 'Failed reconcile requests kept for a retry by hand.', registers }),
     storeReplayed: new Gauge({ name: 'fluxgate_store_replayed_items', help: 'Work items read back from the store and reconciled again at start.', registers }),
     storeMovedAside: new Counter({ name: 'fluxgate_store_moved_aside_total', help: 'State files that could not be read at start and were moved aside.', registers }),
+    storeOwnedItems: new Gauge({ name: 'fluxgate_store_owned_items', help: 'Work items owed in the partitions this replica owns (store: nats).', registers }),
+    storeOwnedPartitions: new Gauge({ name: 'fluxgate_store_owned_partitions', help: 'Partitions of the objects this replica owns (store: nats).', registers }),
+    storePartitionsAcquired: new Counter({ name: 'fluxgate_store_partitions_acquired_total', help: 'Partitions this replica took over (store: nats).', registers }),
     gaugeOf(name, help, read) {
       new Gauge({
         name,

@@ -4,4 +4,4 @@
  */
 export { type DeliveryFilter, deliveryKey, type DeliveryLog, type DeliveryRecord, type ObjectEffect, type ObjectState } from './delivery-log.ts';
 export { type FailureRecord, type JournalReporter } from './journal.ts';
-export { openStore } from './open-store.ts';
+export { openStore, type ReplicaReporter, type Store, type StoreOptions } from './open-store.ts';

@@ -42,6 +42,18 @@ export interface StoreOptions {
   refused?(cluster: string | undefined, ticket: Ticket, selectors: readonly ObjectSelector[]): void;
   /** A store file that could not be read was moved aside (logged here too). */
   movedAside?(to: string): void;
+  /** A shared store's replica reports (`store: nats`). */
+  replica?: ReplicaReporter;
+}
+
+/** What a replica of a shared store reports beside the journal (observe/journal-reporter.ts createReplicaReporter). */
+export interface ReplicaReporter {
+  /** A store operation other than a commit failed: `settle`, `lease`, `materialize`, `log`… */
+  failed(operation: string): void;
+  /** Partitions this replica owns, and the work items owed in them. */
+  owned(partitions: number, items: number): void;
+  /** This replica took a partition. */
+  acquired(): void;
 }
 
 export interface Store {
@@ -90,7 +102,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   }
   if (state.store === 'nats') {
     const { openNatsStore } = await import('./nats-store.ts');
-    return openNatsStore({ ...options, dedupe, journalOptions });
+    return openNatsStore(options, dedupe);
   }
   return openSqliteStore(options, journalOptions);
 }

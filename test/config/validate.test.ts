@@ -130,3 +130,15 @@ describe('the loader\'s shortcut for large configs', () => {
     expect(problems(text)).toEqual([`fluxgate.yaml:${text.split('\n').length - 1}:17 targets[2000].resources[0].namespace: "namespace" is required`]);
   });
 });
+
+describe('state.store: nats', () => {
+  const withState = (state: string) => `providers:\n  - { name: github, type: github, secret: { value: x } }\nstate:\n${state}\n`;
+
+  test('needs state.nats (the servers); a lease under 1s is refused; a full block validates', () => {
+    expect(configProblems(withState('  store: nats'))).toEqual(['fluxgate.yaml:4:10 state.store: store: nats needs state.nats: { servers: [nats://…] } (the NATS servers with JetStream the replicas share)']);
+    expect(configProblems(withState('  store: nats\n  nats: { servers: [nats://127.0.0.1:4222], lease: 500ms }'))).toEqual([
+      'fluxgate.yaml:5:52 state.nats.lease: lease 500ms is too short: at least 1s (a replica renews it every third of it)',
+    ]);
+    expect(checkConfig(withState('  store: nats\n  nats:\n    servers: [nats://nats.nats.svc:4222]\n    replicas: 3')).state.nats).toMatchObject({ name: 'fluxgate', replicas: 3, lease: 15_000 });
+  });
+});

@@ -96,6 +96,15 @@ describe('kubectl apply --dry-run=server', () => {
     expect(result.applied).toContain('deployment.apps/my-app created (server dry run)');
   });
 
+  test('the ha overlay (three replicas on NATS) is admitted whole', () => {
+    const rendered = renderKustomizationText(join(deploy, 'overlays', 'ha'));
+    const result = dryRun('ha', rendered);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.applied).toHaveLength(count(rendered));
+    expect(result.applied).toContain('deployment.apps/fluxgate created (server dry run)');
+  });
+
   test('the Ingress, HTTPRoute and ServiceMonitor examples are admitted in the namespace they are applied to', () => {
     for (const file of ['expose/ingress.yaml', 'expose/httproute.yaml', 'monitoring/servicemonitor.yaml']) {
       const text = readFileSync(join(deploy, file), 'utf8');

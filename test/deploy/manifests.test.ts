@@ -24,7 +24,9 @@ const one = (objects: any[], kind: string, name?: string) => {
 
 let inCluster: any[] = [];
 let sidecar: any[] = [];
+let ha: any[] = [];
 beforeAll(() => {
+  ha = renderKustomization(join(deploy, 'overlays', 'ha'));
   inCluster = renderKustomization(join(deploy, 'overlays', 'in-cluster'));
   sidecar = renderKustomization(join(deploy, 'overlays', 'sidecar'));
 });
@@ -187,6 +189,32 @@ describe('deploy/overlays/in-cluster', () => {
     expect(deployment.spec.replicas).toBeGreaterThanOrEqual(2);
     expect(budget.spec.maxUnavailable).toBe(1);
     expect(budget.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+  });
+});
+
+describe('deploy/overlays/ha', () => {
+  test('three replicas in flux-system, Pod Security "restricted", the same objects as the in-cluster install', () => {
+    const kinds = (objects: any[]) => objects.map((object) => object.kind).sort();
+    expect(kinds(ha)).toEqual(kinds(inCluster));
+    const deployment = one(ha, 'Deployment');
+    expect(deployment.metadata.namespace).toBe('flux-system');
+    expect(deployment.spec.replicas).toBe(3);
+    expect(restrictedViolations(podSpecOf(deployment))).toEqual([]);
+  });
+
+  test('the config shares the journal on NATS (R3), reads the NATS credentials from the mounted Secret fluxgate-nats, and validates', async () => {
+    const deployment = one(ha, 'Deployment');
+    const { config } = configOf(ha, deployment, 'fluxgate');
+    expect(config.state).toMatchObject({ store: 'nats', nats: { replicas: 3 } });
+    expect(config.state.nats.servers[0]).toStartWith('nats://');
+    const natsVolume = podSpecOf(deployment).volumes.find((volume: any) => volume.secret?.secretName === 'fluxgate-nats');
+    const mount = containerOf(deployment, 'fluxgate').volumeMounts.find((candidate: any) => candidate.name === natsVolume.name);
+    expect(config.state.nats.credentials.startsWith(`${mount.mountPath}/`)).toBe(true);
+    const files: string[] = config.providers.flatMap((provider: any) => [provider.secret].filter(Boolean).map((secret: any) => secret.file));
+    for (const file of files) expect(secretMounts(deployment, 'fluxgate').some((path) => file.startsWith(`${path}/`))).toBe(true);
+    const result = await validateShipped(config);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
   });
 });
 

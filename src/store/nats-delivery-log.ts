@@ -1,0 +1,165 @@
+/**
+ * The delivery log shared by replicas: each replica keeps its own ring (observe/delivery-log.ts) and publishes what
+ * it adds there (records it answered, effects of the patches it made) to the stream `<name>-log`, in small batches;
+ * every replica reads that stream into its ring, so any replica's page and /api/deliveries show every delivery and
+ * what became of it, whichever replica took it and whichever patched it. At start, a replica reads what the stream
+ * still holds (bounded by count, bytes and `state.retention.maxAge`).
+ *
+ * The log is what people read, not the promise: a batch lost with NATS down is a gap on the page, never lost work.
+ */
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { DeliverPolicy } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { createDeliveryLog, type DeliveryLog, type DeliveryRecord, type ObjectEffect } from './delivery-log.ts';
+import type { Clock } from '../core/index.ts';
+
+type Entry = { add: Omit<DeliveryRecord, 'objects' | 'state'> } | { ticket: number; effect: ObjectEffect };
+
+interface Batch {
+  replica: string;
+  entries: Entry[];
+}
+
+export interface SharedDeliveryLog {
+  log: DeliveryLog;
+  /**
+   * Keeps an accepted delivery's record on the stream before its message is acked (the materializer): the record
+   * outlives a replica killed between its 202 and its next batch. A record of the same ticket is merged, not added twice.
+   */
+  keep(record: Omit<DeliveryRecord, 'objects' | 'state'>): Promise<void>;
+  /** Starts reading the stream (from what it holds) into the ring. */
+  start(): Promise<void>;
+  /** Publishes what waits. */
+  flush(): void;
+  /** Reads on from the last message it read (after the connection came back). */
+  restart(): void;
+  /** The stream sequence of the last message read. */
+  position(): number;
+  stop(): Promise<void>;
+}
+
+export interface SharedLogOptions {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  stream: string;
+  subject: string;
+  replica: string;
+  capacity: number;
+  clock: Clock;
+  failed(error: string): void;
+}
+
+/** A batch is published this long after its first entry at most, or once it reaches BATCH_BYTES. */
+const BATCH_MS = 50;
+const BATCH_BYTES = 256 * 1024;
+
+/**
+ * @example
+ * const shared = sharedDeliveryLog({ nc, js, stream: 'fluxgate-log', subject: 'fluxgate.log', replica, capacity: 100, clock, failed });
+ * await shared.start();
+ * shared.log.add(record); // shown by every replica
+ */
+export function sharedDeliveryLog(options: SharedLogOptions): SharedDeliveryLog {
+  const { nc, js, clock } = options;
+  const ring = createDeliveryLog(options.capacity);
+  let waiting: string[] = [];
+  let bytes = 0;
+  let timer: unknown;
+  let reader: { stop(): void } | undefined;
+  let lastSeq = 0;
+  let readers = 0;
+
+  const flush = () => {
+    clock.clearTimer(timer);
+    timer = undefined;
+    if (waiting.length === 0) return;
+    const body = `{"replica":${JSON.stringify(options.replica)},"entries":[${waiting.join(',')}]}`;
+    waiting = [];
+    bytes = 0;
+    try {
+      nc.publish(options.subject, body);
+    } catch (error) {
+      options.failed((error as Error).message);
+    }
+  };
+  const queue = (entry: Entry) => {
+    const text = JSON.stringify(entry);
+    waiting.push(text);
+    bytes += text.length;
+    if (bytes >= BATCH_BYTES) flush();
+    else timer ??= clock.setTimer(flush, BATCH_MS);
+  };
+
+  /** The ring's record of this accepted delivery, if it has one (kept by the accepting replica and by the materializer). */
+  const existing = (record: Omit<DeliveryRecord, 'objects' | 'state'>) => {
+    if (record.ticket === undefined) return undefined;
+    const found = ring.find(record.deliveryId ?? `fluxgate-${record.ticket}`);
+    return found?.ticket === record.ticket ? found : undefined;
+  };
+  /** Adds the record, or fills in what the ring's record of the same delivery lacks (targets, the provider's type). */
+  const addOrMerge = (record: Omit<DeliveryRecord, 'objects' | 'state'>) => {
+    const found = existing(record);
+    if (found === undefined) return ring.add(record);
+    if (found.targets.length === 0 && record.targets.length > 0) found.targets = record.targets;
+    if (record.type !== record.provider) found.type = record.type;
+  };
+
+  const log: DeliveryLog = {
+    add(record) {
+      addOrMerge(record);
+      queue({ add: record });
+    },
+    effect(ticket, effect) {
+      ring.effect(ticket, effect);
+      queue({ ticket, effect });
+    },
+    recent: (filter) => ring.recent(filter),
+    find: (id) => ring.find(id),
+    restore: (records) => ring.restore(records),
+  };
+
+  const apply = (batch: Batch) => {
+    // This replica's own entries are in its ring already.
+    if (batch.replica === options.replica || !Array.isArray(batch.entries)) return;
+    for (const entry of batch.entries) {
+      if ('add' in entry) addOrMerge({ ...entry.add });
+      else if (typeof entry.ticket === 'number') ring.effect(entry.ticket, { ...entry.effect });
+    }
+  };
+
+  return {
+    log,
+    async keep(record) {
+      addOrMerge({ ...record });
+      await js.publish(options.subject, JSON.stringify({ replica: options.replica, entries: [{ add: record }] }));
+    },
+    async start() {
+      const mine = (readers += 1);
+      reader?.stop();
+      const consumer = await js.consumers.getPushConsumer(options.stream, lastSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 } : { deliver_policy: DeliverPolicy.All });
+      const messages = await consumer.consume({
+        callback: (message) => {
+          if (mine !== readers || message.seq <= lastSeq) return;
+          lastSeq = message.seq;
+          try {
+            apply(message.json<Batch>());
+          } catch {
+            // a batch that is not JSON (another writer): skipped
+          }
+        },
+      });
+      if (mine !== readers) messages.stop();
+      else reader = messages;
+    },
+    position: () => lastSeq,
+    restart() {
+      void this.start().catch((error: Error) => options.failed(error.message));
+    },
+    flush,
+    async stop() {
+      flush();
+      readers += 1;
+      reader?.stop();
+    },
+  };
+}

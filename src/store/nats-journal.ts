@@ -1,0 +1,259 @@
+/**
+ * The journal on NATS JetStream: the same promise as journal.ts, kept by several replicas at once.
+ *
+ * Accepting a delivery: duplicate here? → room in a cluster it concerns (over every replica's owed items)? → one
+ * publish to `<name>-accepted` with `Nats-Msg-Id: <provider>:<delivery id>`, and the answer waits for JetStream's
+ * ack: stored (on R nodes) → 202, the stream's sequence is the ticket; a duplicate of a delivery any replica took →
+ * duplicate; no ack (NATS away, a timeout, the stream full) → 503, and the id is forgotten so the provider's retry
+ * is taken. From the stream, a replica folds the delivery into the work bucket (nats-materializer.ts), and the
+ * replica owning each object's partition hands it to reconcile (nats-feeder.ts).
+ *
+ * Settling: a patch that started with revision r deletes the item if it is still at r (a newer delivery folded in
+ * keeps it owed); a failure that will not change goes to the failures first. A settle NATS could not take is tried
+ * again at the next check; lost with the process, it costs one extra patch by the next owner, never a missing one.
+ */
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import type { AcceptedDelivery, AcceptOutcome } from '../pipeline/index.ts';
+import type { DeliveryDeduper } from './dedupe.ts';
+import type { Clock } from '../core/index.ts';
+import type { ObjectSelector } from '../core/index.ts';
+import type { Ticket } from '../core/index.ts';
+import type { Settlement } from '../reconcile/index.ts';
+import type { FailureRecord, Journal, JournalReporter } from './journal.ts';
+import { encodeAccepted, storedSelector, type AcceptedItem } from './nats-accepted.ts';
+import type { Feeder } from './nats-feeder.ts';
+import type { SharedFailures } from './nats-failures.ts';
+import { MAX_MESSAGE_BYTES } from './nats-layout.ts';
+import { eachLimited } from './nats-materializer.ts';
+import { sharedPartition, workKey } from './nats-partitions.ts';
+import { deleteItem, foldItem, type StoredItem, type WorkSet } from './nats-work.ts';
+import { itemId, namedItem } from './work.ts';
+
+export interface NatsJournalOptions {
+  clusters: readonly (string | undefined)[];
+  maxPending: number;
+  dedupe: DeliveryDeduper;
+  clock: Clock;
+  requestedAt: (now: Date) => string;
+  refused?(cluster: string | undefined, ticket: Ticket, selectors: readonly ObjectSelector[]): void;
+  reporter: JournalReporter;
+  js: JetStreamClient;
+  /** The stream's subject accepted deliveries are published on. */
+  subject: string;
+  replica: string;
+  work: WorkSet;
+  kv: KV;
+  failures: SharedFailures;
+  feeder: Feeder;
+  timeoutMs: number;
+  /** Whether the client is connected now (while it reconnects, webhooks get 503 at once rather than after a timeout). */
+  connected(): boolean;
+  /** Asks JetStream whether it answers (the periodic check); throws when it does not. */
+  ping(): Promise<void>;
+  /** A NATS operation other than the commit failed (counted, and retried at the next check). */
+  failed(operation: string, error: string): void;
+}
+
+export interface NatsJournal extends Journal {
+  /** Work changed (from the watcher): the gauges follow. */
+  report(): void;
+}
+
+/** A message a bit under the limit: headers and the chunk's own fields fit beside the items. */
+const CHUNK_BYTES = MAX_MESSAGE_BYTES - 16 * 1024;
+
+/**
+ * @example
+ * const journal = createNatsJournal({ clusters: [undefined], maxPending: 10_000, dedupe, clock, requestedAt, reporter, js, subject, replica, work, kv, failures, feeder, timeoutMs: 3000, connected, ping, failed });
+ * await journal.accept(delivery); // { kind: 'accepted', ticket: { seq: <stream sequence>, … } }
+ */
+export function createNatsJournal(options: NatsJournalOptions): NatsJournal {
+  const { clock, dedupe, reporter, work, failures, feeder } = options;
+  let commitError: string | undefined;
+  let nextFilter = 0;
+  // Items of deliveries being published, per cluster: counted as owed by the room check.
+  const inFlight = new Map<string | undefined, number>();
+  // Settles and expansions NATS could not take, by item key: tried again at the next check.
+  const retrying = new Map<string, () => Promise<void>>();
+
+  const report = () => {
+    for (const cluster of options.clusters) reporter.pending(cluster, work.counts.count(cluster));
+    reporter.failures(failures.size());
+  };
+
+  /** The delivery's items per cluster, grouped by whether the cluster has room. */
+  function plan(delivery: AcceptedDelivery) {
+    const byCluster = new Map<string | undefined, Map<string, { item: AcceptedItem; selector: ObjectSelector }>>();
+    for (const selector of delivery.selectors) {
+      for (const cluster of selector.clusters ?? options.clusters) {
+        if (!options.clusters.includes(cluster)) continue;
+        let items = byCluster.get(cluster);
+        if (!items) byCluster.set(cluster, (items = new Map()));
+        // A filter's item is the delivery's own: never one already owed.
+        const id = selector.filter !== undefined ? `\u0000filter|${selector.key}` : itemId(cluster, selector, 0);
+        if (!items.has(id)) items.set(id, { item: { ...(cluster !== undefined ? { cluster } : {}), selector: storedSelector(selector) }, selector });
+      }
+    }
+    const taken: { cluster: string | undefined; item: AcceptedItem; filter?: ObjectSelector['filter'] }[] = [];
+    const refused: { cluster: string | undefined; selectors: ObjectSelector[] }[] = [];
+    for (const [cluster, items] of byCluster) {
+      if (work.counts.hasRoom(cluster, [...items.keys()], options.maxPending, inFlight.get(cluster) ?? 0)) {
+        for (const { item, selector } of items.values()) taken.push({ cluster, item, ...(selector.filter ? { filter: selector.filter } : {}) });
+      } else refused.push({ cluster, selectors: [...items.values()].map((entry) => entry.selector) });
+    }
+    return { taken, refused };
+  }
+
+  function unavailable(delivery: AcceptedDelivery, refs: readonly string[], error: string, startedAt: number): AcceptOutcome {
+    if (delivery.deliveryId !== undefined) dedupe.forget(delivery.provider, delivery.deliveryId);
+    for (const ref of refs) feeder.forgetFilter(ref);
+    reporter.committed(performance.now() - startedAt, 1, error);
+    commitError = error;
+    return { kind: 'unavailable', reason: `the state store cannot be written: ${error}` };
+  }
+
+  async function publish(delivery: AcceptedDelivery): Promise<AcceptOutcome> {
+    const startedAt = performance.now();
+    if (!options.connected()) return unavailable(delivery, [], 'NATS is not connected', startedAt);
+    const acceptedAt = clock.now();
+    const { taken, refused } = plan(delivery);
+    if (taken.length === 0 && refused.length > 0) {
+      if (delivery.deliveryId !== undefined) dedupe.forget(delivery.provider, delivery.deliveryId);
+      return { kind: 'full' };
+    }
+    const refs: string[] = [];
+    const items = taken.map(({ item, filter }) => {
+      if (filter === undefined) return item;
+      const ref = `${options.replica}-${(nextFilter += 1)}`;
+      feeder.keepFilter(ref, filter);
+      refs.push(ref);
+      return { ...item, filterRef: ref };
+    });
+    const counted = new Map<string | undefined, number>();
+    for (const { cluster } of taken) counted.set(cluster, (counted.get(cluster) ?? 0) + 1);
+    for (const [cluster, count] of counted) inFlight.set(cluster, (inFlight.get(cluster) ?? 0) + count);
+    const msgID = delivery.deliveryId !== undefined ? `${delivery.provider}:${delivery.deliveryId}` : undefined;
+    let ticketSeq: number;
+    let duplicate: boolean;
+    try {
+      const { head, rest } = encodeAccepted({ acceptedAt, ...(delivery.cause ? { cause: delivery.cause } : {}), ...(delivery.deliveryId !== undefined ? { deliveryId: delivery.deliveryId } : {}), replica: options.replica, value: options.requestedAt(new Date(acceptedAt)) }, items, CHUNK_BYTES);
+      const first = await options.js.publish(options.subject, head, { timeout: options.timeoutMs, ...(msgID ? { msgID } : {}) });
+      ticketSeq = first.seq;
+      duplicate = first.duplicate;
+      // The rest of a large delivery: each with its own id, so a retry after a partial publish completes it.
+      for (const [index, body] of rest(first.seq).entries()) {
+        const ack = await options.js.publish(options.subject, body, { timeout: options.timeoutMs, ...(msgID ? { msgID: `${msgID}:${index + 1}` } : {}) });
+        duplicate &&= ack.duplicate;
+      }
+    } catch (error) {
+      return unavailable(delivery, refs, (error as Error).message, startedAt);
+    } finally {
+      for (const [cluster, count] of counted) inFlight.set(cluster, (inFlight.get(cluster) ?? 0) - count);
+    }
+    reporter.committed(performance.now() - startedAt, 1);
+    commitError = undefined;
+    if (duplicate) {
+      for (const ref of refs) feeder.forgetFilter(ref);
+      return { kind: 'duplicate' };
+    }
+    const ticket: Ticket = { seq: ticketSeq, acceptedAt, ...(delivery.cause ? { cause: delivery.cause } : {}) };
+    for (const group of refused) options.refused?.(group.cluster, ticket, group.selectors);
+    return { kind: 'accepted', ticket };
+  }
+
+  /** Runs a write; when NATS cannot take it, keeps it under `key` for the next check. */
+  function attempt(operation: string, key: string, run: () => Promise<void>): void {
+    retrying.delete(key);
+    run().catch((error) => {
+      options.failed(operation, (error as Error).message);
+      if (!retrying.has(key)) retrying.set(key, run);
+    });
+  }
+
+  function settleKey(key: string, item: StoredItem, revision: number, settlement: Settlement): () => Promise<void> {
+    return async () => {
+      if (settlement.kind === 'failed') {
+        const { filterRef: _ref, ...owed } = item;
+        const failure: FailureRecord = { seq: revision, item: { ...owed, selector: storedSelector(owed.selector) }, outcome: settlement.outcome, error: settlement.error, attempts: settlement.attempts, failedAt: clock.now() };
+        if (failures.get(failure.seq) === undefined) await failures.add(failure);
+      }
+      if ((await deleteItem(options.kv, key, revision)) && item.filterRef !== undefined) feeder.forgetFilter(item.filterRef);
+    };
+  }
+
+  const journal: NatsJournal = {
+    accept(delivery) {
+      if (delivery.deliveryId !== undefined && dedupe.seen(delivery.provider, delivery.deliveryId)) return { kind: 'duplicate' };
+      return publish(delivery);
+    },
+    settle(id, revision, settlement) {
+      const entry = work.get(id);
+      // Settled already, or a newer delivery was folded in since this patch started: it stays owed for that one.
+      if (entry === undefined || entry.item.revision > revision) return;
+      attempt('settle', entry.key, settleKey(entry.key, entry.item, revision, settlement));
+    },
+    expand(query, names) {
+      const entry = work.get(query.id);
+      if (entry === undefined) return;
+      // Each object becomes an item of its own (in its own partition) before the query is settled: a crash in
+      // between leaves the query owed, listed again by its owner, never neither.
+      const named = names.map((name) => {
+        const { filterRef: _ref, ...item } = namedItem(query, name, 0) as StoredItem;
+        return item;
+      });
+      attempt('expand', entry.key, async () => {
+        await eachLimited(named, 32, (item) => foldItem(options.kv, work, workKey(sharedPartition(item.id), item.id), item, options.timeoutMs));
+        await settleKey(entry.key, entry.item, query.revision, { kind: 'done' })();
+      });
+    },
+    replay() {
+      const count = feeder.start();
+      report();
+      return count;
+    },
+    pending: () => work.counts.total(),
+    failures: () => failures.list(),
+    retry(seqs) {
+      const chosen = seqs === undefined ? failures.list() : seqs.flatMap((seq) => failures.get(seq) ?? []);
+      for (const failure of chosen) {
+        attempt('retry', `f.${failure.seq}`, async () => {
+          const now = clock.now();
+          const { item } = failure;
+          const cause = item.tickets.at(-1)?.cause;
+          const owed: AcceptedItem = { ...(item.cluster !== undefined ? { cluster: item.cluster } : {}), selector: item.selector, ...(item.filtered ? { filtered: true as const } : {}) };
+          const { head } = encodeAccepted({ acceptedAt: now, ...(cause ? { cause } : {}), replica: options.replica, retry: true, value: options.requestedAt(new Date(now)) }, [owed], CHUNK_BYTES);
+          await options.js.publish(options.subject, head, { timeout: options.timeoutMs });
+          await failures.remove(failure.seq);
+        });
+      }
+      return chosen.length;
+    },
+    flush() {},
+    flushSoon() {},
+    expireFailures(time) {
+      for (const failure of failures.list()) if (failure.failedAt < time) attempt('retention', `f.${failure.seq}`, () => failures.remove(failure.seq));
+    },
+    health() {
+      if (!options.connected()) return { ok: false, error: 'NATS is not connected' };
+      return commitError === undefined ? { ok: true } : { ok: false, error: commitError };
+    },
+    check() {
+      void options.ping().then(
+        () => {
+          if (commitError !== undefined) reporter.committed(0, 0);
+          commitError = undefined;
+          const owed = [...retrying];
+          retrying.clear();
+          for (const [key, run] of owed) attempt('settle', key, run);
+        },
+        (error: Error) => {
+          commitError = error.message;
+          options.failed('check', error.message);
+        },
+      );
+    },
+    report,
+  };
+  return journal;
+}
