@@ -74,5 +74,6 @@ export function adminApi(deps: AdminApiDeps) {
         exclude: { methods: ['all'] },
         documentation: { info: { title: 'fluxgate admin API', version: fluxgateVersion, description: 'The admin listener of fluxgate: deliveries, failures, probes and metrics.' } },
       }),
-    );
+    )
+    .all('/api/openapi', ({ request }) => methodNotAllowed(request, 'GET'), { detail: { hide: true } });
 }
