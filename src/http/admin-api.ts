@@ -3,13 +3,12 @@
  * its `t` schema (a value or a parameter the schema does not allow is a 400 naming what is allowed), and the
  * OpenAPI document of it all at `/api/openapi`. Behind the admin token when one is set (admin-bearer.ts).
  */
-import { openapi } from '@elysiajs/openapi';
-import { Elysia, t } from 'elysia';
-import { fluxgateVersion } from '../core/index.ts';
+import { type AnyElysia, Elysia, t } from 'elysia';
 import type { DeliveryLog, DeliveryRecord, FailureRecord } from '../store/index.ts';
 import { json, methodNotAllowed } from './answers.ts';
 import { deliveriesQuery, deliveryFilter, strictQuery } from './delivery-query.ts';
 import { getOnly } from './get-only.ts';
+import { openapiDocument } from './openapi-document.ts';
 import { failureView } from './state-section.ts';
 
 export interface AdminApiDeps {
@@ -51,7 +50,7 @@ function retryFailures(deps: AdminApiDeps) {
 
 /** @example new Elysia().use(adminApi(deps)) */
 export function adminApi(deps: AdminApiDeps) {
-  let app = new Elysia();
+  let app: AnyElysia = new Elysia();
   app = getOnly(app, '/api/deliveries', ({ query }) => {
     const parsed = deliveryFilter(query, deps.now());
     return 'error' in parsed ? json(400, { error: parsed.error }) : json(200, { deliveries: deps.deliveries.recent(parsed.filter) });
@@ -64,16 +63,8 @@ export function adminApi(deps: AdminApiDeps) {
     query: strictQuery('parameter', {}),
     detail: { summary: 'The failed reconcile requests kept for a retry' },
   });
-  return app
-    .post('/api/failures/retry', retryFailures(deps), { query: seqQuery, parse: 'none', detail: { summary: 'Owe failed reconcile requests again (POST, no body, not from another site)' } })
-    .all('/api/failures/retry', ({ request }) => methodNotAllowed(request, 'POST'), { detail: { hide: true } })
-    .use(
-      openapi({
-        provider: null,
-        specPath: '/api/openapi',
-        exclude: { methods: ['all'] },
-        documentation: { info: { title: 'fluxgate admin API', version: fluxgateVersion, description: 'The admin listener of fluxgate: deliveries, failures, probes and metrics.' } },
-      }),
-    )
-    .all('/api/openapi', ({ request }) => methodNotAllowed(request, 'GET'), { detail: { hide: true } });
+  app = app
+    .post('/api/failures/retry', retryFailures(deps) as never, { query: seqQuery, parse: 'none', detail: { summary: 'Owe failed reconcile requests again (POST, no body, not from another site)' } })
+    .all('/api/failures/retry', ({ request }) => methodNotAllowed(request, 'POST'), { detail: { hide: true } });
+  return openapiDocument(app);
 }

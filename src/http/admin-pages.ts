@@ -2,7 +2,7 @@
  * The status page (`/`, refreshing itself unless `?refresh=off`) and a delivery's drill-down page
  * (`/deliveries/<id>`); both 404 when `admin.statusPage` is false.
  */
-import { Elysia, t } from 'elysia';
+import { type AnyElysia, Elysia, t } from 'elysia';
 import type { DeliveryLog } from '../store/index.ts';
 import { deliveryAt } from './admin-api.ts';
 import { html, json } from './answers.ts';
@@ -25,7 +25,7 @@ const pageQuery = strictQuery('parameter', {
 /** @example new Elysia().use(adminPages(deps)) */
 export function adminPages(deps: AdminPagesDeps) {
   const off = () => json(404, { error: 'not found' });
-  let app = new Elysia();
+  let app: AnyElysia = new Elysia();
   app = getOnly(app, '/', ({ query }) => (deps.enabled() ? html(deps.statusPage(query.refresh !== 'off')) : off()), { query: pageQuery, detail: { summary: 'The status page (HTML)' } });
   return getOnly(app, '/deliveries/*', ({ path }) => {
     if (!deps.enabled()) return off();

@@ -3,7 +3,7 @@
  * `/metrics` (Prometheus text from prom-client's registry). None needs the admin token: kubelet and Prometheus
  * carry none; the details of readiness (URLs, error text) are shown only to a reader with the token.
  */
-import { Elysia } from 'elysia';
+import { type AnyElysia, Elysia } from 'elysia';
 import type { Metrics } from '../observe/index.ts';
 import { type Admission, admission } from './admin-bearer.ts';
 import { json } from './answers.ts';
@@ -59,7 +59,7 @@ export function probes(deps: ProbeDeps) {
     const { contentType, body } = await deps.metrics.scrape();
     return new Response(body, { headers: { 'content-type': contentType } });
   };
-  let app = new Elysia();
+  let app: AnyElysia = new Elysia();
   app = getOnly(app, '/healthz', healthz, { detail: { summary: 'Liveness: the process answers' } });
   app = getOnly(app, '/readyz', readyz, { detail: { summary: 'Readiness: 200 when fluxgate can do its work, 503 with a reason when not' } });
   return getOnly(app, '/metrics', metrics, { detail: { summary: 'Prometheus metrics (text format)' } });
