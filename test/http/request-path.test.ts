@@ -7,8 +7,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { TestGateway } from '../support/gateway.ts';
 import { loopbackServerExt, withPkiDir } from '../support/test-pki.ts';
-import { startHttpGateway } from './http-gateway.ts';
-import { head, type RawResponse, rawExchange } from './raw-http.ts';
+import { githubWebhook } from '../support/webhooks.ts';
+import { SECRET, startHttpGateway } from './http-gateway.ts';
+import { head, rawConnect, type RawResponse, rawExchange } from './raw-http.ts';
 
 /** How a request names its target: the Host header it sends (none: HTTP/1.0), or the absolute form. */
 const shapes: { name: string; line: (method: string, path: string) => string; headers: Record<string, string> }[] = [
@@ -71,6 +72,26 @@ describe('over plain HTTP', () => {
 
   test('the admin listener answers each path with the handler it names, whatever the Host', async () => {
     await checkAll(Number(new URL(gateway.adminUrl).port), adminAnswer);
+  });
+
+  test('with a short Host the body keeps its bounds: streamed in chunks and accepted, or refused from its declared length', async () => {
+    const hook = githubWebhook(SECRET);
+    const chunked = await rawConnect(gateway.port);
+    chunked.write(head('POST /hook/github HTTP/1.1', { Host: 'x', ...hook.headers, 'Transfer-Encoding': 'chunked', Connection: 'close' }));
+    for (let offset = 0; offset < hook.body.byteLength; offset += 1000) {
+      const chunk = hook.body.subarray(offset, offset + 1000);
+      chunked.write(`${chunk.byteLength.toString(16)}\r\n`);
+      chunked.write(chunk);
+      chunked.write('\r\n');
+    }
+    chunked.write('0\r\n\r\n');
+    expect((await chunked.response()).status).toBe(202);
+    chunked.destroy();
+    const declared = await rawConnect(gateway.port);
+    declared.write(head('POST /hook/github HTTP/1.0', { 'X-GitHub-Event': 'push', 'Content-Length': 10737418240 }));
+    const refused = await declared.response();
+    expect({ status: refused.status, body: JSON.parse(refused.body) }).toEqual({ status: 413, body: { error: 'body larger than 4194304 bytes' } });
+    await declared.waitClosed();
   });
 });
 
