@@ -2,7 +2,8 @@
  * Ingest benchmark: a signed ~7 KB GitHub push at concurrency 32 against fluxgate (dry-run, so Kubernetes does
  * not limit it) and against a bare Bun.serve that reads the body and checks the HMAC, in the same run, each
  * server pinned to one core and the load generator (wrk) to another. Prints req/s, p99 latency, the ratio,
- * and fluxgate's idle RSS after start.
+ * fluxgate's idle RSS after start, and each server's CPU time per request (utime + stime from /proc/PID/stat over
+ * the measured load, all its threads).
  * With `--baseline DIR`, the fluxgate of another checkout (e.g. a worktree of an earlier commit) runs in the same
  * rounds too, so a change is measured against what it replaces on the same machine at the same time.
  * With `--state memory,sqlite`, fluxgate runs once per state store named (`state.store`; default: sqlite, the
@@ -125,6 +126,13 @@ async function startBare(parse: boolean): Promise<Started> {
   return { port: Number(match[1]), pid: child.pid, stop: async () => void (child.kill('SIGTERM'), await child.exited) };
 }
 
+/** CPU seconds the process has used so far (user + system, every thread), from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // Fields 14 and 15 of stat (utime, stime), counted from the state field (3); in clock ticks of 1/100 s.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function load(port: number, seconds: number): Promise<{ rps: number; p99ms: number; requests: number; non2xx: number }> {
   const child = Bun.spawn([...pin(1), 'wrk', '-t1', `-c${values.connections}`, `-d${seconds}s`, '--latency', '-s', join(dir.path, 'post.lua'), `http://127.0.0.1:${port}`], { stdout: 'pipe', stderr: 'pipe' });
   const output = await new Response(child.stdout).text();
@@ -138,7 +146,7 @@ const duration = Number(values.duration);
 type ServerName = string;
 const fluxgates = stores.map((store) => (stores.length === 1 ? 'fluxgate' : `fluxgate (${store})`));
 const servers: ServerName[] = ['bare', 'bare+parse', ...fluxgates, ...(values.baseline ? ['baseline'] : [])];
-const results: Record<ServerName, { rps: number; p99ms: number }[]> = Object.fromEntries(servers.map((name) => [name, []]));
+const results: Record<ServerName, { rps: number; p99ms: number; cpuUsPerRequest: number }[]> = Object.fromEntries(servers.map((name) => [name, []]));
 let idleRss = NaN;
 try {
   for (let round = 0; round < Number(values.rounds); round += 1) {
@@ -151,9 +159,11 @@ try {
         idleRss = rssMiB(server.pid);
       }
       await load(server.port, 2); // warm-up: JIT and connection set-up
+      const cpuBefore = cpuSeconds(server.pid);
       const result = await load(server.port, duration);
+      const cpuUsPerRequest = ((cpuSeconds(server.pid) - cpuBefore) / result.requests) * 1e6;
       if (result.non2xx > 0) throw new Error(`${name}: ${result.non2xx} answers were not 2xx`);
-      results[name]!.push(result);
+      results[name]!.push({ ...result, cpuUsPerRequest });
       await server.stop();
     }
   }
@@ -165,7 +175,8 @@ const best = (name: ServerName) => results[name]!.reduce((a, b) => (b.rps > a.rp
 const bare = best('bare');
 const bareParse = best('bare+parse');
 const fluxgate = best(fluxgates[0]!);
-const line = (name: string, r: { rps: number; p99ms: number }) => `${name.padEnd(24)} ${r.rps.toFixed(0).padStart(9)} req/s   p99 ${r.p99ms.toFixed(2).padStart(6)} ms`;
+const line = (name: string, r: { rps: number; p99ms: number; cpuUsPerRequest: number }) =>
+  `${name.padEnd(24)} ${r.rps.toFixed(0).padStart(9)} req/s   p99 ${r.p99ms.toFixed(2).padStart(6)} ms   cpu ${r.cpuUsPerRequest.toFixed(1).padStart(6)} µs/req`;
 console.log(`ingest: ${body.length} B signed GitHub push, ${values.connections} connections, ${duration}s x ${values.rounds} rounds (best of), servers pinned to core 0, wrk to core 1`);
 console.log(line('bare Bun.serve + HMAC', bare));
 console.log(line('bare + JSON.parse', bareParse));
@@ -178,5 +189,6 @@ for (const name of fluxgates.slice(1)) console.log(`ratio ${name}/${fluxgates[0]
 if (values.baseline) {
   const baseline = best('baseline');
   console.log(line(`baseline (${values.baseline})`.slice(0, 24), baseline));
-  console.log(`ratio fluxgate/baseline:   ${((fluxgate.rps / baseline.rps) * 100).toFixed(1)}%`);
+  console.log(`ratio fluxgate/baseline:   ${((fluxgate.rps / baseline.rps) * 100).toFixed(1)}% req/s, ${((fluxgate.cpuUsPerRequest / baseline.cpuUsPerRequest) * 100).toFixed(1)}% server CPU per request`);
+  console.log(`every round (req/s, cpu µs/req): fluxgate ${results[fluxgates[0]!]!.map((r) => `${r.rps.toFixed(0)}/${r.cpuUsPerRequest.toFixed(1)}`).join(' ')}; baseline ${results.baseline!.map((r) => `${r.rps.toFixed(0)}/${r.cpuUsPerRequest.toFixed(1)}`).join(' ')}`);
 }

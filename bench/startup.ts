@@ -5,7 +5,10 @@
  * libraries fluxgate loads before its first answer (bench/bare-libraries.ts), is the floor no code of fluxgate's
  * can go below. stdout and stderr are pipes, as a container runtime or systemd's journal gives them.
  *
- *   bun bench/startup.ts [--runs 10] [--binary dist/fluxgate]
+ * With `--baseline BINARY` (e.g. another checkout's `scripts/build.ts` output), that binary runs in the same
+ * alternating rounds too, and the difference is printed.
+ *
+ *   bun bench/startup.ts [--runs 10] [--binary dist/fluxgate] [--baseline ../other/dist/fluxgate]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { freePort, rssMiB } from './support.ts';
 
 const root = resolve(import.meta.dir, '..');
-const { values } = parseArgs({ args: Bun.argv.slice(2), options: { runs: { type: 'string', default: '10' }, binary: { type: 'string' } } });
+const { values } = parseArgs({ args: Bun.argv.slice(2), options: { runs: { type: 'string', default: '10' }, binary: { type: 'string' }, baseline: { type: 'string' } } });
 const runs = Number(values.runs);
 const work = mkdtempSync(join(tmpdir(), 'fluxgate-startup-'));
 
@@ -65,12 +68,13 @@ async function main(): Promise<void> {
   const libraries = join(work, 'bare-libraries');
   compile(join(root, 'bench', 'bare-libraries.ts'), libraries);
 
-  const results = { fluxgate: [] as { startMs: number; rssMiB: number }[], bare: [] as { startMs: number; rssMiB: number }[], libraries: [] as { startMs: number; rssMiB: number }[] };
+  const results = { fluxgate: [] as Sample[], bare: [] as Sample[], libraries: [] as Sample[], baseline: [] as Sample[] };
   for (let run = 0; run < runs; run += 1) {
     // Alternate, so a drift of the machine's speed touches both alike.
     results.fluxgate.push(await once((port) => writeConfigAndServe(fluxgate, port), { GH: 'startup-bench-secret' }));
     results.bare.push(await once((port) => [bare, String(port), 'secret'], {}));
     results.libraries.push(await once((port) => [libraries, String(port), 'secret'], {}));
+    if (values.baseline) results.baseline.push(await once((port) => writeConfigAndServe(resolve(values.baseline!), port), { GH: 'startup-bench-secret' }));
   }
   const row = (name: string, list: { startMs: number; rssMiB: number }[]) => `| ${name} | ${median(list.map((item) => item.startMs)).toFixed(0)} ms (${Math.min(...list.map((item) => item.startMs)).toFixed(0)}–${Math.max(...list.map((item) => item.startMs)).toFixed(0)}) | ${median(list.map((item) => item.rssMiB)).toFixed(1)} MiB |`;
   console.log(`compiled cold start to the first /healthz 200 and idle RSS, median of ${runs} alternating runs`);
@@ -80,7 +84,14 @@ async function main(): Promise<void> {
   console.log(row("bare + fluxgate's start-up libraries", results.libraries));
   const ratio = (of: keyof typeof results, key: 'startMs' | 'rssMiB') => (median(results[of].map((item) => item[key])) / median(results.bare.map((item) => item[key]))).toFixed(2);
   console.log(`ratio to bare: fluxgate start ${ratio('fluxgate', 'startMs')}, RSS ${ratio('fluxgate', 'rssMiB')}; libraries alone start ${ratio('libraries', 'startMs')}, RSS ${ratio('libraries', 'rssMiB')}`);
+  if (values.baseline) {
+    console.log(row(`baseline (${values.baseline})`, results.baseline));
+    const difference = (key: 'startMs' | 'rssMiB') => median(results.fluxgate.map((item) => item[key])) - median(results.baseline.map((item) => item[key]));
+    console.log(`fluxgate - baseline: start ${difference('startMs').toFixed(1)} ms, idle RSS ${difference('rssMiB').toFixed(1)} MiB`);
+  }
 }
+
+type Sample = { startMs: number; rssMiB: number };
 
 /** fluxgate listens where its config says: one config per port. */
 function writeConfigAndServe(binary: string, port: number): string[] {

@@ -1,7 +1,8 @@
 /**
  * GitHub (github.com and GitHub Enterprise Server).
- * - verify: `X-Hub-Signature-256: sha256=<hex>`; only when that header is absent, the legacy `X-Hub-Signature:
- *   sha1=<hex>` (a present but wrong SHA-256 signature never falls back to SHA-1).
+ * - verify: `X-Hub-Signature-256: sha256=<hex>` through GitHub's own verify (`kit.githubSha256`); only when that
+ *   header is absent, the legacy `X-Hub-Signature: sha1=<hex>` on the kit's HMAC (a present but wrong SHA-256
+ *   signature never falls back to SHA-1).
  * - describe: `X-GitHub-Event`, `X-GitHub-Delivery` (kept on "Redeliver"), `ping` on hook creation.
  * - parse: `push` (JSON or form `payload=`, whose signature covers the form bytes as sent); `create`/`delete` and
  *   `release` refs; `package`/`registry_package` container images published to GHCR.
@@ -17,10 +18,13 @@ const REPOSITORY_FIELDS = ['full_name', 'html_url', 'clone_url', 'ssh_url', 'git
 const COMMIT_LIST_LIMIT = 20;
 
 const github: ProviderFactory = (kit) => {
+  // The body's text, decoded once: the signature check and the JSON parse both read it.
+  const textOf = kit.utf8Once();
+
   function payloadOf(body: Uint8Array, contentType: string | null): PayloadReader {
     // A JSON document never starts with `p`, so a body without Content-Type is sniffed by its first byte.
     const form = contentType ? contentType.toLowerCase().startsWith('application/x-www-form-urlencoded') : body[0] === 0x70;
-    return kit.read(kit.json(form ? kit.formField(body, 'payload') : body));
+    return kit.read(kit.json(form ? kit.formField(body, 'payload') : (textOf(body) ?? body)));
   }
 
   function push(payload: PayloadReader, event: Event): Event {
@@ -61,7 +65,8 @@ const github: ProviderFactory = (kit) => {
       const event = headers.get('x-github-event') ?? '';
       return { event, deliveryId: headers.get('x-github-delivery') || undefined, ping: event === 'ping' };
     },
-    verify: (request, { secret }) => kit.hmacHeader.verify(request, request.headers.has(SHA256.header) || !request.headers.has(SHA1.header) ? SHA256 : SHA1, secret),
+    verify: (request, { secret }) =>
+      request.headers.has(SHA256.header) || !request.headers.has(SHA1.header) ? kit.githubSha256(request, secret, textOf(request.body)) : kit.hmacHeader.verify(request, SHA1, secret),
     parse(request, info) {
       const name = info.event ?? '';
       const payload = payloadOf(request.body, request.headers.get('content-type'));

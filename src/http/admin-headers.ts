@@ -6,7 +6,7 @@
  * is not to be sniffed (a delivery field shown as JSON must not become HTML), and following a link to another
  * site does not send this page's address (it may carry a delivery id).
  */
-import type { HttpApp } from './app.ts';
+import type { HttpApp } from './elysia-surface.ts';
 
 export const adminHeaders: Readonly<Record<string, string>> = {
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",

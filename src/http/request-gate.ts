@@ -30,3 +30,17 @@ export function createRequestGate(limit: number): RequestGate {
     inFlight: () => inside,
   };
 }
+
+/**
+ * Runs `work` inside the gate, or answers `busy()` when the gate is full; the request leaves the gate when
+ * `work` settles, whatever it answers or throws.
+ * @example gated(gate, () => json(503, { error: 'busy' }), () => readAndHandle(request))
+ */
+export async function gated(gate: RequestGate, busy: () => Response, work: () => Promise<Response>): Promise<Response> {
+  if (!gate.enter()) return busy();
+  try {
+    return await work();
+  } finally {
+    gate.leave();
+  }
+}

@@ -4,18 +4,26 @@
 const relativeBase = 'http://fluxgate.invalid';
 
 /**
- * The path of a request, taken from the request line alone.
+ * The request URL made absolute, its path the request line's path. Bun builds `request.url` from the Host
+ * header when that is a valid host (`Host: x` gives `http://x/hook/metrics`, an absolute-form request line keeps
+ * only its path) and otherwise leaves the request-target as sent (`//hook/metrics` for HTTP/1.0 without Host, or
+ * `Host: a/b`). Such a target is appended to a base, never resolved against it: resolving would read
+ * `//hook/metrics` as the host `hook` and the path `/metrics`.
  *
- * Bun builds `request.url` from the Host header: `Host: x` gives `http://x/hook/metrics`, an HTTP/1.0 request
- * without Host gives just `/hook/metrics`. Elysia's router cut the path at a fixed offset into that string
- * (assuming `http://` and a host of at least 4 characters), so `Host: x` routed `/hook/metrics` to `/metrics`; its
- * `standardHostname: false` moves the offset to 7, which lands inside `https://` and breaks every route
- * under TLS. The WHATWG URL parser finds the path whatever the scheme and host are.
+ * @example absoluteUrl('//hook/metrics') // 'http://fluxgate.invalid//hook/metrics'
+ */
+export function absoluteUrl(url: string): string {
+  return url.charCodeAt(0) === 0x2f ? relativeBase + url : url;
+}
+
+/**
+ * The path of a request, taken from the request line alone, never from the Host header, with dot segments
+ * resolved as the WHATWG URL parser does (Bun does the same for the URLs it makes absolute).
  *
  * @example requestPath(new Request('http://x/hook/metrics')) // '/hook/metrics'
  */
 export function requestPath(request: Request): string {
-  return new URL(request.url, relativeBase).pathname;
+  return new URL(absoluteUrl(request.url)).pathname;
 }
 
 /**

@@ -25,6 +25,26 @@ export function hmac(algorithm: HmacAlgorithm, key: string | Uint8Array, data: U
 }
 
 /**
+ * The algorithm and digest a signature header gives, or why it cannot be checked (no secret, no header, not
+ * `<algorithm>=<hex>`, an algorithm not listed). Never names the expected value.
+ */
+export function signatureIn(request: WebhookRequest, signature: HmacSignature, secret: string | undefined): { algorithm: HmacAlgorithm; digest: string } | VerifyResult {
+  if (!secret) return fail('no secret configured for this provider');
+  const value = request.headers.get(signature.header);
+  if (!value) return fail(`missing ${signature.header} header`);
+  if (!signature.prefixed) return { algorithm: signature.algorithms[0]!, digest: value.trim().toLowerCase() };
+  const separator = value.indexOf('=');
+  if (separator <= 0) return fail(`malformed ${signature.header} header (expected ${signature.algorithms[0]}=<hex>)`);
+  const name = value.slice(0, separator).toLowerCase();
+  const known = signature.algorithms.find((candidate) => candidate === name);
+  if (!known) {
+    const shown = printable(value.slice(0, separator), /^[A-Za-z0-9_-]{1,16}$/);
+    return fail(shown ? `unsupported signature algorithm "${shown}" in ${signature.header}` : `unsupported signature algorithm in ${signature.header}`);
+  }
+  return { algorithm: known, digest: value.slice(separator + 1).trim().toLowerCase() };
+}
+
+/**
  * Checks the signature header of `request` against the HMAC of `data` (the body unless given: Gitea and Gogs
  * sign the JSON inside a form body). Never names the expected value.
  *
@@ -36,9 +56,8 @@ export function verifyHmacHeader(
   secret: string | undefined,
   data: Uint8Array | ((request: WebhookRequest) => Uint8Array) = request.body,
 ): VerifyResult {
-  if (!secret) return fail('no secret configured for this provider');
-  const value = request.headers.get(signature.header);
-  if (!value) return fail(`missing ${signature.header} header`);
+  const given = signatureIn(request, signature, secret);
+  if ('ok' in given) return given;
   let signed: Uint8Array;
   try {
     signed = typeof data === 'function' ? data(request) : data;
@@ -46,21 +65,7 @@ export function verifyHmacHeader(
     if (error instanceof PayloadError) return fail(error.message); // e.g. a form without the signed field
     throw error;
   }
-  let algorithm = signature.algorithms[0]!;
-  let given = value;
-  if (signature.prefixed) {
-    const separator = value.indexOf('=');
-    if (separator <= 0) return fail(`malformed ${signature.header} header (expected ${algorithm}=<hex>)`);
-    const name = value.slice(0, separator).toLowerCase();
-    const known = signature.algorithms.find((candidate) => candidate === name);
-    if (!known) {
-      const shown = printable(value.slice(0, separator), /^[A-Za-z0-9_-]{1,16}$/);
-      return fail(shown ? `unsupported signature algorithm "${shown}" in ${signature.header}` : `unsupported signature algorithm in ${signature.header}`);
-    }
-    algorithm = known;
-    given = value.slice(separator + 1);
-  }
-  return safeEqual(given.trim().toLowerCase(), hmac(algorithm, secret, signed, 'hex')) ? OK : fail('signature does not match');
+  return safeEqual(given.digest, hmac(given.algorithm, secret!, signed, 'hex')) ? OK : fail('signature does not match');
 }
 
 /** The header value that signs `data` the way `signature` describes (with its first algorithm). */

@@ -11,6 +11,7 @@ import { basicAuth, basicAuthHeader, bearerToken } from './credentials.ts';
 import { genericEvent } from './generic-payload.ts';
 import { changedPaths, createOrDelete, isZeroId, ref, refOf, typedRef, ZERO_SHA } from './git.ts';
 import { compileGlob } from '../core/index.ts';
+import { utf8, utf8Once, verifyGithubSha256 } from './github-signature.ts';
 import { hmac, signHmacHeader, verifyHeaderToken, verifyHmacHeader } from './hmac.ts';
 import { imageEvent, isDigest, isTag, withoutReference } from './images.ts';
 import { oidcVerifier } from './oidc.ts';
@@ -41,6 +42,11 @@ export interface ProviderKit {
   /** `headerToken(request, header, secret)`: a shared token sent verbatim in a header, compared in constant time. */
   headerToken: typeof verifyHeaderToken;
   /**
+   * `githubSha256(request, secret, text?)`: GitHub's `X-Hub-Signature-256` through `@octokit/webhooks-methods`
+   * (GitHub's own verify) over the body's UTF-8 text; a body that is not valid UTF-8 is checked over its exact bytes.
+   */
+  githubSha256: typeof verifyGithubSha256;
+  /**
    * Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`, ±5 minutes): `key(secret)`
    * decodes a `whsec_` secret (throws when malformed; call it in `prepare`), `verify` returns the signed
    * `webhook-id` as the delivery id, `sign` makes the three headers.
@@ -63,6 +69,10 @@ export interface ProviderKit {
   json: typeof json;
   /** UTF-8 text of a body. */
   text: typeof text;
+  /** The body's text when it is valid UTF-8 (a byte order mark kept), else undefined: decoding it encodes back to the same bytes. */
+  utf8: typeof utf8;
+  /** `utf8`, decoding each body once (make one per codec, in its factory: `verify` and `parse` then share the text). */
+  utf8Once: typeof utf8Once;
   /** One field of a form-encoded body (`payload=`). */
   formField: typeof formField;
   /** The JSON a Gitea-style hook signs: the body, or a form body's `payload` field. */
@@ -118,6 +128,7 @@ export const providerKit: ProviderKit = {
   hmac,
   hmacHeader: { verify: verifyHmacHeader, sign: signHmacHeader },
   headerToken: verifyHeaderToken,
+  githubSha256: verifyGithubSha256,
   standardWebhooks: { key: standardWebhooksKey, verify: verifyStandardWebhook, sign: signStandardWebhook, toleranceSeconds: STANDARD_WEBHOOKS_TOLERANCE_SECONDS },
   basicAuth,
   basicAuthHeader,
@@ -127,6 +138,8 @@ export const providerKit: ProviderKit = {
   limits: payloadLimits,
   json,
   text,
+  utf8,
+  utf8Once,
   formField,
   signedJson,
   read,

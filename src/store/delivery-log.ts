@@ -4,14 +4,16 @@
  * patches failed does not stay a green "accepted". Bounded: the oldest record falls off.
  */
 
-export type DeliveryOutcome = 'accepted' | 'ignored' | 'rejected';
+export const DELIVERY_OUTCOMES = ['accepted', 'ignored', 'rejected'] as const;
+export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 /**
  * Per object: `pending` until its patch ends; `selected` is a label selector's row (its objects have their own
  * rows); the rest are final.
  */
 export type ObjectState = 'pending' | 'selected' | 'patched' | 'dry-run' | 'not-found' | 'forbidden' | 'failed';
 /** An accepted delivery's state, from its objects': waiting, all patched, some failed, all failed. */
-export type DeliveryState = 'pending' | 'patched' | 'dry-run' | 'partly-failed' | 'failed';
+export const DELIVERY_STATES = ['pending', 'patched', 'dry-run', 'partly-failed', 'failed'] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
 
 export interface ObjectEffect {
   object: string;

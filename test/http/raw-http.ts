@@ -3,6 +3,7 @@
  * test controls the request line, the Host header (or its absence) and how much of a body is ever sent.
  */
 import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { until } from '../support/until.ts';
 
 export interface RawResponse {
@@ -39,10 +40,15 @@ function parseResponse(raw: Buffer): RawResponse | undefined {
   return { status: Number(statusLine!.split(' ')[1]), headers, body: body.subarray(0, length).toString('utf8') };
 }
 
+export interface RawOptions {
+  /** TLS, the server's certificate not checked (a test server's own). */
+  tls?: boolean;
+}
+
 /** Opens a connection to 127.0.0.1:`port`; nothing is sent until `write`. */
-export function rawConnect(port: number): Promise<RawConnection> {
+export function rawConnect(port: number, options: RawOptions = {}): Promise<RawConnection> {
   return new Promise((resolve, reject) => {
-    const socket: Socket = netConnect(port, '127.0.0.1');
+    const socket: Socket = options.tls ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : netConnect(port, '127.0.0.1');
     let received = Buffer.alloc(0);
     let isClosed = false;
     const waiting: (() => void)[] = [];
@@ -57,7 +63,7 @@ export function rawConnect(port: number): Promise<RawConnection> {
       isClosed = true;
       wake();
     });
-    socket.once('connect', () =>
+    socket.once(options.tls ? 'secureConnect' : 'connect', () =>
       resolve({
         write: (data) => {
           if (!socket.destroyed) socket.write(data);
@@ -87,8 +93,8 @@ export function rawConnect(port: number): Promise<RawConnection> {
 }
 
 /** Sends `text` on a fresh connection and returns the response; the connection is closed afterwards. */
-export async function rawExchange(port: number, text: string | Uint8Array): Promise<RawResponse> {
-  const connection = await rawConnect(port);
+export async function rawExchange(port: number, text: string | Uint8Array, options: RawOptions = {}): Promise<RawResponse> {
+  const connection = await rawConnect(port, options);
   try {
     connection.write(text);
     return await connection.response();

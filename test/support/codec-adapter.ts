@@ -11,6 +11,8 @@ import { codecOf, keyOf } from './provider-fixtures.ts';
 export interface DrivenCodec {
   /** For codecs whose verification is synchronous (HMAC, tokens); throws for one that returns a promise. */
   verify(request: WebhookRequest, secrets: ProviderSecrets, now: Date, options?: unknown): VerifyResult;
+  /** The verdict of any codec, synchronous or not (GitHub's SHA-256 check is a promise). */
+  verifyAsync(request: WebhookRequest, secrets: ProviderSecrets, now: Date, options?: unknown): Promise<VerifyResult>;
   describe(request: WebhookRequest): DeliveryInfo;
   /** The one event of the delivery (a test of a multi-event delivery uses `events`). */
   parse(request: WebhookRequest, info?: DeliveryInfo): Event & { ignored?: string };
@@ -27,6 +29,7 @@ export function drive(factory: ProviderFactory): DrivenCodec {
       if (verdict instanceof Promise) throw new Error(`${codec.id} verifies asynchronously`);
       return verdict;
     },
+    verifyAsync: async (request, secrets, now, options) => codec.verify(request, keyOf(codec, secrets, options), now),
     describe: (request) => codec.describe(request.headers),
     parse(request, info) {
       const result = parsed(request, info);
