@@ -4,8 +4,7 @@
  * delivery in `X-Acme-Delivery`, and posts one JSON push per ref, listing every commit with its files.
  * Load it with `pluginsDir` pointing at this directory, then `type: acme`.
  */
-import type { Event } from '../../src/provider-kit/contract.ts';
-import type { ProviderFactory } from '../../src/provider-kit/kit.ts';
+import type { Event, ProviderFactory } from '../../src/provider-kit/index.ts';
 
 const SIGNATURE = { header: 'X-Acme-Signature', algorithms: ['sha256'], prefixed: true } as const;
 
