@@ -12,7 +12,7 @@ export const registration: Registration = {
     defaultApiUrl: 'https://gitlab.com',
     exampleApiUrl: 'https://gitlab.example.com',
     // System hooks are set up by an administrator, not subscribed to per project or group.
-    hookEvent: (event) => (event === 'System Hook' ? null : GITLAB_EVENT_FLAGS[event]),
+    hookEvent: (event) => (event === 'System Hook' ? null : Object.hasOwn(GITLAB_EVENT_FLAGS, event) ? GITLAB_EVENT_FLAGS[event] : undefined),
   },
   client: async (options) => (await import('./hook-client.ts')).gitlabHost(options),
 };
