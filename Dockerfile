@@ -19,7 +19,6 @@ COPY tsconfig.json ./
 COPY scripts ./scripts
 COPY src ./src
 COPY plugins ./plugins
-COPY samples ./samples
 ARG TARGETARCH
 # The commit to stamp into `fluxgate version` and fluxgate_build_info (.git is not in the build context).
 ARG FLUXGATE_BUILD_COMMIT=""

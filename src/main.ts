@@ -124,19 +124,14 @@ interface SendFlags {
   image?: string;
 }
 
-/** The providers compiled in (plugins/index.ts): the composition root hands them to the commands. */
+/** The providers compiled in (plugins/index.ts, a folder each): the composition root hands them to the commands. */
 async function builtins() {
   return (await import('../plugins/index.ts')).builtinProviders;
 }
 
 async function send(url: string | undefined, flags: SendFlags, command: Command, io: Io): Promise<number> {
-  const [{ runSend, sendArgumentsProblem }, { builtinCatalog }, { providerKit }, { samples }] = await Promise.all([
-    import('./commands/send.ts'),
-    import('./provider-kit/index.ts'),
-    import('./provider-kit/index.ts'),
-    import('../samples/index.ts'),
-  ]);
-  const deps = { catalog: builtinCatalog(await builtins(), providerKit), samples };
+  const [{ runSend, sendArgumentsProblem }, { builtinCatalog, providerKit }] = await Promise.all([import('./commands/send.ts'), import('./provider-kit/index.ts')]);
+  const deps = { catalog: builtinCatalog(await builtins(), providerKit) };
   const options = { ...flags, url };
   const problem = sendArgumentsProblem(options, deps);
   if (problem !== undefined) command.error(`error: ${problem}`, { exitCode: EXIT_USAGE });

@@ -6,6 +6,7 @@
 import { describe, expect, test } from 'bun:test';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
+import { importsOf } from './support/module-imports.ts';
 
 const root = join(import.meta.dir, '..');
 
@@ -25,12 +26,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   http: ['core', 'config', 'provider-kit', 'pipeline', 'store', 'observe'],
   app: ['core', 'config', 'provider-kit', 'kube', 'pipeline', 'reconcile', 'store', 'discovery', 'receivers', 'register', 'observe', 'http'],
   commands: ['core', 'config', 'provider-kit', 'kube', 'pipeline', 'reconcile', 'store', 'discovery', 'receivers', 'register', 'observe', 'http', 'app'],
-  main: ['core', 'config', 'provider-kit', 'app', 'commands', 'plugins', 'samples'],
+  main: ['core', 'config', 'provider-kit', 'app', 'commands', 'plugins'],
   plugins: ['provider-kit'],
-  samples: ['provider-kit'],
 };
 /** Imported file by file, not through a face: main.ts loads each command on its own, so `validate` never loads the server. */
-const NO_FACE = new Set(['commands', 'plugins', 'samples']);
+const NO_FACE = new Set(['commands', 'plugins']);
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -44,23 +44,8 @@ function walk(dir: string): string[] {
 export function layerOf(path: string): string | undefined {
   const parts = relative(root, path).split('/');
   if (parts[0] === 'src') return parts.length === 2 ? (parts[1] === 'main.ts' ? 'main' : undefined) : parts[1];
-  if (parts[0] === 'plugins' || parts[0] === 'samples') return parts[0];
+  if (parts[0] === 'plugins') return parts[0];
   return undefined;
-}
-
-/**
- * The relative modules a file imports, statically, dynamically or by re-export. Statements are read at the start
- * of a line (so a doc comment's `@example` is not one), dynamic imports outside comment lines.
- */
-export function importsOf(text: string): string[] {
-  const found: string[] = [];
-  const statement = /^(?:import|export)\b[^;]*?\bfrom\s*['"](\.{1,2}\/[^'"]+)['"]/gms;
-  for (const match of text.matchAll(statement)) found.push(match[1]!);
-  for (const line of text.split('\n')) {
-    if (/^\s*(\*|\/\/)/.test(line)) continue;
-    for (const match of line.matchAll(/\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g)) found.push(match[1]!);
-  }
-  return found;
 }
 
 interface Arrow {
@@ -71,7 +56,7 @@ interface Arrow {
 }
 
 function arrows(): Arrow[] {
-  const files = ['src', 'plugins', 'samples'].flatMap((dir) => walk(join(root, dir)));
+  const files = ['src', 'plugins'].flatMap((dir) => walk(join(root, dir)));
   return files.flatMap((file) => {
     const from = layerOf(file);
     if (from === undefined && !file.endsWith('src/main.ts')) return [];

@@ -2,7 +2,7 @@
  * The worked example of docs/writing-a-provider.md, tested the way a provider is: verify against signatures made
  * independently with node:crypto, describe from the headers, parse of each kind of delivery, malformed payloads
  * naming the field. Acme Git is made up, so its deliveries are written here (a real host's come from
- * test/fixtures/<type>/, with their SOURCE.md). Also checks that the page shows this very file.
+ * test/plugins/<type>/fixtures/, with their SOURCE.md). Also checks that the page shows this very file.
  */
 import { describe, expect, test } from 'bun:test';
 import { createHmac } from 'node:crypto';

@@ -18,7 +18,7 @@ import type { Reconciler } from '../reconcile/index.ts';
 import { createJournalReporter, createReplicaReporter } from '../observe/index.ts';
 import { openStore } from '../store/index.ts';
 import { dirname } from 'node:path';
-import type { ProviderFactory } from '../provider-kit/index.ts';
+import type { BuiltinProvider } from '../provider-kit/index.ts';
 import type { Config } from '../config/index.ts';
 import { LARGE_CONFIG_TARGETS } from '../config/index.ts';
 import type { CelEvaluator } from '../receivers/index.ts';
@@ -30,7 +30,7 @@ import { createReloader, type ReloadStatus } from './reload.ts';
 export interface GatewayOptions {
   configPath: string;
   /** The providers compiled into fluxgate (plugins/index.ts). */
-  builtins: readonly ProviderFactory[];
+  builtins: readonly BuiltinProvider[];
   version: string;
   env?: Record<string, string | undefined>;
   /** `serve --dry-run`: nothing is sent to Kubernetes, whatever `kubernetes.mode` says. */

@@ -22,7 +22,7 @@ import { builtinCatalog, loadCatalog, type Catalog } from '../provider-kit/index
 import type { PreparedProvider } from '../pipeline/index.ts';
 import { createMatchCompiler, type MatchCompiler } from '../pipeline/index.ts';
 import { ConfigProblem } from '../provider-kit/index.ts';
-import { type ProviderFactory } from '../provider-kit/index.ts';
+import { type BuiltinProvider } from '../provider-kit/index.ts';
 import { type ProviderSecrets } from '../config/index.ts';
 import { verifyRefusesOthers } from '../provider-kit/index.ts';
 import { providerKit } from '../provider-kit/index.ts';
@@ -34,7 +34,7 @@ export interface LoadOptions {
   /** The config file. */
   path: string;
   /** The providers compiled into fluxgate (plugins/index.ts), handed in by the command. */
-  builtins: readonly ProviderFactory[];
+  builtins: readonly BuiltinProvider[];
   /** Secrets' `env:` and Kubernetes discovery (`KUBECONFIG`, `HOME`, `KUBERNETES_SERVICE_HOST`) read this. */
   env: Record<string, string | undefined>;
   /** `--dry-run`: nothing is sent to Kubernetes, whatever `kubernetes.mode` says. */

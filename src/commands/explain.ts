@@ -10,7 +10,7 @@ import { compileProviders, type PreparedProvider, type ProviderRuntime } from '.
 import { explainDelivery, explainEvents, type Explanation } from '../pipeline/index.ts';
 import { ref as refOfName, refOf } from '../provider-kit/index.ts';
 import type { Event } from '../provider-kit/index.ts';
-import type { ProviderFactory } from '../provider-kit/index.ts';
+import type { BuiltinProvider } from '../provider-kit/index.ts';
 import { annotationFor, defaultApiVersion } from '../core/index.ts';
 import { loadConfigFile, type LoadedConfig, type LoadedFile } from '../app/index.ts';
 import { reportConfigError } from './validate.ts';
@@ -21,7 +21,7 @@ import { connectResolved } from '../kube/index.ts';
 
 export interface ExplainOptions {
   path: string;
-  builtins: readonly ProviderFactory[];
+  builtins: readonly BuiltinProvider[];
   env: Record<string, string | undefined>;
   provider?: string;
   /** A recorded delivery body and, optionally, its headers (`Name: value` lines or a JSON object). */

@@ -5,7 +5,7 @@
  * what was left out (on stderr too). Reads Receivers (list) and the Secrets they name (get), nothing else.
  */
 import { builtinCatalog } from '../provider-kit/index.ts';
-import type { ProviderFactory } from '../provider-kit/index.ts';
+import type { BuiltinProvider } from '../provider-kit/index.ts';
 import { providerKit } from '../provider-kit/index.ts';
 import { connectResolved } from '../kube/index.ts';
 import { KubeError, type KubeApi } from '../kube/index.ts';
@@ -18,7 +18,7 @@ export interface ImportOptions {
   context?: string;
   /** Only these namespaces (default: all). */
   namespaces?: readonly string[];
-  builtins: readonly ProviderFactory[];
+  builtins: readonly BuiltinProvider[];
   env: Record<string, string | undefined>;
   timeoutMs?: number;
 }

@@ -9,9 +9,8 @@ import { ConfigError } from '../config/index.ts';
 import { formatPath } from '../config/index.ts';
 import type { ProviderConfig } from '../config/index.ts';
 import type { Logger } from '../core/index.ts';
-import type { ProviderFactory } from '../provider-kit/index.ts';
+import type { BuiltinProvider } from '../provider-kit/index.ts';
 import { hostFetch, type RateLimitWait } from '../register/index.ts';
-import { HOST_CLIENTS } from '../register/index.ts';
 import { gatewayPrefix, registerJobs, type RegisterJob } from '../register/index.ts';
 import { exitCode, renderJson, renderTable, summarize } from '../register/index.ts';
 import { syncHooks, type SyncRow } from '../register/index.ts';
@@ -27,7 +26,7 @@ import type { WatchedObject } from '../kube/index.ts';
 export interface RegisterOptions {
   /** The config file. */
   path: string;
-  builtins: readonly ProviderFactory[];
+  builtins: readonly BuiltinProvider[];
   env: Record<string, string | undefined>;
   /** Print the plan, change nothing. */
   dryRun?: boolean;
@@ -73,7 +72,7 @@ async function prepare(options: RegisterOptions, select: (provider: ProviderConf
   if (jobs.some((job) => job.discovered)) {
     const listed = await listDiscovered(options);
     if ('error' in listed) return listed.error instanceof ConfigError ? { error: listed.error } : { failed: listed.error.message };
-    for (const job of jobs) if (job.discovered) job.scopes = discoveredScopes(listed.objects, job.spec, job.apiUrl);
+    for (const job of jobs) if (job.discovered) job.scopes = discoveredScopes(listed.objects, job);
   }
   return { jobs, prefix: gatewayPrefix(config.server.publicUrl!) };
 }
@@ -113,7 +112,7 @@ function waitLine(wait: RateLimitWait): string {
 function sync(jobs: RegisterJob[], prefix: string, options: { dryRun: boolean; prune: boolean; rotateSecret: boolean }, deps: RegisterDeps, onWait: (wait: RateLimitWait) => void, onRow?: (row: SyncRow) => void) {
   // One transport per job, pinned to its API: its token and secrets go nowhere else.
   const sendFor = (job: RegisterJob) => hostFetch({ origin: job.apiUrl, fetch: deps.fetch, now: deps.now, sleep: deps.sleep, onWait });
-  return syncHooks(jobs, { ...options, gatewayPrefix: prefix, hostFor: (job) => HOST_CLIENTS[job.spec.kind]({ apiUrl: job.apiUrl, token: job.token, send: sendFor(job) }), onRow });
+  return syncHooks(jobs, { ...options, gatewayPrefix: prefix, hostFor: (job) => job.registration.client({ apiUrl: job.apiUrl, token: job.token, send: sendFor(job) }), onRow });
 }
 
 /**

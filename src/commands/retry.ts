@@ -4,13 +4,13 @@
  * the same action as the status page's buttons.
  */
 import { dirname, resolve } from 'node:path';
-import type { ProviderFactory } from '../provider-kit/index.ts';
+import type { BuiltinProvider } from '../provider-kit/index.ts';
 import { readSecretFile, resolveSecret } from '../config/index.ts';
 import { loadConfigFile } from '../app/index.ts';
 
 export interface RetryOptions {
   path: string;
-  builtins: readonly ProviderFactory[];
+  builtins: readonly BuiltinProvider[];
   env: Record<string, string | undefined>;
   /** Failures to owe again, by the number `fluxgate retry` lists. */
   seqs: readonly number[];

@@ -10,7 +10,7 @@ import type { Catalog } from '../provider-kit/index.ts';
 import type { ProviderCodec } from '../provider-kit/index.ts';
 import type { ProviderSecrets } from '../config/index.ts';
 import { OutboundRefusal, pinnedFetch } from '../core/index.ts';
-import type { Sample, SampleInput } from '../provider-kit/index.ts';
+import type { SampleInput } from '../provider-kit/index.ts';
 
 export interface SendOptions {
   url: string;
@@ -32,8 +32,8 @@ export interface SendOptions {
 }
 
 export interface SendDeps {
+  /** The types, with the samples of the built-in ones. */
   catalog: Catalog;
-  samples: Readonly<Record<string, Sample>>;
   now?: () => Date;
 }
 
@@ -57,8 +57,8 @@ export function sendArgumentsProblem(options: Partial<SendOptions>, deps: SendDe
   if (!options.providerType) missing.push('--provider-type T');
   if (!options.url) missing.push('URL');
   const codec = options.providerType ? deps.catalog.get(options.providerType) : undefined;
-  if (options.providerType && (!codec || !deps.samples[options.providerType])) {
-    const known = [...deps.catalog.keys()].filter((type) => deps.samples[type] !== undefined);
+  if (options.providerType && (!codec || !deps.catalog.samples.has(options.providerType))) {
+    const known = [...deps.catalog.keys()].filter((type) => deps.catalog.samples.has(type));
     const near = closestName(options.providerType, known);
     const unknown = `${codec ? 'no sample delivery for' : 'unknown'} provider type "${options.providerType}" (${near ? `did you mean "${near}"? ` : ''}known: ${known.join(', ')})`;
     return missing.length > 0 ? `${unknown}; missing ${missing.join(' and ')}` : unknown;
@@ -99,7 +99,7 @@ export function sampleInput(options: SendOptions, now: Date, deliveryId: string)
 export async function runSend(options: SendOptions, deps: SendDeps, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   const problem = sendArgumentsProblem(options, deps);
   const codec = deps.catalog.get(options.providerType);
-  const sample = deps.samples[options.providerType];
+  const sample = deps.catalog.samples.get(options.providerType);
   if (problem !== undefined || !codec || !sample) {
     err(`error: ${problem}`);
     return 2;

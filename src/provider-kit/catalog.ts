@@ -1,6 +1,7 @@
 /**
  * The provider types a config may use: the built-in ones the composition root hands in, plus, when `pluginsDir`
  * is set, one provider per `.ts`/`.js` file there, loaded the same way (a default export `(kit) => ProviderCodec`).
+ * A built-in type also brings its sample for `fluxgate send` and, where its host keeps webhooks, its registration.
  * Nothing here names a concrete provider.
  *
  * A plugin runs with fluxgate's rights, so the directory and each file must be writable only by their owner, who
@@ -19,6 +20,21 @@ import { processUid, unsafeAccess } from './plugin-access.ts';
 import { PLUGIN_LOAD_TIMEOUT_MS, trialLoad } from './plugin-trial.ts';
 import type { ProviderCodec } from './contract.ts';
 import type { ProviderFactory } from './kit.ts';
+import type { Registration } from './registration.ts';
+import type { Sample } from './sample.ts';
+
+/**
+ * A provider compiled into fluxgate: what the face of its folder (plugins/<type>/index.ts) exports. The folder's
+ * name is the codec's id.
+ */
+export interface BuiltinProvider {
+  /** The codec's factory, as a runtime plugin file default-exports it. */
+  default: ProviderFactory;
+  /** The delivery `fluxgate send` posts for this type. */
+  sample: Sample;
+  /** How `fluxgate register` keeps the type's webhooks, where its host has an API for them. */
+  registration?: Registration;
+}
 
 /** A provider type loaded from a plugin file. */
 export interface LoadedPlugin {
@@ -40,9 +56,21 @@ export type Catalog = ReadonlyMap<string, ProviderCodec<unknown>> & {
   readonly plugins: ReadonlyMap<string, LoadedPlugin>;
   /** What differs on disk from what is loaded, when new plugins were not loaded (a file watch): for a SIGHUP to load. */
   readonly pending: readonly string[];
+  /** The built-in types' samples, by type, for `fluxgate send`. */
+  readonly samples: ReadonlyMap<string, Sample>;
+  /** The types `fluxgate register` can keep webhooks for, by type (built-in types whose host has a hooks API). */
+  readonly registrations: ReadonlyMap<string, Registration>;
 };
 
-type MutableCatalog = Map<string, ProviderCodec<unknown>> & { files: string[]; versions: string[]; directory?: string; plugins: Map<string, LoadedPlugin>; pending: string[] };
+type MutableCatalog = Map<string, ProviderCodec<unknown>> & {
+  files: string[];
+  versions: string[];
+  directory?: string;
+  plugins: Map<string, LoadedPlugin>;
+  pending: string[];
+  samples: Map<string, Sample>;
+  registrations: Map<string, Registration>;
+};
 
 export interface LoadCatalogOptions {
   /** The catalog loaded before (a reload): its plugins are kept for files whose content has not changed. */
@@ -75,9 +103,20 @@ function add(catalog: MutableCatalog, codec: ProviderCodec<unknown>, origin: str
 /**
  * @example const catalog = builtinCatalog(builtinProviders, providerKit); catalog.get('github')!.verify(…)
  */
-export function builtinCatalog(builtins: readonly ProviderFactory[], kit: ProviderKit): MutableCatalog {
-  const catalog: MutableCatalog = Object.assign(new Map<string, ProviderCodec<unknown>>(), { files: [] as string[], versions: [] as string[], plugins: new Map<string, LoadedPlugin>(), pending: [] as string[] });
-  for (const factory of builtins) register(catalog, factory, kit, 'built-in provider');
+export function builtinCatalog(builtins: readonly BuiltinProvider[], kit: ProviderKit): MutableCatalog {
+  const catalog: MutableCatalog = Object.assign(new Map<string, ProviderCodec<unknown>>(), {
+    files: [] as string[],
+    versions: [] as string[],
+    plugins: new Map<string, LoadedPlugin>(),
+    pending: [] as string[],
+    samples: new Map<string, Sample>(),
+    registrations: new Map<string, Registration>(),
+  });
+  for (const builtin of builtins) {
+    const { id } = register(catalog, builtin.default, kit, 'built-in provider');
+    catalog.samples.set(id, builtin.sample);
+    if (builtin.registration) catalog.registrations.set(id, builtin.registration);
+  }
   return catalog;
 }
 
@@ -106,7 +145,7 @@ function pluginFiles(root: string, uid: number): { path: string; version: string
 }
 
 /** The built-ins plus the providers in `directory` (relative to `baseDir`, the config file's directory). */
-export async function loadCatalog(builtins: readonly ProviderFactory[], kit: ProviderKit, directory: string | undefined, baseDir: string, options: LoadCatalogOptions = {}): Promise<Catalog> {
+export async function loadCatalog(builtins: readonly BuiltinProvider[], kit: ProviderKit, directory: string | undefined, baseDir: string, options: LoadCatalogOptions = {}): Promise<Catalog> {
   const root = directory ? resolve(baseDir, directory) : undefined;
   const { previous } = options;
   if (options.loadNew === false && previous) return keepLoaded(builtins, kit, previous, root);
@@ -137,7 +176,7 @@ export async function loadCatalog(builtins: readonly ProviderFactory[], kit: Pro
  * The previous catalog's plugins as they are, with what differs on disk listed as pending: a new, changed or
  * removed plugin file, or another pluginsDir. Nothing is imported.
  */
-function keepLoaded(builtins: readonly ProviderFactory[], kit: ProviderKit, previous: Catalog, root: string | undefined): Catalog {
+function keepLoaded(builtins: readonly BuiltinProvider[], kit: ProviderKit, previous: Catalog, root: string | undefined): Catalog {
   const catalog = Object.assign(builtinCatalog(builtins, kit), { directory: previous.directory });
   for (const plugin of previous.plugins.values()) {
     add(catalog, plugin.codec, plugin.path);

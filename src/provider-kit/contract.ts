@@ -3,16 +3,16 @@
  * provider is a codec — it authenticates a delivery, says what it is about, and reads it into events — and knows
  * nothing of Kubernetes, targets or HTTP frameworks.
  *
- * A provider is a file whose default export is a factory `(kit) => ProviderCodec`. Built-in providers live in
- * `plugins/`; runtime ones are loaded from `pluginsDir` the same way (at start-up and on SIGHUP, first in a worker
+ * A provider is a file whose default export is a factory `(kit) => ProviderCodec`. Built-in providers are the
+ * `codec.ts` of their folder, `plugins/<type>/`; runtime ones are loaded from `pluginsDir` the same way (at start-up and on SIGHUP, first in a worker
  * under a time limit), run with the gateway's rights, and have `verify` checked with their own `sign`
  * (docs/writing-a-provider.md). Both may only `import type` from fluxgate
  * (a compiled binary cannot resolve imports of files outside it): everything they need at run time is in the
  * kit (`src/provider-kit/index.ts`).
  *
  * @example
- * // plugins/acme.ts — a host that signs the body with `X-Acme-Signature: sha256=<hex>`
- * import type { ProviderFactory } from '../src/provider-kit/index.ts';
+ * // plugins/acme/codec.ts — a host that signs the body with `X-Acme-Signature: sha256=<hex>`
+ * import type { ProviderFactory } from '../../src/provider-kit/index.ts';
  * const signature = { header: 'X-Acme-Signature', algorithms: ['sha256'], prefixed: true } as const;
  * const acme: ProviderFactory = (kit) => ({
  *   id: 'acme',

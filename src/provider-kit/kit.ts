@@ -1,8 +1,8 @@
 /**
  * The provider kit: everything a provider file needs besides its own wire format, written once and tested once.
  * Every provider — built in or loaded from `pluginsDir` — receives it as the argument of its factory, so provider
- * files import nothing but types. Read this file and `src/pipeline/provider.ts` (the contract), and a new host is
- * one short file.
+ * files import nothing but types. Read this file and `contract.ts` (the contract), and a new host is one short
+ * file.
  */
 import { Type } from '@sinclair/typebox';
 import { ConfigProblem, PayloadError, type Ignored, type ProviderCodec } from './contract.ts';

@@ -6,8 +6,9 @@
 import { isAddressBlock } from '../core/index.ts';
 import { routeOf } from '../config/index.ts';
 import { Value } from '@sinclair/typebox/value';
+import type { Catalog } from './catalog.ts';
 import type { ProviderCodec } from './contract.ts';
-import { hookEventsFor, hostSpecOf, HOST_SPECS } from './host-specs.ts';
+import { hookEventsFor } from './registration.ts';
 import type { RuleIssue } from '../config/index.ts';
 import type { Config, ProviderConfig } from '../config/index.ts';
 import { schemaProblems } from '../config/index.ts';
@@ -20,7 +21,10 @@ export function optionsOf(codec: ProviderCodec<unknown>, options: unknown): unkn
   return codec.options ? Value.Default(codec.options, structuredClone(options ?? {})) : undefined;
 }
 
-export function checkProviders(config: Config, catalog: ReadonlyMap<string, ProviderCodec<unknown>>): RuleIssue[] {
+/** The types a config may use, and those of them `fluxgate register` can keep webhooks for. */
+export type ProviderTypes = ReadonlyMap<string, ProviderCodec<unknown>> & Pick<Catalog, 'registrations'>;
+
+export function checkProviders(config: Config, catalog: ProviderTypes): RuleIssue[] {
   const issues: RuleIssue[] = [];
   const names = new Set<string>();
   const routes = new Map<string, string>();
@@ -43,7 +47,7 @@ export function checkProviders(config: Config, catalog: ReadonlyMap<string, Prov
       return;
     }
     issues.push(...checkSecrets(provider, codec, at));
-    if (provider.register) issues.push(...checkRegister(config, provider, codec, at));
+    if (provider.register) issues.push(...checkRegister(config, provider, codec, catalog.registrations, at));
     if (codec.options) {
       for (const problem of schemaProblems(codec.options, optionsOf(codec, provider.options))) {
         issues.push({ path: at('options', ...problem.at), atKey: problem.atKey, message: problem.message });
@@ -76,11 +80,11 @@ function checkSecrets(provider: ProviderConfig, codec: ProviderCodec<unknown>, a
 }
 
 /** A `register` block: a host fluxgate can register on, where, with what (publicUrl, a secret, events it has). */
-function checkRegister(config: Config, provider: ProviderConfig, codec: ProviderCodec<unknown>, at: (...rest: (string | number)[]) => (string | number)[]): RuleIssue[] {
+function checkRegister(config: Config, provider: ProviderConfig, codec: ProviderCodec<unknown>, registrations: ProviderTypes['registrations'], at: (...rest: (string | number)[]) => (string | number)[]): RuleIssue[] {
   const register = provider.register!;
-  const spec = hostSpecOf(codec.id);
+  const spec = registrations.get(codec.id)?.spec;
   if (!spec) {
-    const known = Object.keys(HOST_SPECS).join(', ');
+    const known = [...registrations.keys()].join(', ');
     return [{ path: at('register'), atKey: true, message: `type "${codec.id}" cannot register webhooks: fluxgate register knows ${known}` }];
   }
   const issues: RuleIssue[] = [];
@@ -99,7 +103,7 @@ function checkRegister(config: Config, provider: ProviderConfig, codec: Provider
     issues.push({ path: at('register'), atKey: true, message: `register needs ${spec.scopeKeys.join(' or ')}: where to keep the webhook` });
   }
   if (spec.defaultApiUrl === undefined && register.apiUrl === undefined) {
-    issues.push({ path: at('register'), atKey: true, message: `${spec.title} has no public API to default to: set register.apiUrl (e.g. https://${spec.kind}.example.com/api/v1)` });
+    issues.push({ path: at('register'), atKey: true, message: `${spec.title} has no public API to default to: set register.apiUrl (e.g. ${spec.exampleApiUrl})` });
   }
   if (!codec.secretFields.some((field) => provider[field] !== undefined)) {
     issues.push({ path: at('register'), atKey: true, message: `register needs ${codec.secretFields.join(' or ')}: a hook registered without one would let anyone trigger reconciles` });

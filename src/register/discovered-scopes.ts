@@ -6,13 +6,12 @@
  */
 import { normalizeRepository } from '../pipeline/index.ts';
 import type { WatchedObject } from '../kube/index.ts';
-import type { Scope } from './hook-host.ts';
-import type { HostSpec } from '../provider-kit/index.ts';
+import type { Scope } from '../provider-kit/index.ts';
+import { SCOPE_KINDS, type RegisterJob } from './jobs.ts';
 
-/** The host repositories are cloned from, given its API root: `api.github.com` → `github.com`, else the API's own host. */
-export function webHostOf(apiUrl: string): string {
-  const host = new URL(apiUrl).hostname.toLowerCase();
-  return host === 'api.github.com' ? 'github.com' : host;
+/** The host repositories are cloned from, given its API root: as the host's spec says, else the API's own host. */
+function webHostOf(job: Pick<RegisterJob, 'registration' | 'apiUrl'>): string {
+  return job.registration.spec.webHost?.(job.apiUrl) ?? new URL(job.apiUrl).hostname.toLowerCase();
 }
 
 /** Every repository URL an object names: a GitRepository's `spec.url`, an Application's sources' `repoURL`. */
@@ -27,22 +26,24 @@ function urlsOf(object: WatchedObject): string[] {
 }
 
 /**
- * The scopes (repositories, or GitLab projects) on `apiUrl`'s host that the objects point at, sorted and each once.
+ * The scopes (repositories, or GitLab projects) of the job's `discovered` key on its API's host that the objects
+ * point at, sorted and each once.
  *
  * @example
- * discoveredScopes(listed, githubSpec, 'https://api.github.com'); // [{ kind: 'repository', name: 'acme/app' }, …]
+ * discoveredScopes(listed, githubJob); // [{ kind: 'repository', name: 'acme/app' }, …]
  */
-export function discoveredScopes(objects: readonly WatchedObject[], spec: HostSpec, apiUrl: string): Scope[] {
-  const host = webHostOf(apiUrl);
+export function discoveredScopes(objects: readonly WatchedObject[], job: Pick<RegisterJob, 'discovered' | 'registration' | 'apiUrl'>): Scope[] {
+  const host = webHostOf(job);
+  const kind = SCOPE_KINDS[job.discovered ?? 'repositories'];
   const names = new Set<string>();
   for (const object of objects) {
     for (const url of urlsOf(object)) {
       const repository = normalizeRepository(url);
       if (repository.host !== host || repository.path === '') continue;
-      // GitHub and Gitea repositories are owner/name; a GitLab project may sit in subgroups.
-      if (spec.kind !== 'gitlab' && repository.path.split('/').length !== 2) continue;
+      // A repository is owner/name; a project (GitLab) may sit in subgroups.
+      if (kind === 'repository' && repository.path.split('/').length !== 2) continue;
       names.add(repository.path);
     }
   }
-  return [...names].sort().map((name) => ({ kind: spec.kind === 'gitlab' ? 'project' : 'repository', name }));
+  return [...names].sort().map((name) => ({ kind, name }));
 }

@@ -9,6 +9,7 @@
  * token and the hook secrets never reach another host, by a redirect or a URL the host hands back.
  */
 import { pinnedFetch } from '../core/index.ts';
+import type { HostFetch } from '../provider-kit/index.ts';
 
 /** A wait about to be taken. */
 export interface RateLimitWait {
@@ -37,8 +38,6 @@ export interface HostFetchOptions {
   /** Time allowed per attempt (default 30 s). */
   timeoutMs?: number;
 }
-
-export type HostFetch = (request: Request) => Promise<Response>;
 
 /** Without any header saying how long, a 429 is retried after 1 s, 2 s, 4 s… */
 const FALLBACK_WAIT_MS = 1000;

@@ -9,15 +9,17 @@ import { routeOf } from '../config/index.ts';
 import type { RuleIssue } from '../config/index.ts';
 import type { Config, ProviderConfig, SecretRef } from '../config/index.ts';
 import { resolveSecret, secretOrigin, type SecretSources } from '../config/index.ts';
-import type { Catalog } from '../provider-kit/index.ts';
-import type { Scope, WantedHook } from './hook-host.ts';
-import { hookEventsFor, hostSpecOf, type HostSpec } from '../provider-kit/index.ts';
+import type { Catalog, ProviderCodec } from '../provider-kit/index.ts';
+import { hookEventsFor, type HostSpec, type Registration, type Scope, type WantedHook } from '../provider-kit/index.ts';
 
 export interface RegisterJob {
   provider: string;
+  /** The provider's type, whose host keeps the hook (`github`, `gitlab`, `gitea`). */
+  host: string;
   /** The scope key given as `discovered`: its scopes come from the discovered Flux sources (discovered-scopes.ts). */
   discovered?: 'repositories' | 'projects';
-  spec: HostSpec;
+  /** The host's spec and API client, from the type's folder (plugins/<type>/registration.ts). */
+  registration: Registration;
   /** The API root as configured (or the host's default). */
   apiUrl: string;
   token: string;
@@ -25,7 +27,8 @@ export interface RegisterJob {
   wanted: WantedHook;
 }
 
-const SCOPE_KINDS = { repositories: 'repository', organization: 'organization', projects: 'project', groups: 'group' } as const;
+/** The kind of scope each key of `register` names. */
+export const SCOPE_KINDS = { repositories: 'repository', organization: 'organization', projects: 'project', groups: 'group' } as const;
 
 /**
  * The hook URL of a route: `publicUrl` (any trailing slash dropped) followed by the route.
@@ -50,6 +53,52 @@ function scopesOf(spec: HostSpec, register: NonNullable<ProviderConfig['register
   });
 }
 
+/** Resolves one secret reference for `register`, or records why it cannot be used (a placeholder would be sent to the host). */
+function secretResolver(sources: SecretSources, title: string, problems: RuleIssue[]) {
+  return (ref: SecretRef | undefined, path: (string | number)[], what: string): string | undefined => {
+    if (ref === undefined) return undefined;
+    try {
+      const value = resolveSecret(ref, sources);
+      if (!isPlaceholderSecret(value)) return value;
+      const origin = secretOrigin(ref);
+      problems.push({ path, message: `${origin.name} holds a placeholder, not a ${what}, and register would send it to ${title}: ${origin.fix}` });
+    } catch (error) {
+      problems.push({ path, message: (error as Error).message });
+    }
+    return undefined;
+  };
+}
+
+/** The job of one provider with a `register` block on a host fluxgate can register on, or undefined (problems recorded). */
+function jobOf(config: Config, index: number, codec: ProviderCodec<unknown>, registration: Registration, sources: SecretSources, problems: RuleIssue[]): RegisterJob | undefined {
+  const provider = config.providers[index]!;
+  const { secretFields } = codec;
+  const register = provider.register!;
+  const { spec } = registration;
+  const resolve = secretResolver(sources, spec.title, problems);
+  const token = resolve(register.token, ['providers', index, 'register', 'token'], 'token');
+  const secret = secretFields.includes('secret') ? resolve(provider.secret, ['providers', index, 'secret'], 'secret') : undefined;
+  const signingSecret = secretFields.includes('signingSecret') ? resolve(provider.signingSecret, ['providers', index, 'signingSecret'], 'secret') : undefined;
+  if (token === undefined || (provider.secret && secret === undefined) || (provider.signingSecret && signingSecret === undefined)) return undefined;
+  const discovered = register.repositories === 'discovered' ? 'repositories' : register.projects === 'discovered' ? 'projects' : undefined;
+  return {
+    provider: provider.name,
+    host: provider.type,
+    ...(discovered ? { discovered } : {}),
+    registration,
+    apiUrl: register.apiUrl ?? spec.defaultApiUrl!,
+    token,
+    scopes: scopesOf(spec, register),
+    wanted: {
+      provider: provider.name,
+      url: hookUrl(config.server.publicUrl!, routeOf(provider)),
+      events: hookEventsFor(spec, provider.events ?? codec.defaultEvents).events,
+      ...(secret !== undefined ? { secret } : {}),
+      ...(signingSecret !== undefined ? { signingSecret } : {}),
+    },
+  };
+}
+
 /**
  * The jobs of the providers `select` picks (all with a `register` block by default), or the problems that stop
  * them, at their config paths: a secret or token that does not resolve or is a placeholder. Run after the config
@@ -62,42 +111,11 @@ export function registerJobs(config: Config, catalog: Catalog, sources: SecretSo
   const jobs: RegisterJob[] = [];
   const problems: RuleIssue[] = [];
   config.providers.forEach((provider, index) => {
-    const register = provider.register;
     const codec = catalog.get(provider.type);
-    const spec = hostSpecOf(provider.type);
-    if (!register || !codec || !spec || !config.server.publicUrl || !select(provider)) return;
-    const resolve = (ref: SecretRef | undefined, path: (string | number)[], what: string): string | undefined => {
-      if (ref === undefined) return undefined;
-      try {
-        const value = resolveSecret(ref, sources);
-        if (!isPlaceholderSecret(value)) return value;
-        const origin = secretOrigin(ref);
-        problems.push({ path, message: `${origin.name} holds a placeholder, not a ${what}, and register would send it to ${spec.title}: ${origin.fix}` });
-      } catch (error) {
-        problems.push({ path, message: (error as Error).message });
-      }
-      return undefined;
-    };
-    const token = resolve(register.token, ['providers', index, 'register', 'token'], 'token');
-    const secret = codec.secretFields.includes('secret') ? resolve(provider.secret, ['providers', index, 'secret'], 'secret') : undefined;
-    const signingSecret = codec.secretFields.includes('signingSecret') ? resolve(provider.signingSecret, ['providers', index, 'signingSecret'], 'secret') : undefined;
-    if (token === undefined || (provider.secret && secret === undefined) || (provider.signingSecret && signingSecret === undefined)) return;
-    const discovered = register.repositories === 'discovered' ? 'repositories' : register.projects === 'discovered' ? 'projects' : undefined;
-    jobs.push({
-      provider: provider.name,
-      ...(discovered ? { discovered } : {}),
-      spec,
-      apiUrl: register.apiUrl ?? spec.defaultApiUrl!,
-      token,
-      scopes: scopesOf(spec, register),
-      wanted: {
-        provider: provider.name,
-        url: hookUrl(config.server.publicUrl, routeOf(provider)),
-        events: hookEventsFor(spec, provider.events ?? codec.defaultEvents).events,
-        ...(secret !== undefined ? { secret } : {}),
-        ...(signingSecret !== undefined ? { signingSecret } : {}),
-      },
-    });
+    const registration = catalog.registrations.get(provider.type);
+    if (!provider.register || !codec || !registration || !config.server.publicUrl || !select(provider)) return;
+    const job = jobOf(config, index, codec, registration, sources, problems);
+    if (job) jobs.push(job);
   });
   return { jobs, problems };
 }

@@ -3,7 +3,7 @@
  * hooks the config wants, found by URL. Pure: the same inputs give the same plan, which is what `--dry-run` prints
  * and what the real run then applies.
  */
-import type { FieldChange, HostHook, WantedHook } from './hook-host.ts';
+import type { FieldChange, HostHook, WantedHook } from '../provider-kit/index.ts';
 
 export type Step =
   | { action: 'create'; wanted: WantedHook }

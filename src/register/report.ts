@@ -76,7 +76,7 @@ export function renderJson(jobs: readonly RegisterJob[], rows: readonly SyncRow[
   return JSON.stringify(
     {
       ...options,
-      hooks: jobs.map((job) => ({ provider: job.provider, host: job.spec.kind, api: job.apiUrl, url: job.wanted.url, events: job.wanted.events, scopes: job.scopes })),
+      hooks: jobs.map((job) => ({ provider: job.provider, host: job.host, api: job.apiUrl, url: job.wanted.url, events: job.wanted.events, scopes: job.scopes })),
       changes: rows,
       summary,
       exitCode: exitCode(summary, options.dryRun),

@@ -4,7 +4,6 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { builtinProviders } from '../../plugins/index.ts';
-import { samples } from '../../samples/index.ts';
 import { sampleInput } from '../../src/commands/send.ts';
 import { builtinCatalog } from '../../src/provider-kit/catalog.ts';
 import { normalizeImage } from '../../src/pipeline/image-ref.ts';
@@ -49,14 +48,14 @@ const rows: Record<string, Row> = {
 
 describe('samples', () => {
   test('every built-in type has one, and the table covers them all', () => {
-    expect(Object.keys(samples).sort()).toEqual([...catalog.keys()].sort());
+    expect([...catalog.samples.keys()].sort()).toEqual([...catalog.keys()].sort());
     expect(Object.keys(rows).sort()).toEqual([...catalog.keys()].sort());
   });
 
   for (const [type, row] of Object.entries(rows)) {
     test(`${type}: signed, verified and parsed to what was asked`, async () => {
       const codec = catalog.get(type)!;
-      const sample = samples[type]!;
+      const sample = catalog.samples.get(type)!;
       const registry = 'image' in row.want;
       const input = sampleInput({ url: 'http://x', providerType: type, repository: row.repository ?? 'your-org/your-repo', ...(registry ? { tag: 'v1' } : { branch: 'main' }) }, NOW, 'delivery-1');
       const body = new TextEncoder().encode(JSON.stringify(sample.body(input)));

@@ -5,14 +5,13 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { builtinProviders } from '../../plugins/index.ts';
-import { samples } from '../../samples/index.ts';
 import { runSend, type SendOptions } from '../../src/commands/send.ts';
 import { builtinCatalog } from '../../src/provider-kit/catalog.ts';
 import { providerKit } from '../../src/provider-kit/kit.ts';
 import { startElsewhere, type Elsewhere } from '../support/elsewhere.ts';
 
 const SECRET = 'send-redirect-secret-5d1e';
-const deps = { catalog: builtinCatalog(builtinProviders, providerKit), samples };
+const deps = { catalog: builtinCatalog(builtinProviders, providerKit) };
 
 let elsewhere: Elsewhere;
 let redirecting: ReturnType<typeof Bun.serve>;

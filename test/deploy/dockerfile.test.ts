@@ -122,7 +122,7 @@ describe('Dockerfile', () => {
       expect(existsSync(join(root, source))).toBe(true);
       expect(ignored.filter((pattern) => source === pattern || source.startsWith(`${pattern}/`))).toEqual([]);
     }
-    // What src/main.ts imports at build time must be copied: the package manifest, plugins and samples.
-    expect(sources).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'scripts', 'src', 'plugins', 'samples']));
+    // What src/main.ts imports at build time must be copied: the package manifest and the plugins.
+    expect(sources).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'scripts', 'src', 'plugins']));
   });
 });

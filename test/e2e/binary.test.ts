@@ -2,7 +2,8 @@
  * The compiled binary itself, as a VM or container runs it: built by scripts/build.ts (or the one named by
  * $FLUXGATE_BINARY, which CI builds with `npm run build`), run from a directory with no checkout and no
  * node_modules, with a HOME and environment of its own. validate, serve in dry-run, a signed `send` from the
- * same binary answered 202, /metrics with the stamped version, SIGTERM and exit 0; a Flux Receiver's
+ * same binary answered 202, /metrics with the stamped version, SIGTERM and exit 0; every built-in type, and
+ * `register` on GitHub, GitLab and Gitea with the host clients the binary loads on first use; a Flux Receiver's
  * resourceFilter evaluated by the CEL worker built into the binary, against a real API server. Then the arm64
  * cross build.
  */
@@ -11,7 +12,12 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, openSync, readSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import packageJson from '../../package.json' with { type: 'json' };
+import { builtinProviders } from '../../plugins/index.ts';
+import { providerKit } from '../../src/provider-kit/kit.ts';
 import { waitForLogLine } from '../support/cli.ts';
+import { startFakeGitea } from '../support/git-hosts/fake-gitea.ts';
+import { startFakeGitHub } from '../support/git-hosts/fake-github.ts';
+import { startFakeGitLab } from '../support/git-hosts/fake-gitlab.ts';
 import { startTestCluster } from '../support/kube-apiserver/cluster.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -105,6 +111,39 @@ describe('the compiled binary, outside the checkout', () => {
     }
     expect(await child.exited).toBe(0);
     expect(lines.join('\n')).not.toContain(SECRET);
+  });
+
+  test('carries every built-in type: send names them all', () => {
+    const unknown = run(['send', '--provider-type', 'no-such-type', 'http://127.0.0.1:9/hook/x']);
+    const known = /known: ([^)]*)\)/.exec(unknown.stderr)?.[1]?.split(', ');
+    expect(known).toEqual(builtinProviders.map((builtin) => builtin.default(providerKit).id));
+  });
+
+  test('register keeps the hooks on GitHub, GitLab and Gitea, each client loaded from inside the binary', async () => {
+    const github = startFakeGitHub({ tokens: { 'gh-token': { scopes: 'admin:repo_hook', admin: ['repos/acme/app'] } } });
+    const gitlab = startFakeGitLab({ tokens: { 'gl-token': {} } });
+    const gitea = startFakeGitea({ tokens: { 'gitea-token': {} } });
+    try {
+      writeFileSync(
+        join(scratch.path, 'register.yaml'),
+        `server: { publicUrl: https://fluxgate.example.com }
+kubernetes: { mode: dry-run }
+providers:
+  - { name: github, type: github, secret: { env: S }, register: { token: { env: GH }, apiUrl: "${github.origin}", repositories: [acme/app] } }
+  - { name: gitlab, type: gitlab, secret: { env: S }, register: { token: { env: GL }, apiUrl: "${gitlab.origin}", projects: [acme/app] } }
+  - { name: gitea, type: gitea, secret: { env: S }, register: { token: { env: GT }, apiUrl: "${gitea.origin}", repositories: [acme/app] } }
+`,
+      );
+      // Spawned, not run synchronously: the fake hosts answer on this process's event loop.
+      const child = Bun.spawn([binary, 'register', '--config', 'register.yaml'], { cwd: scratch.path, env: isolatedEnv({ S: SECRET, GH: 'gh-token', GL: 'gl-token', GT: 'gitea-token' }), stdout: 'pipe', stderr: 'pipe' });
+      const [code, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
+      expect({ code, stderr, summary: stdout.trim().split('\n').at(-1) }).toEqual({ code: 0, stderr: '', summary: 'created 3, updated 0, removed 0; 0 unchanged' });
+      expect(github.hooks('repos/acme/app').map((hook) => hook.config.url)).toEqual(['https://fluxgate.example.com/hook/github']);
+      expect(gitlab.hooks('projects/acme/app').map((hook) => hook.url)).toEqual(['https://fluxgate.example.com/hook/gitlab']);
+      expect(gitea.hooks('repos/acme/app').map((hook) => hook.config.url)).toEqual(['https://fluxgate.example.com/hook/gitea']);
+    } finally {
+      await Promise.all([github.stop(), gitlab.stop(), gitea.stop()]);
+    }
   });
 });
 

@@ -89,7 +89,7 @@ afterAll(async () => {
 
 describe('fluxgate send, every type, against a running gateway', () => {
   test('the table covers every built-in type', () => {
-    expect(Object.keys(cases).sort()).toEqual(builtinProviders.map((factory) => factory(providerKit).id).sort());
+    expect(Object.keys(cases).sort()).toEqual(builtinProviders.map((builtin) => builtin.default(providerKit).id).sort());
   });
 
   for (const type of Object.keys(cases)) {

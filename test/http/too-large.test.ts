@@ -5,6 +5,7 @@
 import { afterEach, expect, test } from 'bun:test';
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fixturePath } from '../support/fixture-path.ts';
 import type { TestGateway } from '../support/gateway.ts';
 import { SECRET, startHttpGateway } from './http-gateway.ts';
 import { head, rawConnect } from './raw-http.ts';
@@ -34,7 +35,7 @@ test('Content-Length: 10 GiB on a hook is answered 413 by fluxgate, counted and 
  * fixture, serialised compactly as GitHub sends JSON: about 1.3 MB.
  */
 function largestPush(): Uint8Array {
-  const recorded = JSON.parse(readFileSync(new URL('../fixtures/github/push-new-branch.json', import.meta.url), 'utf8'));
+  const recorded = JSON.parse(readFileSync(fixturePath('github/push-new-branch.json'), 'utf8'));
   const entries = recorded.commits as { id: string }[];
   const commits = Array.from({ length: 2048 }, (_, index) => ({ ...entries[index % entries.length]!, id: createHmac('sha1', 'id').update(String(index)).digest('hex') }));
   return new TextEncoder().encode(JSON.stringify({ ...recorded, commits, head_commit: commits.at(-1) }));

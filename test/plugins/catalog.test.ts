@@ -29,7 +29,7 @@ export default (kit) => ({
 describe('provider catalog', () => {
   test('holds the built-in providers it is handed', async () => {
     const catalog = await loadCatalog(builtinProviders, providerKit, undefined, dir.path);
-    expect([...catalog.keys()].sort()).toEqual(builtinProviders.map((factory) => factory(providerKit).id).sort());
+    expect([...catalog.keys()].sort()).toEqual(builtinProviders.map((builtin) => builtin.default(providerKit).id).sort());
   });
 
   test('loads a provider from pluginsDir, relative to the config directory, with the same kit, and it works', async () => {

@@ -4,7 +4,7 @@
  * body, a describe that throws — are each reported, naming the case, on fluxgate's own documented payload.
  */
 import { describe, expect, test } from 'bun:test';
-import generic from '../../plugins/generic.ts';
+import generic from '../../plugins/generic/codec.ts';
 import type { ProviderFactory } from '../../src/provider-kit/kit.ts';
 import { fuzzProblems, fuzzTarget, type FuzzCase } from '../support/fuzz/fuzz-case.ts';
 import { seedsOf } from '../support/fuzz/seeds.ts';

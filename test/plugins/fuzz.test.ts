@@ -1,8 +1,8 @@
 /**
  * A fuzz test of every built-in codec's `describe` and `parse`, driven by the catalog and fed the real published
- * deliveries in `test/fixtures/<type>/`: whatever an attacker makes of a delivery (see test/support/fuzz/), a codec
- * answers within the provider contract or throws its own PayloadError (a 400), never anything else (a 500); and
- * it reads the payload at most a fixed number of times per byte, so no list makes it quadratic.
+ * deliveries in `test/plugins/<type>/fixtures/`: whatever an attacker makes of a delivery (see test/support/fuzz/),
+ * a codec answers within the provider contract or throws its own PayloadError (a 400), never anything else (a 500);
+ * and it reads the payload at most a fixed number of times per byte, so no list makes it quadratic.
  *
  * Deterministic: every path it reads gets every cheap edit, the body every edit of its bytes, every header every
  * edit, everything it reads every size attack; then FUZZ_RUNS random cases (default 40) per type from fast-check
@@ -32,7 +32,7 @@ function problemsOf(target: FuzzTarget, cases: readonly FuzzCase[]): string[] {
   return found;
 }
 
-for (const factory of builtinProviders) {
+for (const { default: factory } of builtinProviders) {
   const type = factory(providerKit).id;
   const seeds = seedsOf(type);
   const options = optionsOf(type);

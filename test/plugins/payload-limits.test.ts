@@ -4,9 +4,9 @@
  * cap: the changed paths are unknown, so path filters pass.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import genericFactory from '../../plugins/generic.ts';
-import githubFactory from '../../plugins/github.ts';
-import gitlabFactory from '../../plugins/gitlab.ts';
+import genericFactory from '../../plugins/generic/codec.ts';
+import githubFactory from '../../plugins/github/codec.ts';
+import gitlabFactory from '../../plugins/gitlab/codec.ts';
 import { PayloadError } from '../../src/provider-kit/contract.ts';
 import { changedPaths } from '../../src/provider-kit/git.ts';
 import { payloadLimits, repositoryNames as collector } from '../../src/provider-kit/payload.ts';

@@ -1,7 +1,6 @@
-/** Waiting out rate limits as each host's headers ask, and following pages only on the configured API. */
+/** Waiting out rate limits as each host's headers ask, and sending only to the configured API. */
 import { describe, expect, test } from 'bun:test';
 import { hostFetch, rateLimitWait, type RateLimitWait } from '../../src/register/host-fetch.ts';
-import { nextLink, restClient } from '../../src/register/rest-client.ts';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 const answer = (status: number, headers: Record<string, string> = {}) => new Response('{}', { status, headers });
@@ -75,32 +74,5 @@ describe('hostFetch sends only to its API and follows no redirect', () => {
       'POST /repos/a/b/hooks answered 307, a redirect to https://api.example.com/moved: not followed',
     );
     expect(modes).toEqual(['manual']);
-  });
-});
-
-describe('pagination', () => {
-  test('nextLink reads rel="next" among the others', () => {
-    expect(nextLink('<https://h/x?page=1>; rel="prev", <https://h/x?page=3>; rel="next", <https://h/x?page=9>; rel="last"')).toBe('https://h/x?page=3');
-    expect(nextLink('<https://h/x?page=9>; rel="last"')).toBeUndefined();
-    expect(nextLink(null)).toBeUndefined();
-  });
-
-  test('a next page on another origin is not followed: the token goes only to the configured API', async () => {
-    const seen: string[] = [];
-    const api = restClient({
-      baseUrl: 'https://api.example.com',
-      headers: { Authorization: 'Bearer t0ken' },
-      pageSize: { per_page: '100' },
-      send: async (request) => (seen.push(request.url), new Response('[]', { headers: { Link: '<https://evil.example.net/collect?page=2>; rel="next"' } })),
-    });
-    await expect(api.list('/repos/a/b/hooks')).rejects.toThrow('the next page is on another host; not followed');
-    expect(seen).toEqual(['https://api.example.com/repos/a/b/hooks?per_page=100']);
-  });
-
-  test('a host that links pages forever is stopped after maxPages', async () => {
-    let page = 0;
-    const api = restClient({ baseUrl: 'https://api.example.com', headers: {}, pageSize: { per_page: '1' }, maxPages: 5, send: async () => new Response('[1]', { headers: { Link: `<https://api.example.com/x?page=${++page + 1}>; rel="next"` } }) });
-    await expect(api.list('/x')).rejects.toThrow('more than 5 pages');
-    expect(page).toBe(5);
   });
 });

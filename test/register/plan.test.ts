@@ -1,6 +1,6 @@
 /** The plan for one scope: found by URL, compared field by field, pruned only under this gateway's /hook/. */
 import { describe, expect, test } from 'bun:test';
-import type { HostHook, WantedHook } from '../../src/register/hook-host.ts';
+import type { HostHook, WantedHook } from '../../src/provider-kit/hook-host.ts';
 import { differences, planScope } from '../../src/register/plan.ts';
 
 const url = 'https://gw.example.com/hook/github';

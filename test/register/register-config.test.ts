@@ -86,6 +86,13 @@ describe('providers[].register', () => {
     ]);
   });
 
+  test('an event named like a member of every object (constructor, toString) is no GitLab hook event', () => {
+    expect(problems(provider(`  - name: gitlab\n    type: gitlab\n    secret: { env: S }\n    events: ['Push Hook', constructor, toString]\n    register: { token: { env: T }, projects: [acme/app] }\n`))).toEqual([
+      'fluxgate.yaml:6:27 providers[0].events[1]: GitLab has no hook event for "constructor", so register cannot subscribe to it',
+      'fluxgate.yaml:6:40 providers[0].events[2]: GitLab has no hook event for "toString", so register cannot subscribe to it',
+    ]);
+  });
+
   test('the schema: a scope is owner/repository, a typo is caught with a did-you-mean', () => {
     expect(problems(provider(`  - name: github\n    type: github\n    secret: { env: S }\n    register: { token: { env: T }, repositories: [app], organisation: acme }\n`))).toEqual([
       'fluxgate.yaml:6:50 providers[0].register.repositories: expected a list of owner/repository, or "discovered"',

@@ -1,18 +1,17 @@
 /**
- * Real published deliveries from `test/fixtures/<provider>/` as requests a codec can verify and parse, and the
+ * Real published deliveries from `test/plugins/<provider>/fixtures/` as requests a codec can verify and parse, and the
  * provider kit the codecs receive. A `NAME.headers.json` beside `NAME.json` holds the headers the host sends;
  * placeholders in it (`<uuid>`, `<computed>`, `<…>`) are filled from `fill`, a fresh UUID for `<uuid>`, or the
  * header is left out (a signature the test computes itself).
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { PayloadError, type Event, type Ignored, type Parsed, type ProviderCodec, type WebhookRequest } from '../../src/provider-kit/contract.ts';
 import { type ProviderFactory } from '../../src/provider-kit/kit.ts';
 import { type ProviderSecrets } from '../../src/config/secrets.ts';
 import { providerKit } from '../../src/provider-kit/kit.ts';
+import { fixturePath } from './fixture-path.ts';
 
-const fixtures = join(import.meta.dir, '..', 'fixtures');
 
 export interface FixtureRequest extends WebhookRequest {
   /** The body as text (for rewriting in a test). */
@@ -20,14 +19,16 @@ export interface FixtureRequest extends WebhookRequest {
 }
 
 /**
+ * The fixture `name` of `provider` (a path under its fixtures folder: `push`, or `forgejo/push` for gitea).
+ *
  * @example
  * const push = fixture('bitbucket', 'push-multi-ref');
  * push.headers.set('X-Hub-Signature', `sha256=${hmacHex(secret, push.body)}`);
  */
 export function fixture(provider: string, name: string, fill: Record<string, string> = {}): FixtureRequest {
-  const bytes = readFileSync(join(fixtures, provider, `${name}.json`));
+  const bytes = readFileSync(fixturePath(`${provider}/${name}.json`));
   const headers = new Headers();
-  const headerFile = join(fixtures, provider, `${name}.headers.json`);
+  const headerFile = fixturePath(`${provider}/${name}.headers.json`);
   if (existsSync(headerFile)) {
     for (const [key, value] of Object.entries(JSON.parse(readFileSync(headerFile, 'utf8')) as Record<string, string>)) {
       const filled = fill[key] ?? (value === '<uuid>' ? randomUUID() : value.startsWith('<') && value.endsWith('>') ? undefined : value);

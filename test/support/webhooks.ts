@@ -1,11 +1,12 @@
 /**
- * Webhook deliveries for tests, built from real published example payloads (`test/fixtures/`, whose README says
- * where each came from) and signed here with node:crypto, independently of the plugins under test. A test
+ * Webhook deliveries for tests, built from real published example payloads (`test/plugins/<type>/fixtures/`, whose
+ * SOURCE.md says where each came from) and signed here with node:crypto, independently of the plugins under test. A test
  * changes only what it needs — repository, ref, delivery id — and `deliveryBody` is the one place a fixture is
  * rewritten. Header names are lowercase, so a test can replace or delete one by name.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fixturePath } from './fixture-path.ts';
 
 export interface OutgoingWebhook {
   body: Uint8Array;
@@ -32,9 +33,9 @@ export interface DeliveryOptions extends Rewrite {
 
 const SAFE_REPOSITORY = /^[\w.-]+(?:\/[\w.-]+)+$/;
 
-/** A fixture's exact published bytes, e.g. `fixtureBytes('github/ping.json')`. */
+/** A fixture's exact published bytes, e.g. `fixtureBytes('github/ping.json')` (test/plugins/github/fixtures/ping.json). */
 export function fixtureBytes(name: string): Uint8Array {
-  return readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
+  return readFileSync(fixturePath(name));
 }
 
 /**

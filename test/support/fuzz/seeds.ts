@@ -1,15 +1,14 @@
 /**
- * The real deliveries each built-in codec is fuzzed from: every request body in `test/fixtures/<type>/` with the
+ * The real deliveries each built-in codec is fuzzed from: every request body in `test/plugins/<type>/fixtures/` with the
  * headers in its `NAME.headers.json` (a directory with header files: only the files that have one are request
  * bodies), plus what a few types need besides: fixtures of the same wire format filed under another name, headers
  * for fixtures published without them, the verified claims an OIDC type parses, and options.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fixturePath } from '../fixture-path.ts';
 import { withEmbedded, type Doc } from './json-document.ts';
 import type { FuzzRequest } from './mutations.ts';
-
-const FIXTURES = join(import.meta.dir, '..', '..', 'fixtures');
 
 export interface Seed {
   /** `<directory>/<name>`, as a failing case names it. */
@@ -19,7 +18,7 @@ export interface Seed {
 }
 
 interface Extras {
-  /** Other fixture directories of the same wire format. */
+  /** Other fixture directories of the same wire format (`<type>/<folder>`). */
   directories?: string[];
   /** Headers of fixtures published without a headers file, by `<directory>/<name>`. */
   headers?: Record<string, Record<string, string>>;
@@ -31,7 +30,7 @@ interface Extras {
   options?: Record<string, unknown>;
 }
 
-/** fluxgate's own payload, as docs/providers/generic.md documents it (no host publishes this one). */
+/** fluxgate's own payload, as plugins/generic/README.md documents it (no host publishes this one). */
 const GENERIC_PAYLOAD: Doc = {
   repository: 'my-org/my-repo',
   ref: 'refs/heads/main',
@@ -42,10 +41,10 @@ const GENERIC_PAYLOAD: Doc = {
 const GITHUB_PUSH = { 'X-GitHub-Event': 'push', 'X-GitHub-Delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958', 'Content-Type': 'application/json' };
 const GENERIC = { directories: ['github'], bodies: { 'docs/generic': GENERIC_PAYLOAD }, headers: { 'github/push-new-branch': { 'X-Event': 'push', 'X-Delivery': 'd-1' }, 'github/push-tag-deleted': { 'X-Event': 'push' } } };
 
-/** What each type needs beyond `test/fixtures/<type>/`. */
+/** What each type needs beyond its own `test/plugins/<type>/fixtures/`. */
 const EXTRAS: Record<string, Extras> = {
   github: {
-    directories: ['github-packages'],
+    directories: ['github/packages'],
     headers: { 'github/push-new-branch': GITHUB_PUSH, 'github/push-tag-deleted': GITHUB_PUSH, 'github/ping': { ...GITHUB_PUSH, 'X-GitHub-Event': 'ping' } },
   },
   gitlab: {
@@ -57,11 +56,11 @@ const EXTRAS: Record<string, Extras> = {
       'gitlab/system-hook-user-create': { 'X-Gitlab-Event': 'System Hook' },
     },
   },
-  gitea: { directories: ['forgejo'] },
+  gitea: { directories: ['gitea/forgejo'] },
   generic: GENERIC,
   'generic-hmac': GENERIC,
   'generic-oidc': {
-    claims: { directory: 'oidc', bodies: [undefined, { paths: ['apps/web/deploy.yaml'] }, GENERIC_PAYLOAD] },
+    claims: { directory: 'generic-oidc/claims', bodies: [undefined, { paths: ['apps/web/deploy.yaml'] }, GENERIC_PAYLOAD] },
     options: { issuers: ['https://token.actions.githubusercontent.com'], audience: 'https://github.com/octo-org', claims: { repository: 'octo-org/*' } },
   },
   gcr: { options: { audience: 'https://hooks.example.com/hook/gcr', serviceAccount: 'pusher@my-project.iam.gserviceaccount.com' } },
@@ -81,14 +80,14 @@ export function seedsOf(type: string): Seed[] {
   for (const directory of [type, ...(extras.directories ?? [])]) {
     for (const file of requestFiles(directory)) {
       const name = `${directory}/${file}`;
-      const body = withEmbedded(JSON.parse(readFileSync(join(FIXTURES, directory, `${file}.json`), 'utf8')) as Doc);
+      const body = withEmbedded(JSON.parse(readFileSync(join(fixturePath(directory), `${file}.json`), 'utf8')) as Doc);
       seeds.push({ name, request: { body }, headers: { ...headersOf(directory, file), ...extras.headers?.[name] } });
     }
   }
   for (const [name, body] of Object.entries(extras.bodies ?? {})) seeds.push({ name, request: { body }, headers: {} });
   if (extras.claims) {
     for (const file of requestFiles(extras.claims.directory)) {
-      const claims = JSON.parse(readFileSync(join(FIXTURES, extras.claims.directory, `${file}.json`), 'utf8')) as Doc;
+      const claims = JSON.parse(readFileSync(join(fixturePath(extras.claims.directory), `${file}.json`), 'utf8')) as Doc;
       extras.claims.bodies.forEach((body, index) => seeds.push({ name: `${extras.claims!.directory}/${file} + body ${index}`, request: body === undefined ? { claims } : { claims, body }, headers: {} }));
     }
   }
@@ -97,7 +96,7 @@ export function seedsOf(type: string): Seed[] {
 
 /** The names of a directory's request bodies: with a headers file each, where the directory has any. */
 function requestFiles(directory: string): string[] {
-  const path = join(FIXTURES, directory);
+  const path = fixturePath(directory);
   if (!existsSync(path)) return [];
   const files = readdirSync(path).filter((file) => file.endsWith('.json')).sort();
   const bodies = files.filter((file) => !file.endsWith('.headers.json')).map((file) => file.slice(0, -'.json'.length));
@@ -107,7 +106,7 @@ function requestFiles(directory: string): string[] {
 
 /** The headers file's headers; a placeholder (`<uuid>`, `<computed>`) is a fixed id or, for a signature, left out. */
 function headersOf(directory: string, file: string): Record<string, string> {
-  const path = join(FIXTURES, directory, `${file}.headers.json`);
+  const path = join(fixturePath(directory), `${file}.headers.json`);
   if (!existsSync(path)) return {};
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>)) {

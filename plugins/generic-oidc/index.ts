@@ -1,0 +1,3 @@
+/** The `generic-oidc` provider type: its codec and its sample for `fluxgate send` (fluxgate's own payload, from the kit). */
+export { default } from './codec.ts';
+export { genericSample as sample } from '../../src/provider-kit/index.ts';
