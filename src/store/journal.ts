@@ -16,46 +16,16 @@ import type { Clock } from '../core/index.ts';
 import type { ObjectSelector } from '../core/index.ts';
 import type { Ticket } from '../core/index.ts';
 import type { DeliveryDeduper } from './dedupe.ts';
+import { createFailureList, type FailureList, type FailureRecord } from './failure-list.ts';
+import { createGroupCommit, type GroupCommit, type PreparedCommit, type Staged } from './group-commit.ts';
+import type { JournalState, JournalWriter } from './journal-store.ts';
 import { createPendingWork, type PendingWork } from './pending-work.ts';
 import type { AcceptedDelivery, AcceptOutcome, Acceptor } from '../pipeline/index.ts';
-import type { Settlement, WorkItem, WorkLedger } from '../reconcile/index.ts';
+import type { WorkItem, WorkLedger } from '../reconcile/index.ts';
 import { fold, itemId, MAX_ITEM_TICKETS, namedItem } from './work.ts';
 
-/** A failure kept for a retry by hand (`fluxgate retry`, the status page): the item as it was owed, and why it ended. */
-export interface FailureRecord {
-  seq: number;
-  item: WorkItem;
-  outcome: string;
-  error: string;
-  attempts: number;
-  failedAt: number;
-}
-
-/** Everything a commit writes: items and failures by key (null: deleted), delivery ids, the next ticket. */
-export interface JournalChanges {
-  items: ReadonlyMap<string, WorkItem | null>;
-  failures: ReadonlyMap<number, FailureRecord | null>;
-  seen: readonly { provider: string; deliveryId: string; at: number }[];
-  nextSeq: number;
-}
-
-/** Writes one commit, all or nothing; throws when it cannot (the journal then answers 503). */
-export interface JournalWriter {
-  write(changes: JournalChanges): void;
-  /**
-   * Called before each commit; throws when the store cannot be reached. A store that could not be opened at start
-   * and is open now hands back what it read, once: the journal takes it over before anything else is written.
-   */
-  open?(): JournalState | undefined;
-}
-
-/** What a durable store read back at start. */
-export interface JournalState {
-  items: readonly WorkItem[];
-  failures: readonly FailureRecord[];
-  seen: readonly { provider: string; deliveryId: string; at: number }[];
-  nextSeq: number;
-}
+export type { FailureRecord } from './failure-list.ts';
+export type { JournalChanges, JournalState, JournalWriter } from './journal-store.ts';
 
 export interface JournalReporter {
   /** A commit ended: its duration, and the error when it failed. */
@@ -112,12 +82,13 @@ export interface Journal extends WorkLedger, Acceptor {
   check(): void;
 }
 
-interface Staged {
-  ticket: Ticket;
-  items: WorkItem[];
-  provider: string;
-  deliveryId?: string;
-  resolve(outcome: AcceptOutcome): void;
+/** What the journal owns: the work owed (by id), the failures kept, the next ticket, and the items changed since the last commit. */
+interface Owed {
+  pending: PendingWork;
+  failures: FailureList;
+  /** Items changed since the last commit (null: settled). */
+  changed: Map<string, WorkItem | null>;
+  nextSeq: number;
 }
 
 /**
@@ -126,182 +97,27 @@ interface Staged {
  * await journal.accept({ provider: 'github', deliveryId: 'd1', cause, selectors }); // { kind: 'accepted', ticket }
  */
 export function createJournal(options: JournalOptions): Journal {
-  const { clock, dedupe, writer, reporter } = options;
-  const defer = options.defer ?? ((run) => void setImmediate(run));
-  const pending: PendingWork = createPendingWork(options.clusters);
-  const failures = new Map<number, FailureRecord>();
-  let nextSeq = 1;
-  let nextFailure = 1;
-  // Written by the next commit: items and failures that changed since the last one, ids seen.
-  const dirtyItems = new Map<string, WorkItem | null>();
-  const dirtyFailures = new Map<number, FailureRecord | null>();
-  let staged: Staged[] = [];
-  let scheduled = false;
-  let lastError: string | undefined = options.initialError;
-  let checking = false;
-
-  /** What a store read back: owed items (those of a cluster the config no longer names become failures), failures, ids. */
-  function load(state: JournalState): void {
-    nextSeq = Math.max(nextSeq, state.nextSeq);
-    for (const failure of state.failures) {
-      failures.set(failure.seq, failure);
-      nextFailure = Math.max(nextFailure, failure.seq + 1);
-    }
-    for (const item of state.items) {
-      if (options.clusters.includes(item.cluster)) pending.put(item);
-      else {
-        // Owed in a cluster the config no longer names: kept as a failure, so it is seen (and can be retried if it returns).
-        dirtyItems.set(item.id, null);
-        keepFailure(item, { kind: 'failed', outcome: 'failed', error: `cluster ${item.cluster ?? '(kubernetes:)'} is no longer configured`, attempts: 0 });
-      }
-    }
-    for (const seen of state.seen) dedupe.remember(seen.provider, seen.deliveryId, seen.at);
-  }
-  if (options.initial) load(options.initial);
-
-  const report = () => {
-    for (const cluster of options.clusters) reporter.pending(cluster, pending.count(cluster));
-    reporter.failures(failures.size);
-  };
-
-  /** The delivery's items, one per object or query and cluster, grouped by whether the cluster has room. */
-  function plan(delivery: AcceptedDelivery, ticket: Ticket, value: (selector: ObjectSelector) => string | undefined) {
-    const byCluster = new Map<string | undefined, Map<string, { item: WorkItem; selector: ObjectSelector }>>();
-    for (const selector of delivery.selectors) {
-      for (const cluster of selector.clusters ?? options.clusters) {
-        if (!options.clusters.includes(cluster)) continue;
-        let items = byCluster.get(cluster);
-        if (!items) byCluster.set(cluster, (items = new Map()));
-        const id = itemId(cluster, selector, ticket.seq);
-        if (items.has(id)) continue;
-        const item: WorkItem = { id, ...(cluster !== undefined ? { cluster } : {}), selector, revision: ticket.seq, tickets: [ticket], untracked: 0, since: ticket.acceptedAt, ...optional('value', value(selector)), ...(selector.filter ? { filtered: true } : {}) };
-        items.set(id, { item, selector });
-      }
-    }
-    const taken: WorkItem[] = [];
-    const refused: { cluster: string | undefined; selectors: ObjectSelector[] }[] = [];
-    for (const [cluster, items] of byCluster) {
-      const entries = [...items.values()];
-      if (pending.hasRoom(cluster, entries.map((entry) => entry.item.id), options.maxPending, stagedCount(cluster))) taken.push(...entries.map((entry) => entry.item));
-      else refused.push({ cluster, selectors: entries.map((entry) => entry.selector) });
-    }
-    return { taken, refused };
-  }
-
-  const stagedCount = (cluster: string | undefined) => {
-    let count = 0;
-    for (const entry of staged) for (const item of entry.items) if (item.cluster === cluster) count += 1;
-    return count;
-  };
-
-  function mintValue(now: number): (selector: ObjectSelector) => string | undefined {
-    let minted: string | undefined;
-    return (selector) => selector.annotation.fixedValue ?? (minted ??= options.requestedAt(new Date(now)));
-  }
-
-  function commit(): void {
-    scheduled = false;
-    let error: string | undefined;
-    try {
-      const opened = writer!.open?.();
-      // Opened only now (it could not be at start): what it owed is taken over first. Nothing was accepted meanwhile.
-      if (opened) {
-        load(opened);
-        const items = pending.all();
-        options.opened?.(items.length);
-        if (items.length > 0) options.feed(items);
-      }
-    } catch (caught) {
-      error = caught instanceof Error ? caught.message : String(caught);
-    }
-    const batch = staged;
-    staged = [];
-    const folded = new Map<string, WorkItem>();
-    for (const entry of batch) for (const item of entry.items) folded.set(item.id, fold(folded.get(item.id) ?? pending.get(item.id), item));
-    const items = new Map<string, WorkItem | null>(dirtyItems);
-    for (const [id, item] of folded) items.set(id, item);
-    const seen = batch.flatMap((entry) => (entry.deliveryId !== undefined ? [{ provider: entry.provider, deliveryId: entry.deliveryId, at: entry.ticket.acceptedAt }] : []));
-    const started = performance.now();
-    if (error === undefined) {
-      try {
-        writer!.write({ items, failures: dirtyFailures, seen, nextSeq });
-      } catch (caught) {
-        error = caught instanceof Error ? caught.message : String(caught);
-      }
-    }
-    reporter.committed(performance.now() - started, batch.length, error);
-    // Health follows the commits that carry deliveries (or a check): a small write of the delivery log squeezing
-    // into the last free bytes of a full disk does not make the store look writable again.
-    if (error !== undefined || batch.length > 0 || checking) lastError = error;
-    if (error !== undefined) {
-      for (const entry of batch) {
-        if (entry.deliveryId !== undefined) dedupe.forget(entry.provider, entry.deliveryId);
-        entry.resolve({ kind: 'unavailable', reason: `the state store cannot be written: ${error}` });
-      }
-      return;
-    }
-    dirtyItems.clear();
-    dirtyFailures.clear();
-    for (const item of folded.values()) pending.put(item);
-    for (const entry of batch) entry.resolve({ kind: 'accepted', ticket: entry.ticket });
-    const fed = batch.flatMap((entry) => entry.items);
-    if (fed.length > 0) options.feed(fed);
-    report();
-  }
-
-  function schedule(): void {
-    if (writer === undefined || scheduled) return;
-    scheduled = true;
-    defer(() => {
-      if (scheduled) commit();
-    });
-  }
-
-  function settleLocally(id: string, revision: number): WorkItem | undefined {
-    const item = pending.get(id);
-    if (item === undefined || item.revision > revision) return undefined;
-    pending.delete(id);
-    dirtyItems.set(id, null);
-    return item;
-  }
-
-  function keepFailure(item: WorkItem, settlement: Extract<Settlement, { kind: 'failed' }>): void {
-    const failure: FailureRecord = { seq: nextFailure++, item, outcome: settlement.outcome, error: settlement.error, attempts: settlement.attempts, failedAt: clock.now() };
-    failures.set(failure.seq, failure);
-    dirtyFailures.set(failure.seq, failure);
-    for (const [seq] of failures) {
-      if (failures.size <= options.maxFailures) break;
-      failures.delete(seq);
-      dirtyFailures.set(seq, null);
-    }
-  }
+  const { clock, writer } = options;
+  const owed: Owed = { pending: createPendingWork(options.clusters), failures: createFailureList(options.maxFailures), changed: new Map(), nextSeq: 1 };
+  if (options.initial) load(owed, options.initial, options);
+  // Absent with `store: memory`: nothing is written, and an accepted delivery is answered at once.
+  const commits: GroupCommit | undefined = writer && createGroupCommit({
+    writer,
+    dedupe: options.dedupe,
+    committed: (durationMs, deliveries, error) => options.reporter.committed(durationMs, deliveries, error),
+    ...(options.initialError !== undefined ? { initialError: options.initialError } : {}),
+    defer: options.defer ?? ((run) => void setImmediate(run)),
+    takeOver: (state) => takeOver(owed, state, options),
+    prepare: (batch) => prepareCommit(owed, batch, options),
+  });
+  const report = () => reportOwed(owed, options);
+  const schedule = () => commits?.schedule();
 
   return {
-    accept(delivery) {
-      if (delivery.deliveryId !== undefined && dedupe.seen(delivery.provider, delivery.deliveryId)) return { kind: 'duplicate' };
-      const acceptedAt = clock.now();
-      const ticket: Ticket = { seq: nextSeq, acceptedAt, cause: delivery.cause };
-      const { taken, refused } = plan(delivery, ticket, writer !== undefined ? mintValue(acceptedAt) : () => undefined);
-      if (taken.length === 0 && refused.length > 0) {
-        if (delivery.deliveryId !== undefined) dedupe.forget(delivery.provider, delivery.deliveryId);
-        return { kind: 'full' };
-      }
-      nextSeq += 1;
-      for (const group of refused) options.refused?.(group.cluster, ticket, group.selectors);
-      if (writer === undefined) {
-        for (const item of taken) pending.put(fold(pending.get(item.id), item));
-        if (taken.length > 0) options.feed(taken);
-        report();
-        return { kind: 'accepted', ticket };
-      }
-      return new Promise<AcceptOutcome>((resolve) => {
-        staged.push({ ticket, items: taken, provider: delivery.provider, ...optional('deliveryId', delivery.deliveryId), resolve });
-        schedule();
-      });
-    },
+    accept: (delivery) => accept(owed, delivery, options, commits),
     settle(id, revision, settlement) {
-      const item = settleLocally(id, revision);
-      if (item && settlement.kind === 'failed') keepFailure(item, settlement);
+      const item = settleLocally(owed, id, revision);
+      if (item && settlement.kind === 'failed') owed.failures.keep(item, settlement, clock.now());
       schedule();
       report();
     },
@@ -309,66 +125,174 @@ export function createJournal(options: JournalOptions): Journal {
       // Each object becomes an item of its own before the query is settled, in the same commit: a crash in between
       // leaves the query owed (listed again at the next start), never neither. A newer delivery folded into the
       // query meanwhile keeps it owed: it is listed again for that one.
-      const named = names.map((name) => namedItem(query, name, nextSeq++));
-      for (const item of named) {
-        const next = fold(pending.get(item.id), item);
-        pending.put(next);
-        dirtyItems.set(next.id, next);
-      }
-      settleLocally(query.id, query.revision);
+      const named = names.map((name) => namedItem(query, name, owed.nextSeq++));
+      for (const item of named) owe(owed, item);
+      settleLocally(owed, query.id, query.revision);
       schedule();
       report();
       if (named.length > 0) options.feed(named);
     },
     replay() {
-      const items = pending.all();
+      const items = owed.pending.all();
       if (items.length > 0) options.feed(items);
       report();
       return items.length;
     },
-    pending: () => pending.total(),
-    failures: () => [...failures.values()],
+    pending: () => owed.pending.total(),
+    failures: () => owed.failures.all(),
     retry(seqs) {
-      const chosen = seqs === undefined ? [...failures.values()] : seqs.flatMap((seq) => failures.get(seq) ?? []);
-      const now = clock.now();
-      const value = writer !== undefined ? mintValue(now) : () => undefined;
-      const items = chosen.map((failure) => {
-        failures.delete(failure.seq);
-        dirtyFailures.set(failure.seq, null);
-        const ticket: Ticket = { seq: nextSeq++, acceptedAt: now, ...(failure.item.tickets.at(-1)?.cause ? { cause: failure.item.tickets.at(-1)!.cause! } : {}) };
-        const again: WorkItem = { ...failure.item, revision: ticket.seq, tickets: [...failure.item.tickets.slice(1 - MAX_ITEM_TICKETS), ticket], since: now, ...optional('value', value(failure.item.selector)) };
-        const next = fold(pending.get(again.id), again);
-        pending.put(next);
-        dirtyItems.set(next.id, next);
-        return again;
-      });
+      const items = retryFailures(owed, seqs, options);
       if (items.length > 0) options.feed(items);
       schedule();
       report();
       return items.length;
     },
-    flush() {
-      if (writer !== undefined && (staged.length > 0 || dirtyItems.size > 0 || dirtyFailures.size > 0 || scheduled)) commit();
-    },
+    flush: () => commits?.flush(owed.changed.size > 0 || owed.failures.changes().size > 0),
     flushSoon: schedule,
-    health: () => (lastError === undefined ? { ok: true } : { ok: false, error: lastError }),
-    check() {
-      if (writer === undefined) return;
-      checking = true;
-      try {
-        commit();
-      } finally {
-        checking = false;
-      }
-    },
+    health: () => commits?.health() ?? (options.initialError === undefined ? { ok: true } : { ok: false, error: options.initialError }),
+    check: () => commits?.check(),
     expireFailures(time) {
-      for (const [seq, failure] of failures) {
-        if (failure.failedAt >= time) continue;
-        failures.delete(seq);
-        dirtyFailures.set(seq, null);
-      }
+      owed.failures.expire(time);
       schedule();
       report();
+    },
+  };
+}
+
+/** What a store read back: owed items (those of a cluster the config no longer names become failures), failures, ids. */
+function load(owed: Owed, state: JournalState, options: JournalOptions): void {
+  owed.nextSeq = Math.max(owed.nextSeq, state.nextSeq);
+  owed.failures.load(state.failures);
+  for (const item of state.items) {
+    if (options.clusters.includes(item.cluster)) owed.pending.put(item);
+    else {
+      // Owed in a cluster the config no longer names: kept as a failure, so it is seen (and can be retried if it returns).
+      owed.changed.set(item.id, null);
+      owed.failures.keep(item, { kind: 'failed', outcome: 'failed', error: `cluster ${item.cluster ?? '(kubernetes:)'} is no longer configured`, attempts: 0 }, options.clock.now());
+    }
+  }
+  for (const seen of state.seen) options.dedupe.remember(seen.provider, seen.deliveryId, seen.at);
+}
+
+/** A store opened only now (it could not be at start): what it owed is taken over first. Nothing was accepted meanwhile. */
+function takeOver(owed: Owed, state: JournalState, options: JournalOptions): void {
+  load(owed, state, options);
+  const items = owed.pending.all();
+  options.opened?.(items.length);
+  if (items.length > 0) options.feed(items);
+}
+
+function reportOwed(owed: Owed, options: JournalOptions): void {
+  for (const cluster of options.clusters) options.reporter.pending(cluster, owed.pending.count(cluster));
+  options.reporter.failures(owed.failures.size());
+}
+
+/** Folds `item` into what is owed, to be written by the next commit. */
+function owe(owed: Owed, item: WorkItem): void {
+  const next = fold(owed.pending.get(item.id), item);
+  owed.pending.put(next);
+  owed.changed.set(next.id, next);
+}
+
+/** Settles the item unless a newer delivery folded into it since `revision`; returns it when settled. */
+function settleLocally(owed: Owed, id: string, revision: number): WorkItem | undefined {
+  const item = owed.pending.get(id);
+  if (item === undefined || item.revision > revision) return undefined;
+  owed.pending.delete(id);
+  owed.changed.set(id, null);
+  return item;
+}
+
+/** Duplicate? → room in a cluster it concerns? → ticket → its items, answered at once (memory) or after their commit. */
+function accept(owed: Owed, delivery: AcceptedDelivery, options: JournalOptions, commits: GroupCommit | undefined): AcceptOutcome | Promise<AcceptOutcome> {
+  const { dedupe } = options;
+  if (delivery.deliveryId !== undefined && dedupe.seen(delivery.provider, delivery.deliveryId)) return { kind: 'duplicate' };
+  const acceptedAt = options.clock.now();
+  const ticket: Ticket = { seq: owed.nextSeq, acceptedAt, cause: delivery.cause };
+  const value = commits !== undefined ? mintValue(acceptedAt, options.requestedAt) : () => undefined;
+  const { taken, refused } = planDelivery(delivery, ticket, value, { ...options, pending: owed.pending, staged: (cluster) => commits?.stagedIn(cluster) ?? 0 });
+  if (taken.length === 0 && refused.length > 0) {
+    if (delivery.deliveryId !== undefined) dedupe.forget(delivery.provider, delivery.deliveryId);
+    return { kind: 'full' };
+  }
+  owed.nextSeq += 1;
+  for (const group of refused) options.refused?.(group.cluster, ticket, group.selectors);
+  if (commits === undefined) {
+    for (const item of taken) owed.pending.put(fold(owed.pending.get(item.id), item));
+    if (taken.length > 0) options.feed(taken);
+    reportOwed(owed, options);
+    return { kind: 'accepted', ticket };
+  }
+  return new Promise<AcceptOutcome>((resolve) => commits.stage({ ticket, items: taken, provider: delivery.provider, ...optional('deliveryId', delivery.deliveryId), resolve }));
+}
+
+interface Room {
+  clusters: readonly (string | undefined)[];
+  maxPending: number;
+  pending: PendingWork;
+  /** Items of the cluster accepted but not yet written. */
+  staged(cluster: string | undefined): number;
+}
+
+/** The delivery's items, one per object or query and cluster, grouped by whether the cluster has room. */
+function planDelivery(delivery: AcceptedDelivery, ticket: Ticket, value: (selector: ObjectSelector) => string | undefined, room: Room) {
+  const byCluster = new Map<string | undefined, Map<string, { item: WorkItem; selector: ObjectSelector }>>();
+  for (const selector of delivery.selectors) {
+    for (const cluster of selector.clusters ?? room.clusters) {
+      if (!room.clusters.includes(cluster)) continue;
+      let items = byCluster.get(cluster);
+      if (!items) byCluster.set(cluster, (items = new Map()));
+      const id = itemId(cluster, selector, ticket.seq);
+      if (items.has(id)) continue;
+      const item: WorkItem = { id, ...(cluster !== undefined ? { cluster } : {}), selector, revision: ticket.seq, tickets: [ticket], untracked: 0, since: ticket.acceptedAt, ...optional('value', value(selector)), ...(selector.filter ? { filtered: true } : {}) };
+      items.set(id, { item, selector });
+    }
+  }
+  const taken: WorkItem[] = [];
+  const refused: { cluster: string | undefined; selectors: ObjectSelector[] }[] = [];
+  for (const [cluster, items] of byCluster) {
+    const entries = [...items.values()];
+    if (room.pending.hasRoom(cluster, entries.map((entry) => entry.item.id), room.maxPending, room.staged(cluster))) taken.push(...entries.map((entry) => entry.item));
+    else refused.push({ cluster, selectors: entries.map((entry) => entry.selector) });
+  }
+  return { taken, refused };
+}
+
+/** The annotation value for a selector, minted once per delivery (a fixed value wins). */
+function mintValue(now: number, requestedAt: (now: Date) => string): (selector: ObjectSelector) => string | undefined {
+  let minted: string | undefined;
+  return (selector) => selector.annotation.fixedValue ?? (minted ??= requestedAt(new Date(now)));
+}
+
+/** Owes the failed items again (all, or those with these seqs), each with a new ticket and value. */
+function retryFailures(owed: Owed, seqs: readonly number[] | undefined, options: JournalOptions): WorkItem[] {
+  const now = options.clock.now();
+  const value = options.writer !== undefined ? mintValue(now, options.requestedAt) : () => undefined;
+  return owed.failures.take(seqs).map((failure) => {
+    const cause = failure.item.tickets.at(-1)?.cause;
+    const ticket: Ticket = { seq: owed.nextSeq++, acceptedAt: now, ...(cause ? { cause } : {}) };
+    const again: WorkItem = { ...failure.item, revision: ticket.seq, tickets: [...failure.item.tickets.slice(1 - MAX_ITEM_TICKETS), ticket], since: now, ...optional('value', value(failure.item.selector)) };
+    owe(owed, again);
+    return again;
+  });
+}
+
+/** The commit of these deliveries: their items folded into what is owed, with every other change since the last one. */
+function prepareCommit(owed: Owed, batch: readonly Staged[], options: JournalOptions): PreparedCommit {
+  const folded = new Map<string, WorkItem>();
+  for (const entry of batch) for (const item of entry.items) folded.set(item.id, fold(folded.get(item.id) ?? owed.pending.get(item.id), item));
+  const items = new Map<string, WorkItem | null>(owed.changed);
+  for (const [id, item] of folded) items.set(id, item);
+  const seen = batch.flatMap((entry) => (entry.deliveryId !== undefined ? [{ provider: entry.provider, deliveryId: entry.deliveryId, at: entry.ticket.acceptedAt }] : []));
+  return {
+    changes: { items, failures: owed.failures.changes(), seen, nextSeq: owed.nextSeq },
+    written() {
+      owed.changed.clear();
+      owed.failures.written();
+      for (const item of folded.values()) owed.pending.put(item);
+      const fed = batch.flatMap((entry) => entry.items);
+      if (fed.length > 0) options.feed(fed);
+      reportOwed(owed, options);
     },
   };
 }

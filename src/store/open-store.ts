@@ -12,7 +12,7 @@ import type { ObjectSelector } from '../core/index.ts';
 import type { Ticket } from '../core/index.ts';
 import type { WorkItem } from '../reconcile/index.ts';
 import { createDeliveryDeduper } from './dedupe.ts';
-import { createJournal, type Journal, type JournalReporter } from './journal.ts';
+import { createJournal, type Journal, type JournalReporter, type JournalState } from './journal.ts';
 import { DATABASE_FILE, openSqlite } from './sqlite-file.ts';
 import { sqliteJournal, type SqliteJournal } from './sqlite-store.ts';
 
@@ -118,60 +118,25 @@ function mayPass(error: unknown): boolean {
 }
 
 function openSqliteStore(options: StoreOptions, journalOptions: Omit<Parameters<typeof createJournal>[0], 'writer' | 'initial'>): Store {
-  const { state, clock, log } = options;
-  const directory = statePath(state, options.configDir, options.env);
+  const { log } = options;
+  const directory = statePath(options.state, options.configDir, options.env);
   const path = join(directory, DATABASE_FILE);
-  let sqlite: SqliteJournal | undefined;
-  /** What the last open read back, until the journal and the delivery log take it. */
-  let loaded: ReturnType<SqliteJournal['load']> | undefined;
-  let triedAt = Number.NEGATIVE_INFINITY;
-  let openError: Error | undefined;
-
-  /** Opens the file and reads it back, or throws; a failure that may pass is tried again at most every RECHECK_MS. */
-  const open = (): void => {
-    if (sqlite) return;
-    if (openError && clock.now() - triedAt < RECHECK_MS) throw openError;
-    triedAt = clock.now();
-    try {
-      const opened = openSqlite({ directory, sync: state.sync, maxSizeBytes: state.maxSize, now: () => clock.now() });
-      if (opened.movedAside) {
-        log.error('the state file could not be read and was moved aside; a new one is started (what it owed is not replayed: inspect the moved file)', { movedTo: opened.movedAside.to, reason: opened.movedAside.reason });
-        options.movedAside?.(opened.movedAside.to);
-      }
-      const opening = sqliteJournal(opened, { deliveries: options.recentDeliveries, maxAgeMs: state.retention.maxAge, dedupeWindowMs: DEDUPE_WINDOW_MS });
-      loaded = opening.load(clock.now());
-      sqlite = opening;
-      openError = undefined;
-      log.info('state', { store: 'sqlite', path: opened.path, sync: state.sync, owed: loaded.journal.items.length, failures: loaded.journal.failures.length, deliveries: loaded.records.length, ...(opened.migrated.from !== opened.migrated.to ? { migratedFrom: opened.migrated.from } : {}) });
-    } catch (error) {
-      if (!mayPass(error)) throw error;
-      openError = error as Error;
-      throw error;
-    }
-  };
-  /** What was read back, for the journal; the delivery log takes its records at the same moment. */
-  const take = () => {
-    const state = loaded;
-    loaded = undefined;
-    if (state) deliveries.restore(state.records);
-    return state?.journal;
-  };
-
+  const file = sqliteOpener(options, directory);
   let startError: string | undefined;
   try {
-    open();
+    file.open();
   } catch (error) {
-    if (openError === undefined) throw error; // not a fault that may pass: a mistake to fix before starting
+    if (!file.failing()) throw error; // not a fault that may pass: a mistake to fix before starting
     startError = (error as Error).message;
     log.error('the state store cannot be opened: webhooks are answered 503 until it can (tried again every 5 s)', { path, error: startError });
   }
   const deliveries = createDeliveryLog(options.recentDeliveries, {
     changed(record) {
-      sqlite?.recordChanged(record);
+      file.current()?.recordChanged(record);
       journal.flushSoon();
     },
   });
-  const initial = take();
+  const initial = file.take(deliveries);
   const journal = createJournal({
     ...journalOptions,
     ...(initial ? { initial } : {}),
@@ -181,18 +146,88 @@ function openSqliteStore(options: StoreOptions, journalOptions: Omit<Parameters<
     },
     writer: {
       open() {
-        open();
-        return take();
+        file.open();
+        return file.take(deliveries);
       },
-      write: (changes) => sqlite!.write(changes),
+      write: (changes) => file.current()!.write(changes),
     },
   });
+  const stopMaintenance = keepMaintained(journal, file, options);
+  return {
+    kind: 'sqlite',
+    describe: `sqlite: ${path}`,
+    durable: true,
+    journal,
+    deliveries,
+    sizeBytes: () => file.current()?.sizeBytes(),
+    async close() {
+      stopMaintenance();
+      if (file.current()) journal.flush();
+      file.current()?.close();
+    },
+  };
+}
 
+/** The sqlite file, opened at start or, after a fault that may pass, later: the journal's writer opens it again. */
+interface SqliteOpener {
+  /** Opens the file and reads it back, or throws; a failure that may pass is tried again at most every RECHECK_MS. */
+  open(): void;
+  current(): SqliteJournal | undefined;
+  /** What the last open read back, once, for the journal; the delivery log takes its records at the same moment. */
+  take(deliveries: DeliveryLog): JournalState | undefined;
+  /** The last open failed for a reason that may pass. */
+  failing(): boolean;
+}
+
+function sqliteOpener(options: StoreOptions, directory: string): SqliteOpener {
+  const { state, clock, log } = options;
+  let sqlite: SqliteJournal | undefined;
+  /** What the last open read back, until the journal and the delivery log take it. */
+  let loaded: ReturnType<SqliteJournal['load']> | undefined;
+  let triedAt = Number.NEGATIVE_INFINITY;
+  let openError: Error | undefined;
+  return {
+    open() {
+      if (sqlite) return;
+      if (openError && clock.now() - triedAt < RECHECK_MS) throw openError;
+      triedAt = clock.now();
+      try {
+        const opened = openSqlite({ directory, sync: state.sync, maxSizeBytes: state.maxSize, now: () => clock.now() });
+        if (opened.movedAside) {
+          log.error('the state file could not be read and was moved aside; a new one is started (what it owed is not replayed: inspect the moved file)', { movedTo: opened.movedAside.to, reason: opened.movedAside.reason });
+          options.movedAside?.(opened.movedAside.to);
+        }
+        const opening = sqliteJournal(opened, { deliveries: options.recentDeliveries, maxAgeMs: state.retention.maxAge, dedupeWindowMs: DEDUPE_WINDOW_MS });
+        loaded = opening.load(clock.now());
+        sqlite = opening;
+        openError = undefined;
+        log.info('state', { store: 'sqlite', path: opened.path, sync: state.sync, owed: loaded.journal.items.length, failures: loaded.journal.failures.length, deliveries: loaded.records.length, ...(opened.migrated.from !== opened.migrated.to ? { migratedFrom: opened.migrated.from } : {}) });
+      } catch (error) {
+        if (!mayPass(error)) throw error;
+        openError = error as Error;
+        throw error;
+      }
+    },
+    current: () => sqlite,
+    take(deliveries) {
+      const state = loaded;
+      loaded = undefined;
+      if (state) deliveries.restore(state.records);
+      return state?.journal;
+    },
+    failing: () => openError !== undefined,
+  };
+}
+
+/** Retention every MAINTENANCE_MS, and a store that fails tried again every RECHECK_MS; returns how to stop. */
+function keepMaintained(journal: Journal, file: SqliteOpener, options: StoreOptions): () => void {
+  const { state, clock, log } = options;
   let lastMaintenance = Number.NEGATIVE_INFINITY;
   let timer: unknown;
   const maintain = () => {
     const now = clock.now();
     if (!journal.health().ok) journal.check();
+    const sqlite = file.current();
     if (sqlite && now - lastMaintenance >= MAINTENANCE_MS && journal.health().ok) {
       lastMaintenance = now;
       journal.expireFailures(now - state.retention.maxAge);
@@ -206,17 +241,5 @@ function openSqliteStore(options: StoreOptions, journalOptions: Omit<Parameters<
     timer = clock.setTimer(maintain, RECHECK_MS);
   };
   maintain();
-  return {
-    kind: 'sqlite',
-    describe: `sqlite: ${path}`,
-    durable: true,
-    journal,
-    deliveries,
-    sizeBytes: () => sqlite?.sizeBytes(),
-    async close() {
-      clock.clearTimer(timer);
-      if (sqlite) journal.flush();
-      sqlite?.close();
-    },
-  };
+  return () => clock.clearTimer(timer);
 }
