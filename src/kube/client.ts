@@ -8,37 +8,16 @@
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { OutboundRefusal, pinnedFetch } from '../core/index.ts';
+import { apiDiscovery } from './api-discovery.ts';
+import { httpError, KubeError, transportError } from './kube-error.ts';
+
+export { KubeError, type KubeFailure, parseRetryAfter } from './kube-error.ts';
 
 export interface ObjectRef {
   apiVersion: string;
   kind: string;
   namespace: string;
   name: string;
-}
-
-export interface KubeResource {
-  /** The resource name in URLs, from API discovery (e.g. `imagepolicies`). */
-  plural: string;
-  namespaced: boolean;
-}
-
-/** `http`: the API server answered with an error status; `unauthorized`: it answered 401. */
-export type KubeFailure = 'http' | 'timeout' | 'connection' | 'tls' | 'unauthorized';
-
-/** A failed Kubernetes API call. Messages never contain credentials. */
-export class KubeError extends Error {
-  override name = 'KubeError';
-  constructor(
-    message: string,
-    readonly failure: KubeFailure,
-    readonly status?: number,
-    /** From `Retry-After` (seconds or HTTP-date), when the server sent one. */
-    readonly retryAfterMs?: number,
-    /** The error code Bun reported (e.g. `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, `ECONNREFUSED`), if any. */
-    readonly code?: string,
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -98,25 +77,6 @@ export interface KubeClientOptions {
   fetch?: typeof fetch;
 }
 
-interface APIResourceList {
-  resources?: { name: string; kind: string; namespaced: boolean }[];
-}
-
-/** Error codes Bun's fetch reports for certificate problems, with what to check. */
-const TLS_HINTS: Record<string, string> = {
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'check certificate-authority in the kubeconfig',
-  UNABLE_TO_GET_ISSUER_CERT: 'check certificate-authority in the kubeconfig',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'check certificate-authority in the kubeconfig',
-  SELF_SIGNED_CERT_IN_CHAIN: 'check certificate-authority in the kubeconfig',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'the server uses a self-signed certificate; put it in certificate-authority in the kubeconfig',
-  CERT_SIGNATURE_FAILURE: 'check certificate-authority in the kubeconfig',
-  CERT_UNTRUSTED: 'check certificate-authority in the kubeconfig',
-  CERT_HAS_EXPIRED: 'the server certificate has expired (or this machine\'s clock is wrong)',
-  CERT_NOT_YET_VALID: 'the server certificate is not valid yet (or this machine\'s clock is wrong)',
-  CERT_REVOKED: 'the server certificate is revoked',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'the certificate does not name this host; check the server URL or tls-server-name in the kubeconfig',
-};
-
 /**
  * Creates a client for one API server. Throws at once if the CA, certificate or key is not valid PEM (Bun's
  * fetch would otherwise report a misleading "FailedToOpenSocket: Was there a typo in the url or port?").
@@ -127,169 +87,17 @@ const TLS_HINTS: Record<string, string> = {
  *   { 'reconcile.fluxcd.io/requestedAt': requestedAt(new Date()) });
  */
 export function createKubeClient(options: KubeClientOptions): KubeClient {
-  const base = new URL(options.server);
-  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new Error(`Kubernetes server URL must be http(s): ${base.protocol}`);
-  base.username = '';
-  base.password = '';
-  base.search = '';
-  base.hash = '';
+  const base = serverUrl(options.server);
   const target = base.toString().replace(/\/+$/, '');
   validateTlsMaterial(options);
-
-  // The bearer token goes to this API server only: a 3xx is a failure, never followed (src/pinned-fetch.ts).
-  const doFetch = pinnedFetch(base.origin, options.fetch);
-  const tls = {
-    ...(options.caPem && !options.skipTlsVerify ? { ca: options.caPem } : {}),
-    ...(options.certPem ? { cert: options.certPem } : {}),
-    ...(options.keyPem ? { key: options.keyPem } : {}),
-    ...(options.tlsServerName ? { serverName: options.tlsServerName } : {}),
-    ...(options.skipTlsVerify ? { rejectUnauthorized: false } : {}),
-  };
-  const discovery = new Map<string, Promise<APIResourceList>>();
+  const send = createSender(options, base, target);
 
   /** One request; returns the parsed JSON body of a 2xx answer (or undefined if `wantBody` is false). */
-  async function request(method: string, path: string, init: { body?: string; contentType?: string; signal?: AbortSignal; wantBody: boolean }): Promise<any> {
-    return send(method, path, init, async (res, what) => {
-      if (!init.wantBody) {
-        await res.arrayBuffer(); // drain, so the connection goes back to the pool
-        return undefined;
-      }
-      const text = await res.text();
-      try {
-        return JSON.parse(text);
-      } catch {
-        throw new KubeError(`${what} on ${target}: the answer is not JSON (is it a Kubernetes API server?)`, 'http', res.status);
-      }
-    });
-  }
-
+  const request: KubeApi['request'] = (method, path, init) => send(method, path, init, (res, what) => readJson(res, what, init.wantBody, target));
   /** A watch: the timeout covers the headers only; the body is the caller's, ended by `signal`. */
-  function stream(path: string, signal: AbortSignal): Promise<Response> {
-    return send('GET', path, { signal, headersOnly: true }, async (res) => res);
-  }
-
-  async function send<T>(
-    method: string,
-    path: string,
-    init: { body?: string; contentType?: string; signal?: AbortSignal; headersOnly?: boolean },
-    read: (res: Response, what: string) => Promise<T>,
-  ): Promise<T> {
-    const what = `${method} ${path}`;
-    let token: string | undefined;
-    try {
-      token = await options.token?.();
-    } catch (e) {
-      throw new KubeError(`could not obtain credentials for ${target}: ${(e as Error).message}`, 'unauthorized');
-    }
-    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'fluxgate' };
-    if (token) headers.Authorization = `Bearer ${token}`;
-    if (init.contentType) headers['Content-Type'] = init.contentType;
-
-    // A watch's timeout must stop once its headers are in; AbortSignal.timeout cannot be cancelled, a timer can.
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), options.timeoutMs);
-    const signal = init.signal ? AbortSignal.any([timeout.signal, init.signal]) : timeout.signal;
-    try {
-      const res = await doFetch(`${target}${path}`, {
-        method, headers, body: init.body, signal,
-        ...(base.protocol === 'https:' ? { tls } : {}),
-        ...(options.proxy ? { proxy: options.proxy } : {}),
-      } as RequestInit);
-      if (!res.ok) {
-        const text = await res.text();
-        throw httpError(what, res.status, text, res.headers.get('retry-after'));
-      }
-      if (init.headersOnly) clearTimeout(timer);
-      return await read(res, what);
-    } catch (e) {
-      if (e instanceof KubeError) throw e;
-      if (e instanceof OutboundRefusal) {
-        throw new KubeError(`${target}: ${e.message} (fluxgate sends its credentials only to the configured server: set it to the API server's own address)`, 'http', e.status);
-      }
-      if (init.signal?.aborted && !timeout.signal.aborted) throw init.signal.reason; // the caller gave up: its own reason
-      if (timeout.signal.aborted) throw new KubeError(`no answer from ${target} within ${options.timeoutMs}ms (${what})`, 'timeout');
-      throw transportError(what, e);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  function transportError(what: string, e: unknown): KubeError {
-    const err = e as { code?: unknown; message?: unknown };
-    const code = typeof err?.code === 'string' ? err.code : undefined;
-    const reason = typeof err?.message === 'string' ? err.message.replace(/ fetching "[^"]*"\..*$/s, '').replace(/\. For more information.*$/s, '') : String(e);
-    if (code && (Object.hasOwn(TLS_HINTS, code) || /CERT|SSL|TLS/.test(code))) {
-      const hint = TLS_HINTS[code] ?? 'check certificate-authority in the kubeconfig';
-      const detail = reason === code ? code : `${reason} [${code}]`;
-      return new KubeError(`certificate verify failed talking to ${target}: ${detail} (${hint})`, 'tls', undefined, undefined, code);
-    }
-    if (code === 'EPROTO') {
-      return new KubeError(
-        `TLS handshake with ${target} failed [EPROTO] (the server may require a client certificate, or may not speak TLS on this port)`,
-        'tls', undefined, undefined, code,
-      );
-    }
-    const detail = code && !reason.startsWith(code) ? `${reason} [${code}]` : reason;
-    return new KubeError(`cannot reach ${target}: ${detail} (${what})`, 'connection', undefined, undefined, code);
-  }
-
-  function httpError(what: string, status: number, text: string, retryAfter: string | null): KubeError {
-    let message = '';
-    let reason = '';
-    try {
-      const s = JSON.parse(text);
-      if (s && s.kind === 'Status') {
-        message = typeof s.message === 'string' ? s.message : '';
-        reason = typeof s.reason === 'string' ? s.reason : '';
-      }
-    } catch { /* not a Status */ }
-    if (!message) message = text.trim().slice(0, 200).replace(/\s+/g, ' ');
-    const label = reason ? `${status} ${reason}` : `${status}`;
-    const retryAfterMs = parseRetryAfter(retryAfter);
-    if (status === 401) {
-      return new KubeError(`${target} answered ${label} to ${what}: the credentials were rejected (check the token or client certificate)`, 'unauthorized', status, retryAfterMs);
-    }
-    return new KubeError(`${target} answered ${label} to ${what}${message ? `: ${message}` : ''}`, 'http', status, retryAfterMs);
-  }
-
-  function discover(groupVersion: string): Promise<APIResourceList> {
-    let pending = discovery.get(groupVersion);
-    if (!pending) {
-      const path = groupVersion.includes('/') ? `/apis/${groupVersion}` : `/api/${groupVersion}`;
-      pending = request('GET', path, { wantBody: true }).catch((e: unknown) => {
-        discovery.delete(groupVersion); // cache successes only: a later call tries again
-        if (e instanceof KubeError && e.status === 404) {
-          throw new KubeError(`${groupVersion} is not served by ${target} (is its CRD installed?)`, 'http', 404);
-        }
-        throw e;
-      });
-      discovery.set(groupVersion, pending);
-    }
-    return pending;
-  }
-
-  /** The resource serving `kind` in `apiVersion`, from API discovery (cached per group/version). */
-  async function resource(apiVersion: string, kind: string): Promise<KubeResource> {
-    if (!/^([a-z0-9.-]+\/)?v[0-9a-z]+$/.test(apiVersion)) throw new KubeError(`invalid apiVersion "${apiVersion}"`, 'http', 404);
-    const list = await discover(apiVersion);
-    const found = list.resources?.find((r) => r.kind === kind && !r.name.includes('/'));
-    if (!found) throw new KubeError(`kind ${kind} not served by ${apiVersion}`, 'http', 404);
-    return { plural: found.name, namespaced: found.namespaced };
-  }
-
-  async function collectionPath(apiVersion: string, kind: string, namespace?: string): Promise<string> {
-    const r = await resource(apiVersion, kind);
-    const root = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-    return r.namespaced && namespace !== undefined ? `${root}/namespaces/${encodeURIComponent(namespace)}/${r.plural}` : `${root}/${r.plural}`;
-  }
-
-  const api: KubeApi = {
-    target,
-    request,
-    stream,
-    collectionPath,
-    forgetDiscovery: (apiVersion) => void discovery.delete(apiVersion),
-  };
+  const stream: KubeApi['stream'] = (path, signal) => send('GET', path, { signal, headersOnly: true }, async (res) => res);
+  const discovery = apiDiscovery((path) => request('GET', path, { wantBody: true }), target);
+  const api: KubeApi = { target, request, stream, collectionPath: discovery.collectionPath, forgetDiscovery: discovery.forget };
 
   return {
     target,
@@ -297,30 +105,16 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     async ping(signal) {
       await request('GET', '/api', { signal, wantBody: false });
     },
-    async listNames(apiVersion, kind, namespace, matchLabels) {
-      const path = await collectionPath(apiVersion, kind, namespace);
-      const selector = labelSelector(matchLabels);
-      const names: string[] = [];
-      let next: string | undefined;
-      do {
-        const q = new URLSearchParams({ limit: '500' });
-        if (selector) q.set('labelSelector', selector);
-        if (next) q.set('continue', next);
-        const list = await request('GET', `${path}?${q}`, { wantBody: true });
-        for (const item of list?.items ?? []) if (typeof item?.metadata?.name === 'string') names.push(item.metadata.name);
-        next = typeof list?.metadata?.continue === 'string' && list.metadata.continue ? list.metadata.continue : undefined;
-      } while (next);
-      return names;
-    },
+    listNames: (apiVersion, kind, namespace, matchLabels) => listNames(api, apiVersion, kind, namespace, matchLabels),
     async mergePatch(ref, annotations, signal) {
-      const path = `${await collectionPath(ref.apiVersion, ref.kind, ref.namespace)}/${encodeURIComponent(ref.name)}`;
+      const path = `${await api.collectionPath(ref.apiVersion, ref.kind, ref.namespace)}/${encodeURIComponent(ref.name)}`;
       const body = JSON.stringify({ metadata: { annotations } });
       const patched = await request('PATCH', path, { body, contentType: 'application/merge-patch+json', signal, wantBody: true });
       const uid = patched?.metadata?.uid;
       return typeof uid === 'string' ? { uid } : {};
     },
     async canI(verb, apiVersion, kind, namespace) {
-      const { plural } = await resource(apiVersion, kind);
+      const { plural } = await discovery.resource(apiVersion, kind);
       const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
       const review = {
         apiVersion: 'authorization.k8s.io/v1',
@@ -337,13 +131,114 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   };
 }
 
-/** `Retry-After` as milliseconds: delay-seconds or an HTTP-date (RFC 9110 §10.2.3). */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+/** The API server URL without credentials, query or fragment (a path prefix, for API proxies, is kept). */
+function serverUrl(server: string): URL {
+  const base = new URL(server);
+  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new Error(`Kubernetes server URL must be http(s): ${base.protocol}`);
+  base.username = '';
+  base.password = '';
+  base.search = '';
+  base.hash = '';
+  return base;
+}
+
+type Send = <T>(
+  method: string,
+  path: string,
+  init: { body?: string; contentType?: string; signal?: AbortSignal; headersOnly?: boolean },
+  read: (res: Response, what: string) => Promise<T>,
+) => Promise<T>;
+
+/**
+ * Sends one request with the client's credentials and TLS settings, under its timeout, and hands a 2xx answer to
+ * `read`; every failure becomes a KubeError worded for the user (or the caller's own abort reason).
+ */
+function createSender(options: KubeClientOptions, base: URL, target: string): Send {
+  // The bearer token goes to this API server only: a 3xx is a failure, never followed (src/pinned-fetch.ts).
+  const doFetch = pinnedFetch(base.origin, options.fetch);
+  const tls = {
+    ...(options.caPem && !options.skipTlsVerify ? { ca: options.caPem } : {}),
+    ...(options.certPem ? { cert: options.certPem } : {}),
+    ...(options.keyPem ? { key: options.keyPem } : {}),
+    ...(options.tlsServerName ? { serverName: options.tlsServerName } : {}),
+    ...(options.skipTlsVerify ? { rejectUnauthorized: false } : {}),
+  };
+  return async (method, path, init, read) => {
+    const what = `${method} ${path}`;
+    const headers = await requestHeaders(options, target, init.contentType);
+    // A watch's timeout must stop once its headers are in; AbortSignal.timeout cannot be cancelled, a timer can.
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), options.timeoutMs);
+    const signal = init.signal ? AbortSignal.any([timeout.signal, init.signal]) : timeout.signal;
+    try {
+      const res = await doFetch(`${target}${path}`, {
+        method, headers, body: init.body, signal,
+        ...(base.protocol === 'https:' ? { tls } : {}),
+        ...(options.proxy ? { proxy: options.proxy } : {}),
+      } as RequestInit);
+      if (!res.ok) {
+        const text = await res.text();
+        throw httpError(target, what, res.status, text, res.headers.get('retry-after'));
+      }
+      if (init.headersOnly) clearTimeout(timer);
+      return await read(res, what);
+    } catch (e) {
+      if (e instanceof KubeError) throw e;
+      if (e instanceof OutboundRefusal) {
+        throw new KubeError(`${target}: ${e.message} (fluxgate sends its credentials only to the configured server: set it to the API server's own address)`, 'http', e.status);
+      }
+      if (init.signal?.aborted && !timeout.signal.aborted) throw init.signal.reason; // the caller gave up: its own reason
+      if (timeout.signal.aborted) throw new KubeError(`no answer from ${target} within ${options.timeoutMs}ms (${what})`, 'timeout');
+      throw transportError(target, what, e);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+/** The headers of one request, with a token fetched (or refreshed) for it. */
+async function requestHeaders(options: KubeClientOptions, target: string, contentType: string | undefined): Promise<Record<string, string>> {
+  let token: string | undefined;
+  try {
+    token = await options.token?.();
+  } catch (e) {
+    throw new KubeError(`could not obtain credentials for ${target}: ${(e as Error).message}`, 'unauthorized');
+  }
+  const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'fluxgate' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (contentType) headers['Content-Type'] = contentType;
+  return headers;
+}
+
+/** The JSON body of a 2xx answer, or undefined (the body drained) when none is wanted. */
+async function readJson(res: Response, what: string, wantBody: boolean, target: string): Promise<any> {
+  if (!wantBody) {
+    await res.arrayBuffer(); // drain, so the connection goes back to the pool
+    return undefined;
+  }
+  const text = await res.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new KubeError(`${what} on ${target}: the answer is not JSON (is it a Kubernetes API server?)`, 'http', res.status);
+  }
+}
+
+/** Names of the objects of `kind` in `namespace` matching `matchLabels`, page by page. */
+async function listNames(api: KubeApi, apiVersion: string, kind: string, namespace: string, matchLabels: Record<string, string>): Promise<string[]> {
+  const path = await api.collectionPath(apiVersion, kind, namespace);
+  const selector = labelSelector(matchLabels);
+  const names: string[] = [];
+  let next: string | undefined;
+  do {
+    const q = new URLSearchParams({ limit: '500' });
+    if (selector) q.set('labelSelector', selector);
+    if (next) q.set('continue', next);
+    const list = await api.request('GET', `${path}?${q}`, { wantBody: true });
+    for (const item of list?.items ?? []) if (typeof item?.metadata?.name === 'string') names.push(item.metadata.name);
+    next = typeof list?.metadata?.continue === 'string' && list.metadata.continue ? list.metadata.continue : undefined;
+  } while (next);
+  return names;
 }
 
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
