@@ -68,53 +68,14 @@ export function eventNote(tickets: readonly Ticket[], untracked: number): string
  * events.requested({ apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', namespace: 'flux-system', name: 'app' }, uid, tickets, 0);
  */
 export function createEventRecorder(options: EventRecorderOptions): EventRecorder {
-  const { api, clock } = options;
-  const recent = new LRUCache<string, { name: string; firstAt: number; count: number }>({ max: MAX_TRACKED });
-  let sequence = 0;
-
+  const { clock } = options;
+  const write = eventWriter(options);
   /** Objects whose Event waits to be written, oldest first: the patches it stands for, the newest note, since when. */
-  const queued = new Map<string, { ref: ObjectRef; uid: string | undefined; note: string; patches: number; since: number }>();
+  const queued = new Map<string, Waiting>();
   let inFlight = 0;
   const busy = options.busy ?? (() => false);
   const maxDelayMs = options.maxDelayMs ?? 5_000;
   let timer: unknown;
-
-  async function write(key: string, ref: ObjectRef, uid: string | undefined, note: string, patches: number): Promise<void> {
-    const now = clock.now();
-    const path = `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(ref.namespace)}/events`;
-    const open = recent.get(key);
-    if (open && now - open.firstAt < options.windowMs) {
-      open.count += patches;
-      const body = JSON.stringify({ series: { count: open.count, lastObservedTime: microTime(now) }, note });
-      await api.request('PATCH', `${path}/${encodeURIComponent(open.name)}`, { body, contentType: 'application/merge-patch+json', wantBody: false });
-      return;
-    }
-    // client-go names Events `<object>.<unique hex>`; the time keeps names sortable, the sequence unique.
-    sequence += 1;
-    const name = `${ref.name.slice(0, 200)}.${now.toString(16)}${sequence.toString(16).padStart(4, '0')}`;
-    recent.set(key, { name, firstAt: now, count: patches });
-    const event = {
-      apiVersion: 'events.k8s.io/v1',
-      kind: 'Event',
-      metadata: { name, namespace: ref.namespace },
-      eventTime: microTime(now),
-      reportingController: 'fluxgate',
-      reportingInstance: options.instance.slice(0, 128),
-      action: 'RequestReconcile',
-      reason: 'ReconcileRequested',
-      type: 'Normal',
-      regarding: { apiVersion: ref.apiVersion, kind: ref.kind, namespace: ref.namespace, name: ref.name, ...(uid ? { uid } : {}) },
-      note,
-      // Patches that waited together for this write: the Event starts as their series.
-      ...(patches > 1 ? { series: { count: patches, lastObservedTime: microTime(now) } } : {}),
-    };
-    try {
-      await api.request('POST', path, { body: JSON.stringify(event), contentType: 'application/json', wantBody: false });
-    } catch (error) {
-      recent.delete(key); // not created: the next patch tries a new one
-      throw error;
-    }
-  }
 
   /** Whether the oldest waiting Event may go now: nothing else is being patched, or it has waited long enough. */
   function due(): boolean {
@@ -137,7 +98,7 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
       const [key, next] = queued.entries().next().value!;
       queued.delete(key);
       inFlight += 1;
-      void write(key, next.ref, next.uid, next.note, next.patches)
+      void write(key, next)
         .catch((error: Error & { status?: number }) => options.failed(error.status === 403 ? 'forbidden' : 'error', error.message))
         .finally(() => {
           inFlight -= 1;
@@ -163,5 +124,64 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
       pump();
     },
     wake: pump,
+  };
+}
+
+/** An object's Event waiting to be written. */
+interface Waiting {
+  ref: ObjectRef;
+  uid: string | undefined;
+  note: string;
+  /** Patches it stands for. */
+  patches: number;
+  since: number;
+}
+
+/**
+ * Writes an object's Event: a new one, or, within `windowMs` of the last one created for the object, a patch of
+ * that Event's series. Owns the Events it remembers (at most MAX_TRACKED objects).
+ */
+function eventWriter(options: EventRecorderOptions): (key: string, waiting: Waiting) => Promise<void> {
+  const { api, clock } = options;
+  const recent = new LRUCache<string, { name: string; firstAt: number; count: number }>({ max: MAX_TRACKED });
+  let sequence = 0;
+  return async (key, { ref, uid, note, patches }) => {
+    const now = clock.now();
+    const path = `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(ref.namespace)}/events`;
+    const open = recent.get(key);
+    if (open && now - open.firstAt < options.windowMs) {
+      open.count += patches;
+      const body = JSON.stringify({ series: { count: open.count, lastObservedTime: microTime(now) }, note });
+      await api.request('PATCH', `${path}/${encodeURIComponent(open.name)}`, { body, contentType: 'application/merge-patch+json', wantBody: false });
+      return;
+    }
+    // client-go names Events `<object>.<unique hex>`; the time keeps names sortable, the sequence unique.
+    sequence += 1;
+    const name = `${ref.name.slice(0, 200)}.${now.toString(16)}${sequence.toString(16).padStart(4, '0')}`;
+    recent.set(key, { name, firstAt: now, count: patches });
+    try {
+      await api.request('POST', path, { body: JSON.stringify(newEvent(name, { ref, uid, note, patches }, now, options.instance)), contentType: 'application/json', wantBody: false });
+    } catch (error) {
+      recent.delete(key); // not created: the next patch tries a new one
+      throw error;
+    }
+  };
+}
+
+function newEvent(name: string, { ref, uid, note, patches }: Omit<Waiting, 'since'>, now: number, instance: string) {
+  return {
+    apiVersion: 'events.k8s.io/v1',
+    kind: 'Event',
+    metadata: { name, namespace: ref.namespace },
+    eventTime: microTime(now),
+    reportingController: 'fluxgate',
+    reportingInstance: instance.slice(0, 128),
+    action: 'RequestReconcile',
+    reason: 'ReconcileRequested',
+    type: 'Normal',
+    regarding: { apiVersion: ref.apiVersion, kind: ref.kind, namespace: ref.namespace, name: ref.name, ...(uid ? { uid } : {}) },
+    note,
+    // Patches that waited together for this write: the Event starts as their series.
+    ...(patches > 1 ? { series: { count: patches, lastObservedTime: microTime(now) } } : {}),
   };
 }

@@ -67,140 +67,155 @@ class Gone extends Error {
  * await watch.stop();
  */
 export function watchCollection(options: CollectionOptions): CollectionWatch {
-  const { api, clock, log } = options;
-  const policy: RetryPolicy = { ...options.backoff, maxAttempts: Number.POSITIVE_INFINITY };
   const stopping = new AbortController();
-  let state: CollectionState = 'listing';
-  let problem: string | undefined;
-  /** Failed attempts since a watch last delivered something: the backoff step. */
-  let failures = 0;
-
-  const set = (next: CollectionState, why?: string) => {
-    if (next === state && why === problem) return;
-    state = next;
-    problem = why;
-    options.onState();
-  };
-
-  function query(extra: Record<string, string>): string {
-    const q = new URLSearchParams(extra);
-    if (options.fieldSelector) q.set('fieldSelector', options.fieldSelector);
-    if (options.labelSelector) q.set('labelSelector', options.labelSelector);
-    return `${options.path}?${q}`;
-  }
-
-  const kept = (raw: unknown) => watchedObject(raw, options.apiVersion, options.kind);
-
-  /** Lists every page and hands the whole set over; returns the list's resourceVersion. */
-  async function list(): Promise<string> {
-    const objects: WatchedObject[] = [];
-    let next: string | undefined;
-    let version = '';
-    do {
-      const page = await api.request('GET', query({ limit: String(options.pageSize), ...(next ? { continue: next } : {}) }), { wantBody: true, signal: stopping.signal });
-      for (const item of Array.isArray(page?.items) ? page.items : []) {
-        const object = kept(item);
-        if (object) objects.push(object);
-      }
-      // Every page of one list is one snapshot: the last page's resourceVersion is the list's.
-      if (typeof page?.metadata?.resourceVersion === 'string') version = page.metadata.resourceVersion;
-      next = typeof page?.metadata?.continue === 'string' && page.metadata.continue !== '' ? page.metadata.continue : undefined;
-    } while (next);
-    if (stopping.signal.aborted) throw stopping.signal.reason;
-    options.onSync(objects);
-    return version;
-  }
-
-  /** One watch from `version`; returns the last resourceVersion seen and whether anything arrived. */
-  async function watch(version: string): Promise<{ version: string; delivered: boolean }> {
-    const connection = new AbortController();
-    const signal = AbortSignal.any([stopping.signal, connection.signal]);
-    const guard = clock.setTimer(() => connection.abort(new KubeError(`the watch of ${options.label} outlived its timeout`, 'timeout')), options.timeoutSeconds * 1000 + WATCH_GRACE_MS);
-    const started = clock.now();
-    let delivered = false;
-    try {
-      const response = await api.stream(query({ watch: '1', allowWatchBookmarks: 'true', resourceVersion: version, timeoutSeconds: String(options.timeoutSeconds) }), signal);
-      set('watching');
-      if (!response.body) return { version, delivered };
-      for await (const event of watchEvents(response.body, options.maxLineBytes)) {
-        if (signal.aborted) break;
-        delivered = true;
-        failures = 0;
-        version = handle(event) ?? version;
-      }
-      if (signal.aborted) throw signal.reason;
-      return { version, delivered: delivered || clock.now() - started >= MIN_QUIET_WATCH_MS };
-    } finally {
-      clock.clearTimer(guard);
-      connection.abort();
-    }
-  }
-
-  /** Applies one event; returns its resourceVersion. */
-  function handle(event: WatchEvent): string | undefined {
-    if (event.type === 'ERROR') {
-      const code = typeof event.object.code === 'number' ? event.object.code : undefined;
-      const message = typeof event.object.message === 'string' ? event.object.message : 'no message';
-      if (code === 410) throw new Gone(message);
-      throw new KubeError(`the watch of ${options.label} failed: ${code ?? ''} ${message}`.replace('  ', ' '), 'http', code);
-    }
-    const version = event.object?.metadata?.resourceVersion;
-    if (event.type === 'BOOKMARK') return typeof version === 'string' ? version : undefined;
-    const object = kept(event.object);
-    if (!object) return undefined;
-    options.onChange({ type: event.type === 'DELETED' ? 'delete' : 'upsert', object });
-    return object.metadata.resourceVersion;
-  }
-
-  const isGone = (error: unknown) => error instanceof Gone || (error instanceof KubeError && error.status === 410);
-
-  async function run(): Promise<void> {
-    let version: string | undefined;
-    while (!stopping.signal.aborted) {
-      let wait = 0;
-      try {
-        if (version === undefined) {
-          set('listing', problem);
-          version = await list();
-        }
-        const ended = await watch(version);
-        version = ended.version;
-        if (ended.delivered) continue;
-        failures += 1;
-        wait = backoffDelay(policy, failures);
-        set('backing-off', `the watch of ${options.label} ended without events; resuming in ${wait} ms`);
-      } catch (error) {
-        if (stopping.signal.aborted) break;
-        if (isGone(error)) {
-          // The resourceVersion is too old (compacted away): only a new list is complete. At once the first time.
-          log.info('watch expired, listing again', { watch: options.label, reason: (error as Error).message });
-          version = undefined;
-          wait = failures === 0 ? 0 : backoffDelay(policy, failures);
-          failures += 1;
-        } else if (error instanceof KubeError && error.status === 404) {
-          set('stopped', `${options.kind} is no longer served`);
-          options.onGone();
-          return;
-        } else {
-          failures += 1;
-          wait = backoffDelay(policy, failures, error instanceof KubeError ? error.retryAfterMs : undefined);
-          const message = error instanceof Error ? error.message : String(error);
-          set('backing-off', message);
-          log.warn('watch failed, retrying', { watch: options.label, error: message, attempt: failures, retryInMs: wait });
-        }
-      }
-      if (wait > 0) await delay(clock, wait, stopping.signal);
-    }
-    set('stopped');
-  }
-
-  const running = run();
+  const progress = collectionProgress(options.onState);
+  const running = runCollection(options, stopping.signal, progress);
   return {
-    state: () => state,
-    problem: () => problem,
+    state: () => progress.state,
+    problem: () => progress.problem,
     async stop() {
       stopping.abort(new Error('watch stopped'));
       await running;
     },
   };
+}
+
+/** Where the loop is, and the backoff step: owned by the loop, read by state() and problem(). */
+interface Progress {
+  state: CollectionState;
+  problem: string | undefined;
+  /** Failed attempts since a watch last delivered something: the backoff step. */
+  failures: number;
+  /** Moves to `next` (with why), telling onState when either changed. */
+  set(next: CollectionState, why?: string): void;
+}
+
+function collectionProgress(onState: () => void): Progress {
+  const progress: Progress = {
+    state: 'listing',
+    problem: undefined,
+    failures: 0,
+    set(next, why) {
+      if (next === progress.state && why === progress.problem) return;
+      progress.state = next;
+      progress.problem = why;
+      onState();
+    },
+  };
+  return progress;
+}
+
+const isGone = (error: unknown) => error instanceof Gone || (error instanceof KubeError && error.status === 410);
+
+/** List, then watch and resume, until stopped or the kind is gone; each failure waits its backoff step. */
+async function runCollection(options: CollectionOptions, signal: AbortSignal, progress: Progress): Promise<void> {
+  const { clock, log } = options;
+  const policy: RetryPolicy = { ...options.backoff, maxAttempts: Number.POSITIVE_INFINITY };
+  let version: string | undefined;
+  while (!signal.aborted) {
+    let wait = 0;
+    try {
+      if (version === undefined) {
+        progress.set('listing', progress.problem);
+        version = await list(options, signal);
+      }
+      const ended = await watchOnce(options, version, signal, progress);
+      version = ended.version;
+      if (ended.delivered) continue;
+      progress.failures += 1;
+      wait = backoffDelay(policy, progress.failures);
+      progress.set('backing-off', `the watch of ${options.label} ended without events; resuming in ${wait} ms`);
+    } catch (error) {
+      if (signal.aborted) break;
+      if (isGone(error)) {
+        // The resourceVersion is too old (compacted away): only a new list is complete. At once the first time.
+        log.info('watch expired, listing again', { watch: options.label, reason: (error as Error).message });
+        version = undefined;
+        wait = progress.failures === 0 ? 0 : backoffDelay(policy, progress.failures);
+        progress.failures += 1;
+      } else if (error instanceof KubeError && error.status === 404) {
+        progress.set('stopped', `${options.kind} is no longer served`);
+        options.onGone();
+        return;
+      } else {
+        progress.failures += 1;
+        wait = backoffDelay(policy, progress.failures, error instanceof KubeError ? error.retryAfterMs : undefined);
+        const message = error instanceof Error ? error.message : String(error);
+        progress.set('backing-off', message);
+        log.warn('watch failed, retrying', { watch: options.label, error: message, attempt: progress.failures, retryInMs: wait });
+      }
+    }
+    if (wait > 0) await delay(clock, wait, signal);
+  }
+  progress.set('stopped');
+}
+
+/** The collection path with these parameters and the options' selectors. */
+function query(options: CollectionOptions, extra: Record<string, string>): string {
+  const q = new URLSearchParams(extra);
+  if (options.fieldSelector) q.set('fieldSelector', options.fieldSelector);
+  if (options.labelSelector) q.set('labelSelector', options.labelSelector);
+  return `${options.path}?${q}`;
+}
+
+/** Lists every page and hands the whole set over; returns the list's resourceVersion. */
+async function list(options: CollectionOptions, signal: AbortSignal): Promise<string> {
+  const objects: WatchedObject[] = [];
+  let next: string | undefined;
+  let version = '';
+  do {
+    const page = await options.api.request('GET', query(options, { limit: String(options.pageSize), ...(next ? { continue: next } : {}) }), { wantBody: true, signal });
+    for (const item of Array.isArray(page?.items) ? page.items : []) {
+      const object = watchedObject(item, options.apiVersion, options.kind);
+      if (object) objects.push(object);
+    }
+    // Every page of one list is one snapshot: the last page's resourceVersion is the list's.
+    if (typeof page?.metadata?.resourceVersion === 'string') version = page.metadata.resourceVersion;
+    next = typeof page?.metadata?.continue === 'string' && page.metadata.continue !== '' ? page.metadata.continue : undefined;
+  } while (next);
+  if (signal.aborted) throw signal.reason;
+  options.onSync(objects);
+  return version;
+}
+
+/** One watch from `version`; returns the last resourceVersion seen and whether anything arrived. */
+async function watchOnce(options: CollectionOptions, version: string, stopping: AbortSignal, progress: Progress): Promise<{ version: string; delivered: boolean }> {
+  const { clock } = options;
+  const connection = new AbortController();
+  const signal = AbortSignal.any([stopping, connection.signal]);
+  const guard = clock.setTimer(() => connection.abort(new KubeError(`the watch of ${options.label} outlived its timeout`, 'timeout')), options.timeoutSeconds * 1000 + WATCH_GRACE_MS);
+  const started = clock.now();
+  let delivered = false;
+  try {
+    const response = await options.api.stream(query(options, { watch: '1', allowWatchBookmarks: 'true', resourceVersion: version, timeoutSeconds: String(options.timeoutSeconds) }), signal);
+    progress.set('watching');
+    if (!response.body) return { version, delivered };
+    for await (const event of watchEvents(response.body, options.maxLineBytes)) {
+      if (signal.aborted) break;
+      delivered = true;
+      progress.failures = 0;
+      version = handle(event, options) ?? version;
+    }
+    if (signal.aborted) throw signal.reason;
+    return { version, delivered: delivered || clock.now() - started >= MIN_QUIET_WATCH_MS };
+  } finally {
+    clock.clearTimer(guard);
+    connection.abort();
+  }
+}
+
+/** Applies one event; returns its resourceVersion. */
+function handle(event: WatchEvent, options: CollectionOptions): string | undefined {
+  if (event.type === 'ERROR') {
+    const code = typeof event.object.code === 'number' ? event.object.code : undefined;
+    const message = typeof event.object.message === 'string' ? event.object.message : 'no message';
+    if (code === 410) throw new Gone(message);
+    throw new KubeError(`the watch of ${options.label} failed: ${code ?? ''} ${message}`.replace('  ', ' '), 'http', code);
+  }
+  const version = event.object?.metadata?.resourceVersion;
+  if (event.type === 'BOOKMARK') return typeof version === 'string' ? version : undefined;
+  const object = watchedObject(event.object, options.apiVersion, options.kind);
+  if (!object) return undefined;
+  options.onChange({ type: event.type === 'DELETED' ? 'delete' : 'upsert', object });
+  return object.metadata.resourceVersion;
 }
