@@ -20,7 +20,7 @@
  * reconciles every object its selector names.
  */
 import { delay, type Clock } from '../core/index.ts';
-import type { Dispatcher, RetryNotice } from './dispatcher.ts';
+import type { Dispatcher, JobResult, RetryNotice } from './dispatcher.ts';
 import type { ReconcileAnnotation } from '../core/index.ts';
 import type { ObjectSelector } from '../core/index.ts';
 import type { Ticket } from '../core/index.ts';
@@ -122,72 +122,108 @@ interface ObjectState {
  * reconciler.submit(items);
  */
 export function createReconciler(options: ReconcilerOptions): Reconciler {
-  const { client, dryRun, dispatcher, selection, clock, reporter, requestedAt, ledger } = options;
-  const maxTracked = options.maxTrackedTickets ?? 1000;
+  const { selection, clock } = options;
   const objects = new Map<string, ObjectState>();
-  let busyObjects = 0;
-  let selecting = 0;
-  let draining = false;
+  const work = workCount(options.reporter, objects);
   /** Aborted when shutdown runs out of time: in-flight attempts and backoffs give up, their work stays owed. */
   const stop = new AbortController();
-  const idleWaiters: (() => void)[] = [];
+  const patches = objectPatches(options, objects, work, stop.signal);
+  const select = (items: readonly WorkItem[], run: () => Promise<SelectionResult[]>) => {
+    work.selecting(items.length);
+    void selectThenExpand(items, run, options, () => {
+      work.selecting(-items.length);
+      work.checkIdle();
+    });
+  };
 
-  const pendingCount = () => busyObjects + selecting;
-
-  function settle(state: ObjectState): void {
-    const busy = state.running || state.waiting !== undefined;
-    if (busy !== state.busy) {
-      state.busy = busy;
-      busyObjects += busy ? 1 : -1;
-      reporter.pending(pendingCount());
-    }
-  }
-
-  function checkIdle(): void {
-    if (objects.size === 0 && selecting === 0) for (const resolve of idleWaiters.splice(0)) resolve();
-  }
-
-  function stateOf(selector: ObjectSelector, name: string): ObjectState {
-    const key = objectKey(selector, name);
-    let state = objects.get(key);
-    if (!state) {
-      const ref = { apiVersion: selector.apiVersion, kind: selector.kind, namespace: selector.namespace, name };
-      state = { key, ref, label: `${selector.kind} ${selector.namespace}/${name}`, annotation: selector.annotation, running: false, window: undefined, busy: false };
-      objects.set(key, state);
-    }
-    return state;
-  }
-
-  /** `item` folded into what waits: tickets beyond `maxTracked` are counted, not kept. */
-  function owe(waiting: Owed | undefined, item: WorkItem): Owed {
-    const owed: Owed = waiting ?? { items: new Map(), revision: item.revision, since: item.since, tickets: [], untracked: 0 };
-    owed.items.set(item.id, Math.max(owed.items.get(item.id) ?? 0, item.revision));
-    if (item.revision >= owed.revision) {
-      owed.revision = item.revision;
-      if (item.value !== undefined) owed.value = item.value;
-    }
-    owed.since = Math.min(owed.since, item.since);
-    owed.untracked += item.untracked;
-    for (const ticket of item.tickets) {
-      if (owed.tickets.length < maxTracked) owed.tickets.push(ticket);
-      else owed.untracked += 1;
-    }
-    return owed;
-  }
-
-  function request(item: WorkItem & { selector: { name: string } }): void {
-    const state = stateOf(item.selector, item.selector.name);
-    const idle = !state.running && state.window === undefined;
-    if (!idle) {
-      for (const ticket of item.tickets) {
-        if (state.waiting === undefined) reporter.queued(state.label, [ticket]);
-        else reporter.coalesced(state.label, ticket);
+  return {
+    submit(items) {
+      // One delivery's filters are decided together: one evaluation for the delivery.
+      const filtered = new Map<number, WorkItem[]>();
+      for (const item of items) {
+        const { selector } = item;
+        if (selector.filter !== undefined) {
+          const delivery = item.tickets[0]?.seq ?? item.revision;
+          filtered.set(delivery, [...(filtered.get(delivery) ?? []), item]);
+        } else if (selector.name !== undefined) {
+          // A named object is owed as it is, also when a filter it had was lost with a restart (it could only have excluded it).
+          patches.request(item as WorkItem & { selector: { name: string } });
+        } else {
+          select([item], async () => [await selection.select(selector, stop.signal)]);
+        }
       }
-    }
-    state.waiting = owe(state.waiting, item);
-    if (idle) start(state);
-    settle(state);
-  }
+      for (const group of filtered.values()) select(group, () => selection.selectFiltered(group.map((item) => item.selector), stop.signal));
+    },
+    pending: work.count,
+    async shutdown(timeoutMs) {
+      patches.drain();
+      const timer = new AbortController();
+      const finished = await Promise.race([work.idle().then(() => true), delay(clock, timeoutMs, timer.signal).then(() => false)]);
+      timer.abort();
+      if (finished) return { unfinished: 0 };
+      const unfinished = work.count();
+      // Out of time: give up on backoffs and in-flight requests (each is reported as interrupted, and stays owed).
+      stop.abort();
+      await work.idle();
+      return { unfinished };
+    },
+  };
+}
+
+/** How much is under way (objects busy, selectors being listed), reported as `pending`; and when all of it is done. */
+interface WorkCount {
+  count(): number;
+  /** Counts the object as busy (running or waiting) or not, as it is now. */
+  track(state: ObjectState): void;
+  selecting(delta: number): void;
+  /** Resolves the waiters of `idle` when nothing is left. */
+  checkIdle(): void;
+  idle(): Promise<void>;
+}
+
+function workCount(reporter: ReconcileReporter, objects: ReadonlyMap<string, ObjectState>): WorkCount {
+  let busyObjects = 0;
+  let selecting = 0;
+  const idleWaiters: (() => void)[] = [];
+  const count = () => busyObjects + selecting;
+  const checkIdle = () => {
+    if (objects.size === 0 && selecting === 0) for (const resolve of idleWaiters.splice(0)) resolve();
+  };
+  return {
+    count,
+    track(state) {
+      const busy = state.running || state.waiting !== undefined;
+      if (busy !== state.busy) {
+        state.busy = busy;
+        busyObjects += busy ? 1 : -1;
+        reporter.pending(count());
+      }
+    },
+    selecting(delta) {
+      selecting += delta;
+      reporter.pending(count());
+    },
+    checkIdle,
+    idle: () =>
+      new Promise<void>((resolve) => {
+        idleWaiters.push(resolve);
+        checkIdle();
+      }),
+  };
+}
+
+/** The per-object state machine (see the top of this file): owns when each object is patched. */
+interface ObjectPatches {
+  /** A request for a named object: patched at once when idle, else folded into what waits. */
+  request(item: WorkItem & { selector: { name: string } }): void;
+  /** Shutdown: no more windows; what waits starts as soon as the running patch ends. */
+  drain(): void;
+}
+
+function objectPatches(options: ReconcilerOptions, objects: Map<string, ObjectState>, work: WorkCount, stop: AbortSignal): ObjectPatches {
+  const { clock, reporter } = options;
+  const maxTracked = options.maxTrackedTickets ?? 1000;
+  let draining = false;
 
   function start(state: ObjectState): void {
     const owed = state.waiting!;
@@ -201,30 +237,19 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     }
     // One value per patch, kept across its retries: Flux treats it as an opaque token. The journal minted it when the
     // newest delivery was accepted, so a patch repeated after a crash writes the same value.
-    const value = state.annotation.fixedValue ?? owed.value ?? requestedAt(new Date(clock.now()));
+    const value = state.annotation.fixedValue ?? owed.value ?? options.requestedAt(new Date(clock.now()));
     const annotations = { [state.annotation.key]: value };
     reporter.queued(state.label, owed.tickets);
     let uid: string | undefined;
     const attempt = async (signal: AbortSignal) => {
-      uid = (await client.mergePatch(state.ref, annotations, signal)).uid;
+      uid = (await options.client.mergePatch(state.ref, annotations, signal)).uid;
     };
     const deadline = options.maxAgeMs === undefined ? undefined : owed.since + options.maxAgeMs;
-    void dispatcher
-      .run({ kind: state.ref.kind, label: state.label, attempt, ...(deadline !== undefined ? { deadline } : {}) }, stop.signal)
-      .then((result) => {
-        state.running = false;
-        const base = { object: state.label, kind: state.ref.kind, attempts: result.attempts, tickets: owed.tickets, untracked: owed.untracked, endedAt: clock.now() };
-        if (result.ok && !dryRun) options.events?.requested(state.ref, uid, owed.tickets, owed.untracked);
-        if (result.ok) {
-          reporter.finished({ ...base, outcome: dryRun ? 'dry_run' : 'success' });
-          for (const [id, revision] of owed.items) ledger.settle(id, revision, { kind: 'done' });
-        } else {
-          reporter.finished({ ...base, outcome: result.outcome, error: result.error, retriesExhausted: result.retriesExhausted, ...(result.interrupted ? { interrupted: true } : {}) });
-          const failed = { kind: 'failed', outcome: result.outcome, error: result.error, attempts: result.attempts } as const;
-          if (!result.interrupted) for (const [id, revision] of owed.items) ledger.settle(id, revision, failed);
-        }
-        advance(state);
-      });
+    void options.dispatcher.run({ kind: state.ref.kind, label: state.label, attempt, ...(deadline !== undefined ? { deadline } : {}) }, stop).then((result) => {
+      state.running = false;
+      patched(state, owed, result, uid, options);
+      advance(state);
+    });
   }
 
   /** After the window closed or the patch ended: the trailing patch, or back to idle. */
@@ -233,79 +258,105 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       if (state.waiting !== undefined) start(state);
       else objects.delete(state.key);
     }
-    settle(state);
-    checkIdle();
-  }
-
-  /** Resolves the items' selectors with `select` (a result per item, in order) and hands each one's names to the journal. */
-  async function selectThenExpand(items: readonly WorkItem[], select: () => Promise<SelectionResult[]>): Promise<void> {
-    selecting += items.length;
-    reporter.pending(pendingCount());
-    for (const item of items) reporter.queued(item.selector.label, item.tickets);
-    try {
-      const results = await select();
-      items.forEach((item, index) => {
-        const { selector } = item;
-        const result = results[index]!;
-        if (!result.ok) {
-          reporter.selectionFailed(selector.label, selector.kind, result.error, item.tickets);
-          if (!result.interrupted) ledger.settle(item.id, item.revision, { kind: 'failed', outcome: result.outcome, error: result.error, attempts: result.attempts });
-          return;
-        }
-        // Read back from the journal, a filtered item has lost its filter: every object the selector names is owed.
-        const note = item.filtered && selector.filter === undefined ? 'the filter was bound to a delivery accepted before a restart: every object the selector names is reconciled' : undefined;
-        reporter.selected(selector.label, result.names, item.tickets, dryRun, note);
-        if (result.problems !== undefined) reporter.selectionFailed(selector.label, selector.kind, result.problems, item.tickets);
-        ledger.expand(item, result.names);
-      });
-    } finally {
-      selecting -= items.length;
-      reporter.pending(pendingCount());
-      checkIdle();
-    }
+    work.track(state);
+    work.checkIdle();
   }
 
   return {
-    submit(items) {
-      // One delivery's filters are decided together: one evaluation for the delivery.
-      const filtered = new Map<number, WorkItem[]>();
-      for (const item of items) {
-        const { selector } = item;
-        if (selector.filter !== undefined) {
-          const delivery = item.tickets[0]?.seq ?? item.revision;
-          filtered.set(delivery, [...(filtered.get(delivery) ?? []), item]);
-        } else if (selector.name !== undefined) {
-          // A named object is owed as it is, also when a filter it had was lost with a restart (it could only have excluded it).
-          request(item as WorkItem & { selector: { name: string } });
-        } else {
-          void selectThenExpand([item], async () => [await selection.select(selector, stop.signal)]);
+    request(item) {
+      const state = stateOf(objects, item.selector, item.selector.name);
+      const idle = !state.running && state.window === undefined;
+      if (!idle) {
+        for (const ticket of item.tickets) {
+          if (state.waiting === undefined) reporter.queued(state.label, [ticket]);
+          else reporter.coalesced(state.label, ticket);
         }
       }
-      for (const group of filtered.values()) void selectThenExpand(group, () => selection.selectFiltered(group.map((item) => item.selector), stop.signal));
+      state.waiting = owe(state.waiting, item, maxTracked);
+      if (idle) start(state);
+      work.track(state);
     },
-    pending: pendingCount,
-    async shutdown(timeoutMs) {
+    drain() {
       draining = true;
       for (const state of [...objects.values()]) {
         if (state.window !== undefined) clock.clearTimer(state.window);
         state.window = undefined;
         advance(state);
       }
-      const idle = () => new Promise<void>((resolve) => {
-        idleWaiters.push(resolve);
-        checkIdle();
-      });
-      const timer = new AbortController();
-      const finished = await Promise.race([idle().then(() => true), delay(clock, timeoutMs, timer.signal).then(() => false)]);
-      timer.abort();
-      if (finished) return { unfinished: 0 };
-      const unfinished = pendingCount();
-      // Out of time: give up on backoffs and in-flight requests (each is reported as interrupted, and stays owed).
-      stop.abort();
-      await idle();
-      return { unfinished };
     },
   };
+}
+
+/** The object's state, created idle the first time it is owed. */
+function stateOf(objects: Map<string, ObjectState>, selector: ObjectSelector, name: string): ObjectState {
+  const key = objectKey(selector, name);
+  let state = objects.get(key);
+  if (!state) {
+    const ref = { apiVersion: selector.apiVersion, kind: selector.kind, namespace: selector.namespace, name };
+    state = { key, ref, label: `${selector.kind} ${selector.namespace}/${name}`, annotation: selector.annotation, running: false, window: undefined, busy: false };
+    objects.set(key, state);
+  }
+  return state;
+}
+
+/** `item` folded into what waits: tickets beyond `maxTracked` are counted, not kept. */
+function owe(waiting: Owed | undefined, item: WorkItem, maxTracked: number): Owed {
+  const owed: Owed = waiting ?? { items: new Map(), revision: item.revision, since: item.since, tickets: [], untracked: 0 };
+  owed.items.set(item.id, Math.max(owed.items.get(item.id) ?? 0, item.revision));
+  if (item.revision >= owed.revision) {
+    owed.revision = item.revision;
+    if (item.value !== undefined) owed.value = item.value;
+  }
+  owed.since = Math.min(owed.since, item.since);
+  owed.untracked += item.untracked;
+  for (const ticket of item.tickets) {
+    if (owed.tickets.length < maxTracked) owed.tickets.push(ticket);
+    else owed.untracked += 1;
+  }
+  return owed;
+}
+
+/** A patch ended: its Event, its report, and the items it served settled (an interrupted one settles nothing). */
+function patched(state: ObjectState, owed: Owed, result: JobResult, uid: string | undefined, options: ReconcilerOptions): void {
+  const { dryRun, reporter, ledger } = options;
+  const base = { object: state.label, kind: state.ref.kind, attempts: result.attempts, tickets: owed.tickets, untracked: owed.untracked, endedAt: options.clock.now() };
+  if (result.ok && !dryRun) options.events?.requested(state.ref, uid, owed.tickets, owed.untracked);
+  if (result.ok) {
+    reporter.finished({ ...base, outcome: dryRun ? 'dry_run' : 'success' });
+    for (const [id, revision] of owed.items) ledger.settle(id, revision, { kind: 'done' });
+  } else {
+    reporter.finished({ ...base, outcome: result.outcome, error: result.error, retriesExhausted: result.retriesExhausted, ...(result.interrupted ? { interrupted: true } : {}) });
+    const failed = { kind: 'failed', outcome: result.outcome, error: result.error, attempts: result.attempts } as const;
+    if (!result.interrupted) for (const [id, revision] of owed.items) ledger.settle(id, revision, failed);
+  }
+}
+
+/**
+ * Resolves the items' selectors with `select` (a result per item, in order) and hands each one's names to the
+ * journal; `done` when it is over, whatever happened.
+ */
+async function selectThenExpand(items: readonly WorkItem[], select: () => Promise<SelectionResult[]>, options: ReconcilerOptions, done: () => void): Promise<void> {
+  const { reporter, ledger } = options;
+  for (const item of items) reporter.queued(item.selector.label, item.tickets);
+  try {
+    const results = await select();
+    items.forEach((item, index) => {
+      const { selector } = item;
+      const result = results[index]!;
+      if (!result.ok) {
+        reporter.selectionFailed(selector.label, selector.kind, result.error, item.tickets);
+        if (!result.interrupted) ledger.settle(item.id, item.revision, { kind: 'failed', outcome: result.outcome, error: result.error, attempts: result.attempts });
+        return;
+      }
+      // Read back from the journal, a filtered item has lost its filter: every object the selector names is owed.
+      const note = item.filtered && selector.filter === undefined ? 'the filter was bound to a delivery accepted before a restart: every object the selector names is reconciled' : undefined;
+      reporter.selected(selector.label, result.names, item.tickets, options.dryRun, note);
+      if (result.problems !== undefined) reporter.selectionFailed(selector.label, selector.kind, result.problems, item.tickets);
+      ledger.expand(item, result.names);
+    });
+  } finally {
+    done();
+  }
 }
 
 function objectKey(selector: ObjectSelector, name: string): string {
