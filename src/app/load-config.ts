@@ -110,15 +110,7 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
   const text = readConfigText(path, options.configFromPipe === true);
   const checked = parseConfig(text, path);
   const { config, source } = checked;
-  const files = new Set<string>();
-  const fingerprint = createHash('sha256').update(text);
-  const read = options.readFile ?? readRegularText;
-  const readFile = (file: string, maxBytes: number) => {
-    files.add(file);
-    const content = read(file, maxBytes);
-    fingerprint.update(`\0${file}\0${content}`);
-    return content;
-  };
+  const { files, fingerprint, readFile } = readTracked(text, options.readFile ?? readRegularText);
   // Relative paths in the config (secret files, TLS files, kubeconfig, pluginsDir) are relative to the file.
   const baseDir = dirname(resolve(path));
   const fromConfig = (file: string) => resolve(baseDir, file);
@@ -140,23 +132,9 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
     return { ...checked, catalog };
   }
 
-  let kube: KubeTarget | undefined;
   // `~/…` is the user's home (resolveKubernetes expands it), anything else is relative to the config.
   const kubeconfigPath = (file: string | undefined) => (file && !file.startsWith('~') ? fromConfig(file) : file);
-  const clusters = config.clusters ? await resolveClusters(config, options, kubeconfigPath, problems) : undefined;
-  if (clusters) kube = clusters[0]?.kube;
-  else {
-    try {
-      kube = await resolveKubernetes(
-        { ...config.kubernetes, mode: options.dryRun ? 'dry-run' : config.kubernetes.mode, kubeconfig: kubeconfigPath(config.kubernetes.kubeconfig) },
-        env,
-        { serviceAccountDir: options.serviceAccountDir },
-      );
-    } catch (error) {
-      if (!(error instanceof KubeSetupError)) throw error;
-      problems.push({ path: ['kubernetes', error.field], message: error.message });
-    }
-  }
+  const { kube, clusters } = await resolveTargets(config, options, kubeconfigPath, problems);
 
   // Placeholder secrets are public: only acceptable when nothing would be sent to a cluster.
   const sendsNothing = clusters ? clusters.every((cluster) => cluster.kube.mode === 'dry-run') : kube?.mode === 'dry-run';
@@ -185,6 +163,44 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
   for (const file of catalog.files) files.add(file);
   fingerprint.update(`\0${catalog.versions.join(',')}\0${JSON.stringify([...secrets])}\0${admin.token ?? ''}`);
   return { config, catalog, secrets, providers, kube, ...(clusters ? { clusters } : {}), tls, adminToken: admin.token, files: [...files], fingerprint: fingerprint.digest('hex'), matchCompiler };
+}
+
+/** Reads files for the load: each one read is recorded (what a reload watches) and goes into the fingerprint. */
+function readTracked(text: string, read: (file: string, maxBytes: number) => string) {
+  const files = new Set<string>();
+  const fingerprint = createHash('sha256').update(text);
+  const readFile = (file: string, maxBytes: number) => {
+    files.add(file);
+    const content = read(file, maxBytes);
+    fingerprint.update(`\0${file}\0${content}`);
+    return content;
+  };
+  return { files, fingerprint, readFile };
+}
+
+/** How Kubernetes will be reached: each of `clusters:` (the first one as `kube`), or the one `kubernetes:` connection. */
+async function resolveTargets(
+  config: LoadedFile['config'],
+  options: LoadOptions,
+  kubeconfigPath: (file: string | undefined) => string | undefined,
+  problems: RuleIssue[],
+): Promise<{ kube: KubeTarget | undefined; clusters: { name: string; kube: KubeTarget }[] | undefined }> {
+  if (config.clusters) {
+    const clusters = await resolveClusters(config, options, kubeconfigPath, problems);
+    return { kube: clusters[0]?.kube, clusters };
+  }
+  try {
+    const kube = await resolveKubernetes(
+      { ...config.kubernetes, mode: options.dryRun ? 'dry-run' : config.kubernetes.mode, kubeconfig: kubeconfigPath(config.kubernetes.kubeconfig) },
+      options.env,
+      { serviceAccountDir: options.serviceAccountDir },
+    );
+    return { kube, clusters: undefined };
+  } catch (error) {
+    if (!(error instanceof KubeSetupError)) throw error;
+    problems.push({ path: ['kubernetes', error.field], message: error.message });
+    return { kube: undefined, clusters: undefined };
+  }
 }
 
 /**

@@ -6,4 +6,4 @@ export { eventFailures } from './event-failures.ts';
 export { createJournalReporter, createReplicaReporter } from './journal-reporter.ts';
 export { createMetrics, type Metrics } from './metrics.ts';
 export { type ClusterReconcileReporter, createDiscoveryReporter, createReconcileReporter, createWebhookReporter } from './reporters.ts';
-export { createUnknownRoutes } from './unknown-routes.ts';
+export { createUnknownRoutes, type UnknownRoutes } from './unknown-routes.ts';
