@@ -81,61 +81,10 @@ interface Watch {
  * discovery.find('github', events); // { requests: [{ selector: GitRepository flux-system/app, rule: 'discovered: …' }], misses: [], … }
  */
 export function createDiscovery(options: DiscoveryOptions): Discovery {
-  const { settings, clock, log, reporter } = options;
+  const { settings, clock } = options;
   const providers = settings.providers ? new Set(settings.providers) : undefined;
   let startedAt = 0;
-  const watches: Watch[] = options.clusters.flatMap((cluster) =>
-    settings.kinds.map((kind) => {
-      const index = createDiscoveryIndex();
-      const watch: Watch = { cluster: cluster.name, kind, index, synced: false, informer: undefined as unknown as Informer };
-      const counted = () => reporter?.objects(cluster.name, kind, index.size);
-      watch.informer = createInformer({
-        ...options.informer,
-        api: cluster.api,
-        apiVersion: defaultApiVersion(kind)!,
-        kind,
-        namespaces: settings.namespaces,
-        clock,
-        log: cluster.name === undefined ? log : withCluster(log, cluster.name),
-        onSync(objects) {
-          index.replace(objects);
-          // The first list of each kind: how long the index took to build, for operators and bench/discovery.ts.
-          if (!watch.synced) log.info('discovery listed', { ...(cluster.name !== undefined ? { cluster: cluster.name } : {}), kind, objects: index.size, ms: clock.now() - startedAt });
-          watch.synced = true;
-          counted();
-        },
-        onChange({ type, object }) {
-          if (type === 'delete') index.remove(object);
-          else index.upsert(object);
-          counted();
-        },
-        onState(state) {
-          if (state === 'kind-absent') watch.synced = true;
-          reporter?.state(cluster.name, kind, state);
-        },
-      });
-      return watch;
-    }),
-  );
-
-  function request(cluster: string | undefined, object: DiscoveredObject, rule: string): DiscoveredRequest {
-    const annotation = annotationFor(object.kind);
-    return {
-      ...(cluster !== undefined ? { cluster } : {}),
-      rule,
-      selector: {
-        apiVersion: object.apiVersion,
-        kind: object.kind,
-        namespace: object.namespace,
-        name: object.name,
-        annotation,
-        key: `${object.apiVersion}|${object.kind}|${object.namespace}|${object.name}|${annotation.key}|@${cluster ?? ''}`,
-        label: object.label,
-        ...(cluster !== undefined ? { clusters: [cluster] } : {}),
-      },
-    };
-  }
-
+  const watches: Watch[] = options.clusters.flatMap((cluster) => settings.kinds.map((kind) => createWatch(options, cluster, kind, () => startedAt)));
   return {
     start() {
       startedAt = clock.now();
@@ -146,41 +95,99 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     },
     find(provider, events) {
       if (providers && !providers.has(provider)) return undefined;
-      const requests = new Map<string, DiscoveredRequest>();
-      const misses = new Map<string, string>();
-      let shown: Event | undefined;
-      let candidates = 0;
-      for (const event of events) {
-        if (event.deleted) continue;
-        const keys = eventKeys(event);
-        if (keys.size === 0) continue;
-        for (const watch of watches) {
-          const found = watch.index.candidates(keys);
-          candidates += found.length;
-          if (found.length === 0) continue;
-          const { hits, misses: missed } = matchDiscovered(event, keys, found);
-          const where = watch.cluster === undefined ? '' : `cluster ${watch.cluster}: `;
-          for (const hit of hits) {
-            const entry = request(watch.cluster, hit.object, hit.rule);
-            if (!requests.has(entry.selector.key)) requests.set(entry.selector.key, entry);
-            shown ??= event;
-          }
-          for (const miss of missed) misses.set(request(watch.cluster, miss.object, '').selector.key, `${where}${miss.object.label}: ${miss.why}`);
-        }
-      }
-      // An object another event of the delivery reconciles is not a near miss.
-      for (const key of requests.keys()) misses.delete(key);
-      const unsynced = watches.filter((watch) => !watch.synced).map((watch) => (watch.cluster === undefined ? watch.kind : `${watch.kind} in cluster ${watch.cluster}`));
-      const event = shown ?? events[0]!;
-      // In a stable order, whatever order the watches delivered the objects in.
-      const missed = [...misses.values()].sort();
-      return { requests: [...requests.values()], misses: summarizeMisses(missed), reason: describeEvent(events, event, candidates, missed, unsynced), event };
+      return findDiscovered(watches, events);
     },
     status: () =>
       watches.map((watch) => {
         const problem = watch.informer.problem();
         return { ...(watch.cluster !== undefined ? { cluster: watch.cluster } : {}), kind: watch.kind, state: watch.informer.state(), ...(problem !== undefined ? { problem } : {}), objects: watch.index.size, synced: watch.synced };
       }),
+  };
+}
+
+/** One kind in one cluster: an informer keeping its index; `startedAt` times the first list. */
+function createWatch(options: DiscoveryOptions, cluster: DiscoveryCluster, kind: DiscoveredKind, startedAt: () => number): Watch {
+  const { settings, clock, log, reporter } = options;
+  const index = createDiscoveryIndex();
+  const watch: Watch = { cluster: cluster.name, kind, index, synced: false, informer: undefined as unknown as Informer };
+  const counted = () => reporter?.objects(cluster.name, kind, index.size);
+  watch.informer = createInformer({
+    ...options.informer,
+    api: cluster.api,
+    apiVersion: defaultApiVersion(kind)!,
+    kind,
+    namespaces: settings.namespaces,
+    clock,
+    log: cluster.name === undefined ? log : withCluster(log, cluster.name),
+    onSync(objects) {
+      index.replace(objects);
+      // The first list of each kind: how long the index took to build, for operators and bench/discovery.ts.
+      if (!watch.synced) log.info('discovery listed', { ...(cluster.name !== undefined ? { cluster: cluster.name } : {}), kind, objects: index.size, ms: clock.now() - startedAt() });
+      watch.synced = true;
+      counted();
+    },
+    onChange({ type, object }) {
+      if (type === 'delete') index.remove(object);
+      else index.upsert(object);
+      counted();
+    },
+    onState(state) {
+      if (state === 'kind-absent') watch.synced = true;
+      reporter?.state(cluster.name, kind, state);
+    },
+  });
+  return watch;
+}
+
+/** The discovered objects a delivery's events concern, over every watch, with the near misses and why. */
+function findDiscovered(watches: readonly Watch[], events: readonly Event[]): DiscoveryResult {
+  const requests = new Map<string, DiscoveredRequest>();
+  const misses = new Map<string, string>();
+  let shown: Event | undefined;
+  let candidates = 0;
+  for (const event of events) {
+    if (event.deleted) continue;
+    const keys = eventKeys(event);
+    if (keys.size === 0) continue;
+    for (const watch of watches) {
+      const found = watch.index.candidates(keys);
+      candidates += found.length;
+      if (found.length === 0) continue;
+      const { hits, misses: missed } = matchDiscovered(event, keys, found);
+      const where = watch.cluster === undefined ? '' : `cluster ${watch.cluster}: `;
+      for (const hit of hits) {
+        const entry = discoveredRequest(watch.cluster, hit.object, hit.rule);
+        if (!requests.has(entry.selector.key)) requests.set(entry.selector.key, entry);
+        shown ??= event;
+      }
+      for (const miss of missed) misses.set(discoveredRequest(watch.cluster, miss.object, '').selector.key, `${where}${miss.object.label}: ${miss.why}`);
+    }
+  }
+  // An object another event of the delivery reconciles is not a near miss.
+  for (const key of requests.keys()) misses.delete(key);
+  const unsynced = watches.filter((watch) => !watch.synced).map((watch) => (watch.cluster === undefined ? watch.kind : `${watch.kind} in cluster ${watch.cluster}`));
+  const event = shown ?? events[0]!;
+  // In a stable order, whatever order the watches delivered the objects in.
+  const missed = [...misses.values()].sort();
+  return { requests: [...requests.values()], misses: summarizeMisses(missed), reason: describeEvent(events, event, candidates, missed, unsynced), event };
+}
+
+/** An exact-name selector for the object, for the reconciler of its cluster, with the rule that found it. */
+function discoveredRequest(cluster: string | undefined, object: DiscoveredObject, rule: string): DiscoveredRequest {
+  const annotation = annotationFor(object.kind);
+  return {
+    ...(cluster !== undefined ? { cluster } : {}),
+    rule,
+    selector: {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      namespace: object.namespace,
+      name: object.name,
+      annotation,
+      key: `${object.apiVersion}|${object.kind}|${object.namespace}|${object.name}|${annotation.key}|@${cluster ?? ''}`,
+      label: object.label,
+      ...(cluster !== undefined ? { clusters: [cluster] } : {}),
+    },
   };
 }
 
