@@ -79,50 +79,18 @@ export function createMetrics(version: string, startTimeSeconds = Date.now() / 1
   const registry = new Registry();
   const registers = [registry];
   const clustered = options.clustered === true;
-  const perCluster = <T extends string>(...names: T[]) => (clustered ? ['cluster', ...names] : names) as (T | 'cluster')[];
+  const perCluster: PerCluster = (...names) => (clustered ? ['cluster', ...names] : names);
   // A binary's version carries its commit (src/version.ts), so one label says both.
   new Gauge({ name: 'fluxgate_build_info', help: 'fluxgate build information.', labelNames: ['version'], registers }).set({ version }, 1);
+  // prom-client writes metrics in the order they were registered: the groups below keep that order.
   const metrics: Metrics = {
     registry,
     clustered,
     // The cluster first: prom-client writes labels in this order, and it reads best as the outermost one.
     labels: (cluster, values) => (clustered ? { cluster: cluster ?? '', ...values } : values),
-    webhookRequests: new Counter({
-      name: 'fluxgate_webhook_requests_total',
-      help: 'Webhook requests by provider, type, event and outcome.',
-      labelNames: ['provider', 'type', 'event', 'outcome'],
-      registers,
-    }),
-    webhookDuration: new Histogram({
-      name: 'fluxgate_webhook_request_duration_seconds',
-      help: 'Time to answer a webhook request.',
-      labelNames: ['provider'],
-      buckets: requestBuckets,
-      registers,
-    }),
-    reconcileRequests: new Counter({ name: 'fluxgate_reconcile_requests_total', help: 'Reconcile requests (patches) by kind and outcome.', labelNames: perCluster('kind', 'outcome'), registers }),
-    reconcileRetries: new Counter({ name: 'fluxgate_reconcile_retries_total', help: 'Patch retries by kind and reason.', labelNames: perCluster('kind', 'reason'), registers }),
-    reconcileRetriesExhausted: new Counter({
-      name: 'fluxgate_reconcile_retries_exhausted_total',
-      help: 'Patches that failed after every retry, by kind.',
-      labelNames: perCluster('kind'),
-      registers,
-    }),
-    reconcileLatency: new Histogram({
-      name: 'fluxgate_reconcile_latency_seconds',
-      help: 'Time from a webhook being accepted to the patch being acknowledged.',
-      buckets: latencyBuckets,
-      registers,
-    }),
-    debounceCoalesced: new Counter({ name: 'fluxgate_debounce_coalesced_total', help: 'Reconcile requests folded into an already pending patch.', registers }),
-    reconcilePending: new Gauge({ name: 'fluxgate_reconcile_pending', help: 'Objects with a patch waiting, queued, in flight or backing off.', labelNames: perCluster(), registers }),
-    discoveryObjects: new Gauge({ name: 'fluxgate_discovery_objects', help: 'Objects discovery holds, by kind.', labelNames: perCluster('kind'), registers }),
-    discoveryWatchState: new Gauge({
-      name: 'fluxgate_discovery_watch_state',
-      help: "The state of discovery's watch of each kind: 1 for the current state, 0 for the others.",
-      labelNames: perCluster('kind', 'state'),
-      registers,
-    }),
+    ...webhookMetrics(registers),
+    ...reconcileMetrics(registers, perCluster),
+    ...discoveryMetrics(registers, perCluster),
     configReloads: new Counter({
       name: 'fluxgate_config_reloads_total',
       help: 'Config reloads by outcome (failure: the new config had problems and the running one kept serving).',
@@ -135,15 +103,7 @@ export function createMetrics(version: string, startTimeSeconds = Date.now() / 1
       labelNames: ['reason'],
       registers,
     }),
-    storeCommitDuration: new Histogram({ name: 'fluxgate_store_commit_duration_seconds', help: 'Time to write one group commit of the journal.', buckets: requestBuckets, registers }),
-    storeErrors: new Counter({ name: 'fluxgate_store_errors_total', help: 'Writes the state store refused, by operation.', labelNames: ['operation'], registers }),
-    journalPending: new Gauge({ name: 'fluxgate_journal_pending', help: 'Work items accepted and not yet settled by a patch.', labelNames: perCluster(), registers }),
-    journalFailures: new Gauge({ name: 'fluxgate_journal_failures', help: 'Failed reconcile requests kept for a retry by hand.', registers }),
-    storeReplayed: new Gauge({ name: 'fluxgate_store_replayed_items', help: 'Work items read back from the store and reconciled again at start.', registers }),
-    storeMovedAside: new Counter({ name: 'fluxgate_store_moved_aside_total', help: 'State files that could not be read at start and were moved aside.', registers }),
-    storeOwnedItems: new Gauge({ name: 'fluxgate_store_owned_items', help: 'Work items owed in the partitions this replica owns (store: nats).', registers }),
-    storeOwnedPartitions: new Gauge({ name: 'fluxgate_store_owned_partitions', help: 'Partitions of the objects this replica owns (store: nats).', registers }),
-    storePartitionsAcquired: new Counter({ name: 'fluxgate_store_partitions_acquired_total', help: 'Partitions this replica took over (store: nats).', registers }),
+    ...storeMetrics(registers, perCluster),
     gaugeOf(name, help, read) {
       new Gauge({
         name,
@@ -163,4 +123,75 @@ export function createMetrics(version: string, startTimeSeconds = Date.now() / 1
   metrics.storeErrors.inc({ operation: 'commit' }, 0);
   registerProcessMetrics(registers, startTimeSeconds);
   return metrics;
+}
+
+/** The label names of a per-cluster metric: `cluster` first when clustered. */
+type PerCluster = <T extends string>(...names: T[]) => (T | 'cluster')[];
+
+function webhookMetrics(registers: Registry[]): Pick<Metrics, 'webhookRequests' | 'webhookDuration'> {
+  return {
+    webhookRequests: new Counter({
+      name: 'fluxgate_webhook_requests_total',
+      help: 'Webhook requests by provider, type, event and outcome.',
+      labelNames: ['provider', 'type', 'event', 'outcome'],
+      registers,
+    }),
+    webhookDuration: new Histogram({
+      name: 'fluxgate_webhook_request_duration_seconds',
+      help: 'Time to answer a webhook request.',
+      labelNames: ['provider'],
+      buckets: requestBuckets,
+      registers,
+    }),
+  };
+}
+
+function reconcileMetrics(registers: Registry[], perCluster: PerCluster): Pick<Metrics, 'reconcileRequests' | 'reconcileRetries' | 'reconcileRetriesExhausted' | 'reconcileLatency' | 'debounceCoalesced' | 'reconcilePending'> {
+  return {
+    reconcileRequests: new Counter({ name: 'fluxgate_reconcile_requests_total', help: 'Reconcile requests (patches) by kind and outcome.', labelNames: perCluster('kind', 'outcome'), registers }),
+    reconcileRetries: new Counter({ name: 'fluxgate_reconcile_retries_total', help: 'Patch retries by kind and reason.', labelNames: perCluster('kind', 'reason'), registers }),
+    reconcileRetriesExhausted: new Counter({
+      name: 'fluxgate_reconcile_retries_exhausted_total',
+      help: 'Patches that failed after every retry, by kind.',
+      labelNames: perCluster('kind'),
+      registers,
+    }),
+    reconcileLatency: new Histogram({
+      name: 'fluxgate_reconcile_latency_seconds',
+      help: 'Time from a webhook being accepted to the patch being acknowledged.',
+      buckets: latencyBuckets,
+      registers,
+    }),
+    debounceCoalesced: new Counter({ name: 'fluxgate_debounce_coalesced_total', help: 'Reconcile requests folded into an already pending patch.', registers }),
+    reconcilePending: new Gauge({ name: 'fluxgate_reconcile_pending', help: 'Objects with a patch waiting, queued, in flight or backing off.', labelNames: perCluster(), registers }),
+  };
+}
+
+function discoveryMetrics(registers: Registry[], perCluster: PerCluster): Pick<Metrics, 'discoveryObjects' | 'discoveryWatchState'> {
+  return {
+    discoveryObjects: new Gauge({ name: 'fluxgate_discovery_objects', help: 'Objects discovery holds, by kind.', labelNames: perCluster('kind'), registers }),
+    discoveryWatchState: new Gauge({
+      name: 'fluxgate_discovery_watch_state',
+      help: "The state of discovery's watch of each kind: 1 for the current state, 0 for the others.",
+      labelNames: perCluster('kind', 'state'),
+      registers,
+    }),
+  };
+}
+
+function storeMetrics(
+  registers: Registry[],
+  perCluster: PerCluster,
+): Pick<Metrics, 'storeCommitDuration' | 'storeErrors' | 'journalPending' | 'journalFailures' | 'storeReplayed' | 'storeMovedAside' | 'storeOwnedItems' | 'storeOwnedPartitions' | 'storePartitionsAcquired'> {
+  return {
+    storeCommitDuration: new Histogram({ name: 'fluxgate_store_commit_duration_seconds', help: 'Time to write one group commit of the journal.', buckets: requestBuckets, registers }),
+    storeErrors: new Counter({ name: 'fluxgate_store_errors_total', help: 'Writes the state store refused, by operation.', labelNames: ['operation'], registers }),
+    journalPending: new Gauge({ name: 'fluxgate_journal_pending', help: 'Work items accepted and not yet settled by a patch.', labelNames: perCluster(), registers }),
+    journalFailures: new Gauge({ name: 'fluxgate_journal_failures', help: 'Failed reconcile requests kept for a retry by hand.', registers }),
+    storeReplayed: new Gauge({ name: 'fluxgate_store_replayed_items', help: 'Work items read back from the store and reconciled again at start.', registers }),
+    storeMovedAside: new Counter({ name: 'fluxgate_store_moved_aside_total', help: 'State files that could not be read at start and were moved aside.', registers }),
+    storeOwnedItems: new Gauge({ name: 'fluxgate_store_owned_items', help: 'Work items owed in the partitions this replica owns (store: nats).', registers }),
+    storeOwnedPartitions: new Gauge({ name: 'fluxgate_store_owned_partitions', help: 'Partitions of the objects this replica owns (store: nats).', registers }),
+    storePartitionsAcquired: new Counter({ name: 'fluxgate_store_partitions_acquired_total', help: 'Partitions this replica took over (store: nats).', registers }),
+  };
 }
