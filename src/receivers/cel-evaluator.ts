@@ -78,85 +78,90 @@ function enqueue(queue: Waiting[], waiting: Waiting): void {
  * evaluator.close();
  */
 export function createCelEvaluator(options: { clock: Clock; timeLimitMs?: number }): CelEvaluator {
-  const { clock } = options;
-  const limitMs = options.timeLimitMs ?? DELIVERY_TIME_LIMIT_MS;
-  const queue: Waiting[] = [];
-  let thread: Thread | undefined;
-  let running: { id: number; waiting: Waiting; timer: unknown } | undefined;
-  let nextId = 1;
-  let closed = false;
-
-  function start(): void {
-    const current: Thread = startThread({
-      ready() {
-        if (thread !== current) return;
-        current.ready = true;
-        next();
-      },
-      answer: (id, answer) => thread === current && running?.id === id && finish(answer),
-      gone: (reason) => thread === current && fail(reason),
-    });
-    thread = current;
-  }
-
-  function kill(): void {
-    thread?.worker.terminate();
-    thread = undefined;
-  }
-
-  /** Answers the running job and hands the worker the next. */
-  function finish(answer: CelAnswer): void {
-    if (running === undefined) return;
-    const { waiting, timer } = running;
-    running = undefined;
-    clock.clearTimer(timer);
-    waiting.resolve(answer);
-    next();
-  }
-
-  /** The worker is gone: the running job fails; if it never became ready, so do the waiting ones (no restart loop). */
-  function fail(reason: string): void {
-    const started = thread?.ready === true;
-    kill();
-    if (running !== undefined) finish({ failed: reason });
-    else if (!started) for (const waiting of queue.splice(0)) waiting.resolve({ failed: reason });
-  }
-
-  function timedOut(id: number): void {
-    if (running?.id !== id) return;
-    kill();
-    start(); // warm again for the next job
-    finish({ failed: `the evaluation took longer than ${limitMs} ms and was stopped` });
-  }
-
-  function next(): void {
-    if (closed || running !== undefined || queue.length === 0) return;
-    if (thread === undefined) return start();
-    if (!thread.ready) return;
-    const waiting = queue.shift()!;
-    const id = nextId++;
-    running = { id, waiting, timer: clock.setTimer(() => timedOut(id), limitMs) };
-    try {
-      thread.worker.postMessage({ id, job: waiting.job } satisfies JobMessage);
-    } catch (error) {
-      finish({ failed: `the job could not be handed to the evaluator: ${String(error)}` });
-    }
-  }
-
+  const state: EvaluatorState = { clock: options.clock, limitMs: options.timeLimitMs ?? DELIVERY_TIME_LIMIT_MS, queue: [], thread: undefined, running: undefined, nextId: 1, closed: false };
   const submit = (job: CelJob): Promise<CelAnswer> =>
-    closed ? Promise.resolve({ failed: 'the evaluator is closed' }) : new Promise((resolve) => (enqueue(queue, { job, resolve }), next()));
-
+    state.closed ? Promise.resolve({ failed: 'the evaluator is closed' }) : new Promise((resolve) => (enqueue(state.queue, { job, resolve }), next(state)));
   return {
     filter: (job) => submit({ kind: 'filter', ...job }) as Promise<FilterAnswer>,
     claims: (job) => submit({ kind: 'claims', ...job }) as Promise<ClaimsAnswer>,
     warm() {
-      if (!closed && thread === undefined) start();
+      if (!state.closed && state.thread === undefined) start(state);
     },
     close() {
-      closed = true;
-      kill();
-      finish({ failed: 'the evaluator is closed' });
-      for (const waiting of queue.splice(0)) waiting.resolve({ failed: 'the evaluator is closed' });
+      state.closed = true;
+      kill(state);
+      finish(state, { failed: 'the evaluator is closed' });
+      for (const waiting of state.queue.splice(0)) waiting.resolve({ failed: 'the evaluator is closed' });
     },
   };
+}
+
+/** One evaluator's worker, its queue and the job it runs: owned by the evaluator, changed by the functions below. */
+interface EvaluatorState {
+  clock: Clock;
+  limitMs: number;
+  queue: Waiting[];
+  thread: Thread | undefined;
+  running: { id: number; waiting: Waiting; timer: unknown } | undefined;
+  nextId: number;
+  closed: boolean;
+}
+
+/** Starts a worker; answers and its end count only while it is the current one. */
+function start(state: EvaluatorState): void {
+  const current: Thread = startThread({
+    ready() {
+      if (state.thread !== current) return;
+      current.ready = true;
+      next(state);
+    },
+    answer: (id, answer) => state.thread === current && state.running?.id === id && finish(state, answer),
+    gone: (reason) => state.thread === current && fail(state, reason),
+  });
+  state.thread = current;
+}
+
+function kill(state: EvaluatorState): void {
+  state.thread?.worker.terminate();
+  state.thread = undefined;
+}
+
+/** Answers the running job and hands the worker the next. */
+function finish(state: EvaluatorState, answer: CelAnswer): void {
+  if (state.running === undefined) return;
+  const { waiting, timer } = state.running;
+  state.running = undefined;
+  state.clock.clearTimer(timer);
+  waiting.resolve(answer);
+  next(state);
+}
+
+/** The worker is gone: the running job fails; if it never became ready, so do the waiting ones (no restart loop). */
+function fail(state: EvaluatorState, reason: string): void {
+  const started = state.thread?.ready === true;
+  kill(state);
+  if (state.running !== undefined) finish(state, { failed: reason });
+  else if (!started) for (const waiting of state.queue.splice(0)) waiting.resolve({ failed: reason });
+}
+
+function timedOut(state: EvaluatorState, id: number): void {
+  if (state.running?.id !== id) return;
+  kill(state);
+  start(state); // warm again for the next job
+  finish(state, { failed: `the evaluation took longer than ${state.limitMs} ms and was stopped` });
+}
+
+/** Hands the worker the next job once it is ready and idle (starting one when none runs). */
+function next(state: EvaluatorState): void {
+  if (state.closed || state.running !== undefined || state.queue.length === 0) return;
+  if (state.thread === undefined) return start(state);
+  if (!state.thread.ready) return;
+  const waiting = state.queue.shift()!;
+  const id = state.nextId++;
+  state.running = { id, waiting, timer: state.clock.setTimer(() => timedOut(state, id), state.limitMs) };
+  try {
+    state.thread.worker.postMessage({ id, job: waiting.job } satisfies JobMessage);
+  } catch (error) {
+    finish(state, { failed: `the job could not be handed to the evaluator: ${String(error)}` });
+  }
 }
