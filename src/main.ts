@@ -1,273 +1,78 @@
 #!/usr/bin/env bun
 /**
- * fluxgate command line: serve (the default), validate, send, explain, register, init, version. Exit codes: 0 ok,
- * 1 a config problem or a failed run, 2 a usage problem. Each command is imported when it runs, so `validate`,
- * `send`, `init` and
-
- * fluxgate command line: serve (the default), validate, send, import-receivers, version. Exit codes: 0 ok, 1 a config problem
- * or a failed run, 2 a usage problem. Each command is imported when it runs, so `validate`, `send` and
- * `version` do not load the HTTP server.
+ * fluxgate command line: serve (the default), validate, send, explain, register, init, import-receivers, retry,
+ * version. This file only parses the arguments and dispatches; each command lives in src/commands/ and is imported
+ * when it runs, so `validate`, `send`, `init` and `version` never load the HTTP server. Exit codes: 0 ok, 1 a
+ * config problem or a failed run, 2 a usage problem.
  */
-import { existsSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { chooseConfigPath } from './commands/config-path.ts';
-import { fluxgateVersion, isTerminal, type LogFormat, type LogLevel } from './core/index.ts';
+import { fluxgateVersion, isTerminal } from './core/index.ts';
+import type { CommandContext, Io } from './commands/command-context.ts';
+import type { ExplainFlags } from './commands/explain.ts';
+import type { ImportFlags } from './commands/import-receivers.ts';
+import type { InitFlags } from './commands/init.ts';
+import type { RegisterFlags } from './commands/register.ts';
+import type { RetryFlags } from './commands/retry.ts';
+import type { SendFlags } from './commands/send.ts';
+import type { ServeFlags } from './commands/serve.ts';
+import type { ValidateFlags } from './commands/validate.ts';
 
 const EXIT_USAGE = 2;
-const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 /** A first argument that belongs to the root command; any other option means `serve`. */
 const ROOT_OPTIONS = new Set(['-h', '--help', '-V', '--version']);
-
-interface Io {
-  out(line: string): void;
-  err(line: string): void;
-  env: Record<string, string | undefined>;
-  /** stderr is a terminal: logs are then text, coloured, unless asked otherwise. */
-  stderrIsTerminal: boolean;
-}
-
-interface ServeFlags {
-  config?: string;
-  dryRun?: boolean;
-  fileOnly?: boolean;
-  register?: boolean;
-  logFormat?: string;
-}
-
-/** The level FLUXGATE_LOG_LEVEL asks for (unset or empty: info), or the usage error it is. */
-function logLevel(env: Io['env']): LogLevel | { error: string } {
-  const value = env.FLUXGATE_LOG_LEVEL;
-  if (value === undefined || value === '') return 'info';
-  if ((LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel;
-  return { error: `FLUXGATE_LOG_LEVEL=${JSON.stringify(value.slice(0, 40))} is not a log level: use one of ${LOG_LEVELS.join(', ')}` };
-}
-
-/** The config file for serve/validate, or a usage error (printed with the command's help) when there is none. */
-function configPath(command: Command, given: string | undefined, env: Io['env']): string {
-  const chosen = chooseConfigPath(given, env, existsSync);
-  if ('missing' in chosen) command.error(`error: ${chosen.missing}`, { exitCode: EXIT_USAGE });
-  return (chosen as { path: string }).path;
-}
-
-function checkLogLevel(command: Command, env: Io['env']): LogLevel {
-  const level = logLevel(env);
-  if (typeof level !== 'string') command.error(`error: ${level.error}`, { exitCode: EXIT_USAGE });
-  return level as LogLevel;
-}
-
-async function serve(flags: ServeFlags, command: Command, io: Io): Promise<number> {
-  const level = checkLogLevel(command, io.env);
-  const path = configPath(command, flags.config, io.env);
-  const [{ startGateway }, { reportConfigError }, { ConfigError }, { createLogger, chooseLogFormat }] = await Promise.all([
-    import('./app/index.ts'),
-    import('./commands/validate.ts'),
-    import('./config/index.ts'),
-    import('./core/index.ts'),
-  ]);
-  const format = chooseLogFormat(flags.logFormat, io.env.FLUXGATE_LOG_FORMAT, io.stderrIsTerminal);
-  if (typeof format !== 'string') command.error(`error: ${format.error}`, { exitCode: EXIT_USAGE });
-  // NO_COLOR (no-color.org): any non-empty value turns colours off.
-  const log = createLogger({ level, format: format as LogFormat, colour: io.stderrIsTerminal && !io.env.NO_COLOR });
-  let gateway;
-  try {
-    gateway = await startGateway({ configPath: path, builtins: await builtins(), version: fluxgateVersion, log, env: io.env, dryRun: flags.dryRun });
-  } catch (error) {
-    if (error instanceof ConfigError) reportConfigError(error, io.err);
-    else io.err(`fluxgate: ${(error as Error).message}`);
-    return 1;
-  }
-  const running = gateway;
-  // Webhook registration at start-up runs beside serving: logged, never fatal. Its host clients are loaded only
-  // when some provider asks for it.
-  const wantsRegistration = flags.register === true || running.config().providers.some((provider) => provider.register?.onStart === true);
-  if (wantsRegistration) void import('./commands/register.ts')
-    .then(async ({ registerOnStart, systemRegisterDeps }) => registerOnStart({ path, builtins: await builtins(), env: io.env, all: flags.register === true, log }, systemRegisterDeps))
-    .catch((error: Error) => log.error('webhook registration failed', { error: error.message }));
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      log.info('signal received', { signal });
-      void running.shutdown().then(() => {
-        log.flush();
-        resolve(0);
-      });
-    };
-    // SIGHUP reloads the config (without a handler it would end the process).
-    const reload = () => {
-      log.info('signal received', { signal: 'SIGHUP' });
-      void running.reload('SIGHUP');
-    };
-    process.on('SIGHUP', reload);
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
-}
-
-async function validate(file: string | undefined, flags: ServeFlags, command: Command, io: Io): Promise<number> {
-  checkLogLevel(command, io.env);
-  if (file && flags.config && file !== flags.config) command.error('error: give the config file once: as FILE or as --config FILE', { exitCode: EXIT_USAGE });
-  const path = configPath(command, file ?? flags.config, io.env);
-  const { runValidate } = await import('./commands/validate.ts');
-  return runValidate({ path, builtins: await builtins(), env: io.env, dryRun: flags.dryRun, fileOnly: flags.fileOnly, configFromPipe: true }, io.out, io.err);
-}
-
-interface SendFlags {
-  providerType?: string;
-  secret?: string;
-  signingSecret?: string;
-  bearerToken?: string;
-  unsigned?: boolean;
-  option?: string[];
-  event?: string;
-  repository?: string;
-  branch?: string;
-  tag?: string;
-  image?: string;
-}
+const VERSION = `fluxgate ${fluxgateVersion}`;
 
 /** The providers compiled in (plugins/index.ts, a folder each): the composition root hands them to the commands. */
 async function builtins() {
   return (await import('../plugins/index.ts')).builtinProviders;
 }
 
-async function send(url: string | undefined, flags: SendFlags, command: Command, io: Io): Promise<number> {
-  const [{ runSend, sendArgumentsProblem }, { builtinCatalog, providerKit }] = await Promise.all([import('./commands/send.ts'), import('./provider-kit/index.ts')]);
-  const deps = { catalog: builtinCatalog(await builtins(), providerKit) };
-  const options = { ...flags, url };
-  const problem = sendArgumentsProblem(options, deps);
-  if (problem !== undefined) command.error(`error: ${problem}`, { exitCode: EXIT_USAGE });
-  return runSend({ ...options, url: url!, providerType: flags.providerType! }, deps, io.out, io.err);
-}
+/** Declares a subcommand; it inherits the root's output, help-after-error and exit settings, and answers -V and -h. */
+type Declare = (name: string, description: string) => Command;
+/** Runs a command's body with the context of the invocation (`self` is the subcommand, for usage errors) and keeps its exit code. */
+type Run = (self: Command, body: (context: CommandContext) => Promise<number>) => Promise<void>;
 
-interface ExplainFlags {
-  config?: string;
-  provider?: string;
-  payload?: string;
-  headers?: string;
-  event?: string;
-  repository?: string;
-  branch?: string;
-  tag?: string;
-  ref?: string;
-  path?: string[];
-  image?: string;
-  discovered?: boolean;
-  output: 'text' | 'json';
-}
+const configOption = () => new Option('-c, --config <file>', 'config file (default: $FLUXGATE_CONFIG, else ./fluxgate.yaml)');
+/** Collects a repeatable option's values. */
+const repeated = (value: string, all: string[] = []) => [...all, value];
 
-async function explain(flags: ExplainFlags, command: Command, io: Io): Promise<number> {
-  const path = configPath(command, flags.config, io.env);
-  const { explainArgumentsProblem, runExplain } = await import('./commands/explain.ts');
-  const { path: paths, config: _config, ...rest } = flags;
-  const options = { ...rest, paths, path, builtins: await builtins(), env: io.env };
-  const problem = explainArgumentsProblem(options);
-  if (problem !== undefined) command.error(`error: ${problem}`, { exitCode: EXIT_USAGE });
-  return runExplain(options, io.out, io.err);
-}
-
-interface RegisterFlags {
-  config?: string;
-  dryRun?: boolean;
-  prune?: boolean;
-  rotateSecret?: boolean;
-  output: 'table' | 'json';
-}
-
-async function register(flags: RegisterFlags, command: Command, io: Io): Promise<number> {
-  checkLogLevel(command, io.env);
-  const path = configPath(command, flags.config, io.env);
-  const { runRegister, systemRegisterDeps } = await import('./commands/register.ts');
-  return runRegister({ path, builtins: await builtins(), env: io.env, ...flags }, systemRegisterDeps, io.out, io.err);
-}
-
-interface InitFlags {
-  provider?: string[];
-  dir: string;
-  repository: string;
-  branch: string;
-  url?: string;
-  force?: boolean;
-}
-
-async function init(flags: InitFlags, command: Command, io: Io): Promise<number> {
-  const { initProblem, runInit } = await import('./commands/init.ts');
-  const options = { ...flags, providers: flags.provider ?? [] };
-  const problem = initProblem(options);
-  if (problem !== undefined) command.error(`error: ${problem}`, { exitCode: EXIT_USAGE });
-  return runInit(options, io.out, io.err);
-}
-
-interface ImportFlags {
-  kubeconfig?: string;
-  context?: string;
-  namespace?: string[];
-}
-
-async function importReceivers(flags: ImportFlags, command: Command, io: Io): Promise<number> {
-  checkLogLevel(command, io.env);
-  const { runImportReceivers } = await import('./commands/import-receivers.ts');
-  const options = { builtins: await builtins(), env: io.env, ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}), ...(flags.namespace ? { namespaces: flags.namespace } : {}) };
-  return runImportReceivers(options, (text) => io.out(text.replace(/\n$/, '')), io.err);
-}
-
-interface RetryFlags {
-  config?: string;
-  all?: boolean;
-  admin?: string;
-}
-
-async function retry(seqs: string[], flags: RetryFlags, command: Command, io: Io): Promise<number> {
-  const numbers = seqs.map(Number);
-  if (numbers.some((seq) => !Number.isSafeInteger(seq) || seq < 1)) command.error('error: SEQ: the number of a failure, as `fluxgate retry` lists them', { exitCode: EXIT_USAGE });
-  if (flags.all && numbers.length > 0) command.error('error: give SEQ numbers or --all, not both', { exitCode: EXIT_USAGE });
-  const path = configPath(command, flags.config, io.env);
-  const { runRetry } = await import('./commands/retry.ts');
-  return runRetry({ path, builtins: await builtins(), env: io.env, seqs: numbers, all: flags.all === true, ...(flags.admin ? { admin: flags.admin } : {}) }, { fetch: (request) => fetch(request) }, io.out, io.err);
-}
-
-/** The command tree; `setExit` receives the exit code of the command that ran. */
-function buildProgram(io: Io, setExit: (code: number) => void): Command {
-  const version = `fluxgate ${fluxgateVersion}`;
-  const configOption = () => new Option('-c, --config <file>', 'config file (default: $FLUXGATE_CONFIG, else ./fluxgate.yaml)');
-  const root = new Command('fluxgate')
-    .description('Webhook gateway for GitOps: verified Git host and registry webhooks become Flux reconcile requests.')
-    .version(version, '-V, --version', 'print the version')
-    .helpOption('-h, --help', 'show this help')
-    .configureOutput({ writeOut: (text) => io.out(text.replace(/\n$/, '')), writeErr: (text) => io.err(text.replace(/\n$/, '')) })
-    .showHelpAfterError()
-    .exitOverride();
-  // Subcommands inherit the output, help-after-error and exit settings; each also answers -V and -h.
-  const command = (name: string, description: string) => root.command(name).description(description).version(version, '-V, --version', 'print the version');
-
-  command('serve', 'verify webhooks and request reconciles (the default command)')
+function declareServe(declare: Declare, run: Run): void {
+  declare('serve', 'verify webhooks and request reconciles (the default command)')
     .addOption(configOption())
     .option('--dry-run', 'log reconcile requests instead of sending them, whatever kubernetes.mode says')
     .option('--register', "bring every provider's webhook registration in line once at start-up (fluxgate register)")
     .addOption(new Option('--log-format <format>', 'logs on stderr as JSON lines or as text (default: $FLUXGATE_LOG_FORMAT, else text at a terminal, JSON otherwise)').choices(['json', 'text']))
-    .action(async (flags: ServeFlags, self: Command) => setExit(await serve(flags, self, io)));
+    .action((flags: ServeFlags, self: Command) => run(self, async (context) => (await import('./commands/serve.ts')).serveCommand(flags, context)));
+}
 
-  command('validate', 'check a config as serve would, without the network')
+function declareValidate(declare: Declare, run: Run): void {
+  declare('validate', 'check a config as serve would, without the network')
     .argument('[FILE]', 'config file (default: --config, $FLUXGATE_CONFIG, else ./fluxgate.yaml)')
     .addOption(configOption())
     .option('--dry-run', 'check it as serve --dry-run would run it')
     .addOption(new Option('--file-only', 'check the file alone, not the secrets, TLS files and kubeconfig it names (e.g. in CI)').conflicts('dryRun'))
-    .action(async (file: string | undefined, flags: ServeFlags, self: Command) => setExit(await validate(file, flags, self, io)));
+    .action((file: string | undefined, flags: ValidateFlags, self: Command) => run(self, async (context) => (await import('./commands/validate.ts')).validateCommand(file, flags, context)));
+}
 
-  command('send', 'post a signed sample webhook, as the provider would, to test a route end to end')
+function declareSend(declare: Declare, run: Run): void {
+  declare('send', 'post a signed sample webhook, as the provider would, to test a route end to end')
     .argument('[URL]', 'the hook, e.g. http://127.0.0.1:9292/hook/github')
     .option('--provider-type <type>', 'the provider type to imitate (github, gitlab, bitbucket, harbor, …)')
     .option('--secret <secret>', 'the provider secret to sign with (GitHub secret, GitLab token, …)')
     .option('--signing-secret <secret>', 'GitLab signing token (whsec_…)')
     .option('--bearer-token <token>', 'OIDC types (gcr, generic-oidc): the ID token to send')
     .option('--unsigned', 'send no credential (a provider with allowUnsigned: true)')
-    .option('--option <key=value>', "one of the provider's options its signature depends on (repeatable)", (value: string, all: string[] = []) => [...all, value])
+    .option('--option <key=value>', "one of the provider's options its signature depends on (repeatable)", repeated)
     .option('--event <name>', "the event (default: the type's push event)")
     .option('--repository <repository>', 'org/repo or a clone URL')
     .option('--image <name>', 'registry types: the image pushed (default: the repository)')
     .addOption(new Option('--branch <branch>', 'a push to this branch (default: main)').conflicts('tag'))
     .addOption(new Option('--tag <tag>', 'a push of this tag (registry types: the image tag)').conflicts('branch'))
-    .action(async (url: string | undefined, flags: SendFlags, self: Command) => setExit(await send(url, flags, self, io)));
+    .action((url: string | undefined, flags: SendFlags, self: Command) => run(self, async (context) => (await import('./commands/send.ts')).sendCommand(url, flags, context)));
+}
 
-  command('explain', 'show what a delivery would reconcile, and why every other target would not (offline)')
+function declareExplain(declare: Declare, run: Run): void {
+  declare('explain', 'show what a delivery would reconcile, and why every other target would not (offline)')
     .addOption(configOption())
     .option('--provider <name>', 'the provider that receives it (default: the only one)')
     .option('--payload <file>', 'a recorded delivery body')
@@ -277,44 +82,68 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(new Option('--branch <branch>', 'a push to this branch').conflicts(['tag', 'ref']))
     .addOption(new Option('--tag <tag>', 'a push of this tag').conflicts(['branch', 'ref']))
     .addOption(new Option('--ref <ref>', 'a push to this full ref (refs/heads/main)').conflicts(['branch', 'tag']))
-    .option('--path <path>', 'a changed path, for path filters (repeatable)', (value: string, all: string[] = []) => [...all, value])
+    .option('--path <path>', 'a changed path, for path filters (repeatable)', repeated)
     .option('--image <name[:tag]>', 'instead of a payload: a registry push of this image')
     .option('--discovered', "with discovery on: list what it watches from each cluster (read-only) and say what it would reconcile")
     .addOption(new Option('--output <format>', 'text (for people) or json (for scripts)').choices(['text', 'json']).default('text'))
-    .action(async (flags: ExplainFlags, self: Command) => setExit(await explain(flags, self, io)));
+    .action((flags: ExplainFlags, self: Command) => run(self, async (context) => (await import('./commands/explain.ts')).explainCommand(flags, context)));
+}
 
-  command('register', "create or update each provider's webhook on its Git host, as the config says")
+function declareRegister(declare: Declare, run: Run): void {
+  declare('register', "create or update each provider's webhook on its Git host, as the config says")
     .addOption(configOption())
     .option('--dry-run', 'print the plan, change nothing (exit 2 when there are changes)')
     .option('--prune', "remove hooks that point at this gateway's URL but that no provider wants any more")
     .option('--rotate-secret', 'send the configured secrets to existing hooks too (hosts never show them)')
     .addOption(new Option('--output <format>', 'table (for people) or json (for scripts)').choices(['table', 'json']).default('table'))
-    .action(async (flags: RegisterFlags, self: Command) => setExit(await register(flags, self, io)));
+    .action((flags: RegisterFlags, self: Command) => run(self, async (context) => (await import('./commands/register.ts')).registerCommand(flags, context)));
+}
 
-  command('init', 'write a starter config and an env file of new webhook secrets, and print what to enter in each Git host')
+function declareInit(declare: Declare, run: Run): void {
+  declare('init', 'write a starter config and an env file of new webhook secrets, and print what to enter in each Git host')
     .option('--provider <type>', 'a Git host: github, gitlab, gitea, gogs, bitbucket, bitbucket-server (repeatable, or comma-separated)', (value: string, all: string[] = []) => [...all, ...value.split(',').map((type) => type.trim()).filter(Boolean)])
     .option('--dir <dir>', 'where to write fluxgate.yaml and fluxgate.env', '.')
     .option('--repository <repository>', 'the repository to watch (org/repo or a clone URL)', 'your-org/your-fleet-repo')
     .option('--branch <branch>', 'the branch to watch', 'main')
     .option('--url <url>', 'the public base URL the hosts post to (https://hooks.example.com)')
     .option('--force', 'overwrite existing fluxgate.yaml and fluxgate.env')
-    .action(async (flags: InitFlags, self: Command) => setExit(await init(flags, self, io)));
+    .action((flags: InitFlags, self: Command) => run(self, async (context) => (await import('./commands/init.ts')).initCommand(flags, context)));
+}
 
-  command('import-receivers', "print the config-file equivalent of the cluster's Flux Receivers (tokens as env references)")
+function declareImportReceivers(declare: Declare, run: Run): void {
+  declare('import-receivers', "print the config-file equivalent of the cluster's Flux Receivers (tokens as env references)")
     .option('--kubeconfig <file>', 'the kubeconfig to read them with (default: as serve finds one)')
     .option('--context <name>', 'the kubeconfig context')
-    .option('-n, --namespace <namespace>', 'only this namespace (repeatable; default: all)', (value: string, all: string[] = []) => [...all, value])
-    .action(async (flags: ImportFlags, self: Command) => setExit(await importReceivers(flags, self, io)));
+    .option('-n, --namespace <namespace>', 'only this namespace (repeatable; default: all)', repeated)
+    .action((flags: ImportFlags, self: Command) => run(self, async (context) => (await import('./commands/import-receivers.ts')).importReceiversCommand(flags, context)));
+}
 
-  command('retry', 'list the reconcile requests that failed for good, or owe them again (on the running gateway)')
+function declareRetry(declare: Declare, run: Run): void {
+  declare('retry', 'list the reconcile requests that failed for good, or owe them again (on the running gateway)')
     .argument('[SEQ...]', 'the failures to retry, by the number the list shows')
     .addOption(configOption())
     .option('--all', 'retry every kept failure')
     .option('--admin <url>', 'the admin listener (default: from server.adminAddress)')
-    .action(async (seqs: string[], flags: RetryFlags, self: Command) => setExit(await retry(seqs, flags, self, io)));
+    .action((seqs: string[], flags: RetryFlags, self: Command) => run(self, async (context) => (await import('./commands/retry.ts')).retryCommand(seqs, flags, context)));
+}
 
-  command('version', 'print the version').action(() => {
-    io.out(version);
+/** The command tree; `setExit` receives the exit code of the command that ran. */
+function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const root = new Command('fluxgate')
+    .description('Webhook gateway for GitOps: verified Git host and registry webhooks become Flux reconcile requests.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show this help')
+    .configureOutput({ writeOut: (text) => io.out(text.replace(/\n$/, '')), writeErr: (text) => io.err(text.replace(/\n$/, '')) })
+    .showHelpAfterError()
+    .exitOverride();
+  const declare: Declare = (name, description) => root.command(name).description(description).version(VERSION, '-V, --version', 'print the version');
+  const run: Run = async (self, body) => {
+    const usage = (message: string): never => self.error(`error: ${message}`, { exitCode: EXIT_USAGE });
+    setExit(await body({ io, usage, builtins }));
+  };
+  for (const declareCommand of [declareServe, declareValidate, declareSend, declareExplain, declareRegister, declareInit, declareImportReceivers, declareRetry]) declareCommand(declare, run);
+  declare('version', 'print the version').action(() => {
+    io.out(VERSION);
     setExit(0);
   });
   return root;

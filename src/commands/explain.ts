@@ -18,6 +18,7 @@ import { explainDiscovered, type DiscoveredExplanation } from '../discovery/inde
 import { listObjects } from '../discovery/index.ts';
 import { DISCOVERED_KINDS } from '../discovery/index.ts';
 import { connectResolved } from '../kube/index.ts';
+import { configPath, type CommandContext } from './command-context.ts';
 
 export interface ExplainOptions {
   path: string;
@@ -213,4 +214,30 @@ export async function runExplain(options: ExplainOptions, out: (line: string) =>
   if (options.output === 'json') out(JSON.stringify({ provider: provider.name, type: provider.type, ...(note ? { note } : {}), ...explanation, ...(discovered ? { discovered } : {}) }, null, 2));
   else for (const line of [...render(provider, explanation, note), ...(discovered ? renderDiscovered(discovered) : [])]) out(line);
   return 0;
+}
+
+export interface ExplainFlags {
+  config?: string;
+  provider?: string;
+  payload?: string;
+  headers?: string;
+  event?: string;
+  repository?: string;
+  branch?: string;
+  tag?: string;
+  ref?: string;
+  path?: string[];
+  image?: string;
+  discovered?: boolean;
+  output: 'text' | 'json';
+}
+
+/** `fluxgate explain` from its command line (`--path` is repeatable: the delivery's changed paths). */
+export async function explainCommand(flags: ExplainFlags, context: CommandContext): Promise<number> {
+  const path = configPath(context, flags.config);
+  const { path: paths, config: _config, ...rest } = flags;
+  const options = { ...rest, paths, path, builtins: await context.builtins(), env: context.io.env };
+  const problem = explainArgumentsProblem(options);
+  if (problem !== undefined) context.usage(problem);
+  return runExplain(options, context.io.out, context.io.err);
 }

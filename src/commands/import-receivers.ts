@@ -12,6 +12,7 @@ import { KubeError, type KubeApi } from '../kube/index.ts';
 import { resolveKubernetes } from '../kube/index.ts';
 import { receiversAsConfig, type ImportedReceiver } from '../receivers/index.ts';
 import { RECEIVER_API_VERSION, RECEIVER_KIND, readReceiver } from '../receivers/index.ts';
+import { checkLogLevel, type CommandContext } from './command-context.ts';
 
 export interface ImportOptions {
   kubeconfig?: string;
@@ -99,4 +100,17 @@ export async function runImportReceivers(options: ImportOptions, out: (text: str
   out(`${header(variables, notes)}${body}`);
   for (const note of notes) err(note);
   return 0;
+}
+
+export interface ImportFlags {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string[];
+}
+
+/** `fluxgate import-receivers` from its command line. */
+export async function importReceiversCommand(flags: ImportFlags, context: CommandContext): Promise<number> {
+  checkLogLevel(context);
+  const options = { builtins: await context.builtins(), env: context.io.env, ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}), ...(flags.namespace ? { namespaces: flags.namespace } : {}) };
+  return runImportReceivers(options, (text) => context.io.out(text.replace(/\n$/, '')), context.io.err);
 }

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { closestName } from '../config/index.ts';
+import type { CommandContext } from './command-context.ts';
 
 /** How each Git host takes a webhook: where to add it, and what its form calls each field. Guidance, not wire format. */
 interface GitHost {
@@ -168,4 +169,21 @@ export function runInit(options: InitOptions, out: (line: string) => void, err: 
   out(`Then edit the target in ${configPath} (repository, branches, resources) and check it:`);
   out(`  set -a; . ${envPath}; set +a; fluxgate validate ${configPath}`);
   return 0;
+}
+
+export interface InitFlags {
+  provider?: string[];
+  dir: string;
+  repository: string;
+  branch: string;
+  url?: string;
+  force?: boolean;
+}
+
+/** `fluxgate init` from its command line (`--provider` is repeatable, or comma-separated). */
+export async function initCommand(flags: InitFlags, context: CommandContext): Promise<number> {
+  const options = { ...flags, providers: flags.provider ?? [] };
+  const problem = initProblem(options);
+  if (problem !== undefined) context.usage(problem);
+  return runInit(options, context.io.out, context.io.err);
 }

@@ -22,6 +22,7 @@ import { defaultApiVersion } from '../core/index.ts';
 import { connectResolved } from '../kube/index.ts';
 import { discoveredScopes } from '../register/index.ts';
 import type { WatchedObject } from '../kube/index.ts';
+import { checkLogLevel, configPath, type CommandContext } from './command-context.ts';
 
 export interface RegisterOptions {
   /** The config file. */
@@ -177,4 +178,19 @@ export async function registerOnStart(options: Omit<RegisterOptions, 'dryRun' | 
   } catch (error) {
     log.error('webhook registration failed', { error: (error as Error).message });
   }
+}
+
+export interface RegisterFlags {
+  config?: string;
+  dryRun?: boolean;
+  prune?: boolean;
+  rotateSecret?: boolean;
+  output: 'table' | 'json';
+}
+
+/** `fluxgate register` from its command line. */
+export async function registerCommand(flags: RegisterFlags, context: CommandContext): Promise<number> {
+  checkLogLevel(context);
+  const path = configPath(context, flags.config);
+  return runRegister({ path, builtins: await context.builtins(), env: context.io.env, ...flags }, systemRegisterDeps, context.io.out, context.io.err);
 }

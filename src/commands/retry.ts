@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import type { BuiltinProvider } from '../provider-kit/index.ts';
 import { readSecretFile, resolveSecret } from '../config/index.ts';
 import { loadConfigFile } from '../app/index.ts';
+import { configPath, type CommandContext } from './command-context.ts';
 
 export interface RetryOptions {
   path: string;
@@ -91,4 +92,19 @@ async function answered(response: Response, err: (line: string) => void): Promis
   const hint = response.status === 401 ? ' (set admin.token in the config this command reads)' : '';
   err(`fluxgate retry: the admin listener answered ${response.status}${hint}: ${text}`);
   return 1;
+}
+
+export interface RetryFlags {
+  config?: string;
+  all?: boolean;
+  admin?: string;
+}
+
+/** `fluxgate retry [SEQ...]` from its command line: the failures by number, or --all. */
+export async function retryCommand(seqs: string[], flags: RetryFlags, context: CommandContext): Promise<number> {
+  const numbers = seqs.map(Number);
+  if (numbers.some((seq) => !Number.isSafeInteger(seq) || seq < 1)) context.usage('SEQ: the number of a failure, as `fluxgate retry` lists them');
+  if (flags.all && numbers.length > 0) context.usage('give SEQ numbers or --all, not both');
+  const path = configPath(context, flags.config);
+  return runRetry({ path, builtins: await context.builtins(), env: context.io.env, seqs: numbers, all: flags.all === true, ...(flags.admin ? { admin: flags.admin } : {}) }, { fetch: (request) => fetch(request) }, context.io.out, context.io.err);
 }

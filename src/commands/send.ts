@@ -11,6 +11,8 @@ import type { ProviderCodec } from '../provider-kit/index.ts';
 import type { ProviderSecrets } from '../config/index.ts';
 import { OutboundRefusal, pinnedFetch } from '../core/index.ts';
 import type { SampleInput } from '../provider-kit/index.ts';
+import { builtinCatalog, providerKit } from '../provider-kit/index.ts';
+import type { CommandContext } from './command-context.ts';
 
 export interface SendOptions {
   url: string;
@@ -126,4 +128,15 @@ export async function runSend(options: SendOptions, deps: SendDeps, out: (line: 
   out(`${response.status} ${response.statusText}`);
   out(await response.text());
   return response.ok ? 0 : 1;
+}
+
+export type SendFlags = Omit<SendOptions, 'url' | 'providerType'> & { providerType?: string };
+
+/** `fluxgate send [URL]` from its command line: the built-in types carry their samples. */
+export async function sendCommand(url: string | undefined, flags: SendFlags, context: CommandContext): Promise<number> {
+  const deps = { catalog: builtinCatalog(await context.builtins(), providerKit) };
+  const options = { ...flags, url };
+  const problem = sendArgumentsProblem(options, deps);
+  if (problem !== undefined) context.usage(problem);
+  return runSend({ ...options, url: url!, providerType: flags.providerType! }, deps, context.io.out, context.io.err);
 }

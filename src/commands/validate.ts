@@ -4,6 +4,7 @@
  */
 import { ConfigError, plural } from '../config/index.ts';
 import { loadConfigFile, type LoadOptions } from '../app/index.ts';
+import { checkLogLevel, configPath, type CommandContext } from './command-context.ts';
 
 export async function runValidate(options: LoadOptions, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   try {
@@ -34,4 +35,18 @@ export async function runValidate(options: LoadOptions, out: (line: string) => v
 export function reportConfigError(error: ConfigError, err: (line: string) => void): void {
   err(error.message);
   err(`${error.count} ${plural(error.count, 'problem')} in ${error.file}`);
+}
+
+export interface ValidateFlags {
+  config?: string;
+  dryRun?: boolean;
+  fileOnly?: boolean;
+}
+
+/** `fluxgate validate [FILE]` from its command line: FILE or --config, not two different ones. */
+export async function validateCommand(file: string | undefined, flags: ValidateFlags, context: CommandContext): Promise<number> {
+  checkLogLevel(context);
+  if (file && flags.config && file !== flags.config) context.usage('give the config file once: as FILE or as --config FILE');
+  const path = configPath(context, file ?? flags.config);
+  return runValidate({ path, builtins: await context.builtins(), env: context.io.env, dryRun: flags.dryRun, fileOnly: flags.fileOnly, configFromPipe: true }, context.io.out, context.io.err);
 }
