@@ -3,4 +3,5 @@
  * observers, serves both listeners, and reloads. Nothing else creates long-lived state.
  */
 export { loadConfigFile, type LoadedConfig, type LoadedFile, type LoadOptions } from './load-config.ts';
-export { startGateway, type Gateway, type GatewayOptions } from './gateway.ts';
+export { type Gateway, type GatewayOptions } from './gateway.ts';
+export { startGateway } from './start-gateway.ts';
