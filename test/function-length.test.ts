@@ -109,9 +109,11 @@ describe('the measure', () => {
       '/* { an opening brace in a block comment */',
       'total / 2 / count, (a) / 2 / (b)',
       '/* } */ x = y',
+      "'http://example.com/{path}', `// not a comment ${'{'} /* nor this */`",
+      "text.replace(/}/g, '').split(/[/{]/)",
     ];
     const source = `function tricky() {\n${tricky.map((line) => `  ${line};`).join('\n')}\n}\nfunction after() ${body(3)}`;
-    expect(spansOf(source)).toEqual(['tricky@1:10', 'after@11:3']);
+    expect(spansOf(source)).toEqual(['tricky@1:12', 'after@13:3']);
   });
 
   test('an arrow inside a template literal expression is found, and the template does not hide what follows', () => {
