@@ -60,15 +60,47 @@ const BATCH_BYTES = 256 * 1024;
  * shared.log.add(record); // shown by every replica
  */
 export function sharedDeliveryLog(options: SharedLogOptions): SharedDeliveryLog {
-  const { nc, js, clock } = options;
   const ring = createDeliveryLog(options.capacity);
+  const batches = batcher(options);
+  const reader = streamReader(options, ring);
+  const log: DeliveryLog = {
+    add(record) {
+      addOrMerge(ring, record);
+      batches.queue({ add: record });
+    },
+    effect(ticket, effect) {
+      ring.effect(ticket, effect);
+      batches.queue({ ticket, effect });
+    },
+    recent: (filter) => ring.recent(filter),
+    find: (id) => ring.find(id),
+    restore: (records) => ring.restore(records),
+  };
+  return {
+    log,
+    async keep(record) {
+      addOrMerge(ring, { ...record });
+      await options.js.publish(options.subject, JSON.stringify({ replica: options.replica, entries: [{ add: record }] }));
+    },
+    start: reader.start,
+    position: reader.position,
+    restart() {
+      void reader.start().catch((error: Error) => options.failed(error.message));
+    },
+    flush: batches.flush,
+    async stop() {
+      batches.flush();
+      reader.stop();
+    },
+  };
+}
+
+/** This replica's entries, published in batches: BATCH_MS after the first at most, or once BATCH_BYTES wait. */
+function batcher(options: SharedLogOptions): { queue(entry: Entry): void; flush(): void } {
+  const { nc, clock } = options;
   let waiting: string[] = [];
   let bytes = 0;
   let timer: unknown;
-  let reader: { stop(): void } | undefined;
-  let lastSeq = 0;
-  let readers = 0;
-
   const flush = () => {
     clock.clearTimer(timer);
     timer = undefined;
@@ -82,67 +114,37 @@ export function sharedDeliveryLog(options: SharedLogOptions): SharedDeliveryLog 
       options.failed((error as Error).message);
     }
   };
-  const queue = (entry: Entry) => {
-    const text = JSON.stringify(entry);
-    waiting.push(text);
-    bytes += text.length;
-    if (bytes >= BATCH_BYTES) flush();
-    else timer ??= clock.setTimer(flush, BATCH_MS);
-  };
-
-  /** The ring's record of this accepted delivery, if it has one (kept by the accepting replica and by the materializer). */
-  const existing = (record: Omit<DeliveryRecord, 'objects' | 'state'>) => {
-    if (record.ticket === undefined) return undefined;
-    const found = ring.find(record.deliveryId ?? `fluxgate-${record.ticket}`);
-    return found?.ticket === record.ticket ? found : undefined;
-  };
-  /** Adds the record, or fills in what the ring's record of the same delivery lacks (targets, the provider's type). */
-  const addOrMerge = (record: Omit<DeliveryRecord, 'objects' | 'state'>) => {
-    const found = existing(record);
-    if (found === undefined) return ring.add(record);
-    if (found.targets.length === 0 && record.targets.length > 0) found.targets = record.targets;
-    if (record.type !== record.provider) found.type = record.type;
-  };
-
-  const log: DeliveryLog = {
-    add(record) {
-      addOrMerge(record);
-      queue({ add: record });
-    },
-    effect(ticket, effect) {
-      ring.effect(ticket, effect);
-      queue({ ticket, effect });
-    },
-    recent: (filter) => ring.recent(filter),
-    find: (id) => ring.find(id),
-    restore: (records) => ring.restore(records),
-  };
-
-  const apply = (batch: Batch) => {
-    // This replica's own entries are in its ring already.
-    if (batch.replica === options.replica || !Array.isArray(batch.entries)) return;
-    for (const entry of batch.entries) {
-      if ('add' in entry) addOrMerge({ ...entry.add });
-      else if (typeof entry.ticket === 'number') ring.effect(entry.ticket, { ...entry.effect });
-    }
-  };
-
   return {
-    log,
-    async keep(record) {
-      addOrMerge({ ...record });
-      await js.publish(options.subject, JSON.stringify({ replica: options.replica, entries: [{ add: record }] }));
+    queue(entry) {
+      const text = JSON.stringify(entry);
+      waiting.push(text);
+      bytes += text.length;
+      if (bytes >= BATCH_BYTES) flush();
+      else timer ??= clock.setTimer(flush, BATCH_MS);
     },
+    flush,
+  };
+}
+
+/**
+ * Reads the stream into the ring, from what it holds at start, then on from the last message read; a start while
+ * another reader runs replaces it.
+ */
+function streamReader(options: SharedLogOptions, ring: DeliveryLog): { start(): Promise<void>; position(): number; stop(): void } {
+  let reader: { stop(): void } | undefined;
+  let lastSeq = 0;
+  let readers = 0;
+  return {
     async start() {
       const mine = (readers += 1);
       reader?.stop();
-      const consumer = await js.consumers.getPushConsumer(options.stream, lastSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 } : { deliver_policy: DeliverPolicy.All });
+      const consumer = await options.js.consumers.getPushConsumer(options.stream, lastSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 } : { deliver_policy: DeliverPolicy.All });
       const messages = await consumer.consume({
         callback: (message) => {
           if (mine !== readers || message.seq <= lastSeq) return;
           lastSeq = message.seq;
           try {
-            apply(message.json<Batch>());
+            apply(ring, message.json<Batch>(), options.replica);
           } catch {
             // a batch that is not JSON (another writer): skipped
           }
@@ -152,14 +154,33 @@ export function sharedDeliveryLog(options: SharedLogOptions): SharedDeliveryLog 
       else reader = messages;
     },
     position: () => lastSeq,
-    restart() {
-      void this.start().catch((error: Error) => options.failed(error.message));
-    },
-    flush,
-    async stop() {
-      flush();
+    stop() {
       readers += 1;
       reader?.stop();
     },
   };
+}
+
+/** Another replica's batch into the ring (this replica's own entries are in its ring already). */
+function apply(ring: DeliveryLog, batch: Batch, replica: string): void {
+  if (batch.replica === replica || !Array.isArray(batch.entries)) return;
+  for (const entry of batch.entries) {
+    if ('add' in entry) addOrMerge(ring, { ...entry.add });
+    else if (typeof entry.ticket === 'number') ring.effect(entry.ticket, { ...entry.effect });
+  }
+}
+
+/** Adds the record, or fills in what the ring's record of the same delivery lacks (targets, the provider's type). */
+function addOrMerge(ring: DeliveryLog, record: Omit<DeliveryRecord, 'objects' | 'state'>): void {
+  const found = existingRecord(ring, record);
+  if (found === undefined) return ring.add(record);
+  if (found.targets.length === 0 && record.targets.length > 0) found.targets = record.targets;
+  if (record.type !== record.provider) found.type = record.type;
+}
+
+/** The ring's record of this accepted delivery, if it has one (kept by the accepting replica and by the materializer). */
+function existingRecord(ring: DeliveryLog, record: Omit<DeliveryRecord, 'objects' | 'state'>) {
+  if (record.ticket === undefined) return undefined;
+  const found = ring.find(record.deliveryId ?? `fluxgate-${record.ticket}`);
+  return found?.ticket === record.ticket ? found : undefined;
 }

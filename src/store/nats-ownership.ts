@@ -55,99 +55,16 @@ interface Held {
  */
 export function createOwnership(options: OwnershipOptions): Ownership {
   const { kv, replica, leaseMs, clock } = options;
-  const own = replicaPartition(replica);
-  const held = new Map<string, Held>();
-  let live = new Set<string>([replica]);
+  const state: Leases = { options, own: replicaPartition(replica), held: new Map(), live: new Set([replica]) };
   let timer: unknown;
   let running: Promise<void> | undefined;
   let closed = false;
-
-  const drop = (partition: string) => {
-    held.delete(partition);
-    options.lost(partition);
-  };
-
-  async function renew(now: number): Promise<void> {
-    await Promise.all(
-      [...held].map(async ([partition, entry]) => {
-        try {
-          entry.revision = await kv.update(`partition.${partition}`, replica, entry.revision);
-          entry.renewedAt = now;
-        } catch (error) {
-          if (isConflict(error)) return drop(partition);
-          options.failed('lease', (error as Error).message);
-          // Unreachable for a whole lease: another replica may hold it by now, so this one stops feeding it.
-          if (now - entry.renewedAt >= leaseMs) drop(partition);
-        }
-      }),
-    );
-  }
-
-  async function readLive(): Promise<boolean> {
-    try {
-      await kv.put(`replica.${replica}`, String(clock.now()));
-      const found = new Set<string>([replica]);
-      for await (const key of await kv.keys('replica.*')) found.add(key.slice('replica.'.length));
-      live = found;
-      return true;
-    } catch (error) {
-      options.failed('heartbeat', (error as Error).message);
-      return false;
-    }
-  }
-
-  /** Whether this replica should own `partition` now. */
-  function wanted(partition: string): boolean {
-    if (partition === own) return true;
-    const owner = partitionReplica(partition);
-    // Another replica's own partition is its own while it lives; taken over only once it is gone.
-    if (owner !== undefined && live.has(owner)) return false;
-    return preferredOwner(partition, live) === replica;
-  }
-
-  async function take(partition: string, now: number): Promise<void> {
-    try {
-      const revision = await kv.create(`partition.${partition}`, replica);
-      held.set(partition, { revision, renewedAt: now });
-      options.acquired(partition);
-    } catch (error) {
-      if (!isConflict(error)) options.failed('lease', (error as Error).message);
-    }
-  }
-
-  async function giveBack(partition: string, entry: Held, now: number): Promise<void> {
-    entry.releasingSince ??= now;
-    if (options.busy(partition) && now - entry.releasingSince < leaseMs) return;
-    try {
-      await kv.delete(`partition.${partition}`, { previousSeq: entry.revision });
-    } catch (error) {
-      if (!isConflict(error)) return options.failed('lease', (error as Error).message);
-    }
-    drop(partition);
-  }
-
-  async function round(): Promise<void> {
-    const now = clock.now();
-    await renew(now);
-    if (!(await readLive())) return;
-    const candidates = new Set([...allPartitions, own, ...options.extraPartitions(), ...held.keys()]);
-    const work: Promise<void>[] = [];
-    for (const partition of candidates) {
-      const entry = held.get(partition);
-      const want = wanted(partition) && (partition === own || allPartitions.includes(partition) || options.extraPartitions().includes(partition));
-      if (entry && !want) work.push(giveBack(partition, entry, now));
-      else if (entry) entry.releasingSince = undefined;
-      else if (want) work.push(take(partition, now));
-    }
-    await Promise.all(work);
-  }
-
   const ownership: Ownership = {
-    owns: (partition) => held.has(partition),
-    owned: () => [...held.keys()],
-    live: () => [...live],
+    owns: (partition) => state.held.has(partition),
+    owned: () => [...state.held.keys()],
+    live: () => [...state.live],
     tick() {
-      running ??= round().finally(() => (running = undefined));
+      running ??= round(state).finally(() => (running = undefined));
       return running;
     },
     start() {
@@ -161,10 +78,105 @@ export function createOwnership(options: OwnershipOptions): Ownership {
       closed = true;
       clock.clearTimer(timer);
       await running;
-      await Promise.all([...held].map(([partition, entry]) => kv.delete(`partition.${partition}`, { previousSeq: entry.revision }).catch(() => undefined)));
-      held.clear();
+      await Promise.all([...state.held].map(([partition, entry]) => kv.delete(`partition.${partition}`, { previousSeq: entry.revision }).catch(() => undefined)));
+      state.held.clear();
       await kv.delete(`replica.${replica}`).catch(() => undefined);
     },
   };
   return ownership;
+}
+
+/** What one replica holds: its own partition, the leases it holds, the replicas seen alive at the last round. */
+interface Leases {
+  options: OwnershipOptions;
+  own: string;
+  held: Map<string, Held>;
+  live: Set<string>;
+}
+
+function drop(state: Leases, partition: string): void {
+  state.held.delete(partition);
+  state.options.lost(partition);
+}
+
+/** One round: renew what is held, heartbeat and read who lives, then take what this replica should own and give back the rest. */
+async function round(state: Leases): Promise<void> {
+  const { options, own, held } = state;
+  const now = options.clock.now();
+  await renew(state, now);
+  if (!(await readLive(state))) return;
+  const candidates = new Set([...allPartitions, own, ...options.extraPartitions(), ...held.keys()]);
+  const work: Promise<void>[] = [];
+  for (const partition of candidates) {
+    const entry = held.get(partition);
+    const want = wanted(state, partition) && (partition === own || allPartitions.includes(partition) || options.extraPartitions().includes(partition));
+    if (entry && !want) work.push(giveBack(state, partition, entry, now));
+    else if (entry) entry.releasingSince = undefined;
+    else if (want) work.push(take(state, partition, now));
+  }
+  await Promise.all(work);
+}
+
+async function renew(state: Leases, now: number): Promise<void> {
+  const { kv, replica, leaseMs } = state.options;
+  await Promise.all(
+    [...state.held].map(async ([partition, entry]) => {
+      try {
+        entry.revision = await kv.update(`partition.${partition}`, replica, entry.revision);
+        entry.renewedAt = now;
+      } catch (error) {
+        if (isConflict(error)) return drop(state, partition);
+        state.options.failed('lease', (error as Error).message);
+        // Unreachable for a whole lease: another replica may hold it by now, so this one stops feeding it.
+        if (now - entry.renewedAt >= leaseMs) drop(state, partition);
+      }
+    }),
+  );
+}
+
+async function readLive(state: Leases): Promise<boolean> {
+  const { kv, replica, clock } = state.options;
+  try {
+    await kv.put(`replica.${replica}`, String(clock.now()));
+    const found = new Set<string>([replica]);
+    for await (const key of await kv.keys('replica.*')) found.add(key.slice('replica.'.length));
+    state.live = found;
+    return true;
+  } catch (error) {
+    state.options.failed('heartbeat', (error as Error).message);
+    return false;
+  }
+}
+
+/** Whether this replica should own `partition` now. */
+function wanted(state: Leases, partition: string): boolean {
+  if (partition === state.own) return true;
+  const owner = partitionReplica(partition);
+  // Another replica's own partition is its own while it lives; taken over only once it is gone.
+  if (owner !== undefined && state.live.has(owner)) return false;
+  return preferredOwner(partition, state.live) === state.options.replica;
+}
+
+async function take(state: Leases, partition: string, now: number): Promise<void> {
+  const { kv, replica } = state.options;
+  try {
+    const revision = await kv.create(`partition.${partition}`, replica);
+    state.held.set(partition, { revision, renewedAt: now });
+    state.options.acquired(partition);
+  } catch (error) {
+    if (!isConflict(error)) state.options.failed('lease', (error as Error).message);
+  }
+}
+
+/** Gives the partition back once nothing this replica started there is owed (a lease at most). */
+async function giveBack(state: Leases, partition: string, entry: Held, now: number): Promise<void> {
+  const { options } = state;
+  entry.releasingSince ??= now;
+  if (options.busy(partition) && now - entry.releasingSince < options.leaseMs) return;
+  try {
+    await options.kv.delete(`partition.${partition}`, { previousSeq: entry.revision });
+  } catch (error) {
+    if (!isConflict(error)) return options.failed('lease', (error as Error).message);
+  }
+  drop(state, partition);
 }

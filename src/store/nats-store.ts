@@ -143,118 +143,163 @@ async function shareWork(layout: NatsLayout, options: StoreOptions, hooks: { rep
  * const store = await openNatsStore({ state: { store: 'nats', nats: { servers: ['nats://nats:4222'], … }, … }, … }, dedupe);
  */
 export async function openNatsStore(options: StoreOptions, dedupe: DeliveryDeduper): Promise<Store> {
-  const { state, clock, log } = options;
-  const nats = state.nats;
+  const nats = options.state.nats;
   if (nats === undefined) throw new Error('state.store: nats needs state.nats: { servers: [nats://…] }');
   const replica = replicaId();
   const nc = await connectNats(nats, { configDir: options.configDir, replica });
+  try {
+    return await openOnConnection({ nc, nats, replica, options, dedupe });
+  } catch (error) {
+    await nc.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+interface Opening {
+  nc: NatsConnection;
+  nats: NonNullable<StoreOptions['state']['nats']>;
+  replica: string;
+  options: StoreOptions;
+  dedupe: DeliveryDeduper;
+}
+
+/** The streams and buckets, this replica's share of the work, the shared delivery log, the materializer and the journal. */
+async function openOnConnection({ nc, nats, replica, options, dedupe }: Opening): Promise<Store> {
+  const { state, clock, log } = options;
   const failed = (operation: string, error: string) => {
     options.replica?.failed(operation);
     log.debug('a state store operation failed; it is tried again', { operation, error });
   };
   let journal: NatsJournal | undefined;
-  let connected = true;
-  try {
-    const js = jetstream(nc, { timeout: NATS_TIMEOUT_MS });
-    const jsm = await jetstreamManager(nc, { timeout: NATS_TIMEOUT_MS });
-    const layout = await ensureLayoutPatiently(log, () => ensureLayout(js, jsm, nats, { dedupeWindowMs: DEDUPE_WINDOW_MS, logMaxAgeMs: state.retention.maxAge, logMaxMessages: Math.max(1000, options.recentDeliveries * LOG_MESSAGES_PER_RECORD) }));
-    const { work, failures, feeder, ownership, reportOwned } = await shareWork(layout, options, { replica, lease: nats.lease, failed, report: () => journal?.report() });
-    // Partitions are taken before serving (reconcile starts with what they owe when serve calls replay()).
-    await ownership.tick();
-    ownership.start();
-    const shared = sharedDeliveryLog({ nc, js, stream: layout.logStream, subject: layout.logSubject, replica, capacity: options.recentDeliveries, clock, failed: (error) => failed('log', error) });
-    await shared.start();
-    const materializer = startMaterializer({
-      js,
-      stream: layout.acceptedStream,
-      consumer: layout.materializer,
-      kv: layout.work,
-      work,
-      timeoutMs: NATS_TIMEOUT_MS,
-      clock,
-      failed,
-      folded: (message, seq) => shared.keep(acceptedRecord(message, seq)),
-      unreadable: (seq, error) => log.warn('a message of the accepted stream could not be read and is dropped', { seq, error }),
-    });
-    journal = createNatsJournal({
-      clusters: options.clusters,
-      maxPending: options.maxPending,
-      dedupe,
-      clock,
-      requestedAt: options.requestedAt,
-      ...(options.refused ? { refused: options.refused } : {}),
-      reporter: options.reporter,
-      js,
-      subject: layout.acceptedSubject,
-      replica,
-      work,
-      kv: layout.work,
-      failures,
-      feeder,
-      timeoutMs: NATS_TIMEOUT_MS,
-      connected: () => connected,
-      ping: async () => void (await jsm.streams.info(layout.acceptedStream)),
-      failed,
-    });
-    const liveJournal = journal;
-    // After the connection came back, every watch and consumer starts again from where it was: the client's own
-    // recovery can leave one silent after all servers went away.
-    const resume = () => {
-      work.watch.restart();
-      failures.watch.restart();
-      materializer.restart();
-      shared.restart();
-    };
-    followConnection(nc, (now) => {
-      connected = now;
-      if (now) {
-        liveJournal.check();
-        resume();
-      }
-    });
-    const upkeep = startUpkeep({
-      clock,
-      jsm,
-      followers: [
-        { stream: layout.workStream, position: () => work.watch.revision(), restart: () => work.watch.restart() },
-        { stream: `KV_${layout.failuresBucket}`, position: () => failures.watch.revision(), restart: () => failures.watch.restart() },
-        { stream: layout.logStream, position: () => shared.position(), restart: () => shared.restart() },
-        { stream: layout.acceptedStream, stuck: queueStuck(), restart: () => materializer.restart() },
-      ],
-      sized: [layout.acceptedStream, layout.logStream, layout.workStream],
-      connected: () => connected,
-      each() {
-        reportOwned();
-        // Also when healthy: settles NATS could not take earlier are written again by a check that succeeds.
-        liveJournal.check();
-      },
-      retention(now) {
-        liveJournal.expireFailures(now - state.retention.maxAge);
-        // KV's type leaves out the bucket's purgeDeletes (@nats-io/kv 3.4).
-        void (layout.work as unknown as { purgeDeletes(olderMillis: number): Promise<unknown> }).purgeDeletes(MARKER_AGE_MS).catch((error: Error) => failed('retention', error.message));
-      },
-    });
-    log.info('state', { store: 'nats', servers: shownServers(nats.servers), name: nats.name, replicas: nats.replicas, replica, owed: work.counts.total(), failures: failures.size(), partitions: ownership.owned().length, live: ownership.live().length });
-    return {
-      kind: 'nats',
-      describe: `nats: ${shownServers(nats.servers).join(', ')} (${nats.name}, R${nats.replicas}), replica ${replica}`,
-      durable: true,
-      journal,
-      deliveries: shared.log,
-      sizeBytes: upkeep.sizeBytes,
-      async close() {
-        upkeep.stop();
-        await materializer.stop();
-        await shared.stop();
-        // Given back at once: the other replicas take the partitions over at their next round, not a lease later.
-        await ownership.close();
-        work.stop();
-        failures.stop();
-        await nc.drain().catch(() => nc.close());
-      },
-    };
-  } catch (error) {
-    await nc.close().catch(() => undefined);
-    throw error;
-  }
+  const link = { connected: true };
+  const js = jetstream(nc, { timeout: NATS_TIMEOUT_MS });
+  const jsm = await jetstreamManager(nc, { timeout: NATS_TIMEOUT_MS });
+  const layout = await ensureLayoutPatiently(log, () => ensureLayout(js, jsm, nats, { dedupeWindowMs: DEDUPE_WINDOW_MS, logMaxAgeMs: state.retention.maxAge, logMaxMessages: Math.max(1000, options.recentDeliveries * LOG_MESSAGES_PER_RECORD) }));
+  const share = await shareWork(layout, options, { replica, lease: nats.lease, failed, report: () => journal?.report() });
+  const { work, failures, ownership } = share;
+  // Partitions are taken before serving (reconcile starts with what they owe when serve calls replay()).
+  await ownership.tick();
+  ownership.start();
+  const shared = sharedDeliveryLog({ nc, js, stream: layout.logStream, subject: layout.logSubject, replica, capacity: options.recentDeliveries, clock, failed: (error) => failed('log', error) });
+  await shared.start();
+  const materializer = startMaterializer({
+    js,
+    stream: layout.acceptedStream,
+    consumer: layout.materializer,
+    kv: layout.work,
+    work,
+    timeoutMs: NATS_TIMEOUT_MS,
+    clock,
+    failed,
+    folded: (message, seq) => shared.keep(acceptedRecord(message, seq)),
+    unreadable: (seq, error) => log.warn('a message of the accepted stream could not be read and is dropped', { seq, error }),
+  });
+  const liveJournal = natsJournal({ options, dedupe, js, jsm, layout, replica, share, link, failed });
+  journal = liveJournal;
+  // After the connection came back, every watch and consumer starts again from where it was: the client's own
+  // recovery can leave one silent after all servers went away.
+  const followers = [work.watch, failures.watch, materializer, shared];
+  followConnection(nc, (now) => {
+    link.connected = now;
+    if (now) {
+      liveJournal.check();
+      for (const follower of followers) follower.restart();
+    }
+  });
+  const upkeep = natsUpkeep({ layout, jsm, share, shared, materializer, journal: liveJournal, link, options, failed });
+  log.info('state', { store: 'nats', servers: shownServers(nats.servers), name: nats.name, replicas: nats.replicas, replica, owed: work.counts.total(), failures: failures.size(), partitions: ownership.owned().length, live: ownership.live().length });
+  return {
+    kind: 'nats',
+    describe: `nats: ${shownServers(nats.servers).join(', ')} (${nats.name}, R${nats.replicas}), replica ${replica}`,
+    durable: true,
+    journal: liveJournal,
+    deliveries: shared.log,
+    sizeBytes: upkeep.sizeBytes,
+    async close() {
+      upkeep.stop();
+      await materializer.stop();
+      await shared.stop();
+      // Given back at once: the other replicas take the partitions over at their next round, not a lease later.
+      await ownership.close();
+      work.stop();
+      failures.stop();
+      await nc.drain().catch(() => nc.close());
+    },
+  };
+}
+
+/** This replica's journal on the shared work: accepting publishes to the accepted stream, settling writes the work bucket. */
+function natsJournal(parts: {
+  options: StoreOptions;
+  dedupe: DeliveryDeduper;
+  js: ReturnType<typeof jetstream>;
+  jsm: Awaited<ReturnType<typeof jetstreamManager>>;
+  layout: NatsLayout;
+  replica: string;
+  share: Awaited<ReturnType<typeof shareWork>>;
+  link: { connected: boolean };
+  failed(operation: string, error: string): void;
+}): NatsJournal {
+  const { options, js, jsm, layout, share } = parts;
+  return createNatsJournal({
+    clusters: options.clusters,
+    maxPending: options.maxPending,
+    dedupe: parts.dedupe,
+    clock: options.clock,
+    requestedAt: options.requestedAt,
+    ...(options.refused ? { refused: options.refused } : {}),
+    reporter: options.reporter,
+    js,
+    subject: layout.acceptedSubject,
+    replica: parts.replica,
+    work: share.work,
+    kv: layout.work,
+    failures: share.failures,
+    feeder: share.feeder,
+    timeoutMs: NATS_TIMEOUT_MS,
+    connected: () => parts.link.connected,
+    ping: async () => void (await jsm.streams.info(layout.acceptedStream)),
+    failed: parts.failed,
+  });
+}
+
+/**
+ * The replica's upkeep: each watch and consumer followed (restarted when it falls silent), the sizes, the owned
+ * partitions reported, the journal checked, and retention.
+ */
+function natsUpkeep(parts: {
+  layout: NatsLayout;
+  jsm: Awaited<ReturnType<typeof jetstreamManager>>;
+  share: Awaited<ReturnType<typeof shareWork>>;
+  shared: ReturnType<typeof sharedDeliveryLog>;
+  materializer: ReturnType<typeof startMaterializer>;
+  journal: NatsJournal;
+  link: { connected: boolean };
+  options: StoreOptions;
+  failed(operation: string, error: string): void;
+}) {
+  const { layout, share, shared, materializer, journal, options, failed } = parts;
+  const { work, failures } = share;
+  return startUpkeep({
+    clock: options.clock,
+    jsm: parts.jsm,
+    followers: [
+      { stream: layout.workStream, position: () => work.watch.revision(), restart: () => work.watch.restart() },
+      { stream: `KV_${layout.failuresBucket}`, position: () => failures.watch.revision(), restart: () => failures.watch.restart() },
+      { stream: layout.logStream, position: () => shared.position(), restart: () => shared.restart() },
+      { stream: layout.acceptedStream, stuck: queueStuck(), restart: () => materializer.restart() },
+    ],
+    sized: [layout.acceptedStream, layout.logStream, layout.workStream],
+    connected: () => parts.link.connected,
+    each() {
+      share.reportOwned();
+      // Also when healthy: settles NATS could not take earlier are written again by a check that succeeds.
+      journal.check();
+    },
+    retention(now) {
+      journal.expireFailures(now - options.state.retention.maxAge);
+      // KV's type leaves out the bucket's purgeDeletes (@nats-io/kv 3.4).
+      void (layout.work as unknown as { purgeDeletes(olderMillis: number): Promise<unknown> }).purgeDeletes(MARKER_AGE_MS).catch((error: Error) => failed('retention', error.message));
+    },
+  });
 }
