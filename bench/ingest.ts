@@ -58,6 +58,8 @@ end
 
 interface Started {
   port: number;
+  /** fluxgate's admin listener (its /metrics). */
+  adminPort?: number;
   pid: number;
   stop(): Promise<void>;
 }
@@ -84,11 +86,11 @@ async function readUntil(stream: ReadableStream<Uint8Array>, pattern: RegExp): P
 const stores = values.state.split(',').map((store) => store.trim()).filter(Boolean);
 
 /** `store` undefined: no `state:` section (a checkout from before it existed, as a baseline). */
-function writeConfig(port: number, store: string | undefined): string {
+function writeConfig(port: number, adminPort: number, store: string | undefined): string {
   const path = join(dir.path, `fluxgate-${port}.yaml`);
   writeFileSync(
     path,
-  `server: { address: 127.0.0.1:${port}, adminAddress: 127.0.0.1:0 }
+  `server: { address: 127.0.0.1:${port}, adminAddress: 127.0.0.1:${adminPort} }
 kubernetes: { mode: dry-run }
 ${store === undefined ? '' : `state: { store: ${store}, path: state-${port} }`}
 providers:
@@ -105,8 +107,9 @@ targets:
 
 async function startFluxgate(checkout: string, store: string | undefined): Promise<Started> {
   const port = freePort();
+  const adminPort = freePort();
   // Logs go to /dev/null at the level a user runs with: their cost is part of what is measured.
-  const child = Bun.spawn([...pin(0), process.execPath, join(checkout, 'src/main.ts'), 'serve', '--config', writeConfig(port, store)], {
+  const child = Bun.spawn([...pin(0), process.execPath, ...(process.env.BENCH_BUN_FLAGS ?? '').split(' ').filter(Boolean), join(checkout, 'src/main.ts'), 'serve', '--config', writeConfig(port, adminPort, store)], {
     env: { ...process.env, BENCH_SECRET: secret, FLUXGATE_LOG_LEVEL: process.env.FLUXGATE_LOG_LEVEL ?? 'info' },
     stdout: 'ignore',
     stderr: 'ignore',
@@ -117,7 +120,7 @@ async function startFluxgate(checkout: string, store: string | undefined): Promi
     if (attempt > 200 || child.exitCode !== null) throw new Error('fluxgate did not start');
     await Bun.sleep(25);
   }
-  return { port, pid: child.pid, stop: async () => void (child.kill('SIGTERM'), await child.exited) };
+  return { port, adminPort, pid: child.pid, stop: async () => void (child.kill('SIGTERM'), await child.exited) };
 }
 
 async function startBare(parse: boolean): Promise<Started> {
@@ -125,6 +128,13 @@ async function startBare(parse: boolean): Promise<Started> {
   const child = Bun.spawn([...pin(0), process.execPath, ...args], { stdout: 'pipe', stderr: 'inherit' });
   const match = await readUntil(child.stdout, /listening (\d+)/);
   return { port: Number(match[1]), pid: child.pid, stop: async () => void (child.kill('SIGTERM'), await child.exited) };
+}
+
+/** The group commits the store has made so far (0 without a durable store or before its metric existed). */
+async function commits(server: Started): Promise<number> {
+  if (server.adminPort === undefined) return 0;
+  const text = await fetch(`http://127.0.0.1:${server.adminPort}/metrics`).then((r) => r.text(), () => '');
+  return Number(text.match(/^fluxgate_store_commit_duration_seconds_count(?:\{[^}]*\})? (\d+)/m)?.[1] ?? 0);
 }
 
 /** CPU seconds the process has used so far (user + system, every thread), from /proc. */
@@ -147,7 +157,7 @@ const duration = Number(values.duration);
 type ServerName = string;
 const fluxgates = stores.map((store) => (stores.length === 1 ? 'fluxgate' : `fluxgate (${store})`));
 const servers: ServerName[] = ['bare', 'bare+parse', ...fluxgates, ...(values.baseline ? ['baseline'] : [])];
-const results: Record<ServerName, { rps: number; p99ms: number; cpuUsPerRequest: number }[]> = Object.fromEntries(servers.map((name) => [name, []]));
+const results: Record<ServerName, { rps: number; p99ms: number; cpuUsPerRequest: number; requestsPerCommit: number }[]> = Object.fromEntries(servers.map((name) => [name, []]));
 let idleRss = NaN;
 try {
   for (let round = 0; round < Number(values.rounds); round += 1) {
@@ -161,10 +171,12 @@ try {
       }
       await load(server.port, 2); // warm-up: JIT and connection set-up
       const cpuBefore = cpuSeconds(server.pid);
+      const commitsBefore = await commits(server);
       const result = await load(server.port, duration);
       const cpuUsPerRequest = ((cpuSeconds(server.pid) - cpuBefore) / result.requests) * 1e6;
+      const requestsPerCommit = result.requests / Math.max(1, (await commits(server)) - commitsBefore);
       if (result.non2xx > 0) throw new Error(`${name}: ${result.non2xx} answers were not 2xx`);
-      results[name]!.push({ ...result, cpuUsPerRequest });
+      results[name]!.push({ ...result, cpuUsPerRequest, requestsPerCommit });
       await server.stop();
     }
   }
@@ -186,6 +198,7 @@ console.log(`ratio fluxgate/bare:       ${((fluxgate.rps / bare.rps) * 100).toFi
 console.log(`ratio fluxgate/bare+parse: ${((fluxgate.rps / bareParse.rps) * 100).toFixed(1)}%`);
 console.log(`ratio bare+parse/bare:     ${((bareParse.rps / bare.rps) * 100).toFixed(1)}% (the cost of parsing the payload alone)`);
 console.log(`fluxgate idle RSS after start: ${idleRss.toFixed(1)} MiB`);
+for (const name of fluxgates) if (stores[fluxgates.indexOf(name)] !== 'memory') console.log(`${name}: ${best(name).requestsPerCommit.toFixed(1)} deliveries per group commit`);
 for (const name of fluxgates.slice(1)) console.log(`ratio ${name}/${fluxgates[0]}: ${(best(name).rps / fluxgate.rps).toFixed(2)}× req/s, p99 ${best(name).p99ms.toFixed(2)} vs ${fluxgate.p99ms.toFixed(2)} ms`);
 if (values.baseline) {
   const baseline = best('baseline');
