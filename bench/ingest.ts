@@ -6,9 +6,10 @@
  * the measured load, all its threads).
  * With `--baseline DIR`, the fluxgate of another checkout (e.g. a worktree of an earlier commit) runs in the same
  * rounds too, so a change is measured against what it replaces on the same machine at the same time.
- * With `--state memory,sqlite`, fluxgate runs once per state store named (`state.store`; default: sqlite, the
- * default store), in the same interleaved rounds: what keeping the journal costs a webhook.
- * usage: bun bench/ingest.ts [--duration 10] [--rounds 2] [--baseline DIR] [--state memory,sqlite]
+ * With `--state memory,sqlite,sqlite:normal`, fluxgate runs once per state store named (`state.store`, and `state.sync`
+ * after a colon; default: sqlite, the default store), in the same interleaved rounds: what keeping the journal costs a
+ * webhook, and how much of it is the sync to disk.
+ * usage: bun bench/ingest.ts [--duration 10] [--rounds 2] [--baseline DIR] [--state memory,sqlite,sqlite:normal]
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -92,7 +93,7 @@ function writeConfig(port: number, adminPort: number, store: string | undefined)
     path,
   `server: { address: 127.0.0.1:${port}, adminAddress: 127.0.0.1:${adminPort} }
 kubernetes: { mode: dry-run }
-${store === undefined ? '' : `state: { store: ${store}, path: state-${port} }`}
+${store === undefined ? '' : `state: { store: ${store.split(':')[0]}, path: state-${port}${store.includes(':') ? `, sync: ${store.split(':')[1]}` : ''} }`}
 providers:
   - { name: github, type: github, secret: { env: BENCH_SECRET } }
 targets:
