@@ -96,6 +96,9 @@ targets:
     const median = (pick: (result: { raw: number; fluxgate: number }) => number) => percentile(results.map(pick), 50);
     rows.push(['median', ms(median((r) => r.raw)), ms(median((r) => r.fluxgate)), ratio(median((r) => r.fluxgate), median((r) => r.raw))]);
     printTable(['', `raw PATCH ×${count}`, 'fluxgate (202 →)', 'fluxgate/raw'], rows);
+    // Each round pairs the two runs back to back: on a shared machine the median of the paired ratios is the steadier figure.
+    const paired = percentile(results.map((result) => result.fluxgate / result.raw), 50);
+    console.log(`median of the rounds' own ratios: ${paired.toFixed(2)}×`);
     const rate = (elapsed: number) => `${((count / elapsed) * 1000).toFixed(0)}/s`;
     console.log(`\npatches per second (median round): raw ${rate(median((r) => r.raw))}, fluxgate ${rate(median((r) => r.fluxgate))}`);
     console.log(`the selector's LIST alone (same query from this process, just before each fluxgate round): median ${ms(percentile(lists, 50))}`);
