@@ -12,11 +12,12 @@ import { startFakeStatuses, type FakeStatuses } from '../support/git-hosts/fake-
 import { type TestCluster } from '../support/kube-apiserver/cluster.ts';
 import { clusterForFile } from '../support/cluster-for-file.ts';
 import { manualClock, type ManualClock } from '../support/manual-clock.ts';
-import { githubWebhook, giteaWebhook, gitlabWebhook, post } from '../support/webhooks.ts';
+import { bitbucketWebhook, githubWebhook, giteaWebhook, gitlabWebhook, post } from '../support/webhooks.ts';
 import { commitSha, feedbackConfig, gitRepositoryOf, kustomizationAt, kustomizationOf, recordOf, rowsAt, sourceFetched } from './feedback-support.ts';
 import { applyAll, eventually, freshNamespace, GIT_REPOSITORY, metricsText, series } from './support.ts';
 import { startTestGateway } from '../support/gateway.ts';
 import { requestedAt } from './feedback-support.ts';
+import { sincePush } from '../../src/http/followed-section.ts';
 
 let cluster: TestCluster;
 let gateway: TestGateway | undefined;
@@ -88,6 +89,16 @@ describe('a push to a GitRepository with two Kustomizations using it', () => {
     for (const [index, row] of applied.entries()) {
       expect(row).toEqual({ object: kustomizations[index]!, via: `GitRepository ${ns}/app`, stage: 'applied', fetchedMs: offset + 2000, appliedMs: offset + 6000, endedMs: offset + 6000, revision });
     }
+    // The drill-down: one row per object with its stage times counted from the push; the status page, one line each.
+    const page = await (await fetch(`${gateway!.adminUrl}/deliveries/d-github`)).text();
+    const cells = (...values: string[]) => values.map((value) => `<td>${value}</td>`).join('');
+    expect(page).toContain(`push: ${new Date(pushMs).toISOString()} (the push time the host sent)`);
+    expect(page).toContain(`<tr>${cells(`GitRepository ${ns}/app`, '', '<b class="fetched">fetched</b>', sincePush(offset), sincePush(offset + 2000), '', revision, '')}</tr>`);
+    for (const object of kustomizations) {
+      expect(page).toContain(`<tr>${cells(object, `GitRepository ${ns}/app`, '<b class="applied">applied</b>', '', sincePush(offset + 2000), sincePush(offset + 6000), revision, '')}</tr>`);
+    }
+    const statusPage = await (await fetch(`${gateway!.adminUrl}/`)).text();
+    expect(statusPage).toContain(`<li>↳ Kustomization ${ns}/apps: <b class="applied">applied</b> ${sincePush(offset + 6000)}</li>`);
     const metrics = await metricsText(gateway!);
     expect(series(metrics, 'fluxgate_push_to_fetched_seconds_count')).toEqual(['{kind="GitRepository"} 1']);
     expect(series(metrics, 'fluxgate_push_to_fetched_seconds_sum')).toEqual([`{kind="GitRepository"} ${(offset + 2000) / 1000}`]);
@@ -112,34 +123,59 @@ describe('a push to a GitRepository with two Kustomizations using it', () => {
     for (const status of github.statuses()) expect(status.description.length).toBeLessThanOrEqual(140);
   }, 60_000);
 
-  test('GitLab (through gitbeaker) and Gitea: pending → success for each object, on their own APIs', async () => {
-    for (const kind of ['gitlab', 'gitea'] as const) {
+  // Each host: the GitRepository's URL, the register block, the push, the request path and credential, its states.
+  const HOSTS = {
+    gitlab: {
+      url: (repo: string) => `https://gitlab.example.com/your-org/${repo}.git`,
+      apiUrl: (origin: string) => origin,
+      hook: gitlabWebhook,
+      path: (repo: string, commit: string) => `/api/v4/projects/${encodeURIComponent(`your-org/${repo}`)}/statuses/${commit}`,
+      auth: TOKEN,
+      states: ['pending', 'success'],
+    },
+    gitea: {
+      url: (repo: string) => `https://gitea.example.com/your-org/${repo}.git`,
+      apiUrl: (origin: string) => `${origin}/api/v1`,
+      hook: giteaWebhook,
+      path: (repo: string, commit: string) => `/api/v1/repos/your-org/${repo}/statuses/${commit}`,
+      auth: `token ${TOKEN}`,
+      states: ['pending', 'success'],
+    },
+    bitbucket: {
+      url: (repo: string) => `https://bitbucket.org/your-org/${repo}.git`,
+      apiUrl: (origin: string) => `${origin}/2.0`,
+      hook: bitbucketWebhook,
+      path: (repo: string, commit: string) => `/2.0/repositories/your-org/${repo}/commit/${commit}/statuses/build`,
+      auth: `Bearer ${TOKEN}`,
+      states: ['INPROGRESS', 'SUCCESSFUL'],
+    },
+  } as const;
+
+  test('GitLab (through gitbeaker), Gitea and Bitbucket Cloud: pending → success for each object, on their own APIs', async () => {
+    for (const kind of ['gitlab', 'gitea', 'bitbucket'] as const) {
+      const rules = HOSTS[kind];
       const repo = `app-${commitSha().slice(0, 6)}`;
-      const ns = await fleet(repo, kind === 'gitlab' ? `https://gitlab.example.com/your-org/${repo}.git` : `https://gitea.example.com/your-org/${repo}.git`);
+      const ns = await fleet(repo, rules.url(repo));
       const host = fakeHost(kind);
       const clock = manualClock(Date.now());
-      const provider = kind === 'gitlab'
-        ? { name: 'gitlab', type: 'gitlab', secret: { env: 'WEBHOOK_SECRET' }, register: { token: { value: TOKEN }, apiUrl: host.origin } }
-        : { name: 'gitea', type: 'gitea', secret: { env: 'WEBHOOK_SECRET' }, register: { token: { value: TOKEN }, apiUrl: `${host.origin}/api/v1` } };
+      const provider = { name: kind, type: kind, secret: { env: 'WEBHOOK_SECRET' }, register: { token: { value: TOKEN }, apiUrl: rules.apiUrl(host.origin) } };
       await start(feedbackConfig({ kubeconfig: cluster.kubeconfigPath, provider, repository: `your-org/${repo}`, resources: [{ kind: 'GitRepository', name: 'app', namespace: ns }] }), clock);
       const commit = commitSha();
-      const hook = kind === 'gitlab' ? gitlabWebhook(SECRET, { repository: `your-org/${repo}`, commit, deliveryId: `d-${kind}` }) : giteaWebhook(SECRET, { repository: `your-org/${repo}`, commit, deliveryId: `d-${kind}` });
-      expect((await post(gateway!.hook(kind), hook)).status).toBe(202);
+      expect((await post(gateway!.hook(kind), rules.hook(SECRET, { repository: `your-org/${repo}`, commit, deliveryId: `d-${kind}` }))).status).toBe(202);
       await requestedAt(cluster, GIT_REPOSITORY, ns, 'app');
       const revision = await sourceFetched(cluster, ns, 'app', commit);
       await kustomizationAt(cluster, ns, 'apps', revision);
       await kustomizationAt(cluster, ns, 'infra', revision);
       const record = await recordOf(gateway!, `d-${kind}`);
-      expect(record.push?.from).toBe('arrival'); // neither sends a push time
+      expect(record.push?.from).toBe('arrival'); // none of them sends a push time
       const contexts = ['GitRepository/app', 'Kustomization/apps', 'Kustomization/infra'].map((what) => `fluxgate/default/${what.split('/')[0]}/${ns}/${what.split('/')[1]}`);
-      await eventually(`${kind}: three successes`, () => host.statuses().filter((status) => status.state === 'success').length === 3, { describe: () => JSON.stringify(host.requests) });
-      for (const context of contexts) expect(host.history(commit, context)).toEqual(['pending', 'success']);
-      const path = kind === 'gitlab' ? `/api/v4/projects/${encodeURIComponent(`your-org/${repo}`)}/statuses/${commit}` : `/api/v1/repos/your-org/${repo}/statuses/${commit}`;
-      expect(host.requests.map((request) => [request.method, request.path, request.auth])).toEqual(Array.from({ length: 6 }, () => ['POST', path, kind === 'gitlab' ? TOKEN : `token ${TOKEN}`]));
+      await eventually(`${kind}: three successes`, () => host.statuses().filter((status) => status.state === rules.states[1]).length === 3, { describe: () => JSON.stringify(host.requests) });
+      for (const context of contexts) expect(host.history(commit, context)).toEqual([...rules.states]);
+      expect(host.requests.map((request) => [request.method, request.path, request.auth])).toEqual(Array.from({ length: 6 }, () => ['POST', rules.path(repo, commit), rules.auth]));
       await gateway!.stop();
       gateway = undefined;
     }
-  }, 90_000);
+  }, 120_000);
 });
 
 describe('what does not apply', () => {

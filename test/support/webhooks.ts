@@ -64,6 +64,12 @@ export function deliveryBody(name: string, rewrite: Rewrite = {}): Uint8Array {
   const payload = JSON.parse(text) as Record<string, unknown>;
   if (rewrite.tag !== undefined) payload.ref = `refs/tags/${rewrite.tag}`;
   else if (rewrite.branch !== undefined) payload.ref = `refs/heads/${rewrite.branch}`;
+  // Bitbucket Cloud: the ref and commit are each change's `new` (`new.name`, `new.target.hash`).
+  const changes = (payload.push as { changes?: { new?: { name?: string; target?: { hash?: string } } }[] } | undefined)?.changes ?? [];
+  for (const change of changes) {
+    if (change.new && rewrite.branch !== undefined && rewrite.tag === undefined) change.new.name = rewrite.branch;
+    if (change.new?.target && rewrite.commit !== undefined) change.new.target.hash = rewrite.commit;
+  }
   if (rewrite.commit !== undefined) {
     payload.after = rewrite.commit;
     if ('checkout_sha' in payload) payload.checkout_sha = rewrite.commit;
@@ -158,6 +164,14 @@ export function giteaWebhook(secret: string, options: DeliveryOptions = {}): Out
   const body = deliveryBody('gitea/push.json', { ...defaults, ...rewrite });
   const signature = createHmac('sha256', secret).update(body).digest('hex');
   return { body, headers: { 'content-type': 'application/json', 'x-gitea-delivery': deliveryId, 'x-gitea-event': 'push', 'x-gitea-event-type': 'push', 'x-gitea-signature': signature } };
+}
+
+/** A Bitbucket Cloud repo:push from Atlassian's documented example (`bitbucket/push.json`), signed with X-Hub-Signature as Bitbucket does. */
+export function bitbucketWebhook(secret: string, options: DeliveryOptions = {}): OutgoingWebhook {
+  const { deliveryId = randomUUID(), ...rewrite } = options;
+  const body = deliveryBody('bitbucket/push.json', { ...defaults, ...rewrite });
+  const signature = createHmac('sha256', secret).update(body).digest('hex');
+  return { body, headers: { 'content-type': 'application/json', 'user-agent': 'Bitbucket-Webhooks/2.0', 'x-event-key': 'repo:push', 'x-request-uuid': deliveryId, 'x-attempt-number': '1', 'x-hub-signature': `sha256=${signature}` } };
 }
 
 export function post(url: string, hook: OutgoingWebhook): Promise<Response> {
