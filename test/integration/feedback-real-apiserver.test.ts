@@ -7,6 +7,9 @@
  * the first is followed supersedes it; two clusters report one status each.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import type { TestGateway } from '../support/gateway.ts';
 import { startFakeStatuses, type FakeStatuses } from '../support/git-hosts/fake-statuses.ts';
 import { type TestCluster } from '../support/kube-apiserver/cluster.ts';
@@ -283,5 +286,49 @@ describe('two clusters', () => {
     for (const context of contexts) expect(github.history(commit, context)).toEqual(['pending', 'success']);
     const metrics = await metricsText(gateway!);
     expect(series(metrics, 'fluxgate_push_to_applied_seconds_count')).toEqual(['{cluster="prod-eu",kind="Kustomization"} 2', '{cluster="prod-us",kind="Kustomization"} 2']);
+  }, 60_000);
+});
+
+describe('RBAC for following', () => {
+  /** The rules of every ClusterRole in a deploy/ file. */
+  const rulesOf = (file: string) => parseAllDocuments(readFileSync(join(import.meta.dir, '../../deploy', file), 'utf8')).map((document) => document.toJS()).filter((object) => object?.kind === 'ClusterRole').flatMap((role) => role.rules);
+
+  /** A kubeconfig of the test user bound to a ClusterRole with `rules`. */
+  async function userWith(name: string, rules: unknown[]): Promise<string> {
+    await cluster.apply({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules });
+    await cluster.apply({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects: [cluster.userSubjects.fluxgate] });
+    return cluster.writeKubeconfig({ token: cluster.userTokens.fluxgate!, context: name });
+  }
+
+  async function checked(kubeconfig: string, ns: string, repo: string): Promise<string[]> {
+    await start(feedbackConfig({ kubeconfig, provider: { name: 'github', type: 'github', secret: { env: 'WEBHOOK_SECRET' } }, repository: `your-org/${repo}`, resources: [{ kind: 'GitRepository', name: 'app', namespace: ns }], feedback: { commitStatus: false } }), manualClock(Date.now()));
+    await eventually('the start-up permission check', () => gateway!.log.lines.some((line) => line.msg === 'kubernetes permissions checked'));
+    return gateway!.log.lines.filter((line) => line.level === 'warn' && line.msg.startsWith('the Kubernetes credentials may not')).map((line) => line.msg).sort();
+  }
+
+  test('the base ClusterRole with deploy/rbac/feedback: nothing missing, and a push is followed to applied', async () => {
+    const repo = `app-${commitSha().slice(0, 6)}`;
+    const ns = await fleet(repo);
+    const kubeconfig = await userWith('fluxgate-feedback-test', [...rulesOf('rbac/clusterrole.yaml'), ...rulesOf('rbac/feedback/clusterrole.yaml')]);
+    expect(await checked(kubeconfig, ns, repo)).toEqual([]);
+    const commit = commitSha();
+    expect((await post(gateway!.hook('github'), githubWebhook(SECRET, { repository: `your-org/${repo}`, commit, deliveryId: 'd-rbac' }))).status).toBe(202);
+    const revision = await sourceFetched(cluster, ns, 'app', commit);
+    await kustomizationAt(cluster, ns, 'apps', revision);
+    await kustomizationAt(cluster, ns, 'infra', revision);
+    await rowsAt(gateway!, 'd-rbac', [`Kustomization ${ns}/apps`, `Kustomization ${ns}/infra`], 'applied');
+    await cluster.request('DELETE', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/fluxgate-feedback-test');
+  }, 60_000);
+
+  test('the base ClusterRole alone: the start-up check names the get and watch following lacks on each followed kind', async () => {
+    const repo = `app-${commitSha().slice(0, 6)}`;
+    const ns = await fleet(repo);
+    const kubeconfig = await userWith('fluxgate-feedback-none', rulesOf('rbac/clusterrole.yaml'));
+    const warnings = await checked(kubeconfig, ns, repo);
+    const kinds = ['Application', 'Bucket', 'GitRepository', 'HelmRelease', 'HelmRepository', 'Kustomization', 'OCIRepository'];
+    // The base role lists every one of these kinds already (matchLabels): following adds get and watch.
+    const expected = kinds.flatMap((kind) => ['get', 'watch'].map((verb) => `the Kubernetes credentials may not ${verb} ${kind} in ${ns}: following cannot see how far a push got on it (deploy/rbac/feedback)`));
+    expect(warnings).toEqual(expected.sort());
+    await cluster.request('DELETE', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/fluxgate-feedback-none');
   }, 60_000);
 });
