@@ -41,9 +41,15 @@ export function followedLines(record: DeliveryRecord, shown: number): string[] {
   return lines;
 }
 
+/** By cluster, each source followed by what applies it (rows arrive in the order the follows changed). */
+function inOrder(rows: readonly FollowedObject[]): FollowedObject[] {
+  const group = (row: FollowedObject) => `${row.cluster ?? ''}\u0000${row.via ?? row.object}\u0000${row.via === undefined ? 0 : 1}\u0000${row.object}`;
+  return [...rows].sort((a, b) => (group(a) < group(b) ? -1 : group(a) > group(b) ? 1 : 0));
+}
+
 /** The drill-down's "Followed" section: one row per cluster and object, the stage times from the push. */
 export function followedSection(record: DeliveryRecord): string {
-  const rows = record.followed ?? [];
+  const rows = inOrder(record.followed ?? []);
   if (rows.length === 0) return '';
   const push = record.push ? `${e(record.push.at)} (${record.push.from === 'payload' ? 'the push time the host sent' : 'the delivery’s arrival: the host sends no push time'})` : '';
   const cells = rows.map((row) => [
