@@ -16,7 +16,7 @@ import { type TestCluster } from '../support/kube-apiserver/cluster.ts';
 import { clusterForFile } from '../support/cluster-for-file.ts';
 import { manualClock, type ManualClock } from '../support/manual-clock.ts';
 import { bitbucketWebhook, githubWebhook, giteaWebhook, gitlabWebhook, post } from '../support/webhooks.ts';
-import { commitSha, feedbackConfig, gitRepositoryOf, kustomizationAt, kustomizationOf, recordOf, rowsAt, sourceFetched } from './feedback-support.ts';
+import { APPLICATION, commitSha, feedbackConfig, gitRepositoryOf, kustomizationAt, kustomizationOf, recordOf, rowsAt, sourceFetched, writeStatus } from './feedback-support.ts';
 import { applyAll, eventually, freshNamespace, GIT_REPOSITORY, metricsText, series } from './support.ts';
 import { startTestGateway } from '../support/gateway.ts';
 import { requestedAt } from './feedback-support.ts';
@@ -330,5 +330,31 @@ describe('RBAC for following', () => {
     const expected = kinds.flatMap((kind) => ['get', 'watch'].map((verb) => `the Kubernetes credentials may not ${verb} ${kind} in ${ns}: following cannot see how far a push got on it (deploy/rbac/feedback)`));
     expect(warnings).toEqual(expected.sort());
     await cluster.request('DELETE', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/fluxgate-feedback-none');
+  }, 60_000);
+});
+
+describe('an Argo CD Application', () => {
+  test('applied once sync.revision is the commit and the operation Succeeded, its health beside; on the commit too', async () => {
+    const repo = `app-${commitSha().slice(0, 6)}`;
+    const ns = await freshNamespace(cluster, 'fb');
+    await applyAll(cluster, [{ apiVersion: APPLICATION.apiVersion, kind: 'Application', metadata: { name: 'web', namespace: ns }, spec: { source: { repoURL: `https://github.com/your-org/${repo}.git`, targetRevision: 'main' } } }]);
+    const github = fakeHost('github');
+    const clock = manualClock(Date.now());
+    await start(feedbackConfig({ kubeconfig: cluster.kubeconfigPath, provider: githubProvider(github), repository: `your-org/${repo}`, resources: [{ kind: 'Application', name: 'web', namespace: ns }] }), clock);
+    const [older, commit] = [commitSha(), commitSha()];
+    // Argo CD's application controller: still on the older commit when the push arrives.
+    await writeStatus(cluster, APPLICATION, ns, 'web', { sync: { status: 'Synced', revision: older }, health: { status: 'Healthy' }, operationState: { phase: 'Succeeded', syncResult: { revision: older } } });
+    expect((await post(gateway!.hook('github'), githubWebhook(SECRET, { repository: `your-org/${repo}`, commit, deliveryId: 'd-argo' }))).status).toBe(202);
+    await rowsAt(gateway!, 'd-argo', [`Application ${ns}/web`], 'following');
+    await writeStatus(cluster, APPLICATION, ns, 'web', { sync: { status: 'OutOfSync', revision: older }, health: { status: 'Progressing' }, operationState: { phase: 'Running', operation: { sync: { revision: commit } } } });
+    await clock.advance(3000);
+    await writeStatus(cluster, APPLICATION, ns, 'web', { sync: { status: 'Synced', revision: commit }, health: { status: 'Healthy' }, operationState: { phase: 'Succeeded', syncResult: { revision: commit } } });
+    const [row] = await rowsAt(gateway!, 'd-argo', [`Application ${ns}/web`], 'applied');
+    expect(row).toMatchObject({ stage: 'applied', revision: commit, health: 'Healthy' });
+    expect(row!.appliedMs! - row!.patchedMs!).toBe(3000);
+    const context = `fluxgate/default/Application/${ns}/web`;
+    await eventually('success on the commit', () => github.history(commit, context).includes('success'));
+    expect(github.history(commit, context)).toEqual(['pending', 'success']);
+    expect(series(await metricsText(gateway!), 'fluxgate_push_to_applied_seconds_count')).toEqual(['{kind="Application"} 1']);
   }, 60_000);
 });
