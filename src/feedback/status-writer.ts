@@ -212,7 +212,8 @@ function failed(writer: Writer, host: Host, pending: Pending, error: unknown, cl
     // A newer state queued meanwhile wins over this one.
     if (!host.queue.has(pending.key)) host.queue.set(pending.key, { ...pending, attempts: pending.attempts + 1, notBefore });
   };
-  if (error instanceof HostError && error.rateLimited) {
+  // GitHub's secondary rate limit is a 403 with Retry-After and remaining quota: a pause too, as register waits it out.
+  if (error instanceof HostError && (error.rateLimited || (error.status === 403 && error.headers.has('retry-after')))) {
     const wait = rateLimitWait(new Response(null, { status: error.status === 0 ? 429 : error.status, headers: error.headers }), now, pending.attempts + 1);
     host.pausedUntil = now + Math.min(wait?.waitMs ?? 60_000, MAX_PAUSE_MS);
     reporter?.outcome(host.route.type, 'rate_limited');
