@@ -358,3 +358,23 @@ describe('an Argo CD Application', () => {
     expect(series(await metricsText(gateway!), 'fluxgate_push_to_applied_seconds_count')).toEqual(['{kind="Application"} 1']);
   }, 60_000);
 });
+
+describe('discovery', () => {
+  test('a GitRepository found by discovery is followed like a configured one, with what applies it', async () => {
+    const repo = `app-${commitSha().slice(0, 6)}`;
+    const ns = await fleet(repo);
+    const github = fakeHost('github');
+    const clock = manualClock(Date.now());
+    await start(feedbackConfig({ kubeconfig: cluster.kubeconfigPath, provider: githubProvider(github), repository: `your-org/${repo}`, resources: [], discovery: { kinds: ['GitRepository'] } }), clock);
+    await eventually('discovery listed', async () => (await fetch(`${gateway!.adminUrl}/readyz`)).status === 200);
+    const commit = commitSha();
+    const answer = await post(gateway!.hook('github'), githubWebhook(SECRET, { repository: `your-org/${repo}`, commit, deliveryId: 'd-discovered' }));
+    expect(await answer.json()).toMatchObject({ discovered: 1 });
+    const revision = await sourceFetched(cluster, ns, 'app', commit);
+    await kustomizationAt(cluster, ns, 'apps', revision);
+    await kustomizationAt(cluster, ns, 'infra', revision);
+    await rowsAt(gateway!, 'd-discovered', [`Kustomization ${ns}/apps`, `Kustomization ${ns}/infra`], 'applied');
+    expect((await rowsAt(gateway!, 'd-discovered', [`GitRepository ${ns}/app`], 'fetched'))[0]).toMatchObject({ revision });
+    await eventually('three successes', () => github.statuses().filter((status) => status.state === 'success').length === 3);
+  }, 60_000);
+});
