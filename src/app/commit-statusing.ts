@@ -36,10 +36,12 @@ export async function commitStatusing(start: { loaded: LoadedConfig; configPath:
     return routes;
   };
   let routes = routesOf(loaded);
+  // The delivery's page is on the admin listener: detailsUrl says where people reach it.
+  const linkBase = feedback.detailsUrl ?? server.publicUrl;
   const writer = createStatusWriter({ clock, log, ...(start.random ? { random: start.random } : {}), reporter: { outcome: (type, outcome) => metrics.commitStatuses.inc({ type, outcome }) } });
   return {
     statuses: {
-      settings: { context: feedback.context, ...(server.publicUrl ? { publicUrl: server.publicUrl } : {}), route: (cause) => routes.route(cause) },
+      settings: { context: feedback.context, ...(linkBase ? { publicUrl: linkBase } : {}), route: (cause) => routes.route(cause) },
       writer,
     },
     reload(next) {

@@ -264,6 +264,12 @@ export const FeedbackConfig = T.Object(
     timeout: duration('10m'),
     /** A commit status per cluster and object on the pushed commit (needs the provider's `register.token`). */
     commitStatus: T.Boolean({ default: false }),
+    /**
+     * Where people reach the admin pages (the admin listener, behind whatever guards it): statuses link to the
+     * delivery's page there. Omitted: `server.publicUrl`, whose listener serves only webhooks — a proxy must then
+     * route `/deliveries/` to the admin address for the link to work.
+     */
+    detailsUrl: T.Optional(T.String({ pattern: '^https?://', description: 'an http(s) URL' })),
     /** The status's name on the commit; `{cluster}`, `{kind}`, `{namespace}` and `{name}` are replaced. */
     context: T.String({ minLength: 1, maxLength: 200, default: 'fluxgate/{cluster}/{kind}/{namespace}/{name}' }),
     /** Namespaces where the objects that use a followed source are looked for; omitted: those of discovery, the targets and the Receivers. */

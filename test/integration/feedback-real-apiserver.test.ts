@@ -187,7 +187,7 @@ describe('what does not apply', () => {
     const ns = await fleet(repo);
     const github = fakeHost('github');
     const clock = manualClock(Date.now());
-    await start(feedbackConfig({ kubeconfig: cluster.kubeconfigPath, provider: githubProvider(github), repository: `your-org/${repo}`, resources: [{ kind: 'GitRepository', name: 'app', namespace: ns }] }), clock);
+    await start(feedbackConfig({ kubeconfig: cluster.kubeconfigPath, provider: githubProvider(github), repository: `your-org/${repo}`, resources: [{ kind: 'GitRepository', name: 'app', namespace: ns }], feedback: { detailsUrl: 'https://fluxgate-admin.example.com/' } }), clock);
     const commit = commitSha();
     expect((await post(gateway!.hook('github'), githubWebhook(SECRET, { repository: `your-org/${repo}`, commit, deliveryId: 'd-fail' }))).status).toBe(202);
     await requestedAt(cluster, GIT_REPOSITORY, ns, 'app');
@@ -204,6 +204,8 @@ describe('what does not apply', () => {
     expect(github.history(commit, context)).toEqual(['pending', 'failure']);
     const status = github.statuses().find((candidate) => candidate.context === context && candidate.state === 'failure')!;
     expect(status.description).toBe(`${`BuildFailed: ${message}`.slice(0, 139)}…`);
+    // feedback.detailsUrl: the link goes where the admin pages are reached, not to the webhook listener.
+    expect(status.targetUrl).toBe('https://fluxgate-admin.example.com/deliveries/d-fail');
   }, 60_000);
 
   test('nothing happening: error at the timeout, for the source and what uses it', async () => {
