@@ -7,9 +7,10 @@
  * the first is followed supersedes it; two clusters report one status each.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify as toYaml } from 'yaml';
 import type { TestGateway } from '../support/gateway.ts';
 import { startFakeStatuses, type FakeStatuses } from '../support/git-hosts/fake-statuses.ts';
 import { type TestCluster } from '../support/kube-apiserver/cluster.ts';
@@ -378,5 +379,39 @@ describe('discovery', () => {
     await rowsAt(gateway!, 'd-discovered', [`Kustomization ${ns}/apps`, `Kustomization ${ns}/infra`], 'applied');
     expect((await rowsAt(gateway!, 'd-discovered', [`GitRepository ${ns}/app`], 'fetched'))[0]).toMatchObject({ revision });
     await eventually('three successes', () => github.statuses().filter((status) => status.state === 'success').length === 3);
+  }, 60_000);
+});
+
+describe('Flux Receivers', () => {
+  test('a Receiver’s resources are followed, and reported on the commit with the token of a provider of its type', async () => {
+    const repo = `app-${commitSha().slice(0, 6)}`;
+    const ns = await fleet(repo);
+    const token = `receiver-${commitSha().slice(0, 12)}`;
+    await applyAll(cluster, [
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'receiver-token', namespace: ns }, type: 'Opaque', data: { token: Buffer.from(token).toString('base64') } },
+      { apiVersion: 'notification.toolkit.fluxcd.io/v1', kind: 'Receiver', metadata: { name: 'github-receiver', namespace: ns }, spec: { type: 'github', events: ['push'], secretRef: { name: 'receiver-token' }, resources: [{ kind: 'GitRepository', name: 'app' }] } },
+    ]);
+    const github = fakeHost('github');
+    // No target: the Receiver's resource is what is patched; the provider lends its register token to the statuses.
+    const config = toYaml({
+      server: { address: '127.0.0.1:0', shutdownTimeout: '3s' },
+      kubernetes: { mode: 'kubeconfig', kubeconfig: cluster.kubeconfigPath, requestTimeout: '5s' },
+      reconcile: { debounce: '100ms' },
+      state: { store: 'memory' },
+      providers: [{ name: 'github', type: 'github', secret: { env: 'WEBHOOK_SECRET' }, register: { token: { value: TOKEN }, apiUrl: github.origin } }],
+      fluxReceivers: { enabled: true, namespaces: [ns] },
+      feedback: { enabled: true, commitStatus: true },
+    });
+    await start(config, manualClock(Date.now()));
+    const path = `/hook/${createHash('sha256').update(`${token}github-receiver${ns}`).digest('hex')}`;
+    const commit = commitSha();
+    await eventually('the Receiver served', async () => (await fetch(`${gateway!.url}${path}`)).status === 405, { timeoutMs: 15_000 });
+    expect((await post(`${gateway!.url}${path}`, githubWebhook(token, { repository: `your-org/${repo}`, commit, deliveryId: 'd-receiver' }))).status).toBe(202);
+    const revision = await sourceFetched(cluster, ns, 'app', commit);
+    await kustomizationAt(cluster, ns, 'apps', revision);
+    await kustomizationAt(cluster, ns, 'infra', revision);
+    await rowsAt(gateway!, 'd-receiver', [`Kustomization ${ns}/apps`, `Kustomization ${ns}/infra`], 'applied');
+    await eventually('three successes', () => github.statuses().filter((status) => status.state === 'success').length === 3, { describe: () => JSON.stringify(github.requests) });
+    expect(github.history(commit, `fluxgate/default/GitRepository/${ns}/app`)).toEqual(['pending', 'success']);
   }, 60_000);
 });
