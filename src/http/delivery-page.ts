@@ -25,7 +25,8 @@ export function renderDeliveryPage(record: DeliveryRecord): string {
   ];
   const rows = facts.filter(([, value]) => value !== undefined && value !== '').map(([name, value]) => [e(name), name === 'state' || name === 'answer' ? `<b class="${e(name === 'state' ? value : record.outcome)}">${e(value)}</b>` : e(value)]);
   const objects = record.objects.map((object) => [
-    e(object.object),
+    // With clusters:, the same object in each cluster is its own row: named with its cluster.
+    e(object.cluster !== undefined ? `${object.cluster}: ${object.object}` : object.object),
     `<b class="${e(object.state)}">${e(object.state)}</b>`,
     object.attempts !== undefined ? String(object.attempts) : '',
     object.latencyMs !== undefined ? `${object.latencyMs} ms` : '',

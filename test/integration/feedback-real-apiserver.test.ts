@@ -283,6 +283,9 @@ describe('two clusters', () => {
     await kustomizationAt(cluster, ns, 'apps', revision);
     await kustomizationAt(cluster, ns, 'infra', revision);
     await rowsAt(gateway!, 'd-fleet', objects.filter((object) => object.includes('Kustomization')), 'applied');
+    // The drill-down names each object's cluster, in the patches' table and the followed one.
+    const page = await (await fetch(`${gateway!.adminUrl}/deliveries/d-fleet`)).text();
+    for (const name of ['prod-eu', 'prod-us']) expect(page).toContain(`<tr><td>${name}: GitRepository ${ns}/app</td><td><b class="patched">patched</b></td>`);
     await eventually('six successes', () => github.statuses().filter((status) => status.state === 'success').length === 6);
     const contexts = [...new Set(github.statuses().map((status) => status.context))].sort();
     expect(contexts).toEqual(['prod-eu', 'prod-us'].flatMap((name) => [`fluxgate/${name}/GitRepository/${ns}/app`, `fluxgate/${name}/Kustomization/${ns}/apps`, `fluxgate/${name}/Kustomization/${ns}/infra`]));
