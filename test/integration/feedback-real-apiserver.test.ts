@@ -115,6 +115,10 @@ describe('a push to a GitRepository with two Kustomizations using it', () => {
     for (const context of contexts) expect(github.history(commit, context)).toEqual(['pending', 'success']);
     expect(github.requests.every((request) => request.method === 'POST' && request.path === `/repos/your-org/${repo}/statuses/${commit}` && request.auth === `Bearer ${TOKEN}`)).toBe(true);
     expect(github.requests).toHaveLength(6);
+    await eventually('the statuses counted', async () => series(await metricsText(gateway!), 'fluxgate_commit_statuses_total').length > 0 && series(await metricsText(gateway!), 'fluxgate_commit_statuses_total')[0]!.endsWith(' 6'));
+    const counted = await metricsText(gateway!);
+    expect(series(counted, 'fluxgate_commit_statuses_total')).toEqual(['{type="github",outcome="sent"} 6']);
+    expect(series(counted, 'fluxgate_feedback_following')).toEqual([' 0']);
     const final = github.statuses().filter((status) => status.state === 'success');
     expect(final.find((status) => status.context === contexts[1])).toEqual({
       repository: `your-org/${repo}`,
