@@ -36,7 +36,15 @@ const github: ProviderFactory = (kit) => {
     const commit = head?.optionalString('id') ?? payload.optionalString('after');
     // No commit list (tag push, new branch at an existing commit): the head commit's files are the best we have.
     const changedPaths = commits.length > 0 ? kit.changedPaths(commits, { label: 'commits', complete: commits.length < COMMIT_LIST_LIMIT }) : head ? kit.changedPaths([head.value], { label: 'head_commit', complete: true }) : undefined;
-    return { ...parts, deleted: false, commit, changedPaths };
+    // `repository.pushed_at` is the push's own time in a push (epoch seconds); head_commit.timestamp is the commit's.
+    const pushedAt = pushTime(payload.optionalObject('repository'));
+    return { ...parts, deleted: false, commit, changedPaths, ...(pushedAt !== undefined ? { pushedAt } : {}) };
+  }
+
+  function pushTime(repository: PayloadReader | undefined): number | undefined {
+    // Read as is: a wrong type means no push time, never a refused delivery.
+    const seconds = repository?.value.pushed_at;
+    return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
   }
 
   /** A container image published to GHCR (`package`, or the older `registry_package`). */

@@ -25,7 +25,7 @@ const snake = (key: string) => key.replace(/[A-Z]/g, (letter) => `_${letter.toLo
  * Gitbeaker's requester, on fluxgate's HostFetch: JSON bodies, snake_case query keys (gitbeaker hands them
  * camelCased), failures as HostError.
  */
-function requesterOn(send: HostFetch): RequesterFn {
+export function requesterOn(send: HostFetch): RequesterFn {
   return (service) => {
     const call = (method: string) => async (endpoint: string, options: { body?: unknown; searchParams?: Record<string, unknown> } = {}) => {
       const url = new URL(endpoint, service.url.endsWith('/') ? service.url : `${service.url}/`);
@@ -59,7 +59,7 @@ function toHostHook(hook: GitLabHook): HostHook {
 }
 
 /** The server's root: gitbeaker adds `/api/v4` itself. */
-function hostRoot(apiUrl: string): string {
+export function hostRoot(apiUrl: string): string {
   return apiUrl.replace(/\/+$/, '').replace(/\/api\/v4$/, '');
 }
 

@@ -7,7 +7,7 @@
  * - describe: no header names the event; the body does (`type`), so events are named in `parse`.
  * - parse: Default format `{type, event_data}`, or CloudEvents structured mode `{specversion, type, data}` whose
  *   `harbor.artifact.*` types are named like the Default ones, so one `events:` list serves both formats. One event
- *   per `event_data.resources[]` entry. A resource pushed by digest (replication) has its digest as `tag`: no tag.
+ *   per `event_data.resources[]` entry; the push time from `occur_at` (or the CloudEvent's `time`). A resource pushed by digest (replication) has its digest as `tag`: no tag.
  */
 import type { ProviderFactory } from '../../src/provider-kit/index.ts';
 
@@ -35,6 +35,7 @@ const harbor: ProviderFactory = (kit) => ({
     const data = payload.object(cloudEvent ? 'data' : 'event_data');
     const fullName = data.object('repository').string('repo_full_name');
     const resources = data.objects('resources', kit.limits.events);
+    const pushedAt = harborTime(payload, cloudEvent);
     if (resources.length === 0) return kit.ignore(`${event} names no artifact`);
     const events = resources.map((resource) => {
       const digest = resource.optionalString('digest');
@@ -43,7 +44,7 @@ const harbor: ProviderFactory = (kit) => ({
       // `<registry host>/<repo_full_name>:tag` or `…@digest` without the reference (a `:port` is followed by `/`).
       const url = kit.oci.withoutReference(resource.optionalString('resource_url') ?? '');
       const name = url.endsWith(`/${fullName}`) ? url : fullName;
-      return kit.imageEvent(event, { name, tag, digest }, event === 'DELETE_ARTIFACT');
+      return { ...kit.imageEvent(event, { name, tag, digest }, event === 'DELETE_ARTIFACT'), ...pushedAt };
     });
     // CloudEvents carry an id (a UUID per event, the same when Harbor retries); the Default format has none.
     const deliveryId = cloudEvent ? kit.printable(payload.optionalString('id') ?? '') : undefined;
@@ -51,5 +52,12 @@ const harbor: ProviderFactory = (kit) => ({
   },
   sign: (_body, { secret }) => ({ Authorization: secret! }),
 });
+
+/** The event's own time: `occur_at` (epoch seconds) in the Default format, `time` (RFC 3339) in CloudEvents; read as is. */
+function harborTime(payload: { value: Readonly<Record<string, unknown>> }, cloudEvent: boolean): { pushedAt?: number } {
+  const raw = cloudEvent ? payload.value.time : payload.value.occur_at;
+  const ms = typeof raw === 'number' ? raw * 1000 : typeof raw === 'string' ? Date.parse(raw) : Number.NaN;
+  return Number.isFinite(ms) && ms > 0 ? { pushedAt: ms } : {};
+}
 
 export default harbor;

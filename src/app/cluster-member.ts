@@ -8,7 +8,7 @@ import type { Clock, Logger } from '../core/index.ts';
 import type { Config } from '../config/index.ts';
 import { connectResolved, createEventRecorder, failureClass, type EventRecorder, type KubeConnection, type KubeTarget } from '../kube/index.ts';
 import { createReconcileReporter, type ClusterReconcileReporter, type Metrics } from '../observe/index.ts';
-import { createDispatcher, createLabelSelection, createReconciler, retryPolicy, type Reconciler, type WorkLedger } from '../reconcile/index.ts';
+import { createDispatcher, createLabelSelection, createReconciler, retryPolicy, type PatchReport, type Reconciler, type WorkLedger } from '../reconcile/index.ts';
 import type { DeliveryLog } from '../store/index.ts';
 
 /** How long a successful API-server check counts for /readyz, so probes do not load the API server. */
@@ -25,6 +25,8 @@ export interface MemberOptions {
   requestedAt: (now: Date) => string;
   clock: Clock;
   random?: () => number;
+  /** Each finished patch of a cluster, for following (feedback:); absent when following is off. */
+  patched?(cluster: string | undefined, report: PatchReport): void;
 }
 
 export interface Member {
@@ -46,6 +48,7 @@ export async function startMember(target: { name?: string; kube: KubeTarget }, o
   if (connection.warning) log.warn(connection.warning, where);
   log.info('kubernetes', { ...where, mode: connection.mode, target: connection.describe });
   const reporter = createReconcileReporter(options.metrics, log, options.deliveries, target.name);
+  const reported = options.patched ? withFollowing(reporter, (report) => options.patched!(target.name, report)) : reporter;
   const dispatcher = createDispatcher({
     concurrency: config.reconcile.concurrency,
     policy: retryPolicy(config.reconcile.retry, options.random),
@@ -70,7 +73,7 @@ export async function startMember(target: { name?: string; kube: KubeTarget }, o
     selection: createLabelSelection({ client: connection.client, dispatcher, clock, maxAgeMs: config.reconcile.debounce }),
     clock,
     requestedAt: options.requestedAt,
-    reporter: events ? withEventsWoken(reporter, events) : reporter,
+    reporter: events ? withEventsWoken(reported, events) : reported,
   });
   busy = () => reconciler.pending() > 0;
   return { ...(target.name !== undefined ? { name: target.name } : {}), connection, reconciler, reporter, lastReady: { at: -Infinity, result: { ready: false, reason: 'not checked yet' } } };
@@ -83,6 +86,17 @@ function withEventsWoken(reporter: ClusterReconcileReporter, events: EventRecord
     pending(count) {
       reporter.pending(count);
       if (count === 0) events.wake();
+    },
+  };
+}
+
+/** The cluster's reporter, handing each finished patch to following as well. */
+function withFollowing(reporter: ClusterReconcileReporter, patched: (report: PatchReport) => void): ClusterReconcileReporter {
+  return {
+    ...reporter,
+    finished(report) {
+      reporter.finished(report);
+      patched(report);
     },
   };
 }

@@ -4,7 +4,7 @@
  */
 import type { Logger, ObjectSelector } from '../core/index.ts';
 import { defaultApiVersion } from '../core/index.ts';
-import { findMissingDiscoveryPermissions, findMissingPermissions, type MissingPermission } from '../kube/index.ts';
+import { findMissingDiscoveryPermissions, findMissingFollowPermissions, findMissingPermissions, type MissingPermission } from '../kube/index.ts';
 import { named, type Member } from './cluster-member.ts';
 
 export interface PermissionCheck {
@@ -12,6 +12,8 @@ export interface PermissionCheck {
   events: boolean;
   /** The kinds discovery watches, and where; absent when discovery is off. */
   discovery?: { kinds: readonly string[]; namespaces?: readonly string[] };
+  /** The kinds following watches, and where (undefined: all namespaces); absent when following is off. */
+  feedback?: { kinds: readonly { apiVersion: string; kind: string }[]; namespaces: readonly string[] | undefined };
   log: Logger;
   /** Each gap found joins these (the status page's problems). */
   problems: string[];
@@ -28,6 +30,7 @@ export async function checkMemberPermissions(member: Member, selectors: readonly
       const kinds = check.discovery.kinds.map((kind) => ({ apiVersion: defaultApiVersion(kind)!, kind }));
       missing.push(...(await findMissingDiscoveryPermissions(member.connection.client, kinds, check.discovery.namespaces)));
     }
+    if (check.feedback) missing.push(...(await findMissingFollowPermissions(member.connection.client, check.feedback.kinds, check.feedback.namespaces)));
     for (const gap of missing) {
       const problem = `${named(member)}the Kubernetes credentials may not ${gap.verb} ${gap.kind} ${gap.namespace === '' ? 'in any namespace' : `in ${gap.namespace}`}: ${effectOf(gap)}`;
       log.warn(problem, { ...where, affects: gap.selectors });
@@ -43,5 +46,6 @@ export async function checkMemberPermissions(member: Member, selectors: readonly
 function effectOf(gap: MissingPermission): string {
   if (gap.kind === 'Event') return 'no Events will show why objects reconciled (kubernetes.events: false silences this)';
   if (gap.verb !== 'patch' && gap.selectors.includes('discovery')) return 'discovery cannot keep its index of it';
+  if (gap.selectors.includes('feedback')) return 'following cannot see how far a push got on it (deploy/rbac/feedback)';
   return 'reconcile requests for it will fail with 403';
 }

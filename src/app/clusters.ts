@@ -6,8 +6,10 @@
 import type { Readiness } from '../http/index.ts';
 import type { Discovery, DiscoveryOptions } from '../discovery/index.ts';
 import type { DiscoveredKind } from '../discovery/index.ts';
-import type { KubeClient, KubeTarget } from '../kube/index.ts';
-import { createDiscoveryReporter, eventFailures } from '../observe/index.ts';
+import { createInformerPool, type InformerPool, type KubeClient, type KubeTarget } from '../kube/index.ts';
+import type { Feedback, FeedbackOptions } from '../feedback/index.ts';
+import { followedKinds, followedNamespaces } from '../config/index.ts';
+import { createDiscoveryReporter, createFollowReporter, eventFailures } from '../observe/index.ts';
 import { createFleet, type Reconciler } from '../reconcile/index.ts';
 import type { ObjectSelector, Ticket } from '../core/index.ts';
 import { apiReadiness, named, startMember, type Member, type MemberOptions } from './cluster-member.ts';
@@ -16,8 +18,10 @@ import { checkMemberPermissions } from './cluster-permissions.ts';
 export interface ClustersOptions extends MemberOptions {
   /** The single connection, or each configured cluster (`name` from `clusters:`). */
   targets: readonly { name?: string; kube: KubeTarget }[];
-  /** Informer tuning for discovery (tests, benchmarks). */
+  /** Informer tuning for discovery and following (tests, benchmarks). */
   informer?: DiscoveryOptions['informer'];
+  /** Following's commit statuses (`feedback.commitStatus`): how they are named and routed, and the writer. */
+  statuses?: FeedbackOptions['statuses'];
 }
 
 export interface Clusters {
@@ -26,6 +30,8 @@ export interface Clusters {
   /** A cluster's queue was full: these objects of an accepted delivery were not requested there (its reporter says so). */
   refused(cluster: string | undefined, ticket: Ticket, selectors: readonly ObjectSelector[]): void;
   discovery?: Discovery;
+  /** Following (`feedback.enabled`). */
+  feedback?: Feedback;
   /** True when nothing is sent to any cluster. */
   dryRun: boolean;
   /** For logs and the status page: `kubeconfig: … → https://…`, or each cluster's. */
@@ -54,18 +60,26 @@ export async function startClusters(options: ClustersOptions): Promise<Clusters>
   const { config, log, clock } = options;
   const eventFailed = eventFailures(options.metrics, log, clock);
   const members: Member[] = [];
-  for (const target of options.targets) members.push(await startMember(target, options, eventFailed));
+  // Following is made once the clusters are connected; their reconcilers hand it each patch from the start.
+  let feedback: Feedback | undefined;
+  const memberOptions = config.feedback.enabled ? { ...options, patched: (cluster: string | undefined, report: Parameters<Feedback['patched']>[1]) => feedback?.patched(cluster, report) } : options;
+  for (const target of options.targets) members.push(await startMember(target, memberOptions, eventFailed));
   const reporters = new Map(members.map((member) => [member.name, member.reporter]));
   const fleet = createFleet(members);
   const problems: string[] = [];
-  const discovered = config.discovery.enabled ? await startDiscovery(members, options) : undefined;
+  // One informer per kind and cluster, shared by discovery and following.
+  const pool = createInformerPool();
+  const discovered = config.discovery.enabled ? await startDiscovery(members, options, pool) : undefined;
   const discovery = discovered?.discovery;
+  feedback = config.feedback.enabled ? await startFeedback(members, options, pool) : undefined;
+  pool.start();
   await checkAtStart(members, options, problems);
   const first = members[0]!;
   return {
     reconciler: fleet,
     refused: (cluster, ticket, selectors) => reporters.get(cluster)?.refused(ticket, selectors),
     discovery,
+    ...(feedback ? { feedback } : {}),
     dryRun: members.every((member) => member.connection.mode === 'dry-run'),
     describe:
       members.length === 1 && first.name === undefined
@@ -73,19 +87,20 @@ export async function startClusters(options: ClustersOptions): Promise<Clusters>
         : members.map((member) => `${member.name} (${member.connection.mode}: ${member.connection.describe})`).join(', '),
     readiness: () => readinessOf(members, discovery, options),
     checkPermissions(selectors) {
-      const check = { events: config.kubernetes.events, ...(discovered ? { discovery: { kinds: discovered.kinds, ...(config.discovery.namespaces ? { namespaces: config.discovery.namespaces } : {}) } } : {}), log, problems };
+      const following = feedback ? { feedback: { kinds: followedKinds(config), namespaces: followedNamespaces(config) } } : {};
+      const check = { events: config.kubernetes.events, ...(discovered ? { discovery: { kinds: discovered.kinds, ...(config.discovery.namespaces ? { namespaces: config.discovery.namespaces } : {}) } } : {}), ...following, log, problems };
       for (const member of members) if (member.connection.mode !== 'dry-run') void checkMemberPermissions(member, selectors, check);
     },
     problems: () => problems,
     primary: { client: first.connection.client, dryRun: first.connection.mode === 'dry-run', ...(first.name !== undefined ? { name: first.name } : {}) },
     async stop() {
-      await discovery?.stop();
+      await Promise.all([discovery?.stop(), feedback?.stop()]);
     },
   };
 }
 
 /** Starts discovery in every cluster reconcile requests are sent to; returns it with the kinds it watches. */
-async function startDiscovery(members: readonly Member[], options: ClustersOptions): Promise<{ discovery: Discovery; kinds: readonly DiscoveredKind[] }> {
+async function startDiscovery(members: readonly Member[], options: ClustersOptions, pool: InformerPool): Promise<{ discovery: Discovery; kinds: readonly DiscoveredKind[] }> {
   const { log } = options;
   const settings = options.config.discovery;
   // Loaded only when on: the index, the ref rules and their libraries (semver, re2js) cost start-up otherwise.
@@ -100,9 +115,36 @@ async function startDiscovery(members: readonly Member[], options: ClustersOptio
     log,
     reporter: createDiscoveryReporter(options.metrics),
     ...(options.informer ? { informer: options.informer } : {}),
+    informers: pool.informer,
   });
   discovery.start();
   return { discovery, kinds };
+}
+
+/** Starts following in every cluster reconcile requests are sent to, on informers from the pool discovery shares. */
+async function startFeedback(members: readonly Member[], options: ClustersOptions, pool: InformerPool): Promise<Feedback> {
+  const { config, log } = options;
+  // Loaded only when on.
+  const { createFeedback } = await import('../feedback/index.ts');
+  const live = members.filter((member) => member.connection.mode !== 'dry-run');
+  if (live.length < members.length) log.warn('following needs a cluster to watch: it is off where reconcile requests are not sent (dry-run)', { clusters: members.length - live.length });
+  const namespaces = followedNamespaces(config);
+  const feedback = createFeedback({
+    clusters: live.map((member) => ({ ...(member.name !== undefined ? { name: member.name } : {}), api: member.connection.client.api })),
+    kinds: followedKinds(config),
+    ...(namespaces ? { namespaces } : {}),
+    timeoutMs: config.feedback.timeout,
+    maxFollowed: config.feedback.maxFollowed,
+    informers: pool.informer,
+    ...(options.informer ? { informer: options.informer } : {}),
+    clock: options.clock,
+    log,
+    reporter: createFollowReporter(options.metrics, log, options.deliveries),
+    ...(options.statuses ? { statuses: options.statuses } : {}),
+  });
+  feedback.start();
+  log.info('following patched objects until the pushed commit is applied', { timeoutMs: config.feedback.timeout, namespaces: namespaces ?? 'all', commitStatus: options.statuses !== undefined });
+  return feedback;
 }
 
 /**

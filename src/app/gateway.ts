@@ -12,6 +12,7 @@ import { openStore, type Store } from '../store/index.ts';
 import type { BuiltinProvider } from '../provider-kit/index.ts';
 import type { Config } from '../config/index.ts';
 import { startClusters, type Clusters, type ClustersOptions } from './clusters.ts';
+import { commitStatusing, type CommitStatusing } from './commit-statusing.ts';
 import { loadConfigFile, type LoadedConfig } from './load-config.ts';
 import { createReloader, type ReloadStatus } from './reload.ts';
 import { createServedConfig, type ServedConfig } from './served-config.ts';
@@ -70,7 +71,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const loaded = await loadConfigFile({ path: options.configPath, builtins: options.builtins, env, dryRun: options.dryRun });
   const { config } = loaded;
   const metrics = createMetrics(options.version, undefined, { clustered: loaded.clusters !== undefined });
-  const { store, clusters } = await openStoreAndClusters({ options, loaded, env, metrics, log, clock });
+  const statusing = await commitStatusing({ loaded, configPath: options.configPath, env, metrics, log, clock, ...(options.random ? { random: options.random } : {}) });
+  const { store, clusters } = await openStoreAndClusters({ options, loaded, env, metrics, log, clock, statusing });
   // Config-file providers first: a path both serve stays the config's.
   const routes = createRouteTable(['config', 'receivers']);
   const served = createServedConfig({ initial: loaded, routes, primary: clusters.primary, clock, log });
@@ -81,7 +83,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     clusters.checkPermissions([...selectors.values()]);
   }
   const parts: Parts = {
-    options, config, log, clock, metrics, store, clusters, routes, served,
+    options, config, log, clock, metrics, store, clusters, routes, served, statusing,
     gate: { accepting: true },
     unknownRoutes: createUnknownRoutes({ metrics, log, clock, windowMs: unknownRouteLogWindowMs }),
     reloadStatus: () => reloader.status(),
@@ -101,7 +103,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const reloader = createReloader(options.configPath, {
     initial: loaded,
     load: (plugins) => loadConfigFile({ path: options.configPath, builtins: options.builtins, env, dryRun: options.dryRun, plugins }),
-    apply: served.apply,
+    async apply(next) {
+      await served.apply(next);
+      statusing?.reload(next);
+    },
     counted: (outcome) => metrics.configReloads.inc({ outcome }),
     clock,
     log,
@@ -143,6 +148,8 @@ interface Parts {
   clusters: Clusters;
   routes: RouteTable;
   served: ServedConfig;
+  /** Following's commit statuses, when on. */
+  statusing?: CommitStatusing;
   /** False once shutdown starts: webhooks are answered 503. */
   gate: { accepting: boolean };
   unknownRoutes: UnknownRoutes;
@@ -156,7 +163,7 @@ type Apps = ReturnType<typeof createHttpApps>;
  * the fleet is bound once the clusters are up. What the journal owed when the last process stopped (or was
  * killed) is reconciled again before serving.
  */
-async function openStoreAndClusters(start: { options: GatewayOptions; loaded: LoadedConfig; env: Record<string, string | undefined>; metrics: Metrics; log: Logger; clock: Clock }): Promise<{ store: Store; clusters: Clusters }> {
+async function openStoreAndClusters(start: { options: GatewayOptions; loaded: LoadedConfig; env: Record<string, string | undefined>; metrics: Metrics; log: Logger; clock: Clock; statusing?: CommitStatusing }): Promise<{ store: Store; clusters: Clusters }> {
   const { options, loaded, metrics, log, clock } = start;
   const { config } = loaded;
   // One token source for the process: requestedAt values never repeat, whichever cluster they go to.
@@ -182,7 +189,8 @@ async function openStoreAndClusters(start: { options: GatewayOptions; loaded: Lo
   // Per cluster: connection, queue, dispatcher, reconciler, Events; behind one fleet; discovery in each (clusters.ts).
   let clusters: Clusters;
   try {
-    clusters = await startClusters({ config, targets: loaded.clusters ?? [{ kube: loaded.kube }], metrics, log, deliveries: store.deliveries, ledger: store.journal, requestedAt, clock, random: options.random, informer: options.informer });
+    const statuses = start.statusing ? { statuses: start.statusing.statuses } : {};
+    clusters = await startClusters({ config, targets: loaded.clusters ?? [{ kube: loaded.kube }], metrics, log, deliveries: store.deliveries, ledger: store.journal, requestedAt, clock, random: options.random, informer: options.informer, ...statuses });
   } catch (error) {
     await store.close();
     throw error;
@@ -235,7 +243,7 @@ function gatewayApps(parts: Parts): Apps {
         deliveries: deliveries.recent(),
         startedAt,
         reload: parts.reloadStatus(),
-        problems: clusters.problems(),
+        problems: [...clusters.problems(), ...(parts.statusing?.problems() ?? [])],
         unknownHooks: unknownRoutes.summary(),
         ...(refresh ? { refreshSeconds: REFRESH_SECONDS } : {}),
         ...(receivers ? { receivers: { list: receivers.list(), problem: receivers.problem() } } : {}),

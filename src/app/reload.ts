@@ -48,7 +48,7 @@ export interface ReloaderOptions {
 }
 
 /** The sections read once at start-up; a change to them is logged and waits for a restart. */
-const startupSections = ['server', 'kubernetes', 'reconcile', 'clusters', 'discovery'] as const;
+const startupSections = ['server', 'kubernetes', 'reconcile', 'clusters', 'discovery', 'feedback'] as const;
 
 /** Dotted paths of the keys whose values differ between two sections (one level deep, which is what the messages need). */
 function changedKeys(section: string, before: unknown, after: unknown): string[] {

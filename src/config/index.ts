@@ -15,4 +15,5 @@ export { loadTlsFiles, type TlsPem } from './tls-files.ts';
 export { durationMs } from './units.ts';
 export { type CheckedConfig, ConfigError, parseConfig, plural } from './validate.ts';
 export { formatPath } from './yaml-source.ts';
-export { type NatsConfig } from './schema.ts';
+export { type FeedbackConfig, type NatsConfig } from './schema.ts';
+export { followedKinds, followedNamespaces } from './feedback-rules.ts';

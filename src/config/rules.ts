@@ -3,6 +3,7 @@
  * provider type allows (its secrets, options, registration) is checked by the provider kit (provider-rules.ts).
  */
 import { checkClusters, checkDiscovery } from './cluster-rules.ts';
+import { checkFeedback } from './feedback-rules.ts';
 import { isAddressBlock } from '../core/index.ts';
 import type { Config } from './schema.ts';
 import type { RuleIssue } from './rule-issue.ts';
@@ -20,7 +21,7 @@ export interface RuleContext {
 }
 
 export function checkConfigRules(config: Config, context: RuleContext): RuleIssue[] {
-  return [...checkServer(config), ...(context.more?.(config) ?? []), ...checkTargets(config, context), ...checkClusters(config), ...checkDiscovery(config)];
+  return [...checkServer(config), ...(context.more?.(config) ?? []), ...checkTargets(config, context), ...checkClusters(config), ...checkDiscovery(config), ...checkFeedback(config)];
 }
 
 function checkServer(config: Config): RuleIssue[] {

@@ -252,6 +252,35 @@ export const DiscoveryConfig = T.Object(
 );
 export type DiscoveryConfig = Static<typeof DiscoveryConfig>;
 
+/**
+ * Following (`feedback:`): after its patches, each object a delivery reconciled, and the Flux objects that use it as
+ * their source, are watched until the pushed commit is applied there or `timeout` passes (src/feedback/); with
+ * `commitStatus`, each is reported on the commit with the host credentials `register` uses.
+ */
+export const FeedbackConfig = T.Object(
+  {
+    enabled: T.Boolean({ default: false }),
+    /** How long an object is followed after its patch before it is reported timed out. */
+    timeout: duration('10m'),
+    /** A commit status per cluster and object on the pushed commit (needs the provider's `register.token`). */
+    commitStatus: T.Boolean({ default: false }),
+    /**
+     * Where people reach the admin pages (the admin listener, behind whatever guards it): statuses link to the
+     * delivery's page there. Omitted: `server.publicUrl`, whose listener serves only webhooks — a proxy must then
+     * route `/deliveries/` to the admin address for the link to work.
+     */
+    detailsUrl: T.Optional(T.String({ pattern: '^https?://', description: 'an http(s) URL' })),
+    /** The status's name on the commit; `{cluster}`, `{kind}`, `{namespace}` and `{name}` are replaced. */
+    context: T.String({ minLength: 1, maxLength: 200, default: 'fluxgate/{cluster}/{kind}/{namespace}/{name}' }),
+    /** Namespaces where the objects that use a followed source are looked for; omitted: those of discovery, the targets and the Receivers. */
+    namespaces: T.Optional(T.Array(T.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63, description: 'a namespace name' }), { minItems: 1 })),
+    /** Objects followed at once at most (in all clusters); a new follow beyond it ends the oldest one. */
+    maxFollowed: T.Integer({ minimum: 1, maximum: 100_000, default: 10_000 }),
+  },
+  { ...closed, default: {} },
+);
+export type FeedbackConfig = StaticDecode<typeof FeedbackConfig>;
+
 /** NATS JetStream, for several replicas sharing one journal (`state.store: nats`). */
 export const NatsConfig = T.Object(
   {
@@ -324,6 +353,7 @@ export const Config = T.Object(
     targets: T.Array(TargetConfig, { default: [] }),
     fluxReceivers: FluxReceiversConfig,
     discovery: DiscoveryConfig,
+    feedback: FeedbackConfig,
     /** Several clusters, each with its own connection and queue; omitted: the one `kubernetes:` connection. */
     clusters: T.Optional(T.Array(ClusterConfig, { minItems: 1 })),
   },

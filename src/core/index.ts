@@ -10,6 +10,7 @@ export { annotationFor, createRequestedAtClock, defaultApiVersion, type Reconcil
 export { chooseLogFormat, createLogger, type LogFormat, type Logger, type LogLevel } from './log.ts';
 export { OutboundRefusal, pinnedFetch, shownUrl } from './pinned-fetch.ts';
 export { notRegular, readBounded, readFailure, readRegularFile, readRegularText } from './read-regular-file.ts';
+export { type PushInstant, pushInstant } from './push-time.ts';
 export { redactUrl } from './redact-url.ts';
 export { safeEqual } from './safe-equal.ts';
 export { type FilterVerdict, type ObjectFilter, type ObjectSelector } from './selector.ts';

@@ -11,6 +11,10 @@ export interface TicketCause {
   ref?: string;
   commit?: string;
   deliveryId?: string;
+  /** The provider's type (`github`), so a commit status goes to the host that sent the push. */
+  type?: string;
+  /** When the push happened, as the payload says (ms since the epoch); see push-time.ts for when it is believed. */
+  pushedAt?: number;
 }
 
 /** One accepted webhook, as far as reconcile is concerned; minted by the journal when it keeps the delivery. */

@@ -44,6 +44,8 @@ export interface DiscoveryOptions {
   reporter?: DiscoveryReporter;
   /** Informer tuning (tests: short re-checks; benchmarks: page size). */
   informer?: Pick<InformerOptions, 'backoff' | 'random' | 'kindRecheckMs' | 'watchTimeoutSeconds' | 'pageSize' | 'maxLineBytes'>;
+  /** Where informers come from: a pool shares one per kind and cluster with following (default: one of discovery's own). */
+  informers?: (options: InformerOptions) => Informer;
 }
 
 /** A discovered object to reconcile, in its cluster. */
@@ -111,7 +113,7 @@ function createWatch(options: DiscoveryOptions, cluster: DiscoveryCluster, kind:
   const index = createDiscoveryIndex();
   const watch: Watch = { cluster: cluster.name, kind, index, synced: false, informer: undefined as unknown as Informer };
   const counted = () => reporter?.objects(cluster.name, kind, index.size);
-  watch.informer = createInformer({
+  watch.informer = (options.informers ?? createInformer)({
     ...options.informer,
     api: cluster.api,
     apiVersion: defaultApiVersion(kind)!,

@@ -15,7 +15,8 @@ export function escapeHtml(value: unknown): string {
 
 const style = `body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin:.5rem 0 1.5rem}
 td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}th{background:#f3f3f3}
-.accepted,.patched{color:#1a7f37}.ignored,.pending,.dry-run{color:#777}.rejected,.failed,.partly-failed{color:#b42318}
+.accepted,.patched,.applied,.fetched{color:#1a7f37}.ignored,.pending,.dry-run,.following,.handled,.superseded,.not-followed{color:#777}
+.rejected,.failed,.partly-failed,.timed-out{color:#b42318}
 .banner{background:#fff4d6;border:1px solid #e0b94f;padding:.5rem .75rem;margin:0 0 1rem}.problem{color:#b42318}
 code{font-size:13px}ul{margin:0;padding-left:1rem}`;
 

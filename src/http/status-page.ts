@@ -5,6 +5,7 @@
  */
 import type { Config } from '../config/index.ts';
 import { deliveryKey, type DeliveryRecord } from '../store/index.ts';
+import { followedLines } from './followed-section.ts';
 import { escapeHtml as e, page, table } from './html.ts';
 import { stateSection, type StateView } from './state-section.ts';
 
@@ -105,7 +106,7 @@ function effects(record: DeliveryRecord, key: string | undefined): string {
   const more = record.objects.length - SHOWN_OBJECTS;
   if (more > 0) items.push(`<li>and ${more} more${key ? `: <a href="/deliveries/${encodeURIComponent(key)}">all objects</a>` : ''}</li>`);
   const misses = (record.nearMisses ?? []).map((miss) => `<li><small>not reconciled: ${e(miss)}</small></li>`);
-  return `<ul>${items.join('')}${misses.join('')}</ul>`;
+  return `<ul>${items.join('')}${followedLines(record, SHOWN_OBJECTS).join('')}${misses.join('')}</ul>`;
 }
 
 function answerText(record: DeliveryRecord): string {

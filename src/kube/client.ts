@@ -53,7 +53,7 @@ export interface KubeClient {
    */
   mergePatch(ref: ObjectRef, annotations: Record<string, string>, signal?: AbortSignal): Promise<{ uid?: string }>;
   /** Whether these credentials may `verb` the kind in the namespace (`''`: in every namespace) (SelfSubjectAccessReview). */
-  canI(verb: 'patch' | 'list' | 'watch' | 'create', apiVersion: string, kind: string, namespace: string): Promise<boolean>;
+  canI(verb: 'patch' | 'list' | 'watch' | 'create' | 'get', apiVersion: string, kind: string, namespace: string): Promise<boolean>;
 }
 
 export interface KubeClientOptions {

@@ -7,6 +7,7 @@ export { connectResolved, type KubeConnection } from './connect.ts';
 export { createEventRecorder, type EventRecorder } from './events.ts';
 export { failureClass } from './failure-class.ts';
 export { createInformer, type Informer, type InformerOptions, type WatchState } from './informer.ts';
-export { findMissingDiscoveryPermissions, findMissingPermissions, type MissingPermission } from './permission-check.ts';
+export { createInformerPool, type InformerPool } from './informer-pool.ts';
+export { findMissingDiscoveryPermissions, findMissingFollowPermissions, findMissingPermissions, type MissingPermission } from './permission-check.ts';
 export { KubeSetupError, type KubeTarget, resolveKubernetes } from './target.ts';
 export { watchedObject, type WatchedObject } from './watched-object.ts';

@@ -8,7 +8,7 @@ import { KubeError, type KubeClient } from './client.ts';
 import type { ObjectSelector } from '../core/index.ts';
 
 export interface MissingPermission {
-  verb: 'patch' | 'list' | 'watch' | 'create';
+  verb: 'patch' | 'list' | 'watch' | 'create' | 'get';
   kind: string;
   /** `''`: in every namespace (a cluster-wide watch). */
   namespace: string;
@@ -49,13 +49,29 @@ export async function findMissingDiscoveryPermissions(
   kinds: readonly { apiVersion: string; kind: string }[],
   namespaces: readonly string[] | undefined,
 ): Promise<MissingPermission[]> {
-  const checks = kinds.flatMap(({ apiVersion, kind }) =>
-    (namespaces ?? ['']).flatMap((namespace) => (['list', 'watch', 'patch'] as const).map((verb) => ({ verb, apiVersion, kind, namespace }))),
-  );
+  return findMissingWatchPermissions(client, kinds, namespaces, ['list', 'watch', 'patch'], 'discovery');
+}
+
+/**
+ * What following (`feedback:`) needs of each kind it follows: get, list and watch, in each followed namespace or in
+ * all of them. A kind the cluster does not serve is skipped.
+ */
+export async function findMissingFollowPermissions(client: KubeClient, kinds: readonly { apiVersion: string; kind: string }[], namespaces: readonly string[] | undefined): Promise<MissingPermission[]> {
+  return findMissingWatchPermissions(client, kinds, namespaces, ['get', 'list', 'watch'], 'feedback');
+}
+
+async function findMissingWatchPermissions(
+  client: KubeClient,
+  kinds: readonly { apiVersion: string; kind: string }[],
+  namespaces: readonly string[] | undefined,
+  verbs: readonly MissingPermission['verb'][],
+  label: string,
+): Promise<MissingPermission[]> {
+  const checks = kinds.flatMap(({ apiVersion, kind }) => (namespaces ?? ['']).flatMap((namespace) => verbs.map((verb) => ({ verb, apiVersion, kind, namespace }))));
   const results = await Promise.all(
     checks.map(async ({ apiVersion, ...check }): Promise<MissingPermission | undefined> => {
       try {
-        return (await client.canI(check.verb, apiVersion, check.kind, check.namespace)) ? undefined : { ...check, selectors: ['discovery'] };
+        return (await client.canI(check.verb, apiVersion, check.kind, check.namespace)) ? undefined : { ...check, selectors: [label] };
       } catch (error) {
         if (error instanceof KubeError && error.status === 404) return undefined; // not served: nothing to watch yet
         throw error;

@@ -3,6 +3,7 @@
  * discovery and the journal. Write-only: nothing here is read back by the layers below.
  */
 export { eventFailures } from './event-failures.ts';
+export { createFollowReporter } from './follow-reporter.ts';
 export { createJournalReporter, createReplicaReporter } from './journal-reporter.ts';
 export { createMetrics, type Metrics } from './metrics.ts';
 export { type ClusterReconcileReporter, createDiscoveryReporter, createReconcileReporter, createWebhookReporter } from './reporters.ts';

@@ -63,6 +63,16 @@ export interface Metrics {
   storeOwnedPartitions: Gauge;
   /** `store: nats`: partitions this replica took (at start, from a replica gone, or handed back). */
   storePartitionsAcquired: Counter;
+  /** Following: push → a source has the pushed revision, by kind. */
+  pushToFetched: Histogram<'cluster' | 'kind'>;
+  /** Following: push → an object applied the pushed revision and is ready, by kind. */
+  pushToApplied: Histogram<'cluster' | 'kind'>;
+  /** Following: objects followed now. */
+  feedbackFollowing: Gauge;
+  /** Following: follows ended, by how (`applied`, `fetched`, `handled`, `failed`, `timed_out`, `superseded`, `not_followed`). */
+  feedbackFollows: Counter<'outcome'>;
+  /** Commit statuses by the provider type whose host took them, and outcome (`sent`, `failed`, `dropped`, `rate_limited`). */
+  commitStatuses: Counter<'type' | 'outcome'>;
   /** Adds a gauge read when /metrics is scraped (what a limit bounds, for instance). */
   gaugeOf(name: string, help: string, read: () => number): void;
   /** What /metrics answers: the Prometheus text exposition and its content type. */
@@ -104,6 +114,7 @@ export function createMetrics(version: string, startTimeSeconds = Date.now() / 1
       registers,
     }),
     ...storeMetrics(registers, perCluster),
+    ...feedbackMetrics(registers, perCluster),
     gaugeOf(name, help, read) {
       new Gauge({
         name,
@@ -176,6 +187,19 @@ function discoveryMetrics(registers: Registry[], perCluster: PerCluster): Pick<M
       labelNames: perCluster('kind', 'state'),
       registers,
     }),
+  };
+}
+
+/** Push → stage, in seconds: a push reaches a cluster in seconds with webhooks, in minutes without. */
+const stageBuckets = [1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1800];
+
+function feedbackMetrics(registers: Registry[], perCluster: PerCluster): Pick<Metrics, 'pushToFetched' | 'pushToApplied' | 'feedbackFollowing' | 'feedbackFollows' | 'commitStatuses'> {
+  return {
+    pushToFetched: new Histogram({ name: 'fluxgate_push_to_fetched_seconds', help: 'Time from a push to a followed source having its revision, by kind.', labelNames: perCluster('kind'), buckets: stageBuckets, registers }),
+    pushToApplied: new Histogram({ name: 'fluxgate_push_to_applied_seconds', help: 'Time from a push to a followed object having applied its revision and being ready, by kind.', labelNames: perCluster('kind'), buckets: stageBuckets, registers }),
+    feedbackFollowing: new Gauge({ name: 'fluxgate_feedback_following', help: 'Objects followed until the pushed revision is applied.', registers }),
+    feedbackFollows: new Counter({ name: 'fluxgate_feedback_follows_total', help: 'Follows ended, by outcome.', labelNames: ['outcome'], registers }),
+    commitStatuses: new Counter({ name: 'fluxgate_commit_statuses_total', help: 'Commit statuses by provider type and outcome.', labelNames: ['type', 'outcome'], registers }),
   };
 }
 

@@ -189,5 +189,7 @@ function causeOf(provider: ProviderRuntime, info: VerifiedInfo, event: Event): T
     ...(ref ? { ref: cutText(ref) } : {}),
     ...(event.commit ? { commit: cutText(event.commit) } : {}),
     ...(info.deliveryId !== undefined ? { deliveryId: cutText(info.deliveryId) } : {}),
+    type: provider.type,
+    ...(event.pushedAt !== undefined && Number.isFinite(event.pushedAt) ? { pushedAt: event.pushedAt } : {}),
   };
 }

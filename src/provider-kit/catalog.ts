@@ -20,6 +20,7 @@ import { processUid, unsafeAccess } from './plugin-access.ts';
 import { PLUGIN_LOAD_TIMEOUT_MS, trialLoad } from './plugin-trial.ts';
 import type { ProviderCodec } from './contract.ts';
 import type { ProviderFactory } from './kit.ts';
+import type { CommitStatuses } from './commit-status.ts';
 import type { Registration } from './registration.ts';
 import type { Sample } from './sample.ts';
 
@@ -34,6 +35,8 @@ export interface BuiltinProvider {
   sample: Sample;
   /** How `fluxgate register` keeps the type's webhooks, where its host has an API for them. */
   registration?: Registration;
+  /** How following reports on the commit, where its host has a statuses API (src/feedback). */
+  commitStatus?: CommitStatuses;
 }
 
 /** A provider type loaded from a plugin file. */
@@ -60,6 +63,8 @@ export type Catalog = ReadonlyMap<string, ProviderCodec<unknown>> & {
   readonly samples: ReadonlyMap<string, Sample>;
   /** The types `fluxgate register` can keep webhooks for, by type (built-in types whose host has a hooks API). */
   readonly registrations: ReadonlyMap<string, Registration>;
+  /** The types following can report commit statuses for, by type (built-in types whose host has a statuses API). */
+  readonly commitStatuses: ReadonlyMap<string, CommitStatuses>;
 };
 
 type MutableCatalog = Map<string, ProviderCodec<unknown>> & {
@@ -70,6 +75,7 @@ type MutableCatalog = Map<string, ProviderCodec<unknown>> & {
   pending: string[];
   samples: Map<string, Sample>;
   registrations: Map<string, Registration>;
+  commitStatuses: Map<string, CommitStatuses>;
 };
 
 export interface LoadCatalogOptions {
@@ -111,11 +117,13 @@ export function builtinCatalog(builtins: readonly BuiltinProvider[], kit: Provid
     pending: [] as string[],
     samples: new Map<string, Sample>(),
     registrations: new Map<string, Registration>(),
+    commitStatuses: new Map<string, CommitStatuses>(),
   });
   for (const builtin of builtins) {
     const { id } = register(catalog, builtin.default, kit, 'built-in provider');
     catalog.samples.set(id, builtin.sample);
     if (builtin.registration) catalog.registrations.set(id, builtin.registration);
+    if (builtin.commitStatus) catalog.commitStatuses.set(id, builtin.commitStatus);
   }
   return catalog;
 }

@@ -93,6 +93,11 @@ export interface Event {
   deleted?: boolean;
   /** Set for registry events. */
   image?: ImageEvent;
+  /**
+   * When the push happened (ms since the epoch), where the payload carries a true push time — not a commit's
+   * author or committer date, which can be days older than the push. Used to time push → applied.
+   */
+  pushedAt?: number;
 }
 
 /** What a delivery reports. */

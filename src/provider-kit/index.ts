@@ -5,6 +5,7 @@
  */
 export { builtinCatalog, type BuiltinProvider, type Catalog, loadCatalog } from './catalog.ts';
 export { ConfigProblem, type DeliveryInfo, type Event, type Ignored, type Parsed, PayloadError, type ProviderCodec, type ProviderSecrets, type VerifiedInfo, type VerifyResult, type WebhookRequest } from './contract.ts';
+export { type CommitState, type CommitStatus, type CommitStatusClient, type CommitStatuses, type CommitStatusSpec, type CommitTarget, cutDescription } from './commit-status.ts';
 export { bearerToken } from './credentials.ts';
 export { ref, refOf } from './git.ts';
 export { type FieldChange, type HookHost, type HostFetch, type HostHook, type Scope, type WantedHook } from './hook-host.ts';

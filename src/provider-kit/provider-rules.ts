@@ -8,6 +8,7 @@ import { routeOf } from '../config/index.ts';
 import { Value } from '@sinclair/typebox/value';
 import type { Catalog } from './catalog.ts';
 import type { ProviderCodec } from './contract.ts';
+import type { CommitStatusSpec } from './commit-status.ts';
 import { hookEventsFor } from './registration.ts';
 import type { RuleIssue } from '../config/index.ts';
 import type { Config, ProviderConfig } from '../config/index.ts';
@@ -22,7 +23,7 @@ export function optionsOf(codec: ProviderCodec<unknown>, options: unknown): unkn
 }
 
 /** The types a config may use, and those of them `fluxgate register` can keep webhooks for. */
-export type ProviderTypes = ReadonlyMap<string, ProviderCodec<unknown>> & Pick<Catalog, 'registrations'>;
+export type ProviderTypes = ReadonlyMap<string, ProviderCodec<unknown>> & Pick<Catalog, 'registrations'> & Partial<Pick<Catalog, 'commitStatuses'>>;
 
 export function checkProviders(config: Config, catalog: ProviderTypes): RuleIssue[] {
   const issues: RuleIssue[] = [];
@@ -47,7 +48,7 @@ export function checkProviders(config: Config, catalog: ProviderTypes): RuleIssu
       return;
     }
     issues.push(...checkSecrets(provider, codec, at));
-    if (provider.register) issues.push(...checkRegister(config, provider, codec, catalog.registrations, at));
+    if (provider.register) issues.push(...checkRegister(config, provider, codec, catalog, at));
     if (codec.options) {
       for (const problem of schemaProblems(codec.options, optionsOf(codec, provider.options))) {
         issues.push({ path: at('options', ...problem.at), atKey: problem.atKey, message: problem.message });
@@ -79,19 +80,27 @@ function checkSecrets(provider: ProviderConfig, codec: ProviderCodec<unknown>, a
   return issues;
 }
 
-/** A `register` block: a host fluxgate can register on, where, with what (publicUrl, a secret, events it has). */
-function checkRegister(config: Config, provider: ProviderConfig, codec: ProviderCodec<unknown>, registrations: ProviderTypes['registrations'], at: (...rest: (string | number)[]) => (string | number)[]): RuleIssue[] {
+/**
+ * A `register` block: a host fluxgate can register on, where, with what (publicUrl, a secret, events it has). With
+ * `feedback.commitStatus`, a block without scopes only lends its token to commit statuses, and a host with a
+ * statuses API but no hooks API (Bitbucket Cloud) takes a block of a token and an API.
+ */
+function checkRegister(config: Config, provider: ProviderConfig, codec: ProviderCodec<unknown>, catalog: ProviderTypes, at: (...rest: (string | number)[]) => (string | number)[]): RuleIssue[] {
   const register = provider.register!;
-  const spec = registrations.get(codec.id)?.spec;
+  const spec = catalog.registrations.get(codec.id)?.spec;
+  const statuses = config.feedback.commitStatus ? catalog.commitStatuses?.get(codec.id) : undefined;
+  const scopeKeys = ['repositories', 'organization', 'projects', 'groups'] as const;
+  const scoped = scopeKeys.some((key) => register[key] !== undefined);
   if (!spec) {
-    const known = [...registrations.keys()].join(', ');
+    if (statuses) return statusOnlyRegister(register, statuses.spec, codec.id, at);
+    const known = [...catalog.registrations.keys()].join(', ');
     return [{ path: at('register'), atKey: true, message: `type "${codec.id}" cannot register webhooks: fluxgate register knows ${known}` }];
   }
+  if (!scoped && statuses) return apiUrlIssues(register, statuses.spec, at);
   const issues: RuleIssue[] = [];
   if (config.server.publicUrl === undefined) {
     issues.push({ path: at('register'), atKey: true, message: 'register needs server.publicUrl: the address the host reaches fluxgate at (the hook URL is publicUrl + the route)' });
   }
-  const scopeKeys = ['repositories', 'organization', 'projects', 'groups'] as const;
   for (const key of scopeKeys) {
     if (register[key] === undefined) continue;
     if (!spec.scopeKeys.includes(key)) issues.push({ path: at('register', key), atKey: true, message: `${spec.title} registers on ${spec.scopeKeys.join(' or ')}, not ${key}` });
@@ -118,4 +127,18 @@ function checkRegister(config: Config, provider: ProviderConfig, codec: Provider
     issues.push({ path: at('events'), message: `none of these events is one a ${spec.title} hook subscribes to: register would have nothing to ask for` });
   }
   return issues;
+}
+
+/** The `register` block of a type whose host takes commit statuses but keeps no hooks through fluxgate: a token and an API only. */
+function statusOnlyRegister(register: NonNullable<ProviderConfig['register']>, spec: CommitStatusSpec, type: string, at: (...rest: (string | number)[]) => (string | number)[]): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  for (const key of ['repositories', 'organization', 'projects', 'groups', 'onStart'] as const) {
+    if (register[key] !== undefined) issues.push({ path: at('register', key), atKey: true, message: `type "${type}" cannot register webhooks: its register block only gives commit statuses a token (and apiUrl)` });
+  }
+  return [...issues, ...apiUrlIssues(register, spec, at)];
+}
+
+function apiUrlIssues(register: NonNullable<ProviderConfig['register']>, spec: CommitStatusSpec, at: (...rest: (string | number)[]) => (string | number)[]): RuleIssue[] {
+  if (spec.defaultApiUrl !== undefined || register.apiUrl !== undefined) return [];
+  return [{ path: at('register'), atKey: true, message: `${spec.title} has no public API to default to: set register.apiUrl (e.g. ${spec.exampleApiUrl})` }];
 }

@@ -47,6 +47,10 @@ export interface PatchReport {
   untracked: number;
   /** When the API server acknowledged (or the attempt ended). */
   endedAt: number;
+  /** The object patched (following watches it). */
+  ref?: ObjectRef;
+  /** The annotation written: its key and value (a requestedAt token, echoed by Flux as `status.lastHandledReconcileAt`). */
+  annotation?: { key: string; value: string };
 }
 
 /** What reconcile tells the observers; implemented in observe/. */
@@ -247,7 +251,7 @@ function objectPatches(options: ReconcilerOptions, objects: Map<string, ObjectSt
     const deadline = options.maxAgeMs === undefined ? undefined : owed.since + options.maxAgeMs;
     void options.dispatcher.run({ kind: state.ref.kind, label: state.label, attempt, ...(deadline !== undefined ? { deadline } : {}) }, stop).then((result) => {
       state.running = false;
-      patched(state, owed, result, uid, options);
+      patched(state, owed, result, uid, options, value);
       advance(state);
     });
   }
@@ -317,9 +321,9 @@ function owe(waiting: Owed | undefined, item: WorkItem, maxTracked: number): Owe
 }
 
 /** A patch ended: its Event, its report, and the items it served settled (an interrupted one settles nothing). */
-function patched(state: ObjectState, owed: Owed, result: JobResult, uid: string | undefined, options: ReconcilerOptions): void {
+function patched(state: ObjectState, owed: Owed, result: JobResult, uid: string | undefined, options: ReconcilerOptions, value: string): void {
   const { dryRun, reporter, ledger } = options;
-  const base = { object: state.label, kind: state.ref.kind, attempts: result.attempts, tickets: owed.tickets, untracked: owed.untracked, endedAt: options.clock.now() };
+  const base = { object: state.label, kind: state.ref.kind, attempts: result.attempts, tickets: owed.tickets, untracked: owed.untracked, endedAt: options.clock.now(), ref: state.ref, annotation: { key: state.annotation.key, value } };
   if (result.ok && !dryRun) options.events?.requested(state.ref, uid, owed.tickets, owed.untracked);
   if (result.ok) {
     reporter.finished({ ...base, outcome: dryRun ? 'dry_run' : 'success' });

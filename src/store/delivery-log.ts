@@ -28,6 +28,37 @@ export interface ObjectEffect {
   rule?: string;
 }
 
+/**
+ * Where a followed object is (feedback:): `following` until its controller answers; `handled` once it echoed the
+ * request (final for kinds without a revision); `fetched` once a source has the pushed revision; `applied` once it
+ * is applied and ready; `failed` when its controller says the revision failed (followed on: a retry may apply it);
+ * `timed-out`, `superseded` (a newer commit took its place) and `not-followed` (no watch covers it, or too many
+ * objects are followed) are final too.
+ */
+export const FOLLOW_STAGES = ['following', 'handled', 'fetched', 'applied', 'failed', 'timed-out', 'superseded', 'not-followed'] as const;
+export type FollowStage = (typeof FOLLOW_STAGES)[number];
+
+/** One object followed for a delivery, in one cluster: how far the pushed commit got there, and when (ms after the push). */
+export interface FollowedObject {
+  object: string;
+  cluster?: string;
+  /** For an object fluxgate did not patch itself: the followed source it uses (`GitRepository flux-system/app`). */
+  via?: string;
+  stage: FollowStage;
+  patchedMs?: number;
+  handledMs?: number;
+  fetchedMs?: number;
+  appliedMs?: number;
+  /** When it failed, timed out or was superseded. */
+  endedMs?: number;
+  /** The revision the object reports (`main@sha1:…`). */
+  revision?: string;
+  /** The failing condition's reason and message, what superseded it, why it is not followed. */
+  detail?: string;
+  /** Argo CD: the Application's health beside its sync. */
+  health?: string;
+}
+
 export interface DeliveryRecord {
   /** The ticket of an accepted delivery (its reconcile reports name it); absent for ignored and rejected ones. */
   ticket?: number;
@@ -48,6 +79,10 @@ export interface DeliveryRecord {
   objects: ObjectEffect[];
   /** With discovery: objects of the pushed repository or image that were not reconciled, and why (bounded). */
   nearMisses?: string[];
+  /** Following: the instant the stage times count from, and where it comes from (the payload's push time or the arrival). */
+  push?: { at: string; from: 'payload' | 'arrival' };
+  /** Following: each object followed (the patched ones and those using them as their source), at most MAX_FOLLOWED_ROWS. */
+  followed?: FollowedObject[];
 }
 
 export interface DeliveryFilter {
@@ -74,6 +109,11 @@ export interface DeliveryLog {
   find(id: string): DeliveryRecord | undefined;
   /** Puts back records read from the store at start (oldest first), with their objects and states. */
   restore(records: readonly DeliveryRecord[]): void;
+  /**
+   * Records how far a followed object got for the delivery with this ticket (a later row of the same cluster and
+   * object replaces the earlier one), and the push instant its times count from. A ticket without a record is ignored.
+   */
+  follow(ticket: number, row: FollowedObject, push?: DeliveryRecord['push']): void;
 }
 
 export interface DeliveryLogOptions {
@@ -178,22 +218,43 @@ export function createDeliveryLog(capacity = 100, options: DeliveryLogOptions = 
     restore(records) {
       for (const record of records) {
         keep(record);
-        if (record.ticket === undefined) continue;
-        const counts: StateCounts = { pending: 0, selected: 0, patched: 0, 'dry-run': 0, 'not-found': 0, forbidden: 0, failed: 0 };
-        for (const object of record.objects) counts[object.state] += 1;
-        byTicket.set(record.ticket, { record, counts, ...(record.objects.length > INDEX_ABOVE ? { index: new Map(record.objects.map((object) => [effectKey(object), object])) } : {}) });
+        if (record.ticket !== undefined) byTicket.set(record.ticket, restored(record));
       }
     },
-    recent(filter = {}) {
-      const found: DeliveryRecord[] = [];
-      for (const record of newestFirst()) if (matches(record, filter)) found.push(record);
-      return found;
+    follow(ticket, row, push) {
+      const record = byTicket.get(ticket)?.record;
+      if (record && followRow(record, row, push)) changed(record);
     },
+    recent: (filter = {}) => [...newestFirst()].filter((record) => matches(record, filter)),
     find(id) {
       for (const record of newestFirst()) if (deliveryKey(record) === id) return record;
       return undefined;
     },
   };
+}
+
+/** Followed objects one record keeps at most: a source with thousands of dependants keeps its record small. */
+export const MAX_FOLLOWED_ROWS = 200;
+
+/** A record read back from the store, with what its objects' states add up to. */
+function restored(record: DeliveryRecord): Tracked {
+  const counts: StateCounts = { pending: 0, selected: 0, patched: 0, 'dry-run': 0, 'not-found': 0, forbidden: 0, failed: 0 };
+  for (const object of record.objects) counts[object.state] += 1;
+  return { record, counts, ...(record.objects.length > INDEX_ABOVE ? { index: new Map(record.objects.map((object) => [effectKey(object), object])) } : {}) };
+}
+
+/**
+ * Puts `row` in place of the record's row for the same object and cluster, or adds it, and the push instant when the
+ * record has none; false when the record is full.
+ */
+function followRow(record: DeliveryRecord, row: FollowedObject, push: DeliveryRecord['push']): boolean {
+  if (push && !record.push) record.push = push;
+  const rows = (record.followed ??= []);
+  const index = rows.findIndex((existing) => sameObject(existing, row));
+  if (index >= 0) rows[index] = row;
+  else if (rows.length < MAX_FOLLOWED_ROWS) rows.push(row);
+  else return false;
+  return true;
 }
 
 /** Tickets whose effects wait for their record at most: a record that never comes (refused) costs nothing for long. */

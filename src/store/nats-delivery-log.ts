@@ -10,10 +10,10 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { createDeliveryLog, type DeliveryLog, type DeliveryRecord, type ObjectEffect } from './delivery-log.ts';
+import { createDeliveryLog, type DeliveryLog, type DeliveryRecord, type FollowedObject, type ObjectEffect } from './delivery-log.ts';
 import type { Clock } from '../core/index.ts';
 
-type Entry = { add: Omit<DeliveryRecord, 'objects' | 'state'> } | { ticket: number; effect: ObjectEffect };
+type Entry = { add: Omit<DeliveryRecord, 'objects' | 'state'> } | { ticket: number; effect: ObjectEffect } | { ticket: number; follow: FollowedObject; push?: DeliveryRecord['push'] };
 
 interface Batch {
   replica: string;
@@ -71,6 +71,10 @@ export function sharedDeliveryLog(options: SharedLogOptions): SharedDeliveryLog 
     effect(ticket, effect) {
       ring.effect(ticket, effect);
       batches.queue({ ticket, effect });
+    },
+    follow(ticket, row, push) {
+      ring.follow(ticket, row, push);
+      batches.queue({ ticket, follow: row, ...(push ? { push } : {}) });
     },
     recent: (filter) => ring.recent(filter),
     find: (id) => ring.find(id),
@@ -166,7 +170,8 @@ function apply(ring: DeliveryLog, batch: Batch, replica: string): void {
   if (batch.replica === replica || !Array.isArray(batch.entries)) return;
   for (const entry of batch.entries) {
     if ('add' in entry) addOrMerge(ring, { ...entry.add });
-    else if (typeof entry.ticket === 'number') ring.effect(entry.ticket, { ...entry.effect });
+    else if ('follow' in entry && typeof entry.ticket === 'number') ring.follow(entry.ticket, { ...entry.follow }, entry.push);
+    else if ('effect' in entry && typeof entry.ticket === 'number') ring.effect(entry.ticket, { ...entry.effect });
   }
 }
 

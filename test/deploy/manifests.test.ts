@@ -137,6 +137,16 @@ describe('deploy/rbac/flux-receivers', () => {
   });
 });
 
+describe('deploy/rbac/feedback', () => {
+  test('adds only reads for following, to the in-cluster ServiceAccount: get, list and watch on the kinds followed', () => {
+    const objects = renderKustomization(join(deploy, 'rbac', 'feedback'));
+    const grants = (rules: any[]) => rules.flatMap((rule) => rule.apiGroups.flatMap((group: string) => rule.resources.flatMap((resource: string) => rule.verbs.map((verb: string) => `${group}/${resource}:${verb}`)))).sort();
+    const kinds = ['argoproj.io/applications', 'helm.toolkit.fluxcd.io/helmreleases', 'kustomize.toolkit.fluxcd.io/kustomizations', 'source.toolkit.fluxcd.io/buckets', 'source.toolkit.fluxcd.io/gitrepositories', 'source.toolkit.fluxcd.io/helmrepositories', 'source.toolkit.fluxcd.io/ocirepositories'];
+    expect(grants(one(objects, 'ClusterRole').rules)).toEqual(kinds.flatMap((kind) => ['get', 'list', 'watch'].map((verb) => `${kind}:${verb}`)).sort());
+    expect(one(objects, 'ClusterRoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: one(inCluster, 'ServiceAccount').metadata.name, namespace: 'flux-system' }]);
+  });
+});
+
 describe('deploy/overlays/in-cluster', () => {
   test('everything namespaced lands in flux-system, and the binding names that ServiceAccount', () => {
     for (const object of inCluster.filter((candidate) => !['ClusterRole', 'ClusterRoleBinding'].includes(candidate.kind))) expect(object.metadata.namespace).toBe('flux-system');

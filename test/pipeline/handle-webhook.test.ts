@@ -185,7 +185,7 @@ describe('handleWebhook', () => {
     expect(r.answer).toEqual({ status: 202, body: { delivery: 'd-1', targets: 2 } });
     expect(r.calls).toEqual(['accepted a,c #41 push refs/heads/main']);
     expect(r.handed).toHaveLength(1);
-    expect(r.handed[0]!.cause).toEqual({ provider: 'hub', event: 'push', repository: 'org/app', ref: 'refs/heads/main', deliveryId: 'd-1' });
+    expect(r.handed[0]!.cause).toEqual({ provider: 'hub', event: 'push', repository: 'org/app', ref: 'refs/heads/main', deliveryId: 'd-1', type: 'scripted' });
     expect(r.handed[0]!.selectors.map((s) => s.key)).toEqual(['x', 'y']);
   });
 

@@ -24,6 +24,10 @@ export interface Rewrite {
   branch?: string;
   /** `ref` becomes `refs/tags/<tag>` (wins over `branch`). */
   tag?: string;
+  /** The pushed commit: `after`, and `checkout_sha` (GitLab) and `head_commit.id` (GitHub, Gitea) where the payload has them. */
+  commit?: string;
+  /** GitHub: `repository.pushed_at`, the push's own time (epoch seconds). */
+  pushedAt?: number;
 }
 
 export interface DeliveryOptions extends Rewrite {
@@ -48,7 +52,7 @@ export function fixtureBytes(name: string): Uint8Array {
  */
 export function deliveryBody(name: string, rewrite: Rewrite = {}): Uint8Array {
   const bytes = fixtureBytes(name);
-  if (rewrite.repository === undefined && rewrite.branch === undefined && rewrite.tag === undefined) return bytes;
+  if (rewrite.repository === undefined && rewrite.branch === undefined && rewrite.tag === undefined && rewrite.commit === undefined && rewrite.pushedAt === undefined) return bytes;
   let text = new TextDecoder().decode(bytes);
   if (rewrite.repository !== undefined) {
     if (!SAFE_REPOSITORY.test(rewrite.repository)) throw new Error(`not a repository path: ${rewrite.repository}`);
@@ -60,6 +64,18 @@ export function deliveryBody(name: string, rewrite: Rewrite = {}): Uint8Array {
   const payload = JSON.parse(text) as Record<string, unknown>;
   if (rewrite.tag !== undefined) payload.ref = `refs/tags/${rewrite.tag}`;
   else if (rewrite.branch !== undefined) payload.ref = `refs/heads/${rewrite.branch}`;
+  // Bitbucket Cloud: the ref and commit are each change's `new` (`new.name`, `new.target.hash`).
+  const changes = (payload.push as { changes?: { new?: { name?: string; target?: { hash?: string } } }[] } | undefined)?.changes ?? [];
+  for (const change of changes) {
+    if (change.new && rewrite.branch !== undefined && rewrite.tag === undefined) change.new.name = rewrite.branch;
+    if (change.new?.target && rewrite.commit !== undefined) change.new.target.hash = rewrite.commit;
+  }
+  if (rewrite.commit !== undefined) {
+    payload.after = rewrite.commit;
+    if ('checkout_sha' in payload) payload.checkout_sha = rewrite.commit;
+    if (typeof payload.head_commit === 'object' && payload.head_commit !== null) (payload.head_commit as Record<string, unknown>).id = rewrite.commit;
+  }
+  if (rewrite.pushedAt !== undefined && typeof payload.repository === 'object' && payload.repository !== null) (payload.repository as Record<string, unknown>).pushed_at = rewrite.pushedAt;
   return new TextEncoder().encode(JSON.stringify(payload));
 }
 
@@ -140,6 +156,22 @@ export function gitlabSignedWebhook(signingToken: string, nowSeconds: number, op
   const key = Buffer.from(signingToken.replace(/^whsec_/, ''), 'base64');
   const signature = createHmac('sha256', key).update(Buffer.concat([Buffer.from(`${deliveryId}.${nowSeconds}.`), body])).digest('base64');
   return { body, headers: { ...headers, 'webhook-id': deliveryId, 'webhook-timestamp': String(nowSeconds), 'webhook-signature': `v1,${signature}` } };
+}
+
+/** A Gitea push from Gitea's published example (`gitea/push.json`), signed with X-Gitea-Signature as Gitea does. */
+export function giteaWebhook(secret: string, options: DeliveryOptions = {}): OutgoingWebhook {
+  const { deliveryId = randomUUID(), ...rewrite } = options;
+  const body = deliveryBody('gitea/push.json', { ...defaults, ...rewrite });
+  const signature = createHmac('sha256', secret).update(body).digest('hex');
+  return { body, headers: { 'content-type': 'application/json', 'x-gitea-delivery': deliveryId, 'x-gitea-event': 'push', 'x-gitea-event-type': 'push', 'x-gitea-signature': signature } };
+}
+
+/** A Bitbucket Cloud repo:push from Atlassian's documented example (`bitbucket/push.json`), signed with X-Hub-Signature as Bitbucket does. */
+export function bitbucketWebhook(secret: string, options: DeliveryOptions = {}): OutgoingWebhook {
+  const { deliveryId = randomUUID(), ...rewrite } = options;
+  const body = deliveryBody('bitbucket/push.json', { ...defaults, ...rewrite });
+  const signature = createHmac('sha256', secret).update(body).digest('hex');
+  return { body, headers: { 'content-type': 'application/json', 'user-agent': 'Bitbucket-Webhooks/2.0', 'x-event-key': 'repo:push', 'x-request-uuid': deliveryId, 'x-attempt-number': '1', 'x-hub-signature': `sha256=${signature}` } };
 }
 
 export function post(url: string, hook: OutgoingWebhook): Promise<Response> {

@@ -34,19 +34,19 @@ describe('dockerhub describe', () => {
 describe('dockerhub parse', () => {
   test('the documented push: repo_name and push_data.tag, no digest', () => {
     expect(parse(fixture('dockerhub', 'push'))).toEqual({ events: [
-      { event: 'push', repositories: [], image: { name: 'svendowideit/testhook', tag: 'latest' }, tag: 'latest' },
+      { event: 'push', repositories: [], image: { name: 'svendowideit/testhook', tag: 'latest' }, tag: 'latest', pushedAt: 1417566161000 },
     ] });
   });
 
   test('the old format has no push_data.tag: the image alone', () => {
     expect(parse(fixture('dockerhub', 'push-legacy-no-tag'))).toEqual({ events: [
-      { event: 'push', repositories: [], image: { name: 'csanchez/jenkins-swarm-slave' } },
+      { event: 'push', repositories: [], image: { name: 'csanchez/jenkins-swarm-slave' }, pushedAt: 1429028158000 },
     ] });
   });
 
   test('an empty tag is no tag', () => {
     expect(parse(edited('push', (payload) => (payload.push_data.tag = '')))).toEqual({ events: [
-      { event: 'push', repositories: [], image: { name: 'svendowideit/testhook' } },
+      { event: 'push', repositories: [], image: { name: 'svendowideit/testhook' }, pushedAt: 1417566161000 },
     ] });
   });
 

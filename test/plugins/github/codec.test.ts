@@ -115,7 +115,18 @@ describe('github parse', () => {
       commit: '6113728f27ae82c7b1a177c8d03f9e96e0adf246',
       deleted: false,
       changedPaths: ['README.md'],
+      // repository.pushed_at, the push's own time (head_commit.timestamp, 92 s earlier, is the commit's)
+      pushedAt: 1557933657000,
     });
+  });
+
+  test('a pushed_at that is no epoch number is no push time, never a refused delivery', () => {
+    const body = JSON.parse(new TextDecoder().decode(delivery('push-new-branch.json').body));
+    for (const value of ['2019-05-15T15:20:57Z', null, -1, {}]) {
+      body.repository.pushed_at = value;
+      const event = parse({ ...delivery('push-new-branch.json'), body: new TextEncoder().encode(JSON.stringify(body)) });
+      expect(event.pushedAt).toBeUndefined();
+    }
   });
 
   test('tag deleted', () => {

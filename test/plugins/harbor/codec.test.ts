@@ -1,7 +1,7 @@
 /** Harbor: the Authorization header as configured, Default and CloudEvents payloads from Harbor's documentation. */
 import { describe, expect, test } from 'bun:test';
 import harborFactory from '../../../plugins/harbor/codec.ts';
-import { PayloadError, type WebhookRequest } from '../../../src/provider-kit/contract.ts';
+import { type Parsed, PayloadError, type WebhookRequest } from '../../../src/provider-kit/contract.ts';
 import { payloadLimits } from '../../../src/provider-kit/payload.ts';
 import { codecOf, eventsOf, fixture, withBody, withEditedJson, payloadErrorOf } from '../../support/provider-fixtures.ts';
 
@@ -71,23 +71,28 @@ describe('harbor parse', () => {
         image: { name: 'hub.harbor.com/test-webhook/debian', tag: 'latest', digest: PUSHED },
         tag: 'latest',
         commit: PUSHED,
+        pushedAt: 1586922308000,
       },
     ] });
   });
 
   test('Default format, pushed by replication: the "tag" is the digest, so the event has no tag', () => {
     expect(parse(signed('push-artifact-replicated'))).toEqual({ events: [
-      { event: 'PUSH_ARTIFACT', repositories: [], image: { name: 'localhost/harbor/alpine', digest: REPLICATED }, commit: REPLICATED },
+      { event: 'PUSH_ARTIFACT', repositories: [], image: { name: 'localhost/harbor/alpine', digest: REPLICATED }, commit: REPLICATED, pushedAt: 1680501893000 },
     ] });
   });
 
   test('CloudEvents format: harbor.artifact.pushed is named PUSH_ARTIFACT, like the Default format; its id is the delivery id', () => {
-    expect(parse(signed('artifact-pushed-cloudevents'))).toEqual({ ...parse(signed('push-artifact-replicated')), deliveryId: '66e18103-09c1-41f6-982f-37df223f3eeb' });
+    // The same artifact; the event's own time is the CloudEvent's `time` (2023-04-03T06:04:46Z), not occur_at's replication.
+    const replicated = parse(signed('push-artifact-replicated')) as Parsed;
+    const sameArtifact = { events: replicated.events.map((event) => ({ ...event, pushedAt: Date.parse('2023-04-03T06:04:46Z') })) };
+    expect(parse(signed('artifact-pushed-cloudevents'))).toEqual({ ...sameArtifact, deliveryId: '66e18103-09c1-41f6-982f-37df223f3eeb' });
   });
 
   test('a CloudEvents id too long or odd to keep is no delivery id (the delivery is still read)', () => {
-    expect(parse(edited('artifact-pushed-cloudevents', (payload) => (payload.id = 'x'.repeat(65))))).toEqual(parse(signed('push-artifact-replicated')));
-    expect(parse(edited('artifact-pushed-cloudevents', (payload) => (payload.id = '<b>id</b>')))).toEqual(parse(signed('push-artifact-replicated')));
+    const { deliveryId: _id, ...withoutId } = parse(signed('artifact-pushed-cloudevents')) as Parsed;
+    expect(parse(edited('artifact-pushed-cloudevents', (payload) => (payload.id = 'x'.repeat(65))))).toEqual(withoutId);
+    expect(parse(edited('artifact-pushed-cloudevents', (payload) => (payload.id = '<b>id</b>')))).toEqual(withoutId);
   });
 
   test('several resources are several events', () => {
