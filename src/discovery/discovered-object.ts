@@ -6,8 +6,9 @@
  * - OCIRepository: `spec.url` (`oci://registry/repo`) as an image, `spec.ref` (digest, semver, tag; `latest`).
  * - ImageRepository: `spec.image`; every tag pushed to it concerns it (it scans the tags itself) but those its
  *   `spec.exclusionList` leaves out (exclusion-list.ts).
- * - Application (Argo CD): `spec.source` and each of `spec.sources[]`: `repoURL` + `targetRevision`; a Helm chart
- *   source (`chart` set) is not a Git repository and is not filed.
+ * - Application (Argo CD): each of `spec.sources[]`, or `spec.source` when `spec.sources` lists none (as Argo CD
+ *   reads them): `repoURL` + `targetRevision`; a Helm chart source (`chart` set) is not a Git repository and is not
+ *   filed.
  * Annotations: `fluxgate.io/ignore: "true"` opts out; `fluxgate.io/paths: apps/**, shared/**` narrows to pushes that
  * changed those paths (same rules as `match.paths`; passes when the provider does not report paths); on an
  * Application, Argo CD's `argocd.argoproj.io/manifest-generate-paths` narrows as argocd-server does
@@ -93,7 +94,8 @@ function sourcesOf(kind: string, spec: Record<string, any>, manifestGeneratePath
     case 'ImageRepository':
       return imageSource(typeof spec.image === 'string' ? spec.image : '', `image ${redactUrl(String(spec.image))}`, { kind: 'image-tags', exclusions: tagExclusions(spec.exclusionList) });
     case 'Application': {
-      const sources = [spec.source, ...(Array.isArray(spec.sources) ? spec.sources : [])];
+      // Argo CD's GetSources: `spec.sources` when it lists any (then `spec.source` is not used), else `spec.source`.
+      const sources: any[] = Array.isArray(spec.sources) && spec.sources.length > 0 ? spec.sources : [spec.source];
       return sources.flatMap((source) => {
         if (typeof source !== 'object' || source === null || source.chart) return [];
         const refresh = refreshPaths(manifestGeneratePaths, source.path);
