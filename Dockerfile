@@ -34,6 +34,7 @@ FROM debian:bookworm-slim@sha256:abd67ffcfa541b485a3dff59865ab629aa048a6c613e639
 ARG FLUXGATE_BUILD_COMMIT=""
 LABEL org.opencontainers.image.title="fluxgate" \
       org.opencontainers.image.description="Webhook gateway for GitOps: verified webhooks become Flux reconcile requests" \
+      org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.revision="$FLUXGATE_BUILD_COMMIT"
 COPY --from=build --chmod=0555 /out/fluxgate /usr/local/bin/fluxgate
 # 65532 is the conventional "nonroot" uid/gid; numeric so Kubernetes can check runAsNonRoot.

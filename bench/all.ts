@@ -1,12 +1,12 @@
 /**
  * `npm run bench`: every benchmark in sequence, each with its defaults, each in its own process (the cluster
  * benchmarks start and stop their own kube-apiserver). A failing one does not stop the others; the exit code
- * says whether any failed. About 25 minutes on 2 cores, most of it the 5-minute soak, the scale rounds and discovery.
+ * says whether any failed. About 25 minutes on 2 cores, most of it the 5-minute soak, the scale rounds, discovery and argocd.
  * usage: bun bench/all.ts [name …]   (e.g. `bun bench/all.ts latency burst`)
  */
 import { join } from 'node:path';
 
-const all = ['stages', 'ingest', 'startup', 'scale', 'latency', 'fanout', 'burst', 'soak', 'discovery', 'attacks', 'attack-values', 'attack-413', 'attack-cel', 'attack-files', 'worker-limits', 'dedupe', 'journal', 'nats'];
+const all = ['stages', 'ingest', 'startup', 'scale', 'latency', 'fanout', 'burst', 'soak', 'discovery', 'argocd', 'attacks', 'attack-values', 'attack-413', 'attack-cel', 'attack-files', 'worker-limits', 'dedupe', 'journal', 'nats', 'feedback'];
 const chosen = process.argv.length > 2 ? process.argv.slice(2) : all;
 const unknown = chosen.filter((name) => !all.includes(name));
 if (unknown.length > 0) {

@@ -64,13 +64,14 @@ export interface AnnotationWatch {
 }
 
 /**
- * Watches the GitRepositories of `namespace` and timestamps each new value of `annotation`. Starts from a LIST's
+ * Watches the objects of `type` (GitRepositories unless given) in `namespace` and timestamps each new value of
+ * `annotation`; a removed annotation is forgotten, so the same value set again is a new change. Starts from a LIST's
  * resourceVersion, so nothing between the LIST and the watch is missed. When the watch ends or its connection
  * breaks (the API server ends watches after 30–60 minutes; a loaded one may reset them), it resumes where it left
  * off; when that point has expired (410), a fresh LIST picks up what changed meanwhile, timestamped late.
  */
-export async function watchAnnotation(cluster: TestCluster, namespace: string, annotation = REQUESTED_AT): Promise<AnnotationWatch> {
-  const path = resourcePath(GIT_REPOSITORY.apiVersion, GIT_REPOSITORY.plural, namespace);
+export async function watchAnnotation(cluster: TestCluster, namespace: string, annotation = REQUESTED_AT, type: { apiVersion: string; plural: string } = GIT_REPOSITORY): Promise<AnnotationWatch> {
+  const path = resourcePath(type.apiVersion, type.plural, namespace);
   const current = new Map<string, string | undefined>();
   const changes = new Map<string, Change[]>();
   const waiters = new Map<string, ((change: Change) => void)[]>();
@@ -80,6 +81,7 @@ export async function watchAnnotation(cluster: TestCluster, namespace: string, a
   const seen = (object: any) => {
     const name: string = object.metadata.name;
     const value: string | undefined = object.metadata.annotations?.[annotation];
+    if (value === undefined) current.delete(name);
     if (value === undefined || value === current.get(name)) return;
     current.set(name, value);
     const change = { value, at: performance.now() };

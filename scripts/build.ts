@@ -13,7 +13,7 @@
  * `--bytecode --format=esm` starts about 3× faster than a plain compile.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -78,7 +78,8 @@ async function main(argv: string[]): Promise<number> {
   const jobs = targets.length === 0 ? [{ target: undefined, outfile: join(outdir, 'fluxgate') }] : targets.map((target) => ({ target, outfile: join(outdir, `fluxgate-${target}`) }));
   for (const job of jobs) {
     await build({ ...job, commit });
-    console.log(`${job.outfile} (${job.target ?? 'this machine'}, commit ${commit ?? 'none'})`);
+    const mib = statSync(job.outfile).size / 1048576;
+    console.log(`${job.outfile} (${job.target ?? 'this machine'}, commit ${commit ?? 'none'}, ${mib.toFixed(1)} MiB)`);
   }
   return 0;
 }

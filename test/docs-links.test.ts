@@ -1,7 +1,8 @@
 /**
- * The documentation's links lead somewhere: every relative link in the project's Markdown (README.md, docs/, each
- * provider's page in plugins/<type>/, the fixtures' sources in test/plugins/) names a file that exists, and a
- * `#fragment` into a Markdown page one of its headings (as GitHub makes their anchors).
+ * The documentation's links lead somewhere: every relative link in the project's Markdown (README.md, CHANGELOG.md,
+ * docs/, each provider's page in plugins/<type>/, the fixtures' sources in test/plugins/) names a file that exists, and a
+ * `#fragment` into a Markdown page one of its headings (as GitHub makes their anchors). A path of the project
+ * quoted as code (`deploy/base/deployment.yaml`) names a file or folder that exists too.
  */
 import { expect, test } from 'bun:test';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -34,7 +35,7 @@ function anchorsOf(path: string): Set<string> {
 }
 
 test('every relative link in the Markdown of the project leads to a file and a heading that exist', () => {
-  const pages = [join(root, 'README.md'), ...['docs', 'plugins', join('test', 'plugins')].flatMap((dir) => markdown(join(root, dir)))];
+  const pages = [join(root, 'README.md'), join(root, 'CHANGELOG.md'), ...['docs', 'plugins', join('test', 'plugins')].flatMap((dir) => markdown(join(root, dir)))];
   expect(pages.length).toBeGreaterThan(20);
   const broken: string[] = [];
   for (const page of pages) {
@@ -47,4 +48,23 @@ test('every relative link in the Markdown of the project leads to a file and a h
     }
   }
   expect(broken).toEqual([]);
+});
+
+/** Top-level folders of the project: a quoted path starting with one is a path of this repository. */
+const PROJECT_FOLDERS = ['bench', 'bin', 'deploy', 'docs', 'plugins', 'scripts', 'src', 'test'];
+
+test('every path of the project quoted as code in its Markdown exists', () => {
+  // The fixtures' SOURCE.md quote paths in the repositories the fixtures come from.
+  const pages = [join(root, 'README.md'), join(root, 'CHANGELOG.md'), ...['docs', 'plugins', join('test', 'plugins'), 'deploy'].flatMap((dir) => markdown(join(root, dir)))].filter((page) => !page.endsWith('SOURCE.md'));
+  const quoted = new RegExp(`\`((?:${PROJECT_FOLDERS.join('|')})/[^\`\\s]*)\``, 'g');
+  const missing: string[] = [];
+  for (const page of pages) {
+    for (const [, quote] of readFileSync(page, 'utf8').matchAll(quoted)) {
+      // A placeholder (`plugins/<type>/`, `test/plugins/*/`, `dist/…`) names no one file; `file:line` and `#anchor` point into one.
+      if (/[<>*…${}]/.test(quote!)) continue;
+      const path = quote!.replace(/[:#].*$/, '');
+      if (!existsSync(join(root, path))) missing.push(`${relative(root, page)}: ${quote}`);
+    }
+  }
+  expect(missing).toEqual([]);
 });

@@ -6,10 +6,13 @@
  * - OCIRepository: `spec.url` (`oci://registry/repo`) as an image, `spec.ref` (digest, semver, tag; `latest`).
  * - ImageRepository: `spec.image`; every tag pushed to it concerns it (it scans the tags itself) but those its
  *   `spec.exclusionList` leaves out (exclusion-list.ts).
- * - Application (Argo CD): `spec.source` and each of `spec.sources[]`: `repoURL` + `targetRevision`; a Helm chart
- *   source (`chart` set) is not a Git repository and is not filed.
+ * - Application (Argo CD): each of `spec.sources[]`, or `spec.source` when `spec.sources` lists none (as Argo CD
+ *   reads them): `repoURL` + `targetRevision`; a Helm chart source (`chart` set) is not a Git repository and is not
+ *   filed.
  * Annotations: `fluxgate.io/ignore: "true"` opts out; `fluxgate.io/paths: apps/**, shared/**` narrows to pushes that
- * changed those paths (same rules as `match.paths`; passes when the provider does not report paths).
+ * changed those paths (same rules as `match.paths`; passes when the provider does not report paths); on an
+ * Application, Argo CD's `argocd.argoproj.io/manifest-generate-paths` narrows as argocd-server does
+ * (manifest-generate-paths.ts).
  */
 import { redactUrl } from '../core/index.ts';
 import { compileMatch, type MatchResult } from '../pipeline/index.ts';
@@ -18,6 +21,7 @@ import { normalizeImage } from '../pipeline/index.ts';
 import { normalizeRepository } from '../pipeline/index.ts';
 import type { WatchedObject } from '../kube/index.ts';
 import { tagExclusions } from './exclusion-list.ts';
+import { MANIFEST_GENERATE_PATHS_ANNOTATION, refreshPaths, type RefreshPaths } from './manifest-generate-paths.ts';
 import { argoFollows, gitRepositoryFollows, ociRepositoryFollows, type Follows } from './follows.ts';
 
 export const IGNORE_ANNOTATION = 'fluxgate.io/ignore';
@@ -38,6 +42,8 @@ export interface DiscoveredSource {
   shown: string;
   /** What it follows; undefined: every push to it. */
   follows?: Follows;
+  /** An Application source's `argocd.argoproj.io/manifest-generate-paths`, resolved against its `path`. */
+  refresh?: RefreshPaths;
 }
 
 export interface DiscoveredObject {
@@ -70,14 +76,14 @@ export function discoveredObject(object: WatchedObject): DiscoveredObject {
     namespace,
     name: object.metadata.name,
     label: `${object.kind} ${namespace}/${object.metadata.name}`,
-    sources: sourcesOf(object.kind, spec),
+    sources: sourcesOf(object.kind, spec, annotations[MANIFEST_GENERATE_PATHS_ANNOTATION]),
     suspended: spec.suspend === true,
     ignored: annotations[IGNORE_ANNOTATION]?.trim().toLowerCase() === 'true',
     ...(annotations[PATHS_ANNOTATION] !== undefined ? { paths: pathsFilter(annotations[PATHS_ANNOTATION]) } : {}),
   };
 }
 
-function sourcesOf(kind: string, spec: Record<string, any>): DiscoveredSource[] {
+function sourcesOf(kind: string, spec: Record<string, any>, manifestGeneratePaths: string | undefined): DiscoveredSource[] {
   switch (kind) {
     case 'GitRepository':
       return gitSource(spec.url, 'url', gitRepositoryFollows(spec.ref));
@@ -88,8 +94,13 @@ function sourcesOf(kind: string, spec: Record<string, any>): DiscoveredSource[] 
     case 'ImageRepository':
       return imageSource(typeof spec.image === 'string' ? spec.image : '', `image ${redactUrl(String(spec.image))}`, { kind: 'image-tags', exclusions: tagExclusions(spec.exclusionList) });
     case 'Application': {
-      const sources = [spec.source, ...(Array.isArray(spec.sources) ? spec.sources : [])];
-      return sources.flatMap((source) => (typeof source === 'object' && source !== null && !source.chart ? gitSource(source.repoURL, 'source', argoFollows(source.targetRevision)) : []));
+      // Argo CD's GetSources: `spec.sources` when it lists any (then `spec.source` is not used), else `spec.source`.
+      const sources: any[] = Array.isArray(spec.sources) && spec.sources.length > 0 ? spec.sources : [spec.source];
+      return sources.flatMap((source) => {
+        if (typeof source !== 'object' || source === null || source.chart) return [];
+        const refresh = refreshPaths(manifestGeneratePaths, source.path);
+        return gitSource(source.repoURL, 'source', argoFollows(source.targetRevision)).map((found) => (refresh ? { ...found, refresh } : found));
+      });
     }
     default:
       return [];

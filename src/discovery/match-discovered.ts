@@ -6,6 +6,7 @@
 import type { Event } from '../provider-kit/index.ts';
 import type { DiscoveredObject, DiscoveredSource } from './discovered-object.ts';
 import { IGNORE_ANNOTATION } from './discovered-object.ts';
+import { MANIFEST_GENERATE_PATHS_ANNOTATION } from './manifest-generate-paths.ts';
 import { followsPush, type Verdict } from './follows.ts';
 
 export interface DiscoveredHit {
@@ -38,19 +39,9 @@ export function matchDiscovered(event: Event, keys: ReadonlySet<string>, candida
       miss(object, 'suspended (spec.suspend: true)');
       continue;
     }
-    let first: { source: DiscoveredSource; verdict: Verdict } | undefined;
-    let found: { source: DiscoveredSource; verdict: Verdict } | undefined;
-    for (const source of object.sources) {
-      if (!source.keys.some((key) => keys.has(key))) continue;
-      const verdict = verdictOf(source, event);
-      first ??= { source, verdict };
-      if (verdict.follows) {
-        found = { source, verdict };
-        break;
-      }
-    }
-    if (!found) {
-      if (first) miss(object, first.verdict.why);
+    const found = followingSource(object, keys, event);
+    if ('miss' in found) {
+      if (found.miss !== undefined) miss(object, found.miss);
       continue;
     }
     let rule = `discovered: ${object.label}, ${found.source.shown}, ${found.verdict.why}`;
@@ -64,9 +55,36 @@ export function matchDiscovered(event: Event, keys: ReadonlySet<string>, candida
       }
       rule += `, paths ${paths.patterns}`;
     }
+    const refresh = found.source.refresh;
+    if (refresh && 'invalid' in refresh) rule += ` (${refresh.invalid}: not applied)`;
+    else if (refresh) rule += `, ${MANIFEST_GENERATE_PATHS_ANNOTATION} "${refresh.annotation}"`;
     hits.push({ object, rule });
   }
   return { hits, misses };
+}
+
+/**
+ * The first of the object's sources with the pushed repository that follows the push and, for an Application with
+ * `argocd.argoproj.io/manifest-generate-paths`, whose refresh paths hold a changed file (argocd-server tries each
+ * source so); else why not (undefined when no source has the repository).
+ */
+function followingSource(object: DiscoveredObject, keys: ReadonlySet<string>, event: Event): { source: DiscoveredSource; verdict: Verdict } | { miss: string | undefined } {
+  let why: string | undefined;
+  for (const source of object.sources) {
+    if (!source.keys.some((key) => keys.has(key))) continue;
+    const verdict = verdictOf(source, event);
+    if (!verdict.follows) {
+      why ??= verdict.why;
+      continue;
+    }
+    const refresh = source.refresh;
+    if (refresh && 'concerns' in refresh && !refresh.concerns(event.changedPaths)) {
+      why = `no changed path in ${MANIFEST_GENERATE_PATHS_ANNOTATION} "${refresh.annotation}"`;
+      continue;
+    }
+    return { source, verdict };
+  }
+  return { miss: why };
 }
 
 function verdictOf(source: DiscoveredSource, event: Event): Verdict {

@@ -137,6 +137,15 @@ describe('what is reconciled, and the near misses', () => {
     expect(misses).toEqual([['Application argocd/release', 'follows revision release, not branch main']]);
   });
 
+  test('Argo CD Applications with spec.sources: spec.source beside it is not used, as Argo CD does not use it', () => {
+    const application = (name: string, spec: Record<string, unknown>): WatchedObject => ({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name, namespace: 'argocd' }, spec });
+    const objects = [
+      application('both', { source: { repoURL: 'https://github.com/org/app.git', targetRevision: 'main' }, sources: [{ repoURL: 'https://github.com/org/config.git', targetRevision: 'main' }] }),
+      application('empty-sources', { source: { repoURL: 'https://github.com/org/app.git', targetRevision: 'main' }, sources: [] }),
+    ];
+    expect(decide(objects, push('main')).hits.map(([label]) => label)).toEqual(['Application argocd/empty-sources']);
+  });
+
   test('registry pushes: ImageRepositories by spec.image (any tag), OCIRepositories by URL and ref', () => {
     const objects: WatchedObject[] = [
       { apiVersion: 'image.toolkit.fluxcd.io/v1', kind: 'ImageRepository', metadata: { name: 'app', namespace: 'flux-system' }, spec: { image: 'ghcr.io/org/app' } },

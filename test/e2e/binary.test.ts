@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, openSync, readSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, openSync, readSync, closeSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import packageJson from '../../package.json' with { type: 'json' };
 import { builtinProviders } from '../../plugins/index.ts';
@@ -29,6 +29,8 @@ const bun = process.execPath;
 const SECRET = 'binary-smoke-9c1f2e7a54d3';
 const scratch = tempDir('fluxgate-binary-');
 let binary = '';
+/** What scripts/build.ts printed for the binary under test; empty when $FLUXGATE_BINARY was given. */
+let built = '';
 
 function git(...args: string[]): string {
   return spawnSync('git', args, { cwd: root, encoding: 'utf8' }).stdout.trim();
@@ -40,9 +42,11 @@ function expectedVersion(): RegExp {
   return new RegExp(`^${packageJson.version.replaceAll('.', '\\.')}\\+${head}(\\.dirty)?$`);
 }
 
-function buildInto(outdir: string, ...args: string[]): void {
+/** Runs scripts/build.ts; returns what it prints (a line per file written). */
+function buildInto(outdir: string, ...args: string[]): string {
   const run = spawnSync(bun, [join(root, 'scripts', 'build.ts'), '--outdir', outdir, ...args], { cwd: root, encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`scripts/build.ts failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
+  return run.stdout;
 }
 
 /** Nothing from this machine's environment but PATH: no KUBECONFIG, no FLUXGATE_CONFIG, a HOME without .kube. */
@@ -59,7 +63,7 @@ beforeAll(() => {
   const given = process.env.FLUXGATE_BINARY;
   binary = join(scratch.path, 'fluxgate');
   if (given) copyFileSync(resolve(root, given), binary);
-  else buildInto(scratch.path);
+  else built = buildInto(scratch.path);
   writeFileSync(
     join(scratch.path, 'fluxgate.yaml'),
     `server: { address: 127.0.0.1:0, adminAddress: 127.0.0.1:0 }
@@ -82,6 +86,19 @@ describe('the compiled binary, outside the checkout', () => {
     expect(result.code).toBe(0);
     expect(result.stdout.trim().replace(/^fluxgate /, '')).toMatch(expectedVersion());
     expect(run(['--version']).stdout).toBe(result.stdout);
+  });
+
+  test("README's size of the binary is the built one's (within 2%), in the line the build prints", () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    const stated = /one executable with Bun's runtime inside \(about (\d+) MiB/.exec(readme);
+    const quoted = /`npm run build` prints each file it writes: `([^`]+)`/.exec(readme);
+    expect(stated).not.toBeNull();
+    expect(quoted).not.toBeNull();
+    const mib = statSync(binary).size / 1048576;
+    expect(Math.abs(mib - Number(stated![1])) / mib).toBeLessThan(0.02);
+    // The quoted line has the shape of the build's own (commit and size vary).
+    const shape = (line: string) => line.replace(/^\S*\/?fluxgate /, 'fluxgate ').replace(/commit [0-9a-f.dirty]+/, 'commit C').replace(/[\d.]+ MiB/, 'N MiB');
+    if (built) expect(shape(built.trim())).toBe(shape(quoted![1]!));
   });
 
   test('validate checks the config and its secret', () => {

@@ -38,9 +38,14 @@ function prepared(script: string, variable: string): string {
   return path;
 }
 
+/** The kustomize binary the deploy tests render with (prepare-kustomize.sh, or $FLUXGATE_KUSTOMIZE). */
+export function kustomizeBinary(): string {
+  return prepared(PREPARE_KUSTOMIZE, 'FLUXGATE_KUSTOMIZE');
+}
+
 /** `kustomize build DIR` as YAML text (throws with kustomize's message when it fails). */
 export function renderKustomizationText(dir: string): string {
-  const run = runKubectl(prepared(PREPARE_KUSTOMIZE, 'FLUXGATE_KUSTOMIZE'), ['build', dir]);
+  const run = runKubectl(kustomizeBinary(), ['build', dir]);
   if (run.code !== 0) throw new Error(`kustomize build ${dir} failed:\n${run.stderr}`);
   return run.stdout;
 }

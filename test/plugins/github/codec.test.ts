@@ -1,7 +1,10 @@
 import { describe, expect, test } from 'bun:test';
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import github from '../../../plugins/github/codec.ts';
 import { PayloadError, type WebhookRequest } from '../../../src/provider-kit/contract.ts';
+import { providerKit } from '../../../src/provider-kit/kit.ts';
 import { drive } from '../../support/codec-adapter.ts';
 import { fixture as fixture_ } from '../../support/provider-fixtures.ts';
 import { deliveryBody, githubWebhook } from '../../support/webhooks.ts';
@@ -182,6 +185,17 @@ describe('github parse', () => {
 
   test('19 commits still report their paths', () => {
     expect(parse(withCommits(19)).changedPaths).toHaveLength(19);
+  });
+
+  test('README states the cut as it is: N commits or more from GitHub, more than M from a host that does not cut', () => {
+    const readme = readFileSync(join(import.meta.dir, '..', '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    const github = Number(/a push listing (\d+) commits or more from GitHub/.exec(readme)?.[1]);
+    const other = Number(/more than (\d+) from another host/.exec(readme)?.[1]);
+    expect(parse(withCommits(github - 1)).changedPaths).toHaveLength(github - 1);
+    expect(parse(withCommits(github)).changedPaths).toBeUndefined();
+    const commits = (count: number) => Array.from({ length: count }, (_, index) => ({ added: [`apps/file-${index}.yaml`] }));
+    expect(providerKit.changedPaths(commits(other), { label: 'commits', complete: true })).toHaveLength(other);
+    expect(providerKit.changedPaths(commits(other + 1), { label: 'commits', complete: true })).toBeUndefined();
   });
 
   test('commits without file lists give unknown paths, not an empty set', () => {
