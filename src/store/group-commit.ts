@@ -4,7 +4,7 @@
  * and the store's health; the journal owns what the write contains.
  */
 import type { Ticket } from '../core/index.ts';
-import type { AcceptOutcome } from '../pipeline/index.ts';
+import type { AcceptOutcome, RelayPublication } from '../pipeline/index.ts';
 import type { WorkItem } from '../reconcile/index.ts';
 import type { DeliveryDeduper } from './dedupe.ts';
 import type { JournalChanges, JournalState, JournalWriter } from './journal-store.ts';
@@ -15,6 +15,8 @@ export interface Staged {
   items: WorkItem[];
   provider: string;
   deliveryId?: string;
+  /** Events kept for a relay's subscribers, written with the items. */
+  relay?: readonly RelayPublication[];
   resolve(outcome: AcceptOutcome): void;
 }
 

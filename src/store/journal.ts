@@ -20,6 +20,7 @@ import { createFailureList, type FailureList, type FailureRecord } from './failu
 import { createGroupCommit, type GroupCommit, type PreparedCommit, type Staged } from './group-commit.ts';
 import type { JournalState, JournalWriter } from './journal-store.ts';
 import { createPendingWork, type PendingWork } from './pending-work.ts';
+import type { LocalRelayLog } from './relay-log.ts';
 import type { AcceptedDelivery, AcceptOutcome, Acceptor } from '../pipeline/index.ts';
 import type { WorkItem, WorkLedger } from '../reconcile/index.ts';
 import { fold, itemId, MAX_ITEM_TICKETS, namedItem } from './work.ts';
@@ -60,6 +61,8 @@ export interface JournalOptions {
   opened?(owed: number): void;
   /** Runs the group commit after the current burst of I/O (default: setImmediate). */
   defer?: (run: () => void) => void;
+  /** On a relay's edge: the events kept for subscribers, written in the commit of their delivery. */
+  relay?: LocalRelayLog;
 }
 
 export interface Journal extends WorkLedger, Acceptor {
@@ -147,7 +150,7 @@ export function createJournal(options: JournalOptions): Journal {
       report();
       return items.length;
     },
-    flush: () => commits?.flush(owed.changed.size > 0 || owed.failures.changes().size > 0),
+    flush: () => commits?.flush(owed.changed.size > 0 || owed.failures.changes().size > 0 || options.relay?.dirty() === true),
     flushSoon: schedule,
     health: () => commits?.health() ?? (options.initialError === undefined ? { ok: true } : { ok: false, error: options.initialError }),
     check: () => commits?.check(),
@@ -172,6 +175,7 @@ function load(owed: Owed, state: JournalState, options: JournalOptions): void {
     }
   }
   for (const seen of state.seen) options.dedupe.remember(seen.provider, seen.deliveryId, seen.at);
+  if (state.relay) options.relay?.restore(state.relay);
 }
 
 /** A store opened only now (it could not be at start): what it owed is taken over first. Nothing was accepted meanwhile. */
@@ -218,12 +222,13 @@ function accept(owed: Owed, delivery: AcceptedDelivery, options: JournalOptions,
   owed.nextSeq += 1;
   for (const group of refused) options.refused?.(group.cluster, ticket, group.selectors);
   if (commits === undefined) {
+    if (delivery.relay) options.relay?.appendNow(delivery.relay, acceptedAt);
     for (const item of taken) owed.pending.put(fold(owed.pending.get(item.id), item));
     if (taken.length > 0) options.feed(taken);
     reportOwed(owed, options);
     return { kind: 'accepted', ticket };
   }
-  return new Promise<AcceptOutcome>((resolve) => commits.stage({ ticket, items: taken, provider: delivery.provider, ...optional('deliveryId', delivery.deliveryId), resolve }));
+  return new Promise<AcceptOutcome>((resolve) => commits.stage({ ticket, items: taken, provider: delivery.provider, ...optional('deliveryId', delivery.deliveryId), ...optional('relay', delivery.relay), resolve }));
 }
 
 interface Room {
@@ -284,9 +289,11 @@ function prepareCommit(owed: Owed, batch: readonly Staged[], options: JournalOpt
   const items = new Map<string, WorkItem | null>(owed.changed);
   for (const [id, item] of folded) items.set(id, item);
   const seen = batch.flatMap((entry) => (entry.deliveryId !== undefined ? [{ provider: entry.provider, deliveryId: entry.deliveryId, at: entry.ticket.acceptedAt }] : []));
+  const relay = options.relay?.prepare(batch.flatMap((entry) => entry.relay ?? []));
   return {
-    changes: { items, failures: owed.failures.changes(), seen, nextSeq: owed.nextSeq },
+    changes: { items, failures: owed.failures.changes(), seen, nextSeq: owed.nextSeq, ...optional('relay', relay?.changes) },
     written() {
+      relay?.written(options.clock.now());
       owed.changed.clear();
       owed.failures.written();
       for (const item of folded.values()) owed.pending.put(item);

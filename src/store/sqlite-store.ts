@@ -9,6 +9,7 @@ import type { DeliveryRecord } from './delivery-log.ts';
 import type { WorkItem } from '../reconcile/index.ts';
 import type { FailureRecord, JournalChanges, JournalState, JournalWriter } from './journal.ts';
 import type { OpenedSqlite } from './sqlite-file.ts';
+import { loadRelay, prepareRelayStatements, writeRelay } from './sqlite-relay.ts';
 
 /** Delivery ids are kept this long (the dedupe window) and no longer. */
 export interface SqliteRetention {
@@ -41,6 +42,7 @@ const NEXT_SEQ = 'next_seq';
 export function sqliteJournal(opened: OpenedSqlite, retention: SqliteRetention): SqliteJournal {
   const { db } = opened;
   const statements = prepareStatements(db);
+  const relayStatements = prepareRelayStatements(db);
   const recordSeq = new WeakMap<DeliveryRecord, number>();
   const dirtyRecords = new Set<DeliveryRecord>();
   let nextRecord = 1;
@@ -64,6 +66,7 @@ export function sqliteJournal(opened: OpenedSqlite, retention: SqliteRetention):
     }
     for (const seen of changes.seen) statements.putSeen.run(seen.provider, seen.deliveryId, seen.at);
     statements.putMeta.run(NEXT_SEQ, changes.nextSeq);
+    writeRelay(relayStatements, changes.relay);
     writeRecords();
   });
 
@@ -84,7 +87,7 @@ export function sqliteJournal(opened: OpenedSqlite, retention: SqliteRetention):
         return record;
       });
       nextRecord = (rows.at(-1)?.seq ?? 0) + 1;
-      return { journal: { items, failures, seen, nextSeq: meta?.value ?? 1 }, records };
+      return { journal: { items, failures, seen, nextSeq: meta?.value ?? 1, relay: loadRelay(db) }, records };
     },
     recordChanged(record) {
       dirtyRecords.add(record);
@@ -111,7 +114,7 @@ export function sqliteJournal(opened: OpenedSqlite, retention: SqliteRetention):
     },
     close() {
       // Prepared statements keep a connection (and its exclusive lock) open past close(): finalized first.
-      for (const statement of Object.values(statements)) statement.finalize();
+      for (const statement of [...Object.values(statements), ...Object.values(relayStatements)]) statement.finalize();
       db.close(true);
     },
   };
