@@ -83,13 +83,14 @@ async function readUntil(stream: ReadableStream<Uint8Array>, pattern: RegExp): P
 
 const stores = values.state.split(',').map((store) => store.trim()).filter(Boolean);
 
-function writeConfig(port: number, store: string): string {
+/** `store` undefined: no `state:` section (a checkout from before it existed, as a baseline). */
+function writeConfig(port: number, store: string | undefined): string {
   const path = join(dir.path, `fluxgate-${port}.yaml`);
   writeFileSync(
     path,
   `server: { address: 127.0.0.1:${port}, adminAddress: 127.0.0.1:0 }
 kubernetes: { mode: dry-run }
-state: { store: ${store}, path: state-${port} }
+${store === undefined ? '' : `state: { store: ${store}, path: state-${port} }`}
 providers:
   - { name: github, type: github, secret: { env: BENCH_SECRET } }
 targets:
@@ -102,7 +103,7 @@ targets:
   return path;
 }
 
-async function startFluxgate(checkout = root, store = 'sqlite'): Promise<Started> {
+async function startFluxgate(checkout: string, store: string | undefined): Promise<Started> {
   const port = freePort();
   // Logs go to /dev/null at the level a user runs with: their cost is part of what is measured.
   const child = Bun.spawn([...pin(0), process.execPath, join(checkout, 'src/main.ts'), 'serve', '--config', writeConfig(port, store)], {
@@ -153,7 +154,7 @@ try {
     // Interleaved rounds, so a noisy neighbour on this shared machine hurts every server alike.
     for (const name of servers) {
       const store = stores[fluxgates.indexOf(name)];
-      const server = store !== undefined ? await startFluxgate(root, store) : name === 'baseline' ? await startFluxgate(values.baseline) : await startBare(name === 'bare+parse');
+      const server = store !== undefined ? await startFluxgate(root, store) : name === 'baseline' ? await startFluxgate(values.baseline!, undefined) : await startBare(name === 'bare+parse');
       if (name === fluxgates[0] && round === 0) {
         await Bun.sleep(500);
         idleRss = rssMiB(server.pid);

@@ -17,3 +17,4 @@ export { cutOptional, cutText, escapedCharacter, UNSAFE_CHARACTERS } from './sho
 export { isTerminal } from './terminal.ts';
 export { type Ticket, type TicketCause } from './ticket.ts';
 export { fluxgateVersion } from './version.ts';
+export { workerUrl } from './worker-url.ts';

@@ -12,6 +12,7 @@
  * bounds on memory are those sizes, not a heap limit. Token checks (on the request path) go before waiting
  * filter jobs.
  */
+import { workerUrl } from '../core/index.ts';
 import type { Clock } from '../core/index.ts';
 import type { CelAnswer, CelJob, ClaimsAnswer, ClaimsJob, FilterAnswer, FilterJob } from './cel-jobs.ts';
 import type { JobMessage, WorkerMessage } from './cel-worker.ts';
@@ -19,15 +20,8 @@ import type { JobMessage, WorkerMessage } from './cel-worker.ts';
 /** How long one delivery's filters (or one token's rules) may take in the worker. */
 export const DELIVERY_TIME_LIMIT_MS = 1000;
 
-/**
- * The worker's script: next to this file in a checkout. In a binary compiled by scripts/build.ts, which lists it
- * as an entry point, it is embedded at its path under `src/` (the entry points' common root) — this module may
- * sit in a chunk elsewhere, so its own URL does not lead there.
- */
-function workerUrl(): string {
-  const embeddedRoot = /^file:\/\/\/(?:\$bunfs|[A-Za-z]:\/~BUN)\/root\//.exec(import.meta.url);
-  return embeddedRoot ? `${embeddedRoot[0]}receivers/cel-worker.ts` : new URL('./cel-worker.ts', import.meta.url).href;
-}
+/** The worker's script (an entry point of its own in the compiled binary). */
+const workerScript = () => workerUrl(import.meta.url, 'receivers/cel-worker.ts');
 
 export interface CelEvaluator {
   /** One delivery's filters, in one round trip; `{ failed }`: stopped at a bound, nothing of it decided. */
@@ -52,7 +46,7 @@ interface Thread {
 
 /** A worker running cel-worker.ts: `on` hears that it is ready, its answers, and its end (an error or an exit). */
 function startThread(on: { ready(): void; answer(id: number, answer: CelAnswer): void; gone(reason: string): void }): Thread {
-  const worker = new Worker(workerUrl(), { smol: true });
+  const worker = new Worker(workerScript(), { smol: true });
   // The worker never keeps the process alive: shutdown does not wait for it.
   worker.unref();
   worker.addEventListener('message', (event) => {

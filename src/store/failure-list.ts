@@ -27,8 +27,8 @@ export interface FailureList {
   size(): number;
   /** Changed since the last commit, by seq (null: removed). */
   changes(): ReadonlyMap<number, FailureRecord | null>;
-  /** The last commit wrote the changes. */
-  written(): void;
+  /** A commit wrote these changes (those changed again since stay for the next one). */
+  written(sent: ReadonlyMap<number, FailureRecord | null>): void;
 }
 
 /**
@@ -72,6 +72,8 @@ export function createFailureList(max: number): FailureList {
     all: () => [...failures.values()],
     size: () => failures.size,
     changes: () => changed,
-    written: () => changed.clear(),
+    written(sent) {
+      for (const [seq, failure] of sent) if (changed.get(seq) === failure) changed.delete(seq);
+    },
   };
 }

@@ -16,14 +16,18 @@ export interface JournalChanges {
   relay?: RelayChanges;
 }
 
-/** Writes one commit, all or nothing; throws when it cannot (the journal then answers 503). */
+/**
+ * Writes one commit, all or nothing; throws (or rejects) when it cannot, and the journal answers 503. A writer that
+ * answers with a promise (sqlite syncing its log to disk, NATS) lets the event loop go on while the commit reaches the disk;
+ * the journal keeps one commit in flight and gathers what comes meanwhile into the next.
+ */
 export interface JournalWriter {
-  write(changes: JournalChanges): void;
+  write(changes: JournalChanges): void | Promise<void>;
   /**
    * Called before each commit; throws when the store cannot be reached. A store that could not be opened at start
    * and is open now hands back what it read, once: the journal takes it over before anything else is written.
    */
-  open?(): JournalState | undefined;
+  open?(): JournalState | undefined | Promise<JournalState | undefined>;
 }
 
 /** What a durable store read back at start. */

@@ -63,7 +63,12 @@ export interface JournalOptions {
   defer?: (run: () => void) => void;
   /** On a relay's edge: the events kept for subscribers, written in the commit of their delivery. */
   relay?: LocalRelayLog;
+  /** Runs a commit of changes without deliveries (default: after LAZY_COMMIT_MS, unless a delivery's commit takes them first). */
+  deferLazily?: (run: () => void) => void;
 }
+
+/** How long changes without a delivery (settles, records) wait for a delivery's commit to ride before one of their own. */
+export const LAZY_COMMIT_MS = 50;
 
 export interface Journal extends WorkLedger, Acceptor {
   accept(delivery: AcceptedDelivery): AcceptOutcome | Promise<AcceptOutcome>;
@@ -74,15 +79,15 @@ export interface Journal extends WorkLedger, Acceptor {
   failures(): readonly FailureRecord[];
   /** Owes the failed items again (all, or those with these seqs), with new tickets and values; returns how many. */
   retry(seqs?: readonly number[]): number;
-  /** Writes what is waiting now instead of after the current burst (shutdown, tests). */
-  flush(): void;
+  /** Writes what is waiting now instead of after the current burst (shutdown, tests); resolves once it is written. */
+  flush(): Promise<void>;
   /** Asks for a commit soon: another part of the store has something to write. */
   flushSoon(): void;
   /** Drops failures that ended before `time` (retention by age). */
   expireFailures(time: number): void;
   /** Whether the last commit was written; after a failure, `check` tries again with nothing else to write. */
   health(): { ok: true } | { ok: false; error: string };
-  check(): void;
+  check(): Promise<void>;
 }
 
 /** What the journal owns: the work owed (by id), the failures kept, the next ticket, and the items changed since the last commit. */
@@ -110,11 +115,15 @@ export function createJournal(options: JournalOptions): Journal {
     committed: (durationMs, deliveries, error) => options.reporter.committed(durationMs, deliveries, error),
     ...(options.initialError !== undefined ? { initialError: options.initialError } : {}),
     defer: options.defer ?? ((run) => void setImmediate(run)),
+    deferLazily: options.deferLazily ?? ((run) => void setTimeout(run, LAZY_COMMIT_MS)),
     takeOver: (state) => takeOver(owed, state, options),
     prepare: (batch) => prepareCommit(owed, batch, options),
+    changed: () => owed.changed.size > 0 || owed.failures.changes().size > 0 || options.relay?.dirty() === true,
   });
   const report = () => reportOwed(owed, options);
-  const schedule = () => commits?.schedule();
+  // Settles, expansions, retries and the delivery log's records ride the next delivery's commit, or one of their own a
+  // moment later: none of them is a promise to a sender, so none costs a commit of its own under load.
+  const schedule = () => commits?.scheduleLazily();
 
   return {
     accept: (delivery) => accept(owed, delivery, options, commits),
@@ -150,10 +159,10 @@ export function createJournal(options: JournalOptions): Journal {
       report();
       return items.length;
     },
-    flush: () => commits?.flush(owed.changed.size > 0 || owed.failures.changes().size > 0 || options.relay?.dirty() === true),
+    flush: () => commits?.flush() ?? Promise.resolve(),
     flushSoon: schedule,
     health: () => commits?.health() ?? (options.initialError === undefined ? { ok: true } : { ok: false, error: options.initialError }),
-    check: () => commits?.check(),
+    check: () => commits?.check() ?? Promise.resolve(),
     expireFailures(time) {
       owed.failures.expire(time);
       schedule();
@@ -282,24 +291,37 @@ function retryFailures(owed: Owed, seqs: readonly number[] | undefined, options:
   });
 }
 
-/** The commit of these deliveries: their items folded into what is owed, with every other change since the last one. */
+/**
+ * The commit of these deliveries: their items folded into what is owed, with every other change since the last one.
+ * With a writer that answers later, settles and retries go on while the commit is in flight: a change is taken off
+ * the list only if it is still the one written, and an item this commit folds that changed meanwhile is written
+ * again as it stands then.
+ */
 function prepareCommit(owed: Owed, batch: readonly Staged[], options: JournalOptions): PreparedCommit {
   const folded = new Map<string, WorkItem>();
   for (const entry of batch) for (const item of entry.items) folded.set(item.id, fold(folded.get(item.id) ?? owed.pending.get(item.id), item));
-  const items = new Map<string, WorkItem | null>(owed.changed);
+  const sent = new Map<string, WorkItem | null>(owed.changed);
+  const items = new Map<string, WorkItem | null>(sent);
   for (const [id, item] of folded) items.set(id, item);
+  const failures = new Map(owed.failures.changes());
   const seen = batch.flatMap((entry) => (entry.deliveryId !== undefined ? [{ provider: entry.provider, deliveryId: entry.deliveryId, at: entry.ticket.acceptedAt }] : []));
   const relay = options.relay?.prepare(batch.flatMap((entry) => entry.relay ?? []));
   return {
-    changes: { items, failures: owed.failures.changes(), seen, nextSeq: owed.nextSeq, ...optional('relay', relay?.changes) },
+    changes: { items, failures, seen, nextSeq: owed.nextSeq, ...optional('relay', relay?.changes) },
     written() {
       relay?.written(options.clock.now());
-      owed.changed.clear();
-      owed.failures.written();
-      for (const item of folded.values()) owed.pending.put(item);
+      for (const [id, item] of sent) if (owed.changed.get(id) === item) owed.changed.delete(id);
+      owed.failures.written(failures);
+      for (const item of folded.values()) {
+        owed.pending.put(item);
+        if (owed.changed.has(item.id)) owed.changed.set(item.id, item);
+      }
       const fed = batch.flatMap((entry) => entry.items);
       if (fed.length > 0) options.feed(fed);
       reportOwed(owed, options);
+    },
+    failed() {
+      // Nothing to undo: the changes stay listed for the next commit, the deliveries are refused by the caller.
     },
   };
 }

@@ -113,7 +113,8 @@ export function createNatsJournal(options: NatsJournalOptions): NatsJournal {
       for (const failure of chosen) attempt('retry', `f.${failure.seq}`, () => owedAgain(options, failure));
       return chosen.length;
     },
-    flush() {},
+    // Each delivery is its own publish, answered once JetStream has it: nothing waits to be written.
+    flush: async () => {},
     flushSoon() {},
     expireFailures(time) {
       for (const failure of failures.list()) if (failure.failedAt < time) attempt('retention', `f.${failure.seq}`, () => failures.remove(failure.seq));
@@ -260,8 +261,8 @@ async function owedAgain(options: NatsJournalOptions, failure: FailureRecord): P
 }
 
 /** The periodic check: whether JetStream answers; when it does, the writes it could not take are tried again. */
-function check(state: NatsState, options: NatsJournalOptions): void {
-  void options.ping().then(
+function check(state: NatsState, options: NatsJournalOptions): Promise<void> {
+  return options.ping().then(
     () => {
       if (state.commitError !== undefined) options.reporter.committed(0, 0);
       state.commitError = undefined;

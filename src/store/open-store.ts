@@ -12,9 +12,9 @@ import type { ObjectSelector } from '../core/index.ts';
 import type { Ticket } from '../core/index.ts';
 import type { WorkItem } from '../reconcile/index.ts';
 import { createDeliveryDeduper } from './dedupe.ts';
-import { createJournal, type Journal, type JournalReporter, type JournalState } from './journal.ts';
-import { DATABASE_FILE, openSqlite } from './sqlite-file.ts';
-import { sqliteJournal, type SqliteJournal } from './sqlite-store.ts';
+import { createJournal, type Journal, type JournalReporter } from './journal.ts';
+import { DATABASE_FILE } from './sqlite-file.ts';
+import { sqliteFile, type SqliteContents, type SqliteFile } from './sqlite-store.ts';
 import { createLocalRelayLog, type LocalRelayLog, type RelayLog, type RelayRetention } from './relay-log.ts';
 
 /**
@@ -113,7 +113,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const { openNatsStore } = await import('./nats-store.ts');
     return openNatsStore(options, dedupe);
   }
-  const store = openSqliteStore(options, journalOptions);
+  const store = await openSqliteStore(options, journalOptions);
   journal = store.journal;
   return store;
 }
@@ -131,42 +131,49 @@ function mayPass(error: unknown): boolean {
   return ['EROFS', 'EACCES', 'EPERM', 'ENOSPC', 'EDQUOT', 'EIO', 'EFBIG', 'SQLITE_CANTOPEN', 'SQLITE_FULL'].includes(code) || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_IOERR');
 }
 
-function openSqliteStore(options: StoreOptions, journalOptions: Omit<Parameters<typeof createJournal>[0], 'writer' | 'initial'> & { relay: LocalRelayLog }): Store {
-  const { log } = options;
-  const directory = statePath(options.state, options.configDir, options.env);
+async function openSqliteStore(options: StoreOptions, journalOptions: Omit<Parameters<typeof createJournal>[0], 'writer' | 'initial'> & { relay: LocalRelayLog }): Promise<Store> {
+  const { log, state } = options;
+  const directory = statePath(state, options.configDir, options.env);
   const path = join(directory, DATABASE_FILE);
-  const file = sqliteOpener(options, directory);
+  const file = sqliteFile({ directory, maxSizeBytes: state.maxSize }, { deliveries: options.recentDeliveries, maxAgeMs: state.retention.maxAge, dedupeWindowMs: DEDUPE_WINDOW_MS }, state.sync);
+  const opener = sqliteOpener(file, options);
+  let contents: SqliteContents | undefined;
   let startError: string | undefined;
   try {
-    file.open();
+    contents = await opener.open();
   } catch (error) {
-    if (!file.failing()) throw error; // not a fault that may pass: a mistake to fix before starting
+    if (!opener.failing()) {
+      await file.close();
+      throw error; // not a fault that may pass: a mistake to fix before starting
+    }
     startError = (error as Error).message;
     log.error('the state store cannot be opened: webhooks are answered 503 until it can (tried again every 5 s)', { path, error: startError });
   }
   const deliveries = createDeliveryLog(options.recentDeliveries, {
     changed(record) {
-      file.current()?.recordChanged(record);
+      file.recordChanged(record);
       journal.flushSoon();
     },
   });
-  const initial = file.take(deliveries);
+  if (contents) deliveries.restore(contents.records);
   const journal = createJournal({
     ...journalOptions,
-    ...(initial ? { initial } : {}),
+    ...(contents ? { initial: contents.journal } : {}),
     ...(startError !== undefined ? { initialError: startError } : {}),
     opened: (owed) => {
       if (owed > 0) log.info('reconciling what was accepted before the restart and not yet patched', { items: owed });
     },
     writer: {
-      open() {
-        file.open();
-        return file.take(deliveries);
+      async open() {
+        if (opener.isOpen()) return undefined;
+        const late = await opener.open();
+        deliveries.restore(late.records);
+        return late.journal;
       },
-      write: (changes) => file.current()!.write(changes),
+      write: (changes) => file.write(changes),
     },
   });
-  const stopMaintenance = keepMaintained(journal, file, options, journalOptions.relay);
+  const stopMaintenance = keepMaintained(journal, file, opener, options, journalOptions.relay);
   return {
     kind: 'sqlite',
     describe: `sqlite: ${path}`,
@@ -174,88 +181,79 @@ function openSqliteStore(options: StoreOptions, journalOptions: Omit<Parameters<
     journal,
     deliveries,
     relay: journalOptions.relay,
-    sizeBytes: () => file.current()?.sizeBytes(),
+    sizeBytes: () => (opener.isOpen() ? file.sizeBytes() : undefined),
     async close() {
       stopMaintenance();
-      if (file.current()) journal.flush();
-      file.current()?.close();
+      if (opener.isOpen()) await journal.flush();
+      await file.close();
     },
   };
 }
 
-/** The sqlite file, opened at start or, after a fault that may pass, later: the journal's writer opens it again. */
+/** The sqlite file, opened at start or, after a fault that may pass, later (tried again at most every RECHECK_MS). */
 interface SqliteOpener {
-  /** Opens the file and reads it back, or throws; a failure that may pass is tried again at most every RECHECK_MS. */
-  open(): void;
-  current(): SqliteJournal | undefined;
-  /** What the last open read back, once, for the journal; the delivery log takes its records at the same moment. */
-  take(deliveries: DeliveryLog): JournalState | undefined;
+  /** Opens the file and reads it back, or rejects. */
+  open(): Promise<SqliteContents>;
+  isOpen(): boolean;
   /** The last open failed for a reason that may pass. */
   failing(): boolean;
 }
 
-function sqliteOpener(options: StoreOptions, directory: string): SqliteOpener {
+function sqliteOpener(file: SqliteFile, options: StoreOptions): SqliteOpener {
   const { state, clock, log } = options;
-  let sqlite: SqliteJournal | undefined;
-  /** What the last open read back, until the journal and the delivery log take it. */
-  let loaded: ReturnType<SqliteJournal['load']> | undefined;
+  let open = false;
   let triedAt = Number.NEGATIVE_INFINITY;
   let openError: Error | undefined;
   return {
-    open() {
-      if (sqlite) return;
+    async open() {
       if (openError && clock.now() - triedAt < RECHECK_MS) throw openError;
       triedAt = clock.now();
       try {
-        const opened = openSqlite({ directory, sync: state.sync, maxSizeBytes: state.maxSize, now: () => clock.now() });
-        if (opened.movedAside) {
-          log.error('the state file could not be read and was moved aside; a new one is started (what it owed is not replayed: inspect the moved file)', { movedTo: opened.movedAside.to, reason: opened.movedAside.reason });
-          options.movedAside?.(opened.movedAside.to);
-        }
-        const opening = sqliteJournal(opened, { deliveries: options.recentDeliveries, maxAgeMs: state.retention.maxAge, dedupeWindowMs: DEDUPE_WINDOW_MS });
-        loaded = opening.load(clock.now());
-        sqlite = opening;
+        const contents = await file.open(clock.now());
+        open = true;
         openError = undefined;
-        log.info('state', { store: 'sqlite', path: opened.path, sync: state.sync, owed: loaded.journal.items.length, failures: loaded.journal.failures.length, deliveries: loaded.records.length, ...(opened.migrated.from !== opened.migrated.to ? { migratedFrom: opened.migrated.from } : {}) });
+        if (contents.movedAside) {
+          log.error('the state file could not be read and was moved aside; a new one is started (what it owed is not replayed: inspect the moved file)', { movedTo: contents.movedAside.to, reason: contents.movedAside.reason });
+          options.movedAside?.(contents.movedAside.to);
+        }
+        const { migrated } = contents;
+        log.info('state', { store: 'sqlite', path: contents.path, sync: state.sync, owed: contents.journal.items.length, failures: contents.journal.failures.length, deliveries: contents.records.length, ...(migrated.from !== migrated.to ? { migratedFrom: migrated.from } : {}) });
+        return contents;
       } catch (error) {
-        if (!mayPass(error)) throw error;
-        openError = error as Error;
+        if (mayPass(error)) openError = error as Error;
         throw error;
       }
     },
-    current: () => sqlite,
-    take(deliveries) {
-      const state = loaded;
-      loaded = undefined;
-      if (state) deliveries.restore(state.records);
-      return state?.journal;
-    },
+    isOpen: () => open,
     failing: () => openError !== undefined,
   };
 }
 
 /** Retention every MAINTENANCE_MS, and a store that fails tried again every RECHECK_MS; returns how to stop. */
-function keepMaintained(journal: Journal, file: SqliteOpener, options: StoreOptions, relay: LocalRelayLog): () => void {
+function keepMaintained(journal: Journal, file: SqliteFile, opener: SqliteOpener, options: StoreOptions, relay: LocalRelayLog): () => void {
   const { state, clock, log } = options;
   let lastMaintenance = Number.NEGATIVE_INFINITY;
   let timer: unknown;
-  const maintain = () => {
+  let stopped = false;
+  const maintain = async () => {
     const now = clock.now();
-    if (!journal.health().ok) journal.check();
-    const sqlite = file.current();
-    if (sqlite && now - lastMaintenance >= MAINTENANCE_MS && journal.health().ok) {
+    if (!journal.health().ok) await journal.check();
+    if (opener.isOpen() && now - lastMaintenance >= MAINTENANCE_MS && journal.health().ok) {
       lastMaintenance = now;
       journal.expireFailures(now - state.retention.maxAge);
       relay.maintain(now);
-      journal.flush();
+      await journal.flush();
       try {
-        sqlite.maintain(now);
+        await file.maintain(now);
       } catch (error) {
         log.warn('state retention could not run; it is tried again later', { error: (error as Error).message });
       }
     }
-    timer = clock.setTimer(maintain, RECHECK_MS);
+    if (!stopped) timer = clock.setTimer(() => void maintain(), RECHECK_MS);
   };
-  maintain();
-  return () => clock.clearTimer(timer);
+  void maintain();
+  return () => {
+    stopped = true;
+    clock.clearTimer(timer);
+  };
 }

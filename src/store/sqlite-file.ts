@@ -12,8 +12,6 @@ import { migrate } from './sqlite-schema.ts';
 export interface SqliteOptions {
   /** The state directory. */
   directory: string;
-  /** `full`: each commit is synced to disk; `normal`: to the operating system (survives a crash of the process). */
-  sync: 'full' | 'normal';
   maxSizeBytes: number;
   /** For the name of a file moved aside. */
   now: () => number;
@@ -39,7 +37,7 @@ export function isCorruption(error: unknown): boolean {
 
 /**
  * @example
- * const { db } = openSqlite({ directory: '/var/lib/fluxgate', sync: 'full', maxSizeBytes: 256 * 2 ** 20, now: Date.now });
+ * const { db } = openSqlite({ directory: '/var/lib/fluxgate', maxSizeBytes: 256 * 2 ** 20, now: Date.now });
  */
 export function openSqlite(options: SqliteOptions, read: (db: Database) => void = () => {}): OpenedSqlite {
   mkdirSync(options.directory, { recursive: true, mode: 0o700 });
@@ -65,7 +63,9 @@ function prepare(path: string, options: SqliteOptions, read: (db: Database) => v
     db.exec('PRAGMA locking_mode = EXCLUSIVE');
     const mode = db.query('PRAGMA journal_mode = WAL').get() as { journal_mode: string };
     if (mode.journal_mode !== 'wal') throw new Error(`sqlite could not use WAL mode here (journal_mode ${mode.journal_mode})`);
-    db.exec(`PRAGMA synchronous = ${options.sync === 'full' ? 'FULL' : 'NORMAL'}`);
+    // A commit appends to the write-ahead log without waiting for the disk: with `sync: full` the store syncs the log
+    // itself, off the event loop, before anyone is answered (sqlite-store.ts); sqlite syncs it around checkpoints.
+    db.exec('PRAGMA synchronous = NORMAL');
     db.exec(`PRAGMA max_page_count = ${Math.max(64, Math.floor(options.maxSizeBytes / PAGE_SIZE))}`);
     // Takes the exclusive lock now, for as long as the process runs.
     db.exec('BEGIN IMMEDIATE');

@@ -1,122 +1,155 @@
 /**
- * The journal on sqlite (`state.store: sqlite`, the default): what the journal commits, the delivery log's records
- * and the retention that keeps the file small. Every write of a moment goes in one transaction (the journal's group
- * commit), so many webhooks share one sync to disk.
+ * The journal on sqlite (`state.store: sqlite`, the default): each group commit is one transaction appended to the
+ * file's write-ahead log; with `state.sync: full` the log is then synced to disk by the file system's thread pool
+ * (an fsync off the event loop), and only after that are the commit's deliveries answered 202 — so a sync to disk
+ * never stops the answering of webhooks, and a burst that arrives meanwhile shares the next one. Here, what a
+ * commit carries is serialized (the journal's changes and the delivery records that changed), and what the file
+ * held at start is parsed back.
  */
-import type { Database } from 'bun:sqlite';
-import { statSync } from 'node:fs';
-import type { DeliveryRecord } from './delivery-log.ts';
+import { closeSync, fsync, openSync, statSync } from 'node:fs';
 import type { WorkItem } from '../reconcile/index.ts';
-import type { FailureRecord, JournalChanges, JournalState, JournalWriter } from './journal.ts';
-import type { OpenedSqlite } from './sqlite-file.ts';
-import { loadRelay, prepareRelayStatements, writeRelay } from './sqlite-relay.ts';
+import type { DeliveryRecord } from './delivery-log.ts';
+import type { FailureRecord } from './failure-list.ts';
+import type { JournalChanges, JournalState } from './journal-store.ts';
+import { openSqlite, type SqliteOptions } from './sqlite-file.ts';
+import { sqliteTables, type CommitRows, type Retention, type SqliteTables, type StoredRows } from './sqlite-tables.ts';
 
-/** Delivery ids are kept this long (the dedupe window) and no longer. */
-export interface SqliteRetention {
-  /** Delivery records kept at most (the newest). */
-  deliveries: number;
-  /** Records older than this go. */
-  maxAgeMs: number;
-  dedupeWindowMs: number;
+/** What the file held at start, parsed: the journal's state and the newest delivery records (oldest first). */
+export interface SqliteContents {
+  path: string;
+  journal: JournalState;
+  records: DeliveryRecord[];
+  movedAside?: { to: string; reason: string };
+  migrated: { from: number; to: number };
 }
 
-export interface SqliteJournal extends JournalWriter {
-  /** What the journal and the delivery log read back at start (records oldest first). */
-  load(now: number): { journal: JournalState; records: DeliveryRecord[] };
+export interface SqliteFile {
+  /** Opens the file and reads it back; rejects with sqlite's or the system's error (its `code` kept) when it cannot. */
+  open(now: number): Promise<SqliteContents>;
+  /** One commit: the journal's changes and every delivery record changed since the last one; with `sync: full`, resolves once on disk. */
+  write(changes: JournalChanges): void | Promise<void>;
   /** A record that changed: written with the next commit. */
   recordChanged(record: DeliveryRecord): void;
-  /** Retention: drops expired delivery ids and records beyond the count or age; gives pages back. */
-  maintain(now: number): void;
+  /** Retention: drops expired delivery ids and old records; gives pages back. */
+  maintain(now: number): Promise<void>;
   /** The database file and its write-ahead log, in bytes. */
   sizeBytes(): number;
-  close(): void;
+  /** Closes the file. */
+  close(): Promise<void>;
 }
-
-const NEXT_SEQ = 'next_seq';
 
 /**
  * @example
- * const sqlite = sqliteJournal(openSqlite(options), { deliveries: 100, maxAgeMs: 7 * 86_400_000, dedupeWindowMs: 660_000 });
- * const journal = createJournal({ …, writer: sqlite, initial: sqlite.load(Date.now()).journal });
+ * const file = sqliteFile({ directory, maxSizeBytes }, { deliveries: 100, maxAgeMs, dedupeWindowMs }, 'full');
+ * const contents = await file.open(Date.now());
  */
-export function sqliteJournal(opened: OpenedSqlite, retention: SqliteRetention): SqliteJournal {
-  const { db } = opened;
-  const statements = prepareStatements(db);
-  const relayStatements = prepareRelayStatements(db);
-  const recordSeq = new WeakMap<DeliveryRecord, number>();
-  const dirtyRecords = new Set<DeliveryRecord>();
-  let nextRecord = 1;
-
-  const writeRecords = () => {
-    for (const record of dirtyRecords) {
-      let seq = recordSeq.get(record);
-      if (seq === undefined) recordSeq.set(record, (seq = nextRecord++));
-      statements.putRecord.run(seq, Date.parse(record.receivedAt) || 0, JSON.stringify(record));
-    }
-  };
-
-  const commit = db.transaction((changes: JournalChanges) => {
-    for (const [id, item] of changes.items) {
-      if (item === null) statements.deleteItem.run(id);
-      else statements.putItem.run(id, JSON.stringify(storedItem(item)));
-    }
-    for (const [seq, failure] of changes.failures) {
-      if (failure === null) statements.deleteFailure.run(seq);
-      else statements.putFailure.run(seq, failure.failedAt, JSON.stringify({ ...failure, item: storedItem(failure.item) }));
-    }
-    for (const seen of changes.seen) statements.putSeen.run(seen.provider, seen.deliveryId, seen.at);
-    statements.putMeta.run(NEXT_SEQ, changes.nextSeq);
-    writeRelay(relayStatements, changes.relay);
-    writeRecords();
-  });
-
+export function sqliteFile(options: Omit<SqliteOptions, 'now'>, retention: Retention, sync: 'full' | 'normal'): SqliteFile {
+  let tables: SqliteTables | undefined;
+  let path = '';
+  const records = recordBook();
+  const log = writeAheadLog(() => `${path}-wal`);
   return {
+    async open(now) {
+      const opened = openSqlite({ ...options, now: () => now });
+      tables = sqliteTables(opened, retention);
+      path = opened.path;
+      const rows = tables.read(now);
+      return { path, ...parse(rows, records), migrated: opened.migrated, ...(opened.movedAside ? { movedAside: opened.movedAside } : {}) };
+    },
     write(changes) {
-      commit(changes);
-      dirtyRecords.clear();
-    },
-    load(now) {
-      const items = (db.query('SELECT item FROM work').all() as { item: string }[]).map((row) => JSON.parse(row.item) as WorkItem);
-      const failures = (db.query('SELECT failure FROM failures ORDER BY seq').all() as { failure: string }[]).map((row) => JSON.parse(row.failure) as FailureRecord);
-      const seen = (db.query('SELECT provider, delivery_id AS deliveryId, at FROM seen WHERE at > ?').all(now - retention.dedupeWindowMs) as { provider: string; deliveryId: string; at: number }[]);
-      const meta = db.query('SELECT value FROM meta WHERE key = ?').get(NEXT_SEQ) as { value: number } | null;
-      const rows = db.query('SELECT seq, record FROM deliveries ORDER BY seq DESC LIMIT ?').all(retention.deliveries) as { seq: number; record: string }[];
-      const records = rows.reverse().map((row) => {
-        const record = JSON.parse(row.record) as DeliveryRecord;
-        recordSeq.set(record, row.seq);
-        return record;
-      });
-      nextRecord = (rows.at(-1)?.seq ?? 0) + 1;
-      return { journal: { items, failures, seen, nextSeq: meta?.value ?? 1, relay: loadRelay(db) }, records };
-    },
-    recordChanged(record) {
-      dirtyRecords.add(record);
-    },
-    maintain(now) {
-      db.transaction(() => {
-        statements.expireSeen.run(now - retention.dedupeWindowMs);
-        statements.trimRecords.run(nextRecord - 1 - retention.deliveries, now - retention.maxAgeMs);
-      })();
-      db.exec('PRAGMA incremental_vacuum');
-      // The write-ahead log is folded into the file and cut back, so it does not grow with the traffic.
-      db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-    },
-    sizeBytes() {
-      let total = 0;
-      for (const suffix of ['', '-wal']) {
-        try {
-          total += statSync(opened.path + suffix).size;
-        } catch {
-          // no write-ahead log at this moment
-        }
+      const taken = records.take();
+      try {
+        tables!.commit(rowsOf(changes, taken));
+      } catch (error) {
+        records.giveBack(taken);
+        throw error;
       }
-      return total;
+      return sync === 'full' ? log.sync() : undefined;
+    },
+    recordChanged: (record) => records.changed(record),
+    async maintain(now) {
+      tables!.maintain(now);
+    },
+    sizeBytes: () => sizeOf(path),
+    async close() {
+      tables?.close();
+      tables = undefined;
+      log.close();
+    },
+  };
+}
+
+/**
+ * The write-ahead log, synced on the file system's thread pool (an fsync on any descriptor of the file flushes the
+ * file). Opened when first synced: sqlite creates the log with the first commit.
+ */
+function writeAheadLog(path: () => string) {
+  let fd: number | undefined;
+  return {
+    sync(): Promise<void> {
+      fd ??= openSync(path(), 'r');
+      const descriptor = fd;
+      return new Promise((resolve, reject) => fsync(descriptor, (error) => (error ? reject(error) : resolve())));
     },
     close() {
-      // Prepared statements keep a connection (and its exclusive lock) open past close(): finalized first.
-      for (const statement of [...Object.values(statements), ...Object.values(relayStatements)]) statement.finalize();
-      db.close(true);
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
     },
+  };
+}
+
+/** The delivery records the file holds, by their row (a record is found again by identity), and those that changed. */
+function recordBook() {
+  const seqOf = new WeakMap<DeliveryRecord, number>();
+  let dirty = new Set<DeliveryRecord>();
+  let next = 1;
+  return {
+    known(record: DeliveryRecord, seq: number) {
+      seqOf.set(record, seq);
+      next = Math.max(next, seq + 1);
+    },
+    changed: (record: DeliveryRecord) => void dirty.add(record),
+    /** The records changed since the last commit, as rows; later changes go to the next one. */
+    take(): [number, number, string, DeliveryRecord][] {
+      const taken = [...dirty].map((record): [number, number, string, DeliveryRecord] => {
+        let seq = seqOf.get(record);
+        if (seq === undefined) seqOf.set(record, (seq = next++));
+        return [seq, Date.parse(record.receivedAt) || 0, JSON.stringify(record), record];
+      });
+      dirty = new Set();
+      return taken;
+    },
+    /** A commit failed: its records are written by a later one. */
+    giveBack(taken: readonly [number, number, string, DeliveryRecord][]) {
+      for (const [, , , record] of taken) dirty.add(record);
+    },
+  };
+}
+
+function parse(rows: StoredRows, records: ReturnType<typeof recordBook>): Pick<SqliteContents, 'journal' | 'records'> {
+  const journal: JournalState = {
+    items: rows.items.map((json) => JSON.parse(json) as WorkItem),
+    failures: rows.failures.map((json) => JSON.parse(json) as FailureRecord),
+    seen: rows.seen,
+    nextSeq: rows.nextSeq,
+    relay: rows.relay,
+  };
+  const parsed = rows.records.map(([seq, json]) => {
+    const record = JSON.parse(json) as DeliveryRecord;
+    records.known(record, seq);
+    return record;
+  });
+  return { journal, records: parsed };
+}
+
+function rowsOf(changes: JournalChanges, records: readonly [number, number, string, DeliveryRecord][]): CommitRows {
+  return {
+    items: [...changes.items].map(([id, item]) => [id, item === null ? null : JSON.stringify(storedItem(item))]),
+    failures: [...changes.failures].map(([seq, failure]) => [seq, failure?.failedAt ?? 0, failure === null ? null : JSON.stringify({ ...failure, item: storedItem(failure.item) })]),
+    seen: changes.seen.map((seen) => [seen.provider, seen.deliveryId, seen.at]),
+    nextSeq: changes.nextSeq,
+    records: records.map(([seq, receivedAt, json]) => [seq, receivedAt, json]),
+    ...(changes.relay ? { relay: changes.relay } : {}),
   };
 }
 
@@ -127,16 +160,14 @@ function storedItem(item: WorkItem): WorkItem {
   return { ...item, selector };
 }
 
-function prepareStatements(db: Database) {
-  return {
-    putItem: db.prepare('INSERT INTO work (id, item) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET item = excluded.item'),
-    deleteItem: db.prepare('DELETE FROM work WHERE id = ?'),
-    putFailure: db.prepare('INSERT INTO failures (seq, failed_at, failure) VALUES (?, ?, ?) ON CONFLICT (seq) DO UPDATE SET failure = excluded.failure'),
-    deleteFailure: db.prepare('DELETE FROM failures WHERE seq = ?'),
-    putSeen: db.prepare('INSERT INTO seen (provider, delivery_id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
-    putMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
-    putRecord: db.prepare('INSERT INTO deliveries (seq, received_at, record) VALUES (?, ?, ?) ON CONFLICT (seq) DO UPDATE SET record = excluded.record'),
-    expireSeen: db.prepare('DELETE FROM seen WHERE at <= ?'),
-    trimRecords: db.prepare('DELETE FROM deliveries WHERE seq <= ? OR received_at < ?'),
-  };
+function sizeOf(path: string): number {
+  let total = 0;
+  for (const suffix of ['', '-wal']) {
+    try {
+      total += statSync(path + suffix).size;
+    } catch {
+      // no file (not opened yet) or no write-ahead log at this moment
+    }
+  }
+  return total;
 }

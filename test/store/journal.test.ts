@@ -174,3 +174,93 @@ describe('with a writer (a durable store)', () => {
     expect(journal.accept({ provider: 'github', deliveryId: 'd-1', cause: { provider: 'github' }, selectors: [selector('a')] })).toEqual({ kind: 'duplicate' });
   });
 });
+
+describe('with a writer that answers later (sqlite syncing its log, NATS)', () => {
+  /** A writer whose commits the test ends one by one. */
+  function laterWriter() {
+    const commits: { changes: JournalChanges; end(error?: Error): void }[] = [];
+    return {
+      commits,
+      writer: {
+        write: (changes: JournalChanges) =>
+          new Promise<void>((resolve, reject) => {
+            commits.push({ changes: { ...changes, items: new Map(changes.items) }, end: (error) => (error ? reject(error) : resolve()) });
+          }),
+      },
+    };
+  }
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+  test('one commit in flight: what arrives meanwhile shares the next one, which starts when it ends', async () => {
+    const later = laterWriter();
+    const clock = manualClock();
+    const fed: WorkItem[] = [];
+    const journal = testJournal({ clock, feed: (items) => void fed.push(...items), writer: later.writer });
+    const first = journal.accept({ provider: 'p', deliveryId: 'a', cause: { provider: 'p' }, selectors: [selector('a')] }) as Promise<unknown>;
+    await tick();
+    expect(later.commits).toHaveLength(1);
+    const second = journal.accept({ provider: 'p', deliveryId: 'b', cause: { provider: 'p' }, selectors: [selector('b')] }) as Promise<unknown>;
+    const third = journal.accept({ provider: 'p', deliveryId: 'c', cause: { provider: 'p' }, selectors: [selector('c')] }) as Promise<unknown>;
+    await tick();
+    expect(later.commits).toHaveLength(1); // b and c wait for a's commit
+    later.commits[0]!.end();
+    expect(await first).toMatchObject({ kind: 'accepted' });
+    await tick();
+    expect(later.commits).toHaveLength(2);
+    expect([...later.commits[1]!.changes.items.keys()].map((id) => id.split('|')[3])).toEqual(['b', 'c']);
+    later.commits[1]!.end();
+    expect(await Promise.all([second, third])).toMatchObject([{ kind: 'accepted' }, { kind: 'accepted' }]);
+    expect(fed.map((item) => item.selector.name)).toEqual(['a', 'b', 'c']);
+  });
+
+  test('a settle while a commit is in flight is written by the next commit, not lost when the first ends', async () => {
+    const later = laterWriter();
+    const clock = manualClock();
+    const fed: WorkItem[] = [];
+    const journal = testJournal({ clock, feed: (items) => void fed.push(...items), writer: later.writer });
+    const accepted = journal.accept({ provider: 'p', cause: { provider: 'p' }, selectors: [selector('a')] }) as Promise<unknown>;
+    await tick();
+    later.commits[0]!.end();
+    await accepted;
+    journal.settle(fed[0]!.id, fed[0]!.revision, { kind: 'done' }); // the settle of a
+    const flushed = journal.flush();
+    await tick();
+    expect(later.commits).toHaveLength(2);
+    expect(later.commits[1]!.changes.items.get(fed[0]!.id)).toBeNull();
+    // While that commit is in flight, b is accepted: it goes in the next one; a's settle is not written twice.
+    const b = journal.accept({ provider: 'p', cause: { provider: 'p' }, selectors: [selector('b')] }) as Promise<unknown>;
+    later.commits[1]!.end();
+    await flushed;
+    await tick();
+    expect(later.commits).toHaveLength(3);
+    expect([...later.commits[2]!.changes.items.keys()]).toEqual([expect.stringContaining('|b|')]);
+    later.commits[2]!.end();
+    await b;
+  });
+
+  test('a commit that fails keeps its changes for the next one', async () => {
+    const later = laterWriter();
+    const clock = manualClock();
+    const fed: WorkItem[] = [];
+    const journal = testJournal({ clock, feed: (items) => void fed.push(...items), writer: later.writer });
+    const accepted = journal.accept({ provider: 'p', cause: { provider: 'p' }, selectors: [selector('a')] }) as Promise<unknown>;
+    await tick();
+    later.commits[0]!.end();
+    await accepted;
+    journal.settle(fed[0]!.id, fed[0]!.revision, { kind: 'failed', outcome: 'not_found', error: '404', attempts: 1 });
+    const first = journal.flush();
+    await tick();
+    later.commits[1]!.end(new Error('disk I/O error'));
+    await first;
+    expect(journal.health()).toEqual({ ok: false, error: 'disk I/O error' });
+    await tick();
+    expect(later.commits).toHaveLength(2); // no loop of failing commits: the next delivery or the check tries again
+    const again = journal.check();
+    await tick();
+    expect(later.commits[2]!.changes.items.get(fed[0]!.id)).toBeNull();
+    expect(later.commits[2]!.changes.failures.size).toBe(1);
+    later.commits[2]!.end();
+    await again;
+    expect(journal.health()).toEqual({ ok: true });
+  });
+});

@@ -147,7 +147,7 @@ describe('sqlite store', () => {
     expect(store.journal.health().ok).toBe(false);
     // Patches settle what was owed: the rows go, and the store takes writes again.
     for (const item of fed) store.journal.settle(item.id, item.revision, { kind: 'done' });
-    store.journal.check();
+    await store.journal.check();
     expect(store.journal.health()).toEqual({ ok: true });
     expect(await store.journal.accept({ provider: 'github', deliveryId: 'after', cause: { provider: 'github' }, selectors: [selector('after')] })).toMatchObject({ kind: 'accepted' });
     await store.close();
