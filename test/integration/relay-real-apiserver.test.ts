@@ -1,0 +1,116 @@
+/**
+ * The relay as users run it: an edge that verifies GitHub's webhooks and three agents, each a fluxgate process with
+ * its own namespace of the real kube-apiserver, that connect out to it. A push reaches exactly the agents whose
+ * subscriber filter allows it, and is patched in each; an agent never sees what its filter excludes; a wrong
+ * token gets 401 and nothing.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { randomUUID } from 'node:crypto';
+import { clusterForFile } from '../support/cluster-for-file.ts';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.ts';
+import type { TestCluster } from '../support/kube-apiserver/cluster.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { agentNamespace, anyPatchIn, freePort, metric, OTHER_REPO, patchesOf, pushTo, REPO, writeAgentConfig, writeEdgeConfig } from './relay-support.ts';
+import { eventually } from './support.ts';
+
+let cluster: TestCluster;
+let proxy: FaultProxy;
+clusterForFile((started) => void (cluster = started));
+beforeAll(async () => {
+  proxy = await startFaultProxy({ upstream: cluster.server, upstreamCaPem: cluster.caPem });
+});
+afterAll(async () => {
+  await proxy?.stop();
+});
+
+const SUBSCRIBERS = [
+  { name: 'alpha', token: 'alpha-token-0c41d7e2', repositories: [REPO] },
+  { name: 'beta', token: 'beta-token-9b02e5aa', repositories: ['your-org/*'] },
+  { name: 'gamma', token: 'gamma-token-71f3c0d9', repositories: [OTHER_REPO] },
+];
+
+interface Agent {
+  name: string;
+  namespace: string;
+  process: GatewayProcess;
+}
+
+async function stopAll(processes: readonly (GatewayProcess | undefined)[]): Promise<void> {
+  for (const process of processes) process?.kill('SIGTERM');
+  await Promise.all(processes.map((process) => process?.exited));
+}
+
+describe('an edge and three agents on loopback', () => {
+  let edge: GatewayProcess;
+  let edgeUrl: string;
+  const agents: Agent[] = [];
+
+  beforeAll(async () => {
+    const port = await freePort();
+    edgeUrl = `http://127.0.0.1:${port}`;
+    edge = await startGatewayProcess(writeEdgeConfig(tempDir('fluxgate-relay-edge-').path, { port, subscribers: SUBSCRIBERS }));
+    for (const subscriber of SUBSCRIBERS) {
+      const namespace = await agentNamespace(cluster, `relay-${subscriber.name}`);
+      const config = writeAgentConfig(tempDir(`fluxgate-relay-${subscriber.name}-`).path, { edgeUrl, token: subscriber.token, namespace, proxy, cluster });
+      agents.push({ name: subscriber.name, namespace, process: await startGatewayProcess(config) });
+    }
+    await eventually('every agent connected', async () => (await metric(edge.adminUrl, 'fluxgate_relay_connected_agents', '{subscriber="alpha"}')) === 1 && (await metric(edge.adminUrl, 'fluxgate_relay_connected_agents', '{subscriber="beta"}')) === 1 && (await metric(edge.adminUrl, 'fluxgate_relay_connected_agents', '{subscriber="gamma"}')) === 1, { timeoutMs: 30_000 });
+  }, 120_000);
+  afterAll(async () => {
+    await stopAll([...agents.map((agent) => agent.process), edge]);
+  });
+
+  const agent = (name: string) => agents.find((candidate) => candidate.name === name)!;
+
+  test('a push reaches exactly the agents whose filter allows it, and is patched in each; the others see nothing of it', async () => {
+    const delivery = randomUUID();
+    expect(await pushTo(edgeUrl, REPO, delivery)).toBe(202);
+    await eventually('alpha and beta patched app', () => patchesOf(proxy, agent('alpha').namespace, 'app').length === 1 && patchesOf(proxy, agent('beta').namespace, 'app').length === 1, { timeoutMs: 15_000 });
+
+    const other = randomUUID();
+    expect(await pushTo(edgeUrl, OTHER_REPO, other)).toBe(202);
+    await eventually('gamma patched other', () => patchesOf(proxy, agent('gamma').namespace, 'other').length === 1, { timeoutMs: 15_000 });
+    // Both pushes acknowledged by the agents that had them: everything relayed has been taken.
+    await eventually('alpha, beta and gamma acknowledged', async () => (await metric(edge.adminUrl, 'fluxgate_relay_events_acknowledged_total', '{subscriber="alpha"}')) === 1 && (await metric(edge.adminUrl, 'fluxgate_relay_events_acknowledged_total', '{subscriber="gamma"}')) === 1);
+
+    // Gamma's filter excludes REPO, alpha's and beta's exclude OTHER_REPO: never sent, so never patched.
+    expect(patchesOf(proxy, agent('gamma').namespace, 'app')).toEqual([]);
+    expect(patchesOf(proxy, agent('alpha').namespace, 'other')).toEqual([]);
+    expect(patchesOf(proxy, agent('beta').namespace, 'other')).toEqual([]);
+    const seen = (name: string) => agent(name).process.lines.filter((line) => line.msg === 'relayed event accepted' || line.msg === 'relayed event ignored').map((line) => line.edgeDelivery);
+    expect(seen('alpha')).toEqual([delivery]);
+    expect(seen('beta')).toEqual([delivery]);
+    expect(seen('gamma')).toEqual([other]);
+    expect(await metric(edge.adminUrl, 'fluxgate_relay_events_published_total', '{subscriber="gamma"}')).toBe(1);
+    expect(await metric(edge.adminUrl, 'fluxgate_relay_events_delivered_total', '{subscriber="gamma"}')).toBe(1);
+    expect(await metric(edge.adminUrl, 'fluxgate_relay_events_delivered_total', '{subscriber="beta"}')).toBe(1);
+  }, 60_000);
+
+  test('a wrong token gets 401 and nothing: on the stream, on acknowledgements, and as an agent that never patches', async () => {
+    const before = await metric(edge.adminUrl, 'fluxgate_relay_requests_refused_total', '{reason="unauthorized"}');
+    for (const authorization of ['Bearer not-a-subscribers-credential', 'Bearer alpha-token-0c41d7e2', 'Basic YWxwaGE6eA==', undefined]) {
+      const response = await fetch(`${edgeUrl}/relay/v1/events`, { headers: { accept: 'text/event-stream', ...(authorization ? { authorization } : {}) } });
+      expect(response.status).toBe(401);
+      const body = await response.text();
+      expect(body).not.toContain('event:');
+      expect(body).not.toContain(REPO);
+    }
+    const ack = await fetch(`${edgeUrl}/relay/v1/ack`, { method: 'POST', headers: { authorization: 'Bearer wrong', 'content-type': 'application/json' }, body: '{"id":"x-1"}' });
+    expect(ack.status).toBe(401);
+    expect(await metric(edge.adminUrl, 'fluxgate_relay_requests_refused_total', '{reason="unauthorized"}')).toBe(before + 5);
+
+    const namespace = await agentNamespace(cluster, 'relay-wrong');
+    const intruder = await startGatewayProcess(writeAgentConfig(tempDir('fluxgate-relay-wrong-').path, { edgeUrl, token: 'a-token-no-subscriber-has-1234', namespace, proxy, cluster }));
+    try {
+      await eventually('the intruder was refused', () => intruder.lines.some((line) => line.msg === 'the edge refused this agent\'s credential: is upstream.token the token of its subscriber on the edge?'), { timeoutMs: 15_000 });
+      expect(await pushTo(edgeUrl, REPO)).toBe(202);
+      await eventually('alpha patched the push', () => patchesOf(proxy, agent('alpha').namespace, 'app').length === 2, { timeoutMs: 15_000 });
+      await eventually('the intruder was refused again', () => intruder.lines.filter((line) => line.msg === 'the edge refused this agent\'s credential: is upstream.token the token of its subscriber on the edge?').length >= 2, { timeoutMs: 15_000 });
+      expect(intruder.lines.some((line) => line.msg === 'connected to the edge' || line.msg === 'relayed event accepted')).toBe(false);
+      expect(anyPatchIn(proxy, namespace)).toBe(0);
+    } finally {
+      await stopAll([intruder]);
+    }
+  }, 60_000);
+});
