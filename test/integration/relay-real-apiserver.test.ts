@@ -114,3 +114,93 @@ describe('an edge and three agents on loopback', () => {
     }
   }, 60_000);
 });
+
+/** One edge with one subscriber (alpha: REPO only) and its agent's config, each test its own state. */
+async function pair(prefix: string, relay: Record<string, unknown> = {}) {
+  const port = await freePort();
+  const edgeUrl = `http://127.0.0.1:${port}`;
+  const subscriber = SUBSCRIBERS[0]!;
+  const edgeConfig = writeEdgeConfig(tempDir(`fluxgate-${prefix}-edge-`).path, { port, subscribers: [subscriber], relay });
+  const namespace = await agentNamespace(cluster, prefix);
+  const agentConfig = writeAgentConfig(tempDir(`fluxgate-${prefix}-agent-`).path, { edgeUrl, token: subscriber.token, namespace, proxy, cluster });
+  return { edgeUrl, edgeConfig, agentConfig, namespace };
+}
+
+const connected = (process: GatewayProcess, count = 1) => eventually(`the agent connected ${count} time(s)`, () => process.lines.filter((line) => line.msg === 'connected to the edge').length >= count, { timeoutMs: 30_000 });
+
+describe('nothing is lost across disconnects and restarts', () => {
+  test('an agent killed (-9) before a push and started after it still patches it, once', async () => {
+    const { edgeUrl, edgeConfig, agentConfig, namespace } = await pair('relay-away');
+    const edge = await startGatewayProcess(edgeConfig);
+    let agent: GatewayProcess | undefined;
+    try {
+      agent = await startGatewayProcess(agentConfig);
+      await connected(agent);
+      agent.kill('SIGKILL');
+      await agent.exited;
+      expect(await pushTo(edgeUrl, REPO)).toBe(202);
+      expect(await metric(edge.adminUrl, 'fluxgate_relay_subscriber_lag_events', '{subscriber="alpha"}')).toBe(1);
+      expect(patchesOf(proxy, namespace, 'app')).toEqual([]);
+      agent = await startGatewayProcess(agentConfig);
+      await eventually('the push patched after the agent came back', () => patchesOf(proxy, namespace, 'app').length === 1, { timeoutMs: 15_000 });
+      await eventually('the edge has it acknowledged', async () => (await metric(edge.adminUrl, 'fluxgate_relay_subscriber_lag_events', '{subscriber="alpha"}')) === 0);
+      // Restarted once more: nothing is delivered twice (it resumes after what it acknowledged).
+      agent.kill('SIGTERM');
+      await agent.exited;
+      agent = await startGatewayProcess(agentConfig);
+      await connected(agent);
+      expect(agent.lines.some((line) => line.msg === 'relayed event accepted')).toBe(false);
+      expect(patchesOf(proxy, namespace, 'app')).toHaveLength(1);
+    } finally {
+      await stopAll([agent, edge]);
+    }
+  }, 90_000);
+
+  test('the edge killed (-9) between the push\'s 202 and the agent\'s connect loses nothing', async () => {
+    const { edgeUrl, edgeConfig, agentConfig, namespace } = await pair('relay-edgekill');
+    const first = await startGatewayProcess(edgeConfig);
+    const sent = [await pushTo(edgeUrl, REPO), await pushTo(edgeUrl, REPO)];
+    first.kill('SIGKILL');
+    await first.exited;
+    expect(sent).toEqual([202, 202]);
+    let edge: GatewayProcess | undefined;
+    let agent: GatewayProcess | undefined;
+    try {
+      edge = await startGatewayProcess(edgeConfig);
+      agent = await startGatewayProcess(agentConfig);
+      await eventually('both pushes taken by the agent', () => agent!.lines.filter((line) => line.msg === 'relayed event accepted').length === 2, { timeoutMs: 15_000 });
+      await eventually('app patched', () => patchesOf(proxy, namespace, 'app').length >= 1, { timeoutMs: 15_000 });
+      expect(agent.lines.some((line) => line.msg === 'the edge no longer has events this agent had not taken: everything it watches is reconciled')).toBe(false);
+    } finally {
+      await stopAll([agent, edge]);
+    }
+  }, 90_000);
+
+  test('an agent away longer than the edge keeps events is told so (logged, counted, shown) and reconciles everything it watches', async () => {
+    const { edgeUrl, edgeConfig, agentConfig, namespace } = await pair('relay-gap', { retention: { maxEvents: 2 } });
+    const edge = await startGatewayProcess(edgeConfig);
+    let agent: GatewayProcess | undefined;
+    try {
+      agent = await startGatewayProcess(agentConfig);
+      await connected(agent);
+      agent.kill('SIGTERM');
+      await agent.exited;
+      for (let i = 0; i < 4; i += 1) expect(await pushTo(edgeUrl, REPO)).toBe(202);
+      expect(await metric(edge.adminUrl, 'fluxgate_relay_store_events')).toBe(2);
+      agent = await startGatewayProcess(agentConfig);
+      // `other` is only ever named by OTHER_REPO, which alpha's filter excludes: only the gap's reconcile patches it.
+      await eventually('everything the agent watches patched', () => patchesOf(proxy, namespace, 'other').length === 1 && patchesOf(proxy, namespace, 'app').length >= 1, { timeoutMs: 15_000 });
+      expect(agent.lines.filter((line) => line.msg === 'the edge no longer has events this agent had not taken: everything it watches is reconciled')).toEqual([expect.objectContaining({ objects: 2 })]);
+      expect(edge.lines.some((line) => line.msg === 'relay: events the agent had not acknowledged are no longer kept; it was told to reconcile everything it watches')).toBe(true);
+      expect(await metric(agent.adminUrl, 'fluxgate_upstream_gaps_total')).toBe(1);
+      expect(await metric(edge.adminUrl, 'fluxgate_relay_gaps_total', '{subscriber="alpha"}')).toBe(1);
+      const ready = (await (await fetch(`${agent.adminUrl}/readyz`)).json()) as { upstream?: { state: string; gaps: number; lastEventId?: string } };
+      expect(ready.upstream).toMatchObject({ state: 'connected', gaps: 1 });
+      const page = await (await fetch(`${agent.adminUrl}/?refresh=off`)).text();
+      expect(page).toContain('<h2>Upstream</h2>');
+      expect(page).toContain('are no longer kept (relay.retention)');
+    } finally {
+      await stopAll([agent, edge]);
+    }
+  }, 90_000);
+});
