@@ -6,12 +6,15 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { relayKeys } from '../../src/relay/index.ts';
 import { clusterForFile } from '../support/cluster-for-file.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.ts';
 import type { TestCluster } from '../support/kube-apiserver/cluster.ts';
 import { tempDir } from '../support/temp-dir.ts';
-import { agentNamespace, anyPatchIn, freePort, metric, OTHER_REPO, patchesOf, pushTo, REPO, writeAgentConfig, writeEdgeConfig } from './relay-support.ts';
+import { githubPushWith, post } from '../support/webhooks.ts';
+import { agentNamespace, anyPatchIn, freePort, metric, OTHER_REPO, patchesOf, pushTo, RELAY_GITHUB_SECRET, REPO, writeAgentConfig, writeEdgeConfig } from './relay-support.ts';
 import { eventually } from './support.ts';
 
 let cluster: TestCluster;
@@ -87,6 +90,32 @@ describe('an edge and three agents on loopback', () => {
     expect(await metric(edge.adminUrl, 'fluxgate_relay_events_delivered_total', '{subscriber="beta"}')).toBe(1);
   }, 60_000);
 
+  test('the delivery log marks relayed events on both ends; /readyz and the status page show the upstream connection, last event and lag', async () => {
+    const delivery = randomUUID();
+    expect(await pushTo(edgeUrl, REPO, delivery)).toBe(202);
+    const records = async (url: string) => ((await (await fetch(`${url}/api/deliveries`)).json()) as { deliveries: Record<string, any>[] }).deliveries;
+    const onEdge = (await records(edge.adminUrl)).find((record) => record.deliveryId === delivery);
+    expect(onEdge).toMatchObject({ provider: 'github', outcome: 'accepted', state: 'relayed', relayedTo: ['alpha', 'beta'], targets: [] });
+    const alpha = agent('alpha').process;
+    const relayed = await eventually('alpha\'s delivery log has the event, patched', async () => (await records(alpha.adminUrl)).find((record) => record.relayedFrom?.deliveryId === delivery && record.state === 'patched'), { timeoutMs: 15_000 });
+    expect(relayed).toMatchObject({ provider: 'edge', type: 'relay', outcome: 'accepted', targets: ['app'], relayedFrom: { provider: 'github', type: 'github' } });
+    expect(relayed.deliveryId).toMatch(/^[0-9a-z]+-[0-9]+$/);
+
+    const ready = (await (await fetch(`${alpha.adminUrl}/readyz`)).json()) as { upstream?: { state: string; lastEventId?: string; lastEventAt?: string; lagSeconds?: number; gaps: number } };
+    expect(ready.upstream).toMatchObject({ state: 'connected', lastEventId: relayed.deliveryId, gaps: 0 });
+    expect(typeof ready.upstream?.lagSeconds).toBe('number');
+    expect(Date.parse(ready.upstream!.lastEventAt!)).toBeGreaterThan(0);
+    const page = await (await fetch(`${alpha.adminUrl}/?refresh=off`)).text();
+    expect(page).toContain('<h2>Upstream</h2>');
+    expect(page).toContain(`${edgeUrl}`);
+    expect(page).toContain('connected</span> as alpha');
+    expect(page).toContain(relayed.deliveryId);
+    const edgePage = await (await fetch(`${edge.adminUrl}/?refresh=off`)).text();
+    expect(edgePage).toContain('<h2>Relay subscribers</h2>');
+    for (const subscriber of SUBSCRIBERS) expect(edgePage).toContain(`<td>${subscriber.name}</td>`);
+    for (const subscriber of SUBSCRIBERS) expect(edgePage).not.toContain(subscriber.token);
+  }, 60_000);
+
   test('a wrong token gets 401 and nothing: on the stream, on acknowledgements, and as an agent that never patches', async () => {
     const before = await metric(edge.adminUrl, 'fluxgate_relay_requests_refused_total', '{reason="unauthorized"}');
     for (const authorization of ['Bearer not-a-subscribers-credential', 'Bearer alpha-token-0c41d7e2', 'Basic YWxwaGE6eA==', undefined]) {
@@ -104,8 +133,9 @@ describe('an edge and three agents on loopback', () => {
     const intruder = await startGatewayProcess(writeAgentConfig(tempDir('fluxgate-relay-wrong-').path, { edgeUrl, token: 'a-token-no-subscriber-has-1234', namespace, proxy, cluster }));
     try {
       await eventually('the intruder was refused', () => intruder.lines.some((line) => line.msg === 'the edge refused this agent\'s credential: is upstream.token the token of its subscriber on the edge?'), { timeoutMs: 15_000 });
+      const patched = patchesOf(proxy, agent('alpha').namespace, 'app').length;
       expect(await pushTo(edgeUrl, REPO)).toBe(202);
-      await eventually('alpha patched the push', () => patchesOf(proxy, agent('alpha').namespace, 'app').length === 2, { timeoutMs: 15_000 });
+      await eventually('alpha patched the push', () => patchesOf(proxy, agent('alpha').namespace, 'app').length === patched + 1, { timeoutMs: 15_000 });
       await eventually('the intruder was refused again', () => intruder.lines.filter((line) => line.msg === 'the edge refused this agent\'s credential: is upstream.token the token of its subscriber on the edge?').length >= 2, { timeoutMs: 15_000 });
       expect(intruder.lines.some((line) => line.msg === 'connected to the edge' || line.msg === 'relayed event accepted')).toBe(false);
       expect(anyPatchIn(proxy, namespace)).toBe(0);
@@ -201,6 +231,98 @@ describe('nothing is lost across disconnects and restarts', () => {
       expect(page).toContain('are no longer kept (relay.retention)');
     } finally {
       await stopAll([agent, edge]);
+    }
+  }, 90_000);
+});
+
+/** An SSE reader that sends its request and then reads nothing: the kernel's buffers fill, then the edge's. */
+async function stuckReader(edgeUrl: string, token: string): Promise<Socket> {
+  const { port } = new URL(edgeUrl);
+  const socket = connect({ host: '127.0.0.1', port: Number(port) });
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  socket.write(`GET /relay/v1/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\nAuthorization: Bearer ${relayKeys(token).credential}\r\n\r\n`);
+  socket.pause();
+  return socket;
+}
+
+/** A GitHub push of REPO whose normalized event is about `kib` KiB (its commit adds that many 1 KiB paths). */
+function largePush(kib: number) {
+  return githubPushWith(RELAY_GITHUB_SECRET, (payload) => {
+    payload.commits[0].added = Array.from({ length: kib }, (_, i) => `deploy/${String(i).padStart(6, '0')}/${'x'.repeat(1000)}`);
+    payload.head_commit.added = payload.commits[0].added;
+    payload.repository = JSON.parse(JSON.stringify(payload.repository).replaceAll(payload.repository.full_name, REPO));
+  });
+}
+
+describe('a slow subscriber and a proxy in the way', () => {
+  test('a subscriber that stops reading holds a bounded part of the edge and does not slow the others', async () => {
+    const port = await freePort();
+    const edgeUrl = `http://127.0.0.1:${port}`;
+    const stuck = { name: 'stuck', token: 'stuck-token-5e19a7c3' };
+    const edgeConfig = writeEdgeConfig(tempDir('fluxgate-relay-slow-edge-').path, { port, subscribers: [SUBSCRIBERS[0]!, stuck], relay: { maxBufferedBytes: '64KiB', stallTimeout: '5s' } });
+    const namespace = await agentNamespace(cluster, 'relay-slow');
+    const edge = await startGatewayProcess(edgeConfig);
+    let agent: GatewayProcess | undefined;
+    const socket = await stuckReader(edgeUrl, stuck.token);
+    try {
+      agent = await startGatewayProcess(writeAgentConfig(tempDir('fluxgate-relay-slow-agent-').path, { edgeUrl, token: SUBSCRIBERS[0]!.token, namespace, proxy, cluster }));
+      await eventually('both connected', async () => (await metric(edge.adminUrl, 'fluxgate_relay_connected_agents', '{subscriber="stuck"}')) === 1 && (await metric(edge.adminUrl, 'fluxgate_relay_connected_agents', '{subscriber="alpha"}')) === 1, { timeoutMs: 30_000 });
+      // About 12 MiB of events: more than loopback's socket buffers hold, so the stuck stream fills up.
+      const PUSHES = 200;
+      for (let i = 0; i < PUSHES; i += 1) {
+        const response = await post(`${edgeUrl}/hook/github`, largePush(60));
+        expect(response.status).toBe(202);
+        await response.arrayBuffer();
+      }
+      await eventually('alpha acknowledged every push', async () => (await metric(edge.adminUrl, 'fluxgate_relay_events_acknowledged_total', '{subscriber="alpha"}')) === PUSHES, { timeoutMs: 60_000, describe: async () => `${(await (await fetch(`${edge.adminUrl}/metrics`)).text()).split('\n').filter((line) => line.startsWith('fluxgate_relay')).join('\n')}\n${agent!.lines.slice(-8).map((line) => JSON.stringify(line)).join('\n')}\n${edge.lines.slice(-8).map((line) => JSON.stringify(line)).join('\n')}` });
+      // Meanwhile the stuck stream took only what fit in its buffers; the edge stopped reading the log for it.
+      expect(await metric(edge.adminUrl, 'fluxgate_relay_events_published_total', '{subscriber="stuck"}')).toBe(PUSHES);
+      expect(await metric(edge.adminUrl, 'fluxgate_relay_events_delivered_total', '{subscriber="stuck"}')).toBeLessThan(PUSHES);
+      expect(await metric(edge.adminUrl, 'fluxgate_relay_subscriber_lag_events', '{subscriber="stuck"}')).toBe(PUSHES);
+      await eventually('alpha patched the last push', () => patchesOf(proxy, namespace, 'app').length >= 1, { timeoutMs: 15_000 });
+      // It takes nothing for relay.stallTimeout: its stream is closed (it would resume from what it acknowledged).
+      await eventually('the stuck stream closed as stalled', async () => (await metric(edge.adminUrl, 'fluxgate_relay_streams_ended_total', '{subscriber="stuck",reason="stalled"}')) === 1, { timeoutMs: 30_000 });
+    } finally {
+      socket.destroy();
+      await stopAll([agent, edge]);
+    }
+  }, 180_000);
+
+  test('an event changed on its way (a proxy that rewrites the stream) does not verify: the agent takes nothing of it', async () => {
+    const port = await freePort();
+    const edgeUrl = `http://127.0.0.1:${port}`;
+    const edge = await startGatewayProcess(writeEdgeConfig(tempDir('fluxgate-relay-tamper-edge-').path, { port, subscribers: [SUBSCRIBERS[0]!] }));
+    const tampering = { on: true };
+    // Forwards to the edge; while `on`, every event's ref is rewritten (the target still matches it).
+    const rewriter = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      async fetch(request) {
+        const url = new URL(request.url);
+        const upstream = await fetch(`${edgeUrl}${url.pathname}`, { method: request.method, headers: request.headers, ...(request.method === 'POST' ? { body: await request.arrayBuffer() } : {}) });
+        if (!url.pathname.endsWith('/events') || !upstream.body) return upstream;
+        const decoder = new TextDecoder();
+        const encoder = new TextEncoder();
+        const rewrite = new TransformStream<Uint8Array, Uint8Array>({ transform: (chunk, out) => out.enqueue(encoder.encode(tampering.on ? decoder.decode(chunk).replaceAll('refs/heads/main', 'refs/heads/evil') : decoder.decode(chunk))) });
+        return new Response(upstream.body.pipeThrough(rewrite), { status: upstream.status, headers: upstream.headers });
+      },
+    });
+    const namespace = await agentNamespace(cluster, 'relay-tamper');
+    let agent: GatewayProcess | undefined;
+    try {
+      agent = await startGatewayProcess(writeAgentConfig(tempDir('fluxgate-relay-tamper-agent-').path, { edgeUrl: `http://127.0.0.1:${rewriter.port}`, token: SUBSCRIBERS[0]!.token, namespace, proxy, cluster }));
+      await connected(agent);
+      expect(await pushTo(edgeUrl, REPO)).toBe(202);
+      const refusals = () => agent!.lines.filter((line) => line.msg === 'an event from the edge did not verify: the connection was dropped, nothing of it taken').length;
+      await eventually('the agent refused the rewritten event twice', () => refusals() >= 2, { timeoutMs: 15_000 });
+      expect(agent.lines.some((line) => line.msg === 'relayed event accepted')).toBe(false);
+      expect(anyPatchIn(proxy, namespace)).toBe(0);
+      // The same event, unchanged, is taken: what was refused was the rewriting.
+      tampering.on = false;
+      await eventually('patched once the stream is left alone', () => patchesOf(proxy, namespace, 'app').length === 1, { timeoutMs: 15_000 });
+    } finally {
+      await stopAll([agent, edge]);
+      rewriter.stop(true);
     }
   }, 90_000);
 });
