@@ -2,10 +2,11 @@
  * The edge of a relay: it keeps each accepted delivery's events for the subscribers whose filter allows them (the
  * pipeline's relay port, written with the delivery), serves each agent's stream from the store's relay log, and
  * takes the agent's acknowledgements. An agent authenticates with the credential derived from its token
- * (credentials.ts), compared in constant time with every subscriber's; it resumes after the later of what it says
+ * (credentials.ts), found by its digest and compared in constant time; it resumes after the later of what it says
  * it had (`Last-Event-ID`) and what it acknowledged here, and is told with a `gap` when events it had not
  * acknowledged are gone (retention, or a store that was replaced).
  */
+import { createHash } from 'node:crypto';
 import type { Clock, Logger } from '../core/index.ts';
 import { safeEqual } from '../core/index.ts';
 import type { RelayFilter } from '../pipeline/index.ts';
@@ -73,6 +74,7 @@ export interface EdgeOptions {
 export function createEdge(options: EdgeOptions): Edge {
   const { log, clock } = options;
   let settings = options.settings;
+  let byDigest = indexByDigest(settings.subscribers);
   let closing = false;
   const streams = new Map<string, Set<{ close(reason: StreamEnd): void }>>();
   // An event's JSON is the same for every subscriber: made once while the record lives.
@@ -85,7 +87,7 @@ export function createEdge(options: EdgeOptions): Edge {
   const current = (name: string) => settings.subscribers.find((subscriber) => subscriber.name === name);
   return {
     filter: relayFilter(() => settings.subscribers, settings.limits.maxEventBytes, () => clock.now()),
-    authenticate: (authorization) => authenticate(settings.subscribers, authorization, options.reporter),
+    authenticate: (authorization) => authenticate(byDigest, authorization, options.reporter),
     open(subscriber, lastEventId) {
       if (closing) return refused(options, 'shutting_down', 503, 'shutting down');
       const open = streams.get(subscriber.name) ?? new Set();
@@ -118,6 +120,7 @@ export function createEdge(options: EdgeOptions): Edge {
       }),
     configure(next) {
       settings = next;
+      byDigest = indexByDigest(next.subscribers);
       // A removed subscriber's streams end at their next pull; one that waits is woken now.
       for (const [name, open] of streams) if (!current(name)) for (const handle of [...open]) handle.close('removed');
     },
@@ -133,17 +136,20 @@ function refused(options: EdgeOptions, reason: Parameters<EdgeReporter['refused'
   return { status, body: { error }, headers: { 'retry-after': String(options.retryAfterSeconds) } };
 }
 
-/** Every subscriber's credential is compared (in constant time), whichever matches. */
-function authenticate(subscribers: readonly Subscriber[], authorization: string | null, reporter: EdgeReporter): Subscriber | Answer {
+/**
+ * The subscriber whose credential this is: found by the SHA-256 of the credential (a lookup whose time says nothing
+ * an attacker can steer towards a credential), then compared in constant time. One comparison per request, not one
+ * per subscriber: with 100 agents acknowledging, comparing every credential was a fifth of the edge's CPU.
+ */
+function authenticate(byDigest: ReadonlyMap<string, Subscriber>, authorization: string | null, reporter: EdgeReporter): Subscriber | Answer {
   const match = /^Bearer ([A-Za-z0-9_-]{1,128})$/.exec(authorization ?? '');
   if (!match) {
     const error = authorization === null ? 'missing Authorization: Bearer credential' : 'malformed Authorization: expected Bearer and a relay credential';
     reporter.refused('unauthorized', error);
     return { status: 401, body: { error } };
   }
-  let found: Subscriber | undefined;
-  for (const subscriber of subscribers) if (safeEqual(match[1]!, subscriber.credential) && !found) found = subscriber;
-  if (found) return found;
+  const found = byDigest.get(digestOf(match[1]!));
+  if (found && safeEqual(match[1]!, found.credential)) return found;
   reporter.refused('unauthorized', 'unknown relay credential');
   return { status: 401, body: { error: 'the credential is no subscriber\'s (see relay.subscribers[].token and upstream.token)' } };
 }
@@ -168,6 +174,13 @@ function openingOf(log: RelayLog, name: string, lastEventId: string | null, hear
     frames.push({ id: eventId(stream, after), type: 'gap', data: JSON.stringify({ reason }) });
   }
   return { frames, after };
+}
+
+const digestOf = (credential: string) => createHash('sha256').update(credential).digest('base64url');
+
+/** Subscribers by the digest of their credential. */
+function indexByDigest(subscribers: readonly Subscriber[]): Map<string, Subscriber> {
+  return new Map(subscribers.map((subscriber) => [digestOf(subscriber.credential), subscriber]));
 }
 
 const MAX_ACK_BYTES = 1024;
