@@ -8,14 +8,15 @@ import { writeFileSync } from 'node:fs';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { relayKeys, verifyEvent } from '../../src/relay/index.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { manualClock } from '../support/manual-clock.ts';
 import { githubPushWith, githubWebhook, post } from '../support/webhooks.ts';
 
 const SECRET = 'edge-bounds-github-secret-2c7d';
 const ALPHA = 'alpha-edge-bounds-token-81f0';
 const BETA = 'beta-edge-bounds-token-4a6e';
 
-function config(relay: string): string {
-  return `server: { shutdownTimeout: 1s }\nkubernetes: { mode: dry-run }\nstate: { store: memory }\nproviders:\n  - { name: github, type: github, secret: { value: ${SECRET} } }\nrelay:\n${relay}`;
+function config(relay: string, state = '{ store: memory }'): string {
+  return `server: { shutdownTimeout: 1s }\nkubernetes: { mode: dry-run }\nstate: ${state}\nproviders:\n  - { name: github, type: github, secret: { value: ${SECRET} } }\nrelay:\n${relay}`;
 }
 const twoSubscribers = `  maxConnectionsPerSubscriber: 1\n  maxEventSize: 2KiB\n  subscribers:\n    - { name: alpha, token: { value: ${ALPHA} } }\n    - { name: beta, token: { value: ${BETA} }, repositories: [your-org/*] }\n`;
 
@@ -144,5 +145,22 @@ describe('the edge', () => {
     const response = await post(gateway.hook('github'), githubWebhook(SECRET));
     expect(response.status).toBe(200);
     expect(((await response.json()) as { relayed?: number }).relayed).toBeUndefined();
+  });
+
+  test('events older than relay.retention.maxAge are dropped, and an agent that had not taken them is told so with a gap', async () => {
+    const clock = manualClock();
+    gateway = await startTestGateway({ config: config(`  retention: { maxAge: 1h }\n  subscribers:\n    - { name: alpha, token: { value: ${ALPHA} } }\n`, '{ store: sqlite, path: state }'), clock });
+    expect((await post(gateway.hook('github'), githubWebhook(SECRET))).status).toBe(202);
+    const kept = async () => Number(/^fluxgate_relay_store_events (\d+)$/m.exec(await (await gateway!.handleAdmin(new Request('http://admin/metrics'))).text())?.[1]);
+    expect(await kept()).toBe(1);
+    // The store's maintenance runs every minute and writes to disk between timers: advanced until it has run.
+    await clock.advance(2 * 3_600_000);
+    for (let round = 0; round < 50 && (await kept()) !== 0; round += 1) await clock.advance(60_000);
+    expect(await kept()).toBe(0);
+    const stream = await openStream(gateway, ALPHA);
+    await stream.next('hello');
+    const gap = await stream.next('gap');
+    expect(JSON.parse(gap.data.split('\n')[1]!).reason).toContain('no longer kept (relay.retention)');
+    stream.close();
   });
 });
