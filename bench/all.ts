@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 
-const all = ['stages', 'ingest', 'startup', 'scale', 'latency', 'fanout', 'burst', 'soak', 'discovery', 'argocd', 'attacks', 'attack-values', 'attack-413', 'attack-cel', 'attack-files', 'worker-limits', 'dedupe', 'journal', 'nats', 'feedback'];
+const all = ['stages', 'ingest', 'startup', 'scale', 'latency', 'relay', 'fanout', 'burst', 'soak', 'discovery', 'argocd', 'attacks', 'attack-values', 'attack-413', 'attack-cel', 'attack-files', 'worker-limits', 'dedupe', 'journal', 'nats', 'feedback'];
 const chosen = process.argv.length > 2 ? process.argv.slice(2) : all;
 const unknown = chosen.filter((name) => !all.includes(name));
 if (unknown.length > 0) {

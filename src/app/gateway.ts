@@ -3,7 +3,7 @@
  * and serves HTTP. Nothing else in fluxgate creates long-lived state.
  */
 import { dirname } from 'node:path';
-import { createHttpApps, fitRequestCap, listen, REFRESH_SECONDS, renderStatusPage } from '../http/index.ts';
+import { createHttpApps, fitRequestCap, listen, REFRESH_SECONDS, renderStatusPage, type Readiness } from '../http/index.ts';
 import { createJournalReporter, createMetrics, createReplicaReporter, createUnknownRoutes, createWebhookReporter, type Metrics, type UnknownRoutes } from '../observe/index.ts';
 import { createLogger, createRequestedAtClock, systemClock, type Clock, type Logger } from '../core/index.ts';
 import { addressBlocks, createRouteTable, type RouteTable } from '../pipeline/index.ts';
@@ -16,6 +16,8 @@ import { commitStatusing, type CommitStatusing } from './commit-statusing.ts';
 import { loadConfigFile, type LoadedConfig } from './load-config.ts';
 import { createReloader, type ReloadStatus } from './reload.ts';
 import { createServedConfig, type ServedConfig } from './served-config.ts';
+import type { Agent, Edge } from '../relay/index.ts';
+import { edgeSettings, startAgent, startEdge } from './relay-wiring.ts';
 
 export interface GatewayOptions {
   configPath: string;
@@ -77,6 +79,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const routes = createRouteTable(['config', 'receivers']);
   const served = createServedConfig({ initial: loaded, routes, primary: clusters.primary, clock, log });
   await served.apply(loaded);
+  const edge = config.relay ? startEdge({ loaded, log: store.relay, metrics, logger: log, clock }) : undefined;
   if (!clusters.dryRun) {
     // Targets are shared between providers: each selector once.
     const selectors = new Map(routes.all().flatMap((provider) => provider.targets.all.flatMap((target) => target.selectors)).map((selector) => [selector.key, selector]));
@@ -85,6 +88,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const parts: Parts = {
     options, config, log, clock, metrics, store, clusters, routes, served, statusing,
     gate: { accepting: true },
+    ...(edge ? { edge } : {}),
     unknownRoutes: createUnknownRoutes({ metrics, log, clock, windowMs: unknownRouteLogWindowMs }),
     reloadStatus: () => reloader.status(),
   };
@@ -106,6 +110,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     async apply(next) {
       await served.apply(next);
       statusing?.reload(next);
+      if (edge && next.config.relay) edge.configure(edgeSettings(next));
     },
     counted: (outcome) => metrics.configReloads.inc({ outcome }),
     clock,
@@ -115,6 +120,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   log.info('fluxgate listening', { address: server.address, admin: admin.address, providers: routes.all().map((provider) => provider.name), targets: config.targets.length, tls: Boolean(loaded.tls) });
   await served.startReceivers();
+  if (config.upstream) parts.agent = startAgent({ loaded, current: () => served.current(), journal: store.journal, ...(clusters.discovery ? { discovery: clusters.discovery } : {}), deliveries: store.deliveries, accepting: () => parts.gate.accepting, ready: async () => (await readiness(parts)).ready, metrics, logger: log, clock, ...(options.random ? { random: options.random } : {}) });
+  parts.agent?.start();
 
   let stopping: Promise<{ unfinished: number }> | undefined;
   return {
@@ -154,6 +161,9 @@ interface Parts {
   gate: { accepting: boolean };
   unknownRoutes: UnknownRoutes;
   reloadStatus(): ReloadStatus;
+  /** A relay's edge (`relay:`), and an agent's connection to its edge (`upstream:`). */
+  edge?: Edge;
+  agent?: Agent;
 }
 
 type Apps = ReturnType<typeof createHttpApps>;
@@ -185,6 +195,7 @@ async function openStoreAndClusters(start: { options: GatewayOptions; loaded: Lo
     refused: (cluster, ticket, selectors) => refusedBy?.(cluster, ticket, selectors),
     movedAside: () => metrics.storeMovedAside.inc(),
     replica: createReplicaReporter(metrics),
+    ...(config.relay ? { relayRetention: { maxEvents: config.relay.retention.maxEvents, maxAgeMs: config.relay.retention.maxAge } } : {}),
   });
   // Per cluster: connection, queue, dispatcher, reconciler, Events; behind one fleet; discovery in each (clusters.ts).
   let clusters: Clusters;
@@ -220,7 +231,9 @@ function gatewayApps(parts: Parts): Apps {
       now: () => clock.now(),
       retryAfterSeconds: 5,
       ...(clusters.discovery ? { discover: clusters.discovery.find } : {}),
+      ...(parts.edge ? { relay: parts.edge.filter } : {}),
     },
+    ...(parts.edge ? { relay: parts.edge } : {}),
     limits: { ...config.server, maxConcurrentRequests: fitRequestCap(config.server.maxConcurrentRequests, log) },
     timers: clock,
     metrics,
@@ -228,9 +241,8 @@ function gatewayApps(parts: Parts): Apps {
     deliveries,
     accepting: () => gate.accepting,
     async readiness() {
-      const health = store.journal.health();
-      if (!health.ok) return { ready: false, reason: 'store-unwritable', detail: `the state store cannot be written: ${health.error}` };
-      return clusters.readiness();
+      const ready = await readiness(parts);
+      return parts.agent ? { ...ready, upstream: upstreamReadiness(parts.agent) } : ready;
     },
     statusPage: (refresh) => {
       const receivers = served.receivers();
@@ -248,6 +260,7 @@ function gatewayApps(parts: Parts): Apps {
         ...(refresh ? { refreshSeconds: REFRESH_SECONDS } : {}),
         ...(receivers ? { receivers: { list: receivers.list(), problem: receivers.problem() } } : {}),
         state: { describe: store.describe, durable: store.durable, health: store.journal.health(), owed: store.journal.pending(), failures: store.journal.failures(), ...optionalSize(store.sizeBytes()) },
+        ...(parts.edge || parts.agent ? { relay: { ...(parts.edge ? { subscribers: parts.edge.status(), store: store.relay.size() } : {}), ...(parts.agent ? { upstream: parts.agent.status() } : {}) } } : {}),
       });
     },
     unknownRoute: (path) => unknownRoutes.report(path),
@@ -264,6 +277,25 @@ function gatewayApps(parts: Parts): Apps {
   });
 }
 
+/** Whether fluxgate can do its work: the store takes writes and the clusters answer (an agent connects upstream only then). */
+async function readiness(parts: Parts): Promise<Readiness> {
+  const health = parts.store.journal.health();
+  if (!health.ok) return { ready: false, reason: 'store-unwritable', detail: `the state store cannot be written: ${health.error}` };
+  return parts.clusters.readiness();
+}
+
+/** The agent's connection as /readyz shows it (shown, never a reason to be unready: the edge keeps what it misses). */
+function upstreamReadiness(agent: Agent): NonNullable<Readiness['upstream']> {
+  const status = agent.status();
+  return {
+    state: status.state,
+    ...(status.error !== undefined ? { error: status.error } : {}),
+    ...(status.lastEvent ? { lastEventId: status.lastEvent.id, lastEventAt: new Date(status.lastEvent.takenAt).toISOString() } : {}),
+    ...(status.lagSeconds !== undefined ? { lagSeconds: status.lagSeconds } : {}),
+    gaps: status.gaps,
+  };
+}
+
 type Listener = ReturnType<typeof listen>;
 
 /** Flushes pending reconcile requests, waits (bounded) for patches, then closes everything; the admin listener last. */
@@ -271,6 +303,9 @@ async function shutdownGateway(parts: Parts, listeners: readonly Listener[]): Pr
   const { config, log, store, clusters, served } = parts;
   const reconciler = clusters.reconciler;
   parts.unknownRoutes.stop();
+  // No new relayed event is taken, and agents' streams end (they resume from what they acknowledged).
+  await parts.agent?.stop();
+  parts.edge?.close();
   await served.stopReceivers();
   log.info('shutting down: flushing pending reconcile requests', { pending: reconciler.pending() });
   const result = await reconciler.shutdown(config.server.shutdownTimeout);

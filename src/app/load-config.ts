@@ -12,7 +12,7 @@ import { MAX_CONFIG_BYTES, MAX_SECRET_FILE_BYTES, MAX_TLS_FILE_BYTES } from '../
 import { isPlaceholderSecret } from '../config/index.ts';
 import { checkConfigRules, type RuleIssue } from '../config/index.ts';
 import { checkProviders } from '../provider-kit/index.ts';
-import { resolveAdminToken, resolveProviderSecrets, secretOrigin } from '../config/index.ts';
+import { resolveAdminToken, resolveProviderSecrets, resolveRelaySecrets, secretOrigin } from '../config/index.ts';
 import type { SecretRef } from '../config/index.ts';
 import { loadTlsFiles, type TlsPem } from '../config/index.ts';
 import { ConfigError, parseConfig, type CheckedConfig } from '../config/index.ts';
@@ -83,6 +83,10 @@ export interface LoadedConfig extends Omit<LoadedFile, 'source'> {
   tls?: TlsPem;
   /** `admin.token`, resolved, when one is configured. */
   adminToken?: string;
+  /** `relay.subscribers[].token`, resolved, by subscriber name (an edge). */
+  relayTokens?: Map<string, string>;
+  /** `upstream.token` resolved, and `upstream.caFile`'s PEM (an agent). */
+  upstream?: { token: string; caPem?: string };
   /**
    * Every file this load read besides the config (secret, TLS and plugin files), absolute: what a reload
    * watches, and what its fingerprint covers.
@@ -146,6 +150,9 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
   // The admin token guards the status page and the API: a placeholder there is as public as anywhere.
   const admin = resolveAdminToken(config, { env, readFile: (file) => readFile(fromConfig(file), MAX_SECRET_FILE_BYTES) }, (value, ref) => (isPlaceholderSecret(value) ? placeholderMessage(ref, kube, config.kubernetes.mode) : undefined));
   problems.push(...admin.problems);
+  const relay = resolveRelaySecrets(config, { env, readFile: (file) => readFile(fromConfig(file), MAX_SECRET_FILE_BYTES) }, sendsNothing);
+  problems.push(...relay.problems);
+  const upstreamCa = readUpstreamCa(config, (file) => readFile(fromConfig(file), MAX_TLS_FILE_BYTES), problems);
   // Every provider of a known type is prepared with the secrets that resolved, so its problems join the others.
   const providers = prepareProviders(config, catalog, secrets, problems);
   problems.push(...(await checkPluginVerifiers(config, catalog, providers, secrets)));
@@ -161,8 +168,9 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
     throw new ConfigError(path, located());
   }
   for (const file of catalog.files) files.add(file);
-  fingerprint.update(`\0${catalog.versions.join(',')}\0${JSON.stringify([...secrets])}\0${admin.token ?? ''}`);
-  return { config, catalog, secrets, providers, kube, ...(clusters ? { clusters } : {}), tls, adminToken: admin.token, files: [...files], fingerprint: fingerprint.digest('hex'), matchCompiler };
+  fingerprint.update(`\0${catalog.versions.join(',')}\0${JSON.stringify([...secrets])}\0${admin.token ?? ''}\0${JSON.stringify([...relay.subscribers])}\0${relay.upstream ?? ''}`);
+  const relayed = { ...(config.relay ? { relayTokens: relay.subscribers } : {}), ...(relay.upstream !== undefined ? { upstream: { token: relay.upstream, ...(upstreamCa !== undefined ? { caPem: upstreamCa } : {}) } } : {}) };
+  return { config, catalog, secrets, providers, kube, ...(clusters ? { clusters } : {}), tls, adminToken: admin.token, ...relayed, files: [...files], fingerprint: fingerprint.digest('hex'), matchCompiler };
 }
 
 /** Reads files for the load: each one read is recorded (what a reload watches) and goes into the fingerprint. */
@@ -278,6 +286,20 @@ async function checkPluginVerifiers(config: LoadedFile['config'], catalog: Catal
     if (refused !== undefined) problems.push({ path: ['providers', index, 'type'], message: `type "${provider.type}" (plugin ${plugin.path}) is refused: ${refused}` });
   }
   return problems;
+}
+
+/** `upstream.caFile`: a PEM certificate the edge's is checked with. */
+function readUpstreamCa(config: LoadedFile['config'], read: (file: string) => string, problems: RuleIssue[]): string | undefined {
+  const file = config.upstream?.caFile;
+  if (file === undefined) return undefined;
+  try {
+    const pem = read(file);
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`${file} holds no PEM certificate`);
+    return pem;
+  } catch (error) {
+    problems.push({ path: ['upstream', 'caFile'], message: (error as Error).message.startsWith(file) ? (error as Error).message : `cannot read ${file}: ${readFailure(error)}` });
+    return undefined;
+  }
 }
 
 function placeholderMessage(ref: SecretRef, kube: KubeTarget | undefined, mode: string): string {

@@ -48,7 +48,7 @@ export interface ReloaderOptions {
 }
 
 /** The sections read once at start-up; a change to them is logged and waits for a restart. */
-const startupSections = ['server', 'kubernetes', 'reconcile', 'clusters', 'discovery', 'feedback'] as const;
+const startupSections = ['server', 'kubernetes', 'reconcile', 'clusters', 'discovery', 'feedback', 'upstream'] as const;
 
 /** Dotted paths of the keys whose values differ between two sections (one level deep, which is what the messages need). */
 function changedKeys(section: string, before: unknown, after: unknown): string[] {
@@ -65,6 +65,8 @@ function changedKeys(section: string, before: unknown, after: unknown): string[]
 export function restartNeeded(started: LoadedConfig, next: LoadedConfig): string[] {
   const keys = startupSections.flatMap((section) => changedKeys(section, started.config[section], next.config[section]));
   if (started.config.admin.recentDeliveries !== next.config.admin.recentDeliveries) keys.push('admin.recentDeliveries');
+  // A relay's subscribers (tokens, filters) follow a reload; its retention and limits, or a relay added or removed, do not.
+  keys.push(...changedKeys('relay', started.config.relay, next.config.relay).filter((key) => key !== 'relay.subscribers'));
   // The TLS files may change under the same paths; the Kubernetes target under the same kubeconfig path.
   if (JSON.stringify(started.tls) !== JSON.stringify(next.tls) && !keys.includes('server.tls')) keys.push('server.tls (certificate files)');
   if (started.kube.describe !== next.kube.describe || started.kube.mode !== next.kube.mode) keys.push(`kubernetes (now ${next.kube.mode}: ${next.kube.describe})`);

@@ -60,7 +60,7 @@ export function checkClusters(config: Config): RuleIssue[] {
 export function checkDiscovery(config: Config): RuleIssue[] {
   const issues: RuleIssue[] = [];
   const { discovery } = config;
-  const providers = new Set(config.providers.map((provider) => provider.name));
+  const providers = new Set([...config.providers.map((provider) => provider.name), ...(config.upstream ? [config.upstream.name] : [])]);
   discovery.providers?.forEach((name, index) => {
     if (!providers.has(name)) issues.push({ path: ['discovery', 'providers', index], message: `no provider named "${name}"${didYouMean(name, providers)}` });
   });

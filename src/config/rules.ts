@@ -4,6 +4,7 @@
  */
 import { checkClusters, checkDiscovery } from './cluster-rules.ts';
 import { checkFeedback } from './feedback-rules.ts';
+import { checkRelay } from './relay-rules.ts';
 import { isAddressBlock } from '../core/index.ts';
 import type { Config } from './schema.ts';
 import type { RuleIssue } from './rule-issue.ts';
@@ -21,7 +22,7 @@ export interface RuleContext {
 }
 
 export function checkConfigRules(config: Config, context: RuleContext): RuleIssue[] {
-  return [...checkServer(config), ...(context.more?.(config) ?? []), ...checkTargets(config, context), ...checkClusters(config), ...checkDiscovery(config), ...checkFeedback(config)];
+  return [...checkServer(config), ...(context.more?.(config) ?? []), ...checkTargets(config, context), ...checkClusters(config), ...checkDiscovery(config), ...checkFeedback(config), ...checkRelay(config, context.compileMatch)];
 }
 
 function checkServer(config: Config): RuleIssue[] {
@@ -31,8 +32,8 @@ function checkServer(config: Config): RuleIssue[] {
     const port = portOf(config.server[key]);
     if (port > 65535) issues.push({ path: ['server', key], message: `port ${port} is out of range` });
   }
-  if (config.providers.length === 0 && !config.fluxReceivers.enabled) {
-    issues.push({ path: ['providers'], message: 'no provider: configure at least one, or serve the cluster\'s Flux Receivers with fluxReceivers: { enabled: true }' });
+  if (config.providers.length === 0 && !config.fluxReceivers.enabled && !config.upstream) {
+    issues.push({ path: ['providers'], message: 'no provider: configure at least one, serve the cluster\'s Flux Receivers with fluxReceivers: { enabled: true }, or take events from an edge with upstream: { url, token }' });
   }
   if (config.server.adminAddress === config.server.address && portOf(config.server.address) !== 0) {
     issues.push({ path: ['server', 'adminAddress'], message: 'the admin listener needs its own address: the webhook port answers only /hook/* and /healthz' });
@@ -55,7 +56,8 @@ function checkServer(config: Config): RuleIssue[] {
 
 function checkTargets(config: Config, context: RuleContext): RuleIssue[] {
   const issues: RuleIssue[] = [];
-  const providerNames = new Set(config.providers.map((provider) => provider.name));
+  // An agent's targets name its upstream like a provider: the events relayed from the edge.
+  const providerNames = new Set([...config.providers.map((provider) => provider.name), ...(config.upstream ? [config.upstream.name] : [])]);
   const names = new Set<string>();
   config.targets.forEach((target, index) => {
     const at = (...rest: (string | number)[]) => ['targets', index, ...rest];

@@ -327,6 +327,62 @@ export const StateConfig = T.Object(
 );
 export type StateConfig = StaticDecode<typeof StateConfig>;
 
+/** One agent the edge keeps events for: a private cluster's fluxgate that connects out to this one (src/relay/). */
+export const RelaySubscriberConfig = T.Object(
+  {
+    name: Name,
+    /** What the agent authenticates with (its `upstream.token`); never sent as it is: see docs/private-clusters.md. */
+    token: SecretRef,
+    /** Only events of these providers (their names here); omitted: every provider. */
+    providers: T.Optional(T.Array(T.String({ minLength: 1 }), { minItems: 1 })),
+    /** Git events of these repositories (slugs, URLs or globs, as targets' match.repository). */
+    repositories: T.Optional(T.Array(T.String({ minLength: 1 }), { minItems: 1 })),
+    /** Registry events of these images (globs, as targets' match.images). With repositories or images, other events are not kept for it. */
+    images: T.Optional(T.Array(T.String({ minLength: 1 }), { minItems: 1 })),
+  },
+  closed,
+);
+export type RelaySubscriberConfig = Static<typeof RelaySubscriberConfig>;
+
+/** The edge of a relay: accepted events kept in the store for agents that connect out to it (docs/private-clusters.md). */
+export const RelayConfig = T.Object(
+  {
+    subscribers: T.Array(RelaySubscriberConfig, { minItems: 1 }),
+    /** Events kept this long and at most this many (all subscribers together); an agent away longer is told so. */
+    retention: T.Object({ maxAge: duration('72h'), maxEvents: T.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }) }, { ...closed, default: {} }),
+    /** An event larger than this loses its changed paths (then path filters pass), like a host that truncates them. */
+    maxEventSize: size('64KiB'),
+    /** Streams one subscriber's token may hold open at once; beyond it 429 + Retry-After. */
+    maxConnectionsPerSubscriber: T.Integer({ minimum: 1, maximum: 64, default: 4 }),
+    /** Bytes written to one stream and not yet taken by the agent; past it the edge stops reading for that stream. */
+    maxBufferedBytes: size('256KiB'),
+    /** A stream with nothing to send gets a heartbeat this often (and proxies see it alive). */
+    heartbeat: duration('15s'),
+    /** A stream whose agent takes nothing for this long is closed (the agent resumes from what it acknowledged). */
+    stallTimeout: duration('60s'),
+  },
+  closed,
+);
+export type RelayConfig = StaticDecode<typeof RelayConfig>;
+
+/** The agent side of a relay: this fluxgate connects out to an edge and reconciles the events it relays. */
+export const UpstreamConfig = T.Object(
+  {
+    /** The edge's base URL, e.g. `https://hooks.example.com` (events at /relay/v1/events). */
+    url: T.String({ pattern: '^https?://[^\\s/]+', description: 'an http(s) URL' }),
+    /** The token of this agent's subscriber on the edge. */
+    token: SecretRef,
+    /** What targets' `providers` and `discovery.providers` call the events relayed from the edge. */
+    name: T.String({ pattern: '^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$', maxLength: 63, description: 'a lowercase name', default: 'upstream' }),
+    /** A PEM file of the CA the edge's certificate is checked with (default: the system's). */
+    caFile: T.Optional(T.String({ minLength: 1 })),
+    /** Waits between reconnects: from initialDelay, doubling, up to maxDelay, with jitter. */
+    reconnect: T.Object({ initialDelay: duration('1s'), maxDelay: duration('30s') }, { ...closed, default: {} }),
+  },
+  closed,
+);
+export type UpstreamConfig = StaticDecode<typeof UpstreamConfig>;
+
 /** One cluster of a fleet: a kubeconfig (and context), or the pod's own service account. */
 export const ClusterConfig = T.Object(
   {
@@ -356,6 +412,10 @@ export const Config = T.Object(
     feedback: FeedbackConfig,
     /** Several clusters, each with its own connection and queue; omitted: the one `kubernetes:` connection. */
     clusters: T.Optional(T.Array(ClusterConfig, { minItems: 1 })),
+    /** The edge of a relay: events kept for agents in private clusters (docs/private-clusters.md). */
+    relay: T.Optional(RelayConfig),
+    /** This fluxgate is an agent: it connects out to an edge and reconciles what it relays. */
+    upstream: T.Optional(UpstreamConfig),
   },
   closed,
 );

@@ -13,6 +13,8 @@ export interface DiscoveryIndex {
   remove(object: WatchedObject): void;
   /** The objects filed under any of `keys`, each once. */
   candidates(keys: Iterable<string>): DiscoveredObject[];
+  /** Every object held. */
+  all(): DiscoveredObject[];
   /** Objects held (filed or not: an object without a URL is held but matches nothing). */
   readonly size: number;
 }
@@ -71,6 +73,7 @@ export function createDiscoveryIndex(): DiscoveryIndex {
       for (const key of keys) for (const id of byKey.get(key) ?? []) ids.add(id);
       return [...ids].map((id) => byId.get(id)!);
     },
+    all: () => [...byId.values()],
     get size() {
       return byId.size;
     },

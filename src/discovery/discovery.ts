@@ -65,6 +65,8 @@ export interface Discovery {
   stop(): Promise<void>;
   /** The discovered objects `events` concern; undefined when `provider` does not use discovery. */
   find(provider: string, events: readonly Event[]): DiscoveryResult | undefined;
+  /** Every object it holds that a push could reconcile (not ignored, not suspended), when `provider` uses discovery. */
+  everything(provider: string): DiscoveredRequest[];
   status(): WatchStatus[];
 }
 
@@ -98,6 +100,10 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     find(provider, events) {
       if (providers && !providers.has(provider)) return undefined;
       return findDiscovered(watches, events);
+    },
+    everything(provider) {
+      if (providers && !providers.has(provider)) return [];
+      return watches.flatMap((watch) => watch.index.all().filter((object) => !object.ignored && !object.suspended).map((object) => discoveredRequest(watch.cluster, object, 'every object discovery holds')));
     },
     status: () =>
       watches.map((watch) => {

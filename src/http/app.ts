@@ -23,6 +23,8 @@ import { hookRoute } from './hook-route.ts';
 import { healthz, probes, type Readiness } from './probes.ts';
 import type { Timers } from './read-body.ts';
 import { refuseBodies, refuseBody } from './refuse-bodies.ts';
+import { relayRoutes } from './relay-routes.ts';
+import type { Edge } from '../relay/index.ts';
 import { createRequestGate, type RequestGate } from './request-gate.ts';
 import { unknownRoutes } from './unknown-routes.ts';
 
@@ -61,6 +63,8 @@ export interface HttpDeps {
   admin(): { token?: string; statusPage: boolean };
   /** The failures the journal keeps, and owing them again (all, or those seqs); returns how many. */
   failures: { list(): readonly FailureRecord[]; retry(seqs?: readonly number[]): number };
+  /** A relay's edge: its routes on the webhook listener (/relay/v1/*). */
+  relay?: Pick<Edge, 'authenticate' | 'open' | 'acknowledge'>;
 }
 
 /** The two listeners' apps: webhooks (public) and the admin surface (loopback unless opened on purpose). */
@@ -79,6 +83,9 @@ interface Shared {
   /** server.maxBodySize, never above the whole budget. */
   maxBodySize: number;
 }
+
+/** An acknowledgement is one event id: its body is never larger. */
+const RELAY_ACK_BYTES = 1024;
 
 /** Gauges of what the limits bound, evaluated when /metrics is scraped. */
 function limitMetrics(metrics: Metrics, budget: BodyBudget, gate: RequestGate): void {
@@ -102,7 +109,8 @@ function webhookApp(deps: HttpDeps, shared: Shared) {
     peer: (request) => shared.peers.of(request),
   });
   const app = new Elysia(ELYSIA_CONFIG).use(unknownRoutes(deps.unknownRoute)).use(errorAnswers(deps.log)).all('/hook/*', hook, { parse: 'none' });
-  return getOnly(app, '/healthz', healthz, { beforeHandle: refuseBody });
+  const relayed = deps.relay ? relayRoutes(app, { edge: deps.relay, untime: (request) => shared.peers.untime(request), gate: shared.gate, body: { maxBytes: RELAY_ACK_BYTES, drainBytes: RELAY_ACK_BYTES, budget: shared.budget, timeoutMs: limits.bodyTimeout, timers: deps.timers }, retryAfterSeconds: deps.webhook.retryAfterSeconds }) : app;
+  return getOnly(relayed, '/healthz', healthz, { beforeHandle: refuseBody });
 }
 
 function adminApp(deps: HttpDeps, shared: Shared) {

@@ -8,8 +8,11 @@ export interface ListenOptions {
   tls?: { cert: string; key: string };
   /** Whole seconds from 1 to 255 (Bun's range), in milliseconds. */
   idleTimeoutMs: number;
-  /** `peer()` is the address of the TCP peer (the client, or a proxy in front of it): asked only when needed. */
-  handle(request: Request, peer: () => string | undefined): Promise<Response>;
+  /**
+   * `peer()` is the address of the TCP peer (the client, or a proxy in front of it): asked only when needed;
+   * `untimed()` exempts the request's connection from idleTimeout (a stream the app bounds itself).
+   */
+  handle(request: Request, peer: () => string | undefined, untimed: () => void): Promise<Response>;
 }
 
 export interface Listener {
@@ -72,6 +75,6 @@ function serve(options: ListenOptions, hostname: string, port: number) {
     idleTimeout: Math.round(options.idleTimeoutMs / 1000),
     tls: options.tls,
     // requestIP costs a native call per request; only a provider with allowedSources needs the address.
-    fetch: (request, server) => options.handle(request, () => server.requestIP(request)?.address),
+    fetch: (request, server) => options.handle(request, () => server.requestIP(request)?.address, () => server.timeout(request, 0)),
   });
 }

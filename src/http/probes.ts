@@ -20,12 +20,16 @@ export interface Readiness {
   clusters?: Record<string, Readiness>;
   /** With discovery: each watched kind's state (`watching`, `kind-absent`, …), objects held and any problem (a detail). */
   discovery?: readonly { kind: string; state: string; problem?: string; objects: number; synced: boolean }[];
+  /** An agent: its connection to the edge (its error is a detail), the last event and the lag. */
+  upstream?: { state: string; error?: string; lastEventId?: string; lastEventAt?: string; lagSeconds?: number; gaps: number };
 }
 
 /** Readiness without its details: what a reader without the admin token sees. */
-function withoutDetail({ detail: _detail, clusters, discovery, ...readiness }: Readiness): Readiness {
+function withoutDetail({ detail: _detail, clusters, discovery, upstream, ...readiness }: Readiness): Readiness {
+  const { error: _error, ...shownUpstream } = upstream ?? { state: '', gaps: 0 };
   return {
     ...readiness,
+    ...(upstream ? { upstream: shownUpstream } : {}),
     ...(clusters ? { clusters: Object.fromEntries(Object.entries(clusters).map(([name, cluster]) => [name, withoutDetail(cluster)])) } : {}),
     ...(discovery ? { discovery: discovery.map(({ problem: _problem, ...watch }) => watch) } : {}),
   };

@@ -8,6 +8,7 @@ import { deliveryKey, type DeliveryRecord } from '../store/index.ts';
 import { followedLines } from './followed-section.ts';
 import { escapeHtml as e, page, table } from './html.ts';
 import { stateSection, type StateView } from './state-section.ts';
+import { relaySection, type RelayView } from './relay-section.ts';
 
 /** The config reloads as the page shows them (src/app/reload.ts keeps them). */
 export interface ReloadStatus {
@@ -64,6 +65,8 @@ export interface StatusView {
   receivers?: { list: readonly ReceiverView[]; problem?: string };
   /** The state store: where accepted work is kept, and the failures kept for a retry. */
   state?: StateView;
+  /** A relay: the edge's subscribers, or the agent's upstream. */
+  relay?: RelayView;
 }
 
 /** How often the page refreshes itself. */
@@ -176,7 +179,7 @@ ${banners.join('\n')}
 <p>Kubernetes: ${e(view.kubernetes)} · started ${e(view.startedAt)} · <a href="/metrics">metrics</a> · <a href="/api/deliveries">deliveries as JSON</a> · ${refresh}</p>
 <p>${reloadText(view.reload)}</p>
 <h2>Providers</h2>${table(['name', 'type', 'route', 'events'], providers)}
-<h2>Targets</h2>${table(['name', 'providers', 'match', 'resources'], targets)}${view.receivers ? receiverSection(view.receivers) : ''}${view.state ? stateSection(view.state) : ''}
+<h2>Targets</h2>${table(['name', 'providers', 'match', 'resources'], targets)}${view.receivers ? receiverSection(view.receivers) : ''}${view.state ? stateSection(view.state) : ''}${view.relay ? relaySection(view.relay) : ''}
 <h2>Recent deliveries</h2>${unknown}${olderText}${table(['received', 'provider', 'event', 'delivery', 'answer', 'repository / ref', 'caused'], deliveries)}`,
     view.refreshSeconds,
   );

@@ -8,3 +8,5 @@ export { createJournalReporter, createReplicaReporter } from './journal-reporter
 export { createMetrics, type Metrics } from './metrics.ts';
 export { type ClusterReconcileReporter, createDiscoveryReporter, createReconcileReporter, createWebhookReporter } from './reporters.ts';
 export { createUnknownRoutes, type UnknownRoutes } from './unknown-routes.ts';
+export { agentMetrics, edgeMetrics } from './relay-metrics.ts';
+export { createAgentReporter, createEdgeReporter } from './relay-reporters.ts';

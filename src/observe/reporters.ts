@@ -44,7 +44,7 @@ function described(info?: DeliveryInfo): { deliveryId?: string; event?: string }
 
 export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries: DeliveryLog, now: () => number): WebhookReporter {
   // Once per delivery, thousands of times a second: kept as built (the delivery log takes it over), not copied.
-  const record = (provider: ProviderIdentity, status: number, outcome: 'accepted' | 'ignored' | 'rejected', info: ReturnType<typeof described>, reason?: string, shown: Summary = {}, targets: string[] = [], ticket?: Ticket, nearMisses?: readonly string[]) => {
+  const record = (provider: ProviderIdentity, status: number, outcome: 'accepted' | 'ignored' | 'rejected', info: ReturnType<typeof described>, reason?: string, shown: Summary = {}, targets: string[] = [], ticket?: Ticket, nearMisses?: readonly string[], relayedTo?: readonly string[]) => {
     const entry: Parameters<DeliveryLog['add']>[0] = {
       ticket: ticket?.seq,
       deliveryId: info.deliveryId,
@@ -59,6 +59,7 @@ export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries:
       ...shown,
     };
     if (nearMisses && nearMisses.length > 0) entry.nearMisses = nearMisses.map((miss) => cutText(miss));
+    if (relayedTo && relayedTo.length > 0) entry.relayedTo = [...relayedTo];
     deliveries.add(entry);
   };
   return {
@@ -78,13 +79,13 @@ export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries:
       log.info('webhook ignored', { provider: provider.name, event: headers.event, delivery: headers.deliveryId, reason: why, ...shown });
       record(provider, 200, 'ignored', headers, why, shown);
     },
-    accepted(provider, info, event, targets, ticket, discovered) {
+    accepted(provider, info, event, targets, ticket, discovered, relayedTo) {
       metrics.webhookRequests.inc({ provider: provider.name, type: provider.type, event: eventLabel(provider, info), outcome: 'accepted' });
       const found = discovered ? { discovered: discovered.objects.length } : {};
       const headers = described(info);
       const shown = summary(event);
-      log.info('webhook accepted', { provider: provider.name, event: headers.event, delivery: headers.deliveryId, targets, ...found, ...shown });
-      record(provider, 202, 'accepted', headers, undefined, shown, targets, ticket, discovered?.nearMisses);
+      log.info('webhook accepted', { provider: provider.name, event: headers.event, delivery: headers.deliveryId, targets, ...found, ...(relayedTo && relayedTo.length > 0 ? { relayedTo } : {}), ...shown });
+      record(provider, 202, 'accepted', headers, undefined, shown, targets, ticket, discovered?.nearMisses, relayedTo);
       // Each discovered object is listed with the rule that found it; reconcile reports then update its state.
       for (const object of discovered?.objects ?? []) deliveries.effect(ticket.seq, { object: object.object, ...(object.cluster !== undefined ? { cluster: object.cluster } : {}), state: 'pending', rule: cutText(object.rule) });
     },

@@ -5,6 +5,7 @@
 import type { TicketCause } from '../core/index.ts';
 import type { ObjectSelector } from '../core/index.ts';
 import type { Ticket } from '../core/index.ts';
+import type { RelayPublication } from './relay-port.ts';
 
 /** The journal's view of an accepted delivery, as the pipeline hands it over. */
 export interface AcceptedDelivery {
@@ -13,6 +14,8 @@ export interface AcceptedDelivery {
   cause: TicketCause;
   /** What to reconcile, each with the clusters it names (undefined: every cluster). */
   selectors: readonly ObjectSelector[];
+  /** On a relay's edge: the events kept for subscribers, in the same commit as the delivery. */
+  relay?: readonly RelayPublication[];
 }
 
 export type AcceptOutcome =

@@ -110,3 +110,14 @@ export function compileProviders(config: Config, prepared: ReadonlyMap<string, P
   }
   return runtimes;
 }
+
+/**
+ * The targets that name `source` in their `providers` (an agent's upstream), compiled and indexed as a provider's
+ * are: relayed events are matched against them as a delivery to that provider would be.
+ */
+export function compileSourceTargets(config: Config, source: string, defaults: SelectorDefaults, matchCompiler: MatchCompiler = createMatchCompiler()): TargetIndex<CompiledTarget> {
+  const targets = config.targets
+    .filter((target) => target.providers.includes(source))
+    .map((target) => ({ name: target.name, match: matchCompiler.compile(target.match), selectors: target.resources.map((resource) => compileSelector(resource, defaults, target.clusters)), keys: indexKeysOf(target.match) }));
+  return indexTargets(targets, (target) => target.keys);
+}

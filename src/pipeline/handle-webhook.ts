@@ -15,6 +15,7 @@ import type { ProviderRuntime } from './compile.ts';
 import { matchTargets, type TargetMatch } from './match-targets.ts';
 import { PayloadError, type DeliveryInfo, type Event, type VerifiedInfo, type VerifyResult, type WebhookRequest } from '../provider-kit/index.ts';
 import type { WebhookReporter } from './webhook-reporter.ts';
+import { subscribersOf, type RelayFilter, type RelayPublication } from './relay-port.ts';
 
 export interface WebhookAnswer {
   status: number;
@@ -39,6 +40,8 @@ export interface WebhookDeps {
   retryAfterSeconds: number;
   /** With discovery on: the discovered objects the events concern, with near misses; undefined when the provider does not use it. */
   discover?(provider: string, events: readonly Event[]): DiscoveryResult | undefined;
+  /** On a relay's edge: the subscribers that keep each event (accepted with the delivery, even when nothing else wants it). */
+  relay?: RelayFilter;
 }
 
 /**
@@ -97,6 +100,8 @@ export type Decision =
       match: TargetMatch;
       /** With discovery on: what it found for these events, near misses included. */
       found?: DiscoveryResult;
+      /** On a relay's edge: the events kept for subscribers. */
+      relayed: RelayPublication[];
       /** Why nothing matched (`unmatched`): the targets' reasons and discovery's. */
       reason: string;
       /** The event shown in records: the first that matched a target or found an object, else the first. */
@@ -110,7 +115,7 @@ export type Decision =
  * @example
  * decide(provider, { body, headers }, provider.codec.describe(headers)); // { kind: 'matched', match: { targets: ['app'], … } }
  */
-export function decide(provider: ProviderRuntime, request: WebhookRequest, verified: VerifiedInfo, discover?: WebhookDeps['discover']): Decision {
+export function decide(provider: ProviderRuntime, request: WebhookRequest, verified: VerifiedInfo, discover?: WebhookDeps['discover'], relay?: RelayFilter): Decision {
   let info = verified;
   if (info.ping) return { kind: 'ignored', info, reason: 'ping' };
   if (info.event !== undefined && !provider.events.has(info.event)) return { kind: 'ignored', info, reason: notListened(provider, info.event) };
@@ -132,19 +137,21 @@ export function decide(provider: ProviderRuntime, request: WebhookRequest, verif
   const match = matchTargets(provider, events);
   const found = discover?.(provider.name, events);
   const discovered = found?.requests ?? [];
-  if (match.targets.length === 0 && discovered.length === 0) {
+  const relayed = relay?.(provider, info.deliveryId, events) ?? [];
+  if (match.targets.length === 0 && discovered.length === 0 && relayed.length === 0) {
     // With discovery and no target for this provider, the targets' "no target uses provider …" says nothing useful.
-    const reason = !found ? match.reason : provider.targets.size === 0 ? found.reason : `${match.reason}; discovery: ${found.reason}`;
-    return { kind: 'unmatched', info, events, match, reason, event: found?.event ?? events[0]!, ...(found ? { found } : {}) };
+    const reason = (!found ? match.reason : provider.targets.size === 0 ? found.reason : `${match.reason}; discovery: ${found.reason}`) + (relay ? '; relay: no subscriber\'s filter allows it' : '');
+    return { kind: 'unmatched', info, events, match, reason, relayed, event: found?.event ?? events[0]!, ...(found ? { found } : {}) };
   }
-  return { kind: 'matched', info, events, match, reason: '', event: match.targets.length > 0 ? match.event : found!.event, ...(found ? { found } : {}) };
+  const event = match.targets.length > 0 ? match.event : discovered.length > 0 ? found!.event : (relayed[0]?.event.event ?? events[0]!);
+  return { kind: 'matched', info, events, match, reason: '', relayed, event, ...(found ? { found } : {}) };
 }
 
 function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: WebhookDeps, described: DeliveryInfo, verdict: VerifyResult): WebhookAnswer | Promise<WebhookAnswer> {
   if (!verdict.ok) return refuse(provider, deps, described, verdict.retryable ? 503 : 401, verdict.reason);
   // A delivery id the credential covers wins over the header-described one, for dedupe and in the record.
   const verified: VerifiedInfo = { ...described, ...(verdict.deliveryId !== undefined ? { deliveryId: verdict.deliveryId } : {}), ...(verdict.claims ? { claims: verdict.claims } : {}) };
-  const decision = decide(provider, request, verified, deps.discover);
+  const decision = decide(provider, request, verified, deps.discover, deps.relay);
   const { info } = decision;
   if (decision.kind === 'ignored') return ignore(provider, deps, info, decision.reason, decision.event);
   if (decision.kind === 'malformed') return refuse(provider, deps, info, 400, decision.reason);
@@ -160,6 +167,7 @@ function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: W
     ...(info.deliveryId !== undefined ? { deliveryId: info.deliveryId } : {}),
     cause: causeOf(provider, info, event),
     selectors: wanted,
+    ...(decision.relayed.length > 0 ? { relay: decision.relayed } : {}),
   });
   const answered = (result: AcceptOutcome): WebhookAnswer => {
     // Refused before anything was kept: the delivery id is not remembered, so the provider's retry is accepted.
@@ -168,8 +176,9 @@ function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: W
     if (result.kind === 'duplicate') return ignore(provider, deps, info, 'duplicate delivery', match.event);
     const { ticket } = result;
     const report = found && { objects: discovered.map((request) => ({ cluster: request.cluster, object: request.selector.label, rule: request.rule })), nearMisses: found.misses };
-    deps.reporter.accepted(provider, info, event, match.targets, ticket, report);
-    return { status: 202, body: { delivery: info.deliveryId ?? `fluxgate-${ticket.seq}`, targets: match.targets.length, ...(found ? { discovered: discovered.length } : {}) } };
+    const subscribers = subscribersOf(decision.relayed);
+    deps.reporter.accepted(provider, info, event, match.targets, ticket, report, subscribers);
+    return { status: 202, body: { delivery: info.deliveryId ?? `fluxgate-${ticket.seq}`, targets: match.targets.length, ...(found ? { discovered: discovered.length } : {}), ...(deps.relay ? { relayed: subscribers.length } : {}) } };
   };
   return outcome instanceof Promise ? outcome.then(answered) : answered(outcome);
 }

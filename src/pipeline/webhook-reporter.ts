@@ -20,6 +20,9 @@ export interface WebhookReporter {
   rejected(provider: ProviderIdentity, status: number, reason: string, info?: DeliveryInfo): void;
   /** 200 with a reason: ping, filtered event, duplicate, nothing matched. */
   ignored(provider: ProviderIdentity, info: DeliveryInfo, reason: string, event?: Event): void;
-  /** 202: the ticket reconcile will report against; `discovered` when discovery found objects or near misses. */
-  accepted(provider: ProviderIdentity, info: DeliveryInfo, event: Event, targets: string[], ticket: Ticket, discovered?: DiscoveredReport): void;
+  /**
+   * 202: the ticket reconcile will report against; `discovered` when discovery found objects or near misses;
+   * `relayedTo`: the relay subscribers that keep its events.
+   */
+  accepted(provider: ProviderIdentity, info: DeliveryInfo, event: Event, targets: string[], ticket: Ticket, discovered?: DiscoveredReport, relayedTo?: readonly string[]): void;
 }

@@ -11,8 +11,11 @@ export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
  * rows); the rest are final.
  */
 export type ObjectState = 'pending' | 'selected' | 'patched' | 'dry-run' | 'not-found' | 'forbidden' | 'failed';
-/** An accepted delivery's state, from its objects': waiting, all patched, some failed, all failed. */
-export const DELIVERY_STATES = ['pending', 'patched', 'dry-run', 'partly-failed', 'failed'] as const;
+/**
+ * An accepted delivery's state, from its objects': waiting, all patched, some failed, all failed; `relayed` for one
+ * a relay's edge kept for its subscribers and nothing else.
+ */
+export const DELIVERY_STATES = ['pending', 'patched', 'dry-run', 'partly-failed', 'failed', 'relayed'] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
 
 export interface ObjectEffect {
@@ -83,6 +86,10 @@ export interface DeliveryRecord {
   push?: { at: string; from: 'payload' | 'arrival' };
   /** Following: each object followed (the patched ones and those using them as their source), at most MAX_FOLLOWED_ROWS. */
   followed?: FollowedObject[];
+  /** On a relay's edge: the subscribers that keep its events. */
+  relayedTo?: string[];
+  /** On an agent: the edge's delivery this event came from (`provider`, `type` are then the upstream and `relay`). */
+  relayedFrom?: { provider: string; type: string; deliveryId?: string; receivedAt: string };
 }
 
 export interface DeliveryFilter {
@@ -204,7 +211,7 @@ export function createDeliveryLog(capacity = 100, options: DeliveryLogOptions = 
     add(record) {
       const entry = record as DeliveryRecord;
       entry.objects = [];
-      if (entry.outcome === 'accepted') entry.state = 'pending';
+      if (entry.outcome === 'accepted') entry.state = entry.targets.length === 0 && (entry.relayedTo?.length ?? 0) > 0 ? 'relayed' : 'pending';
       keep(entry);
       changed(entry);
       if (entry.ticket === undefined) return;

@@ -8,7 +8,7 @@
  * as soon as the one in flight ends — so a burst that arrives during a sync to disk shares the next one.
  */
 import type { Ticket } from '../core/index.ts';
-import type { AcceptOutcome } from '../pipeline/index.ts';
+import type { AcceptOutcome, RelayPublication } from '../pipeline/index.ts';
 import type { WorkItem } from '../reconcile/index.ts';
 import type { DeliveryDeduper } from './dedupe.ts';
 import type { JournalChanges, JournalState, JournalWriter } from './journal-store.ts';
@@ -19,6 +19,8 @@ export interface Staged {
   items: WorkItem[];
   provider: string;
   deliveryId?: string;
+  /** Events kept for a relay's subscribers, written with the items. */
+  relay?: readonly RelayPublication[];
   resolve(outcome: AcceptOutcome): void;
 }
 

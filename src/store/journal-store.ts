@@ -4,6 +4,7 @@
  */
 import type { WorkItem } from '../reconcile/index.ts';
 import type { FailureRecord } from './failure-list.ts';
+import type { RelayChanges, RelayState } from './relay-log.ts';
 
 /** Everything a commit writes: items and failures by key (null: deleted), delivery ids, the next ticket. */
 export interface JournalChanges {
@@ -11,6 +12,8 @@ export interface JournalChanges {
   failures: ReadonlyMap<number, FailureRecord | null>;
   seen: readonly { provider: string; deliveryId: string; at: number }[];
   nextSeq: number;
+  /** On a relay's edge: the events kept for subscribers with these deliveries, acknowledgements, retention. */
+  relay?: RelayChanges;
 }
 
 /**
@@ -33,4 +36,5 @@ export interface JournalState {
   failures: readonly FailureRecord[];
   seen: readonly { provider: string; deliveryId: string; at: number }[];
   nextSeq: number;
+  relay?: RelayState;
 }

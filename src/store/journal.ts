@@ -20,6 +20,7 @@ import { createFailureList, type FailureList, type FailureRecord } from './failu
 import { createGroupCommit, type GroupCommit, type PreparedCommit, type Staged } from './group-commit.ts';
 import type { JournalState, JournalWriter } from './journal-store.ts';
 import { createPendingWork, type PendingWork } from './pending-work.ts';
+import type { LocalRelayLog } from './relay-log.ts';
 import type { AcceptedDelivery, AcceptOutcome, Acceptor } from '../pipeline/index.ts';
 import type { WorkItem, WorkLedger } from '../reconcile/index.ts';
 import { fold, itemId, MAX_ITEM_TICKETS, namedItem } from './work.ts';
@@ -60,6 +61,8 @@ export interface JournalOptions {
   opened?(owed: number): void;
   /** Runs the group commit after the current burst of I/O (default: setImmediate). */
   defer?: (run: () => void) => void;
+  /** On a relay's edge: the events kept for subscribers, written in the commit of their delivery. */
+  relay?: LocalRelayLog;
   /** Runs a commit of changes without deliveries (default: after LAZY_COMMIT_MS, unless a delivery's commit takes them first). */
   deferLazily?: (run: () => void) => void;
 }
@@ -115,7 +118,7 @@ export function createJournal(options: JournalOptions): Journal {
     deferLazily: options.deferLazily ?? ((run) => void setTimeout(run, LAZY_COMMIT_MS)),
     takeOver: (state) => takeOver(owed, state, options),
     prepare: (batch) => prepareCommit(owed, batch, options),
-    changed: () => owed.changed.size > 0 || owed.failures.changes().size > 0,
+    changed: () => owed.changed.size > 0 || owed.failures.changes().size > 0 || options.relay?.dirty() === true,
   });
   const report = () => reportOwed(owed, options);
   // Settles, expansions, retries and the delivery log's records ride the next delivery's commit, or one of their own a
@@ -181,6 +184,7 @@ function load(owed: Owed, state: JournalState, options: JournalOptions): void {
     }
   }
   for (const seen of state.seen) options.dedupe.remember(seen.provider, seen.deliveryId, seen.at);
+  if (state.relay) options.relay?.restore(state.relay);
 }
 
 /** A store opened only now (it could not be at start): what it owed is taken over first. Nothing was accepted meanwhile. */
@@ -227,12 +231,13 @@ function accept(owed: Owed, delivery: AcceptedDelivery, options: JournalOptions,
   owed.nextSeq += 1;
   for (const group of refused) options.refused?.(group.cluster, ticket, group.selectors);
   if (commits === undefined) {
+    if (delivery.relay) options.relay?.appendNow(delivery.relay, acceptedAt);
     for (const item of taken) owed.pending.put(fold(owed.pending.get(item.id), item));
     if (taken.length > 0) options.feed(taken);
     reportOwed(owed, options);
     return { kind: 'accepted', ticket };
   }
-  return new Promise<AcceptOutcome>((resolve) => commits.stage({ ticket, items: taken, provider: delivery.provider, ...optional('deliveryId', delivery.deliveryId), resolve }));
+  return new Promise<AcceptOutcome>((resolve) => commits.stage({ ticket, items: taken, provider: delivery.provider, ...optional('deliveryId', delivery.deliveryId), ...optional('relay', delivery.relay), resolve }));
 }
 
 interface Room {
@@ -300,9 +305,11 @@ function prepareCommit(owed: Owed, batch: readonly Staged[], options: JournalOpt
   for (const [id, item] of folded) items.set(id, item);
   const failures = new Map(owed.failures.changes());
   const seen = batch.flatMap((entry) => (entry.deliveryId !== undefined ? [{ provider: entry.provider, deliveryId: entry.deliveryId, at: entry.ticket.acceptedAt }] : []));
+  const relay = options.relay?.prepare(batch.flatMap((entry) => entry.relay ?? []));
   return {
-    changes: { items, failures, seen, nextSeq: owed.nextSeq },
+    changes: { items, failures, seen, nextSeq: owed.nextSeq, ...optional('relay', relay?.changes) },
     written() {
+      relay?.written(options.clock.now());
       for (const [id, item] of sent) if (owed.changed.get(id) === item) owed.changed.delete(id);
       owed.failures.written(failures);
       for (const item of folded.values()) {

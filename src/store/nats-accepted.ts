@@ -7,6 +7,7 @@
 import type { TicketCause } from '../core/index.ts';
 import type { ObjectFilter, ObjectSelector } from '../core/index.ts';
 import type { Ticket } from '../core/index.ts';
+import type { RelayPublication } from '../pipeline/index.ts';
 import { itemId } from './work.ts';
 import { replicaPartition, sharedPartition, workKey } from './nats-partitions.ts';
 import type { StoredItem } from './nats-work.ts';
@@ -34,6 +35,8 @@ export interface AcceptedMessage {
   retry?: true;
   /** The annotation value minted at acceptance (a selector's fixed value wins). */
   value?: string;
+  /** On a relay's edge (first message only): the events kept for subscribers, published to the relay stream when folded. */
+  relay?: RelayPublication[];
   items: AcceptedItem[];
 }
 

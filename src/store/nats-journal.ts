@@ -208,7 +208,7 @@ async function publish(state: NatsState, options: NatsJournalOptions, delivery: 
 /** The delivery on the stream, in chunks; the first one's sequence is the ticket. A duplicate when every chunk was. */
 async function publishAccepted(options: NatsJournalOptions, delivery: AcceptedDelivery, acceptedAt: number, items: readonly AcceptedItem[]): Promise<{ seq: number; duplicate: boolean }> {
   const msgID = delivery.deliveryId !== undefined ? `${delivery.provider}:${delivery.deliveryId}` : undefined;
-  const { head, rest } = encodeAccepted({ acceptedAt, ...(delivery.cause ? { cause: delivery.cause } : {}), ...(delivery.deliveryId !== undefined ? { deliveryId: delivery.deliveryId } : {}), replica: options.replica, value: options.requestedAt(new Date(acceptedAt)) }, items, CHUNK_BYTES);
+  const { head, rest } = encodeAccepted({ acceptedAt, ...(delivery.cause ? { cause: delivery.cause } : {}), ...(delivery.deliveryId !== undefined ? { deliveryId: delivery.deliveryId } : {}), replica: options.replica, value: options.requestedAt(new Date(acceptedAt)), ...(delivery.relay ? { relay: [...delivery.relay] } : {}) }, items, CHUNK_BYTES);
   const first = await options.js.publish(options.subject, head, { timeout: options.timeoutMs, ...(msgID ? { msgID } : {}) });
   let duplicate = first.duplicate;
   // The rest of a large delivery: each with its own id, so a retry after a partial publish completes it.

@@ -7,7 +7,9 @@
  * - bucket `<name>-owners`: which replica is alive and which owns each partition of the objects (keys expire after
  *   `state.nats.lease` unless renewed);
  * - bucket `<name>-failures`: failures kept for a retry by hand;
- * - stream `<name>-log` (subject `<name>.log`): the delivery log every replica's page and API show.
+ * - stream `<name>-log` (subject `<name>.log`): the delivery log every replica's page and API show;
+ * - stream `<name>-relay` (subject `<name>.relay`) and bucket `<name>-relay-cursors`: a relay's events kept for its
+ *   subscribers (`relay.retention`), and what each subscriber acknowledged (nats-relay.ts).
  * Created when missing, updated when their limits changed; R = `state.nats.replicas`.
  */
 import { AckPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
@@ -21,6 +23,9 @@ export interface LayoutLimits {
   logMaxAgeMs: number;
   /** Log messages kept at most (each a batch of records and effects). */
   logMaxMessages: number;
+  /** relay.retention: events kept at most, and for how long. */
+  relayMaxEvents: number;
+  relayMaxAgeMs: number;
 }
 
 export interface NatsLayout {
@@ -33,9 +38,12 @@ export interface NatsLayout {
   /** The stream behind the work bucket (its size is the store's). */
   workStream: string;
   failuresBucket: string;
+  relayStream: string;
+  relaySubject: string;
   work: KV;
   owners: KV;
   failures: KV;
+  relayCursors: KV;
 }
 
 const NANOS_PER_MS = 1_000_000;
@@ -60,6 +68,9 @@ export function layoutNames(name: string) {
     failures: `${name}-failures`,
     workStream: `KV_${name}-work`,
     failuresBucket: `${name}-failures`,
+    relayStream: `${name}-relay`,
+    relaySubject: `${name}.relay`,
+    relayCursors: `${name}-relay-cursors`,
   };
 }
 
@@ -123,5 +134,18 @@ export async function ensureLayout(js: JetStreamClient, jsm: JetStreamManager, n
   const ownersInfo = await jsm.streams.info(ownersStream);
   if (ownersInfo.config.max_age !== nats.lease * NANOS_PER_MS) await jsm.streams.update(ownersStream, { max_age: nats.lease * NANOS_PER_MS });
   const failures = await kvm.create(names.failures, { history: 1, replicas, maxValueSize: MAX_MESSAGE_BYTES });
-  return { ...names, work, owners, failures };
+  await ensureStream(jsm, {
+    name: names.relayStream,
+    subjects: [names.relaySubject],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    num_replicas: replicas,
+    duplicate_window: limits.dedupeWindowMs * NANOS_PER_MS,
+    max_age: limits.relayMaxAgeMs * NANOS_PER_MS,
+    max_msgs: limits.relayMaxEvents,
+    max_msg_size: MAX_MESSAGE_BYTES,
+    discard: DiscardPolicy.Old,
+  });
+  const relayCursors = await kvm.create(names.relayCursors, { history: 1, replicas });
+  return { ...names, work, owners, failures, relayCursors };
 }

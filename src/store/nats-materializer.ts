@@ -22,6 +22,8 @@ export interface MaterializerOptions {
   failed(operation: string, error: string): void;
   /** A delivery's message was folded in (before it is acked): its record is kept in the shared log. */
   folded(message: AcceptedMessage, seq: number): Promise<void>;
+  /** A relay's edge: the delivery's events for subscribers, published before the message is acked. */
+  relay?(message: AcceptedMessage, seq: number): Promise<void>;
   /** A message that is not an accepted delivery: acked and dropped (it would come back forever). */
   unreadable(seq: number, error: string): void;
 }
@@ -72,6 +74,7 @@ export function startMaterializer(options: MaterializerOptions): { restart(): vo
     keepWorking();
     try {
       await eachLimited(items, CONCURRENCY, ({ key, item }) => foldItem(options.kv, options.work, key, item, options.timeoutMs));
+      if (accepted.relay && accepted.relay.length > 0) await options.relay?.(accepted, message.seq);
       if (accepted.ticket === undefined && !accepted.retry) await options.folded(accepted, message.seq);
       await message.ackAck({ timeout: options.timeoutMs });
     } catch (error) {

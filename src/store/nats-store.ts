@@ -17,6 +17,7 @@ import { connectNats, NATS_TIMEOUT_MS, shownServers } from './nats-connect.ts';
 import { createFeeder, type Feeder } from './nats-feeder.ts';
 import { watchFailures } from './nats-failures.ts';
 import { createNatsJournal, type NatsJournal } from './nats-journal.ts';
+import { openNatsRelay, type NatsRelay } from './nats-relay.ts';
 import { ensureLayout, type NatsLayout } from './nats-layout.ts';
 import { startMaterializer } from './nats-materializer.ts';
 import { createOwnership, type Ownership } from './nats-ownership.ts';
@@ -174,7 +175,9 @@ async function openOnConnection({ nc, nats, replica, options, dedupe }: Opening)
   const link = { connected: true };
   const js = jetstream(nc, { timeout: NATS_TIMEOUT_MS });
   const jsm = await jetstreamManager(nc, { timeout: NATS_TIMEOUT_MS });
-  const layout = await ensureLayoutPatiently(log, () => ensureLayout(js, jsm, nats, { dedupeWindowMs: DEDUPE_WINDOW_MS, logMaxAgeMs: state.retention.maxAge, logMaxMessages: Math.max(1000, options.recentDeliveries * LOG_MESSAGES_PER_RECORD) }));
+  const retention = options.relayRetention ?? { maxEvents: 10_000, maxAgeMs: 72 * 3_600_000 };
+  const limits = { dedupeWindowMs: DEDUPE_WINDOW_MS, logMaxAgeMs: state.retention.maxAge, logMaxMessages: Math.max(1000, options.recentDeliveries * LOG_MESSAGES_PER_RECORD), relayMaxEvents: retention.maxEvents, relayMaxAgeMs: retention.maxAgeMs };
+  const layout = await ensureLayoutPatiently(log, () => ensureLayout(js, jsm, nats, limits));
   const share = await shareWork(layout, options, { replica, lease: nats.lease, failed, report: () => journal?.report() });
   const { work, failures, ownership } = share;
   // Partitions are taken before serving (reconcile starts with what they owe when serve calls replay()).
@@ -182,6 +185,7 @@ async function openOnConnection({ nc, nats, replica, options, dedupe }: Opening)
   ownership.start();
   const shared = sharedDeliveryLog({ nc, js, stream: layout.logStream, subject: layout.logSubject, replica, capacity: options.recentDeliveries, clock, failed: (error) => failed('log', error) });
   await shared.start();
+  const relay = await withTimeout('NATS (reading the relay stream)', openNatsRelay({ js, jsm, stream: layout.relayStream, subject: layout.relaySubject, cursors: layout.relayCursors, retention, clock, timeoutMs: NATS_TIMEOUT_MS, failed }), 60_000);
   const materializer = startMaterializer({
     js,
     stream: layout.acceptedStream,
@@ -192,13 +196,14 @@ async function openOnConnection({ nc, nats, replica, options, dedupe }: Opening)
     clock,
     failed,
     folded: (message, seq) => shared.keep(acceptedRecord(message, seq)),
+    relay: (message, seq) => relay.publish(message.relay ?? [], seq),
     unreadable: (seq, error) => log.warn('a message of the accepted stream could not be read and is dropped', { seq, error }),
   });
   const liveJournal = natsJournal({ options, dedupe, js, jsm, layout, replica, share, link, failed });
   journal = liveJournal;
   // After the connection came back, every watch and consumer starts again from where it was: the client's own
   // recovery can leave one silent after all servers went away.
-  const followers = [work.watch, failures.watch, materializer, shared];
+  const followers = [work.watch, failures.watch, materializer, shared, relay];
   followConnection(nc, (now) => {
     link.connected = now;
     if (now) {
@@ -206,7 +211,7 @@ async function openOnConnection({ nc, nats, replica, options, dedupe }: Opening)
       for (const follower of followers) follower.restart();
     }
   });
-  const upkeep = natsUpkeep({ layout, jsm, share, shared, materializer, journal: liveJournal, link, options, failed });
+  const upkeep = natsUpkeep({ layout, jsm, share, shared, materializer, relay, journal: liveJournal, link, options, failed });
   log.info('state', { store: 'nats', servers: shownServers(nats.servers), name: nats.name, replicas: nats.replicas, replica, owed: work.counts.total(), failures: failures.size(), partitions: ownership.owned().length, live: ownership.live().length });
   return {
     kind: 'nats',
@@ -214,11 +219,13 @@ async function openOnConnection({ nc, nats, replica, options, dedupe }: Opening)
     durable: true,
     journal: liveJournal,
     deliveries: shared.log,
+    relay: relay.log,
     sizeBytes: upkeep.sizeBytes,
     async close() {
       upkeep.stop();
       await materializer.stop();
       await shared.stop();
+      relay.stop();
       // Given back at once: the other replicas take the partitions over at their next round, not a lease later.
       await ownership.close();
       work.stop();
@@ -273,12 +280,13 @@ function natsUpkeep(parts: {
   share: Awaited<ReturnType<typeof shareWork>>;
   shared: ReturnType<typeof sharedDeliveryLog>;
   materializer: ReturnType<typeof startMaterializer>;
+  relay: NatsRelay;
   journal: NatsJournal;
   link: { connected: boolean };
   options: StoreOptions;
   failed(operation: string, error: string): void;
 }) {
-  const { layout, share, shared, materializer, journal, options, failed } = parts;
+  const { layout, share, shared, materializer, relay, journal, options, failed } = parts;
   const { work, failures } = share;
   return startUpkeep({
     clock: options.clock,
@@ -287,9 +295,10 @@ function natsUpkeep(parts: {
       { stream: layout.workStream, position: () => work.watch.revision(), restart: () => work.watch.restart() },
       { stream: `KV_${layout.failuresBucket}`, position: () => failures.watch.revision(), restart: () => failures.watch.restart() },
       { stream: layout.logStream, position: () => shared.position(), restart: () => shared.restart() },
+      { stream: layout.relayStream, position: () => relay.position(), restart: () => relay.restart() },
       { stream: layout.acceptedStream, stuck: queueStuck(), restart: () => materializer.restart() },
     ],
-    sized: [layout.acceptedStream, layout.logStream, layout.workStream],
+    sized: [layout.acceptedStream, layout.logStream, layout.workStream, layout.relayStream],
     connected: () => parts.link.connected,
     each() {
       share.reportOwned();
@@ -298,6 +307,7 @@ function natsUpkeep(parts: {
     },
     retention(now) {
       journal.expireFailures(now - options.state.retention.maxAge);
+      relay.maintain(now);
       // KV's type leaves out the bucket's purgeDeletes (@nats-io/kv 3.4).
       void (layout.work as unknown as { purgeDeletes(olderMillis: number): Promise<unknown> }).purgeDeletes(MARKER_AGE_MS).catch((error: Error) => failed('retention', error.message));
     },

@@ -15,6 +15,7 @@ import { createDeliveryDeduper } from './dedupe.ts';
 import { createJournal, type Journal, type JournalReporter } from './journal.ts';
 import { DATABASE_FILE } from './sqlite-file.ts';
 import { sqliteFile, type SqliteContents, type SqliteFile } from './sqlite-store.ts';
+import { createLocalRelayLog, type LocalRelayLog, type RelayLog, type RelayRetention } from './relay-log.ts';
 
 /**
  * Deliveries are remembered this long to drop providers' redeliveries. Longer than the 10 minutes a
@@ -44,6 +45,8 @@ export interface StoreOptions {
   movedAside?(to: string): void;
   /** A shared store's replica reports (`store: nats`). */
   replica?: ReplicaReporter;
+  /** `relay.retention` on a relay's edge (else events are never kept). */
+  relayRetention?: RelayRetention;
 }
 
 /** What a replica of a shared store reports beside the journal (observe/journal-reporter.ts createReplicaReporter). */
@@ -64,6 +67,8 @@ export interface Store {
   durable: boolean;
   journal: Journal;
   deliveries: DeliveryLog;
+  /** The events a relay's edge keeps for its subscribers (empty elsewhere). */
+  relay: RelayLog;
   /** Bytes on disk (sqlite), for the metric and the page. */
   sizeBytes(): number | undefined;
   /** Writes what waits, stops retention and closes the file. */
@@ -85,7 +90,10 @@ export function statePath(state: StateConfig, configDir: string, env: Record<str
 export async function openStore(options: StoreOptions): Promise<Store> {
   const { state, clock, log } = options;
   const dedupe = createDeliveryDeduper({ ttlMs: DEDUPE_WINDOW_MS, maxEntriesPerProvider: 10_000, now: () => clock.now() });
+  let journal: Journal | undefined;
+  const relay = createLocalRelayLog({ retention: options.relayRetention ?? DEFAULT_RELAY_RETENTION, changed: () => journal?.flushSoon() });
   const journalOptions = {
+    relay,
     clusters: options.clusters,
     maxPending: options.maxPending,
     dedupe,
@@ -98,14 +106,20 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   };
   if (state.store === 'memory') {
     log.warn('state.store is memory: accepted work, delivery ids and the delivery log do not survive a restart');
-    return { kind: 'memory', describe: 'memory (not durable)', durable: false, journal: createJournal(journalOptions), deliveries: createDeliveryLog(options.recentDeliveries), sizeBytes: () => undefined, close: async () => {} };
+    journal = createJournal(journalOptions);
+    return { kind: 'memory', describe: 'memory (not durable)', durable: false, journal, deliveries: createDeliveryLog(options.recentDeliveries), relay, sizeBytes: () => undefined, close: async () => {} };
   }
   if (state.store === 'nats') {
     const { openNatsStore } = await import('./nats-store.ts');
     return openNatsStore(options, dedupe);
   }
-  return openSqliteStore(options, journalOptions);
+  const store = await openSqliteStore(options, journalOptions);
+  journal = store.journal;
+  return store;
 }
+
+/** Retention of a store whose config has no relay: nothing is published to it anyway. */
+const DEFAULT_RELAY_RETENTION: RelayRetention = { maxEvents: 10_000, maxAgeMs: 72 * 3_600_000 };
 
 /**
  * Whether opening the state failed for a reason that may pass (a read-only or full file system, permissions): the
@@ -117,7 +131,7 @@ function mayPass(error: unknown): boolean {
   return ['EROFS', 'EACCES', 'EPERM', 'ENOSPC', 'EDQUOT', 'EIO', 'EFBIG', 'SQLITE_CANTOPEN', 'SQLITE_FULL'].includes(code) || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_IOERR');
 }
 
-async function openSqliteStore(options: StoreOptions, journalOptions: Omit<Parameters<typeof createJournal>[0], 'writer' | 'initial'>): Promise<Store> {
+async function openSqliteStore(options: StoreOptions, journalOptions: Omit<Parameters<typeof createJournal>[0], 'writer' | 'initial'> & { relay: LocalRelayLog }): Promise<Store> {
   const { log, state } = options;
   const directory = statePath(state, options.configDir, options.env);
   const path = join(directory, DATABASE_FILE);
@@ -159,13 +173,14 @@ async function openSqliteStore(options: StoreOptions, journalOptions: Omit<Param
       write: (changes) => file.write(changes),
     },
   });
-  const stopMaintenance = keepMaintained(journal, file, opener, options);
+  const stopMaintenance = keepMaintained(journal, file, opener, options, journalOptions.relay);
   return {
     kind: 'sqlite',
     describe: `sqlite: ${path}`,
     durable: true,
     journal,
     deliveries,
+    relay: journalOptions.relay,
     sizeBytes: () => (opener.isOpen() ? file.sizeBytes() : undefined),
     async close() {
       stopMaintenance();
@@ -215,7 +230,7 @@ function sqliteOpener(file: SqliteFile, options: StoreOptions): SqliteOpener {
 }
 
 /** Retention every MAINTENANCE_MS, and a store that fails tried again every RECHECK_MS; returns how to stop. */
-function keepMaintained(journal: Journal, file: SqliteFile, opener: SqliteOpener, options: StoreOptions): () => void {
+function keepMaintained(journal: Journal, file: SqliteFile, opener: SqliteOpener, options: StoreOptions, relay: LocalRelayLog): () => void {
   const { state, clock, log } = options;
   let lastMaintenance = Number.NEGATIVE_INFINITY;
   let timer: unknown;
@@ -226,6 +241,7 @@ function keepMaintained(journal: Journal, file: SqliteFile, opener: SqliteOpener
     if (opener.isOpen() && now - lastMaintenance >= MAINTENANCE_MS && journal.health().ok) {
       lastMaintenance = now;
       journal.expireFailures(now - state.retention.maxAge);
+      relay.maintain(now);
       await journal.flush();
       try {
         await file.maintain(now);

@@ -12,6 +12,9 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX seen_by_time ON seen (at);
    CREATE TABLE deliveries (seq INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, record TEXT NOT NULL);
    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;`,
+  // A relay's edge: the events kept for subscribers (sqlite-relay.ts), and what each acknowledged.
+  `CREATE TABLE relay_events (seq INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, subscribers TEXT NOT NULL, event TEXT NOT NULL);
+   CREATE TABLE relay_cursors (subscriber TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -132,6 +132,7 @@ function parse(rows: StoredRows, records: ReturnType<typeof recordBook>): Pick<S
     failures: rows.failures.map((json) => JSON.parse(json) as FailureRecord),
     seen: rows.seen,
     nextSeq: rows.nextSeq,
+    relay: rows.relay,
   };
   const parsed = rows.records.map(([seq, json]) => {
     const record = JSON.parse(json) as DeliveryRecord;
@@ -148,6 +149,7 @@ function rowsOf(changes: JournalChanges, records: readonly [number, number, stri
     seen: changes.seen.map((seen) => [seen.provider, seen.deliveryId, seen.at]),
     nextSeq: changes.nextSeq,
     records: records.map(([seq, receivedAt, json]) => [seq, receivedAt, json]),
+    ...(changes.relay ? { relay: changes.relay } : {}),
   };
 }
 

@@ -4,7 +4,9 @@
  * start, and the retention that keeps the file small. Rows arrive already serialized (JSON): a commit only binds.
  */
 import type { Database } from 'bun:sqlite';
+import type { RelayChanges, RelayState } from './relay-log.ts';
 import type { OpenedSqlite } from './sqlite-file.ts';
+import { loadRelay, prepareRelayStatements, writeRelay } from './sqlite-relay.ts';
 
 /** One commit, as rows: `json` null deletes the row. */
 export interface CommitRows {
@@ -13,6 +15,8 @@ export interface CommitRows {
   seen: [provider: string, deliveryId: string, at: number][];
   nextSeq: number;
   records: [seq: number, receivedAt: number, json: string][];
+  /** On a relay's edge: the events kept for subscribers with these deliveries, acknowledgements, retention. */
+  relay?: RelayChanges;
 }
 
 /** What the file holds, as rows (parsed by the caller). */
@@ -23,6 +27,7 @@ export interface StoredRows {
   nextSeq: number;
   /** The newest delivery records, oldest first. */
   records: [seq: number, json: string][];
+  relay: RelayState;
 }
 
 export interface Retention {
@@ -52,6 +57,7 @@ const NEXT_SEQ = 'next_seq';
 export function sqliteTables(opened: OpenedSqlite, retention: Retention): SqliteTables {
   const { db } = opened;
   const statements = prepareStatements(db);
+  const relayStatements = prepareRelayStatements(db);
   let newestRecord = 0;
   const commit = db.transaction((rows: CommitRows) => {
     for (const [id, json] of rows.items) {
@@ -68,6 +74,7 @@ export function sqliteTables(opened: OpenedSqlite, retention: Retention): Sqlite
       statements.putRecord.run(seq, receivedAt, json);
       newestRecord = Math.max(newestRecord, seq);
     }
+    writeRelay(relayStatements, rows.relay);
   });
   return {
     commit,
@@ -78,7 +85,7 @@ export function sqliteTables(opened: OpenedSqlite, retention: Retention): Sqlite
       const meta = db.query('SELECT value FROM meta WHERE key = ?').get(NEXT_SEQ) as { value: number } | null;
       const rows = db.query('SELECT seq, record FROM deliveries ORDER BY seq DESC LIMIT ?').all(retention.deliveries) as { seq: number; record: string }[];
       newestRecord = rows[0]?.seq ?? 0;
-      return { items, failures, seen, nextSeq: meta?.value ?? 1, records: rows.reverse().map((row) => [row.seq, row.record]) };
+      return { items, failures, seen, nextSeq: meta?.value ?? 1, records: rows.reverse().map((row) => [row.seq, row.record]), relay: loadRelay(db) };
     },
     maintain(now) {
       db.transaction(() => {
@@ -91,7 +98,7 @@ export function sqliteTables(opened: OpenedSqlite, retention: Retention): Sqlite
     },
     close() {
       // Prepared statements keep a connection (and its exclusive lock) open past close(): finalized first.
-      for (const statement of Object.values(statements)) statement.finalize();
+      for (const statement of [...Object.values(statements), ...Object.values(relayStatements)]) statement.finalize();
       db.close(true);
     },
   };

@@ -38,7 +38,7 @@ describe('fluxgate validate', () => {
     expect(result.code).toBe(0);
     const broken = await runIsolated(['validate'], { cwd, env: secrets });
     expect(broken.code).toBe(1);
-    expect(broken.stderr).toContain("fluxgate.yaml:1:12 providers: no provider: configure at least one, or serve the cluster's Flux Receivers with fluxReceivers: { enabled: true }");
+    expect(broken.stderr).toContain("fluxgate.yaml:1:12 providers: no provider: configure at least one, serve the cluster's Flux Receivers with fluxReceivers: { enabled: true }, or take events from an edge with upstream: { url, token }");
   });
 
   test('FILE and a different --config together is a usage error', async () => {

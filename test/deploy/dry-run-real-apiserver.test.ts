@@ -134,6 +134,15 @@ describe('kubectl apply --dry-run=server', () => {
     expect(result.applied).toContain('deployment.apps/fluxgate created (server dry run)');
   });
 
+  test('the agent overlay (a relay agent: no Service, a NetworkPolicy) is admitted whole', () => {
+    const rendered = renderKustomizationText(join(deploy, 'overlays', 'agent'));
+    const result = dryRun('agent', rendered);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.applied).toHaveLength(count(rendered));
+    expect(result.applied).toContain('networkpolicy.networking.k8s.io/fluxgate created (server dry run)');
+  });
+
   test('the Ingress, HTTPRoute and ServiceMonitor examples are admitted in the namespace they are applied to', () => {
     for (const file of ['expose/ingress.yaml', 'expose/httproute.yaml', 'monitoring/servicemonitor.yaml']) {
       const text = readFileSync(join(deploy, file), 'utf8');

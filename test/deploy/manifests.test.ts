@@ -19,10 +19,12 @@ const fromFile = (path: string): any[] => parseAllDocuments(readFileSync(join(de
 let inCluster: any[] = [];
 let sidecar: any[] = [];
 let ha: any[] = [];
+let agent: any[] = [];
 beforeAll(() => {
   ha = renderKustomization(join(deploy, 'overlays', 'ha'));
   inCluster = renderKustomization(join(deploy, 'overlays', 'in-cluster'));
   sidecar = renderKustomization(join(deploy, 'overlays', 'sidecar'));
+  agent = renderKustomization(join(deploy, 'overlays', 'agent'));
 });
 
 /**
@@ -185,6 +187,33 @@ describe('deploy/overlays/ha', () => {
     expect(config.state.nats.credentials.startsWith(`${mount.mountPath}/`)).toBe(true);
     const files: string[] = config.providers.flatMap((provider: any) => [provider.secret].filter(Boolean).map((secret: any) => secret.file));
     for (const file of files) expect(secretMounts(deployment, 'fluxgate').some((path) => file.startsWith(`${path}/`))).toBe(true);
+    const result = await validateShipped(config);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+});
+
+describe('deploy/overlays/agent', () => {
+  test('one replica in flux-system, Pod Security "restricted", and nothing to connect to: no Service, no Ingress, no webhook port', () => {
+    expect(agent.map((object) => object.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'ServiceAccount']);
+    const deployment = one(agent, 'Deployment');
+    expect(deployment.metadata.namespace).toBe('flux-system');
+    expect(deployment.spec.replicas).toBe(1);
+    expect(restrictedViolations(podSpecOf(deployment))).toEqual([]);
+    expect(containerOf(deployment, 'fluxgate').ports).toEqual([{ name: 'admin', containerPort: 9293 }]);
+    const policy = one(agent, 'NetworkPolicy');
+    expect(policy.spec.podSelector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    expect(policy.spec.ingress).toEqual([{ ports: [{ port: 9293, protocol: 'TCP' }] }]);
+  });
+
+  test('the config connects out to the edge with the token of the mounted Secret, listens for webhooks on loopback only, and validates', async () => {
+    const deployment = one(agent, 'Deployment');
+    const { config } = configOf(agent, deployment, 'fluxgate');
+    expect(config.providers).toBeUndefined();
+    expect(config.server.address).toStartWith('127.0.0.1:');
+    expect(config.upstream.url).toStartWith('https://');
+    expect(secretMounts(deployment, 'fluxgate').some((path) => config.upstream.token.file.startsWith(`${path}/`))).toBe(true);
+    for (const target of config.targets) expect(target.providers).toEqual([config.upstream.name]);
     const result = await validateShipped(config);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);

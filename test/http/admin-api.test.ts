@@ -23,7 +23,7 @@ describe('without an admin token', () => {
   };
 
   test('a filter value that is not allowed is a 400 naming the allowed values', async () => {
-    expect(await get('/api/deliveries?state=bogus')).toEqual({ status: 400, body: { error: 'state is one of pending, patched, dry-run, partly-failed, failed' } });
+    expect(await get('/api/deliveries?state=bogus')).toEqual({ status: 400, body: { error: 'state is one of pending, patched, dry-run, partly-failed, failed, relayed' } });
     expect(await get('/api/deliveries?outcome=maybe')).toEqual({ status: 400, body: { error: 'outcome is one of accepted, ignored, rejected' } });
     expect(await get(`/api/deliveries?repository=${'r'.repeat(257)}`)).toEqual({ status: 400, body: { error: 'repository is longer than 256 characters' } });
     expect(await get('/api/deliveries?state=failed&outcome=accepted')).toEqual({ status: 200, body: { deliveries: [] } });

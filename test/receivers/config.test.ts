@@ -23,7 +23,7 @@ describe('fluxReceivers', () => {
   });
 
   test('without Receivers, a config still needs a provider', () => {
-    expect(problems('server: { address: 127.0.0.1:9292 }\n').join('\n')).toContain("providers: no provider: configure at least one, or serve the cluster's Flux Receivers with fluxReceivers: { enabled: true }");
+    expect(problems('server: { address: 127.0.0.1:9292 }\n').join('\n')).toContain("providers: no provider: configure at least one, serve the cluster's Flux Receivers with fluxReceivers: { enabled: true }, or take events from an edge with upstream: { url, token }");
   });
 
   test('keys are checked like every other', () => {

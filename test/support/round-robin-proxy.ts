@@ -31,7 +31,9 @@ export function startRoundRobinProxy(upstreams: readonly string[]): RoundRobinPr
           headers.delete('host');
           const response = await fetch(`${upstreams[index]}${url.pathname}${url.search}`, { method: request.method, headers, body, redirect: 'manual' });
           answered[index]! += 1;
-          return new Response(await response.arrayBuffer(), { status: response.status, headers: response.headers });
+          // A stream (a relay's events) is passed on as it comes; anything else is read whole first.
+          const streamed = response.headers.get('content-type')?.startsWith('text/event-stream') === true;
+          return new Response(streamed && response.body ? endQuietly(response.body) : await response.arrayBuffer(), { status: response.status, headers: response.headers });
         } catch {
           // refused or cut: the next one
         }
@@ -44,4 +46,21 @@ export function startRoundRobinProxy(upstreams: readonly string[]): RoundRobinPr
     answered,
     stop: () => server.stop(true),
   };
+}
+
+/** The upstream's stream, ended (not failed) when the upstream goes away: the client sees the stream close. */
+function endQuietly(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch {
+        controller.close();
+      }
+    },
+    cancel: () => reader.cancel().catch(() => {}),
+  });
 }
