@@ -5,7 +5,7 @@
 import { dirname } from 'node:path';
 import { createHttpApps, fitRequestCap, listen, REFRESH_SECONDS, renderStatusPage } from '../http/index.ts';
 import { createJournalReporter, createMetrics, createReplicaReporter, createUnknownRoutes, createWebhookReporter, type Metrics, type UnknownRoutes } from '../observe/index.ts';
-import { createLogger, createRequestedAtClock, systemClock, type Clock, type Logger } from '../core/index.ts';
+import { createLogger, createRequestedAtClock, systemClock, type Clock, type Invocation, type Logger } from '../core/index.ts';
 import { addressBlocks, createRouteTable, type RouteTable } from '../pipeline/index.ts';
 import type { Reconciler } from '../reconcile/index.ts';
 import { openStore, type Store } from '../store/index.ts';
@@ -35,6 +35,8 @@ export interface GatewayOptions {
   watchConfig?: boolean;
   /** Discovery's informer tuning (tests: short re-checks; benchmarks: page size). */
   informer?: ClustersOptions['informer'];
+  /** How the user ran fluxgate, for messages that name a command (default: the installed `fluxgate`). */
+  invocation?: Invocation;
 }
 
 export interface Gateway {
@@ -67,7 +69,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   const env = options.env ?? process.env;
   // The same loader as `validate`: secrets, TLS files and the Kubernetes target are checked before anything starts.
-  const loaded = await loadConfigFile({ path: options.configPath, builtins: options.builtins, env, dryRun: options.dryRun });
+  const loaded = await loadConfigFile({ path: options.configPath, builtins: options.builtins, env, dryRun: options.dryRun, invocation: options.invocation });
   const { config } = loaded;
   const metrics = createMetrics(options.version, undefined, { clustered: loaded.clusters !== undefined });
   const { store, clusters } = await openStoreAndClusters({ options, loaded, env, metrics, log, clock });
@@ -100,7 +102,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const reloader = createReloader(options.configPath, {
     initial: loaded,
-    load: (plugins) => loadConfigFile({ path: options.configPath, builtins: options.builtins, env, dryRun: options.dryRun, plugins }),
+    load: (plugins) => loadConfigFile({ path: options.configPath, builtins: options.builtins, env, dryRun: options.dryRun, plugins, invocation: options.invocation }),
     apply: served.apply,
     counted: (outcome) => metrics.configReloads.inc({ outcome }),
     clock,

@@ -26,7 +26,7 @@ import { type BuiltinProvider } from '../provider-kit/index.ts';
 import { type ProviderSecrets } from '../config/index.ts';
 import { verifyRefusesOthers } from '../provider-kit/index.ts';
 import { providerKit } from '../provider-kit/index.ts';
-import { defaultApiVersion } from '../core/index.ts';
+import { defaultApiVersion, installedInvocation, type Invocation } from '../core/index.ts';
 import { KubeSetupError, resolveKubernetes, type KubeTarget } from '../kube/index.ts';
 import { notRegular, readBounded, readFailure, readRegularText } from '../core/index.ts';
 
@@ -53,6 +53,8 @@ export interface LoadOptions {
   readFile?: (path: string, maxBytes: number) => string;
   /** Where a pod's service account is mounted (tests). */
   serviceAccountDir?: string;
+  /** How the user ran fluxgate, for messages that name a command (default: the installed `fluxgate`). */
+  invocation?: Invocation;
   /**
    * A reload's plugins: those of `previous` are kept for unchanged files; with `loadNew` false (a file watch
    * triggered it), no plugin code is loaded and what changed in pluginsDir is listed in `catalog.pending`.
@@ -107,6 +109,7 @@ export async function loadConfigFile(options: LoadOptions & { fileOnly: true }):
 export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile | LoadedConfig>;
 export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile | LoadedConfig> {
   const { path, env } = options;
+  const invocation = options.invocation ?? installedInvocation;
   const text = readConfigText(path, options.configFromPipe === true);
   const checked = parseConfig(text, path);
   const { config, source } = checked;
@@ -139,12 +142,12 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
   // Placeholder secrets are public: only acceptable when nothing would be sent to a cluster.
   const sendsNothing = clusters ? clusters.every((cluster) => cluster.kube.mode === 'dry-run') : kube?.mode === 'dry-run';
   const { secrets, problems: secretProblems } = resolveProviderSecrets(config, { env, readFile: (file) => readFile(fromConfig(file), MAX_SECRET_FILE_BYTES) }, (value, ref, index, field) => {
-    if (!sendsNothing && isPlaceholderSecret(value)) return placeholderMessage(ref, kube, config.kubernetes.mode);
+    if (!sendsNothing && isPlaceholderSecret(value)) return placeholderMessage(ref, kube, config.kubernetes.mode, invocation);
     return undefined;
   });
   problems.push(...secretProblems);
   // The admin token guards the status page and the API: a placeholder there is as public as anywhere.
-  const admin = resolveAdminToken(config, { env, readFile: (file) => readFile(fromConfig(file), MAX_SECRET_FILE_BYTES) }, (value, ref) => (isPlaceholderSecret(value) ? placeholderMessage(ref, kube, config.kubernetes.mode) : undefined));
+  const admin = resolveAdminToken(config, { env, readFile: (file) => readFile(fromConfig(file), MAX_SECRET_FILE_BYTES) }, (value, ref) => (isPlaceholderSecret(value) ? placeholderMessage(ref, kube, config.kubernetes.mode, invocation) : undefined));
   problems.push(...admin.problems);
   // Every provider of a known type is prepared with the secrets that resolved, so its problems join the others.
   const providers = prepareProviders(config, catalog, secrets, problems);
@@ -280,10 +283,11 @@ async function checkPluginVerifiers(config: LoadedFile['config'], catalog: Catal
   return problems;
 }
 
-function placeholderMessage(ref: SecretRef, kube: KubeTarget | undefined, mode: string): string {
+/** Names the command the user ran, with `--dry-run` added: `npm start -- --dry-run` under npm start. */
+function placeholderMessage(ref: SecretRef, kube: KubeTarget | undefined, mode: string, invocation: Invocation): string {
   const origin = secretOrigin(ref);
   const reaches = kube ? `kubernetes ${kube.mode}: ${kube.describe}` : `kubernetes.mode ${mode}`;
-  return `${origin.name} holds a placeholder, not a secret, and fluxgate would send reconcile requests (${reaches}): ${origin.fix}, or try fluxgate without a cluster: fluxgate serve --dry-run`;
+  return `${origin.name} holds a placeholder, not a secret, and fluxgate would send reconcile requests (${reaches}): ${origin.fix}, or try fluxgate without a cluster: ${invocation.again('--dry-run')}`;
 }
 
 /**

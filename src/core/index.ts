@@ -5,6 +5,7 @@
 export { backoffDelay, type RetryPolicy } from './backoff.ts';
 export { type Clock, delay, systemClock } from './clock.ts';
 export { compileGlob, isGlobPattern } from './glob.ts';
+export { installedInvocation, type Invocation, invocationOf, invocationOfProcess } from './invocation.ts';
 export { ipFamily, isAddressBlock, newBlockList } from './ip.ts';
 export { annotationFor, createRequestedAtClock, defaultApiVersion, type ReconcileAnnotation, REQUESTED_AT_ANNOTATION } from './kinds.ts';
 export { chooseLogFormat, createLogger, type LogFormat, type Logger, type LogLevel } from './log.ts';
