@@ -110,7 +110,7 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
 export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile | LoadedConfig> {
   const { path, env } = options;
   const invocation = options.invocation ?? installedInvocation;
-  const text = readConfigText(path, options.configFromPipe === true);
+  const text = readConfigText(path, options.configFromPipe === true, invocation);
   const checked = parseConfig(text, path);
   const { config, source } = checked;
   const { files, fingerprint, readFile } = readTracked(text, options.readFile ?? readRegularText);
@@ -142,12 +142,12 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
   // Placeholder secrets are public: only acceptable when nothing would be sent to a cluster.
   const sendsNothing = clusters ? clusters.every((cluster) => cluster.kube.mode === 'dry-run') : kube?.mode === 'dry-run';
   const { secrets, problems: secretProblems } = resolveProviderSecrets(config, { env, readFile: (file) => readFile(fromConfig(file), MAX_SECRET_FILE_BYTES) }, (value, ref, index, field) => {
-    if (!sendsNothing && isPlaceholderSecret(value)) return placeholderMessage(ref, kube, config.kubernetes.mode, invocation);
+    if (!sendsNothing && isPlaceholderSecret(value)) return placeholderMessage(ref, kube, config.kubernetes.mode, invocation.serve(path, '--dry-run'));
     return undefined;
   });
   problems.push(...secretProblems);
   // The admin token guards the status page and the API: a placeholder there is as public as anywhere.
-  const admin = resolveAdminToken(config, { env, readFile: (file) => readFile(fromConfig(file), MAX_SECRET_FILE_BYTES) }, (value, ref) => (isPlaceholderSecret(value) ? placeholderMessage(ref, kube, config.kubernetes.mode, invocation) : undefined));
+  const admin = resolveAdminToken(config, { env, readFile: (file) => readFile(fromConfig(file), MAX_SECRET_FILE_BYTES) }, (value, ref) => (isPlaceholderSecret(value) ? placeholderMessage(ref, kube, config.kubernetes.mode, invocation.serve(path, '--dry-run')) : undefined));
   problems.push(...admin.problems);
   // Every provider of a known type is prepared with the secrets that resolved, so its problems join the others.
   const providers = prepareProviders(config, catalog, secrets, problems);
@@ -283,11 +283,11 @@ async function checkPluginVerifiers(config: LoadedFile['config'], catalog: Catal
   return problems;
 }
 
-/** Names the command the user ran, with `--dry-run` added: `npm start -- --dry-run` under npm start. */
-function placeholderMessage(ref: SecretRef, kube: KubeTarget | undefined, mode: string, invocation: Invocation): string {
+/** `dryRun`: serve without a cluster, as the user can run it from where they are (`npm start -- --dry-run` under npm start). */
+function placeholderMessage(ref: SecretRef, kube: KubeTarget | undefined, mode: string, dryRun: string): string {
   const origin = secretOrigin(ref);
   const reaches = kube ? `kubernetes ${kube.mode}: ${kube.describe}` : `kubernetes.mode ${mode}`;
-  return `${origin.name} holds a placeholder, not a secret, and fluxgate would send reconcile requests (${reaches}): ${origin.fix}, or try fluxgate without a cluster: ${invocation.again('--dry-run')}`;
+  return `${origin.name} holds a placeholder, not a secret, and fluxgate would send reconcile requests (${reaches}): ${origin.fix}, or try fluxgate without a cluster: ${dryRun}`;
 }
 
 /**
@@ -295,13 +295,14 @@ function placeholderMessage(ref: SecretRef, kube: KubeTarget | undefined, mode: 
  * (after symlinks): opened without blocking, so a FIFO cannot hold a start or a reload in `open`. With
  * `fromPipe` (validate), a FIFO is read to its end, bounded the same way.
  */
-function readConfigText(path: string, fromPipe: boolean): string {
-  const refuse = (message: string) => new ConfigError(path, [{ line: 1, col: 1, path: '', message }]);
+function readConfigText(path: string, fromPipe: boolean, invocation: Invocation): string {
+  // About the file as a whole: no line or column in it is to blame.
+  const refuse = (message: string) => new ConfigError(path, [{ line: 1, col: 1, path: '', message, wholeFile: true }]);
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOCTTY | (fromPipe && isFifo(path) ? 0 : constants.O_NONBLOCK));
   } catch (error) {
-    throw refuse(`cannot read config: ${readFailure(error)}`);
+    throw refuse(unreadableConfig(error, invocation));
   }
   const tooLarge = () =>
     refuse(`the config is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB, the most fluxgate reads (10,000 targets are about 2.4 MB); split what generates it, or use fewer, broader targets (matchLabels, globs)`);
@@ -321,6 +322,14 @@ function readConfigText(path: string, fromPipe: boolean): string {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Why the config cannot be opened, and what to do about it. */
+function unreadableConfig(error: unknown, invocation: Invocation): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return `cannot read config: no such file; give the path of your config (--config FILE), or write a starter one with ${invocation.command('init --provider github')}`;
+  if (code === 'EACCES' || code === 'EPERM') return `cannot read config: permission denied; make it readable by the user fluxgate runs as`;
+  return `cannot read config: ${readFailure(error)}`;
 }
 
 /** Whether `path` is a FIFO (after symlinks); false when it cannot be looked at (the open says why). */

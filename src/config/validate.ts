@@ -47,6 +47,7 @@ export function plural(count: number, noun: string): string {
 
 export function formatIssue(file: string, issue: ConfigIssue): string {
   const where = issue.path ? `${issue.path}: ` : '';
+  if (issue.wholeFile) return `${file}: ${where}${issue.message}`;
   return `${file}:${issue.line}:${issue.col} ${where}${issue.message}`;
 }
 

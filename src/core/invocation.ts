@@ -9,8 +9,10 @@ import { dirname, isAbsolute, relative, sep } from 'node:path';
 export interface Invocation {
   /** A fluxgate command line for `args`: `fluxgate validate fluxgate.yaml`, `npx bun src/main.ts validate fluxgate.yaml`. */
   command(args: string): string;
-  /** The command line the user ran, with `extra` added: `npx bun src/main.ts serve --config x.yaml --dry-run`, `npm start -- --dry-run`. */
+  /** The command line the user ran, with `extra` added: `npx bun src/main.ts retry --config x.yaml --all`. */
   again(extra: string): string;
+  /** `serve` on `configPath` with `extra`: `npm start -- --dry-run` under npm start, else `… serve --config x.yaml --dry-run`. */
+  serve(configPath: string, extra: string): string;
 }
 
 /** What decides how fluxgate was run (explicit inputs, so tests can state them). */
@@ -29,6 +31,7 @@ export interface InvocationFacts {
 export const installedInvocation: Invocation = {
   command: (args) => `fluxgate ${args}`,
   again: (extra) => `fluxgate ${extra}`,
+  serve: (configPath, extra) => `fluxgate serve --config ${quoted(configPath)} ${extra}`,
 };
 
 /** An argument as a POSIX shell reads it back. */
@@ -60,7 +63,7 @@ function prefixOf(facts: InvocationFacts): string {
 /**
  * @example
  * invocationOf({ env: { npm_lifecycle_event: 'start', npm_package_name: 'fluxgate' }, argv: ['bun', '/src/fluxgate/src/main.ts', 'serve', '--config', 'config.example.yaml'],
- *   execPath: '/usr/bin/bun', cwd: '/src/fluxgate' }).again('--dry-run'); // 'npm start -- --dry-run'
+ *   execPath: '/usr/bin/bun', cwd: '/src/fluxgate' }).serve('config.example.yaml', '--dry-run'); // 'npm start -- --dry-run'
  */
 export function invocationOf(facts: InvocationFacts): Invocation {
   const prefix = prefixOf(facts);
@@ -69,6 +72,8 @@ export function invocationOf(facts: InvocationFacts): Invocation {
   return {
     command: (args) => `${prefix} ${args}`,
     again: (extra) => (npmStart ? `npm start -- ${extra}` : `${prefix}${ran ? ` ${ran}` : ''} ${extra}`),
+    // npm start names its own config (config.example.yaml).
+    serve: (configPath, extra) => (npmStart ? `npm start -- ${extra}` : `${prefix} serve --config ${quoted(configPath)} ${extra}`),
   };
 }
 

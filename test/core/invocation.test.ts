@@ -8,13 +8,14 @@ const fromSource = (args: string[]) => ['/home/dev/fluxgate/node_modules/bun/bin
 describe('the command a message names', () => {
   test('under npm start: npm start -- with the flag, never a fluxgate that is not installed', () => {
     const ran = invocationOf({ env: { npm_lifecycle_event: 'start', npm_package_name: 'fluxgate' }, argv: fromSource(['serve', '--config', 'config.example.yaml']), execPath: '/usr/bin/bun', cwd: checkout });
-    expect(ran.again('--dry-run')).toBe('npm start -- --dry-run');
+    expect(ran.serve('config.example.yaml', '--dry-run')).toBe('npm start -- --dry-run');
     expect(ran.command('validate config.example.yaml')).toBe('npx bun src/main.ts validate config.example.yaml');
   });
 
   test('from a checkout: npx bun and the script, with what the user typed', () => {
     const ran = invocationOf({ env: {}, argv: fromSource(['validate', 'my config.yaml']), execPath: '/usr/bin/bun', cwd: checkout });
     expect(ran.again('--dry-run')).toBe("npx bun src/main.ts validate 'my config.yaml' --dry-run");
+    expect(ran.serve('my config.yaml', '--dry-run')).toBe("npx bun src/main.ts serve --config 'my config.yaml' --dry-run");
     const elsewhere = invocationOf({ env: {}, argv: fromSource(['serve']), execPath: '/usr/bin/bun', cwd: '/etc/fluxgate' });
     expect(elsewhere.command('retry')).toBe(`${checkout}/node_modules/.bin/bun ${checkout}/src/main.ts retry`);
   });

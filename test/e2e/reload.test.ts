@@ -214,7 +214,7 @@ describe('a file that is not a regular file', () => {
     expect(Bun.spawnSync(['mkfifo', join(dir.path, 'pipe')]).exitCode).toBe(0);
     swapForSymlink(path, 'pipe');
     const status = await gateway.reload('SIGHUP');
-    expect(status.last).toMatchObject({ trigger: 'SIGHUP', outcome: 'failure', problems: [`${path}:1:1 cannot read config: a named pipe (FIFO), not a regular file`] });
+    expect(status.last).toMatchObject({ trigger: 'SIGHUP', outcome: 'failure', problems: [`${path}: cannot read config: a named pipe (FIFO), not a regular file`] });
     expect((await hook('github')).status).toBe(202);
   });
 });
