@@ -9,6 +9,7 @@ import { MAX_REPORTED_PROBLEMS } from './limits.ts';
 import { Config } from './schema.ts';
 import { notAConfig } from './not-a-config.ts';
 import { schemaProblems } from './schema-problems.ts';
+import { withIndentationHints } from './indentation-hints.ts';
 import { formatPath, parseYamlSource, type ConfigIssue, type YamlSource } from './yaml-source.ts';
 import { checkConfigRules, type RuleContext } from './rules.ts';
 
@@ -105,7 +106,8 @@ export function checkRules({ config, source }: CheckedConfig, context: RuleConte
 function schemaErrors(data: unknown, source: YamlSource): { issues: ConfigIssue[]; unlisted: number } {
   const issues: ConfigIssue[] = [];
   let unlisted = 0;
-  for (const problem of schemaProblems(Config, data)) {
+  const problems = withIndentationHints([...schemaProblems(Config, data)], (path) => source.locate(path, true).line);
+  for (const problem of problems) {
     // Locating costs a walk of the parent mapping: only the problems that will be listed are located.
     if (issues.length >= MAX_REPORTED_PROBLEMS) {
       unlisted++;
