@@ -159,3 +159,16 @@ describe('fluxgate send', () => {
     expect(result.stderr).toStartWith('cannot reach http://127.0.0.1:1/hook/generic');
   });
 });
+
+describe('fluxgate import-receivers', () => {
+  test('a kubeconfig it cannot use is named by the flag given, not by a config key', async () => {
+    const cwd = workdir('import');
+    const missing = await runIsolated(['import-receivers', '--kubeconfig', '/missing'], { cwd });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe('fluxgate import-receivers: kubeconfig file /missing not found (--kubeconfig)\n');
+    writeFileSync(join(cwd, 'kube.yaml'), 'apiVersion: v1\nkind: Config\nclusters: [{ name: c, cluster: { server: "https://127.0.0.1:1" } }]\nusers: [{ name: u, user: { token: t } }]\ncontexts: [{ name: dev, context: { cluster: c, user: u } }]\n');
+    const noContext = await runIsolated(['import-receivers', '--kubeconfig', join(cwd, 'kube.yaml')], { cwd });
+    expect(noContext.stderr).toContain('no current-context; set --context to one of: dev');
+    expect(noContext.stderr + missing.stderr).not.toContain('kubernetes.');
+  });
+});
