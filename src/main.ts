@@ -105,7 +105,7 @@ function declareInit(declare: Declare, run: Run): void {
     .option('--dir <dir>', 'where to write fluxgate.yaml and fluxgate.env', '.')
     .option('--repository <repository>', 'the repository to watch (org/repo or a clone URL)', 'your-org/your-fleet-repo')
     .option('--branch <branch>', 'the branch to watch', 'main')
-    .option('--url <url>', 'the public base URL the hosts post to (https://hooks.example.com)')
+    .option('--url <url>', 'the public base URL the hosts post to, for example https://hooks.example.com (without it, the URLs printed say https://YOUR-HOST)')
     .option('--force', 'overwrite existing fluxgate.yaml and fluxgate.env')
     .action((flags: InitFlags, self: Command) => run(self, async (context) => (await import('./commands/init.ts')).initCommand(flags, context)));
 }

@@ -172,3 +172,15 @@ describe('fluxgate import-receivers', () => {
     expect(noContext.stderr + missing.stderr).not.toContain('kubernetes.');
   });
 });
+
+describe('fluxgate init --help', () => {
+  test('an example value reads as an example, never as a default it does not have', async () => {
+    const result = await runIsolated(['init', '--help'], { cwd: workdir('init-help') });
+    expect(result.code).toBe(0);
+    const help = result.stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('--url <url> the public base URL the hosts post to, for example https://hooks.example.com (without it, the URLs printed say https://YOUR-HOST)');
+    expect(help).not.toContain('(https://hooks.example.com)');
+    // The real defaults are shown as commander shows defaults.
+    expect(help).toContain('(default: "your-org/your-fleet-repo")');
+  });
+});
