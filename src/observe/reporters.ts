@@ -134,10 +134,17 @@ export function createReconcileReporter(metrics: Metrics, log: Logger, deliverie
     },
     selected(selector, names, tickets, dryRun, note) {
       if (note !== undefined) log.warn(note, { selector, ...where });
+      if (dryRun) {
+        // Nothing went wrong: without a cluster there is nothing to list. Said as the other dry-run lines are.
+        const detail = 'a label selector is listed only with a cluster: each object it selects there would be reconciled';
+        log.info('dry-run: reconcile request not sent', { object: selector, ...where, detail });
+        effect(tickets, selector, 'dry-run', detail);
+        return;
+      }
       if (names.length === 0) {
-        const detail = dryRun ? 'label selectors are not resolved in dry-run' : 'no object matches the labels';
+        const detail = 'no object matches the labels';
         log.warn('selector matched nothing', { selector, ...where, detail });
-        effect(tickets, selector, dryRun ? 'dry-run' : 'not-found', detail);
+        effect(tickets, selector, 'not-found', detail);
         return;
       }
       log.debug('selector resolved', { selector, ...where, objects: names });
