@@ -44,7 +44,8 @@ export interface WebhookDeps {
 /**
  * The decision for one webhook whose body has been read. In order: a source not allowed (401) → bad
  * authentication (401; 503 when the failure is not the sender's) → ping (200) → event filter (200) → parse (400)
- * → not about code (200) → match targets and discovered objects (200 when nothing matches) → stopping or no room
+ * → not about code (200) → match targets and discovered objects (200 when nothing matches; 503 when, besides, a
+ * discovery watch has not listed yet) → stopping or no room
  * (503, not remembered) → duplicate (200) → the journal keeps it (503 when it cannot) → accepted (202).
  *
  * @example
@@ -148,7 +149,14 @@ function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: W
   const { info } = decision;
   if (decision.kind === 'ignored') return ignore(provider, deps, info, decision.reason, decision.event);
   if (decision.kind === 'malformed') return refuse(provider, deps, info, 400, decision.reason);
-  if (decision.kind === 'unmatched') return ignore(provider, deps, info, decision.reason, decision.event);
+  if (decision.kind === 'unmatched') {
+    // Nothing matched, but discovery has not listed everything yet: the objects this push concerns may be among
+    // those not known yet. A 200 would be final (hosts never redeliver it); a 503 is not remembered, so the
+    // host's retry (or a redelivery by hand) is answered once the list is done.
+    const unlisted = decision.found?.unlisted ?? [];
+    if (unlisted.length > 0) return refuse(provider, deps, info, 503, `discovery has not listed ${unlisted.slice(0, 3).join(', ')}${unlisted.length > 3 ? ', …' : ''} yet, so what this push concerns is not known: retry shortly`);
+    return ignore(provider, deps, info, decision.reason, decision.event);
+  }
   const { match, found } = decision;
   const discovered = found?.requests ?? [];
   if (!deps.accepting()) return refuse(provider, deps, info, 503, 'shutting down');
@@ -167,7 +175,9 @@ function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: W
     if (result.kind === 'unavailable') return refuse(provider, deps, info, 503, result.reason);
     if (result.kind === 'duplicate') return ignore(provider, deps, info, 'duplicate delivery', match.event);
     const { ticket } = result;
-    const report = found && { objects: discovered.map((request) => ({ cluster: request.cluster, object: request.selector.label, rule: request.rule })), nearMisses: found.misses };
+    // Watches not listed yet were not looked at: the record says so beside the near misses.
+    const unlisted = found?.unlisted?.length ? [`not listed yet, not looked at: ${found.unlisted.join(', ')}`] : [];
+    const report = found && { objects: discovered.map((request) => ({ cluster: request.cluster, object: request.selector.label, rule: request.rule })), nearMisses: [...found.misses, ...unlisted] };
     deps.reporter.accepted(provider, info, event, match.targets, ticket, report);
     return { status: 202, body: { delivery: info.deliveryId ?? `fluxgate-${ticket.seq}`, targets: match.targets.length, ...(found ? { discovered: discovered.length } : {}) } };
   };
