@@ -64,6 +64,13 @@ const unknownRouteLogWindowMs = 10_000;
 
 const optionalSize = (sizeBytes: number | undefined) => (sizeBytes === undefined ? {} : { sizeBytes });
 
+/** A provider with a previousSecret has its counter from the start (at 0), so a flat line is visible as one. */
+function showRotations(loaded: LoadedConfig, metrics: Metrics): void {
+  for (const provider of loaded.config.providers) {
+    if (loaded.providers.get(provider.name)?.previousKey !== undefined) metrics.webhookPreviousSecret.inc({ provider: provider.name, type: provider.type }, 0);
+  }
+}
+
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? createLogger();
   const clock = options.clock ?? systemClock;
@@ -77,6 +84,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const routes = createRouteTable(['config', 'receivers']);
   const served = createServedConfig({ initial: loaded, routes, primary: clusters.primary, clock, log });
   await served.apply(loaded);
+  showRotations(loaded, metrics);
   if (!clusters.dryRun) {
     // Targets are shared between providers: each selector once.
     const selectors = new Map(routes.all().flatMap((provider) => provider.targets.all.flatMap((target) => target.selectors)).map((selector) => [selector.key, selector]));
@@ -103,7 +111,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const reloader = createReloader(options.configPath, {
     initial: loaded,
     load: (plugins) => loadConfigFile({ path: options.configPath, builtins: options.builtins, env, dryRun: options.dryRun, plugins, invocation: options.invocation }),
-    apply: served.apply,
+    apply: async (next) => {
+      await served.apply(next);
+      showRotations(next, metrics);
+    },
     counted: (outcome) => metrics.configReloads.inc({ outcome }),
     clock,
     log,

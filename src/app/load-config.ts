@@ -12,7 +12,7 @@ import { MAX_CONFIG_BYTES, MAX_SECRET_FILE_BYTES, MAX_TLS_FILE_BYTES } from '../
 import { isPlaceholderSecret } from '../config/index.ts';
 import { checkConfigRules, type RuleIssue } from '../config/index.ts';
 import { checkProviders } from '../provider-kit/index.ts';
-import { resolveAdminToken, resolveProviderSecrets, secretOrigin } from '../config/index.ts';
+import { PREVIOUS_SECRET_FIELDS, resolveAdminToken, resolveProviderSecrets, secretOrigin } from '../config/index.ts';
 import type { SecretRef } from '../config/index.ts';
 import { loadTlsFiles, type TlsPem } from '../config/index.ts';
 import { ConfigError, parseConfig, type CheckedConfig } from '../config/index.ts';
@@ -141,7 +141,7 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
 
   // Placeholder secrets are public: only acceptable when nothing would be sent to a cluster.
   const sendsNothing = clusters ? clusters.every((cluster) => cluster.kube.mode === 'dry-run') : kube?.mode === 'dry-run';
-  const { secrets, problems: secretProblems } = resolveProviderSecrets(config, { env, readFile: (file) => readFile(fromConfig(file), MAX_SECRET_FILE_BYTES) }, (value, ref, index, field) => {
+  const { secrets, previous, problems: secretProblems } = resolveProviderSecrets(config, { env, readFile: (file) => readFile(fromConfig(file), MAX_SECRET_FILE_BYTES) }, (value, ref, index, field) => {
     if (!sendsNothing && isPlaceholderSecret(value)) return placeholderMessage(ref, kube, config.kubernetes.mode, invocation.serve(path, '--dry-run'));
     return undefined;
   });
@@ -150,7 +150,7 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
   const admin = resolveAdminToken(config, { env, readFile: (file) => readFile(fromConfig(file), MAX_SECRET_FILE_BYTES) }, (value, ref) => (isPlaceholderSecret(value) ? placeholderMessage(ref, kube, config.kubernetes.mode, invocation.serve(path, '--dry-run')) : undefined));
   problems.push(...admin.problems);
   // Every provider of a known type is prepared with the secrets that resolved, so its problems join the others.
-  const providers = prepareProviders(config, catalog, secrets, problems);
+  const providers = prepareProviders(config, catalog, secrets, previous, problems);
   problems.push(...(await checkPluginVerifiers(config, catalog, providers, secrets)));
 
   let tls: TlsPem | undefined;
@@ -164,7 +164,7 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
     throw new ConfigError(path, located());
   }
   for (const file of catalog.files) files.add(file);
-  fingerprint.update(`\0${catalog.versions.join(',')}\0${JSON.stringify([...secrets])}\0${admin.token ?? ''}`);
+  fingerprint.update(`\0${catalog.versions.join(',')}\0${JSON.stringify([...secrets])}\0${JSON.stringify([...previous])}\0${admin.token ?? ''}`);
   return { config, catalog, secrets, providers, kube, ...(clusters ? { clusters } : {}), tls, adminToken: admin.token, files: [...files], fingerprint: fingerprint.digest('hex'), matchCompiler };
 }
 
@@ -242,7 +242,7 @@ async function resolveClusters(
  * Runs each type's `prepare` on its provider's secrets and options, once; a value the type cannot use is a
  * problem at its field (the message never quotes a secret: one that does is replaced).
  */
-function prepareProviders(config: LoadedFile['config'], catalog: Catalog, secrets: Map<string, ProviderSecrets>, problems: RuleIssue[]): Map<string, PreparedProvider> {
+function prepareProviders(config: LoadedFile['config'], catalog: Catalog, secrets: Map<string, ProviderSecrets>, previous: Map<string, ProviderSecrets>, problems: RuleIssue[]): Map<string, PreparedProvider> {
   const prepared = new Map<string, PreparedProvider>();
   // A field with a problem already (an unset variable) is not reported twice.
   const reported = new Set(problems.map((problem) => formatPath(problem.path)));
@@ -252,19 +252,39 @@ function prepareProviders(config: LoadedFile['config'], catalog: Catalog, secret
     const resolved = secrets.get(provider.name) ?? {};
     const options = optionsOf(codec, provider.options);
     const verifies = codec.keyless === true || Object.values(resolved).some((value) => value !== undefined);
+    const retiring = previous.get(provider.name);
     try {
       const key = codec.prepare ? codec.prepare(resolved, options) : resolved;
-      prepared.set(provider.name, { codec, options, key, verifies });
+      // The retiring secrets in place of the ones they precede, the others as they are (GitLab's token beside its signing key).
+      const previousKey = retiring && prepareRetiring(codec, { ...resolved, ...retiring }, options);
+      prepared.set(provider.name, { codec, options, key, verifies, ...(previousKey !== undefined ? { previousKey } : {}) });
     } catch (error) {
-      const field = error instanceof ConfigProblem ? error.field : (codec.secretFields.find((name) => resolved[name] !== undefined) ?? 'options');
-      const message = error instanceof Error ? error.message : String(error);
-      const quotesSecret = Object.values(resolved).some((value) => value !== undefined && message.includes(value));
+      const problem = error instanceof RetiringProblem ? error.cause : error;
+      const named = problem instanceof ConfigProblem ? problem.field : (codec.secretFields.find((name) => resolved[name] !== undefined) ?? 'options');
+      const field = error instanceof RetiringProblem && (named === 'secret' || named === 'signingSecret') ? PREVIOUS_SECRET_FIELDS[named] : named;
+      const message = problem instanceof Error ? problem.message : String(problem);
+      const quotesSecret = [...Object.values(resolved), ...Object.values(retiring ?? {})].some((value) => value !== undefined && message.includes(value));
       const path = ['providers', index, ...field.split('.')];
       if (reported.has(formatPath(path))) return;
       problems.push({ path, message: quotesSecret ? `type "${codec.id}" refuses ${field} (its reason is not shown because it quotes the secret)` : message });
     }
   });
   return prepared;
+}
+
+/** A failure of `prepare` on the retiring secrets: reported at previousSecret / previousSigningSecret. */
+class RetiringProblem extends Error {
+  constructor(override readonly cause: unknown) {
+    super('retiring secret refused');
+  }
+}
+
+function prepareRetiring(codec: PreparedProvider['codec'], secrets: ProviderSecrets, options: unknown): unknown {
+  try {
+    return codec.prepare ? codec.prepare(secrets, options) : secrets;
+  } catch (error) {
+    throw new RetiringProblem(error);
+  }
 }
 
 /**

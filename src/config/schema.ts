@@ -145,6 +145,13 @@ export const ProviderConfig = T.Object(
     secret: T.Optional(SecretRef),
     /** A second secret some providers use, e.g. GitLab's signing token (Standard Webhooks). */
     signingSecret: T.Optional(SecretRef),
+    /**
+     * The secret being retired while the host switches to `secret`: a delivery it verifies is accepted too, and
+     * counted (`fluxgate_webhook_verified_with_previous_secret_total`), so a rotation has no gap.
+     */
+    previousSecret: T.Optional(SecretRef),
+    /** The same for `signingSecret`. */
+    previousSigningSecret: T.Optional(SecretRef),
     events: T.Optional(T.Array(T.String({ minLength: 1 }), { minItems: 1 })),
     /**
      * Accept requests without verifying them: with no secret configured, the route is the only secret. Required

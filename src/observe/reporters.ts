@@ -88,6 +88,11 @@ export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries:
       // Each discovered object is listed with the rule that found it; reconcile reports then update its state.
       for (const object of discovered?.objects ?? []) deliveries.effect(ticket.seq, { object: object.object, ...(object.cluster !== undefined ? { cluster: object.cluster } : {}), state: 'pending', rule: cutText(object.rule) });
     },
+    verifiedWithPrevious(provider, info) {
+      metrics.webhookPreviousSecret.inc({ provider: provider.name, type: provider.type });
+      const headers = described(info);
+      log.debug('webhook verified with previousSecret', { provider: provider.name, event: headers.event, delivery: headers.deliveryId });
+    },
   };
 }
 

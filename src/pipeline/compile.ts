@@ -26,6 +26,8 @@ export interface PreparedProvider {
   /** The type's options with defaults applied. */
   options: unknown;
   key: unknown;
+  /** What `prepare` made of the secrets being retired (`previousSecret`), when configured: tried when `key` refuses. */
+  previousKey?: unknown;
   /** False for an `allowUnsigned` provider without a secret: its deliveries are not verified. */
   verifies: boolean;
 }

@@ -58,8 +58,20 @@ export function handleWebhook(provider: ProviderRuntime, request: IncomingWebhoo
     return refuse(provider, deps, described, 401, 'requests from this address are not allowed for this provider');
   }
   if (!provider.verifies) return afterVerify(provider, request, deps, described, { ok: true });
-  const verdict = provider.codec.verify(request, provider.key, new Date(deps.now()));
-  return verdict instanceof Promise ? verdict.then((result) => afterVerify(provider, request, deps, described, result)) : afterVerify(provider, request, deps, described, verdict);
+  const now = new Date(deps.now());
+  const verdict = provider.codec.verify(request, provider.key, now);
+  const settled = (result: VerifyResult) => {
+    // During a rotation: refused by the new secret, tried with the one being retired before it is a 401.
+    if (result.ok || result.retryable || provider.previousKey === undefined) return afterVerify(provider, request, deps, described, result);
+    const previous = provider.codec.verify(request, provider.previousKey, now);
+    const retried = (second: VerifyResult) => {
+      if (!second.ok) return afterVerify(provider, request, deps, described, result); // the new secret's reason
+      deps.reporter.verifiedWithPrevious?.(provider, described);
+      return afterVerify(provider, request, deps, described, second);
+    };
+    return previous instanceof Promise ? previous.then(retried) : retried(previous);
+  };
+  return verdict instanceof Promise ? verdict.then(settled) : settled(verdict);
 }
 
 /** Whether the sender's address is in the provider's blocks; an IPv4 client seen on an IPv6 socket counts as IPv4. */

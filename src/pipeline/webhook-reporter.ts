@@ -22,4 +22,6 @@ export interface WebhookReporter {
   ignored(provider: ProviderIdentity, info: DeliveryInfo, reason: string, event?: Event): void;
   /** 202: the ticket reconcile will report against; `discovered` when discovery found objects or near misses. */
   accepted(provider: ProviderIdentity, info: DeliveryInfo, event: Event, targets: string[], ticket: Ticket, discovered?: DiscoveredReport): void;
+  /** Authenticated by the provider's `previousSecret`, not its `secret` (then answered as any other). */
+  verifiedWithPrevious?(provider: ProviderIdentity, info: DeliveryInfo): void;
 }
