@@ -8,7 +8,7 @@ export { isPlaceholderSecret } from './placeholder-secrets.ts';
 export { routeOf } from './routes.ts';
 export { checkConfigRules, type RuleIssue } from './rules.ts';
 export { schemaProblems } from './schema-problems.ts';
-export { type Config, type FluxReceiversConfig, type KubernetesConfig, type ProviderConfig, type RegisterConfig, type ResourceSelector, type RetryConfig, type SecretRef, type StateConfig, type TargetMatch } from './schema.ts';
+export { type Config, type FluxReceiversConfig, type KubernetesConfig, type ProviderConfig, type RateLimit, type RegisterConfig, type ResourceSelector, type RetryConfig, type SecretRef, type StateConfig, type TargetMatch } from './schema.ts';
 export { PREVIOUS_SECRET_FIELDS, type ProviderSecrets, readSecretFile, resolveAdminToken, resolveProviderSecrets, resolveSecret, secretOrigin, type SecretSources } from './secrets.ts';
 export { closestName } from './suggest.ts';
 export { loadTlsFiles, type TlsPem } from './tls-files.ts';

@@ -138,6 +138,18 @@ export const RegisterConfig = T.Object(
 );
 export type RegisterConfig = Static<typeof RegisterConfig>;
 
+/** Deliveries one sender (a client address; an IPv6 /64) may make to one provider: a token bucket. */
+export const RateLimit = T.Object(
+  {
+    /** Tokens added per second: the sustained rate (0.5 = one every two seconds). */
+    perSecond: T.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }),
+    /** The bucket's size: how many may come at once after a quiet time. Default: perSecond rounded up. */
+    burst: T.Optional(T.Integer({ minimum: 1, maximum: 1_000_000 })),
+  },
+  closed,
+);
+export type RateLimit = Static<typeof RateLimit>;
+
 export const ProviderConfig = T.Object(
   {
     name: Name,
@@ -166,6 +178,8 @@ export const ProviderConfig = T.Object(
     allowedSources: T.Optional(T.Array(T.String({ minLength: 1 }), { minItems: 1 })),
     /** Keep this provider's webhook registered on the host (`fluxgate register`). */
     register: T.Optional(RegisterConfig),
+    /** At most this many deliveries per sender (after `server.trustedProxies`); beyond it 429 with Retry-After. */
+    rateLimit: T.Optional(RateLimit),
   },
   closed,
 );

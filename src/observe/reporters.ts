@@ -19,7 +19,7 @@ import type { DeliveryLog, ObjectEffect, ObjectState } from '../store/index.ts';
 import type { Logger } from '../core/index.ts';
 import type { Metrics } from './metrics.ts';
 
-const statusOutcome: Record<number, string> = { 400: 'bad_request', 401: 'unauthorized', 408: 'timeout', 413: 'too_large', 503: 'unavailable' };
+const statusOutcome: Record<number, string> = { 400: 'bad_request', 401: 'unauthorized', 408: 'timeout', 413: 'too_large', 429: 'rate_limited', 503: 'unavailable' };
 
 /** Event label: only names the provider is configured for, so a sender cannot create unbounded series. */
 function eventLabel(provider: ProviderIdentity, info?: DeliveryInfo): string {

@@ -5,7 +5,7 @@
  */
 import { ipFamily, newBlockList } from '../core/index.ts';
 import type { BlockList } from 'node:net';
-import type { Config, ResourceSelector } from '../config/index.ts';
+import type { Config, RateLimit, ResourceSelector } from '../config/index.ts';
 import type { ReconcileAnnotation } from '../core/index.ts';
 import type { ObjectSelector } from '../core/index.ts';
 import { createMatchCompiler, type MatchCompiler, type MatchResult } from './match.ts';
@@ -40,6 +40,8 @@ export interface ProviderRuntime extends PreparedProvider {
   events: ReadonlySet<string>;
   /** Addresses allowed to send, when the provider restricts them. */
   allowedSources?: BlockList;
+  /** Deliveries per sender, when the provider limits them (`burst` filled in). */
+  rateLimit?: Required<RateLimit>;
   /** The targets that listen to this provider, indexed by repository and image. */
   targets: TargetIndex<CompiledTarget>;
 }
@@ -104,6 +106,7 @@ export function compileProviders(config: Config, prepared: ReadonlyMap<string, P
       route: provider.path ?? `/hook/${provider.name}`,
       events: new Set(provider.events ?? ready.codec.defaultEvents),
       ...(provider.allowedSources ? { allowedSources: addressBlocks(provider.allowedSources) } : {}),
+      ...(provider.rateLimit ? { rateLimit: { perSecond: provider.rateLimit.perSecond, burst: provider.rateLimit.burst ?? Math.ceil(provider.rateLimit.perSecond) } } : {}),
       targets: indexTargets(
         targets.filter((target) => target.providers.has(provider.name)).map((target) => target.compiled),
         (target) => target.keys,
