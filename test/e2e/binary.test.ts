@@ -84,6 +84,13 @@ describe('the compiled binary, outside the checkout', () => {
     expect(run(['--version']).stdout).toBe(result.stdout);
   });
 
+  test("its size is the one the README gives, within 3 MiB (it grows a little with each feature)", () => {
+    const stated = /one executable with Bun's runtime\s+inside \(about (\d+) MiB/.exec(readFileSync(join(root, 'README.md'), 'utf8'));
+    expect(stated?.[0]).toBeDefined();
+    const mib = Bun.file(binary).size / 2 ** 20;
+    expect({ stated: Number(stated![1]), within3MiB: Math.abs(mib - Number(stated![1])) <= 3 }).toEqual({ stated: Number(stated![1]), within3MiB: true });
+  });
+
   test('validate checks the config and its secret', () => {
     const missing = run(['validate', 'fluxgate.yaml']);
     expect(missing.code).toBe(1);
