@@ -248,6 +248,12 @@ export const FluxReceiversConfig = T.Object(
     writeStatus: T.Boolean({ default: false }),
     /** False: refuse Receivers naming resources in other namespaces, as notification-controller's --no-cross-namespace-refs. */
     crossNamespaceRefs: T.Boolean({ default: true }),
+    /**
+     * True: read Receivers' deliveries as fluxgate's providers do (only the type's default events without
+     * spec.events, the body and signature as the host sends them). False (default): as notification-controller
+     * does. A Receiver's `fluxgate.io/strict` annotation ("true" or "false") decides for that Receiver.
+     */
+    strict: T.Boolean({ default: false }),
     /** How often the Secrets that Receivers name are read again, so a rotated token moves the path. */
     secretRefresh: duration('1m'),
   },

@@ -38,6 +38,8 @@ export interface ProviderRuntime extends PreparedProvider {
   /** `/hook/<name>` or the configured `path`. */
   route: string;
   events: ReadonlySet<string>;
+  /** Every event is acted on, not only `events` (a Flux Receiver without spec.events); `events` still bounds metric labels. */
+  anyEvent?: boolean;
   /** Addresses allowed to send, when the provider restricts them. */
   allowedSources?: BlockList;
   /** Deliveries per sender, when the provider limits them (`burst` filled in). */

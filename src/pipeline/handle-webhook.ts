@@ -126,7 +126,8 @@ export type Decision =
 export function decide(provider: ProviderRuntime, request: WebhookRequest, verified: VerifiedInfo, discover?: WebhookDeps['discover']): Decision {
   let info = verified;
   if (info.ping) return { kind: 'ignored', info, reason: 'ping' };
-  if (info.event !== undefined && !provider.events.has(info.event)) return { kind: 'ignored', info, reason: notListened(provider, info.event) };
+  const listened = (event: string) => provider.anyEvent === true || provider.events.has(event);
+  if (info.event !== undefined && !listened(info.event)) return { kind: 'ignored', info, reason: notListened(provider, info.event) };
 
   let parsed;
   try {
@@ -139,7 +140,7 @@ export function decide(provider: ProviderRuntime, request: WebhookRequest, verif
   if (info.deliveryId === undefined && parsed.deliveryId !== undefined) info = { ...info, deliveryId: parsed.deliveryId };
   if (parsed.events.length === 0) return { kind: 'ignored', info, reason: 'the delivery reports no change' };
   // Events only the body names are filtered now, each by its own name.
-  const events = info.event !== undefined ? parsed.events : parsed.events.filter((event) => provider.events.has(event.event));
+  const events = info.event !== undefined ? parsed.events : parsed.events.filter((event) => listened(event.event));
   if (info.event === undefined) info = { ...info, event: (events[0] ?? parsed.events[0]!).event };
   if (events.length === 0) return { kind: 'ignored', info, reason: notListened(provider, info.event!), event: parsed.events[0] };
   const match = matchTargets(provider, events);

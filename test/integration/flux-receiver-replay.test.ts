@@ -1,0 +1,182 @@
+/**
+ * notification-controller's own receiver handler tests (v1.9.3, `internal/server/receiver_handler_test.go`,
+ * `Test_handlePayload`), replayed against fluxgate's Receiver mode on a real API server: each case's Receiver,
+ * Secret and resources applied, its request (the same body bytes, headers and HMAC) sent to the Receiver's hashed
+ * path, then the objects carrying `reconcile.fluxcd.io/requestedAt` read back. By default (Flux's reading) every
+ * case acts or refuses as Flux does and annotates the same objects; with `fluxgate.io/strict: "true"` the four
+ * readings fluxgate keeps stricter come back.
+ *
+ * What a Receiver object cannot say is adapted, each case saying how: Flux's CRD requires `spec.resources`, so a
+ * case without any gets one (`dummy-resource`), annotated exactly when Flux answers 200; a Ready condition Flux's
+ * test writes by hand is left to the controller. Not replayed here yet: the cases with a `resourceFilter` (CEL),
+ * "no receiver configured", "no cross-namespace refs" and "large payload".
+ */
+import { beforeAll, describe, expect, test } from 'bun:test';
+import { createHash, createHmac } from 'node:crypto';
+import { stringify as toYaml } from 'yaml';
+import { clusterForFile } from '../support/cluster-for-file.ts';
+import type { TestCluster } from '../support/kube-apiserver/cluster.ts';
+import type { TestGateway } from '../support/gateway.ts';
+import { startTestGateway } from '../support/gateway.ts';
+import { deliveries } from './discovery-support.ts';
+import { REQUESTED_AT, applyAll, eventually, freshNamespace } from './support.ts';
+
+const RECEIVERS = { apiVersion: 'notification.toolkit.fluxcd.io/v1', plural: 'receivers' } as const;
+const TOKEN = 'token';
+
+interface Case {
+  name: string;
+  /** The Receiver's spec as the Flux test writes it (secretRef `token` unless the case says otherwise). */
+  spec: Record<string, unknown>;
+  /** The Secret `token` with `token: token` (false: the case has none). */
+  secret?: boolean;
+  /** Receivers the case annotates (Flux's test uses Receivers as resources), by name with their labels. */
+  resources?: { name: string; labels?: Record<string, string> }[];
+  headers?: Record<string, string>;
+  /** The body the Flux test marshals (`null` when it sets none). */
+  payload?: unknown;
+  /** The HMAC Flux's test computes over the body with the token. */
+  hmac?: { algorithm: 'sha256'; prefix: string; header: string };
+  /** Flux's expected answer and the objects it annotates. */
+  flux: { status: number; annotated: string[] };
+  /** Where fluxgate's status differs as documented (it answers before patching): the status it gives. */
+  fluxgateStatus?: number;
+  /** The cases where strict reading differs from Flux's: the status it gives instead (nothing annotated). */
+  strictStatus?: number;
+}
+
+const ref = (name: string) => ({ apiVersion: RECEIVERS.apiVersion, kind: 'Receiver', name });
+/** Flux's CRD requires resources: a case without any gets this one, annotated exactly when Flux acts. */
+const DUMMY = { resources: [ref('dummy-resource')] };
+const dummies = [{ name: 'dummy-resource' }];
+const CDEVENT = {
+  context: { gitRepository: 'adamkenihan/notification-controller', gitRevision: '5555', version: '0.3.0', id: '5555', source: 'github', timestamp: '2023-12-07T14:51:29.908479495Z', type: 'dev.cdevents.change.merged.0.2.0' },
+  subject: { type: 'change', id: '5555' },
+};
+const SHA256 = (header: string) => ({ algorithm: 'sha256' as const, prefix: 'sha256=', header });
+
+const cases: Case[] = [
+  { name: 'Generic receiver', spec: { type: 'generic', ...DUMMY }, resources: dummies, flux: { status: 200, annotated: ['dummy-resource'] } },
+  // No spec.events: Flux acts on every event, even none; strict reading acts on the type's defaults only.
+  { name: 'gitlab receiver', spec: { type: 'gitlab', ...DUMMY }, resources: dummies, headers: { 'X-Gitlab-Token': TOKEN }, flux: { status: 200, annotated: ['dummy-resource'] }, strictStatus: 200 },
+  // ce-type and context.type differ: Flux compares only the header with spec.events; strict reading refuses the mismatch.
+  { name: 'cdevents receiver', spec: { type: 'cdevents', events: ['cd.change.merged.v1'], ...DUMMY }, resources: dummies, headers: { 'Ce-Type': 'cd.change.merged.v1' }, payload: CDEVENT, flux: { status: 200, annotated: ['dummy-resource'] }, strictStatus: 400 },
+  { name: 'cdevents receiver wrong event type', spec: { type: 'cdevents', events: ['cd.environment.modified.v1'], ...DUMMY }, resources: dummies, headers: { 'Ce-Type': 'cd.change.merged.v1' }, payload: CDEVENT, flux: { status: 400, annotated: [] }, fluxgateStatus: 200 },
+  { name: 'cdevents receiver no event type specified', spec: { type: 'cdevents', ...DUMMY }, resources: dummies, headers: { 'Ce-Type': 'cd.change.merged.v1' }, payload: CDEVENT, flux: { status: 200, annotated: ['dummy-resource'] }, strictStatus: 200 },
+  // No X-GitHub-Event and a body without a repository: Flux acts on it; strict reading does not.
+  { name: 'github receiver', spec: { type: 'github', ...DUMMY }, resources: dummies, hmac: SHA256('X-Hub-Signature-256'), headers: { 'Content-Type': 'application/json' }, payload: { action: 'push' }, flux: { status: 200, annotated: ['dummy-resource'] }, strictStatus: 200 },
+  { name: 'generic hmac receiver', spec: { type: 'generic-hmac', ...DUMMY }, resources: dummies, hmac: SHA256('X-Signature'), headers: { 'Content-Type': 'application/json' }, flux: { status: 200, annotated: ['dummy-resource'] } },
+  // X-Hub-Signature-256: Flux's check reads it; strict reading takes Bitbucket's X-Hub-Signature only.
+  { name: 'bitbucket receiver', spec: { type: 'bitbucket', events: ['push'], ...DUMMY }, resources: dummies, hmac: SHA256('X-Hub-Signature-256'), headers: { 'Content-Type': 'application/json', 'X-Event-Key': 'push' }, flux: { status: 200, annotated: ['dummy-resource'] }, strictStatus: 401 },
+  { name: 'quay receiver', spec: { type: 'quay', ...DUMMY }, resources: dummies, payload: { docker_url: 'docker.io', updated_tags: ['v0.0.1'] }, flux: { status: 200, annotated: ['dummy-resource'] } },
+  // No JSON body: Flux checks only Authorization; strict reading refuses a Harbor delivery it cannot read.
+  { name: 'harbor receiver', spec: { type: 'harbor', ...DUMMY }, resources: dummies, headers: { Authorization: TOKEN }, flux: { status: 200, annotated: ['dummy-resource'] }, strictStatus: 400 },
+  { name: 'missing secret', spec: { type: 'generic', secretRef: { name: 'non-existing' }, ...DUMMY }, resources: dummies, flux: { status: 400, annotated: [] }, fluxgateStatus: 404 },
+  { name: 'not ready receiver is ignored', spec: {}, secret: true, flux: { status: 503, annotated: [] }, fluxgateStatus: 404 },
+  { name: 'suspended receiver ignored', spec: { type: 'generic', suspend: true, ...DUMMY }, resources: dummies, flux: { status: 503, annotated: [] } },
+  { name: 'missing apiVersion in resource', spec: { type: 'generic', resources: [{ kind: 'Receiver', name: '*', matchLabels: { label: 'match' } }] }, flux: { status: 500, annotated: [] }, fluxgateStatus: 404 },
+  { name: 'resource by name not found', spec: { type: 'generic', resources: [ref('does-not-exists')] }, flux: { status: 500, annotated: [] }, fluxgateStatus: 202 },
+  {
+    name: 'annotating resources by label match',
+    spec: { type: 'generic', resources: [{ ...ref('*'), matchLabels: { label: 'match' } }] },
+    resources: [{ name: 'dummy-resource-2', labels: { label: 'does-not-match' } }, { name: 'dummy-resource', labels: { label: 'match' } }],
+    flux: { status: 200, annotated: ['dummy-resource'] },
+  },
+  { name: 'annotating resource by name', spec: { type: 'generic', resources: [ref('dummy-resource')] }, resources: [{ name: 'dummy-resource-2' }, { name: 'dummy-resource' }], flux: { status: 200, annotated: ['dummy-resource'] } },
+  { name: 'cannot annotate all resources if name is * and no labels were set', spec: { type: 'generic', resources: [ref('*')] }, flux: { status: 500, annotated: [] }, fluxgateStatus: 404 },
+  {
+    name: 'resource matchLabels is ignored if name is not *',
+    spec: { type: 'generic', resources: [{ ...ref('dummy-resource'), matchLabels: { label: 'match' } }] },
+    resources: [{ name: 'dummy-resource-2', labels: { label: 'match' } }, { name: 'dummy-resource' }],
+    flux: { status: 200, annotated: ['dummy-resource'] },
+  },
+];
+
+/** What fluxgate answers by default: 202 where Flux answers 200, Flux's refusal otherwise (or the documented one), and Flux's objects. */
+const byDefault = (item: Case) => ({ name: item.name, status: item.fluxgateStatus ?? (item.flux.status === 200 ? 202 : item.flux.status), annotated: item.flux.annotated });
+
+let cluster: TestCluster;
+let kubeconfig: string;
+clusterForFile((started) => {
+  cluster = started;
+  kubeconfig = started.writeKubeconfig({ token: started.adminToken, context: 'replay' });
+});
+
+const hashedPath = (name: string, namespace: string) => `/hook/${createHash('sha256').update(`${TOKEN}${name}${namespace}`).digest('hex')}`;
+
+/** Each case in its own namespace: its Secret, its resources and its Receiver (named as in Flux's test). */
+async function applyCase(item: Case, strict: boolean): Promise<string> {
+  const ns = await freshNamespace(cluster, strict ? 'strict' : 'flux');
+  const receiverName = 'receiver';
+  await applyAll(cluster, [
+    ...(item.secret === false || item.name === 'missing secret' ? [] : [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: ns }, data: { token: Buffer.from(TOKEN).toString('base64') } }]),
+    ...(item.resources ?? []).map((resource) => ({ apiVersion: RECEIVERS.apiVersion, kind: 'Receiver', metadata: { name: resource.name, namespace: ns, ...(resource.labels ? { labels: resource.labels } : {}) }, spec: {} })),
+    {
+      apiVersion: RECEIVERS.apiVersion,
+      kind: 'Receiver',
+      metadata: { name: receiverName, namespace: ns, ...(strict ? { annotations: { 'fluxgate.io/strict': 'true' } } : {}) },
+      spec: { ...(item.spec.type !== undefined ? { secretRef: { name: 'token' } } : {}), ...item.spec },
+    },
+  ]);
+  return ns;
+}
+
+/** The case's request, as Flux's test builds it: the marshalled payload, its headers, the HMAC over the body. */
+async function send(gateway: TestGateway, item: Case, ns: string): Promise<number> {
+  const body = new TextEncoder().encode(JSON.stringify(item.payload ?? null));
+  const headers: Record<string, string> = { ...item.headers };
+  if (item.hmac) headers[item.hmac.header] = `${item.hmac.prefix}${createHmac(item.hmac.algorithm, TOKEN).update(body).digest('hex')}`;
+  const response = await fetch(`${gateway.url}${hashedPath('receiver', ns)}`, { method: 'POST', headers, body });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+/** The Receivers of `ns` carrying requestedAt, once every accepted delivery's patches have settled. */
+async function annotatedIn(gateway: TestGateway, ns: string): Promise<string[]> {
+  await eventually('every accepted delivery settled', async () => (await deliveries(gateway)).every((record) => record.objects.every((object) => object.state !== 'pending')), { timeoutMs: 20_000 });
+  const list = await cluster.request('GET', `/apis/${RECEIVERS.apiVersion}/namespaces/${ns}/${RECEIVERS.plural}`);
+  return (list.body.items as { metadata: { name: string; annotations?: Record<string, string> } }[])
+    .filter((item) => item.metadata.annotations?.[REQUESTED_AT] !== undefined)
+    .map((item) => item.metadata.name)
+    .sort();
+}
+
+async function replay(strict: boolean) {
+  const namespaces = await Promise.all(cases.map((item) => applyCase(item, strict)));
+  const gateway = await startTestGateway({
+    config: toYaml({ server: { address: '127.0.0.1:0' }, kubernetes: { mode: 'kubeconfig', kubeconfig, requestTimeout: '5s' }, reconcile: { debounce: '100ms' }, fluxReceivers: { enabled: true, namespaces } }),
+  });
+  try {
+    // Every Receiver that has a path is served (GET → 405) before the first request; the others were read in the same list.
+    const servable = cases.map((item, index) => ({ item, ns: namespaces[index]! })).filter(({ item }) => byDefault(item).status !== 404);
+    await eventually('the Receivers served', async () => (await Promise.all(servable.map(async ({ ns }) => (await fetch(`${gateway.url}${hashedPath('receiver', ns)}`)).status))).every((status) => status !== 404), { timeoutMs: 20_000 });
+    const outcomes = [];
+    for (const [index, item] of cases.entries()) outcomes.push({ name: item.name, status: await send(gateway, item, namespaces[index]!) });
+    const results = [];
+    for (const [index, outcome] of outcomes.entries()) results.push({ ...outcome, annotated: await annotatedIn(gateway, namespaces[index]!) });
+    return results;
+  } finally {
+    await gateway.stop();
+  }
+}
+
+describe("Flux's receiver handler cases, replayed", () => {
+  let flux: { name: string; status: number; annotated: string[] }[];
+  let strict: typeof flux;
+  beforeAll(async () => {
+    flux = await replay(false);
+    strict = await replay(true);
+  }, 120_000);
+
+  test("by default: each case acts (202) where Flux answers 200 and refuses where Flux refuses, annotating the same objects; statuses differ only where documented", () => {
+    expect(flux).toEqual(cases.map(byDefault));
+  });
+
+  test('with fluxgate.io/strict: "true", the four stricter readings: the other cases as by default', () => {
+    const expected = cases.map((item) => {
+      if (item.strictStatus !== undefined) return { name: item.name, status: item.strictStatus, annotated: [] as string[] };
+      return byDefault(item);
+    });
+    expect(strict).toEqual(expected);
+  });
+});
