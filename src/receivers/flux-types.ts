@@ -9,8 +9,7 @@
  *   the token only makes the path unguessable, so the provider is unsigned (or keyless) and the path is its secret.
  *   (fluxgate's own acr and cdevents can check a credential; Flux's senders send none, so none is asked for.)
  * - `eventHeader`: Flux compares `spec.events` with this header, case-insensitively. Other types ignore
- *   `spec.events`, as Flux does; they act on their codec's default events (pushes), so a deletion or a scan report
- *   is answered 200 ignored where Flux would reconcile.
+ *   `spec.events`, as Flux does, and act on every event (a strict Receiver: on their codec's default events).
  */
 import type { Catalog } from '../provider-kit/index.ts';
 import type { ProviderCodec } from '../provider-kit/index.ts';
@@ -63,6 +62,16 @@ function isCdevent(body: Uint8Array): boolean {
   }
 }
 
+/** What Flux's image Receivers ask of the body (a JSON decode into their payload struct): JSON, an object or null. */
+function isJsonObject(body: Uint8Array): boolean {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder().decode(body));
+    return value === null || (typeof value === 'object' && !Array.isArray(value));
+  } catch {
+    return false;
+  }
+}
+
 /** Flux's Receiver types (notification.toolkit.fluxcd.io/v1), generic-oidc aside (see oidc-receiver.ts). */
 export const FLUX_TYPES: Readonly<Record<string, FluxType>> = {
   github: { codec: 'github', token: 'secret', eventHeader: 'X-GitHub-Event', flux: { bodyUnread: true } },
@@ -76,16 +85,16 @@ export const FLUX_TYPES: Readonly<Record<string, FluxType>> = {
     flux: { bodyUnread: true, signatureFrom: { header: 'X-Hub-Signature-256', as: 'X-Hub-Signature' } },
   },
   harbor: { codec: 'harbor', token: 'secret', flux: { bodyUnread: true } },
-  dockerhub: { codec: 'dockerhub', token: 'path' },
-  quay: { codec: 'quay', token: 'path' },
+  dockerhub: { codec: 'dockerhub', token: 'path', flux: { bodyRead: isJsonObject } },
+  quay: { codec: 'quay', token: 'path', flux: { bodyRead: isJsonObject } },
   gcr: {
     codec: 'gcr',
     token: 'path',
     options: (data) => (data.email && data.audience ? { audience: data.audience, serviceAccount: data.email } : `the Secret has no ${data.email ? 'audience' : 'email'} key, which a gcr Receiver needs`),
     request: gcrRequest,
   },
-  nexus: { codec: 'nexus', token: 'secret' },
-  acr: { codec: 'acr', token: 'path' },
+  nexus: { codec: 'nexus', token: 'secret', flux: { bodyRead: isJsonObject } },
+  acr: { codec: 'acr', token: 'path', flux: { bodyRead: isJsonObject } },
   generic: { codec: 'generic', token: 'path', fixedEvent: 'push', anyBody: true },
   'generic-hmac': { codec: 'generic-hmac', token: 'secret', fixedEvent: 'push', anyBody: true },
   cdevents: { codec: 'cdevents', token: 'path', eventHeader: 'Ce-Type', flux: { bodyRead: isCdevent, unsignedClaims: ['ce-type', 'ce-id'] } },

@@ -74,8 +74,9 @@ export function receiverCodec(
     }
   }
   const listsEvents = type.eventHeader !== undefined && listed.length > 0;
-  // Flux filters no event when spec.events is empty: neither does fluxgate, unless strict (then the type's defaults).
-  const anyEvent = !options.strict && type.eventHeader !== undefined && listed.length === 0;
+  // Flux filters no event when spec.events is empty, nor for a type it reads no event of: neither does fluxgate,
+  // unless strict (then the type's default events).
+  const anyEvent = !options.strict && (type.eventHeader === undefined || listed.length === 0);
   const events = new Set(type.fixedEvent !== undefined ? [type.fixedEvent] : spelled.size > 0 ? spelled.values() : defaults);
   const contexts = new WeakMap<Event, DeliveryContext>();
 

@@ -3,12 +3,14 @@
  * `Test_handlePayload`), replayed against fluxgate's Receiver mode on a real API server: each case's Receiver,
  * Secret and resources applied, its request (the same body bytes, headers and HMAC) sent to the Receiver's hashed
  * path, then the objects carrying `reconcile.fluxcd.io/requestedAt` read back. By default (Flux's reading) every
- * case acts or refuses as Flux does and annotates the same objects; with `fluxgate.io/strict: "true"` the four
- * readings fluxgate keeps stricter come back.
+ * case acts or refuses as Flux does and annotates the same objects; with `fluxgate.io/strict: "true"` the
+ * readings fluxgate's own providers keep stricter come back.
  *
  * What a Receiver object cannot say is adapted, each case saying how: Flux's CRD requires `spec.resources`, so a
  * case without any gets one (`dummy-resource`), annotated exactly when Flux answers 200; a Ready condition Flux's
- * test writes by hand is left to the controller. Not replayed here yet: the cases with a `resourceFilter` (CEL),
+ * test writes by hand is left to the controller; a resource Flux's test puts in another namespace is in the
+ * case's own (the filter leaves it out either way). Not replayed: the three gcr cases (Flux's test replaces
+ * Google's token check with one that takes any bearer token; fluxgate checks a real Google ID token), and
  * "no receiver configured", "no cross-namespace refs" and "large payload".
  */
 import { beforeAll, describe, expect, test } from 'bun:test';
@@ -31,12 +33,12 @@ interface Case {
   /** The Secret `token` with `token: token` (false: the case has none). */
   secret?: boolean;
   /** Receivers the case annotates (Flux's test uses Receivers as resources), by name with their labels. */
-  resources?: { name: string; labels?: Record<string, string> }[];
+  resources?: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }[];
   headers?: Record<string, string>;
   /** The body the Flux test marshals (`null` when it sets none). */
   payload?: unknown;
   /** The HMAC Flux's test computes over the body with the token. */
-  hmac?: { algorithm: 'sha256'; prefix: string; header: string };
+  hmac?: { algorithm: 'sha256' | 'sha1'; prefix: string; header: string };
   /** Flux's expected answer and the objects it annotates. */
   flux: { status: number; annotated: string[] };
   /** Where fluxgate's status differs as documented (it answers before patching): the status it gives. */
@@ -53,6 +55,7 @@ const CDEVENT = {
   context: { gitRepository: 'adamkenihan/notification-controller', gitRevision: '5555', version: '0.3.0', id: '5555', source: 'github', timestamp: '2023-12-07T14:51:29.908479495Z', type: 'dev.cdevents.change.merged.0.2.0' },
   subject: { type: 'change', id: '5555' },
 };
+const GCR_TAG = { action: 'INSERT', digest: 'us-east1-docker.pkg.dev/my-project/my-repo/hello-world@sha256:6ec128e26cd5...', tag: 'us-east1-docker.pkg.dev/my-project/my-repo/hello-world:1.1' };
 const SHA256 = (header: string) => ({ algorithm: 'sha256' as const, prefix: 'sha256=', header });
 
 const cases: Case[] = [
@@ -90,7 +93,73 @@ const cases: Case[] = [
     resources: [{ name: 'dummy-resource-2', labels: { label: 'match' } }, { name: 'dummy-resource' }],
     flux: { status: 200, annotated: ['dummy-resource'] },
   },
+  // resourceFilter (CEL over `res` and the body as `req`).
+  {
+    name: 'resources filtered with CEL expressions',
+    spec: { type: 'generic', resources: [{ ...ref('*'), matchLabels: { label: 'production' } }], resourceFilter: `has(res.metadata.annotations) && req.tag.split('/').last().value().split(":").first().value() == res.metadata.annotations['update-image']` },
+    resources: [
+      { name: 'test-resource-1', labels: { label: 'production' }, annotations: { 'update-image': 'hello-world' } },
+      { name: 'test-resource-2', labels: { label: 'production' }, annotations: { 'update-image': 'other-image' } },
+      { name: 'test-resource-3', labels: { label: 'production' } },
+    ],
+    headers: { 'Content-Type': 'application/json; charset=utf-8' },
+    payload: GCR_TAG,
+    flux: { status: 200, annotated: ['test-resource-1'] },
+  },
+  {
+    name: 'filtering out a single named resource with CEL',
+    spec: { type: 'generic', resources: [ref('test-resource')], resourceFilter: `has(res.metadata.annotations) && req.tag.split('/').last().value().split(":").first().value() == res.metadata.annotations['update-image']` },
+    resources: [{ name: 'test-resource', annotations: { 'update-image': 'not-hello-world' } }],
+    headers: { 'Content-Type': 'application/json; charset=utf-8' },
+    payload: GCR_TAG,
+    flux: { status: 200, annotated: [] },
+  },
+  celCase('CEL filtering a GitHub receiver', { type: 'github' }, `req.action == 'push'`, { hmac: SHA256('X-Hub-Signature-256'), payload: { action: 'push' }, strictStatus: 200 }),
+  celCase('CEL filtering a GitLab receiver - (does not read body)', { type: 'gitlab' }, `req.action == 'push'`, { headers: { 'X-Gitlab-Token': TOKEN }, payload: { action: 'push' }, strictStatus: 200 }),
+  celCase('CEL filtering a cdevents receiver', { type: 'cdevents', events: ['cd.change.merged.v1'] }, `req.context.gitRepository == 'adamkenihan/notification-controller'`, {
+    headers: { 'Ce-Type': 'cd.change.merged.v1', 'Content-Type': 'application/json; charset=utf-8' },
+    payload: CDEVENT,
+    strictStatus: 400,
+  }),
+  celCase('CEL filtering a Bitbucket receiver', { type: 'bitbucket' }, `req.action == 'push'`, { hmac: SHA256('X-Hub-Signature-256'), headers: { 'X-Event-Key': 'push' }, payload: { action: 'push' }, strictStatus: 401 }),
+  celCase('CEL filtering a quay receiver', { type: 'quay' }, `req.docker_url == 'docker.io'`, { payload: { docker_url: 'docker.io', updated_tags: ['v0.0.1'] } }),
+  celCase('CEL filtering a Harbor receiver - (does not read body)', { type: 'harbor' }, `req.events[0].full_name == 'prj/repo1'`, {
+    headers: { Authorization: TOKEN },
+    payload: { event_type: 'pushImage', events: [{ project: 'prj', repo_name: 'repo1', tag: 'latest', full_name: 'prj/repo1', trigger_time: 158322233213, image_id: '9e2c9d5f44efbb6ee83aecd17a120c513047d289d142ec5738c9f02f9b24ad07', project_type: 'Private' }] },
+    strictStatus: 400,
+  }),
+  celCase('CEL filtering a Docker hub receiver', { type: 'dockerhub' }, `req.push_data.tag.split('/').last().value().split(':').first().value() == 'test-repo'`, {
+    payload: { push_data: { tag: 'test-org/test-repo:v1.0' }, repository: { repo_url: 'docker.io' } },
+    strictStatus: 400,
+  }),
+  celCase('CEL filtering a Nexus receiver', { type: 'nexus' }, `req.repositoryName == 'npm-proxy'`, {
+    hmac: { algorithm: 'sha1', prefix: '', header: 'X-Nexus-Webhook-Signature' },
+    payload: { timestamp: '2016-11-10T23:57:49.664+0000', nodeId: '52905B51-085CCABB-CEBBEAAD-16795588-FC927D93', initiator: 'admin/127.0.0.1', repositoryName: 'npm-proxy', action: 'CREATED', asset: { id: '31c950c8eeeab78336308177ae9c441c', assetId: 'bnBtLXByb3h5OjMxYzk1MGM4ZWVlYWI3ODMzNjMwODE3N2FlOWM0NDFj', format: 'npm', name: 'concrete' } },
+    strictStatus: 200,
+  }),
+  celCase('CEL filtering an ACR receiver', { type: 'acr' }, `req.target.repository == 'hello-world'`, { payload: { action: 'push', target: { repository: 'hello-world', tag: 'v1' } } }),
+  {
+    name: 'handling errors when parsing the CEL expression results',
+    spec: { type: 'generic', resources: [{ ...ref('*'), matchLabels: { label: 'production' } }], resourceFilter: 'res.name == "test-resource-1"' },
+    resources: [{ name: 'test-resource-1', labels: { label: 'production' } }],
+    headers: { 'Content-Type': 'application/json; charset=utf-8' },
+    flux: { status: 500, annotated: [] },
+    // The body (`null`) is not the JSON object the filter reads: refused before anything is patched.
+    fluxgateStatus: 400,
+  },
 ];
+
+/** A CEL case on `test-resource` (Flux's testReceiverResource), annotated when Flux answers 200. */
+function celCase(name: string, spec: Record<string, unknown>, filter: string, rest: Partial<Case>): Case {
+  return {
+    name,
+    spec: { ...spec, resources: [ref('test-resource')], resourceFilter: `res.metadata.name == 'test-resource' && ${filter}` },
+    resources: [{ name: 'test-resource' }],
+    ...rest,
+    headers: { 'Content-Type': 'application/json', ...rest.headers },
+    flux: { status: 200, annotated: ['test-resource'] },
+  };
+}
 
 /** What fluxgate answers by default: 202 where Flux answers 200, Flux's refusal otherwise (or the documented one), and Flux's objects. */
 const byDefault = (item: Case) => ({ name: item.name, status: item.fluxgateStatus ?? (item.flux.status === 200 ? 202 : item.flux.status), annotated: item.flux.annotated });
@@ -110,7 +179,12 @@ async function applyCase(item: Case, strict: boolean): Promise<string> {
   const receiverName = 'receiver';
   await applyAll(cluster, [
     ...(item.secret === false || item.name === 'missing secret' ? [] : [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: ns }, data: { token: Buffer.from(TOKEN).toString('base64') } }]),
-    ...(item.resources ?? []).map((resource) => ({ apiVersion: RECEIVERS.apiVersion, kind: 'Receiver', metadata: { name: resource.name, namespace: ns, ...(resource.labels ? { labels: resource.labels } : {}) }, spec: {} })),
+    ...(item.resources ?? []).map((resource) => ({
+      apiVersion: RECEIVERS.apiVersion,
+      kind: 'Receiver',
+      metadata: { name: resource.name, namespace: ns, ...(resource.labels ? { labels: resource.labels } : {}), ...(resource.annotations ? { annotations: resource.annotations } : {}) },
+      spec: {},
+    })),
     {
       apiVersion: RECEIVERS.apiVersion,
       kind: 'Receiver',
@@ -172,7 +246,7 @@ describe("Flux's receiver handler cases, replayed", () => {
     expect(flux).toEqual(cases.map(byDefault));
   });
 
-  test('with fluxgate.io/strict: "true", the four stricter readings: the other cases as by default', () => {
+  test('with fluxgate.io/strict: "true", the stricter readings refuse or ignore (annotating nothing); the other cases as by default', () => {
     const expected = cases.map((item) => {
       if (item.strictStatus !== undefined) return { name: item.name, status: item.strictStatus, annotated: [] as string[] };
       return byDefault(item);
