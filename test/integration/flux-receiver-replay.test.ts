@@ -10,8 +10,7 @@
  * case without any gets one (`dummy-resource`), annotated exactly when Flux answers 200; a Ready condition Flux's
  * test writes by hand is left to the controller; a resource Flux's test puts in another namespace is in the
  * case's own (the filter leaves it out either way). Not replayed: the three gcr cases (Flux's test replaces
- * Google's token check with one that takes any bearer token; fluxgate checks a real Google ID token), and
- * "no receiver configured", "no cross-namespace refs" and "large payload".
+ * Google's token check with one that takes any bearer token; fluxgate checks a real Google ID token).
  */
 import { beforeAll, describe, expect, test } from 'bun:test';
 import { createHash, createHmac } from 'node:crypto';
@@ -45,6 +44,10 @@ interface Case {
   fluxgateStatus?: number;
   /** The cases where strict reading differs from Flux's: the status it gives instead (nothing annotated). */
   strictStatus?: number;
+  /** No Receiver at all: the request goes to a path none has. */
+  noReceiver?: true;
+  /** notification-controller's --no-cross-namespace-refs (fluxReceivers.crossNamespaceRefs: false). */
+  noCrossNamespaceRefs?: true;
 }
 
 const ref = (name: string) => ({ apiVersion: RECEIVERS.apiVersion, kind: 'Receiver', name });
@@ -55,6 +58,12 @@ const CDEVENT = {
   context: { gitRepository: 'adamkenihan/notification-controller', gitRevision: '5555', version: '0.3.0', id: '5555', source: 'github', timestamp: '2023-12-07T14:51:29.908479495Z', type: 'dev.cdevents.change.merged.0.2.0' },
   subject: { type: 'change', id: '5555' },
 };
+/** Flux's largePayload: uuid keys until the object is past its 3 MiB request limit. */
+function largePayload(): Record<string, string> {
+  const payload: Record<string, string> = {};
+  for (let size = 0; size <= 3 * 1024 * 1024; size += 36) payload[crypto.randomUUID()] = 'something';
+  return payload;
+}
 const GCR_TAG = { action: 'INSERT', digest: 'us-east1-docker.pkg.dev/my-project/my-repo/hello-world@sha256:6ec128e26cd5...', tag: 'us-east1-docker.pkg.dev/my-project/my-repo/hello-world:1.1' };
 const SHA256 = (header: string) => ({ algorithm: 'sha256' as const, prefix: 'sha256=', header });
 
@@ -74,6 +83,7 @@ const cases: Case[] = [
   { name: 'quay receiver', spec: { type: 'quay', ...DUMMY }, resources: dummies, payload: { docker_url: 'docker.io', updated_tags: ['v0.0.1'] }, flux: { status: 200, annotated: ['dummy-resource'] } },
   // No JSON body: Flux checks only Authorization; strict reading refuses a Harbor delivery it cannot read.
   { name: 'harbor receiver', spec: { type: 'harbor', ...DUMMY }, resources: dummies, headers: { Authorization: TOKEN }, flux: { status: 200, annotated: ['dummy-resource'] }, strictStatus: 400 },
+  { name: 'no receiver configured', spec: {}, noReceiver: true, flux: { status: 404, annotated: [] } },
   { name: 'missing secret', spec: { type: 'generic', secretRef: { name: 'non-existing' }, ...DUMMY }, resources: dummies, flux: { status: 400, annotated: [] }, fluxgateStatus: 404 },
   { name: 'not ready receiver is ignored', spec: {}, secret: true, flux: { status: 503, annotated: [] }, fluxgateStatus: 404 },
   { name: 'suspended receiver ignored', spec: { type: 'generic', suspend: true, ...DUMMY }, resources: dummies, flux: { status: 503, annotated: [] } },
@@ -87,6 +97,14 @@ const cases: Case[] = [
   },
   { name: 'annotating resource by name', spec: { type: 'generic', resources: [ref('dummy-resource')] }, resources: [{ name: 'dummy-resource-2' }, { name: 'dummy-resource' }], flux: { status: 200, annotated: ['dummy-resource'] } },
   { name: 'cannot annotate all resources if name is * and no labels were set', spec: { type: 'generic', resources: [ref('*')] }, flux: { status: 500, annotated: [] }, fluxgateStatus: 404 },
+  {
+    name: 'no cross-namespace refs',
+    spec: { type: 'generic', resources: [{ ...ref('some-resource'), namespace: 'another-namespace' }] },
+    noCrossNamespaceRefs: true,
+    flux: { status: 500, annotated: [] },
+    fluxgateStatus: 404,
+  },
+  { name: 'large payload', spec: { type: 'generic', resources: [ref('some-resource')] }, payload: largePayload(), flux: { status: 413, annotated: [] } },
   {
     name: 'resource matchLabels is ignored if name is not *',
     spec: { type: 'generic', resources: [{ ...ref('dummy-resource'), matchLabels: { label: 'match' } }] },
@@ -176,6 +194,7 @@ const hashedPath = (name: string, namespace: string) => `/hook/${createHash('sha
 /** Each case in its own namespace: its Secret, its resources and its Receiver (named as in Flux's test). */
 async function applyCase(item: Case, strict: boolean): Promise<string> {
   const ns = await freshNamespace(cluster, strict ? 'strict' : 'flux');
+  if (item.noReceiver) return ns;
   const receiverName = 'receiver';
   await applyAll(cluster, [
     ...(item.secret === false || item.name === 'missing secret' ? [] : [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: ns }, data: { token: Buffer.from(TOKEN).toString('base64') } }]),
@@ -215,22 +234,31 @@ async function annotatedIn(gateway: TestGateway, ns: string): Promise<string[]> 
     .sort();
 }
 
+/** A gateway serving the Receivers of `namespaces`, with notification-controller's --no-cross-namespace-refs or not. */
+function receiverGateway(namespaces: string[], crossNamespaceRefs: boolean): Promise<TestGateway> {
+  const fluxReceivers = { enabled: true, namespaces, crossNamespaceRefs };
+  return startTestGateway({ config: toYaml({ server: { address: '127.0.0.1:0' }, kubernetes: { mode: 'kubeconfig', kubeconfig, requestTimeout: '5s' }, reconcile: { debounce: '100ms' }, fluxReceivers }) });
+}
+
 async function replay(strict: boolean) {
   const namespaces = await Promise.all(cases.map((item) => applyCase(item, strict)));
-  const gateway = await startTestGateway({
-    config: toYaml({ server: { address: '127.0.0.1:0' }, kubernetes: { mode: 'kubeconfig', kubeconfig, requestTimeout: '5s' }, reconcile: { debounce: '100ms' }, fluxReceivers: { enabled: true, namespaces } }),
-  });
+  const locked = (index: number) => cases[index]!.noCrossNamespaceRefs === true;
+  const open = await receiverGateway(namespaces.filter((_, index) => !locked(index)), true);
+  const lockedDown = await receiverGateway(namespaces.filter((_, index) => locked(index)), false);
+  const gatewayOf = (index: number) => (locked(index) ? lockedDown : open);
   try {
     // Every Receiver that has a path is served (GET → 405) before the first request; the others were read in the same list.
-    const servable = cases.map((item, index) => ({ item, ns: namespaces[index]! })).filter(({ item }) => byDefault(item).status !== 404);
-    await eventually('the Receivers served', async () => (await Promise.all(servable.map(async ({ ns }) => (await fetch(`${gateway.url}${hashedPath('receiver', ns)}`)).status))).every((status) => status !== 404), { timeoutMs: 20_000 });
+    const servable = cases.map((item, index) => ({ item, index })).filter(({ item }) => byDefault(item).status !== 404);
+    const statuses = () => Promise.all(servable.map(async ({ index }) => (await fetch(`${gatewayOf(index).url}${hashedPath('receiver', namespaces[index]!)}`)).status));
+    await eventually('the Receivers served', async () => (await statuses()).every((status) => status !== 404), { timeoutMs: 20_000 });
     const outcomes = [];
-    for (const [index, item] of cases.entries()) outcomes.push({ name: item.name, status: await send(gateway, item, namespaces[index]!) });
+    for (const [index, item] of cases.entries()) outcomes.push({ name: item.name, status: await send(gatewayOf(index), item, namespaces[index]!) });
     const results = [];
-    for (const [index, outcome] of outcomes.entries()) results.push({ ...outcome, annotated: await annotatedIn(gateway, namespaces[index]!) });
+    for (const [index, outcome] of outcomes.entries()) results.push({ ...outcome, annotated: await annotatedIn(gatewayOf(index), namespaces[index]!) });
     return results;
   } finally {
-    await gateway.stop();
+    await open.stop();
+    await lockedDown.stop();
   }
 }
 
