@@ -64,9 +64,11 @@ export function hookRoute(deps: HookRouteDeps) {
       if (provider.rateLimit) {
         // Before the body is read or a slot taken: a sender over its limit costs almost nothing.
         const verdict = limiter.take(provider.name, provider.rateLimit, client(), deps.webhook.now());
-        const reason = `too many deliveries from this address: at most ${provider.rateLimit.perSecond} per second (burst ${provider.rateLimit.burst}) for this provider`;
-        // With what the headers claim (event, delivery id), so the refused delivery can be found in the log.
-        if (!verdict.ok) return refused(429, reason, { 'retry-after': String(verdict.retryAfterSeconds) }, false, provider.codec.describe(request.headers));
+        if (!verdict.ok) {
+          const reason = `too many deliveries from this address: at most ${provider.rateLimit.perSecond} per second (burst ${provider.rateLimit.burst}) for this provider`;
+          // With what the headers claim (event, delivery id), so the refused delivery can be found in the log.
+          return refused(429, reason, { 'retry-after': String(verdict.retryAfterSeconds) }, false, provider.codec.describe(request.headers));
+        }
       }
       return await gated(deps.gate, () => refused(503, 'too many requests in flight', retryAfter), async () => {
         if (!deps.webhook.accepting()) return refused(503, 'shutting down', retryAfter);
