@@ -42,7 +42,22 @@ function described(info?: DeliveryInfo): { deliveryId?: string; event?: string }
   return { deliveryId: cutOptional(info?.deliveryId), event: cutOptional(info?.event) };
 }
 
+/** A provider's rate-limit refusals are logged and recorded at most once per this window (each is counted). */
+export const RATE_LIMITED_RECORD_WINDOW_MS = 10_000;
+
 export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries: DeliveryLog, now: () => number): WebhookReporter {
+  // Per provider: when its last rate-limit refusal was recorded, and how many were not since. A flooding sender
+  // is what a limit refuses: one line and one record per window keep the log and the recent deliveries readable.
+  const rateLimited = new Map<string, { at: number; unrecorded: number }>();
+  const recordedRateLimit = (provider: string): number | undefined => {
+    const seen = rateLimited.get(provider);
+    if (seen && now() - seen.at < RATE_LIMITED_RECORD_WINDOW_MS) {
+      seen.unrecorded += 1;
+      return undefined;
+    }
+    rateLimited.set(provider, { at: now(), unrecorded: 0 });
+    return seen?.unrecorded ?? 0;
+  };
   // Once per delivery, thousands of times a second: kept as built (the delivery log takes it over), not copied.
   const record = (provider: ProviderIdentity, status: number, outcome: 'accepted' | 'ignored' | 'rejected', info: ReturnType<typeof described>, reason?: string, shown: Summary = {}, targets: string[] = [], ticket?: Ticket, nearMisses?: readonly string[]) => {
     const entry: Parameters<DeliveryLog['add']>[0] = {
@@ -64,8 +79,10 @@ export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries:
   return {
     rejected(provider, status, reason, info) {
       metrics.webhookRequests.inc({ provider: provider.name, type: provider.type, event: eventLabel(provider, info), outcome: statusOutcome[status] ?? 'error' });
+      const skipped = status === 429 ? recordedRateLimit(provider.name) : 0;
+      if (skipped === undefined) return;
       const headers = described(info);
-      const why = cutText(reason);
+      const why = cutText(skipped > 0 ? `${reason} (and ${skipped} more refused since the last one recorded)` : reason);
       log.warn('webhook rejected', { provider: provider.name, status, reason: why, event: headers.event, delivery: headers.deliveryId });
       record(provider, status, 'rejected', headers, why);
     },

@@ -25,8 +25,9 @@ providers:
   - { name: limited, type: github, secret: { value: ${SECRET} }, rateLimit: { perSecond: 0.5, burst: 2 } }
   - { name: other, type: github, secret: { value: ${SECRET} }, rateLimit: { perSecond: 0.5, burst: 2 } }
   - { name: open, type: github, secret: { value: ${SECRET} } }
+  - { name: flooded, type: github, secret: { value: ${SECRET} }, rateLimit: { perSecond: 0.5, burst: 2 } }
 targets:
-${['limited', 'other', 'open'].map(target).join('\n')}
+${['limited', 'other', 'open', 'flooded'].map(target).join('\n')}
 `,
   });
 });
@@ -88,6 +89,25 @@ describe('one sender past its limit', () => {
     // A refusal before the body is read closes the connection rather than read on.
     const refused = await fetch(gateway.hook('other'), { method: 'POST', headers: { 'x-forwarded-for': '192.0.2.40', 'content-type': 'application/json' }, body: 'x'.repeat(1024) });
     expect({ status: refused.status, connection: refused.headers.get('connection') }).toEqual({ status: 429, connection: 'close' });
+  });
+
+  test('a flood is counted in full but recorded and logged once per 10 s per provider, with how many were not: the recent deliveries stay readable', async () => {
+    // A provider of its own: no other test's refusals are in its window.
+    const before = await counted('flooded');
+    for (let sent = 0; sent < 30; sent += 1) await push('flooded', '192.0.2.50');
+    expect(await counted('flooded')).toBe(before + 28);
+    const rateLimitedRecords = async () => {
+      const { deliveries } = (await (await fetch(`${gateway.adminUrl}/api/deliveries?provider=flooded&outcome=rejected`)).json()) as { deliveries: { status: number; reason: string }[] };
+      return deliveries.filter((record) => record.status === 429).map((record) => record.reason);
+    };
+    const reason = 'too many deliveries from this address: at most 0.5 per second (burst 2) for this provider';
+    expect(await rateLimitedRecords()).toEqual([reason]);
+    await clock.advance(10_000);
+    // 10 s fill the bucket again (2 pass); the next refusal opens a new window and is recorded, with the 27 before it.
+    const after = [];
+    for (let sent = 0; sent < 6; sent += 1) after.push((await push('flooded', '192.0.2.50')).status);
+    expect(after).toEqual([202, 202, 429, 429, 429, 429]);
+    expect(await rateLimitedRecords()).toEqual([`${reason} (and 27 more refused since the last one recorded)`, reason]);
   });
 });
 
