@@ -6,7 +6,7 @@
  * config problem or a failed run, 2 a usage problem.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { fluxgateVersion, isTerminal } from './core/index.ts';
+import { fluxgateVersion, invocationOfProcess, isTerminal } from './core/index.ts';
 import type { CommandContext, Io } from './commands/command-context.ts';
 import type { ExplainFlags } from './commands/explain.ts';
 import type { ImportFlags } from './commands/import-receivers.ts';
@@ -105,7 +105,7 @@ function declareInit(declare: Declare, run: Run): void {
     .option('--dir <dir>', 'where to write fluxgate.yaml and fluxgate.env', '.')
     .option('--repository <repository>', 'the repository to watch (org/repo or a clone URL)', 'your-org/your-fleet-repo')
     .option('--branch <branch>', 'the branch to watch', 'main')
-    .option('--url <url>', 'the public base URL the hosts post to (https://hooks.example.com)')
+    .option('--url <url>', 'the public base URL the hosts post to, for example https://hooks.example.com (without it, the URLs printed say https://YOUR-HOST)')
     .option('--force', 'overwrite existing fluxgate.yaml and fluxgate.env')
     .action((flags: InitFlags, self: Command) => run(self, async (context) => (await import('./commands/init.ts')).initCommand(flags, context)));
 }
@@ -139,7 +139,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const declare: Declare = (name, description) => root.command(name).description(description).version(VERSION, '-V, --version', 'print the version');
   const run: Run = async (self, body) => {
     const usage = (message: string): never => self.error(`error: ${message}`, { exitCode: EXIT_USAGE });
-    setExit(await body({ io, usage, builtins }));
+    setExit(await body({ io, usage, builtins, invocation: invocationOfProcess() }));
   };
   for (const declareCommand of [declareServe, declareValidate, declareSend, declareExplain, declareRegister, declareInit, declareImportReceivers, declareRetry]) declareCommand(declare, run);
   declare('version', 'print the version').action(() => {

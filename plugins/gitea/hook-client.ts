@@ -71,7 +71,7 @@ export function giteaHost(options: HookClientOptions): HookHost {
       await api.send('DELETE', `${hooksPath(scope)}/${hook.id}`);
     },
     explain(error, scope) {
-      const common = commonAdvice(error, 'Gitea');
+      const common = commonAdvice(error, 'Gitea', options.apiUrl);
       if (common !== undefined || !(error instanceof HostError)) return common!;
       const said = error.hostMessage ? ` (${error.hostMessage})` : '';
       const repository = scope.kind === 'repository';

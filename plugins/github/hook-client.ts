@@ -76,7 +76,7 @@ export function githubHost(options: HookClientOptions): HookHost {
       await api.send('DELETE', `${hooksPath(scope)}/${hook.id}`);
     },
     explain(error, scope) {
-      const common = commonAdvice(error, 'GitHub');
+      const common = commonAdvice(error, 'GitHub', options.apiUrl);
       if (common !== undefined || !(error instanceof HostError)) return common!;
       const said = error.hostMessage ? ` (${error.hostMessage})` : '';
       const repository = scope.kind === 'repository';

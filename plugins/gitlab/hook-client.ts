@@ -114,7 +114,7 @@ export function gitlabHost(options: HookClientOptions): HookHost {
       await hooksOf(scope).remove(idOf(scope), hook.id);
     },
     explain(error, scope) {
-      const common = commonAdvice(error, 'GitLab');
+      const common = commonAdvice(error, 'GitLab', options.apiUrl);
       if (common !== undefined || !(error instanceof HostError)) return common!;
       const said = error.hostMessage ? ` (${error.hostMessage})` : '';
       const role = scope.kind === 'group' ? 'the Owner role on the group' : 'the Maintainer role (or Owner) on the project';

@@ -5,7 +5,7 @@
 import { dirname } from 'node:path';
 import { createHttpApps, fitRequestCap, listen, REFRESH_SECONDS, renderStatusPage, type Readiness } from '../http/index.ts';
 import { createJournalReporter, createMetrics, createReplicaReporter, createUnknownRoutes, createWebhookReporter, type Metrics, type UnknownRoutes } from '../observe/index.ts';
-import { createLogger, createRequestedAtClock, systemClock, type Clock, type Logger } from '../core/index.ts';
+import { createLogger, createRequestedAtClock, systemClock, type Clock, type Invocation, type Logger } from '../core/index.ts';
 import { addressBlocks, createRouteTable, type RouteTable } from '../pipeline/index.ts';
 import type { Reconciler } from '../reconcile/index.ts';
 import { openStore, type Store } from '../store/index.ts';
@@ -38,6 +38,8 @@ export interface GatewayOptions {
   watchConfig?: boolean;
   /** Discovery's informer tuning (tests: short re-checks; benchmarks: page size). */
   informer?: ClustersOptions['informer'];
+  /** How the user ran fluxgate, for messages that name a command (default: the installed `fluxgate`). */
+  invocation?: Invocation;
 }
 
 export interface Gateway {
@@ -65,12 +67,19 @@ const unknownRouteLogWindowMs = 10_000;
 
 const optionalSize = (sizeBytes: number | undefined) => (sizeBytes === undefined ? {} : { sizeBytes });
 
+/** A provider with a previousSecret has its counter from the start (at 0), so a flat line is visible as one. */
+function showRotations(loaded: LoadedConfig, metrics: Metrics): void {
+  for (const provider of loaded.config.providers) {
+    if (loaded.providers.get(provider.name)?.previousKey !== undefined) metrics.webhookPreviousSecret.inc({ provider: provider.name, type: provider.type }, 0);
+  }
+}
+
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? createLogger();
   const clock = options.clock ?? systemClock;
   const env = options.env ?? process.env;
   // The same loader as `validate`: secrets, TLS files and the Kubernetes target are checked before anything starts.
-  const loaded = await loadConfigFile({ path: options.configPath, builtins: options.builtins, env, dryRun: options.dryRun });
+  const loaded = await loadConfigFile({ path: options.configPath, builtins: options.builtins, env, dryRun: options.dryRun, invocation: options.invocation });
   const { config } = loaded;
   const metrics = createMetrics(options.version, undefined, { clustered: loaded.clusters !== undefined });
   const statusing = await commitStatusing({ loaded, configPath: options.configPath, env, metrics, log, clock, ...(options.random ? { random: options.random } : {}) });
@@ -80,6 +89,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const served = createServedConfig({ initial: loaded, routes, primary: clusters.primary, clock, log });
   await served.apply(loaded);
   const edge = config.relay ? startEdge({ loaded, log: store.relay, metrics, logger: log, clock }) : undefined;
+  showRotations(loaded, metrics);
   if (!clusters.dryRun) {
     // Targets are shared between providers: each selector once.
     const selectors = new Map(routes.all().flatMap((provider) => provider.targets.all.flatMap((target) => target.selectors)).map((selector) => [selector.key, selector]));
@@ -106,11 +116,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const reloader = createReloader(options.configPath, {
     initial: loaded,
-    load: (plugins) => loadConfigFile({ path: options.configPath, builtins: options.builtins, env, dryRun: options.dryRun, plugins }),
+    load: (plugins) => loadConfigFile({ path: options.configPath, builtins: options.builtins, env, dryRun: options.dryRun, plugins, invocation: options.invocation }),
     async apply(next) {
       await served.apply(next);
       statusing?.reload(next);
       if (edge && next.config.relay) edge.configure(edgeSettings(next));
+      showRotations(next, metrics);
     },
     counted: (outcome) => metrics.configReloads.inc({ outcome }),
     clock,

@@ -12,7 +12,7 @@ import { MAX_CONFIG_BYTES, MAX_SECRET_FILE_BYTES, MAX_TLS_FILE_BYTES } from '../
 import { isPlaceholderSecret } from '../config/index.ts';
 import { checkConfigRules, type RuleIssue } from '../config/index.ts';
 import { checkProviders } from '../provider-kit/index.ts';
-import { resolveAdminToken, resolveProviderSecrets, resolveRelaySecrets, secretOrigin } from '../config/index.ts';
+import { PREVIOUS_SECRET_FIELDS, resolveAdminToken, resolveProviderSecrets, resolveRelaySecrets, secretOrigin } from '../config/index.ts';
 import type { SecretRef } from '../config/index.ts';
 import { loadTlsFiles, type TlsPem } from '../config/index.ts';
 import { ConfigError, parseConfig, type CheckedConfig } from '../config/index.ts';
@@ -26,7 +26,7 @@ import { type BuiltinProvider } from '../provider-kit/index.ts';
 import { type ProviderSecrets } from '../config/index.ts';
 import { verifyRefusesOthers } from '../provider-kit/index.ts';
 import { providerKit } from '../provider-kit/index.ts';
-import { defaultApiVersion } from '../core/index.ts';
+import { defaultApiVersion, installedInvocation, type Invocation } from '../core/index.ts';
 import { KubeSetupError, resolveKubernetes, type KubeTarget } from '../kube/index.ts';
 import { notRegular, readBounded, readFailure, readRegularText } from '../core/index.ts';
 
@@ -53,6 +53,8 @@ export interface LoadOptions {
   readFile?: (path: string, maxBytes: number) => string;
   /** Where a pod's service account is mounted (tests). */
   serviceAccountDir?: string;
+  /** How the user ran fluxgate, for messages that name a command (default: the installed `fluxgate`). */
+  invocation?: Invocation;
   /**
    * A reload's plugins: those of `previous` are kept for unchanged files; with `loadNew` false (a file watch
    * triggered it), no plugin code is loaded and what changed in pluginsDir is listed in `catalog.pending`.
@@ -111,7 +113,8 @@ export async function loadConfigFile(options: LoadOptions & { fileOnly: true }):
 export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile | LoadedConfig>;
 export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile | LoadedConfig> {
   const { path, env } = options;
-  const text = readConfigText(path, options.configFromPipe === true);
+  const invocation = options.invocation ?? installedInvocation;
+  const text = readConfigText(path, options.configFromPipe === true, invocation);
   const checked = parseConfig(text, path);
   const { config, source } = checked;
   const { files, fingerprint, readFile } = readTracked(text, options.readFile ?? readRegularText);
@@ -142,19 +145,19 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
 
   // Placeholder secrets are public: only acceptable when nothing would be sent to a cluster.
   const sendsNothing = clusters ? clusters.every((cluster) => cluster.kube.mode === 'dry-run') : kube?.mode === 'dry-run';
-  const { secrets, problems: secretProblems } = resolveProviderSecrets(config, { env, readFile: (file) => readFile(fromConfig(file), MAX_SECRET_FILE_BYTES) }, (value, ref, index, field) => {
-    if (!sendsNothing && isPlaceholderSecret(value)) return placeholderMessage(ref, kube, config.kubernetes.mode);
+  const { secrets, previous, problems: secretProblems } = resolveProviderSecrets(config, { env, readFile: (file) => readFile(fromConfig(file), MAX_SECRET_FILE_BYTES) }, (value, ref, index, field) => {
+    if (!sendsNothing && isPlaceholderSecret(value)) return placeholderMessage(ref, kube, config.kubernetes.mode, invocation.serve(path, '--dry-run'));
     return undefined;
   });
   problems.push(...secretProblems);
   // The admin token guards the status page and the API: a placeholder there is as public as anywhere.
-  const admin = resolveAdminToken(config, { env, readFile: (file) => readFile(fromConfig(file), MAX_SECRET_FILE_BYTES) }, (value, ref) => (isPlaceholderSecret(value) ? placeholderMessage(ref, kube, config.kubernetes.mode) : undefined));
+  const admin = resolveAdminToken(config, { env, readFile: (file) => readFile(fromConfig(file), MAX_SECRET_FILE_BYTES) }, (value, ref) => (isPlaceholderSecret(value) ? placeholderMessage(ref, kube, config.kubernetes.mode, invocation.serve(path, '--dry-run')) : undefined));
   problems.push(...admin.problems);
   const relay = resolveRelaySecrets(config, { env, readFile: (file) => readFile(fromConfig(file), MAX_SECRET_FILE_BYTES) }, sendsNothing);
   problems.push(...relay.problems);
   const upstreamCa = readUpstreamCa(config, (file) => readFile(fromConfig(file), MAX_TLS_FILE_BYTES), problems);
   // Every provider of a known type is prepared with the secrets that resolved, so its problems join the others.
-  const providers = prepareProviders(config, catalog, secrets, problems);
+  const providers = prepareProviders(config, catalog, secrets, previous, problems);
   problems.push(...(await checkPluginVerifiers(config, catalog, providers, secrets)));
 
   let tls: TlsPem | undefined;
@@ -168,7 +171,7 @@ export async function loadConfigFile(options: LoadOptions): Promise<LoadedFile |
     throw new ConfigError(path, located());
   }
   for (const file of catalog.files) files.add(file);
-  fingerprint.update(`\0${catalog.versions.join(',')}\0${JSON.stringify([...secrets])}\0${admin.token ?? ''}\0${JSON.stringify([...relay.subscribers])}\0${relay.upstream ?? ''}`);
+  fingerprint.update(`\0${catalog.versions.join(',')}\0${JSON.stringify([...secrets])}\0${JSON.stringify([...previous])}\0${admin.token ?? ''}\0${JSON.stringify([...relay.subscribers])}\0${relay.upstream ?? ''}`);
   const relayed = { ...(config.relay ? { relayTokens: relay.subscribers } : {}), ...(relay.upstream !== undefined ? { upstream: { token: relay.upstream, ...(upstreamCa !== undefined ? { caPem: upstreamCa } : {}) } } : {}) };
   return { config, catalog, secrets, providers, kube, ...(clusters ? { clusters } : {}), tls, adminToken: admin.token, ...relayed, files: [...files], fingerprint: fingerprint.digest('hex'), matchCompiler };
 }
@@ -247,7 +250,7 @@ async function resolveClusters(
  * Runs each type's `prepare` on its provider's secrets and options, once; a value the type cannot use is a
  * problem at its field (the message never quotes a secret: one that does is replaced).
  */
-function prepareProviders(config: LoadedFile['config'], catalog: Catalog, secrets: Map<string, ProviderSecrets>, problems: RuleIssue[]): Map<string, PreparedProvider> {
+function prepareProviders(config: LoadedFile['config'], catalog: Catalog, secrets: Map<string, ProviderSecrets>, previous: Map<string, ProviderSecrets>, problems: RuleIssue[]): Map<string, PreparedProvider> {
   const prepared = new Map<string, PreparedProvider>();
   // A field with a problem already (an unset variable) is not reported twice.
   const reported = new Set(problems.map((problem) => formatPath(problem.path)));
@@ -257,19 +260,39 @@ function prepareProviders(config: LoadedFile['config'], catalog: Catalog, secret
     const resolved = secrets.get(provider.name) ?? {};
     const options = optionsOf(codec, provider.options);
     const verifies = codec.keyless === true || Object.values(resolved).some((value) => value !== undefined);
+    const retiring = previous.get(provider.name);
     try {
       const key = codec.prepare ? codec.prepare(resolved, options) : resolved;
-      prepared.set(provider.name, { codec, options, key, verifies });
+      // The retiring secrets in place of the ones they precede, the others as they are (GitLab's token beside its signing key).
+      const previousKey = retiring && prepareRetiring(codec, { ...resolved, ...retiring }, options);
+      prepared.set(provider.name, { codec, options, key, verifies, ...(previousKey !== undefined ? { previousKey } : {}) });
     } catch (error) {
-      const field = error instanceof ConfigProblem ? error.field : (codec.secretFields.find((name) => resolved[name] !== undefined) ?? 'options');
-      const message = error instanceof Error ? error.message : String(error);
-      const quotesSecret = Object.values(resolved).some((value) => value !== undefined && message.includes(value));
+      const problem = error instanceof RetiringProblem ? error.cause : error;
+      const named = problem instanceof ConfigProblem ? problem.field : (codec.secretFields.find((name) => resolved[name] !== undefined) ?? 'options');
+      const field = error instanceof RetiringProblem && (named === 'secret' || named === 'signingSecret') ? PREVIOUS_SECRET_FIELDS[named] : named;
+      const message = problem instanceof Error ? problem.message : String(problem);
+      const quotesSecret = [...Object.values(resolved), ...Object.values(retiring ?? {})].some((value) => value !== undefined && message.includes(value));
       const path = ['providers', index, ...field.split('.')];
       if (reported.has(formatPath(path))) return;
       problems.push({ path, message: quotesSecret ? `type "${codec.id}" refuses ${field} (its reason is not shown because it quotes the secret)` : message });
     }
   });
   return prepared;
+}
+
+/** A failure of `prepare` on the retiring secrets: reported at previousSecret / previousSigningSecret. */
+class RetiringProblem extends Error {
+  constructor(override readonly cause: unknown) {
+    super('retiring secret refused');
+  }
+}
+
+function prepareRetiring(codec: PreparedProvider['codec'], secrets: ProviderSecrets, options: unknown): unknown {
+  try {
+    return codec.prepare ? codec.prepare(secrets, options) : secrets;
+  } catch (error) {
+    throw new RetiringProblem(error);
+  }
 }
 
 /**
@@ -302,10 +325,11 @@ function readUpstreamCa(config: LoadedFile['config'], read: (file: string) => st
   }
 }
 
-function placeholderMessage(ref: SecretRef, kube: KubeTarget | undefined, mode: string): string {
+/** `dryRun`: serve without a cluster, as the user can run it from where they are (`npm start -- --dry-run` under npm start). */
+function placeholderMessage(ref: SecretRef, kube: KubeTarget | undefined, mode: string, dryRun: string): string {
   const origin = secretOrigin(ref);
   const reaches = kube ? `kubernetes ${kube.mode}: ${kube.describe}` : `kubernetes.mode ${mode}`;
-  return `${origin.name} holds a placeholder, not a secret, and fluxgate would send reconcile requests (${reaches}): ${origin.fix}, or try fluxgate without a cluster: fluxgate serve --dry-run`;
+  return `${origin.name} holds a placeholder, not a secret, and fluxgate would send reconcile requests (${reaches}): ${origin.fix}, or try fluxgate without a cluster: ${dryRun}`;
 }
 
 /**
@@ -313,13 +337,14 @@ function placeholderMessage(ref: SecretRef, kube: KubeTarget | undefined, mode: 
  * (after symlinks): opened without blocking, so a FIFO cannot hold a start or a reload in `open`. With
  * `fromPipe` (validate), a FIFO is read to its end, bounded the same way.
  */
-function readConfigText(path: string, fromPipe: boolean): string {
-  const refuse = (message: string) => new ConfigError(path, [{ line: 1, col: 1, path: '', message }]);
+function readConfigText(path: string, fromPipe: boolean, invocation: Invocation): string {
+  // About the file as a whole: no line or column in it is to blame.
+  const refuse = (message: string) => new ConfigError(path, [{ line: 1, col: 1, path: '', message, wholeFile: true }]);
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOCTTY | (fromPipe && isFifo(path) ? 0 : constants.O_NONBLOCK));
   } catch (error) {
-    throw refuse(`cannot read config: ${readFailure(error)}`);
+    throw refuse(unreadableConfig(error, invocation));
   }
   const tooLarge = () =>
     refuse(`the config is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB, the most fluxgate reads (10,000 targets are about 2.4 MB); split what generates it, or use fewer, broader targets (matchLabels, globs)`);
@@ -339,6 +364,14 @@ function readConfigText(path: string, fromPipe: boolean): string {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Why the config cannot be opened, and what to do about it. */
+function unreadableConfig(error: unknown, invocation: Invocation): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return `cannot read config: no such file; give the path of your config (--config FILE), or write a starter one with ${invocation.command('init --provider github')}`;
+  if (code === 'EACCES' || code === 'EPERM') return `cannot read config: permission denied; make it readable by the user fluxgate runs as`;
+  return `cannot read config: ${readFailure(error)}`;
 }
 
 /** Whether `path` is a FIFO (after symlinks); false when it cannot be looked at (the open says why). */

@@ -15,7 +15,8 @@ import type { Catalog } from '../provider-kit/index.ts';
 import type { LoadedConfig } from './load-config.ts';
 import type { ReloadStatus } from '../http/index.ts';
 
-export type ReloadOutcome = NonNullable<ReloadStatus['last']>['outcome'];
+/** What a reload attempt counts as (a file put back as it was is no attempt). */
+export type ReloadOutcome = Exclude<NonNullable<ReloadStatus['last']>['outcome'], 'restored'>;
 
 export type { ReloadStatus };
 
@@ -105,8 +106,14 @@ export function createReloader(configPath: string, options: ReloaderOptions): Re
     const pending = next.catalog.pending.join('\n');
     if (pending !== '' && pending !== reportedPending) log.warn('a plugin changed; send SIGHUP to load it', { changes: next.catalog.pending });
     reportedPending = pending;
-    // A file event that changed nothing (a touch, a rewrite with the same content, a sibling file) is no reload.
-    if (next.fingerprint === current.fingerprint && trigger === 'file change') return status;
+    // A file event that changed nothing (a touch, a rewrite with the same content, a sibling file) is no reload;
+    // after a refused one, it means the files are back to what is serving: the refusal no longer applies.
+    if (next.fingerprint === current.fingerprint && trigger === 'file change') {
+      if (status.last?.outcome !== 'failure') return status;
+      log.info('config files back to the running config: the refused reload no longer applies', { generation: status.generation });
+      status = { ...status, last: { at: clock.now(), trigger, outcome: 'restored' } };
+      return status;
+    }
     const restart = restartNeeded(options.initial, next);
     const newlyNeeded = restart.filter((key) => !status.restartNeeded.includes(key));
     if (newlyNeeded.length > 0) log.warn('config reload: these settings keep their running values until fluxgate restarts', { settings: newlyNeeded });

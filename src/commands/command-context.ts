@@ -4,7 +4,7 @@
  * over, loaded only by the commands that need them).
  */
 import { existsSync } from 'node:fs';
-import type { LogLevel } from '../core/index.ts';
+import type { Invocation, LogLevel } from '../core/index.ts';
 import type { BuiltinProvider } from '../provider-kit/index.ts';
 import { chooseConfigPath } from './config-path.ts';
 
@@ -21,6 +21,8 @@ export interface CommandContext {
   /** Ends the command with a usage problem (`error: …`, the command's help, exit 2). */
   usage(message: string): never;
   builtins(): Promise<readonly BuiltinProvider[]>;
+  /** How the user ran fluxgate: messages that name a command name one they can run from where they are. */
+  invocation: Invocation;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];

@@ -11,7 +11,7 @@ import { explainDelivery, explainEvents, type Explanation } from '../pipeline/in
 import { ref as refOfName, refOf } from '../provider-kit/index.ts';
 import type { Event } from '../provider-kit/index.ts';
 import type { BuiltinProvider } from '../provider-kit/index.ts';
-import { annotationFor, defaultApiVersion } from '../core/index.ts';
+import { annotationFor, defaultApiVersion, installedInvocation, type Invocation } from '../core/index.ts';
 import { loadConfigFile, type LoadedConfig, type LoadedFile } from '../app/index.ts';
 import { reportConfigError } from './validate.ts';
 import { explainDiscovered, type DiscoveredExplanation } from '../discovery/index.ts';
@@ -40,6 +40,8 @@ export interface ExplainOptions {
   /** Also list the kinds discovery watches from each cluster (read-only) and say which it would reconcile. */
   discovered?: boolean;
   output: 'text' | 'json';
+  /** How the user ran fluxgate, for the commands the output suggests (default: the installed `fluxgate`). */
+  invocation?: Invocation;
 }
 
 /** What is wrong with the arguments, or undefined. */
@@ -83,7 +85,7 @@ async function loadForExplain(options: ExplainOptions): Promise<{ loaded: Loaded
         return codec ? [[provider.name, { codec, options: optionsOf(codec, provider.options), key: undefined, verifies: false }] as const] : [];
       }),
     );
-    return { loaded, prepared, note: `secrets, TLS files or the kubeconfig did not load (${error.count} ${error.count === 1 ? 'problem' : 'problems'}: run fluxgate validate); explained without them` };
+    return { loaded, prepared, note: `secrets, TLS files or the kubeconfig did not load (${error.count} ${error.count === 1 ? 'problem' : 'problems'}: run ${(options.invocation ?? installedInvocation).command(`validate ${options.path}`)}); explained without them` };
   }
 }
 
@@ -236,7 +238,7 @@ export interface ExplainFlags {
 export async function explainCommand(flags: ExplainFlags, context: CommandContext): Promise<number> {
   const path = configPath(context, flags.config);
   const { path: paths, config: _config, ...rest } = flags;
-  const options = { ...rest, paths, path, builtins: await context.builtins(), env: context.io.env };
+  const options = { ...rest, paths, path, builtins: await context.builtins(), env: context.io.env, invocation: context.invocation };
   const problem = explainArgumentsProblem(options);
   if (problem !== undefined) context.usage(problem);
   return runExplain(options, context.io.out, context.io.err);

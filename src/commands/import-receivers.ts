@@ -68,7 +68,9 @@ function header(variables: { variable: string; namespace: string; secret: string
 export async function runImportReceivers(options: ImportOptions, out: (text: string) => void, err: (line: string) => void): Promise<number> {
   let connection;
   try {
-    const target = await resolveKubernetes({ mode: options.kubeconfig ? 'kubeconfig' : 'auto', kubeconfig: options.kubeconfig, context: options.context, requestTimeout: options.timeoutMs ?? 10_000 }, options.env);
+    // Its problems name the command's flags, not the config keys serve reads.
+    const names = { kubeconfig: '--kubeconfig', context: '--context' };
+    const target = await resolveKubernetes({ mode: options.kubeconfig ? 'kubeconfig' : 'auto', kubeconfig: options.kubeconfig, context: options.context, requestTimeout: options.timeoutMs ?? 10_000 }, options.env, { names });
     if (target.mode === 'dry-run') {
       err('fluxgate import-receivers: no cluster configured (no in-cluster service account, no $KUBECONFIG, no ~/.kube/config): give --kubeconfig FILE');
       return 1;

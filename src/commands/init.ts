@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { closestName } from '../config/index.ts';
+import { installedInvocation, type Invocation } from '../core/index.ts';
 import type { CommandContext } from './command-context.ts';
 
 /** How each Git host takes a webhook: where to add it, and what its form calls each field. Guidance, not wire format. */
@@ -75,6 +76,8 @@ export interface InitOptions {
   url?: string;
   /** Overwrite existing files (the hosts must then get the new secrets). */
   force?: boolean;
+  /** How the user ran fluxgate, for the command it prints (default: the installed `fluxgate`). */
+  invocation?: Invocation;
 }
 
 /** A usage problem with the options, or undefined. */
@@ -167,7 +170,7 @@ export function runInit(options: InitOptions, out: (line: string) => void, err: 
   for (const line of instructions) out(line);
   out(`Show a secret with:  grep '^${GIT_HOSTS[options.providers[0]!]!.variable}=' ${envPath}`);
   out(`Then edit the target in ${configPath} (repository, branches, resources) and check it:`);
-  out(`  set -a; . ${envPath}; set +a; fluxgate validate ${configPath}`);
+  out(`  set -a; . ${envPath}; set +a; ${(options.invocation ?? installedInvocation).command(`validate ${configPath}`)}`);
   return 0;
 }
 
@@ -182,7 +185,7 @@ export interface InitFlags {
 
 /** `fluxgate init` from its command line (`--provider` is repeatable, or comma-separated). */
 export async function initCommand(flags: InitFlags, context: CommandContext): Promise<number> {
-  const options = { ...flags, providers: flags.provider ?? [] };
+  const options = { ...flags, providers: flags.provider ?? [], invocation: context.invocation };
   const problem = initProblem(options);
   if (problem !== undefined) context.usage(problem);
   return runInit(options, context.io.out, context.io.err);

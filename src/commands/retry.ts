@@ -5,6 +5,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import type { BuiltinProvider } from '../provider-kit/index.ts';
+import { installedInvocation, type Invocation } from '../core/index.ts';
 import { readSecretFile, resolveSecret } from '../config/index.ts';
 import { loadConfigFile } from '../app/index.ts';
 import { configPath, type CommandContext } from './command-context.ts';
@@ -18,6 +19,8 @@ export interface RetryOptions {
   all: boolean;
   /** The admin listener's base URL (default: from server.adminAddress). */
   admin?: string;
+  /** How the user ran fluxgate, for the commands the output suggests (default: the installed `fluxgate`). */
+  invocation?: Invocation;
 }
 
 export interface RetryDeps {
@@ -49,6 +52,7 @@ export function adminBaseUrl(adminAddress: string): string {
  */
 export async function runRetry(options: RetryOptions, deps: RetryDeps, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   const { config } = await loadConfigFile({ path: options.path, builtins: options.builtins, env: options.env, fileOnly: true });
+  const invocation = options.invocation ?? installedInvocation;
   const base = (options.admin ?? adminBaseUrl(config.server.adminAddress)).replace(/\/+$/, '');
   let token: string | undefined;
   if (config.admin.token) {
@@ -71,7 +75,7 @@ export async function runRetry(options: RetryOptions, deps: RetryDeps, out: (lin
     const { failures } = (await response.json()) as { failures: ListedFailure[] };
     if (failures.length === 0) out('no failed reconcile requests are kept');
     for (const failure of failures) out(`${failure.seq}\t${failure.failedAt}\t${failure.cluster ? `${failure.cluster}: ` : ''}${failure.object}\t${failure.outcome}: ${failure.error}\t${failure.deliveries.join(', ')}`);
-    if (failures.length > 0) out(`retry some with: fluxgate retry SEQ..., or all with: fluxgate retry --all`);
+    if (failures.length > 0) out(`retry some with: ${invocation.again('SEQ...')}, or all with: ${invocation.again('--all')}`);
     return 0;
   }
   const query = options.seqs.map((seq) => `seq=${seq}`).join('&');
@@ -81,7 +85,7 @@ export async function runRetry(options: RetryOptions, deps: RetryDeps, out: (lin
   const { retried } = (await response.json()) as { retried: number };
   out(`owed again: ${retried}`);
   if (options.seqs.length > retried) {
-    err(`fluxgate retry: ${options.seqs.length - retried} of the numbers given are not kept failures (list them with: fluxgate retry)`);
+    err(`fluxgate retry: ${options.seqs.length - retried} of the numbers given are not kept failures (list them with: ${invocation.command('retry')})`);
     return 1;
   }
   return 0;
@@ -103,8 +107,8 @@ export interface RetryFlags {
 /** `fluxgate retry [SEQ...]` from its command line: the failures by number, or --all. */
 export async function retryCommand(seqs: string[], flags: RetryFlags, context: CommandContext): Promise<number> {
   const numbers = seqs.map(Number);
-  if (numbers.some((seq) => !Number.isSafeInteger(seq) || seq < 1)) context.usage('SEQ: the number of a failure, as `fluxgate retry` lists them');
+  if (numbers.some((seq) => !Number.isSafeInteger(seq) || seq < 1)) context.usage(`SEQ: the number of a failure, as ${context.invocation.command('retry')} lists them`);
   if (flags.all && numbers.length > 0) context.usage('give SEQ numbers or --all, not both');
   const path = configPath(context, flags.config);
-  return runRetry({ path, builtins: await context.builtins(), env: context.io.env, seqs: numbers, all: flags.all === true, ...(flags.admin ? { admin: flags.admin } : {}) }, { fetch: (request) => fetch(request) }, context.io.out, context.io.err);
+  return runRetry({ path, builtins: await context.builtins(), env: context.io.env, seqs: numbers, all: flags.all === true, ...(flags.admin ? { admin: flags.admin } : {}), invocation: context.invocation }, { fetch: (request) => fetch(request) }, context.io.out, context.io.err);
 }

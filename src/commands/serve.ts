@@ -26,7 +26,7 @@ export async function serveCommand(flags: ServeFlags, context: CommandContext): 
   const log = createLogger({ level, format, colour: io.stderrIsTerminal && !io.env.NO_COLOR });
   let gateway: Gateway;
   try {
-    gateway = await startGateway({ configPath: path, builtins: await context.builtins(), version: fluxgateVersion, log, env: io.env, dryRun: flags.dryRun });
+    gateway = await startGateway({ configPath: path, builtins: await context.builtins(), version: fluxgateVersion, log, env: io.env, dryRun: flags.dryRun, invocation: context.invocation });
   } catch (error) {
     if (error instanceof ConfigError) reportConfigError(error, io.err);
     else io.err(`fluxgate: ${(error as Error).message}`);

@@ -48,5 +48,5 @@ export async function validateCommand(file: string | undefined, flags: ValidateF
   checkLogLevel(context);
   if (file && flags.config && file !== flags.config) context.usage('give the config file once: as FILE or as --config FILE');
   const path = configPath(context, file ?? flags.config);
-  return runValidate({ path, builtins: await context.builtins(), env: context.io.env, dryRun: flags.dryRun, fileOnly: flags.fileOnly, configFromPipe: true }, context.io.out, context.io.err);
+  return runValidate({ path, builtins: await context.builtins(), env: context.io.env, dryRun: flags.dryRun, fileOnly: flags.fileOnly, configFromPipe: true, invocation: context.invocation }, context.io.out, context.io.err);
 }

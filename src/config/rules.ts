@@ -5,7 +5,8 @@
 import { checkClusters, checkDiscovery } from './cluster-rules.ts';
 import { checkFeedback } from './feedback-rules.ts';
 import { checkRelay } from './relay-rules.ts';
-import { isAddressBlock } from '../core/index.ts';
+import { isAddressBlock, KNOWN_KINDS } from '../core/index.ts';
+import { closestName } from './suggest.ts';
 import type { Config } from './schema.ts';
 import type { RuleIssue } from './rule-issue.ts';
 
@@ -74,7 +75,11 @@ function checkTargets(config: Config, context: RuleContext): RuleIssue[] {
     target.resources.forEach((resource, position) => {
       const here = (...rest: string[]) => at('resources', position, ...rest);
       const known = context.defaultApiVersion(resource.kind);
-      if (!known && !resource.apiVersion) {
+      // A known kind misspelt (`Gitrepository`) is a typo, not another kind: say which one was meant.
+      const meant = known || resource.apiVersion ? undefined : closestName(resource.kind, KNOWN_KINDS);
+      if (meant !== undefined) {
+        issues.push({ path: here('kind'), message: `kind "${resource.kind}" is not a kind fluxgate knows: did you mean "${meant}"? (a kind of your own needs its apiVersion and the annotation to set)` });
+      } else if (!known && !resource.apiVersion) {
         issues.push({ path: here('kind'), message: `kind "${resource.kind}" is not a Flux or Argo CD kind: give its apiVersion and the annotation to set` });
       } else if (!known && !resource.annotation) {
         issues.push({ path: here('kind'), message: `kind "${resource.kind}" is not a Flux or Argo CD kind: give the annotation to set` });

@@ -6,6 +6,7 @@ import { closestName } from './suggest.ts';
 
 interface SchemaNode {
   description?: string;
+  minItems?: number;
   anyOf?: SchemaNode[];
   const?: unknown;
   properties?: Record<string, unknown>;
@@ -17,6 +18,8 @@ export interface SchemaProblem {
   at: string[];
   atKey: boolean;
   message: string;
+  /** A key the schema does not allow there, a required key that is absent, or any other violation. */
+  kind: 'unknown' | 'missing' | 'other';
 }
 
 /**
@@ -38,6 +41,7 @@ export function* schemaProblems(schema: TSchema, data: unknown): Generator<Schem
       at: missing ? segments.slice(0, -1) : segments,
       atKey: !missing && unknownKey,
       message: describeError(error.message, error.schema as SchemaNode, error.value, missing, unknownKey, segments),
+      kind: unknownKey ? 'unknown' : missing ? 'missing' : 'other',
     };
   }
 }
@@ -46,12 +50,24 @@ function describeError(message: string, schema: SchemaNode, value: unknown, miss
   const key = segments[segments.length - 1]!;
   if (unknownKey) return `unknown key ${shownKey(key)}${isKeyName(key) ? didYouMean(key, Object.keys(schema.properties ?? {})) : ''}`;
   if (missing) return `"${key}" is required`;
+  if (Array.isArray(value) && schema.minItems !== undefined && value.length < schema.minItems) return emptyList(key, schema.minItems);
   if (schema.description) return `expected ${schema.description}${unionKeyHint(schema, value)}`;
   if (message.startsWith('Expected union value') && Array.isArray(schema.anyOf)) {
     const options = schema.anyOf.map((option) => JSON.stringify(option.const)).join(', ');
     return `expected one of ${options}${typeof value === 'string' ? didYouMean(value, schema.anyOf.map((option) => String(option.const))) : ''}`;
   }
   return message.charAt(0).toLowerCase() + message.slice(1);
+}
+
+/** Why a list may not be empty, where the reason is not obvious; else that it needs an entry. */
+const WHY_NOT_EMPTY: Readonly<Record<string, string>> = {
+  resources: 'list the objects this target reconciles (kind, name or matchLabels, namespace)',
+  providers: 'list the providers whose deliveries this target matches',
+};
+
+function emptyList(key: string, minItems: number): string {
+  const why = WHY_NOT_EMPTY[key] ?? 'give at least one entry, or leave the key out';
+  return minItems === 1 ? `the list is empty: ${why}` : `the list needs at least ${minItems} entries`;
 }
 
 function didYouMean(word: string, candidates: string[]): string {

@@ -138,6 +138,18 @@ export const RegisterConfig = T.Object(
 );
 export type RegisterConfig = Static<typeof RegisterConfig>;
 
+/** Deliveries one sender (a client address; an IPv6 /64) may make to one provider: a token bucket. */
+export const RateLimit = T.Object(
+  {
+    /** Tokens added per second: the sustained rate (0.5 = one every two seconds). */
+    perSecond: T.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }),
+    /** The bucket's size: how many may come at once after a quiet time. Default: perSecond rounded up. */
+    burst: T.Optional(T.Integer({ minimum: 1, maximum: 1_000_000 })),
+  },
+  closed,
+);
+export type RateLimit = Static<typeof RateLimit>;
+
 export const ProviderConfig = T.Object(
   {
     name: Name,
@@ -145,6 +157,13 @@ export const ProviderConfig = T.Object(
     secret: T.Optional(SecretRef),
     /** A second secret some providers use, e.g. GitLab's signing token (Standard Webhooks). */
     signingSecret: T.Optional(SecretRef),
+    /**
+     * The secret being retired while the host switches to `secret`: a delivery it verifies is accepted too, and
+     * counted (`fluxgate_webhook_verified_with_previous_secret_total`), so a rotation has no gap.
+     */
+    previousSecret: T.Optional(SecretRef),
+    /** The same for `signingSecret`. */
+    previousSigningSecret: T.Optional(SecretRef),
     events: T.Optional(T.Array(T.String({ minLength: 1 }), { minItems: 1 })),
     /**
      * Accept requests without verifying them: with no secret configured, the route is the only secret. Required
@@ -159,6 +178,8 @@ export const ProviderConfig = T.Object(
     allowedSources: T.Optional(T.Array(T.String({ minLength: 1 }), { minItems: 1 })),
     /** Keep this provider's webhook registered on the host (`fluxgate register`). */
     register: T.Optional(RegisterConfig),
+    /** At most this many deliveries per sender (after `server.trustedProxies`); beyond it 429 with Retry-After. */
+    rateLimit: T.Optional(RateLimit),
   },
   closed,
 );
@@ -227,6 +248,12 @@ export const FluxReceiversConfig = T.Object(
     writeStatus: T.Boolean({ default: false }),
     /** False: refuse Receivers naming resources in other namespaces, as notification-controller's --no-cross-namespace-refs. */
     crossNamespaceRefs: T.Boolean({ default: true }),
+    /**
+     * True: read Receivers' deliveries as fluxgate's providers do (only the type's default events without
+     * spec.events, the body and signature as the host sends them). False (default): as notification-controller
+     * does. A Receiver's `fluxgate.io/strict` annotation ("true" or "false") decides for that Receiver.
+     */
+    strict: T.Boolean({ default: false }),
     /** How often the Secrets that Receivers name are read again, so a rotated token moves the path. */
     secretRefresh: duration('1m'),
   },

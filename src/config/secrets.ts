@@ -13,6 +13,9 @@ export interface ProviderSecrets {
   signingSecret?: string;
 }
 
+/** The config key of each secret's retiring predecessor. */
+export const PREVIOUS_SECRET_FIELDS = { secret: 'previousSecret', signingSecret: 'previousSigningSecret' } as const;
+
 export interface SecretSources {
   env: Record<string, string | undefined>;
   readFile(path: string): string;
@@ -78,7 +81,8 @@ export function resolveAdminToken(config: Config, sources: SecretSources, check:
 
 /**
  * Every provider's secrets, by provider name, and a problem for each secret that is missing or that `check`
- * refuses (check returns a sentence that must not contain the value).
+ * refuses (check returns a sentence that must not contain the value). `previous`: the secrets being retired
+ * (`previousSecret`, `previousSigningSecret`), under the field they stand in for, for providers that have one.
  *
  * @example
  * const { secrets, problems } = resolveProviderSecrets(config, { env: process.env, readFile }, (value) =>
@@ -88,25 +92,30 @@ export function resolveProviderSecrets(
   config: Config,
   sources: SecretSources,
   check: (value: string, ref: SecretRef, providerIndex: number, field: keyof ProviderSecrets) => string | undefined = () => undefined,
-): { secrets: Map<string, ProviderSecrets>; problems: RuleIssue[] } {
+): { secrets: Map<string, ProviderSecrets>; previous: Map<string, ProviderSecrets>; problems: RuleIssue[] } {
   const problems: RuleIssue[] = [];
   const secrets = new Map<string, ProviderSecrets>();
+  const previous = new Map<string, ProviderSecrets>();
   config.providers.forEach((provider, index) => {
     const resolved: ProviderSecrets = {};
+    const retiring: ProviderSecrets = {};
     for (const field of ['secret', 'signingSecret'] as const) {
-      const ref = provider[field];
-      if (!ref) continue;
-      const path = ['providers', index, field];
-      try {
-        resolved[field] = resolveSecret(ref, sources);
-      } catch (error) {
-        problems.push({ path, message: (error as Error).message });
-        continue;
+      for (const [key, into] of [[field, resolved], [PREVIOUS_SECRET_FIELDS[field], retiring]] as const) {
+        const ref = provider[key];
+        if (!ref) continue;
+        const path = ['providers', index, key];
+        try {
+          into[field] = resolveSecret(ref, sources);
+        } catch (error) {
+          problems.push({ path, message: (error as Error).message });
+          continue;
+        }
+        const refused = check(into[field], ref, index, field);
+        if (refused !== undefined) problems.push({ path, message: refused });
       }
-      const refused = check(resolved[field], ref, index, field);
-      if (refused !== undefined) problems.push({ path, message: refused });
     }
     secrets.set(provider.name, resolved);
+    if (Object.keys(retiring).length > 0) previous.set(provider.name, retiring);
   });
-  return { secrets, problems };
+  return { secrets, previous, problems };
 }

@@ -9,6 +9,7 @@ import { MAX_REPORTED_PROBLEMS } from './limits.ts';
 import { Config } from './schema.ts';
 import { notAConfig } from './not-a-config.ts';
 import { schemaProblems } from './schema-problems.ts';
+import { withIndentationHints } from './indentation-hints.ts';
 import { formatPath, parseYamlSource, type ConfigIssue, type YamlSource } from './yaml-source.ts';
 import { checkConfigRules, type RuleContext } from './rules.ts';
 
@@ -47,6 +48,7 @@ export function plural(count: number, noun: string): string {
 
 export function formatIssue(file: string, issue: ConfigIssue): string {
   const where = issue.path ? `${issue.path}: ` : '';
+  if (issue.wholeFile) return `${file}: ${where}${issue.message}`;
   return `${file}:${issue.line}:${issue.col} ${where}${issue.message}`;
 }
 
@@ -104,7 +106,8 @@ export function checkRules({ config, source }: CheckedConfig, context: RuleConte
 function schemaErrors(data: unknown, source: YamlSource): { issues: ConfigIssue[]; unlisted: number } {
   const issues: ConfigIssue[] = [];
   let unlisted = 0;
-  for (const problem of schemaProblems(Config, data)) {
+  const problems = withIndentationHints([...schemaProblems(Config, data)], (path) => source.locate(path, true).line);
+  for (const problem of problems) {
     // Locating costs a walk of the parent mapping: only the problems that will be listed are located.
     if (issues.length >= MAX_REPORTED_PROBLEMS) {
       unlisted++;

@@ -5,6 +5,7 @@
 import { isAlias, isCollection, isMap, isNode, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { isKeyName, shownKey } from './key-name.ts';
 import { MAX_YAML_ANCHORS, MAX_YAML_NODES } from './limits.ts';
+import { syntaxIssues as describeSyntaxErrors } from './syntax-hints.ts';
 import type { ConfigIssue, SourcePosition, YamlSource } from './yaml-source.ts';
 
 /** The `yaml` package's reading: source positions, located syntax errors, duplicate keys and alias bounds. */
@@ -17,11 +18,11 @@ export function readExact(text: string, file: string): YamlSource {
     const { line, col } = lineCounter.linePos(offset);
     return { line, col };
   };
-  const syntaxIssues: ConfigIssue[] = doc.errors.map((error) => ({
-    ...position(error.pos[0]),
-    path: '',
-    message: error.message.split('\n')[0]!,
-  }));
+  const syntaxIssues: ConfigIssue[] = describeSyntaxErrors(
+    text,
+    doc.errors.map((error) => ({ code: error.code, message: error.message, offset: error.pos[0] })),
+    position,
+  );
   if (syntaxIssues.length === 0) syntaxIssues.push(...structureIssues(doc, position));
 
   function locate(path: readonly (string | number)[], preferKey = false): SourcePosition {

@@ -25,6 +25,8 @@ export interface ConfigIssue extends SourcePosition {
   /** Dotted path of the offending value, e.g. `providers[0].secret`. */
   path: string;
   message: string;
+  /** About the file as a whole (it cannot be read): shown as `file: message`, with no made-up line and column. */
+  wholeFile?: boolean;
 }
 
 export interface YamlSource {

@@ -5,8 +5,9 @@
 export { backoffDelay, type RetryPolicy } from './backoff.ts';
 export { type Clock, delay, systemClock } from './clock.ts';
 export { compileGlob, isGlobPattern } from './glob.ts';
+export { installedInvocation, type Invocation, invocationOf, invocationOfProcess } from './invocation.ts';
 export { ipFamily, isAddressBlock, newBlockList } from './ip.ts';
-export { annotationFor, createRequestedAtClock, defaultApiVersion, type ReconcileAnnotation, REQUESTED_AT_ANNOTATION } from './kinds.ts';
+export { annotationFor, createRequestedAtClock, defaultApiVersion, KNOWN_KINDS, type ReconcileAnnotation, REQUESTED_AT_ANNOTATION } from './kinds.ts';
 export { chooseLogFormat, createLogger, type LogFormat, type Logger, type LogLevel } from './log.ts';
 export { OutboundRefusal, pinnedFetch, shownUrl } from './pinned-fetch.ts';
 export { notRegular, readBounded, readFailure, readRegularFile, readRegularText } from './read-regular-file.ts';

@@ -24,6 +24,9 @@ const DEFAULT_API_VERSIONS: Readonly<Record<string, string>> = {
   Application: 'argoproj.io/v1alpha1',
 };
 
+/** The kinds fluxgate knows without being told their apiVersion (for "did you mean"). */
+export const KNOWN_KINDS: readonly string[] = Object.freeze(Object.keys(DEFAULT_API_VERSIONS));
+
 /**
  * The apiVersion fluxgate uses for `kind` when the config gives none; `undefined` for kinds it does not know
  * (those need an explicit apiVersion and annotation).

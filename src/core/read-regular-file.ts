@@ -81,9 +81,24 @@ export function readBounded(fd: number, sizeHint: number, maxBytes: number): Buf
 
 /**
  * Why a read failed, in a few words, for `cannot read <what> <path>: <reason>`: the refusal, or the system's
- * code (ENOENT, EACCES, EISDIR).
+ * error in words (`no such file`, `permission denied`; an unusual code as it is).
  */
 export function readFailure(error: unknown): string {
   if (error instanceof FileRefused) return error.message;
-  return (error as NodeJS.ErrnoException)?.code ?? (error as Error)?.message ?? 'read failed';
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code !== undefined) return SYSTEM_ERRORS[code] ?? code;
+  return (error as Error)?.message ?? 'read failed';
 }
+
+/** The system errors a read meets, in words: a raw `ENOENT` says nothing to most readers. */
+const SYSTEM_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'a directory, not a regular file',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'the path is too long',
+  EMFILE: 'too many open files',
+  EIO: 'an input/output error',
+};

@@ -177,7 +177,7 @@ function findDiscovered(watches: readonly Watch[], events: readonly Event[]): Di
   const event = shown ?? events[0]!;
   // In a stable order, whatever order the watches delivered the objects in.
   const missed = [...misses.values()].sort();
-  return { requests: [...requests.values()], misses: summarizeMisses(missed), reason: describeEvent(events, event, candidates, missed, unsynced), event };
+  return { requests: [...requests.values()], misses: summarizeMisses(missed), reason: describeEvent(events, event, candidates, missed, unsynced), event, ...(unsynced.length > 0 ? { unlisted: unsynced } : {}) };
 }
 
 /** An exact-name selector for the object, for the reconciler of its cluster, with the rule that found it. */

@@ -14,6 +14,7 @@ import type { DeliveryLog, FailureRecord } from '../store/index.ts';
 import { adminApi } from './admin-api.ts';
 import { adminBearer } from './admin-bearer.ts';
 import { withAdminHeaders } from './admin-headers.ts';
+import { adminElsewhere } from './admin-elsewhere.ts';
 import { adminPages } from './admin-pages.ts';
 import { createBodyBudget, type BodyBudget } from './body-budget.ts';
 import { createPeers, ELYSIA_CONFIG, elysiaSurface, type HttpApp, type Peers } from './elysia-surface.ts';
@@ -108,7 +109,7 @@ function webhookApp(deps: HttpDeps, shared: Shared) {
     bodyTimeoutMs: limits.bodyTimeout,
     peer: (request) => shared.peers.of(request),
   });
-  const app = new Elysia(ELYSIA_CONFIG).use(unknownRoutes(deps.unknownRoute)).use(errorAnswers(deps.log)).all('/hook/*', hook, { parse: 'none' });
+  const app = new Elysia(ELYSIA_CONFIG).use(unknownRoutes(deps.unknownRoute)).use(errorAnswers(deps.log)).use(adminElsewhere()).all('/hook/*', hook, { parse: 'none' });
   const relayed = deps.relay ? relayRoutes(app, { edge: deps.relay, untime: (request) => shared.peers.untime(request), gate: shared.gate, body: { maxBytes: RELAY_ACK_BYTES, drainBytes: RELAY_ACK_BYTES, budget: shared.budget, timeoutMs: limits.bodyTimeout, timers: deps.timers }, retryAfterSeconds: deps.webhook.retryAfterSeconds }) : app;
   return getOnly(relayed, '/healthz', healthz, { beforeHandle: refuseBody });
 }

@@ -18,7 +18,8 @@ export interface ReloadStatus {
   last?: {
     at: number;
     trigger: string;
-    outcome: 'success' | 'failure';
+    /** `restored`: after a refused reload, the files came back to what the running config was loaded from. */
+    outcome: 'success' | 'failure' | 'restored';
     /** A refused config's problems, as `file:line:col path: message` lines. */
     problems?: string[];
   };
@@ -122,6 +123,7 @@ function reloadText(reload: ReloadStatus): string {
   if (!reload.last) return `config as started${restart}`;
   const when = new Date(reload.last.at).toISOString();
   if (reload.last.outcome === 'success') return `config reloaded ${e(when)} (${e(reload.last.trigger)}, generation ${reload.generation})${restart}`;
+  if (reload.last.outcome === 'restored') return `config files back to the running config ${e(when)}: the refused reload no longer applies (generation ${reload.generation})${restart}`;
   const problems = (reload.last.problems ?? []).map((problem) => `<li><code>${e(problem)}</code></li>`).join('');
   return `<span class="rejected">config reload refused ${e(when)} (${e(reload.last.trigger)}); generation ${reload.generation} keeps serving</span>${restart}<ul>${problems}</ul>`;
 }

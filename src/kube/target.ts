@@ -19,7 +19,11 @@ export interface ResolveDeps {
   readFile?: (path: string, maxBytes: number) => string;
   /** Where the pod's service account is mounted. */
   serviceAccountDir?: string;
+  /** How messages name the kubeconfig and context settings (default the config keys; a command names its flags). */
+  names?: { kubeconfig: string; context: string };
 }
+
+const CONFIG_NAMES = { kubeconfig: 'kubernetes.kubeconfig', context: 'kubernetes.context' };
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
@@ -91,6 +95,7 @@ export async function resolveKubernetes(
     fileExists: deps.fileExists ?? defaultFileExists,
     readFile: deps.readFile ?? readRegularText,
     saDir: deps.serviceAccountDir ?? SERVICE_ACCOUNT_DIR,
+    names: deps.names ?? CONFIG_NAMES,
   };
   const home = env.HOME || undefined;
   const expand = (p: string) => (home && (p === '~' || p.startsWith('~/')) ? join(home, p.slice(1)) : p);
@@ -103,18 +108,18 @@ export async function resolveKubernetes(
       return inCluster(env, io);
     case 'kubeconfig': {
       const explicit = config.kubeconfig ? expand(config.kubeconfig) : undefined;
-      const found = findKubeconfig(explicit, env, home, io.fileExists);
+      const found = findKubeconfig(explicit, env, home, io);
       if (!found.path) throw new KubeSetupError(`kubernetes.mode is kubeconfig but no kubeconfig file was found (looked at: ${found.looked.join(', ') || 'nothing: $KUBECONFIG and $HOME are unset'})`, 'mode');
       return fromKubeconfig(found.path, context, explicit ? 'kubeconfig' : 'mode', io);
     }
     case 'auto':
     default: {
       if (config.kubeconfig) {
-        const found = findKubeconfig(expand(config.kubeconfig), env, home, io.fileExists);
+        const found = findKubeconfig(expand(config.kubeconfig), env, home, io);
         return fromKubeconfig(found.path ?? '', context, 'kubeconfig', io);
       }
       if (env.KUBERNETES_SERVICE_HOST && io.fileExists(join(io.saDir, 'token'))) return inCluster(env, io);
-      const found = findKubeconfig(undefined, env, home, io.fileExists);
+      const found = findKubeconfig(undefined, env, home, io);
       if (found.path) return fromKubeconfig(found.path, context, 'mode', io);
       const unusable = env.KUBECONFIG ? ` ($KUBECONFIG=${env.KUBECONFIG} names no existing file)` : '';
       return { ...dryRun(), warning: DRY_RUN_FALLBACK_WARNING + unusable };
@@ -130,12 +135,14 @@ interface FileIo {
   fileExists: (path: string) => boolean;
   readFile: (path: string, maxBytes: number) => string;
   saDir: string;
+  names: { kubeconfig: string; context: string };
 }
 
 /** An explicit path (returned even if missing, so the caller can say so), else `$KUBECONFIG`'s first existing file, else ~/.kube/config. */
-function findKubeconfig(explicit: string | undefined, env: Record<string, string | undefined>, home: string | undefined, fileExists: (p: string) => boolean) {
+function findKubeconfig(explicit: string | undefined, env: Record<string, string | undefined>, home: string | undefined, io: Pick<FileIo, 'fileExists' | 'names'>) {
+  const { fileExists } = io;
   if (explicit) {
-    if (!fileExists(explicit)) throw new KubeSetupError(`kubeconfig file ${explicit} not found (kubernetes.kubeconfig)`, 'kubeconfig');
+    if (!fileExists(explicit)) throw new KubeSetupError(`kubeconfig file ${explicit} not found (${io.names.kubeconfig})`, 'kubeconfig');
     return { path: explicit, looked: [explicit] };
   }
   const looked: string[] = [];
@@ -216,7 +223,7 @@ async function fromKubeconfig(path: string, context: string | undefined, field: 
     kc.setCurrentContext(context);
   } else if (!kc.getCurrentContext() || !kc.getContextObject(kc.getCurrentContext())) {
     const current = kc.getCurrentContext();
-    throw fail(`kubeconfig ${path} has ${current ? `current-context "${current}", which is not defined` : 'no current-context'}; set kubernetes.context to one of: ${available}`);
+    throw fail(`kubeconfig ${path} has ${current ? `current-context "${current}", which is not defined` : 'no current-context'}; set ${io.names.context} to one of: ${available}`);
   }
   const ctx = kc.getContextObject(kc.getCurrentContext())!;
   const cluster = kc.getCurrentCluster();

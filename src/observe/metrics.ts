@@ -29,6 +29,8 @@ export interface Metrics {
   labels<T extends Record<string, string>>(cluster: string | undefined, values: T): T & { cluster?: string };
   webhookRequests: Counter<'provider' | 'type' | 'event' | 'outcome'>;
   webhookDuration: Histogram<'provider'>;
+  /** Deliveries verified by a provider's `previousSecret` (not its `secret`): flat once the host has switched. */
+  webhookPreviousSecret: Counter<'provider' | 'type'>;
   reconcileRequests: Counter<'cluster' | 'kind' | 'outcome'>;
   reconcileRetries: Counter<'cluster' | 'kind' | 'reason'>;
   /** Patches given up after reconcile.retry.maxAttempts (or at shutdown). */
@@ -139,7 +141,7 @@ export function createMetrics(version: string, startTimeSeconds = Date.now() / 1
 /** The label names of a per-cluster metric: `cluster` first when clustered. */
 type PerCluster = <T extends string>(...names: T[]) => (T | 'cluster')[];
 
-function webhookMetrics(registers: Registry[]): Pick<Metrics, 'webhookRequests' | 'webhookDuration'> {
+function webhookMetrics(registers: Registry[]): Pick<Metrics, 'webhookRequests' | 'webhookDuration' | 'webhookPreviousSecret'> {
   return {
     webhookRequests: new Counter({
       name: 'fluxgate_webhook_requests_total',
@@ -152,6 +154,12 @@ function webhookMetrics(registers: Registry[]): Pick<Metrics, 'webhookRequests' 
       help: 'Time to answer a webhook request.',
       labelNames: ['provider'],
       buckets: requestBuckets,
+      registers,
+    }),
+    webhookPreviousSecret: new Counter({
+      name: 'fluxgate_webhook_verified_with_previous_secret_total',
+      help: "Webhook deliveries verified by the provider's previousSecret, not its secret: once flat, the host has switched and previousSecret can go.",
+      labelNames: ['provider', 'type'],
       registers,
     }),
   };

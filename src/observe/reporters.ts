@@ -19,7 +19,7 @@ import type { DeliveryLog, ObjectEffect, ObjectState } from '../store/index.ts';
 import type { Logger } from '../core/index.ts';
 import type { Metrics } from './metrics.ts';
 
-const statusOutcome: Record<number, string> = { 400: 'bad_request', 401: 'unauthorized', 408: 'timeout', 413: 'too_large', 503: 'unavailable' };
+const statusOutcome: Record<number, string> = { 400: 'bad_request', 401: 'unauthorized', 408: 'timeout', 413: 'too_large', 429: 'rate_limited', 503: 'unavailable' };
 
 /** Event label: only names the provider is configured for, so a sender cannot create unbounded series. */
 function eventLabel(provider: ProviderIdentity, info?: DeliveryInfo): string {
@@ -42,7 +42,22 @@ function described(info?: DeliveryInfo): { deliveryId?: string; event?: string }
   return { deliveryId: cutOptional(info?.deliveryId), event: cutOptional(info?.event) };
 }
 
+/** A provider's rate-limit refusals are logged and recorded at most once per this window (each is counted). */
+export const RATE_LIMITED_RECORD_WINDOW_MS = 10_000;
+
 export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries: DeliveryLog, now: () => number): WebhookReporter {
+  // Per provider: when its last rate-limit refusal was recorded, and how many were not since. A flooding sender
+  // is what a limit refuses: one line and one record per window keep the log and the recent deliveries readable.
+  const rateLimited = new Map<string, { at: number; unrecorded: number }>();
+  const recordedRateLimit = (provider: string): number | undefined => {
+    const seen = rateLimited.get(provider);
+    if (seen && now() - seen.at < RATE_LIMITED_RECORD_WINDOW_MS) {
+      seen.unrecorded += 1;
+      return undefined;
+    }
+    rateLimited.set(provider, { at: now(), unrecorded: 0 });
+    return seen?.unrecorded ?? 0;
+  };
   // Once per delivery, thousands of times a second: kept as built (the delivery log takes it over), not copied.
   const record = (provider: ProviderIdentity, status: number, outcome: 'accepted' | 'ignored' | 'rejected', info: ReturnType<typeof described>, reason?: string, shown: Summary = {}, targets: string[] = [], ticket?: Ticket, nearMisses?: readonly string[], relayedTo?: readonly string[]) => {
     const entry: Parameters<DeliveryLog['add']>[0] = {
@@ -65,8 +80,10 @@ export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries:
   return {
     rejected(provider, status, reason, info) {
       metrics.webhookRequests.inc({ provider: provider.name, type: provider.type, event: eventLabel(provider, info), outcome: statusOutcome[status] ?? 'error' });
+      const skipped = status === 429 ? recordedRateLimit(provider.name) : 0;
+      if (skipped === undefined) return;
       const headers = described(info);
-      const why = cutText(reason);
+      const why = cutText(skipped > 0 ? `${reason} (and ${skipped} more refused since the last one recorded)` : reason);
       log.warn('webhook rejected', { provider: provider.name, status, reason: why, event: headers.event, delivery: headers.deliveryId });
       record(provider, status, 'rejected', headers, why);
     },
@@ -88,6 +105,11 @@ export function createWebhookReporter(metrics: Metrics, log: Logger, deliveries:
       record(provider, 202, 'accepted', headers, undefined, shown, targets, ticket, discovered?.nearMisses, relayedTo);
       // Each discovered object is listed with the rule that found it; reconcile reports then update its state.
       for (const object of discovered?.objects ?? []) deliveries.effect(ticket.seq, { object: object.object, ...(object.cluster !== undefined ? { cluster: object.cluster } : {}), state: 'pending', rule: cutText(object.rule) });
+    },
+    verifiedWithPrevious(provider, info) {
+      metrics.webhookPreviousSecret.inc({ provider: provider.name, type: provider.type });
+      const headers = described(info);
+      log.debug('webhook verified with previousSecret', { provider: provider.name, event: headers.event, delivery: headers.deliveryId });
     },
   };
 }
@@ -135,10 +157,17 @@ export function createReconcileReporter(metrics: Metrics, log: Logger, deliverie
     },
     selected(selector, names, tickets, dryRun, note) {
       if (note !== undefined) log.warn(note, { selector, ...where });
+      if (dryRun) {
+        // Nothing went wrong: without a cluster there is nothing to list. Said as the other dry-run lines are.
+        const detail = 'a label selector is listed only with a cluster: each object it selects there would be reconciled';
+        log.info('dry-run: reconcile request not sent', { object: selector, ...where, detail });
+        effect(tickets, selector, 'dry-run', detail);
+        return;
+      }
       if (names.length === 0) {
-        const detail = dryRun ? 'label selectors are not resolved in dry-run' : 'no object matches the labels';
+        const detail = 'no object matches the labels';
         log.warn('selector matched nothing', { selector, ...where, detail });
-        effect(tickets, selector, dryRun ? 'dry-run' : 'not-found', detail);
+        effect(tickets, selector, 'not-found', detail);
         return;
       }
       log.debug('selector resolved', { selector, ...where, objects: names });

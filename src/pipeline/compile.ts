@@ -5,7 +5,7 @@
  */
 import { ipFamily, newBlockList } from '../core/index.ts';
 import type { BlockList } from 'node:net';
-import type { Config, ResourceSelector } from '../config/index.ts';
+import type { Config, RateLimit, ResourceSelector } from '../config/index.ts';
 import type { ReconcileAnnotation } from '../core/index.ts';
 import type { ObjectSelector } from '../core/index.ts';
 import { createMatchCompiler, type MatchCompiler, type MatchResult } from './match.ts';
@@ -26,6 +26,8 @@ export interface PreparedProvider {
   /** The type's options with defaults applied. */
   options: unknown;
   key: unknown;
+  /** What `prepare` made of the secrets being retired (`previousSecret`), when configured: tried when `key` refuses. */
+  previousKey?: unknown;
   /** False for an `allowUnsigned` provider without a secret: its deliveries are not verified. */
   verifies: boolean;
 }
@@ -36,8 +38,12 @@ export interface ProviderRuntime extends PreparedProvider {
   /** `/hook/<name>` or the configured `path`. */
   route: string;
   events: ReadonlySet<string>;
+  /** Every event is acted on, not only `events` (a Flux Receiver without spec.events); `events` still bounds metric labels. */
+  anyEvent?: boolean;
   /** Addresses allowed to send, when the provider restricts them. */
   allowedSources?: BlockList;
+  /** Deliveries per sender, when the provider limits them (`burst` filled in). */
+  rateLimit?: Required<RateLimit>;
   /** The targets that listen to this provider, indexed by repository and image. */
   targets: TargetIndex<CompiledTarget>;
 }
@@ -102,6 +108,7 @@ export function compileProviders(config: Config, prepared: ReadonlyMap<string, P
       route: provider.path ?? `/hook/${provider.name}`,
       events: new Set(provider.events ?? ready.codec.defaultEvents),
       ...(provider.allowedSources ? { allowedSources: addressBlocks(provider.allowedSources) } : {}),
+      ...(provider.rateLimit ? { rateLimit: { perSecond: provider.rateLimit.perSecond, burst: provider.rateLimit.burst ?? Math.ceil(provider.rateLimit.perSecond) } } : {}),
       targets: indexTargets(
         targets.filter((target) => target.providers.has(provider.name)).map((target) => target.compiled),
         (target) => target.keys,

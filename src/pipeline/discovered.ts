@@ -20,4 +20,6 @@ export interface DiscoveryResult {
   reason: string;
   /** The event shown in records: the first that found something, else the first. */
   event: Event;
+  /** Watches that have not listed their kind yet (`GitRepository`, `Application in cluster eu`): what they hold is unknown. */
+  unlisted?: readonly string[];
 }

@@ -47,7 +47,8 @@ export interface WebhookDeps {
 /**
  * The decision for one webhook whose body has been read. In order: a source not allowed (401) → bad
  * authentication (401; 503 when the failure is not the sender's) → ping (200) → event filter (200) → parse (400)
- * → not about code (200) → match targets and discovered objects (200 when nothing matches) → stopping or no room
+ * → not about code (200) → match targets and discovered objects (200 when nothing matches; 503 when, besides, a
+ * discovery watch has not listed yet) → stopping or no room
  * (503, not remembered) → duplicate (200) → the journal keeps it (503 when it cannot) → accepted (202).
  *
  * @example
@@ -60,8 +61,20 @@ export function handleWebhook(provider: ProviderRuntime, request: IncomingWebhoo
     return refuse(provider, deps, described, 401, 'requests from this address are not allowed for this provider');
   }
   if (!provider.verifies) return afterVerify(provider, request, deps, described, { ok: true });
-  const verdict = provider.codec.verify(request, provider.key, new Date(deps.now()));
-  return verdict instanceof Promise ? verdict.then((result) => afterVerify(provider, request, deps, described, result)) : afterVerify(provider, request, deps, described, verdict);
+  const now = new Date(deps.now());
+  const verdict = provider.codec.verify(request, provider.key, now);
+  const settled = (result: VerifyResult) => {
+    // During a rotation: refused by the new secret, tried with the one being retired before it is a 401.
+    if (result.ok || result.retryable || provider.previousKey === undefined) return afterVerify(provider, request, deps, described, result);
+    const previous = provider.codec.verify(request, provider.previousKey, now);
+    const retried = (second: VerifyResult) => {
+      if (!second.ok) return afterVerify(provider, request, deps, described, result); // the new secret's reason
+      deps.reporter.verifiedWithPrevious?.(provider, described);
+      return afterVerify(provider, request, deps, described, second);
+    };
+    return previous instanceof Promise ? previous.then(retried) : retried(previous);
+  };
+  return verdict instanceof Promise ? verdict.then(settled) : settled(verdict);
 }
 
 /** Whether the sender's address is in the provider's blocks; an IPv4 client seen on an IPv6 socket counts as IPv4. */
@@ -118,7 +131,8 @@ export type Decision =
 export function decide(provider: ProviderRuntime, request: WebhookRequest, verified: VerifiedInfo, discover?: WebhookDeps['discover'], relay?: RelayFilter): Decision {
   let info = verified;
   if (info.ping) return { kind: 'ignored', info, reason: 'ping' };
-  if (info.event !== undefined && !provider.events.has(info.event)) return { kind: 'ignored', info, reason: notListened(provider, info.event) };
+  const listened = (event: string) => provider.anyEvent === true || provider.events.has(event);
+  if (info.event !== undefined && !listened(info.event)) return { kind: 'ignored', info, reason: notListened(provider, info.event) };
 
   let parsed;
   try {
@@ -131,7 +145,7 @@ export function decide(provider: ProviderRuntime, request: WebhookRequest, verif
   if (info.deliveryId === undefined && parsed.deliveryId !== undefined) info = { ...info, deliveryId: parsed.deliveryId };
   if (parsed.events.length === 0) return { kind: 'ignored', info, reason: 'the delivery reports no change' };
   // Events only the body names are filtered now, each by its own name.
-  const events = info.event !== undefined ? parsed.events : parsed.events.filter((event) => provider.events.has(event.event));
+  const events = info.event !== undefined ? parsed.events : parsed.events.filter((event) => listened(event.event));
   if (info.event === undefined) info = { ...info, event: (events[0] ?? parsed.events[0]!).event };
   if (events.length === 0) return { kind: 'ignored', info, reason: notListened(provider, info.event!), event: parsed.events[0] };
   const match = matchTargets(provider, events);
@@ -155,7 +169,14 @@ function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: W
   const { info } = decision;
   if (decision.kind === 'ignored') return ignore(provider, deps, info, decision.reason, decision.event);
   if (decision.kind === 'malformed') return refuse(provider, deps, info, 400, decision.reason);
-  if (decision.kind === 'unmatched') return ignore(provider, deps, info, decision.reason, decision.event);
+  if (decision.kind === 'unmatched') {
+    // Nothing matched, but discovery has not listed everything yet: the objects this push concerns may be among
+    // those not known yet. A 200 would be final (hosts never redeliver it); a 503 is not remembered, so the
+    // host's retry (or a redelivery by hand) is answered once the list is done.
+    const unlisted = decision.found?.unlisted ?? [];
+    if (unlisted.length > 0) return refuse(provider, deps, info, 503, `discovery has not listed ${unlisted.slice(0, 3).join(', ')}${unlisted.length > 3 ? ', …' : ''} yet, so what this push concerns is not known: retry shortly`);
+    return ignore(provider, deps, info, decision.reason, decision.event);
+  }
   const { match, found } = decision;
   const discovered = found?.requests ?? [];
   if (!deps.accepting()) return refuse(provider, deps, info, 503, 'shutting down');
@@ -175,7 +196,9 @@ function afterVerify(provider: ProviderRuntime, request: WebhookRequest, deps: W
     if (result.kind === 'unavailable') return refuse(provider, deps, info, 503, result.reason);
     if (result.kind === 'duplicate') return ignore(provider, deps, info, 'duplicate delivery', match.event);
     const { ticket } = result;
-    const report = found && { objects: discovered.map((request) => ({ cluster: request.cluster, object: request.selector.label, rule: request.rule })), nearMisses: found.misses };
+    // Watches not listed yet were not looked at: the record says so beside the near misses.
+    const unlisted = found?.unlisted?.length ? [`not listed yet, not looked at: ${found.unlisted.join(', ')}`] : [];
+    const report = found && { objects: discovered.map((request) => ({ cluster: request.cluster, object: request.selector.label, rule: request.rule })), nearMisses: [...found.misses, ...unlisted] };
     const subscribers = subscribersOf(decision.relayed);
     deps.reporter.accepted(provider, info, event, match.targets, ticket, report, subscribers);
     return { status: 202, body: { delivery: info.deliveryId ?? `fluxgate-${ticket.seq}`, targets: match.targets.length, ...(found ? { discovered: discovered.length } : {}), ...(deps.relay ? { relayed: subscribers.length } : {}) } };

@@ -25,4 +25,6 @@ export interface WebhookReporter {
    * `relayedTo`: the relay subscribers that keep its events.
    */
   accepted(provider: ProviderIdentity, info: DeliveryInfo, event: Event, targets: string[], ticket: Ticket, discovered?: DiscoveredReport, relayedTo?: readonly string[]): void;
+  /** Authenticated by the provider's `previousSecret`, not its `secret` (then answered as any other). */
+  verifiedWithPrevious?(provider: ProviderIdentity, info: DeliveryInfo): void;
 }

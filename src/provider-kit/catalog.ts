@@ -139,7 +139,7 @@ function pluginFiles(root: string, uid: number): { path: string; version: string
     names = readdirSync(root).filter((file) => /\.(ts|js|mjs)$/.test(file) && !file.endsWith('.d.ts') && !file.includes('.test.'));
   } catch (error) {
     if (!(error as NodeJS.ErrnoException).code) throw error;
-    throw new Error(`pluginsDir ${root}: ${(error as NodeJS.ErrnoException).code}`);
+    throw new Error(`pluginsDir ${root}: ${readFailure(error)}`);
   }
   return names.sort().map((name) => {
     const path = join(root, name);

@@ -64,20 +64,48 @@ async function readBounded(response: Response, limit: number): Promise<string> {
   return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, limit));
 }
 
+/** The host a failed request was for: the error's own (Bun names it), else the API's. */
+function hostOf(error: unknown, apiUrl: string | undefined): string | undefined {
+  const named = (error as { hostname?: unknown })?.hostname ?? (error as { cause?: { hostname?: unknown } })?.cause?.hostname;
+  if (typeof named === 'string' && named !== '') return named;
+  for (const url of [(error as { path?: unknown })?.path, apiUrl]) {
+    if (typeof url !== 'string') continue;
+    try {
+      return new URL(url).host;
+    } catch {
+      // not a URL: try the next
+    }
+  }
+  return undefined;
+}
+
+/** Why a host could not be reached, in words, naming the host and what to check. */
+function unreachable(error: unknown, title: string, apiUrl: string | undefined): string {
+  const code = (error as { cause?: { code?: string } })?.cause?.code ?? (error as { code?: string })?.code;
+  const host = hostOf(error, apiUrl);
+  const at = host !== undefined ? `${title} at ${host}` : title;
+  const check = apiUrl !== undefined ? ' (and register.apiUrl, if you set one)' : '';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot reach ${at}: the name ${host ?? ''} does not resolve (${code}): check this machine's network, DNS and proxy${check}`;
+  if (code === 'ECONNREFUSED') return `cannot reach ${at}: the connection was refused (${code}): check the address and port${check}, and that nothing blocks it`;
+  if (code === 'ETIMEDOUT' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `cannot reach ${at} (${code}): check this machine's network, a firewall or a proxy${check}`;
+  if (code !== undefined && /CERT|SSL|TLS|SIGNATURE/.test(code)) return `cannot reach ${at}: its TLS certificate was refused (${code})`;
+  return `cannot reach ${at}: ${code ?? (error as Error)?.message ?? String(error)}`;
+}
+
 /**
- * The common part of every host's advice: a refused token, a rate limit, an unreachable host, a refused hook, a
- * redirect not followed; undefined for 403/404, which each host explains with its own permission names.
+ * The common part of every host's advice: a refused token, a rate limit, an unreachable host (named, with what
+ * to check), a refused hook, a redirect not followed; undefined for 403/404, which each host explains with its
+ * own permission names. `apiUrl` is the API the requests went to.
  */
-export function commonAdvice(error: unknown, title: string): string | undefined {
+export function commonAdvice(error: unknown, title: string, apiUrl?: string): string | undefined {
   if (error instanceof OutboundRefusal) {
     const redirect = error.status !== undefined ? ' and follows no redirect: set register.apiUrl to the address the API answers on itself' : '';
     return `${title}: ${error.message} (fluxgate sends the token and hook secrets only to register.apiUrl${redirect})`;
   }
   if (!(error instanceof HostError)) {
-    const cause = (error as { cause?: { code?: string } })?.cause?.code ?? (error as { code?: string })?.code;
     const name = (error as Error)?.name;
-    if (name === 'TimeoutError' || name === 'AbortError') return `${title} did not answer in time`;
-    return `cannot reach ${title}: ${cause ?? (error as Error)?.message ?? String(error)}`;
+    if (name === 'TimeoutError' || name === 'AbortError') return `${title}${apiUrl !== undefined ? ` at ${hostOf(error, apiUrl)}` : ''} did not answer in time`;
+    return unreachable(error, title, apiUrl);
   }
   const answer = `${error.status}${error.hostMessage ? `: ${error.hostMessage}` : ''}`;
   if (error.status === 0) return `${title}: ${error.hostMessage} (${error.request})`;

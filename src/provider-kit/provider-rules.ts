@@ -14,6 +14,7 @@ import type { RuleIssue } from '../config/index.ts';
 import type { Config, ProviderConfig } from '../config/index.ts';
 import { schemaProblems } from '../config/index.ts';
 import { closestName } from '../config/index.ts';
+import { PREVIOUS_SECRET_FIELDS } from '../config/index.ts';
 
 const SECRET_FIELDS = ['secret', 'signingSecret'] as const;
 
@@ -64,6 +65,10 @@ function checkSecrets(provider: ProviderConfig, codec: ProviderCodec<unknown>, a
   const issues: RuleIssue[] = [];
   for (const field of SECRET_FIELDS) {
     if (provider[field] && !codec.secretFields.includes(field)) issues.push({ path: at(field), atKey: true, message: `type "${codec.id}" does not use ${field}` });
+    const previous = PREVIOUS_SECRET_FIELDS[field];
+    if (!provider[previous]) continue;
+    if (!codec.secretFields.includes(field)) issues.push({ path: at(previous), atKey: true, message: `type "${codec.id}" does not use ${field}, so it has no ${previous}` });
+    else if (!provider[field]) issues.push({ path: at(previous), atKey: true, message: `${previous} is the ${field} being retired: set ${field} (the new one) beside it` });
   }
   const configured = SECRET_FIELDS.some((field) => provider[field] !== undefined && codec.secretFields.includes(field));
   if (codec.keyless) {

@@ -9,8 +9,7 @@
  *   the token only makes the path unguessable, so the provider is unsigned (or keyless) and the path is its secret.
  *   (fluxgate's own acr and cdevents can check a credential; Flux's senders send none, so none is asked for.)
  * - `eventHeader`: Flux compares `spec.events` with this header, case-insensitively. Other types ignore
- *   `spec.events`, as Flux does; they act on their codec's default events (pushes), so a deletion or a scan report
- *   is answered 200 ignored where Flux would reconcile.
+ *   `spec.events`, as Flux does, and act on every event (a strict Receiver: on their codec's default events).
  */
 import type { Catalog } from '../provider-kit/index.ts';
 import type { ProviderCodec } from '../provider-kit/index.ts';
@@ -29,6 +28,14 @@ export interface FluxType {
   anyBody?: boolean;
   /** Options for the codec from the Secret's other keys; a string is what is missing. */
   options?(data: Readonly<Record<string, string>>): unknown | string;
+  /**
+   * Where notification-controller reads a delivery more loosely than the codec, taken unless the Receiver is strict:
+   * `bodyUnread` Flux never reads the body, so one the codec cannot read is still a delivery; `bodyRead` how far
+   * Flux reads it: a body that passes is a delivery even where the codec wants more of it; `signatureFrom`
+   * Flux takes the signature from this header too (as the header the codec reads); `unsignedClaims` headers Flux
+   * does not compare with the body (the codec refuses a mismatch).
+   */
+  flux?: { bodyUnread?: true; bodyRead?(body: Uint8Array): boolean; signatureFrom?: { header: string; as: string }; unsignedClaims?: readonly string[] };
   /** What a resourceFilter reads as `req` when Flux hands it something other than the body (gcr: the decoded notification). */
   request?(body: Uint8Array): Record<string, unknown>;
 }
@@ -42,25 +49,55 @@ function gcrRequest(body: Uint8Array): Record<string, unknown> {
   return { action: text(data?.action), digest: text(data?.digest), tag: text(data?.tag) };
 }
 
+/**
+ * What Flux's cdevents Receiver asks of the body (the CDEvents SDK's parse and validation): a JSON object whose
+ * `context` names the event's `type` and `id`; the subject's content is the SDK's business, not a refusal.
+ */
+function isCdevent(body: Uint8Array): boolean {
+  try {
+    const value = JSON.parse(new TextDecoder().decode(body)) as { context?: { type?: unknown; id?: unknown } } | null;
+    return typeof value?.context?.type === 'string' && typeof value.context.id === 'string';
+  } catch {
+    return false;
+  }
+}
+
+/** What Flux's image Receivers ask of the body (a JSON decode into their payload struct): JSON, an object or null. */
+function isJsonObject(body: Uint8Array): boolean {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder().decode(body));
+    return value === null || (typeof value === 'object' && !Array.isArray(value));
+  } catch {
+    return false;
+  }
+}
+
 /** Flux's Receiver types (notification.toolkit.fluxcd.io/v1), generic-oidc aside (see oidc-receiver.ts). */
 export const FLUX_TYPES: Readonly<Record<string, FluxType>> = {
-  github: { codec: 'github', token: 'secret', eventHeader: 'X-GitHub-Event' },
-  gitlab: { codec: 'gitlab', token: 'secret', eventHeader: 'X-Gitlab-Event' },
-  bitbucket: { codec: 'bitbucket', codecByEvent: { 'repo:refs_changed': 'bitbucket-server', 'diagnostics:ping': 'bitbucket-server' }, token: 'secret', eventHeader: 'X-Event-Key' },
-  harbor: { codec: 'harbor', token: 'secret' },
-  dockerhub: { codec: 'dockerhub', token: 'path' },
-  quay: { codec: 'quay', token: 'path' },
+  github: { codec: 'github', token: 'secret', eventHeader: 'X-GitHub-Event', flux: { bodyUnread: true } },
+  gitlab: { codec: 'gitlab', token: 'secret', eventHeader: 'X-Gitlab-Event', flux: { bodyUnread: true } },
+  bitbucket: {
+    codec: 'bitbucket',
+    codecByEvent: { 'repo:refs_changed': 'bitbucket-server', 'diagnostics:ping': 'bitbucket-server' },
+    token: 'secret',
+    eventHeader: 'X-Event-Key',
+    // Flux checks it with go-github's ValidatePayload: X-Hub-Signature-256 first, else X-Hub-Signature.
+    flux: { bodyUnread: true, signatureFrom: { header: 'X-Hub-Signature-256', as: 'X-Hub-Signature' } },
+  },
+  harbor: { codec: 'harbor', token: 'secret', flux: { bodyUnread: true } },
+  dockerhub: { codec: 'dockerhub', token: 'path', flux: { bodyRead: isJsonObject } },
+  quay: { codec: 'quay', token: 'path', flux: { bodyRead: isJsonObject } },
   gcr: {
     codec: 'gcr',
     token: 'path',
     options: (data) => (data.email && data.audience ? { audience: data.audience, serviceAccount: data.email } : `the Secret has no ${data.email ? 'audience' : 'email'} key, which a gcr Receiver needs`),
     request: gcrRequest,
   },
-  nexus: { codec: 'nexus', token: 'secret' },
-  acr: { codec: 'acr', token: 'path' },
+  nexus: { codec: 'nexus', token: 'secret', flux: { bodyRead: isJsonObject } },
+  acr: { codec: 'acr', token: 'path', flux: { bodyRead: isJsonObject } },
   generic: { codec: 'generic', token: 'path', fixedEvent: 'push', anyBody: true },
   'generic-hmac': { codec: 'generic-hmac', token: 'secret', fixedEvent: 'push', anyBody: true },
-  cdevents: { codec: 'cdevents', token: 'path', eventHeader: 'Ce-Type' },
+  cdevents: { codec: 'cdevents', token: 'path', eventHeader: 'Ce-Type', flux: { bodyRead: isCdevent, unsignedClaims: ['ce-type', 'ce-id'] } },
 };
 
 /** Every Flux Receiver type, in the order Flux's documentation lists them. */

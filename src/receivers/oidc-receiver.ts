@@ -100,5 +100,5 @@ export function oidcReceiverCodec(
     },
     sign: () => ({}),
   };
-  return { codec: { codec: codec as ProviderCodec<unknown>, events: new Set([EVENT]), contextOf: (event) => contexts.get(event) }, options: undefined, key: byIssuer, verifies: true };
+  return { codec: { codec: codec as ProviderCodec<unknown>, events: new Set([EVENT]), anyEvent: false, contextOf: (event) => contexts.get(event) }, options: undefined, key: byIssuer, verifies: true };
 }

@@ -17,6 +17,8 @@ export interface ReceiverCodec {
   codec: ProviderCodec<unknown>;
   /** The events the provider acts on. */
   events: ReadonlySet<string>;
+  /** Every event is acted on (Flux: a Receiver without spec.events filters none), `events` being the known ones. */
+  anyEvent: boolean;
   /** The filter input of the delivery an event was parsed from (only when the Receiver has filters). */
   contextOf(event: Event): DeliveryContext | undefined;
 }
@@ -52,9 +54,12 @@ export function receiverCodec(
   type: FluxType,
   codecs: { primary: ProviderCodec<unknown>; byEvent: ReadonlyMap<string, ProviderCodec<unknown>> },
   listed: readonly string[],
-  options: { readsRequest: boolean },
+  options: { readsRequest: boolean; strict?: boolean },
 ): ReceiverCodec {
   const { primary, byEvent } = codecs;
+  // Unless strict, the delivery is read as loosely as notification-controller reads it (flux-types.ts).
+  const flux = options.strict ? {} : (type.flux ?? {});
+  const anyBody = type.anyBody === true || flux.bodyUnread === true;
   const all = [primary, ...byEvent.values()];
   const defaults = [...new Set(all.flatMap((codec) => codec.defaultEvents))];
   // Flux compares the header with the listed events case-insensitively: each is spelled once, as the codec
@@ -69,6 +74,9 @@ export function receiverCodec(
     }
   }
   const listsEvents = type.eventHeader !== undefined && listed.length > 0;
+  // Flux filters no event when spec.events is empty, nor for a type it reads no event of: neither does fluxgate,
+  // unless strict (then the type's default events).
+  const anyEvent = !options.strict && (type.eventHeader === undefined || listed.length === 0);
   const events = new Set(type.fixedEvent !== undefined ? [type.fixedEvent] : spelled.size > 0 ? spelled.values() : defaults);
   const contexts = new WeakMap<Event, DeliveryContext>();
 
@@ -87,13 +95,15 @@ export function receiverCodec(
     const bare = (): Event => ({ event: info.event ?? type.fixedEvent ?? defaults[0] ?? 'push', repositories: [] });
     let parsed;
     try {
-      parsed = codecFor(info.event).parse(request, info, key);
+      parsed = codecFor(info.event).parse(withoutClaims(request, flux.unsignedClaims), info, key);
     } catch (error) {
-      if (!type.anyBody || !(error instanceof Error && error.name === 'PayloadError')) throw error;
+      const asFlux = anyBody || flux.bodyRead?.(request.body) === true;
+      if (!asFlux || !(error instanceof Error && error.name === 'PayloadError')) throw error;
       parsed = { events: [bare()] };
     }
-    // An event the Receiver lists by name is acted on, as Flux does, even when the codec finds nothing in it.
-    if ('ignored' in parsed && listsEvents && info.event !== undefined && events.has(info.event)) parsed = { events: [bare()] };
+    // An event the Receiver lists by name is acted on, as Flux does, even when the codec finds nothing in it; so
+    // is any event when it lists none (unless strict).
+    if ('ignored' in parsed && info.event !== undefined && (anyEvent || (listsEvents && events.has(info.event)))) parsed = { events: [bare()] };
     if (options.readsRequest && !('ignored' in parsed)) {
       const context: DeliveryContext = { req: requestOf(request, type.request), ...(info.claims ? { claims: info.claims } : {}) };
       for (const event of parsed.events) contexts.set(event, context);
@@ -101,9 +111,31 @@ export function receiverCodec(
     return parsed;
   }
 
+  function verify(request: WebhookRequest, key: unknown, now: Date) {
+    const verdict = primary.verify(request, key, now);
+    const from = flux.signatureFrom;
+    const signed = from && request.headers.get(from.header);
+    if (!signed) return verdict;
+    // Flux reads the signature from `from.header` first: so does the retry, as the header the codec reads.
+    const headers = new Headers(request.headers);
+    headers.set(from.as, signed);
+    const again = () => primary.verify({ body: request.body, headers }, key, now);
+    if (verdict instanceof Promise) return verdict.then((first) => (first.ok ? first : again()));
+    return verdict.ok ? verdict : again();
+  }
+
   return {
-    codec: { ...primary, defaultEvents: defaults, describe, parse },
+    codec: { ...primary, defaultEvents: defaults, describe, verify, parse },
     events,
+    anyEvent,
     contextOf: (event) => contexts.get(event),
   };
+}
+
+/** The request without headers Flux does not check against the body (the codec compares them when present). */
+function withoutClaims(request: WebhookRequest, names: readonly string[] | undefined): WebhookRequest {
+  if (!names || !names.some((name) => request.headers.has(name))) return request;
+  const headers = new Headers(request.headers);
+  for (const name of names) headers.delete(name);
+  return { body: request.body, headers };
 }

@@ -3,6 +3,7 @@
  * shows (never the token, the path shortened) and the status written back to the object.
  */
 import type { ReceiverObject, ReceiverSpec } from './receiver-spec.ts';
+import { STRICT_ANNOTATION } from './receiver-spec.ts';
 import type { ReceiverServing, SecretState } from './receiver-runtime.ts';
 import type { FilterCompiler } from './cel-filter.ts';
 import type { DesiredStatus } from './status-writer.ts';
@@ -43,6 +44,8 @@ export const secretKey = (spec: ReceiverSpec) => (spec.secretName === undefined 
 /** Whether two reads of a Receiver are the same spec (a status write changes neither generation nor spec). */
 export function sameSpec(before: Entry | undefined, object: ReceiverObject): boolean {
   if (!before) return false;
+  // An annotation does not move the generation: the one fluxgate reads is compared on its own.
+  if (before.object.metadata.annotations?.[STRICT_ANNOTATION] !== object.metadata.annotations?.[STRICT_ANNOTATION]) return false;
   const [a, b] = [before.object.metadata.generation, object.metadata.generation];
   return a !== undefined && b !== undefined ? a === b : JSON.stringify(before.object.spec) === JSON.stringify(object.spec);
 }

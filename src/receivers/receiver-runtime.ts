@@ -53,6 +53,8 @@ export interface ServingInput {
   evaluator: CelEvaluator;
   /** With `clusters:`, the cluster the Receiver was read from: its resources are that cluster's, not the fleet's. */
   cluster?: string;
+  /** `fluxReceivers.strict`: deliveries read as fluxgate's providers read them (a Receiver's annotation wins). */
+  strict?: boolean;
 }
 
 /** The metrics and log name of a Receiver's provider. */
@@ -170,7 +172,8 @@ function providerOf(
   const secrets: ProviderSecrets = type.token === 'secret' ? { secret: token } : {};
   try {
     const key = codecs.primary.prepare ? codecs.primary.prepare(secrets, options) : secrets;
-    return { codec: receiverCodec(type, codecs, spec.events, { readsRequest }), options, key, verifies: type.token === 'secret' || codecs.primary.keyless === true };
+    const strict = spec.strict ?? input.strict ?? false;
+    return { codec: receiverCodec(type, codecs, spec.events, { readsRequest, strict }), options, key, verifies: type.token === 'secret' || codecs.primary.keyless === true };
   } catch {
     // A codec's reason may quote what it refused, which came from the Secret.
     return { problem: `the ${spec.type} codec refuses the Secret's values`, code: 'ValidationFailed' };
@@ -235,6 +238,7 @@ export function receiverServing(input: ServingInput): ReceiverServing {
     type: spec.type,
     route: path,
     events: provider.codec.events,
+    ...(provider.codec.anyEvent ? { anyEvent: true } : {}),
     targets: targetIndex(name, selectorsOf(spec, name, filters, input.cluster), filters, provider.codec, input.evaluator),
   };
   // A Receiver with CEL to run has the evaluator's worker started now rather than at its first delivery.

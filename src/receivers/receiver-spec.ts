@@ -8,10 +8,12 @@ import { FLUX_TYPE_NAMES } from './flux-types.ts';
 
 export const RECEIVER_API_VERSION = 'notification.toolkit.fluxcd.io/v1';
 export const RECEIVER_KIND = 'Receiver';
+/** `"true"`: this Receiver's deliveries are read as fluxgate's providers read them; `"false"`: as Flux does. */
+export const STRICT_ANNOTATION = 'fluxgate.io/strict';
 
 /** The parts of a watched Kubernetes object this module reads. */
 export interface ReceiverObject {
-  metadata: { name: string; namespace?: string; generation?: number; resourceVersion?: string };
+  metadata: { name: string; namespace?: string; generation?: number; resourceVersion?: string; annotations?: Record<string, string> };
   spec?: unknown;
   status?: unknown;
 }
@@ -46,6 +48,8 @@ export interface ReceiverSpec {
   secretName?: string;
   suspend: boolean;
   oidcProviders: OidcProviderSpec[];
+  /** From the `fluxgate.io/strict` annotation; undefined: `fluxReceivers.strict` decides. */
+  strict?: boolean;
 }
 
 /** Kinds Flux gives an apiVersion to that fluxgate's own table lacks. */
@@ -138,6 +142,8 @@ export function readReceiver(object: ReceiverObject, options: { crossNamespaceRe
     if (secretName === undefined) return { problem: 'spec.secretRef.name is required' };
   }
   const resourceFilter = optionalString(raw.resourceFilter);
+  const strict = object.metadata.annotations?.[STRICT_ANNOTATION];
+  if (strict !== undefined && strict !== 'true' && strict !== 'false') return { problem: `annotation ${STRICT_ANNOTATION} is "true" or "false", not "${strict.slice(0, 40)}"` };
   return {
     spec: {
       name,
@@ -150,6 +156,7 @@ export function readReceiver(object: ReceiverObject, options: { crossNamespaceRe
       ...(secretName !== undefined ? { secretName } : {}),
       suspend: raw.suspend === true,
       oidcProviders,
+      ...(strict !== undefined ? { strict: strict === 'true' } : {}),
     },
   };
 }

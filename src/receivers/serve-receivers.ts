@@ -49,6 +49,7 @@ export function serveFluxReceivers(options: ServeReceiversOptions): FluxReceiver
     ...(config.namespaces ? { namespaces: config.namespaces } : {}),
     writeStatus: config.writeStatus,
     crossNamespaceRefs: config.crossNamespaceRefs,
+    strict: config.strict,
     secretRefreshMs: config.secretRefresh,
     clock: options.clock,
     log,

@@ -37,6 +37,8 @@ export interface FluxReceiversOptions {
   writeStatus: boolean;
   /** False: a Receiver naming a resource in another namespace is refused (Flux's --no-cross-namespace-refs). */
   crossNamespaceRefs?: boolean;
+  /** Receivers' deliveries read as fluxgate's providers read them, unless a Receiver's annotation says otherwise. */
+  strict?: boolean;
   /** How often every named Secret is read again. */
   secretRefreshMs: number;
   clock: Clock;
@@ -249,7 +251,7 @@ function serve(entry: Entry, spec: ReceiverSpec, context: ApplyContext): void {
   const secret = spec.secretName === undefined ? undefined : context.secrets.state(spec.namespace, spec.secretName);
   if (entry.servedFrom?.spec === spec && entry.servedFrom.secret === secret) return;
   if (entry.compiler?.spec !== spec) entry.compiler = { spec, filters: compileOnce(context.filters) };
-  entry.serving = receiverServing({ spec, secret, catalog: options.catalog, filters: entry.compiler.filters, evaluator: options.evaluator, ...(options.cluster !== undefined ? { cluster: options.cluster } : {}) });
+  entry.serving = receiverServing({ spec, secret, catalog: options.catalog, filters: entry.compiler.filters, evaluator: options.evaluator, strict: options.strict ?? false, ...(options.cluster !== undefined ? { cluster: options.cluster } : {}) });
   entry.servedFrom = { spec, secret };
 }
 

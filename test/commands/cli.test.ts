@@ -58,7 +58,10 @@ describe('fluxgate validate', () => {
   test('FLUXGATE_CONFIG is the default path; a missing file it names is a config problem (exit 1)', async () => {
     const result = await runIsolated(['validate'], { cwd: workdir('env-config'), env: { FLUXGATE_CONFIG: join(dir.path, 'absent.yaml') } });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('absent.yaml:1:1 cannot read config: ENOENT');
+    // No made-up position, no raw system code: what is wrong, and what to do (with a command the user can run).
+    const absent = join(dir.path, 'absent.yaml');
+    expect(result.stderr.split('\n')[0]).toMatch(new RegExp(`^${absent.replace(/[.]/g, '\\.')}: cannot read config: no such file; give the path of your config \\(--config FILE\\), or write a starter one with \\S+ \\S+/main\\.ts init --provider github$`));
+    expect(result.stderr).not.toContain('ENOENT');
   });
 
   test('./fluxgate.yaml is read when nothing else names a config', async () => {
@@ -154,5 +157,30 @@ describe('fluxgate send', () => {
     const result = await runIsolated(['send', '--provider-type', 'generic', 'http://127.0.0.1:1/hook/generic'], { cwd: workdir('send') });
     expect(result.code).toBe(1);
     expect(result.stderr).toStartWith('cannot reach http://127.0.0.1:1/hook/generic');
+  });
+});
+
+describe('fluxgate import-receivers', () => {
+  test('a kubeconfig it cannot use is named by the flag given, not by a config key', async () => {
+    const cwd = workdir('import');
+    const missing = await runIsolated(['import-receivers', '--kubeconfig', '/missing'], { cwd });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe('fluxgate import-receivers: kubeconfig file /missing not found (--kubeconfig)\n');
+    writeFileSync(join(cwd, 'kube.yaml'), 'apiVersion: v1\nkind: Config\nclusters: [{ name: c, cluster: { server: "https://127.0.0.1:1" } }]\nusers: [{ name: u, user: { token: t } }]\ncontexts: [{ name: dev, context: { cluster: c, user: u } }]\n');
+    const noContext = await runIsolated(['import-receivers', '--kubeconfig', join(cwd, 'kube.yaml')], { cwd });
+    expect(noContext.stderr).toContain('no current-context; set --context to one of: dev');
+    expect(noContext.stderr + missing.stderr).not.toContain('kubernetes.');
+  });
+});
+
+describe('fluxgate init --help', () => {
+  test('an example value reads as an example, never as a default it does not have', async () => {
+    const result = await runIsolated(['init', '--help'], { cwd: workdir('init-help') });
+    expect(result.code).toBe(0);
+    const help = result.stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('--url <url> the public base URL the hosts post to, for example https://hooks.example.com (without it, the URLs printed say https://YOUR-HOST)');
+    expect(help).not.toContain('(https://hooks.example.com)');
+    // The real defaults are shown as commander shows defaults.
+    expect(help).toContain('(default: "your-org/your-fleet-repo")');
   });
 });

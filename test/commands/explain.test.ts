@@ -137,7 +137,7 @@ describe('a recorded delivery', () => {
 
 test('without the secrets (another machine) it still explains, and says so', async () => {
   const result = await explain({ provider: 'github', repository: 'your-org/your-repo', branch: 'main', paths: ['deploy/x'] }, {});
-  expect(result.out[0]).toBe('note: secrets, TLS files or the kubeconfig did not load (3 problems: run fluxgate validate); explained without them');
+  expect(result.out[0]).toBe(`note: secrets, TLS files or the kubeconfig did not load (3 problems: run fluxgate validate ${configPath}); explained without them`);
   expect(result.out).toContain('  ✓ app → GitRepository flux-system/app');
 });
 

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import packageJson from '../../package.json' with { type: 'json' };
+import { mainScript } from '../support/cli.ts';
 import { runIsolated, startIsolatedServe } from '../support/isolated-cli.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -78,14 +79,28 @@ describe('quick start', () => {
     const result = await runIsolated(['serve', '--config', 'fluxgate.yaml'], { cwd: home, env: placeholders, guardMs: 20_000 });
     expect(result.code).toBe(1);
     const kubeconfig = `${join(home, '.kube', 'config')} (context prod) → https://10.0.0.1:6443`;
+    const escaped = (text: string) => text.replace(/[.()+$]/g, '\\$&');
     expect(result.stderr.split('\n')).toEqual([
-      expect.stringMatching(new RegExp(`^fluxgate\\.yaml:\\d+:\\d+ providers\\[0\\]\\.secret: environment variable GITHUB_WEBHOOK_SECRET holds a placeholder, not a secret, and fluxgate would send reconcile requests \\(kubernetes kubeconfig: ${kubeconfig.replace(/[.()]/g, '\\$&')}\\): set GITHUB_WEBHOOK_SECRET to the real secret, or try fluxgate without a cluster: fluxgate serve --dry-run$`)),
+      expect.stringMatching(new RegExp(`^fluxgate\\.yaml:\\d+:\\d+ providers\\[0\\]\\.secret: environment variable GITHUB_WEBHOOK_SECRET holds a placeholder, not a secret, and fluxgate would send reconcile requests \\(kubernetes kubeconfig: ${escaped(kubeconfig)}\\): set GITHUB_WEBHOOK_SECRET to the real secret, or try fluxgate without a cluster: ${escaped(`${root}/node_modules/.bin/bun ${mainScript} serve --config fluxgate.yaml --dry-run`)}$`)),
       expect.stringContaining('providers[1].secret: environment variable GITLAB_WEBHOOK_TOKEN holds a placeholder'),
       '2 problems in fluxgate.yaml',
       '',
     ]);
     expect(result.stderr).not.toContain('change-me');
     expect(result.stderr).not.toContain('prod-token-9e1d');
+  });
+
+  test('under npm start, with a kubeconfig, the refusal names the command to run: npm start -- --dry-run', async () => {
+    const home = machine('npm-start', true);
+    const inherited = Object.fromEntries(['PATH', 'TMPDIR', 'LANG'].flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
+    const child = Bun.spawn(['npm', 'start', '--silent'], { cwd: root, env: { ...inherited, HOME: home, npm_config_update_notifier: 'false' }, stdout: 'pipe', stderr: 'pipe' });
+    const guard = setTimeout(() => child.kill(), 25_000);
+    const [stderr, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
+    clearTimeout(guard);
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('providers[0].secret: environment variable GITHUB_WEBHOOK_SECRET holds a placeholder');
+    expect(stderr).toContain('or try fluxgate without a cluster: npm start -- --dry-run\n');
+    expect(stderr).not.toContain('fluxgate serve --dry-run');
   });
 
   test('with a kubeconfig, --dry-run serves without touching the cluster', async () => {

@@ -7,9 +7,12 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from '
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
+import { mainScript } from '../support/cli.ts';
 import { runIsolated, startIsolatedServe } from '../support/isolated-cli.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { withPkiDir } from '../support/test-pki.ts';
+
+const root = join(import.meta.dir, '..', '..');
 
 // Each test starts fluxgate processes; on a busy machine that takes longer than bun's default 5 s.
 setDefaultTimeout(30_000);
@@ -67,7 +70,7 @@ interface Case {
   /** Files next to the config; `$pki.*` values are replaced by the test PKI. */
   files?: Record<string, string | (() => string)>;
   env?: Record<string, string>;
-  /** Expected problems, `line:col path: message`, in file order; `$dir` is the case's directory. */
+  /** Expected problems, `line:col path: message`, in file order; `$dir` is the case's directory, `$serve` the serve command the user can run on it. */
   problems: (text: string) => string[];
   /** What the output must never contain (secret values). */
   never?: string[];
@@ -80,7 +83,7 @@ const cases: Record<string, Case> = {
   },
   'a missing secret file': {
     config: BASE.replace('{ env: GITHUB_WEBHOOK_SECRET }', '{ file: github-secret }'),
-    problems: (t) => [`${at(t, '{ file:')} providers[0].secret: cannot read secret file github-secret: ENOENT`],
+    problems: (t) => [`${at(t, '{ file:')} providers[0].secret: cannot read secret file github-secret: no such file`],
   },
   'an empty secret file': {
     config: BASE.replace('{ env: GITHUB_WEBHOOK_SECRET }', '{ file: github-secret }'),
@@ -91,8 +94,8 @@ const cases: Record<string, Case> = {
     config: BASE.replace('127.0.0.1:0\n', '127.0.0.1:0\n  tls: { certFile: tls.crt, keyFile: tls.key }\n'),
     env: SECRET,
     problems: (t) => [
-      `${at(t, 'tls.crt')} server.tls.certFile: cannot read certificate file $dir/tls.crt: ENOENT`,
-      `${at(t, 'tls.key')} server.tls.keyFile: cannot read key file $dir/tls.key: ENOENT`,
+      `${at(t, 'tls.crt')} server.tls.certFile: cannot read certificate file $dir/tls.crt: no such file`,
+      `${at(t, 'tls.key')} server.tls.keyFile: cannot read key file $dir/tls.key: no such file`,
     ],
   },
   'TLS files that are not PEM': {
@@ -147,7 +150,7 @@ const cases: Record<string, Case> = {
   'a pluginsDir that does not exist': {
     config: `pluginsDir: plugins\n${BASE}`,
     env: SECRET,
-    problems: () => ['1:13 pluginsDir: pluginsDir $dir/plugins: ENOENT'],
+    problems: () => ['1:13 pluginsDir: pluginsDir $dir/plugins: no such file'],
   },
   'a placeholder secret while a kubeconfig is in reach': {
     config: BASE.replace('  mode: dry-run', '  kubeconfig: kube.yaml'),
@@ -155,7 +158,7 @@ const cases: Record<string, Case> = {
     env: { GITHUB_WEBHOOK_SECRET: 'Change-Me' },
     never: ['Change-Me'],
     problems: (t) => [
-      `${at(t, '{ env: GITHUB')} providers[0].secret: environment variable GITHUB_WEBHOOK_SECRET holds a placeholder, not a secret, and fluxgate would send reconcile requests (kubernetes kubeconfig: $dir/kube.yaml (context test) → https://127.0.0.1:1): set GITHUB_WEBHOOK_SECRET to the real secret, or try fluxgate without a cluster: fluxgate serve --dry-run`,
+      `${at(t, '{ env: GITHUB')} providers[0].secret: environment variable GITHUB_WEBHOOK_SECRET holds a placeholder, not a secret, and fluxgate would send reconcile requests (kubernetes kubeconfig: $dir/kube.yaml (context test) → https://127.0.0.1:1): set GITHUB_WEBHOOK_SECRET to the real secret, or try fluxgate without a cluster: $serve --dry-run`,
     ],
   },
   'a placeholder secret file while $KUBECONFIG names a kubeconfig': {
@@ -164,7 +167,7 @@ const cases: Record<string, Case> = {
     env: { KUBECONFIG: '$dir/kube.yaml' },
     never: ['your-webhook-secret'],
     problems: (t) => [
-      `${at(t, '{ file:')} providers[0].secret: secret file github-secret holds a placeholder, not a secret, and fluxgate would send reconcile requests (kubernetes kubeconfig: $dir/kube.yaml (context test) → https://127.0.0.1:1): put the real secret in github-secret, or try fluxgate without a cluster: fluxgate serve --dry-run`,
+      `${at(t, '{ file:')} providers[0].secret: secret file github-secret holds a placeholder, not a secret, and fluxgate would send reconcile requests (kubernetes kubeconfig: $dir/kube.yaml (context test) → https://127.0.0.1:1): put the real secret in github-secret, or try fluxgate without a cluster: $serve --dry-run`,
     ],
   },
   'the admin listener on the webhook address': {
@@ -178,13 +181,13 @@ const cases: Record<string, Case> = {
     env: { ...SECRET, ADMIN_TOKEN: 'changeme' },
     never: ['changeme'],
     problems: (t) => [
-      `${at(t, '{ env: ADMIN')} admin.token: environment variable ADMIN_TOKEN holds a placeholder, not a secret, and fluxgate would send reconcile requests (kubernetes kubeconfig: $dir/kube.yaml (context test) → https://127.0.0.1:1): set ADMIN_TOKEN to the real secret, or try fluxgate without a cluster: fluxgate serve --dry-run`,
+      `${at(t, '{ env: ADMIN')} admin.token: environment variable ADMIN_TOKEN holds a placeholder, not a secret, and fluxgate would send reconcile requests (kubernetes kubeconfig: $dir/kube.yaml (context test) → https://127.0.0.1:1): set ADMIN_TOKEN to the real secret, or try fluxgate without a cluster: $serve --dry-run`,
     ],
   },
   'an admin token file that does not exist': {
     config: `${BASE}admin:\n  token: { file: admin-token }\n`,
     env: SECRET,
-    problems: (t) => [`${at(t, '{ file: admin')} admin.token: cannot read secret file admin-token: ENOENT`],
+    problems: (t) => [`${at(t, '{ file: admin')} admin.token: cannot read secret file admin-token: no such file`],
   },
   'a malformed GitLab signing token': {
     config: BASE.replace('targets:', '  - name: gitlab\n    type: gitlab\n    signingSecret: { env: GITLAB_SIGNING_TOKEN }\ntargets:'),
@@ -202,12 +205,12 @@ const cases: Record<string, Case> = {
       .replace('providers: [github]', 'providers: [github, bitbucket]'),
     files: { 'tls.crt': () => pki.cert, 'tls.key': () => pki.otherKey, 'gitlab-token': 'changeme\n' },
     problems: (t) => [
-      '1:13 pluginsDir: pluginsDir $dir/plugins: ENOENT',
+      '1:13 pluginsDir: pluginsDir $dir/plugins: no such file',
       `${at(t, 'tls.key')} server.tls.keyFile: $dir/tls.key is not the private key of the certificate in $dir/tls.crt`,
       `${at(t, 'kube.yaml')} kubernetes.kubeconfig: kubeconfig file $dir/kube.yaml not found (kubernetes.kubeconfig)`,
       `${at(t, '{ env: GITHUB')} providers[0].secret: environment variable GITHUB_WEBHOOK_SECRET is not set`,
       // The Kubernetes target is unknown (its kubeconfig is missing): placeholders are refused.
-      `${at(t, '{ file: gitlab')} providers[1].secret: secret file gitlab-token holds a placeholder, not a secret, and fluxgate would send reconcile requests (kubernetes.mode auto): put the real secret in gitlab-token, or try fluxgate without a cluster: fluxgate serve --dry-run`,
+      `${at(t, '{ file: gitlab')} providers[1].secret: secret file gitlab-token holds a placeholder, not a secret, and fluxgate would send reconcile requests (kubernetes.mode auto): put the real secret in gitlab-token, or try fluxgate without a cluster: $serve --dry-run`,
       `${at(t, '{ value: "whsec')} providers[1].signingSecret: a signing secret is whsec_ followed by base64, and the rest of this one is not base64`,
       `${at(t, 'bitbucket')} targets[0].providers[1]: no provider named "bitbucket"`,
     ],
@@ -219,7 +222,9 @@ describe('validate and serve refuse the same config with the same lines', () => 
     const spec = cases[name]!;
     const dir = join(scratch.path, name.replace(/[^a-z]+/gi, '-'));
     mkdirSync(dir);
-    const expand = (text: string) => text.replaceAll('$dir', dir);
+    // Run from outside the checkout: the command named is the checkout's bun and script, on this config.
+    const serve = `${root}/node_modules/.bin/bun ${mainScript} serve --config ${join(dir, 'fluxgate.yaml')}`;
+    const expand = (text: string) => text.replaceAll('$dir', dir).replaceAll('$serve', serve);
     for (const [file, content] of Object.entries(spec.files ?? {})) writeFileSync(join(dir, file), typeof content === 'function' ? content() : content);
     const path = join(dir, 'fluxgate.yaml');
     writeFileSync(path, spec.config);

@@ -122,7 +122,7 @@ describe('when nothing is found', () => {
     const { discovery, clock } = start([{ api: c.api }]);
     discovery.start();
     await settle();
-    expect(discovery.find('github', [push('main')])!.reason).toBe('no watched object uses repository github.com/org/app; not listed yet: GitRepository');
+    expect(discovery.find('github', [push('main')])!).toMatchObject({ reason: 'no watched object uses repository github.com/org/app; not listed yet: GitRepository', unlisted: ['GitRepository'] });
     expect(discovery.status()).toEqual([
       { kind: 'GitRepository', state: 'backing-off', problem: 'connection refused', objects: 0, synced: false },
       { kind: 'OCIRepository', state: 'watching', objects: 0, synced: true },
@@ -130,7 +130,8 @@ describe('when nothing is found', () => {
       { kind: 'Application', state: 'kind-absent', problem: 'argoproj.io/v1alpha1 is not served by https://fake.invalid (is its CRD installed?)', objects: 0, synced: true },
     ]);
     await clock.advance(clock.nextDelay()!);
-    expect(discovery.find('github', [push('main')])!.reason).toBe('no watched object uses repository github.com/org/app');
+    const listed = discovery.find('github', [push('main')])!;
+    expect({ reason: listed.reason, unlisted: listed.unlisted }).toEqual({ reason: 'no watched object uses repository github.com/org/app', unlisted: undefined });
     await discovery.stop();
   });
 

@@ -72,6 +72,19 @@ describe('webhooks with discovery', () => {
     expect(submitted).toEqual([]);
   });
 
+  test('nothing matched while a watch has not listed yet: 503 with Retry-After (the host retries), not a final 200', async () => {
+    const { answer, submitted, records } = await deliver([missing], { ...found([], [], 'no watched object uses repository github.com/org/app; not listed yet: GitRepository'), unlisted: ['GitRepository'] });
+    expect(answer).toEqual({ status: 503, body: { error: 'discovery has not listed GitRepository yet, so what this push concerns is not known: retry shortly' }, headers: { 'Retry-After': '5' } });
+    expect(submitted).toEqual([]);
+    expect(records).toEqual([]);
+  });
+
+  test('something matched while another watch has not listed yet: accepted, and the record says what was not looked at', async () => {
+    const { answer, records } = await deliver([configured], { ...found([]), unlisted: ['Application in cluster eu'] });
+    expect(answer).toMatchObject({ status: 202, body: { targets: 1, discovered: 0 } });
+    expect(records[0]!.accepted!.discovered!.nearMisses).toEqual(['not listed yet, not looked at: Application in cluster eu']);
+  });
+
   test('a provider that does not use discovery answers as without it', async () => {
     const { answer } = await deliver([configured], undefined);
     expect(answer).toEqual({ status: 202, body: { delivery: 'd-1', targets: 1 } });

@@ -107,7 +107,9 @@ describe('failed reconcile requests', () => {
       const listed = await runFluxgate(['retry', '--config', gateway.configPath, '--admin', gateway.adminUrl]);
       expect(listed.code).toBe(0);
       expect(listed.stdout).toMatch(/^1\t\S+\tGitRepository flux-system\/missing-3\tnot_found: .*\tdelivery-with-a-missing-object$/m);
-      expect(listed.stdout).toContain('retry some with: fluxgate retry SEQ..., or all with: fluxgate retry --all');
+      // The command it suggests is the one that ran (from the checkout: npx bun src/main.ts), with the numbers or --all.
+      const ran = `npx bun src/main.ts retry --config ${gateway.configPath} --admin ${gateway.adminUrl}`;
+      expect(listed.stdout).toContain(`retry some with: ${ran} SEQ..., or all with: ${ran} --all`);
 
       const unknown = await runFluxgate(['retry', '7', '--config', gateway.configPath, '--admin', gateway.adminUrl]);
       expect(unknown.code).toBe(1);

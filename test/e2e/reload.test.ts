@@ -110,6 +110,27 @@ describe('a config saved by rename-replace', () => {
     expect((await hook('second')).status).toBe(202);
   });
 
+  test('a refused reload stops being shown once the file is put back as it was (no reload happens: the same config serves)', async () => {
+    const dir = tempDir();
+    const path = join(dir.path, 'fluxgate.yaml');
+    const good = config([{ name: 'github' }]);
+    writeFileSync(path, good);
+    const { hook, reloaded, log, page } = await start(path, dir);
+
+    saveByRename(path, good.replace('targets:', 'targest:'));
+    await reloaded('failure');
+    expect(await page()).toContain('config reload refused');
+
+    saveByRename(path, good);
+    await until(() => log.lines.some((line) => line.msg === 'config files back to the running config: the refused reload no longer applies'), 'the restore to be noticed');
+    const shown = await page();
+    expect(shown).not.toContain('config reload refused');
+    expect(shown).toContain('config files back to the running config');
+    expect((await hook('github')).status).toBe(202);
+    // Nothing was reloaded: still the config it started with, and one failure counted.
+    expect(await page()).toContain('generation 0');
+  });
+
   test('a config replaced by a link to a password file is refused at a position: none of its lines reaches the log or the page', async () => {
     const dir = tempDir();
     const path = join(dir.path, 'fluxgate.yaml');
@@ -214,7 +235,7 @@ describe('a file that is not a regular file', () => {
     expect(Bun.spawnSync(['mkfifo', join(dir.path, 'pipe')]).exitCode).toBe(0);
     swapForSymlink(path, 'pipe');
     const status = await gateway.reload('SIGHUP');
-    expect(status.last).toMatchObject({ trigger: 'SIGHUP', outcome: 'failure', problems: [`${path}:1:1 cannot read config: a named pipe (FIFO), not a regular file`] });
+    expect(status.last).toMatchObject({ trigger: 'SIGHUP', outcome: 'failure', problems: [`${path}: cannot read config: a named pipe (FIFO), not a regular file`] });
     expect((await hook('github')).status).toBe(202);
   });
 });

@@ -138,6 +138,22 @@ describe('the status page', () => {
     expect(page).not.toContain('x'.repeat(100));
   });
 
+  test('the admin pages asked of the webhook port: a 404 saying where they are, not counted as unknown hooks', async () => {
+    const notFound = async () => (await (await fetch(`${gateway.adminUrl}/metrics`)).text()).split('\n').find((line) => line.includes('outcome="not_found"')) ?? 'none';
+    const unknownLines = () => gateway.log.lines.filter((line) => line.msg === 'request to an unknown path: no provider serves it').length;
+    const [countedBefore, loggedBefore] = [await notFound(), unknownLines()];
+    for (const path of ['/metrics', '/', '/readyz', '/api/deliveries', '/deliveries/abc']) {
+      const answer = await fetch(`${gateway.url}${path}`);
+      expect({ path, status: answer.status, body: await answer.json() }).toEqual({
+        path,
+        status: 404,
+        body: { error: 'not found: the status page, /api, /metrics and /readyz are on the admin listener (server.adminAddress), not on the webhook port, which serves POST /hook/… and GET /healthz' },
+      });
+    }
+    expect(await notFound()).toBe(countedBefore);
+    expect(unknownLines()).toBe(loggedBefore);
+  });
+
   test("an unsigned provider's route is shown cut short, never whole", async () => {
     const page = await (await fetch(`${gateway.adminUrl}/`)).text();
     expect(page).toContain('/hook/9f3a…');

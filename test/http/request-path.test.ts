@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { TestGateway } from '../support/gateway.ts';
 import { loopbackServerExt, withPkiDir } from '../support/test-pki.ts';
 import { githubWebhook } from '../support/webhooks.ts';
+import { ADMIN_ELSEWHERE } from '../../src/http/admin-elsewhere.ts';
 import { SECRET, startHttpGateway } from './http-gateway.ts';
 import { head, rawConnect, type RawResponse, rawExchange } from './raw-http.ts';
 
@@ -24,10 +25,11 @@ const paths = ['/hook/metrics', '/metrics', '/healthz', '/zzzz/metrics', '/hook/
 
 type Expected = { status: number; body: unknown };
 
-/** The webhook listener: `/hook/*` is the hook route (no provider at these paths), `/healthz` the probe. */
+/** The webhook listener: `/hook/*` is the hook route (no provider at these paths), `/healthz` the probe; `/metrics` is on the admin listener, and says so. */
 function webhookAnswer(method: string, path: string): Expected {
   if (path.startsWith('/hook/')) return { status: 404, body: { error: `no provider at ${path}` } };
   if (path === '/healthz') return method === 'GET' ? { status: 200, body: { status: 'ok' } } : { status: 405, body: { error: 'use GET' } };
+  if (path === '/metrics') return { status: 404, body: { error: ADMIN_ELSEWHERE } };
   return { status: 404, body: { error: 'not found' } };
 }
 

@@ -8,9 +8,11 @@ import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import type { TestGateway } from '../support/gateway.ts';
 import { type TestCluster } from '../support/kube-apiserver/cluster.ts';
 import { clusterForFile } from '../support/cluster-for-file.ts';
+import { manualClock } from '../support/manual-clock.ts';
 import { until } from '../support/until.ts';
+import { githubWebhook, post } from '../support/webhooks.ts';
 import { discoveryConfig, deliveries, freshRepository, gitRepositoryAt, pushTo, readyz, SOURCE_V1, urlForms } from './discovery-support.ts';
-import { GIT_REPOSITORY, REQUESTED_AT, RFC3339_NANO, annotationsOf, applyAll, eventually, freshNamespace, outcomeReaches, startGateway } from './support.ts';
+import { GIT_REPOSITORY, GITHUB_SECRET, REQUESTED_AT, RFC3339_NANO, annotationsOf, applyAll, eventually, freshNamespace, outcomeReaches, startGateway } from './support.ts';
 
 let cluster: TestCluster;
 let gateway: TestGateway | undefined;
@@ -201,6 +203,35 @@ describe('while fluxgate runs', () => {
     await gateway!.stop();
     gateway = undefined;
     await until(() => watches().every((request) => request.closedAt !== undefined), 'every watch connection to be closed at shutdown');
+  }, 60_000);
+});
+
+describe('before the first list', () => {
+  test('a push that nothing listed so far concerns is answered 503 with Retry-After, never a final 200; once listed, the same push reconciles', async () => {
+    const repo = freshRepository();
+    const ns = await freshNamespace(cluster, 'unlisted');
+    await cluster.apply(gitRepositoryAt(ns, 'app', `https://github.com/your-org/${repo}`, { branch: 'main' }));
+    proxy = await startFaultProxy({ upstream: cluster.server, upstreamCaPem: cluster.caPem });
+    // The first LIST fails: the watch backs off on the manual clock, so the index stays unlisted until the test moves time.
+    proxy.injectFaults({ method: 'GET', path: '/gitrepositories?' }, [{ status: 503 }]);
+    const clock = manualClock(Date.now());
+    gateway = await startGateway(discoveryConfig({ kubeconfig: 'kubeconfig.yaml', discovery: { kinds: ['GitRepository'] } }), { 'kubeconfig.yaml': proxy.kubeconfig({ token: cluster.adminToken }) }, clock);
+    const refused = await post(gateway.hook('github'), githubWebhook(GITHUB_SECRET, { repository: `your-org/${repo}` }));
+    expect({ status: refused.status, retryAfter: refused.headers.get('retry-after'), body: await refused.json() }).toEqual({
+      status: 503,
+      retryAfter: '5',
+      body: { error: 'discovery has not listed GitRepository yet, so what this push concerns is not known: retry shortly' },
+    });
+    // Refused, and nothing kept: the retry is a new delivery, not a duplicate.
+    expect((await deliveries(gateway)).map((record) => [record.outcome, record.objects.length])).toEqual([['rejected', 0]]);
+
+    // The host's retry, once the list is done: reconciled.
+    await eventually('the list to succeed after its backoff', async () => {
+      await clock.advance(1_000);
+      return (await readyz(gateway!)).status === 200;
+    });
+    expect(await pushTo(gateway, repo)).toMatchObject({ status: 202, body: { discovered: 1 } });
+    expect(await eventually('requestedAt on the object', async () => (await annotationsOf(cluster, GIT_REPOSITORY, ns, 'app'))[REQUESTED_AT])).toMatch(RFC3339_NANO);
   }, 60_000);
 });
 

@@ -420,7 +420,7 @@ describe('helpers', () => {
     content = Object.assign(new Error('gone'), { code: 'ENOENT' });
     now = 200_000;
     expect(await token()).toBe('second');
-    await expect(rotatingTokenFile('/t', read)()).rejects.toThrow('cannot read token file /t: ENOENT');
+    await expect(rotatingTokenFile('/t', read)()).rejects.toThrow('cannot read token file /t: no such file');
   });
 
 });

@@ -78,6 +78,8 @@ describe('/metrics after real traffic', () => {
     expect(text).toContain(`${webhook('push', 'accepted')} 3\n`);
     expect(text).toContain(`${webhook('push', 'duplicate')} 1\n`);
     expect(text).toContain(`${webhook('push', 'unauthorized')} 1\n`);
+    // The provider keeps a previousSecret: its counter is there from the start, and no delivery used it.
+    expect(text).toContain('fluxgate_webhook_verified_with_previous_secret_total{provider="github",type="github"} 0\n');
     expect(text).toContain(`${webhook('ping', 'ignored')} 1\n`);
     expect(text).toContain('fluxgate_webhook_request_duration_seconds_count{provider="github"} 6\n');
     expect(text).toContain('fluxgate_reconcile_requests_total{kind="GitRepository",outcome="not_found"} 2\n');

@@ -58,6 +58,6 @@ describe('provider catalog', () => {
   });
 
   test('a missing pluginsDir is a clear error', async () => {
-    await expect(loadCatalog(builtinProviders, providerKit, 'no-such-dir', dir.path)).rejects.toThrow(/pluginsDir .*no-such-dir: ENOENT/);
+    await expect(loadCatalog(builtinProviders, providerKit, 'no-such-dir', dir.path)).rejects.toThrow(/pluginsDir .*no-such-dir: no such file/);
   });
 });

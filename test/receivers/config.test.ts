@@ -8,16 +8,17 @@ const problems = configProblems;
 describe('fluxReceivers', () => {
   test('off by default, refreshing Secrets every minute, writing no status', () => {
     const config = check('providers:\n  - { name: ci, type: generic, allowUnsigned: true }\n');
-    expect(config.fluxReceivers).toEqual({ enabled: false, writeStatus: false, crossNamespaceRefs: true, secretRefresh: 60_000 });
+    expect(config.fluxReceivers).toEqual({ enabled: false, writeStatus: false, crossNamespaceRefs: true, strict: false, secretRefresh: 60_000 });
   });
 
   test('the one-line migration: a config with nothing but fluxReceivers is valid', () => {
-    expect(check('fluxReceivers: { enabled: true }\n').fluxReceivers).toEqual({ enabled: true, writeStatus: false, crossNamespaceRefs: true, secretRefresh: 60_000 });
-    expect(check('fluxReceivers: { enabled: true, namespaces: [flux-system, apps], writeStatus: true, crossNamespaceRefs: false, secretRefresh: 30s }\n').fluxReceivers).toEqual({
+    expect(check('fluxReceivers: { enabled: true }\n').fluxReceivers).toEqual({ enabled: true, writeStatus: false, crossNamespaceRefs: true, strict: false, secretRefresh: 60_000 });
+    expect(check('fluxReceivers: { enabled: true, namespaces: [flux-system, apps], writeStatus: true, crossNamespaceRefs: false, strict: true, secretRefresh: 30s }\n').fluxReceivers).toEqual({
       enabled: true,
       namespaces: ['flux-system', 'apps'],
       writeStatus: true,
       crossNamespaceRefs: false,
+      strict: true,
       secretRefresh: 30_000,
     });
   });

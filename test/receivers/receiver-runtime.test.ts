@@ -303,3 +303,30 @@ describe('with clusters:', () => {
     expect(submitted).toEqual({ eu: ['GitRepository apps/app'], us: [] });
   });
 });
+
+describe('Flux reading or strict reading', () => {
+  const star = () => {
+    const body = new TextEncoder().encode('{"action":"started"}');
+    return { body, headers: new Headers({ 'X-GitHub-Event': 'star', 'X-Hub-Signature-256': `sha256=${hex('sha256', TOKEN, body)}` }) };
+  };
+  const servedWith = (annotation: string | undefined, strict: boolean) => {
+    const read = readReceiver({ metadata: { name: 'receiver', namespace: 'apps', ...(annotation !== undefined ? { annotations: { 'fluxgate.io/strict': annotation } } : {}) }, spec: { type: 'github', secretRef: { name: 'token' }, resources: [repository] } });
+    if ('problem' in read) throw new Error(read.problem);
+    const result = receiverServing({ spec: read.spec, secret: { data: { token: TOKEN } }, catalog, filters, evaluator, strict });
+    if (result.path === undefined) throw new Error(result.reason);
+    return result;
+  };
+
+  test('without spec.events, any event acts by default (as Flux); fluxReceivers.strict keeps to the defaults; the annotation decides for its Receiver', async () => {
+    expect(await deliver(servedWith(undefined, false), star())).toMatchObject({ status: 202 });
+    expect(await deliver(servedWith(undefined, true), star())).toMatchObject({ status: 200, body: { ignored: expect.stringContaining('"star" is not in events') } });
+    expect(await deliver(servedWith('true', false), star())).toMatchObject({ status: 200 });
+    expect(await deliver(servedWith('false', true), star())).toMatchObject({ status: 202 });
+  });
+
+  test('an annotation other than "true" or "false" is refused with the reason', () => {
+    expect(readReceiver({ metadata: { name: 'receiver', namespace: 'apps', annotations: { 'fluxgate.io/strict': 'yes' } }, spec: { type: 'github', secretRef: { name: 'token' }, resources: [repository] } })).toEqual({
+      problem: 'annotation fluxgate.io/strict is "true" or "false", not "yes"',
+    });
+  });
+});

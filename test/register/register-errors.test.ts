@@ -68,6 +68,26 @@ describe('fluxgate register when a host says no', () => {
     expectNoSecrets(run, RESTRICTED, DEVELOPER);
   });
 
+  test('a host it cannot reach is named, with what to check: a name that does not resolve, a refused connection', async () => {
+    const unreachable = `server: { publicUrl: ${PUBLIC_URL} }
+providers:
+  - name: github
+    type: github
+    secret: { env: GH_SECRET }
+    register: { token: { env: GH_TOKEN }, apiUrl: https://api.github.fluxgate-test.invalid, repositories: [acme/app] }
+  - name: gitlab
+    type: gitlab
+    secret: { env: GL_SECRET }
+    register: { token: { env: GL_TOKEN }, apiUrl: http://127.0.0.1:1, projects: [acme/app] }
+`;
+    const run = await h.config(unreachable)({ output: 'json' });
+    expect(run.code).toBe(1);
+    const [dns, refused] = JSON.parse(run.out).changes.map((row: { error: string }) => row.error);
+    expect(dns).toMatch(/^cannot reach GitHub at api\.github\.fluxgate-test\.invalid: the name api\.github\.fluxgate-test\.invalid does not resolve \((ENOTFOUND|EAI_AGAIN)\): check this machine's network, DNS and proxy \(and register\.apiUrl, if you set one\)$/);
+    expect(refused).toBe("cannot reach GitLab at 127.0.0.1:1: the connection was refused (ECONNREFUSED): check the address and port (and register.apiUrl, if you set one), and that nothing blocks it");
+    expectNoSecrets(run);
+  });
+
   test('a bad token is called that, for every scope, and the JSON output says the same without the token', async () => {
     const run = await h.config(config())({ output: 'json' }, { GH_TOKEN: 'ghp_revoked00000000', GL_TOKEN: 'glpat-revoked000000' });
     expect(run.code).toBe(1);

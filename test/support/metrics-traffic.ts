@@ -43,7 +43,7 @@ reconcile:
   debounce: 2s
   retry: { maxAttempts: 3, initialDelay: 100ms, maxDelay: 1s }
 providers:
-  - { name: github, type: github, secret: { env: GITHUB_SECRET } }
+  - { name: github, type: github, secret: { env: GITHUB_SECRET }, previousSecret: { env: GITHUB_SECRET_OLD } }
 targets:
   - name: app
     providers: [github]
@@ -53,7 +53,7 @@ targets:
       - { kind: GitRepository, name: flaky, namespace: flux-system }
       - { kind: GitRepository, name: gone, namespace: flux-system }
 `,
-    env: { GITHUB_SECRET: SECRET },
+    env: { GITHUB_SECRET: SECRET, GITHUB_SECRET_OLD: `${SECRET}-old` },
     clock,
   });
   const logged = (message: string, count = 1) => until(() => gateway.log.lines.filter((line) => line.msg === message).length >= count, `${count}× "${message}"`);
