@@ -4,5 +4,6 @@
  */
 export { DELIVERY_OUTCOMES, DELIVERY_STATES, type DeliveryFilter, deliveryKey, type DeliveryLog, type DeliveryRecord, FOLLOW_STAGES, type FollowedObject, type FollowStage, MAX_FOLLOWED_ROWS, type ObjectEffect, type ObjectState } from './delivery-log.ts';
 export { type FailureRecord, type JournalReporter } from './journal.ts';
-export { openStore, type ReplicaReporter, type Store, type StoreOptions } from './open-store.ts';
+export { openStore } from './open-store.ts';
+export { type ReplicaReporter, type Store, type StoreOptions } from './store.ts';
 export { type RelayLog, type RelayRecord } from './relay-log.ts';

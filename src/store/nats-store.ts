@@ -12,7 +12,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { DeliveryRecord } from './delivery-log.ts';
 import type { DeliveryDeduper } from './dedupe.ts';
 import type { AcceptedMessage } from './nats-accepted.ts';
-import { DEDUPE_WINDOW_MS, type Store, type StoreOptions } from './open-store.ts';
+import { DEDUPE_WINDOW_MS, DEFAULT_RELAY_RETENTION, type Store, type StoreOptions } from './store.ts';
 import { connectNats, NATS_TIMEOUT_MS, shownServers } from './nats-connect.ts';
 import { createFeeder, type Feeder } from './nats-feeder.ts';
 import { watchFailures } from './nats-failures.ts';
@@ -175,7 +175,7 @@ async function openOnConnection({ nc, nats, replica, options, dedupe }: Opening)
   const link = { connected: true };
   const js = jetstream(nc, { timeout: NATS_TIMEOUT_MS });
   const jsm = await jetstreamManager(nc, { timeout: NATS_TIMEOUT_MS });
-  const retention = options.relayRetention ?? { maxEvents: 10_000, maxAgeMs: 72 * 3_600_000 };
+  const retention = options.relayRetention ?? DEFAULT_RELAY_RETENTION;
   const limits = { dedupeWindowMs: DEDUPE_WINDOW_MS, logMaxAgeMs: state.retention.maxAge, logMaxMessages: Math.max(1000, options.recentDeliveries * LOG_MESSAGES_PER_RECORD), relayMaxEvents: retention.maxEvents, relayMaxAgeMs: retention.maxAgeMs };
   const layout = await ensureLayoutPatiently(log, () => ensureLayout(js, jsm, nats, limits));
   const share = await shareWork(layout, options, { replica, lease: nats.lease, failed, report: () => journal?.report() });
