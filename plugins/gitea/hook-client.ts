@@ -5,8 +5,9 @@
  * deletes the hook and creates it again. Gitea checks the certificate of every hook alike (its SKIP_TLS_VERIFY
  * setting): there is no per-hook TLS field to compare.
  */
-import { commonAdvice, HostError, restClient } from '../../src/provider-kit/index.ts';
+import { commonAdvice, HostError } from '../../src/provider-kit/index.ts';
 import type { HookClientOptions, HookHost, HostHook, Scope, WantedHook } from '../../src/provider-kit/index.ts';
+import { giteaApi } from './rest-api.ts';
 
 interface GiteaHook {
   id: number;
@@ -27,19 +28,13 @@ function toHostHook(hook: GiteaHook): HostHook {
   return { id: hook.id, url: hook.config?.url ?? '', events: [...(hook.events ?? [])].sort(), contentType: hook.config?.content_type, active: hook.active, branchFilter: hook.branch_filter };
 }
 
-/** The API root: `…/api/v1`, added when the configured URL is the site's root. */
-function apiRoot(apiUrl: string): string {
-  const trimmed = apiUrl.replace(/\/+$/, '');
-  return /\/api\/v1$/.test(trimmed) ? trimmed : `${trimmed}/api/v1`;
-}
-
 /**
  * @example
  * const gitea = giteaHost({ apiUrl: 'https://gitea.example.com', token, send });
  * await gitea.create({ kind: 'repository', name: 'acme/app' }, wanted);
  */
 export function giteaHost(options: HookClientOptions): HookHost {
-  const api = restClient({ baseUrl: apiRoot(options.apiUrl), headers: { Authorization: `token ${options.token}` }, send: options.send, pageSize: { limit: '50' } });
+  const api = giteaApi(options);
   async function create(scope: Scope, wanted: WantedHook): Promise<GiteaHook> {
     const config = { url: wanted.url, content_type: 'json', ...(wanted.secret ? { secret: wanted.secret } : {}) };
     return api.send<GiteaHook>('POST', hooksPath(scope), { type: 'gitea', active: true, events: wanted.events, config });

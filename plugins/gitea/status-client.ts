@@ -2,16 +2,11 @@
  * Gitea's and Forgejo's commit statuses (`POST /repos/{owner}/{repo}/statuses/{sha}`: state, context, description,
  * target_url). A commit another one replaced is `warning`.
  */
-import { commonAdvice, HostError, restClient } from '../../src/provider-kit/index.ts';
+import { commonAdvice, HostError } from '../../src/provider-kit/index.ts';
 import type { CommitState, CommitStatusClient, HostFetch } from '../../src/provider-kit/index.ts';
+import { giteaApi } from './rest-api.ts';
 
 const STATES: Record<CommitState, string> = { pending: 'pending', success: 'success', failure: 'failure', error: 'error', superseded: 'warning' };
-
-/** The API root: `…/api/v1`, added when the configured URL is the site's root. */
-function apiRoot(apiUrl: string): string {
-  const trimmed = apiUrl.replace(/\/+$/, '');
-  return /\/api\/v1$/.test(trimmed) ? trimmed : `${trimmed}/api/v1`;
-}
 
 /**
  * @example
@@ -19,7 +14,7 @@ function apiRoot(apiUrl: string): string {
  * await statuses.set({ repository: 'acme/app', sha }, { state: 'pending', context: 'fluxgate/default/GitRepository/flux-system/app', description: 'reconcile requested' });
  */
 export function giteaStatuses(options: { apiUrl: string; token: string; send: HostFetch }): CommitStatusClient {
-  const api = restClient({ baseUrl: apiRoot(options.apiUrl), headers: { Authorization: `token ${options.token}` }, send: options.send, pageSize: { limit: '50' } });
+  const api = giteaApi(options);
   return {
     async set(target, status) {
       const [owner, repo] = target.repository.split('/');

@@ -4,8 +4,9 @@
  * `PATCH …/hooks/:id`; content type, TLS verification and the secret with `PATCH …/hooks/:id/config`, which changes
  * only the keys it is sent (the former would drop the secret unless it is sent again).
  */
-import { commonAdvice, HostError, restClient } from '../../src/provider-kit/index.ts';
+import { commonAdvice, HostError } from '../../src/provider-kit/index.ts';
 import type { FieldChange, HookClientOptions, HookHost, HostHook, Scope } from '../../src/provider-kit/index.ts';
+import { githubApi } from './rest-api.ts';
 
 interface GitHubHook {
   id: number;
@@ -42,12 +43,7 @@ function toHostHook(hook: GitHubHook): HostHook {
  * const hooks = await github.list({ kind: 'repository', name: 'acme/app' });
  */
 export function githubHost(options: HookClientOptions): HookHost {
-  const api = restClient({
-    baseUrl: options.apiUrl,
-    headers: { Authorization: `Bearer ${options.token}`, Accept: 'application/vnd.github+json', 'X-GitHub-Api-Version': '2022-11-28', 'User-Agent': 'fluxgate' },
-    send: options.send,
-    pageSize: { per_page: '100' },
-  });
+  const api = githubApi(options);
   return {
     async list(scope) {
       const hooks = await api.list<GitHubHook>(hooksPath(scope));

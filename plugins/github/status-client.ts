@@ -2,8 +2,9 @@
  * GitHub's commit statuses (`POST /repos/{owner}/{repo}/statuses/{sha}`: state, context, description, target_url).
  * GitHub has no state for a commit another one replaced: `superseded` is `error`, its description says so.
  */
-import { commonAdvice, HostError, restClient } from '../../src/provider-kit/index.ts';
+import { commonAdvice, HostError } from '../../src/provider-kit/index.ts';
 import type { CommitState, CommitStatusClient, HostFetch } from '../../src/provider-kit/index.ts';
+import { githubApi } from './rest-api.ts';
 
 const STATES: Record<CommitState, string> = { pending: 'pending', success: 'success', failure: 'failure', error: 'error', superseded: 'error' };
 
@@ -13,12 +14,7 @@ const STATES: Record<CommitState, string> = { pending: 'pending', success: 'succ
  * await statuses.set({ repository: 'acme/app', sha }, { state: 'success', context: 'fluxgate/prod/Kustomization/flux-system/apps', description: 'applied' });
  */
 export function githubStatuses(options: { apiUrl: string; token: string; send: HostFetch }): CommitStatusClient {
-  const api = restClient({
-    baseUrl: options.apiUrl,
-    headers: { Authorization: `Bearer ${options.token}`, Accept: 'application/vnd.github+json', 'X-GitHub-Api-Version': '2022-11-28', 'User-Agent': 'fluxgate' },
-    send: options.send,
-    pageSize: { per_page: '100' },
-  });
+  const api = githubApi(options);
   return {
     async set(target, status) {
       const [owner, repo] = target.repository.split('/');
