@@ -15,12 +15,10 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { AcceptedDelivery, AcceptOutcome } from '../pipeline/index.ts';
-import type { DeliveryDeduper } from './dedupe.ts';
-import type { Clock } from '../core/index.ts';
 import type { ObjectSelector } from '../core/index.ts';
 import type { Ticket } from '../core/index.ts';
 import type { Settlement } from '../reconcile/index.ts';
-import type { FailureRecord, Journal, JournalReporter } from './journal.ts';
+import type { FailureRecord, Journal, JournalOptions } from './journal.ts';
 import { encodeAccepted, storedSelector, type AcceptedItem } from './nats-accepted.ts';
 import type { Feeder } from './nats-feeder.ts';
 import type { SharedFailures } from './nats-failures.ts';
@@ -30,14 +28,8 @@ import { sharedPartition, workKey } from './nats-partitions.ts';
 import { deleteItem, foldItem, type StoredItem, type WorkSet } from './nats-work.ts';
 import { itemId, namedItem } from './work.ts';
 
-export interface NatsJournalOptions {
-  clusters: readonly (string | undefined)[];
-  maxPending: number;
-  dedupe: DeliveryDeduper;
-  clock: Clock;
-  requestedAt: (now: Date) => string;
-  refused?(cluster: string | undefined, ticket: Ticket, selectors: readonly ObjectSelector[]): void;
-  reporter: JournalReporter;
+/** What every journal is given (journal.ts), and what the shared one needs of NATS. */
+export interface NatsJournalOptions extends Pick<JournalOptions, 'clusters' | 'maxPending' | 'dedupe' | 'clock' | 'requestedAt' | 'refused' | 'reporter'> {
   js: JetStreamClient;
   /** The stream's subject accepted deliveries are published on. */
   subject: string;
