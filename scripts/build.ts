@@ -47,7 +47,7 @@ async function build(options: { target?: string; outfile: string; commit?: strin
     // built-ins (node:https from the Kubernetes client, node:crypto's streams, …) are hoisted and run at start-up.
     splitting: true,
     format: 'esm',
-    define: { FLUXGATE_BUILD_COMMIT: JSON.stringify(options.commit ?? ''), FLUXGATE_PLUGIN_TRIAL_WORKER: JSON.stringify('./provider-kit/plugin-trial-worker.ts') },
+    define: { FLUXGATE_BUILD_COMMIT: JSON.stringify(options.commit ?? '') },
   });
   for (const message of result.logs) console.error(String(message));
   if (!result.success) throw new Error(`build failed for ${options.target ?? 'this machine'}`);

@@ -3,7 +3,7 @@
  * scripts/build.ts, which lists each worker as an entry point, it is embedded at its path under `src/` (the entry
  * points' common root): the starting module may sit in a chunk elsewhere, so its own URL does not lead there.
  *
- * @example workerUrl(import.meta.url, 'store/sqlite-worker.ts') // file:///…/src/store/sqlite-worker.ts
+ * @example workerUrl(import.meta.url, 'receivers/cel-worker.ts') // file:///…/src/receivers/cel-worker.ts
  */
 export function workerUrl(here: string, underSrc: string): string {
   const embeddedRoot = /^file:\/\/\/(?:\$bunfs|[A-Za-z]:\/~BUN)\/root\//.exec(here);

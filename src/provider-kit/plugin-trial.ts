@@ -3,16 +3,12 @@
  * factory) that never ends — a `while (true) {}` dropped into pluginsDir — would otherwise freeze the process,
  * both listeners and signal handling included. Over the limit the worker is terminated and the load fails.
  */
+import { workerUrl } from '../core/index.ts';
 
 /** How long a plugin's import and factory may take, in the worker, before its load fails. */
 export const PLUGIN_LOAD_TIMEOUT_MS = 5000;
 
-/** Where scripts/build.ts put the worker inside the compiled binary; undefined when run from source. */
-declare const FLUXGATE_PLUGIN_TRIAL_WORKER: string | undefined;
-
-function workerUrl(): string {
-  return typeof FLUXGATE_PLUGIN_TRIAL_WORKER === 'string' ? FLUXGATE_PLUGIN_TRIAL_WORKER : new URL('./plugin-trial-worker.ts', import.meta.url).href;
-}
+const workerScript = () => workerUrl(import.meta.url, 'provider-kit/plugin-trial-worker.ts');
 
 /**
  * Why the plugin at `specifier` could not be loaded within `timeoutMs` (its import threw, or it did not finish),
@@ -23,7 +19,7 @@ function workerUrl(): string {
  * await trialLoad('/etc/fluxgate/plugins/loop.ts?v=9c1e'); // 'its import did not finish within 5 s'
  */
 export function trialLoad(specifier: string, timeoutMs = PLUGIN_LOAD_TIMEOUT_MS): Promise<string | undefined> {
-  const worker = new Worker(workerUrl());
+  const worker = new Worker(workerScript());
   let settled = false;
   return new Promise<string | undefined>((resolve) => {
     const done = (reason: string | undefined) => {
